@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+// clip-audit: a fairness and bias auditing toolkit for CLIP.
+//
+// Layout (one module per concern):
+//   C wrappers   CClipOpenBLAS, CClipCSV, CClipSQLite, CClipCrypto (system libraries),
+//                CClipImageCodecs (libjpeg/libpng decoding that reports errors instead of exiting)
+//   CLIPEngine   weights, tokenizer, imaging, network, model resolution/download
+//   AuditEngine  config, manifest, scoring, statistics, cache, reports
+//   clip-audit   the command-line frontend (thin: parses arguments, calls the engines)
+import PackageDescription
+
+let package = Package(
+    name: "clip-audit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "clip-audit", targets: ["clip-audit"]),
+        .library(name: "CLIPEngine", targets: ["CLIPEngine"]),
+        .library(name: "AuditEngine", targets: ["AuditEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: C wrappers (module names are global: prefixed with CClip)
+        .systemLibrary(name: "CClipOpenBLAS", path: "Sources/CClipOpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CClipCSV", path: "Sources/CClipCSV", providers: [.apt(["libcsv-dev"])]),
+        .systemLibrary(name: "CClipSQLite", path: "Sources/CClipSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CClipCrypto", path: "Sources/CClipCrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "CClipImageCodecs",
+            path: "Sources/CClipImageCodecs",
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]
+        ),
+
+        // MARK: Engines
+        .target(
+            name: "CLIPEngine",
+            dependencies: ["CClipOpenBLAS", "CClipImageCodecs", "CClipCrypto"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "AuditEngine",
+            dependencies: [
+                "CLIPEngine", "CClipCSV", "CClipSQLite",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // MARK: Frontend
+        .executableTarget(
+            name: "clip-audit",
+            dependencies: [
+                "CLIPEngine", "AuditEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests (mirror the source folders)
+        .testTarget(name: "CLIPEngineTests", dependencies: ["CLIPEngine"]),
+        .testTarget(name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine"]),
+        .testTarget(name: "CLITests", dependencies: ["CLIPEngine"]),
+    ]
+)

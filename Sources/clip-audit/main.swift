@@ -1,0 +1,2 @@
+import CLIPEngine
+print("clip-audit \(CLIPEngineInfo.version)")
