@@ -1,0 +1,238 @@
+import CClipSQLite
+import Foundation
+
+/// An error of the embedding cache: the database file and what SQLite said.
+public struct CacheError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file): cache: \(message)" }
+}
+
+/// A persistent store of CLIP embeddings in SQLite, so that a changed design or an interrupted
+/// run encodes no image twice.
+///
+/// Image embeddings are keyed by the SHA-256 of the image file's bytes, the model's weights
+/// fingerprint and the preprocessing settings; text embeddings by the prompt, the model's
+/// fingerprint and the tokenizer's. Rows are only ever inserted whole inside transactions, and the
+/// database runs in WAL mode with a busy timeout, so a killed run leaves it intact and two runs
+/// may share one file.
+public final class EmbeddingCache: @unchecked Sendable {
+    /// The database file.
+    public let url: URL
+    private var db: OpaquePointer?
+    private let lock = NSLock()
+
+    static let schemaVersion = 1
+
+    /// The default location: `$XDG_CACHE_HOME/clip-audit/embeddings.sqlite`, else `~/.cache/clip-audit/…`.
+    public static func defaultURL(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        let base: URL
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            base = URL(fileURLWithPath: xdg, isDirectory: true)
+        } else {
+            let home = environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+                ?? FileManager.default.homeDirectoryForCurrentUser
+            base = home.appendingPathComponent(".cache", isDirectory: true)
+        }
+        return base.appendingPathComponent("clip-audit", isDirectory: true).appendingPathComponent("embeddings.sqlite")
+    }
+
+    /// Opens (creating if needed) the cache at `url`. `readOnly` opens an existing file without
+    /// writing to it (used when merging shard caches).
+    public init(url: URL, readOnly: Bool = false) throws {
+        self.url = url
+        if !readOnly {
+            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        }
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var handle: OpaquePointer?
+        let rc = sqlite3_open_v2(url.path, &handle, flags | SQLITE_OPEN_FULLMUTEX, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(handle)
+            throw CacheError(file: url.path, message: message)
+        }
+        db = handle
+        sqlite3_busy_timeout(handle, 60_000)
+        do {
+            if !readOnly {
+                try exec("PRAGMA journal_mode=WAL")
+                try exec("PRAGMA synchronous=NORMAL")
+                try exec("""
+                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS image_embeddings (
+                        image_sha256 TEXT NOT NULL, model TEXT NOT NULL, preprocessing TEXT NOT NULL,
+                        dim INTEGER NOT NULL, embedding BLOB NOT NULL,
+                        PRIMARY KEY (image_sha256, model, preprocessing)) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS text_embeddings (
+                        prompt TEXT NOT NULL, model TEXT NOT NULL, tokenizer TEXT NOT NULL,
+                        dim INTEGER NOT NULL, embedding BLOB NOT NULL,
+                        PRIMARY KEY (prompt, model, tokenizer)) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS file_fingerprints (
+                        path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL, PRIMARY KEY (path)) WITHOUT ROWID;
+                    INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '\(Self.schemaVersion)');
+                    """)
+            }
+            let version = try queryString("SELECT value FROM meta WHERE key = 'schema_version'")
+            guard version == String(Self.schemaVersion) else {
+                throw CacheError(file: url.path, message: "schema version \(version ?? "none"), expected \(Self.schemaVersion)")
+            }
+        } catch let error as CacheError {
+            sqlite3_close(handle)
+            db = nil
+            throw error
+        }
+    }
+
+    deinit { sqlite3_close(db) }
+
+    // MARK: Images
+
+    /// Cached image embeddings for `keys` (image SHA-256s); missing keys are absent from the result.
+    public func imageEmbeddings(for keys: [String], model: String, preprocessing: String) throws -> [String: [Float]] {
+        try lookup(sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
+                   keys: keys, second: model, third: preprocessing)
+    }
+
+    /// Stores image embeddings (key: image SHA-256) in one transaction.
+    public func storeImageEmbeddings(_ entries: [(key: String, embedding: [Float])], model: String, preprocessing: String) throws {
+        try store(sql: "INSERT OR REPLACE INTO image_embeddings(image_sha256, model, preprocessing, dim, embedding) VALUES (?1, ?2, ?3, ?4, ?5)",
+                  entries: entries, second: model, third: preprocessing)
+    }
+
+    // MARK: Texts
+
+    /// Cached text embeddings for `prompts`; missing prompts are absent from the result.
+    public func textEmbeddings(for prompts: [String], model: String, tokenizer: String) throws -> [String: [Float]] {
+        try lookup(sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
+                   keys: prompts, second: model, third: tokenizer)
+    }
+
+    /// Stores text embeddings in one transaction.
+    public func storeTextEmbeddings(_ entries: [(key: String, embedding: [Float])], model: String, tokenizer: String) throws {
+        try store(sql: "INSERT OR REPLACE INTO text_embeddings(prompt, model, tokenizer, dim, embedding) VALUES (?1, ?2, ?3, ?4, ?5)",
+                  entries: entries, second: model, third: tokenizer)
+    }
+
+    /// Number of image and text embeddings stored.
+    public func counts() throws -> (images: Int, texts: Int) {
+        (Int(try queryString("SELECT COUNT(*) FROM image_embeddings") ?? "0") ?? 0,
+         Int(try queryString("SELECT COUNT(*) FROM text_embeddings") ?? "0") ?? 0)
+    }
+
+    // MARK: File fingerprints
+
+    /// The SHA-256 of a large file (the weights), remembered by path, size, mtime and inode so that
+    /// an unchanged 600 MB checkpoint is hashed once, not on every run.
+    public func fingerprint(ofFile file: URL, compute: (URL) throws -> String) throws -> String {
+        var st = stat()
+        guard stat(file.path, &st) == 0 else { return try compute(file) }
+        let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        let path = file.resolvingSymlinksInPath().path
+        lock.lock(); defer { lock.unlock() }
+        if let stmt = try? prepare("SELECT sha256 FROM file_fingerprints WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND inode = ?4") {
+            defer { sqlite3_finalize(stmt) }
+            sqlite3_bind_text(stmt, 1, path, -1, clip_sqlite_transient())
+            sqlite3_bind_int64(stmt, 2, Int64(st.st_size))
+            sqlite3_bind_int64(stmt, 3, mtime)
+            sqlite3_bind_int64(stmt, 4, Int64(st.st_ino))
+            if sqlite3_step(stmt) == SQLITE_ROW, let text = sqlite3_column_text(stmt, 0) {
+                return String(cString: text)
+            }
+        }
+        let digest = try compute(file)
+        if let stmt = try? prepare("INSERT OR REPLACE INTO file_fingerprints(path, size, mtime_ns, inode, sha256) VALUES (?1, ?2, ?3, ?4, ?5)") {
+            defer { sqlite3_finalize(stmt) }
+            sqlite3_bind_text(stmt, 1, path, -1, clip_sqlite_transient())
+            sqlite3_bind_int64(stmt, 2, Int64(st.st_size))
+            sqlite3_bind_int64(stmt, 3, mtime)
+            sqlite3_bind_int64(stmt, 4, Int64(st.st_ino))
+            sqlite3_bind_text(stmt, 5, digest, -1, clip_sqlite_transient())
+            _ = sqlite3_step(stmt)  // A read-only cache simply does not remember it.
+        }
+        return digest
+    }
+
+    // MARK: SQLite plumbing
+
+    private func fail(_ what: String) -> CacheError {
+        CacheError(file: url.path, message: "\(what): \(String(cString: sqlite3_errmsg(db)))")
+    }
+
+    private func exec(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(db, sql, nil, nil, &error) != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? "unknown error"
+            sqlite3_free(error)
+            throw CacheError(file: url.path, message: message)
+        }
+    }
+
+    private func prepare(_ sql: String) throws -> OpaquePointer {
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else { throw fail("prepare") }
+        return stmt
+    }
+
+    private func queryString(_ sql: String) throws -> String? {
+        let stmt = try prepare(sql)
+        defer { sqlite3_finalize(stmt) }
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW, let text = sqlite3_column_text(stmt, 0) { return String(cString: text) }
+        if rc == SQLITE_DONE || rc == SQLITE_ROW { return nil }
+        throw fail("query")
+    }
+
+    private func lookup(sql: String, keys: [String], second: String, third: String) throws -> [String: [Float]] {
+        lock.lock(); defer { lock.unlock() }
+        let stmt = try prepare(sql)
+        defer { sqlite3_finalize(stmt) }
+        var out: [String: [Float]] = [:]
+        for key in keys where out[key] == nil {
+            sqlite3_reset(stmt)
+            sqlite3_bind_text(stmt, 1, key, -1, clip_sqlite_transient())
+            sqlite3_bind_text(stmt, 2, second, -1, clip_sqlite_transient())
+            sqlite3_bind_text(stmt, 3, third, -1, clip_sqlite_transient())
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_ROW {
+                let dim = Int(sqlite3_column_int64(stmt, 1))
+                let bytes = Int(sqlite3_column_bytes(stmt, 0))
+                // A row whose blob does not match its dimension is treated as absent (re-encoded).
+                guard dim > 0, bytes == dim * MemoryLayout<Float>.size, let blob = sqlite3_column_blob(stmt, 0) else { continue }
+                out[key] = [Float](unsafeUninitializedCapacity: dim) { buffer, count in
+                    memcpy(buffer.baseAddress!, blob, bytes)
+                    count = dim
+                }
+            } else if rc != SQLITE_DONE {
+                throw fail("lookup")
+            }
+        }
+        return out
+    }
+
+    private func store(sql: String, entries: [(key: String, embedding: [Float])], second: String, third: String) throws {
+        guard !entries.isEmpty else { return }
+        lock.lock(); defer { lock.unlock() }
+        try exec("BEGIN IMMEDIATE")
+        do {
+            let stmt = try prepare(sql)
+            defer { sqlite3_finalize(stmt) }
+            for entry in entries {
+                sqlite3_reset(stmt)
+                sqlite3_bind_text(stmt, 1, entry.key, -1, clip_sqlite_transient())
+                sqlite3_bind_text(stmt, 2, second, -1, clip_sqlite_transient())
+                sqlite3_bind_text(stmt, 3, third, -1, clip_sqlite_transient())
+                sqlite3_bind_int64(stmt, 4, Int64(entry.embedding.count))
+                entry.embedding.withUnsafeBytes { raw in
+                    _ = sqlite3_bind_blob(stmt, 5, raw.baseAddress, Int32(raw.count), clip_sqlite_transient())
+                }
+                guard sqlite3_step(stmt) == SQLITE_DONE else { throw fail("insert") }
+            }
+            try exec("COMMIT")
+        } catch {
+            try? exec("ROLLBACK")
+            throw error
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import CLIPEngine
+import Foundation
+
+/// How a run is carried out (the `clip-audit run` flags).
+public struct RunOptions: Sendable {
+    /// The report folder; default `Reports/<name>` under the current directory.
+    public var outputDirectory: URL?
+    /// Overrides the audit file's `model:`.
+    public var model: String?
+    /// The embedding cache file; nil with `useCache` means the default location.
+    public var cacheURL: URL?
+    /// `--no-cache` sets this to false.
+    public var useCache: Bool = true
+    /// Overrides `manifest.limit` (first N rows only).
+    public var limit: Int?
+    /// `--shard K/N`: this process encodes only its share of the images (K is 1-based).
+    public var shard: Shard?
+    /// Threads for encoding and decoding.
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Images per encoder batch.
+    public var batchSize: Int = 16
+    /// `--strict`: any skipped row is fatal.
+    public var strict: Bool = false
+    /// Images whose header claims more pixels than this are refused before decoding.
+    public var maxPixels: Int = ImageDecoder.defaultMaxPixels
+    /// The environment (for model resolution and the default cache).
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    public init() {}
+}
+
+/// One share of a sharded run: images whose index modulo `count` is `index − 1`.
+public struct Shard: Sendable, Hashable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+    public init(index: Int, count: Int) { self.index = index; self.count = count }
+
+    /// Parses `K/N` with 1 ≤ K ≤ N.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else { return nil }
+        self.init(index: k, count: n)
+    }
+
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// One scored row of one design (a line of `predictions.csv`).
+public struct Prediction: Sendable {
+    public var design: String
+    public var line: Int
+    public var file: String
+    /// The attribute values, in the audit file's attribute order.
+    public var attributes: [String]
+    public var truth: String?
+    public var predicted: String
+    public var confidence: Double
+    public var harmCategory: String?
+}
+
+/// A row left out of the audit, with where it came from and why.
+public struct SkippedEntry: Sendable {
+    public var line: Int?
+    public var file: String?
+    public var reason: String
+}
+
+/// Everything a run measured: the inputs to every report file.
+public struct AuditRun: Sendable {
+    public var config: AuditConfig
+    public var model: ResolvedModel
+    public var modelFingerprint: String
+    public var auditFileSHA256: String
+    public var manifestRows: Int
+    public var usableRows: Int
+    public var skipped: [SkippedEntry]
+    public var uniqueImages: Int
+    public var imagesEncoded: Int
+    public var imagesFromCache: Int
+    public var promptsEncoded: Int
+    public var promptsTotal: Int
+    public var predictions: [Prediction]
+    public var outcomes: [DesignOutcomes]
+    public var metrics: AuditMetrics
+    public var timings: [(stage: String, seconds: Double)]
+    public var cachePath: String?
+    public var shard: Shard?
+}
+
+/// Runs an audit: reads the audit file and manifest, encodes every distinct prompt and image once
+/// (through the cache), scores every design, and computes the metrics. Writing the report folder
+/// is `ReportWriter`'s job.
+public enum AuditRunner {
+    /// Performs the audit described by `auditFile`.
+    /// - Parameter progress: called with (images done, images total, images encoded now) as
+    ///   encoding proceeds; the CLI draws its progress line from it.
+    public static func run(auditFile: URL, options: RunOptions,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> AuditRun {
+        var timings: [(String, Double)] = []
+        var clock = Date()
+        func lap(_ stage: String) {
+            let now = Date()
+            timings.append((stage, now.timeIntervalSince(clock)))
+            clock = now
+        }
+
+        // 1. The audit file and the manifest: which rows count.
+        var config = try AuditFileLoader.load(contentsOf: auditFile)
+        if let limit = options.limit { config.manifest.limit = limit }
+        let auditBytes = try Data(contentsOf: auditFile)
+        let auditHash = auditBytes.withUnsafeBytes { SHA256Digest.hex(of: $0) }
+        let manifest = try Manifest.read(contentsOf: config.manifest.path, limit: config.manifest.limit,
+                                         fileColumn: config.manifest.fileColumn)
+        let validation = try AuditValidator.validate(config: config, manifest: manifest)
+        var skipped = validation.skipped.map { SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)") }
+        let rows = validation.usable
+        lap("read manifest")
+
+        // 2. The model, tokenizer and preprocessing, and the keys they give the cache.
+        let reference = options.model ?? config.model.map(\.locatorString)
+        let resolved = try ModelLocator.resolve(reference, environment: options.environment)
+        CLIPModel.setBLASThreads(options.threads)
+        let pipeline = try CLIPPipeline(model: resolved)
+        let cache: EmbeddingCache? = options.useCache
+            ? try EmbeddingCache(url: options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment))
+            : nil
+        let weightsHash = try cache?.fingerprint(ofFile: pipeline.weightsURL) { try SHA256Digest.hex(ofFile: $0) }
+            ?? SHA256Digest.hex(ofFile: pipeline.weightsURL)
+        let modelKey = "\(weightsHash):\(pipeline.configurationSHA256)"
+        lap("load model")
+
+        // 3. Text: every distinct prompt of every design, once.
+        let textEmbedder = TextEmbedder(model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache,
+                                        modelKey: modelKey, tokenizerKey: pipeline.tokenizerSHA256)
+        var allPrompts: [String] = []
+        for design in config.designs {
+            for c in design.classes { allPrompts += design.prompts(forClass: c.name) }
+        }
+        let (promptEmbeddings, promptsEncoded) = try textEmbedder.embed(allPrompts)
+        lap("encode prompts")
+
+        // 4. Images: each distinct file once, in order of first appearance (this shard's share only).
+        var fileOrder: [String] = []
+        var fileURLs: [String: URL] = [:]
+        for row in rows where fileURLs[row.file] == nil {
+            fileOrder.append(row.file)
+            fileURLs[row.file] = row.imageURL
+        }
+        var shareFiles = fileOrder
+        if let shard = options.shard {
+            shareFiles = fileOrder.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
+        }
+        let imageEmbedder = ImageEmbedder(model: pipeline.model, processor: pipeline.processor, cache: cache,
+                                          modelKey: modelKey, preprocessingKey: pipeline.preprocessingKey,
+                                          batchSize: options.batchSize, decodeThreads: options.threads,
+                                          maxPixels: options.maxPixels)
+        let outcomes = try imageEmbedder.embed(files: shareFiles.map { fileURLs[$0]! }) { done in
+            progress?(done, shareFiles.count)
+        }
+        var imageEmbeddings: [String: [Float]] = [:]
+        var failures: [String: String] = [:]
+        var encoded = 0, fromCache = 0
+        for (file, outcome) in zip(shareFiles, outcomes) {
+            switch outcome {
+            case .embedded(_, let embedding, let cached):
+                imageEmbeddings[file] = embedding
+                if cached { fromCache += 1 } else { encoded += 1 }
+            case .failed(let reason):
+                failures[file] = reason
+            }
+        }
+        lap("encode images")
+
+        // 5. Score every design on the rows whose image was embedded.
+        var scoredRows: [UsableRow] = []
+        for row in rows {
+            if let reason = failures[row.file] {
+                skipped.append(SkippedEntry(line: row.line, file: row.file, reason: reason))
+            } else if imageEmbeddings[row.file] != nil {
+                scoredRows.append(row)
+            }
+        }
+        skipped.sort { ($0.line ?? 0, $0.file ?? "") < ($1.line ?? 0, $1.file ?? "") }
+        if options.strict, let first = skipped.first {
+            let location = first.line.map { "line \($0)" } ?? "a row"
+            throw AuditError(file: config.manifest.path.path,
+                             "--strict: \(skipped.count) row(s) would be skipped; first at \(location)\(first.file.map { " (\($0))" } ?? ""): \(first.reason)")
+        }
+
+        var predictions: [Prediction] = []
+        var designOutcomes: [DesignOutcomes] = []
+        for design in config.designs {
+            let classifier = try ZeroShotClassifier(
+                classes: design.classNames,
+                promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { promptEmbeddings[$0]! } },
+                logitScale: pipeline.model.logitScale)
+            var records: [OutcomeRecord] = []
+            records.reserveCapacity(scoredRows.count)
+            for row in scoredRows {
+                let scores = classifier.score(imageEmbedding: imageEmbeddings[row.file]!)
+                let predicted = design.classNames[scores.predicted]
+                let harm = design.harmCategory(ofClass: predicted)
+                let groups = config.attributes.map { row.attributes[$0] ?? "" }
+                let truth = row.truth(for: design)
+                predictions.append(Prediction(design: design.name, line: row.line, file: row.file, attributes: groups,
+                                              truth: truth, predicted: predicted, confidence: scores.confidence,
+                                              harmCategory: harm))
+                records.append(OutcomeRecord(imageKey: "\(row.line)", groups: groups, truth: truth,
+                                             predicted: predicted, harmCategory: harm))
+            }
+            designOutcomes.append(DesignOutcomes(design: design.name, base: design.base, classes: design.classNames,
+                                                 harmCategories: design.harmCategories.map(\.name),
+                                                 hasTarget: design.target != nil, records: records))
+        }
+        let settings = MetricSettings(attributes: config.attributes, intersections: config.intersections,
+                                      referenceGroups: config.referenceGroups, alpha: config.alpha,
+                                      minGroupSize: config.minGroupSize)
+        let metrics = computeAuditMetrics(designOutcomes, settings: settings)
+        lap("score and measure")
+
+        return AuditRun(config: config, model: resolved, modelFingerprint: modelKey, auditFileSHA256: auditHash,
+                        manifestRows: manifest.rows.count + manifest.skipped.count, usableRows: scoredRows.count,
+                        skipped: skipped, uniqueImages: fileOrder.count, imagesEncoded: encoded,
+                        imagesFromCache: fromCache, promptsEncoded: promptsEncoded,
+                        promptsTotal: Set(allPrompts).count, predictions: predictions, outcomes: designOutcomes,
+                        metrics: metrics, timings: timings, cachePath: cache?.url.path, shard: options.shard)
+    }
+}

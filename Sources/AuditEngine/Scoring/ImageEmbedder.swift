@@ -1,0 +1,200 @@
+import CLIPEngine
+import Foundation
+
+/// Encodes a list of image files into CLIP image embeddings, each distinct image content once.
+///
+/// For every batch it reads the files, hashes their bytes (SHA-256), takes what the cache has,
+/// decodes and preprocesses the rest in parallel and runs the image encoder on them. A producer
+/// thread prepares batch k+1 (I/O, hashing, decoding, resizing) while batch k is being encoded,
+/// so the encoder does not wait for the decoder. A file that cannot be read or decoded is
+/// reported with its reason; the others go on.
+public final class ImageEmbedder: @unchecked Sendable {
+    /// What became of one file.
+    public enum Outcome: Sendable {
+        case embedded(sha256: String, embedding: [Float], cached: Bool)
+        case failed(reason: String)
+    }
+
+    let model: CLIPModel
+    let processor: CLIPImageProcessor
+    let cache: EmbeddingCache?
+    let modelKey: String
+    let preprocessingKey: String
+    let batchSize: Int
+    let decodeThreads: Int
+    let maxPixels: Int
+
+    public init(model: CLIPModel, processor: CLIPImageProcessor, cache: EmbeddingCache?, modelKey: String,
+                preprocessingKey: String, batchSize: Int, decodeThreads: Int, maxPixels: Int) {
+        self.model = model
+        self.processor = processor
+        self.cache = cache
+        self.modelKey = modelKey
+        self.preprocessingKey = preprocessingKey
+        self.batchSize = max(1, batchSize)
+        self.decodeThreads = max(1, decodeThreads)
+        self.maxPixels = maxPixels
+    }
+
+    /// A batch ready for the encoder: pixels for the misses, and every file's state.
+    private final class PreparedBatch: @unchecked Sendable {
+        var range: Range<Int>
+        var outcomes: [Outcome?]
+        var hashes: [String?]
+        /// Distinct image contents to encode, in pixel-buffer order, and the files they serve.
+        var toEncode: [(sha: String, files: [Int])] = []
+        var pixels: [Float] = []
+        init(range: Range<Int>) {
+            self.range = range
+            outcomes = Array(repeating: nil, count: range.count)
+            hashes = Array(repeating: nil, count: range.count)
+        }
+    }
+
+    /// Encodes `files`; `progress` is called after each batch with the number of files done.
+    public func embed(files: [URL], progress: ((Int) -> Void)? = nil) throws -> [Outcome] {
+        var results = [Outcome?](repeating: nil, count: files.count)
+        let batches = stride(from: 0, to: files.count, by: batchSize).map { $0..<min($0 + batchSize, files.count) }
+        guard !batches.isEmpty else { return [] }
+
+        // A bounded hand-off of one prepared batch between the producer and the encoder.
+        let slots = DispatchSemaphore(value: 1)
+        let ready = DispatchSemaphore(value: 0)
+        let lock = NSLock()
+        var queue: [PreparedBatch] = []
+        var producerError: Error?
+
+        let producer = Thread { [self] in
+            for range in batches {
+                slots.wait()
+                let batch: PreparedBatch
+                do {
+                    batch = try prepare(files: files, range: range)
+                } catch {
+                    lock.lock(); producerError = error; lock.unlock()
+                    ready.signal()
+                    return
+                }
+                lock.lock(); queue.append(batch); lock.unlock()
+                ready.signal()
+            }
+        }
+        producer.stackSize = 8 << 20
+        producer.start()
+
+        var done = 0
+        for _ in batches {
+            ready.wait()
+            lock.lock()
+            if let error = producerError { lock.unlock(); throw error }
+            let batch = queue.removeFirst()
+            lock.unlock()
+            slots.signal()
+            try encode(batch)
+            for (offset, outcome) in batch.outcomes.enumerated() { results[batch.range.lowerBound + offset] = outcome }
+            done += batch.range.count
+            progress?(done)
+        }
+        return results.map { $0 ?? .failed(reason: "internal: not processed") }
+    }
+
+    private func prepare(files: [URL], range: Range<Int>) throws -> PreparedBatch {
+        let batch = PreparedBatch(range: range)
+        var contents = [Data?](repeating: nil, count: range.count)
+        for (offset, index) in range.enumerated() {
+            do {
+                let data = try Data(contentsOf: files[index], options: .mappedIfSafe)
+                guard !data.isEmpty else {
+                    batch.outcomes[offset] = .failed(reason: "empty file (0 bytes)")
+                    continue
+                }
+                contents[offset] = data
+                batch.hashes[offset] = data.withUnsafeBytes { SHA256Digest.hex(of: $0) }
+            } catch {
+                batch.outcomes[offset] = .failed(reason: "cannot read: \((error as NSError).localizedDescription)")
+            }
+        }
+        let keys = batch.hashes.compactMap { $0 }
+        let cached = try cache?.imageEmbeddings(for: keys, model: modelKey, preprocessing: preprocessingKey) ?? [:]
+        var pending: [String: [Int]] = [:]
+        var order: [String] = []
+        for offset in 0..<range.count {
+            guard let sha = batch.hashes[offset], batch.outcomes[offset] == nil else { continue }
+            if let embedding = cached[sha] {
+                batch.outcomes[offset] = .embedded(sha256: sha, embedding: embedding, cached: true)
+            } else {
+                if pending[sha] == nil { order.append(sha) }
+                pending[sha, default: []].append(offset)
+            }
+        }
+        batch.toEncode = order.map { ($0, pending[$0]!) }
+        // Decode and preprocess the misses in parallel, each into its own slice of the batch buffer.
+        let stride = 3 * processor.outputSize * processor.outputSize
+        var pixels = [Float](repeating: 0, count: stride * batch.toEncode.count)
+        var failures = [String?](repeating: nil, count: batch.toEncode.count)
+        let work = batch.toEncode
+        pixels.withUnsafeMutableBufferPointer { pixelBuffer in
+            failures.withUnsafeMutableBufferPointer { failureBuffer in
+                let shared = UnsafeSendable((pixelBuffer, failureBuffer))
+                DispatchQueue.concurrentPerform(iterations: work.count) { item in
+                    let (pixelBuffer, failureBuffer) = shared.value
+                    let offset = work[item].files[0]
+                    let file = files[range.lowerBound + offset]
+                    do {
+                        let image = try ImageDecoder.decode(data: contents[offset]!, name: file.path, maxPixels: maxPixels)
+                        let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
+                        try processor.preprocess(image, into: slot)
+                    } catch {
+                        failureBuffer[item] = "\(error)"
+                    }
+                }
+            }
+        }
+        // Drop the failures from what gets encoded, compacting the pixel buffer.
+        var kept: [(sha: String, files: [Int])] = []
+        for (item, entry) in work.enumerated() {
+            if let reason = failures[item] {
+                for offset in entry.files { batch.outcomes[offset] = .failed(reason: Self.shortReason(reason, file: files[range.lowerBound + offset])) }
+                continue
+            }
+            if kept.count != item {
+                let destination = kept.count * stride
+                for i in 0..<stride { pixels[destination + i] = pixels[item * stride + i] }
+            }
+            kept.append(entry)
+        }
+        pixels.removeLast(pixels.count - kept.count * stride)
+        batch.toEncode = kept
+        batch.pixels = pixels
+        return batch
+    }
+
+    private func encode(_ batch: PreparedBatch) throws {
+        guard !batch.toEncode.isEmpty else { return }
+        let embeddings = batch.pixels.withUnsafeBufferPointer {
+            model.encodeImages(pixelValues: $0, count: batch.toEncode.count)
+        }
+        let dim = embeddings.count / batch.toEncode.count
+        var store: [(key: String, embedding: [Float])] = []
+        for (item, entry) in batch.toEncode.enumerated() {
+            let embedding = Array(embeddings[(item * dim)..<((item + 1) * dim)])
+            store.append((entry.sha, embedding))
+            for offset in entry.files { batch.outcomes[offset] = .embedded(sha256: entry.sha, embedding: embedding, cached: false) }
+        }
+        try cache?.storeImageEmbeddings(store, model: modelKey, preprocessing: preprocessingKey)
+    }
+
+    /// The decoder's one-line message without the path, which the skipped-row record already carries.
+    static func shortReason(_ message: String, file: URL) -> String {
+        for prefix in [file.path + ": ", file.lastPathComponent + ": "] where message.hasPrefix(prefix) {
+            return String(message.dropFirst(prefix.count))
+        }
+        return message
+    }
+}
+
+/// Carries a value that is safe by construction (disjoint writes) across a concurrent loop.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,45 @@
+import CLIPEngine
+import Foundation
+
+/// Encodes prompts into CLIP text embeddings, each distinct prompt once per run, taking what the
+/// cache already has.
+public struct TextEmbedder {
+    let model: CLIPModel
+    let tokenizer: CLIPTokenizer
+    let cache: EmbeddingCache?
+    let modelKey: String
+    let tokenizerKey: String
+    /// Prompts per encoder call.
+    let batchSize = 64
+
+    public init(model: CLIPModel, tokenizer: CLIPTokenizer, cache: EmbeddingCache?, modelKey: String, tokenizerKey: String) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.cache = cache
+        self.modelKey = modelKey
+        self.tokenizerKey = tokenizerKey
+    }
+
+    /// Embeddings (projected, not normalised) for every distinct prompt, and how many were encoded now.
+    public func embed(_ prompts: [String]) throws -> (embeddings: [String: [Float]], encoded: Int) {
+        var unique: [String] = []
+        var seen = Set<String>()
+        for p in prompts where seen.insert(p).inserted { unique.append(p) }
+        var result = try cache?.textEmbeddings(for: unique, model: modelKey, tokenizer: tokenizerKey) ?? [:]
+        let missing = unique.filter { result[$0] == nil }
+        for start in stride(from: 0, to: missing.count, by: batchSize) {
+            let chunk = Array(missing[start..<min(start + batchSize, missing.count)])
+            let ids = chunk.map { tokenizer.tokenize($0) }
+            let flat = model.encodeTexts(inputIDs: ids)
+            let dim = flat.count / chunk.count
+            var store: [(key: String, embedding: [Float])] = []
+            for (i, prompt) in chunk.enumerated() {
+                let embedding = Array(flat[(i * dim)..<((i + 1) * dim)])
+                result[prompt] = embedding
+                store.append((prompt, embedding))
+            }
+            try cache?.storeTextEmbeddings(store, model: modelKey, tokenizer: tokenizerKey)
+        }
+        return (result, missing.count)
+    }
+}

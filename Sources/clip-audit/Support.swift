@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Runs a command body; any error becomes one line on stderr and exit status 1, instead of a
+/// stack trace or ArgumentParser's usage text (which is for argument mistakes only).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        let text = "\(error)".replacingOccurrences(of: "\n", with: " ")
+        printError("clip-audit: \(text)")
+        throw ExitCode(1)
+    }
+}
+
+/// Whether standard error is a terminal (progress bars only then).
+var stderrIsTerminal: Bool { isatty(2) != 0 }
+
+/// `--model`, shared by the commands that load a checkpoint.
+struct ModelOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A checkpoint directory or a repo id in the Hugging Face cache (default: $CLIP_AUDIT_MODEL, else openai/clip-vit-base-patch16).",
+        valueName: "M"))
+    var model: String?
+}
+
+/// `--threads` and `--batch`, shared by the commands that run the encoders.
+struct PerformanceOptions: ParsableArguments {
+    @Option(name: .long, help: "Threads for encoding (default: the number of cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Images per encoder batch.")
+    var batch: Int = 16
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+    }
+
+    var resolvedThreads: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+}

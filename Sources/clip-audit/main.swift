@@ -1,2 +1,0 @@
-import CLIPEngine
-print("clip-audit \(CLIPEngineInfo.version)")

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the C libraries clip-audit links against (Debian/Ubuntu packages), only those missing.
+# Swift itself (6.1 or later) must already be on PATH: https://www.swift.org/install/linux/
+set -euo pipefail
+packages=(libopenblas-dev libjpeg-dev libpng-dev libcsv-dev libsqlite3-dev libssl-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "swift is not on PATH: install Swift 6.1 or later first" >&2; exit 1; }
