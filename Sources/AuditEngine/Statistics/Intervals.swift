@@ -68,7 +68,7 @@ public func newcombeUnpairedDifferenceInterval(
 /// measured on the same units: method 10 of Newcombe 1998, "Improved confidence intervals for
 /// the difference between binomial proportions based on paired data", Stat Med 17:2635, in the
 /// form given by Fagerland, Lydersen & Laake (2017), "Statistical Analysis of Contingency
-/// Tables", section 8.5 (also Altman et al. 2000, "Statistics with Confidence", ch. 6).
+/// Tables", chapter 8 (also Altman et al. 2000, "Statistics with Confidence", ch. 6).
 ///
 /// The paired 2×2 table counts units by (first, second) outcome:
 /// `a` = both positive, `b` = first only, `c` = second only, `d` = neither; N = a+b+c+d.
