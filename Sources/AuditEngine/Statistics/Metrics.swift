@@ -37,7 +37,7 @@ struct SliceFamily {
 
 /// Partitions records into the whole set, each attribute's groups and each intersection's
 /// groups. Intersections naming an attribute not in `settings.attributes` are skipped.
-func sliceFamilies(_ records: [OutcomeRecord], settings: MetricSettings, includeIntersections: Bool = true) -> [SliceFamily] {
+func sliceFamilies(_ records: [OutcomeRecord], settings: MetricSettings) -> [SliceFamily] {
     var families = [SliceFamily(attribute: "*", isIntersection: false, groups: [("*", Array(records.indices))])]
     func family(name: String, columns: [Int], isIntersection: Bool) -> SliceFamily {
         var members: [[String]: [Int]] = [:]
@@ -52,12 +52,10 @@ func sliceFamilies(_ records: [OutcomeRecord], settings: MetricSettings, include
     for (column, attribute) in settings.attributes.enumerated() {
         families.append(family(name: attribute, columns: [column], isIntersection: false))
     }
-    if includeIntersections {
-        for intersection in settings.intersections where !intersection.isEmpty {
-            let columns = intersection.compactMap { settings.attributes.firstIndex(of: $0) }
-            guard columns.count == intersection.count else { continue }
-            families.append(family(name: intersection.joined(separator: "|"), columns: columns, isIntersection: true))
-        }
+    for intersection in settings.intersections where !intersection.isEmpty {
+        let columns = intersection.compactMap { settings.attributes.firstIndex(of: $0) }
+        guard columns.count == intersection.count else { continue }
+        families.append(family(name: intersection.joined(separator: "|"), columns: columns, isIntersection: true))
     }
     return families
 }
@@ -146,7 +144,7 @@ public func computeAuditMetrics(_ designs: [DesignOutcomes], settings: MetricSet
             }
         }
         if design.hasTarget {
-            for family in sliceFamilies(design.records, settings: settings, includeIntersections: false) {
+            for family in families where !family.isIntersection {
                 for (group, indices) in family.groups {
                     result.confusions.append(confusionTable(design: design, attribute: family.attribute, group: group,
                                                             records: indices.map { design.records[$0] }))
