@@ -1,0 +1,177 @@
+/// One image's outcome under one class design: the input to ``computeAuditMetrics(_:settings:)``.
+public struct OutcomeRecord: Sendable, Equatable {
+    /// Identifies the image across designs (e.g. the manifest's file column); variants are
+    /// paired with their base on it.
+    public var imageKey: String
+    /// One group value per attribute, in the order of ``MetricSettings/attributes``.
+    public var groups: [String]
+    /// The true class, for designs with a target; `nil` otherwise.
+    public var truth: String?
+    /// The predicted class.
+    public var predicted: String
+    /// The harm category the predicted class belongs to, if any.
+    public var harmCategory: String?
+
+    public init(imageKey: String, groups: [String], truth: String? = nil, predicted: String, harmCategory: String? = nil) {
+        self.imageKey = imageKey
+        self.groups = groups
+        self.truth = truth
+        self.predicted = predicted
+        self.harmCategory = harmCategory
+    }
+}
+
+/// All outcomes of one class design.
+public struct DesignOutcomes: Sendable, Equatable {
+    /// The design's name.
+    public var design: String
+    /// For a variant (`extends:`), the name of its base design; `nil` otherwise.
+    public var base: String?
+    /// The design's classes, in listed order.
+    public var classes: [String]
+    /// The design's harm categories, in listed order.
+    public var harmCategories: [String]
+    /// Whether the design has a target column (and so an accuracy).
+    public var hasTarget: Bool
+    /// One record per image.
+    public var records: [OutcomeRecord]
+
+    public init(design: String, base: String? = nil, classes: [String], harmCategories: [String] = [],
+                hasTarget: Bool, records: [OutcomeRecord]) {
+        self.design = design
+        self.base = base
+        self.classes = classes
+        self.harmCategories = harmCategories
+        self.hasTarget = hasTarget
+        self.records = records
+    }
+}
+
+/// What to disaggregate by and how to judge differences.
+public struct MetricSettings: Sendable, Equatable {
+    /// Attribute names, in the order of ``OutcomeRecord/groups``.
+    public var attributes: [String]
+    /// Intersections, each a list of attribute names (reported as `race|gender`).
+    public var intersections: [[String]]
+    /// Reference group per attribute (`race: White`) or intersection (`race|gender: White|Male`).
+    /// Missing (or naming a group absent from the data): the largest group, ties broken by
+    /// the first in group order (see ``compareGroupValues(_:_:)``).
+    public var referenceGroups: [String: String]
+    /// Significance level for `significant` (on Holm-adjusted p-values).
+    public var alpha: Double = 0.05
+    /// Groups with fewer images are flagged (``MetricRow/belowMinimumN``), never dropped.
+    public var minGroupSize: Int = 30
+
+    public init(attributes: [String], intersections: [[String]] = [], referenceGroups: [String: String] = [:],
+                alpha: Double = 0.05, minGroupSize: Int = 30) {
+        self.attributes = attributes
+        self.intersections = intersections
+        self.referenceGroups = referenceGroups
+        self.alpha = alpha
+        self.minGroupSize = minGroupSize
+    }
+}
+
+/// One row of `metrics.csv`: a metric over one slice of one design's images.
+public struct MetricRow: Sendable, Equatable {
+    public var design: String
+    /// `accuracy`, `harm_rate:<category>` or `prediction_rate:<class>`.
+    public var metric: String
+    /// `*` (whole set), an attribute, or an intersection such as `race|gender`.
+    public var attribute: String
+    /// `*`, a group value, or an intersection group such as `White|Male`.
+    public var group: String
+    public var n: Int
+    public var count: Int
+    /// count / n.
+    public var value: Double
+    /// 95% Wilson score interval.
+    public var ciLow: Double
+    public var ciHigh: Double
+    /// n < ``MetricSettings/minGroupSize``: shown in report.md, not a CSV column.
+    public var belowMinimumN: Bool
+}
+
+/// One row of `disparities.csv`: a group against its attribute's reference group.
+public struct DisparityRow: Sendable, Equatable {
+    public var design: String
+    public var metric: String
+    public var attribute: String
+    public var group: String
+    public var reference: String
+    public var n: Int
+    public var count: Int
+    public var referenceN: Int
+    public var referenceCount: Int
+    public var value: Double
+    public var referenceValue: Double
+    /// value − referenceValue.
+    public var difference: Double
+    /// value / referenceValue; `nil` when the reference value is 0.
+    public var ratio: Double?
+    /// Two-sided pooled two-proportion z-test (p = 1 when undefined).
+    public var pValue: Double
+    /// Holm-adjusted within design × metric × attribute.
+    public var pAdjusted: Double
+    /// pAdjusted < alpha.
+    public var significant: Bool
+    /// Newcombe hybrid score 95% interval for `difference` (not a CSV column).
+    public var differenceCILow: Double
+    public var differenceCIHigh: Double
+    /// The four-fifths rule applied in both directions: ratio < 0.8 or ratio > 1.25. Both
+    /// directions count because a metric can be bad when high (harm rates) or when low
+    /// (accuracy). With a reference value of 0 the ratio is +∞ when value > 0 (a violation)
+    /// and undefined when value = 0 (not one). Not a CSV column.
+    public var fourFifthsViolation: Bool
+    /// The group or the reference has fewer than ``MetricSettings/minGroupSize`` images.
+    public var belowMinimumN: Bool
+}
+
+/// One row of `comparison.csv`: a variant design against its base on the images both scored.
+public struct ComparisonRow: Sendable, Equatable {
+    public var design: String
+    public var base: String
+    public var metric: String
+    public var attribute: String
+    public var group: String
+    /// Paired images.
+    public var n: Int
+    public var baseValue: Double
+    public var value: Double
+    /// value − baseValue.
+    public var delta: Double
+    /// Newcombe square-and-add interval for the paired difference (see
+    /// ``newcombePairedDifferenceInterval(bothPositive:firstOnly:secondOnly:neither:z:)``).
+    public var ciLow: Double
+    public var ciHigh: Double
+    /// Exact McNemar p on the images whose indicator changed.
+    public var pValue: Double
+    /// Images positive under the base only / under the variant only (the discordant pairs).
+    public var baseOnly: Int
+    public var variantOnly: Int
+    public var belowMinimumN: Bool
+}
+
+/// A confusion matrix (truth × predicted) of a design with a target, over one slice.
+public struct ConfusionTable: Sendable, Equatable {
+    public var design: String
+    public var attribute: String
+    public var group: String
+    /// Row and column labels: the design's classes in listed order, then any other truth or
+    /// predicted value seen, sorted.
+    public var labels: [String]
+    /// counts[t][p]: images with truth labels[t] predicted as labels[p].
+    public var counts: [[Int]]
+    /// Per label: correct / images with that truth; `nil` when no image has that truth.
+    public var recall: [Double?]
+    /// Images in the slice with a truth.
+    public var n: Int
+}
+
+/// Everything ``computeAuditMetrics(_:settings:)`` produces.
+public struct AuditMetrics: Sendable, Equatable {
+    public var metrics: [MetricRow]
+    public var disparities: [DisparityRow]
+    public var comparisons: [ComparisonRow]
+    public var confusions: [ConfusionTable]
+}
