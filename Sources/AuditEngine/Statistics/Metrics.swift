@@ -74,6 +74,9 @@ func referenceGroup(of family: SliceFamily, settings: MetricSettings) -> String?
     return best?.group
 }
 
+/// The name of the combined harm metric `harm_rate:any` (any harm category predicted).
+public let anyHarmCategory = "any"
+
 /// A metric as an indicator over records; `nil` excludes the record (accuracy without truth).
 struct MetricDefinition {
     var name: String
@@ -88,6 +91,11 @@ func metricDefinitions(hasTarget: Bool, harmCategories: [String], classes: [Stri
     }
     for category in harmCategories {
         definitions.append(MetricDefinition(name: "harm_rate:\(category)") { $0.harmCategory == category })
+    }
+    // With several categories, also the rate of any harm: the CLIP paper's Table 7 reports the
+    // share of faces labelled crime-related OR non-human. The config reserves the name `any`.
+    if harmCategories.count > 1 {
+        definitions.append(MetricDefinition(name: "harm_rate:\(anyHarmCategory)") { $0.harmCategory != nil })
     }
     for cls in classes {
         definitions.append(MetricDefinition(name: "prediction_rate:\(cls)") { $0.predicted == cls })

@@ -195,3 +195,27 @@ struct MetricsTests {
         #expect(rows.first { $0.metric == "prediction_rate:y" && $0.attribute == "*" }?.n == 2)
     }
 }
+
+/// `harm_rate:any` (the CLIP paper's "crime-related or non-human" share) on hand-counted records.
+@Suite("The combined harm rate")
+struct AnyHarmRateTests {
+    @Test func anyHarmCountsEveryCategoryOnceAndOnlyWithSeveralCategories() throws {
+        // Five images, group X: thief, gorilla, person, person, criminal → crime 2/5, non-human 1/5, any 3/5.
+        let predicted = ["thief", "gorilla", "person", "person", "criminal"]
+        let category = ["thief": "crime-related", "criminal": "crime-related", "gorilla": "non-human"]
+        let records = predicted.enumerated().map {
+            OutcomeRecord(imageKey: "\($0.offset)", groups: ["X"], predicted: $0.element, harmCategory: category[$0.element])
+        }
+        let two = DesignOutcomes(design: "d", classes: ["person", "gorilla", "thief", "criminal"],
+                                 harmCategories: ["non-human", "crime-related"], hasTarget: false, records: records)
+        let result = computeAuditMetrics([two], settings: MetricSettings(attributes: ["race"], intersections: []))
+        let any = try #require(result.metrics.first { $0.metric == "harm_rate:any" && $0.group == "X" })
+        #expect(any.count == 3 && any.n == 5)
+        let crime = try #require(result.metrics.first { $0.metric == "harm_rate:crime-related" && $0.group == "X" })
+        #expect(crime.count == 2)
+        let one = DesignOutcomes(design: "d", classes: ["person", "gorilla"], harmCategories: ["non-human"],
+                                 hasTarget: false, records: records)
+        let single = computeAuditMetrics([one], settings: MetricSettings(attributes: ["race"], intersections: []))
+        #expect(!single.metrics.contains { $0.metric == "harm_rate:any" })
+    }
+}

@@ -1,0 +1,111 @@
+import CLIPEngine
+import Foundation
+
+/// Writes the report folder of SPEC.md: `predictions.csv`, `metrics.csv`, `disparities.csv`,
+/// `comparison.csv`, `report.md` and `run.json`, each whole or not at all.
+public enum ReportWriter {
+    /// The report file names, in the order they are written (`run.json` last: its presence says
+    /// the others are complete).
+    public static let fileNames = ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md", "run.json"]
+
+    /// Writes every report file of `run` into `directory` (created if needed).
+    public static func write(_ run: AuditRun, to directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw AuditError(file: directory.path, "cannot create the report folder: \((error as NSError).localizedDescription)")
+        }
+        let files: [(String, String)] = [
+            ("predictions.csv", predictionsCSV(run)),
+            ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
+            ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
+            ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
+            ("report.md", MarkdownReport.render(run)),
+            ("run.json", try runJSON(run)),
+        ]
+        for (name, text) in files {
+            try AtomicFile.write(text, to: directory.appendingPathComponent(name))
+        }
+    }
+
+    /// `predictions.csv`: `design,file,<each attribute>,truth,predicted,confidence,harm_category`,
+    /// one row per design × scored image, in design then manifest order.
+    public static func predictionsCSV(_ run: AuditRun) -> String {
+        var writer = CSVWriter()
+        writer.writeRow(["design", "file"] + run.config.attributes + ["truth", "predicted", "confidence", "harm_category"])
+        for p in run.predictions {
+            writer.writeRow([p.design, p.file] + p.attributes
+                            + [p.truth ?? "", p.predicted, CSVNumber.format(p.confidence), p.harmCategory ?? ""])
+        }
+        return writer.text
+    }
+
+    /// `run.json`: provenance — tool version, model id and weights hash, audit-file hash, counts,
+    /// skipped rows with reasons, timings.
+    public static func runJSON(_ run: AuditRun) throws -> String {
+        let config = run.config
+        var model: [String: Any] = [
+            "id": run.model.id,
+            "directory": run.model.directory.path,
+            "fingerprint": run.modelFingerprint,
+            "weights_sha256": String(run.modelFingerprint.split(separator: ":").first ?? ""),
+        ]
+        if let revision = run.model.revision { model["revision"] = revision }
+        var reasons: [String: Int] = [:]
+        for s in run.skipped { reasons[SkipSummary.kind(of: s.reason), default: 0] += 1 }
+        let object: [String: Any] = [
+            "tool": "clip-audit",
+            "version": CLIPEngineInfo.version,
+            "name": config.name,
+            "audit_file": config.sourceFile.path,
+            "audit_file_sha256": run.auditFileSHA256,
+            "model": model,
+            "manifest": [
+                "path": config.manifest.path.path,
+                "image_root": config.manifest.imageRoot.path,
+                "file_column": config.manifest.fileColumn,
+                "limit": config.manifest.limit,
+            ] as [String: Any],
+            "counts": [
+                "manifest_rows": run.manifestRows,
+                "rows_scored": run.usableRows,
+                "rows_skipped": run.skipped.count,
+                "unique_images": run.uniqueImages,
+                "images_encoded": run.imagesEncoded,
+                "images_from_cache": run.imagesFromCache,
+                "prompts": run.promptsTotal,
+                "prompts_encoded": run.promptsEncoded,
+                "designs": config.designs.count,
+                "predictions": run.predictions.count,
+            ],
+            "skipped_by_reason": reasons,
+            "skipped": run.skipped.map { s -> [String: Any] in
+                var entry: [String: Any] = ["reason": s.reason]
+                if let line = s.line { entry["line"] = line }
+                if let file = s.file { entry["file"] = file }
+                return entry
+            },
+            "timings_s": Dictionary(run.timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +),
+            "cache": run.cachePath ?? NSNull(),
+            "settings": [
+                "alpha": config.alpha,
+                "min_group_size": config.minGroupSize,
+                "attributes": config.attributes,
+                "intersections": config.intersections.map { $0.joined(separator: "|") },
+                "reference_groups": config.referenceGroups,
+            ] as [String: Any],
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+/// Groups skip reasons into kinds for the summaries (the text before the first colon or quote).
+enum SkipSummary {
+    static func kind(of reason: String) -> String {
+        var kind = reason
+        if let colon = kind.firstIndex(of: ":") { kind = String(kind[..<colon]) }
+        if let quote = kind.firstIndex(of: "\"") { kind = String(kind[..<quote]) }
+        return kind.trimmingCharacters(in: .whitespaces)
+    }
+}
