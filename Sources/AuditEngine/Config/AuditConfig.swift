@@ -1,0 +1,228 @@
+import Foundation
+
+/// Where the CLIP checkpoint comes from.
+public enum ModelReference: Sendable, Hashable, CustomStringConvertible {
+    /// A directory holding a Hugging Face CLIP checkpoint (absolute, already resolved).
+    case directory(URL)
+    /// A Hugging Face repo id such as `openai/clip-vit-base-patch16`, looked up in the local cache.
+    case repoID(String)
+
+    /// The path or the repo id.
+    public var description: String {
+        switch self {
+        case .directory(let url): return url.path
+        case .repoID(let id): return id
+        }
+    }
+}
+
+/// The `manifest:` section of an audit file, with paths resolved.
+public struct ManifestSettings: Sendable, Hashable {
+    /// The CSV manifest (relative paths are resolved against the audit file's folder).
+    public var path: URL
+    /// The folder the file column is relative to (default: the manifest's folder).
+    public var imageRoot: URL
+    /// The column holding each image's path (default `file`).
+    public var fileColumn: String
+    /// Read only the first N data rows; 0 reads all.
+    public var limit: Int
+
+    /// Creates the settings.
+    public init(path: URL, imageRoot: URL, fileColumn: String = "file", limit: Int = 0) {
+        self.path = path
+        self.imageRoot = imageRoot
+        self.fileColumn = fileColumn
+        self.limit = limit
+    }
+}
+
+/// One class of a design: its name and the phrases put into the templates, in written order.
+public struct ClassSpec: Sendable, Hashable {
+    /// The class name (with a target: a value of the target column).
+    public var name: String
+    /// The phrases substituted for `{}` in each template.
+    public var phrases: [String]
+
+    /// Creates a class.
+    public init(name: String, phrases: [String]) {
+        self.name = name
+        self.phrases = phrases
+    }
+}
+
+/// A harm category: predicting any of its classes counts as that harm.
+public struct HarmCategory: Sendable, Hashable {
+    /// The category name (e.g. `non-human`).
+    public var name: String
+    /// The classes whose prediction counts as this harm.
+    public var classes: [String]
+
+    /// Creates a category.
+    public init(name: String, classes: [String]) {
+        self.name = name
+        self.classes = classes
+    }
+}
+
+/// A class design after variants are resolved: everything needed to score it.
+public struct DesignSpec: Sendable, Hashable {
+    /// The design's name (unique in the audit file).
+    public var name: String
+    /// The manifest column holding the true class, if any.
+    public var target: String?
+    /// The prompt templates; each has exactly one `{}`.
+    public var templates: [String]
+    /// The classes in written order (ties in the arg-max go to the earlier one).
+    public var classes: [ClassSpec]
+    /// Harm categories in written order.
+    public var harmCategories: [HarmCategory]
+    /// For a variant (`extends:`), the design it extends; reports compare the two.
+    public var base: String?
+
+    /// Creates a design.
+    public init(name: String, target: String? = nil, templates: [String], classes: [ClassSpec],
+                harmCategories: [HarmCategory] = [], base: String? = nil) {
+        self.name = name
+        self.target = target
+        self.templates = templates
+        self.classes = classes
+        self.harmCategories = harmCategories
+        self.base = base
+    }
+
+    /// The class names in order.
+    public var classNames: [String] { classes.map(\.name) }
+
+    /// The class with this name, if any.
+    public func classSpec(named name: String) -> ClassSpec? {
+        classes.first { $0.name == name }
+    }
+
+    /// Every template × phrase of the class with `{}` replaced (templates outer, phrases inner);
+    /// empty when the design has no such class.
+    public func prompts(forClass name: String) -> [String] {
+        guard let spec = classSpec(named: name) else { return [] }
+        return templates.flatMap { template in
+            spec.phrases.map { template.replacingOccurrences(of: "{}", with: $0) }
+        }
+    }
+
+    /// The first harm category that lists the class, or nil.
+    public func harmCategory(ofClass name: String) -> String? {
+        harmCategories.first { $0.classes.contains(name) }?.name
+    }
+}
+
+/// A loaded and checked audit file (see SPEC.md, "The audit file").
+public struct AuditConfig: Sendable {
+    /// The default prompt templates when the file gives none.
+    public static let defaultTemplates = ["a photo of a {}."]
+    /// The default significance level.
+    public static let defaultAlpha = 0.05
+    /// The default smallest group size that is not flagged in reports.
+    public static let defaultMinGroupSize = 30
+
+    /// Report title; the default output folder is `Reports/<name>` (default: the file's name without extension).
+    public var name: String
+    /// Optional free text shown in the report.
+    public var description: String?
+    /// The model named by the file; nil when the file names none (the caller then applies
+    /// `--model`, `CLIP_AUDIT_MODEL` or the default checkpoint).
+    public var model: ModelReference?
+    /// The manifest and its image root.
+    public var manifest: ManifestSettings
+    /// Manifest columns to disaggregate by, in written order.
+    public var attributes: [String]
+    /// Attribute combinations, e.g. `[["race", "gender"]]`.
+    public var intersections: [[String]]
+    /// Reference group per attribute (`race: White`) or intersection (`"race|gender": "White|Male"`);
+    /// attributes not listed use their largest group.
+    public var referenceGroups: [String: String]
+    /// Significance level, in (0, 1).
+    public var alpha: Double
+    /// Groups smaller than this are flagged in reports.
+    public var minGroupSize: Int
+    /// The top-level templates (designs without their own use these).
+    public var templates: [String]
+    /// The designs, variants resolved, in written order.
+    public var designs: [DesignSpec]
+    /// The audit file this came from.
+    public var sourceFile: URL
+    /// The line in `sourceFile` of each key path that was written (e.g. `attributes[1]`,
+    /// `manifest.file_column`, `designs[0].target`), for errors that point into the file.
+    public var sourceLines: [String: Int]
+
+    /// Creates a configuration directly (for tests and programmatic use).
+    public init(name: String, description: String? = nil, model: ModelReference? = nil, manifest: ManifestSettings,
+                attributes: [String], intersections: [[String]] = [], referenceGroups: [String: String] = [:],
+                alpha: Double = AuditConfig.defaultAlpha, minGroupSize: Int = AuditConfig.defaultMinGroupSize,
+                templates: [String] = AuditConfig.defaultTemplates, designs: [DesignSpec], sourceFile: URL,
+                sourceLines: [String: Int] = [:]) {
+        self.name = name
+        self.description = description
+        self.model = model
+        self.manifest = manifest
+        self.attributes = attributes
+        self.intersections = intersections
+        self.referenceGroups = referenceGroups
+        self.alpha = alpha
+        self.minGroupSize = minGroupSize
+        self.templates = templates
+        self.designs = designs
+        self.sourceFile = sourceFile
+        self.sourceLines = sourceLines
+    }
+
+    /// The design with this name, if any.
+    public func design(named name: String) -> DesignSpec? {
+        designs.first { $0.name == name }
+    }
+
+    /// The key used for an intersection in `reference_groups` and reports: `race|gender`.
+    public static func intersectionKey(_ attributes: [String]) -> String {
+        attributes.joined(separator: "|")
+    }
+
+    /// An error pointing at the line of `keyPath` in the audit file (or of its nearest
+    /// written parent, e.g. `designs[2]` for an inherited `designs[2].target`).
+    public func error(at keyPath: String, _ message: String) -> AuditFileError {
+        var path = keyPath
+        var line = sourceLines[path]
+        while line == nil, let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) {
+            path = String(path[..<cut])
+            line = sourceLines[path]
+        }
+        return AuditFileError(file: sourceFile, line: line, keyPath: keyPath, message: message)
+    }
+}
+
+/// A problem with an audit file. `description` is one line:
+/// `fairface.yaml:14: designs[1].harm_categories: unknown class "gorila" (classes: ...)`.
+public struct AuditFileError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The audit file.
+    public let file: URL
+    /// 1-based line, when known.
+    public let line: Int?
+    /// The key path, e.g. `designs[2].classes`; nil for file-level problems.
+    public let keyPath: String?
+    /// What is wrong.
+    public let message: String
+
+    /// Creates an error.
+    public init(file: URL, line: Int?, keyPath: String?, message: String) {
+        self.file = file
+        self.line = line
+        self.keyPath = keyPath
+        self.message = message
+    }
+
+    /// `FILE:LINE: KEY: message` on one line (newlines in the message are flattened).
+    public var description: String {
+        var text = file.lastPathComponent
+        if let line { text += ":\(line)" }
+        text += ": "
+        if let keyPath, !keyPath.isEmpty { text += "\(keyPath): " }
+        text += message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return text
+    }
+}
