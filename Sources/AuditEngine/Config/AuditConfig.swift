@@ -78,6 +78,8 @@ public struct DesignSpec: Sendable, Hashable {
     public var harmCategories: [HarmCategory]
     /// For a variant (`extends:`), the design it extends; reports compare the two.
     public var base: String?
+    /// Published figures to set beside the measured ones (context, not expected values).
+    public var published: [PublishedFigure] = []
 
     /// Creates a design.
     public init(name: String, target: String? = nil, templates: [String], classes: [ClassSpec],
@@ -224,5 +226,49 @@ public struct AuditFileError: Error, CustomStringConvertible, Sendable, Equatabl
         if let keyPath, !keyPath.isEmpty { text += "\(keyPath): " }
         text += message.split(whereSeparator: \.isNewline).joined(separator: " ")
         return text
+    }
+}
+
+/// A published figure (from a paper or a model card) to show beside a measured metric.
+public struct PublishedFigure: Sendable, Hashable {
+    /// Where the number comes from, as it will be cited in the report.
+    public var source: String
+    /// The metric it corresponds to, e.g. `accuracy` or `harm_rate:crime-related`.
+    public var metric: String
+    /// The attribute it is broken down by (`*` for the whole set).
+    public var attribute: String
+    /// Group → rate (a proportion), in the order written.
+    public var values: [(group: String, value: Double)]
+
+    public init(source: String, metric: String, attribute: String, values: [(String, Double)]) {
+        self.source = source
+        self.metric = metric
+        self.attribute = attribute
+        self.values = values.map { (group: $0.0, value: $0.1) }
+    }
+
+    /// The published value for `group`, if any.
+    public func value(for group: String) -> Double? {
+        values.first { $0.group == group }?.value
+    }
+
+    public static func == (a: PublishedFigure, b: PublishedFigure) -> Bool {
+        a.source == b.source && a.metric == b.metric && a.attribute == b.attribute
+            && a.values.map(\.group) == b.values.map(\.group) && a.values.map(\.value) == b.values.map(\.value)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(source); hasher.combine(metric); hasher.combine(attribute)
+        for v in values { hasher.combine(v.group); hasher.combine(v.value) }
+    }
+}
+
+extension ModelReference {
+    /// What to hand the model locator: the directory's path, or the repo id.
+    public var locatorString: String {
+        switch self {
+        case .directory(let url): return url.path
+        case .repoID(let id): return id
+        }
     }
 }

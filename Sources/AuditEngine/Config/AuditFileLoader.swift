@@ -62,7 +62,8 @@ enum AuditFileKeys {
                       "reference_groups", "alpha", "min_group_size", "templates", "designs"]
     static let manifest = ["path", "image_root", "file_column", "limit"]
     static let design = ["name", "target", "templates", "classes", "harm_categories", "extends",
-                         "add_classes", "remove_classes"]
+                         "add_classes", "remove_classes", "published"]
+    static let published = ["source", "metric", "attribute", "values"]
 }
 
 /// Walks the composed YAML tree, checking types and keys, and builds an `AuditConfig`.
@@ -367,6 +368,7 @@ struct AuditFileParser {
         var add: [ClassSpec]
         var addNode: Node?
         var remove: [(name: String, node: Node)]
+        var published: [PublishedFigure] = []
 
         var path: String { "designs[\(index)]" }
     }
@@ -415,8 +417,14 @@ struct AuditFileParser {
                     }
                     seen.append(item.value)
                 }
+                if entry.key == anyHarmCategory {
+                    throw fail(entry.keyNode, harmPath, "the category name \"\(anyHarmCategory)\" is reserved for the combined rate `harm_rate:any`")
+                }
                 raw.harm.append((HarmCategory(name: entry.key, classes: seen), entry.keyNode, items.map(\.node)))
             }
+        }
+        if let publishedNode = value("published") {
+            raw.published = try published(publishedNode, "\(path).published")
         }
         if let extendsNode = value("extends") {
             raw.extends = (try string(extendsNode, "\(path).extends"), extendsNode)
@@ -440,6 +448,38 @@ struct AuditFileParser {
             throw fail(classesNode, "\(path).classes", "a variant (`extends:`) changes its classes with `add_classes`/`remove_classes`, not `classes`")
         }
         return raw
+    }
+
+    /// `published:` — a list of {source, metric, attribute, values: {group: rate}} set beside the
+    /// measured values in report.md.
+    mutating func published(_ node: Node, _ path: String) throws -> [PublishedFigure] {
+        guard let sequence = node.sequence else {
+            throw fail(node, path, "expected a list of published figures, found \(Self.typeName(node))")
+        }
+        var figures: [PublishedFigure] = []
+        for (index, item) in sequence.enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            let items = try entries(item, itemPath, known: AuditFileKeys.published)
+            func required(_ key: String) throws -> Node {
+                guard let node = items.first(where: { $0.key == key })?.value, !isNull(node) else {
+                    throw fail(item, "\(itemPath).\(key)", "missing `\(key):`")
+                }
+                return node
+            }
+            let source = try string(required("source"), "\(itemPath).source")
+            let metric = try string(required("metric"), "\(itemPath).metric")
+            let attribute = try string(required("attribute"), "\(itemPath).attribute")
+            var values: [(String, Double)] = []
+            for entry in try entries(required("values"), "\(itemPath).values", known: nil) {
+                let value = try number(entry.value, "\(itemPath).values.\(entry.key)")
+                guard (0...1).contains(value) else {
+                    throw fail(entry.value, "\(itemPath).values.\(entry.key)", "a published rate must be a proportion in [0, 1], found \(value)")
+                }
+                values.append((entry.key, value))
+            }
+            figures.append(PublishedFigure(source: source, metric: metric, attribute: attribute, values: values))
+        }
+        return figures
     }
 
     mutating func designs(_ node: Node, defaultTemplates: [String]) throws -> [DesignSpec] {
@@ -518,6 +558,7 @@ struct AuditFileParser {
             design = DesignSpec(name: raw.name, target: raw.target, templates: raw.templates ?? defaultTemplates,
                                 classes: raw.classes ?? [], harmCategories: raw.harm.map(\.category), base: nil)
         }
+        design.published = raw.published  // Published figures belong to the design that states them.
         // The design's own harm categories must name its (final) classes.
         let names = design.classNames
         for own in raw.harm {

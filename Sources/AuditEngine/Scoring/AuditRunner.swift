@@ -105,15 +105,18 @@ public enum AuditRunner {
         }
 
         // 1. The audit file and the manifest: which rows count.
-        var config = try AuditFileLoader.load(contentsOf: auditFile)
+        var config = try AuditConfig.load(contentsOf: auditFile)
         if let limit = options.limit { config.manifest.limit = limit }
         let auditBytes = try Data(contentsOf: auditFile)
         let auditHash = auditBytes.withUnsafeBytes { SHA256Digest.hex(of: $0) }
-        let manifest = try Manifest.read(contentsOf: config.manifest.path, limit: config.manifest.limit,
-                                         fileColumn: config.manifest.fileColumn)
-        let validation = try AuditValidator.validate(config: config, manifest: manifest)
+        let validation = try AuditValidator.validate(config)
+        if let error = validation.errors.first {
+            // Configuration errors (missing columns, label values that are no class) are fatal:
+            // a run on them would measure something other than what the audit file says.
+            throw error
+        }
         var skipped = validation.skipped.map { SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)") }
-        let rows = validation.usable
+        let rows = validation.usableRows
         lap("read manifest")
 
         // 2. The model, tokenizer and preprocessing, and the keys they give the cache.
@@ -219,7 +222,7 @@ public enum AuditRunner {
         lap("score and measure")
 
         return AuditRun(config: config, model: resolved, modelFingerprint: modelKey, auditFileSHA256: auditHash,
-                        manifestRows: manifest.rows.count + manifest.skipped.count, usableRows: scoredRows.count,
+                        manifestRows: validation.rowsRead, usableRows: scoredRows.count,
                         skipped: skipped, uniqueImages: fileOrder.count, imagesEncoded: encoded,
                         imagesFromCache: fromCache, promptsEncoded: promptsEncoded,
                         promptsTotal: Set(allPrompts).count, predictions: predictions, outcomes: designOutcomes,
