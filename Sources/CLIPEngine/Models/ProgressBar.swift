@@ -18,6 +18,7 @@ public final class ProgressBar: @unchecked Sendable {
     private var current: String?
     private var started = Date()
     private var lastDraw = Date.distantPast
+    private var lastFinished: String?
 
     /// - Parameters:
     ///   - isTerminal: draw the live bar (default: whether stderr is a terminal).
@@ -40,6 +41,9 @@ public final class ProgressBar: @unchecked Sendable {
             lastDraw = .distantPast
         }
         let finished = total == received
+        // The downloader reports a file's end twice (last chunk, then completion): draw it once.
+        if finished && lastFinished == file { return }
+        if finished { lastFinished = file }
         let elapsed = now.timeIntervalSince(started)
         if isTerminal {
             guard finished || now.timeIntervalSince(lastDraw) >= 0.1 else { return }

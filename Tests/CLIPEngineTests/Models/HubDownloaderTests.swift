@@ -63,6 +63,11 @@ extension Models {
             #expect(requests.filter { $0.path.hasPrefix("/renamed/") }.map(\.method).sorted() == ["GET", "HEAD"])
             // Progress ends each file with received == total.
             #expect(seen.finished == Set(server.files.keys))
+            // Piped into a ProgressBar off a terminal: one line per file.
+            let lines = ProgressLog()
+            let bar = ProgressBar(isTerminal: false) { lines.text($0) }
+            for (file, received, total) in seen.calls { bar.update(file: file, received: received, total: total) }
+            #expect(lines.lines.count == server.files.count, "\(lines.lines)")
 
             let model = try ModelLocator(environment: ["HF_HUB_CACHE": cache.path]).resolve(repo)
             #expect(model.directory.standardizedFileURL.path == snapshot.standardizedFileURL.path)
@@ -194,6 +199,7 @@ extension Models {
             let bar = ProgressBar(isTerminal: false) { out.text($0) }
             bar.update(file: "a", received: 5, total: 10)
             bar.update(file: "a", received: 10, total: 10)
+            bar.update(file: "a", received: 10, total: 10)
             bar.update(file: "b", received: 3, total: 3)
             #expect(out.lines.count == 2)
             #expect(out.lines.allSatisfy { $0.hasSuffix("\n") && !$0.contains("\r") })
@@ -206,9 +212,14 @@ final class ProgressLog: @unchecked Sendable {
     private let lock = NSLock()
     private var _finished: Set<String> = []
     private var _lines: [String] = []
+    private var _calls: [(String, Int64, Int64?)] = []
     func add(_ file: String, _ received: Int64, _ total: Int64?) {
-        lock.withLock { if total == received { _finished.insert(file) } }
+        lock.withLock {
+            _calls.append((file, received, total))
+            if total == received { _finished.insert(file) }
+        }
     }
+    var calls: [(String, Int64, Int64?)] { lock.withLock { _calls } }
     func text(_ s: String) { lock.withLock { _lines.append(s) } }
     var finished: Set<String> { lock.withLock { _finished } }
     var lines: [String] { lock.withLock { _lines } }
