@@ -1,0 +1,209 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A checkpoint that a model reference resolved to.
+public struct ResolvedModel: Sendable, Equatable {
+    /// The repo id (`openai/clip-vit-base-patch16`) or the directory path, as the user gave it.
+    public var id: String
+    /// The checkpoint directory: the user's directory, or the cache snapshot `snapshots/REV/`.
+    public var directory: URL
+    /// The snapshot's commit, when the model came from the Hugging Face cache.
+    public var revision: String?
+    /// The checkpoint's files by name (`config.json`, `model.safetensors`, ...), symlinks
+    /// followed: these are the real files (the blobs, for a cache snapshot).
+    public var files: [String: URL]
+}
+
+/// A model reference that could not be resolved. The description is one line that says what
+/// was tried.
+public struct ModelLocatorError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Resolves a model reference (`M` on the command line, `model:` in the audit file) to a
+/// checkpoint directory: a directory path, or a repo id found in the local Hugging Face cache.
+public struct ModelLocator: Sendable {
+    /// The model used when neither an argument nor `CLIP_AUDIT_MODEL` names one.
+    public static let defaultModel = "openai/clip-vit-base-patch16"
+    /// Files every checkpoint must have.
+    public static let requiredFiles = ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
+    /// Files used when present.
+    public static let optionalFiles = ["preprocessor_config.json"]
+
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// The reference used when none is given: `CLIP_AUDIT_MODEL`, else `openai/clip-vit-base-patch16`.
+    public var defaultReference: String {
+        if let env = environment["CLIP_AUDIT_MODEL"], !env.trimmingCharacters(in: .whitespaces).isEmpty {
+            return env
+        }
+        return Self.defaultModel
+    }
+
+    /// The Hugging Face hub cache: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+    /// `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub` (as huggingface_hub does).
+    public var hubCacheDirectory: URL {
+        if let v = nonEmpty("HF_HUB_CACHE") ?? nonEmpty("HUGGINGFACE_HUB_CACHE") {
+            return URL(fileURLWithPath: expandTilde(v), isDirectory: true)
+        }
+        if let home = nonEmpty("HF_HOME") {
+            return URL(fileURLWithPath: expandTilde(home), isDirectory: true).appendingPathComponent("hub", isDirectory: true)
+        }
+        let cacheRoot = nonEmpty("XDG_CACHE_HOME").map(expandTilde) ?? (homeDirectory + "/.cache")
+        return URL(fileURLWithPath: cacheRoot, isDirectory: true)
+            .appendingPathComponent("huggingface", isDirectory: true)
+            .appendingPathComponent("hub", isDirectory: true)
+    }
+
+    /// The cache folder of a repo: `models--ORG--NAME`.
+    public func repoCacheDirectory(for repoID: String) -> URL {
+        hubCacheDirectory.appendingPathComponent("models--" + repoID.replacingOccurrences(of: "/", with: "--"),
+                                                 isDirectory: true)
+    }
+
+    /// Resolves `reference` (nil or empty: the default reference).
+    ///
+    /// An existing directory wins; otherwise a repo id (`ORG/NAME`, optionally `@REVISION`) is
+    /// looked up in the cache, using `refs/main` (or the named ref or commit) to pick the snapshot,
+    /// else the only or newest snapshot.
+    public func resolve(_ reference: String? = nil) throws -> ResolvedModel {
+        var ref = reference?.trimmingCharacters(in: .whitespaces) ?? ""
+        if ref.isEmpty { ref = defaultReference }
+        let path = expandTilde(ref)
+
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            guard isDir.boolValue else {
+                throw ModelLocatorError(message: "model \"\(ref)\" is a file, not a checkpoint directory (expected a directory holding \(Self.requiredFiles.joined(separator: ", ")))")
+            }
+            let dir = URL(fileURLWithPath: path, isDirectory: true)
+            let (files, missing) = Self.checkpointFiles(in: dir)
+            guard missing.isEmpty else {
+                throw ModelLocatorError(message: "model directory \(path) is not a CLIP checkpoint: missing \(missing.joined(separator: ", "))")
+            }
+            return ResolvedModel(id: ref, directory: dir, revision: nil, files: files)
+        }
+
+        let (repoID, requested) = Self.splitRevision(ref)
+        let cache = hubCacheDirectory
+        let pullHint = "(run: clip-audit model pull \(repoID))"
+        guard Self.isRepoID(repoID) else {
+            throw ModelLocatorError(message: "model \"\(ref)\" not found: no directory of that name, and it is not a repo id (ORG/NAME)")
+        }
+        let repoDir = repoCacheDirectory(for: repoID)
+        let snapshots = repoDir.appendingPathComponent("snapshots", isDirectory: true)
+        let available = ((try? FileManager.default.contentsOfDirectory(atPath: snapshots.path)) ?? [])
+            .filter { !$0.hasPrefix(".") }
+        guard !available.isEmpty else {
+            throw ModelLocatorError(message: "model \"\(ref)\" not found: no directory of that name, and not in the Hugging Face cache at \(cache.path) \(pullHint)")
+        }
+
+        let revision: String
+        if let commit = readRef(repoDir, requested ?? "main"), available.contains(commit) {
+            revision = commit
+        } else if let requested {
+            // A commit hash (or a prefix of one) given directly.
+            let matches = available.filter { $0 == requested || (requested.count >= 7 && $0.hasPrefix(requested)) }
+            guard matches.count == 1 else {
+                throw ModelLocatorError(message: "model \"\(ref)\": revision \"\(requested)\" is not in the Hugging Face cache at \(cache.path) (snapshots: \(available.sorted().joined(separator: ", ")))")
+            }
+            revision = matches[0]
+        } else if available.count == 1 {
+            revision = available[0]
+        } else {
+            revision = newest(available, in: snapshots)
+        }
+
+        let dir = snapshots.appendingPathComponent(revision, isDirectory: true)
+        let (files, missing) = Self.checkpointFiles(in: dir)
+        guard missing.isEmpty else {
+            throw ModelLocatorError(message: "model \"\(repoID)\" in the Hugging Face cache is incomplete: snapshot \(dir.path) lacks \(missing.joined(separator: ", ")) \(pullHint)")
+        }
+        return ResolvedModel(id: repoID, directory: dir, revision: revision, files: files)
+    }
+
+    // MARK: - Helpers
+
+    /// The checkpoint files present in `dir` (symlinks followed; a dangling link counts as
+    /// missing) and the required ones that are missing.
+    static func checkpointFiles(in dir: URL) -> (files: [String: URL], missing: [String]) {
+        var files: [String: URL] = [:]
+        var missing: [String] = []
+        for name in requiredFiles + optionalFiles {
+            let url = dir.appendingPathComponent(name)
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue {
+                files[name] = realPath(url)
+            } else if requiredFiles.contains(name) {
+                missing.append(name)
+            }
+        }
+        return (files, missing)
+    }
+
+    /// The file a path names, with every symlink followed.
+    static func realPath(_ url: URL) -> URL {
+        guard let resolved = realpath(url.path, nil) else { return url }
+        defer { free(resolved) }
+        return URL(fileURLWithPath: String(cString: resolved))
+    }
+
+    /// Splits `ORG/NAME@REV` into the repo id and the revision.
+    static func splitRevision(_ ref: String) -> (String, String?) {
+        guard let at = ref.lastIndex(of: "@") else { return (ref, nil) }
+        let rev = String(ref[ref.index(after: at)...])
+        return (String(ref[..<at]), rev.isEmpty ? nil : rev)
+    }
+
+    /// Whether `s` is a Hugging Face repo id: `NAME` or `ORG/NAME`, each part letters, digits,
+    /// `-`, `_`, `.`, not starting with `.` or `-`, no `..` or `--`.
+    static func isRepoID(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), !s.contains(".."), !s.contains("--") else { return false }
+        return parts.allSatisfy { part in
+            guard let first = part.first, first != ".", first != "-", part.count <= 96 else { return false }
+            return part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        }
+    }
+
+    private func readRef(_ repoDir: URL, _ name: String) -> String? {
+        guard !name.contains("..") else { return nil }
+        let url = repoDir.appendingPathComponent("refs").appendingPathComponent(name)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        let commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return commit.isEmpty ? nil : commit
+    }
+
+    private func newest(_ names: [String], in dir: URL) -> String {
+        func mtime(_ name: String) -> Date {
+            let attrs = try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path)
+            return (attrs?[.modificationDate] as? Date) ?? .distantPast
+        }
+        return names.max { (mtime($0), $0) < (mtime($1), $1) }!
+    }
+
+    private func nonEmpty(_ key: String) -> String? {
+        guard let v = environment[key], !v.isEmpty else { return nil }
+        return v
+    }
+
+    private var homeDirectory: String {
+        nonEmpty("HOME") ?? NSHomeDirectory()
+    }
+
+    private func expandTilde(_ path: String) -> String {
+        if path == "~" { return homeDirectory }
+        if path.hasPrefix("~/") { return homeDirectory + path.dropFirst(1) }
+        return path
+    }
+}
