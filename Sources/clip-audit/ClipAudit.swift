@@ -3,7 +3,7 @@ import CLIPEngine
 
 /// The root command: it only dispatches to the subcommands, each in its own file.
 @main
-struct ClipAudit: ParsableCommand {
+struct ClipAudit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clip-audit",
         abstract: "Audit the CLIP model for bias over a labelled face manifest.",

@@ -1,0 +1,70 @@
+import ArgumentParser
+import CLIPEngine
+import Foundation
+
+extension ClipAudit {
+    /// `clip-audit model pull|info`.
+    struct Model: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fetch a checkpoint into the Hugging Face cache, or show what a model resolves to.",
+            subcommands: [Pull.self, Info.self])
+
+        /// `clip-audit model pull REPO_ID`.
+        struct Pull: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Download a checkpoint from $HF_ENDPOINT (default: the public hub) into the Hugging Face cache.")
+
+            @Argument(help: "A repo id such as openai/clip-vit-base-patch16.")
+            var repoID: String
+
+            func validate() throws {
+                let parts = repoID.split(separator: "/", omittingEmptySubsequences: false)
+                if parts.count != 2 || parts.contains(where: \.isEmpty) {
+                    throw ValidationError("a repo id has the form ORG/NAME, e.g. openai/clip-vit-base-patch16")
+                }
+            }
+
+            func run() async throws {
+                do {
+                    let downloader = HubDownloader()
+                    let bar = ProgressBar()
+                    let result = try await downloader.pull(repoID) { file, received, total in
+                        bar.update(file: file, received: received, total: total)
+                    }
+                    printError("\(result.downloaded.count) file(s) downloaded (\(ProgressBar.formatBytes(result.bytesReceived))), \(result.reused.count) already present; revision \(result.commit)")
+                    print(result.model.directory.path)
+                } catch {
+                    printError("clip-audit: \(error)".replacingOccurrences(of: "\n", with: " "))
+                    throw ExitCode(1)
+                }
+            }
+        }
+
+        /// `clip-audit model info M`.
+        struct Info: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print what a model reference resolves to: its directory, files and sizes.")
+
+            @Argument(help: "A checkpoint directory or a repo id (default: $CLIP_AUDIT_MODEL, else openai/clip-vit-base-patch16).")
+            var model: String?
+
+            func run() throws {
+                try reportingErrors {
+                    let resolved = try ModelLocator().resolve(model)
+                    let config = try CLIPConfiguration(contentsOf: resolved.directory.appendingPathComponent("config.json"))
+                    print("model:      \(resolved.id)")
+                    print("directory:  \(resolved.directory.path)")
+                    if let revision = resolved.revision { print("revision:   \(revision)") }
+                    for name in resolved.files.keys.sorted() {
+                        let url = resolved.files[name]!
+                        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+                        print("file:       \(name) (\(size.map { ProgressBar.formatBytes(Int64($0)) } ?? "?"))")
+                    }
+                    print("vision:     \(config.summaryVision)")
+                    print("text:       \(config.summaryText)")
+                    print("projection: \(config.projectionDim)")
+                }
+            }
+        }
+    }
+}
