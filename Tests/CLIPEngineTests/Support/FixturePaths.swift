@@ -1,0 +1,22 @@
+import Foundation
+
+/// Locations of the test fixtures, found from this file's path (no bundle resources needed).
+enum FixturePaths {
+    /// `Fixtures/` at the package root (the directory above this file that holds `Package.swift`).
+    static var root: URL {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while directory.path != "/" {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
+                return directory.appendingPathComponent("Fixtures")
+            }
+            directory.deleteLastPathComponent()
+        }
+        fatalError("no Package.swift above \(#filePath)")
+    }
+
+    /// `Fixtures/clip-reference/`: outputs of the public reference implementation.
+    static var clipReference: URL { root.appendingPathComponent("clip-reference") }
+
+    /// `Fixtures/clip-reference/tiny-clip/`: a small CLIP checkpoint with the real tokenizer files.
+    static var tinyCLIP: URL { clipReference.appendingPathComponent("tiny-clip") }
+}
