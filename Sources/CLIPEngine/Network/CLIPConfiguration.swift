@@ -110,19 +110,19 @@ public struct CLIPConfiguration: Sendable, Equatable {
             throw fail(nil, "is not valid JSON")
         }
 
-        /// A sub-configuration: `name` merged with the legacy `name_dict` (which wins, as in
-        /// transformers' CLIPConfig).
-        func section(_ name: String) throws -> [String: Any] {
-            var merged: [String: Any] = [:]
-            for key in [name, name + "_dict"] {
+        /// A sub-configuration: `name`, or the legacy `name_dict` when present. transformers'
+        /// CLIPConfig expands `name_dict` with the defaults and overwrites every key of `name`
+        /// with the result, so the dict alone decides.
+        func section(_ name: String) throws -> (dict: [String: Any], prefix: String) {
+            for key in [name + "_dict", name] {
                 guard let value = root[key], !(value is NSNull) else { continue }
                 guard let dict = value as? [String: Any] else { throw fail(key, "is not an object") }
-                merged.merge(dict) { _, new in new }
+                return (dict, key + ".")
             }
-            return merged
+            return ([:], name + ".")
         }
-        let textSection = try section("text_config")
-        let visionSection = try section("vision_config")
+        let (textSection, tp) = try section("text_config")
+        let (visionSection, vp) = try section("vision_config")
 
         func int(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Int, positive: Bool = true) throws -> Int {
             guard let value = dict[key], !(value is NSNull) else { return fallback }
@@ -151,7 +151,6 @@ public struct CLIPConfiguration: Sendable, Equatable {
         }
 
         var t = CLIPTextConfiguration()
-        let tp = "text_config."
         t.vocabSize = try int(textSection, tp, "vocab_size", t.vocabSize)
         t.hiddenSize = try int(textSection, tp, "hidden_size", t.hiddenSize)
         t.intermediateSize = try int(textSection, tp, "intermediate_size", t.intermediateSize)
@@ -165,7 +164,6 @@ public struct CLIPConfiguration: Sendable, Equatable {
         t.padTokenID = try int(textSection, tp, "pad_token_id", t.padTokenID, positive: false)
 
         var v = CLIPVisionConfiguration()
-        let vp = "vision_config."
         v.hiddenSize = try int(visionSection, vp, "hidden_size", v.hiddenSize)
         v.intermediateSize = try int(visionSection, vp, "intermediate_size", v.intermediateSize)
         v.numHiddenLayers = try int(visionSection, vp, "num_hidden_layers", v.numHiddenLayers)
