@@ -10,6 +10,7 @@ public struct CLIPConfigurationError: Error, CustomStringConvertible, Sendable {
     /// What is wrong.
     public var message: String
 
+    /// One line: `config.json: key "vision_config.patch_size": <message>`.
     public var description: String {
         let name = (file as NSString).lastPathComponent
         if let key { return "\(name): key \"\(key)\": \(message)" }
@@ -28,18 +29,28 @@ public enum CLIPActivation: String, Sendable, Equatable {
 
 /// The text tower's sizes (transformers' `CLIPTextConfig`; missing keys take its defaults).
 public struct CLIPTextConfiguration: Sendable, Equatable {
+    /// `vocab_size`: rows of the token embedding.
     public var vocabSize = 49408
+    /// `hidden_size`: the width of the residual stream.
     public var hiddenSize = 512
+    /// `intermediate_size`: the MLP's hidden width.
     public var intermediateSize = 2048
+    /// `num_hidden_layers`.
     public var numHiddenLayers = 12
+    /// `num_attention_heads` (divides `hiddenSize`).
     public var numAttentionHeads = 8
+    /// `max_position_embeddings`: the context length.
     public var maxPositionEmbeddings = 77
+    /// `layer_norm_eps`.
     public var layerNormEps: Float = 1e-5
+    /// `hidden_act`.
     public var hiddenAct = CLIPActivation.quickGELU
+    /// `bos_token_id` (informational; the network does not use it).
     public var bosTokenID = 49406
     /// The end-of-text id. `2` (the legacy value in OpenAI's uploaded configs) makes the pooling
     /// pick `argmax(input_ids)`, as transformers does; any other value picks its first occurrence.
     public var eosTokenID = 49407
+    /// `pad_token_id` (informational; padding after the end token never reaches the output).
     public var padTokenID = 1
     /// The width of one attention head.
     public var headDim: Int { hiddenSize / numAttentionHeads }
@@ -48,14 +59,23 @@ public struct CLIPTextConfiguration: Sendable, Equatable {
 /// The vision tower's sizes (transformers' `CLIPVisionConfig`; missing keys take its defaults,
 /// which are ViT-B/32's: note `patch_size` 32).
 public struct CLIPVisionConfiguration: Sendable, Equatable {
+    /// `hidden_size`: the width of the residual stream.
     public var hiddenSize = 768
+    /// `intermediate_size`: the MLP's hidden width.
     public var intermediateSize = 3072
+    /// `num_hidden_layers`.
     public var numHiddenLayers = 12
+    /// `num_attention_heads` (divides `hiddenSize`).
     public var numAttentionHeads = 12
+    /// `image_size`: the side of the square input, in pixels.
     public var imageSize = 224
+    /// `patch_size`: the side of a patch (divides `imageSize`).
     public var patchSize = 32
+    /// `num_channels`.
     public var numChannels = 3
+    /// `layer_norm_eps`.
     public var layerNormEps: Float = 1e-5
+    /// `hidden_act`.
     public var hiddenAct = CLIPActivation.quickGELU
     /// Patches along one side of the image.
     public var gridSize: Int { imageSize / patchSize }
@@ -71,7 +91,9 @@ public struct CLIPVisionConfiguration: Sendable, Equatable {
 
 /// A CLIP checkpoint's `config.json` (Hugging Face layout): both towers and the joint space.
 public struct CLIPConfiguration: Sendable, Equatable {
+    /// `text_config` (or the legacy `text_config_dict`).
     public var text = CLIPTextConfiguration()
+    /// `vision_config` (or the legacy `vision_config_dict`).
     public var vision = CLIPVisionConfiguration()
     /// The joint embedding width. The top-level `projection_dim` is the one transformers' CLIPModel
     /// uses; the towers' own `projection_dim` keys are ignored.

@@ -57,7 +57,7 @@ public final class CLIPModel: @unchecked Sendable {
                      "encodeImages: \(pixelValues.count) values for \(count) images of \(c)×\(side)×\(side)")
         guard count > 0, let pixels = pixelValues.baseAddress else { return [] }
         let n = v.numPatches, s = v.numPositions, d = v.hiddenSize, k = v.patchInputs
-        let ws = EncoderWorkspace(rows: count * s, width: d, intermediate: v.intermediateSize, sequence: s,
+        let ws = TransformerWorkspace(rows: count * s, width: d, intermediate: v.intermediateSize, sequence: s,
                                   extra: count * n * k)
         defer { ws.deallocate() }
 
@@ -79,7 +79,7 @@ public final class CLIPModel: @unchecked Sendable {
             }
         }
         let patches = ws.q
-        Kernels.gemm(m: count * n, n: d, k: k, a: cols, lda: k, b: weights.patchEmbedding.pointer, ldb: k,
+        NetworkKernels.gemm(m: count * n, n: d, k: k, a: cols, lda: k, b: weights.patchEmbedding.pointer, ldb: k,
                      transB: true, beta: 0, c: patches, ldc: d)
 
         // Tokens: [class, patches...] + positions.
@@ -92,14 +92,14 @@ public final class CLIPModel: @unchecked Sendable {
                 for j in 0..<d { dst[j] = src[j] + pt[j] }
             }
         }
-        Kernels.layerNorm(ws.x, rows: count * s, width: d, weight: weights.preLayerNormWeight,
+        NetworkKernels.layerNorm(ws.x, rows: count * s, width: d, weight: weights.preLayerNormWeight,
                           bias: weights.preLayerNormBias, eps: v.layerNormEps, output: ws.x)
-        let encoder = Encoder(layers: weights.visionLayers, width: d, heads: v.numAttentionHeads,
+        let encoder = TransformerEncoder(layers: weights.visionLayers, width: d, heads: v.numAttentionHeads,
                               intermediate: v.intermediateSize, eps: v.layerNormEps, activation: v.hiddenAct)
         encoder(ws, batch: count, causal: false)
 
         // post_layernorm of the class token, then the projection.
-        Kernels.layerNorm(ws.x, rows: count, width: d, weight: weights.postLayerNormWeight,
+        NetworkKernels.layerNorm(ws.x, rows: count, width: d, weight: weights.postLayerNormWeight,
                           bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h,
                           inputStride: s * d, outputStride: d)
         return project(ws.h, rows: count, width: d, weight: weights.visualProjection)
@@ -139,7 +139,7 @@ public final class CLIPModel: @unchecked Sendable {
         }
         let s = positions.max()! + 1
         let d = t.hiddenSize
-        let ws = EncoderWorkspace(rows: count * s, width: d, intermediate: t.intermediateSize, sequence: s)
+        let ws = TransformerWorkspace(rows: count * s, width: d, intermediate: t.intermediateSize, sequence: s)
         defer { ws.deallocate() }
 
         let tokens = weights.tokenEmbedding.pointer, pos = weights.textPositionEmbedding.pointer
@@ -152,13 +152,13 @@ public final class CLIPModel: @unchecked Sendable {
                 for j in 0..<d { dst[j] = te[j] + pe[j] }
             }
         }
-        let encoder = Encoder(layers: weights.textLayers, width: d, heads: t.numAttentionHeads,
+        let encoder = TransformerEncoder(layers: weights.textLayers, width: d, heads: t.numAttentionHeads,
                               intermediate: t.intermediateSize, eps: t.layerNormEps, activation: t.hiddenAct)
         encoder(ws, batch: count, causal: true)
 
         // final_layer_norm is per token: apply it to the pooled tokens only.
         for b in 0..<count {
-            Kernels.layerNorm(ws.x + (b * s + positions[b]) * d, rows: 1, width: d,
+            NetworkKernels.layerNorm(ws.x + (b * s + positions[b]) * d, rows: 1, width: d,
                               weight: weights.finalLayerNormWeight, bias: weights.finalLayerNormBias,
                               eps: t.layerNormEps, output: ws.h + b * d)
         }
@@ -169,7 +169,7 @@ public final class CLIPModel: @unchecked Sendable {
     private func project(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: WeightTensor) -> [Float] {
         let out = projectionDim
         return [Float](unsafeUninitializedCapacity: rows * out) { buffer, initialized in
-            Kernels.gemm(m: rows, n: out, k: width, a: x, lda: width, b: weight.pointer, ldb: width,
+            NetworkKernels.gemm(m: rows, n: out, k: width, a: x, lda: width, b: weight.pointer, ldb: width,
                          transB: true, beta: 0, c: buffer.baseAddress!, ldc: out)
             initialized = rows * out
         }

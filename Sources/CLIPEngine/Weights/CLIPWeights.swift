@@ -9,7 +9,7 @@ struct WeightTensor: @unchecked Sendable {
 }
 
 /// The weights of one pre-LN transformer encoder layer (Linear weights are [out, in]).
-struct EncoderLayerWeights: Sendable {
+struct TransformerLayerWeights: Sendable {
     let layerNorm1Weight, layerNorm1Bias: WeightTensor
     let qWeight, qBias, kWeight, kBias, vWeight, vBias: WeightTensor
     let outWeight, outBias: WeightTensor
@@ -31,7 +31,7 @@ final class CLIPWeights: @unchecked Sendable {
     // Text tower.
     let tokenEmbedding: WeightTensor        // [vocab, Dt]
     let textPositionEmbedding: WeightTensor // [maxPositions, Dt]
-    let textLayers: [EncoderLayerWeights]
+    let textLayers: [TransformerLayerWeights]
     let finalLayerNormWeight, finalLayerNormBias: WeightTensor
     let textProjection: WeightTensor        // [projection, Dt]
 
@@ -41,7 +41,7 @@ final class CLIPWeights: @unchecked Sendable {
     let patchEmbedding: WeightTensor
     let visionPositionEmbedding: WeightTensor // [positions, Dv]
     let preLayerNormWeight, preLayerNormBias: WeightTensor
-    let visionLayers: [EncoderLayerWeights]
+    let visionLayers: [TransformerLayerWeights]
     let postLayerNormWeight, postLayerNormBias: WeightTensor
     let visualProjection: WeightTensor      // [projection, Dv]
 
@@ -64,10 +64,10 @@ final class CLIPWeights: @unchecked Sendable {
             owned.append(buffer)
             return WeightTensor(data: UnsafeBufferPointer(start: buffer.baseAddress, count: values.count), shape: shape)
         }
-        func layers(_ prefix: String, count: Int, width d: Int, mlp m: Int) throws -> [EncoderLayerWeights] {
+        func layers(_ prefix: String, count: Int, width d: Int, mlp m: Int) throws -> [TransformerLayerWeights] {
             try (0..<count).map { i in
                 let p = "\(prefix).encoder.layers.\(i)."
-                return EncoderLayerWeights(
+                return TransformerLayerWeights(
                     layerNorm1Weight: try tensor(p + "layer_norm1.weight", [d]),
                     layerNorm1Bias: try tensor(p + "layer_norm1.bias", [d]),
                     qWeight: try tensor(p + "self_attn.q_proj.weight", [d, d]),

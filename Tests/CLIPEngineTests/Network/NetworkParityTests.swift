@@ -3,7 +3,7 @@ import Testing
 @testable import CLIPEngine
 
 /// How far one [rows, width] result is from the reference.
-struct Deviation: CustomStringConvertible {
+struct NetworkDeviation: CustomStringConvertible {
     /// The largest |a − b|.
     var maxAbs: Float = 0
     /// The largest |a − b| / max|b| over each row: error relative to the row vector's size.
@@ -25,7 +25,7 @@ struct Deviation: CustomStringConvertible {
 }
 
 /// The reference inputs and outputs of one checkpoint (transformers' CLIPModel).
-struct GoldenSet {
+struct NetworkGoldenSet {
     let pixelValues: [Float]
     let imageCount: Int
     let inputIDs: [[Int32]]
@@ -49,7 +49,7 @@ struct GoldenSet {
 }
 
 /// exp(logit_scale) × cosine similarity, [images, texts].
-func logits(images: [Float], texts: [Float], width: Int, scale: Float) -> [Float] {
+func networkLogits(images: [Float], texts: [Float], width: Int, scale: Float) -> [Float] {
     func normalised(_ x: [Float]) -> [Float] {
         var out = x
         for start in stride(from: 0, to: x.count, by: width) {
@@ -75,17 +75,17 @@ func logits(images: [Float], texts: [Float], width: Int, scale: Float) -> [Float
 
 /// Checks a checkpoint against its reference outputs; returns the three deviations.
 @discardableResult
-func checkParity(checkpoint: URL, golden: URL, label: String) throws -> (Deviation, Deviation, Deviation) {
+func checkNetworkParity(checkpoint: URL, golden: URL, label: String) throws -> (NetworkDeviation, NetworkDeviation, NetworkDeviation) {
     let model = try CLIPModel(directory: checkpoint)
-    let set = try GoldenSet(url: golden)
+    let set = try NetworkGoldenSet(url: golden)
     let p = model.projectionDim
     let images = set.pixelValues.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: set.imageCount) }
     let texts = model.encodeTexts(inputIDs: set.inputIDs)
-    let imageDev = Deviation(images, set.imageEmbeds, width: p)
-    let textDev = Deviation(texts, set.textEmbeds, width: p)
+    let imageDev = NetworkDeviation(images, set.imageEmbeds, width: p)
+    let textDev = NetworkDeviation(texts, set.textEmbeds, width: p)
     let textCount = set.inputIDs.count
-    let ours = logits(images: images, texts: texts, width: p, scale: model.logitScale)
-    let logitDev = Deviation(ours, set.logitsPerImage, width: textCount)
+    let ours = networkLogits(images: images, texts: texts, width: p, scale: model.logitScale)
+    let logitDev = NetworkDeviation(ours, set.logitsPerImage, width: textCount)
     print("parity \(label): image_embeds \(imageDev); text_embeds \(textDev); logits_per_image \(logitDev)")
     #expect(imageDev.maxRel <= 1e-4, "\(label) image_embeds: \(imageDev)")
     #expect(textDev.maxRel <= 1e-4, "\(label) text_embeds: \(textDev)")
@@ -98,7 +98,7 @@ func checkParity(checkpoint: URL, golden: URL, label: String) throws -> (Deviati
 /// max |ref|. Logits: absolute difference ≤ 1e-3.
 @Suite struct NetworkParityTests {
     @Test func tinyClipMatchesTransformers() throws {
-        try checkParity(checkpoint: NetworkFixtures.tinyClip, golden: NetworkFixtures.golden, label: "tiny-clip")
+        try checkNetworkParity(checkpoint: NetworkFixtures.tinyClip, golden: NetworkFixtures.golden, label: "tiny-clip")
     }
 
     @Test func tinyClipConfigurationAndWeights() throws {
@@ -114,7 +114,7 @@ func checkParity(checkpoint: URL, golden: URL, label: String) throws -> (Deviati
 
     @Test func batchingDoesNotChangeResults() throws {
         let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
-        let set = try GoldenSet(url: NetworkFixtures.golden)
+        let set = try NetworkGoldenSet(url: NetworkFixtures.golden)
         let p = model.projectionDim
         let perImage = set.pixelValues.count / set.imageCount
         let batched = set.pixelValues.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: set.imageCount) }
@@ -122,25 +122,25 @@ func checkParity(checkpoint: URL, golden: URL, label: String) throws -> (Deviati
             let one = set.pixelValues.withUnsafeBufferPointer {
                 model.encodeImages(pixelValues: UnsafeBufferPointer(rebasing: $0[(i * perImage)..<((i + 1) * perImage)]), count: 1)
             }
-            let dev = Deviation(one, Array(batched[(i * p)..<((i + 1) * p)]), width: p)
+            let dev = NetworkDeviation(one, Array(batched[(i * p)..<((i + 1) * p)]), width: p)
             #expect(dev.maxRel <= 1e-5, "image \(i): \(dev)")
         }
         // Texts one at a time are cut at their own end token, the batch at its longest one.
         let all = model.encodeTexts(inputIDs: set.inputIDs)
         for (i, row) in set.inputIDs.enumerated() {
             let one = model.encodeTexts(inputIDs: [row])
-            let dev = Deviation(one, Array(all[(i * p)..<((i + 1) * p)]), width: p)
+            let dev = NetworkDeviation(one, Array(all[(i * p)..<((i + 1) * p)]), width: p)
             #expect(dev.maxRel <= 1e-5, "text \(i): \(dev)")
             // Trailing padding is optional.
             let end = CLIPModel.poolingPosition(row, eosTokenID: model.configuration.text.eosTokenID)
             let trimmed = model.encodeTexts(inputIDs: [Array(row[...end])])
-            #expect(Deviation(trimmed, one, width: p).maxRel <= 1e-6)
+            #expect(NetworkDeviation(trimmed, one, width: p).maxRel <= 1e-6)
         }
     }
 
     @Test func concurrentCallsAgree() async throws {
         let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
-        let set = try GoldenSet(url: NetworkFixtures.golden)
+        let set = try NetworkGoldenSet(url: NetworkFixtures.golden)
         let expected = model.encodeTexts(inputIDs: set.inputIDs)
         let results = await withTaskGroup(of: [Float].self) { group in
             for _ in 0..<4 { group.addTask { model.encodeTexts(inputIDs: set.inputIDs) } }
@@ -148,7 +148,7 @@ func checkParity(checkpoint: URL, golden: URL, label: String) throws -> (Deviati
             for await r in group { out.append(r) }
             return out
         }
-        for r in results { #expect(Deviation(r, expected, width: model.projectionDim).maxRel <= 1e-6) }
+        for r in results { #expect(NetworkDeviation(r, expected, width: model.projectionDim).maxRel <= 1e-6) }
     }
 
     @Test func poolingRules() {

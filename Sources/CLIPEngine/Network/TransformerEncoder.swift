@@ -3,7 +3,7 @@ import Foundation
 /// Scratch memory for one forward pass of a batch through one tower, allocated once per call
 /// (never per element or per layer) and freed when the call ends. Each call has its own, so a
 /// model can be used from several threads at once.
-struct EncoderWorkspace {
+struct TransformerWorkspace {
     let rows: Int, width: Int, sequence: Int
     /// The residual stream [rows, width].
     let x: UnsafeMutablePointer<Float>
@@ -40,8 +40,8 @@ struct EncoderWorkspace {
 }
 
 /// A stack of pre-LN transformer encoder layers (CLIP's `CLIPEncoder`).
-struct Encoder {
-    let layers: [EncoderLayerWeights]
+struct TransformerEncoder {
+    let layers: [TransformerLayerWeights]
     let width: Int
     let heads: Int
     let intermediate: Int
@@ -50,37 +50,37 @@ struct Encoder {
 
     /// Runs every layer over `ws.x`, which holds `batch` sequences of `ws.sequence` tokens.
     /// With `causal`, token i attends to tokens 0...i only.
-    func callAsFunction(_ ws: EncoderWorkspace, batch: Int, causal: Bool) {
+    func callAsFunction(_ ws: TransformerWorkspace, batch: Int, causal: Bool) {
         let d = width, s = ws.sequence, rows = ws.rows
         let headDim = d / heads
         let scale = 1 / Float(headDim).squareRoot()
         for layer in layers {
             // x += out_proj(attention(LN1(x)))
-            Kernels.layerNorm(ws.x, rows: rows, width: d, weight: layer.layerNorm1Weight, bias: layer.layerNorm1Bias,
+            NetworkKernels.layerNorm(ws.x, rows: rows, width: d, weight: layer.layerNorm1Weight, bias: layer.layerNorm1Bias,
                               eps: eps, output: ws.h)
-            Kernels.linear(ws.h, rows: rows, inFeatures: d, weight: layer.qWeight, bias: layer.qBias, outFeatures: d, into: ws.q)
-            Kernels.linear(ws.h, rows: rows, inFeatures: d, weight: layer.kWeight, bias: layer.kBias, outFeatures: d, into: ws.k)
-            Kernels.linear(ws.h, rows: rows, inFeatures: d, weight: layer.vWeight, bias: layer.vBias, outFeatures: d, into: ws.v)
+            NetworkKernels.linear(ws.h, rows: rows, inFeatures: d, weight: layer.qWeight, bias: layer.qBias, outFeatures: d, into: ws.q)
+            NetworkKernels.linear(ws.h, rows: rows, inFeatures: d, weight: layer.kWeight, bias: layer.kBias, outFeatures: d, into: ws.k)
+            NetworkKernels.linear(ws.h, rows: rows, inFeatures: d, weight: layer.vWeight, bias: layer.vBias, outFeatures: d, into: ws.v)
             for b in 0..<batch {
                 for head in 0..<heads {
                     // Strided views: one sequence's rows, one head's columns, leading dimension d.
                     let offset = b * s * d + head * headDim
-                    Kernels.gemm(m: s, n: s, k: headDim, alpha: scale, a: ws.q + offset, lda: d,
+                    NetworkKernels.gemm(m: s, n: s, k: headDim, alpha: scale, a: ws.q + offset, lda: d,
                                  b: ws.k + offset, ldb: d, transB: true, beta: 0, c: ws.scores, ldc: s)
-                    Kernels.softmaxRows(ws.scores, rows: s, width: s, causal: causal)
-                    Kernels.gemm(m: s, n: headDim, k: s, a: ws.scores, lda: s,
+                    NetworkKernels.softmaxRows(ws.scores, rows: s, width: s, causal: causal)
+                    NetworkKernels.gemm(m: s, n: headDim, k: s, a: ws.scores, lda: s,
                                  b: ws.v + offset, ldb: d, transB: false, beta: 0, c: ws.attention + offset, ldc: d)
                 }
             }
-            Kernels.linear(ws.attention, rows: rows, inFeatures: d, weight: layer.outWeight, bias: layer.outBias,
+            NetworkKernels.linear(ws.attention, rows: rows, inFeatures: d, weight: layer.outWeight, bias: layer.outBias,
                            outFeatures: d, into: ws.x, accumulate: true)
             // x += fc2(act(fc1(LN2(x))))
-            Kernels.layerNorm(ws.x, rows: rows, width: d, weight: layer.layerNorm2Weight, bias: layer.layerNorm2Bias,
+            NetworkKernels.layerNorm(ws.x, rows: rows, width: d, weight: layer.layerNorm2Weight, bias: layer.layerNorm2Bias,
                               eps: eps, output: ws.h)
-            Kernels.linear(ws.h, rows: rows, inFeatures: d, weight: layer.fc1Weight, bias: layer.fc1Bias,
+            NetworkKernels.linear(ws.h, rows: rows, inFeatures: d, weight: layer.fc1Weight, bias: layer.fc1Bias,
                            outFeatures: intermediate, into: ws.mlp)
-            Kernels.activate(ws.mlp, count: rows * intermediate, activation)
-            Kernels.linear(ws.mlp, rows: rows, inFeatures: intermediate, weight: layer.fc2Weight, bias: layer.fc2Bias,
+            NetworkKernels.activate(ws.mlp, count: rows * intermediate, activation)
+            NetworkKernels.linear(ws.mlp, rows: rows, inFeatures: intermediate, weight: layer.fc2Weight, bias: layer.fc2Bias,
                            outFeatures: d, into: ws.x, accumulate: true)
         }
     }

@@ -9,7 +9,7 @@ import Darwin
 
 /// The numeric building blocks of the forward passes. Large products go through `cblas_sgemm`
 /// (row-major); the element-wise loops run on raw pointers.
-enum Kernels {
+enum NetworkKernels {
     /// C[m×n] = alpha·A[m×k]·B[k×n] + beta·C, row-major, with leading dimensions (strided views).
     /// `transB` reads B as its transpose, i.e. B is stored [n×k] (Linear weights are [out, in]).
     @inline(__always)
