@@ -1,0 +1,177 @@
+import CClipOpenBLAS
+import Foundation
+
+/// OpenAI's CLIP (Hugging Face `CLIPModel` layout), run natively: the vision and text towers and
+/// their projections into the joint embedding space.
+///
+/// Every size comes from the checkpoint's `config.json`; the weights are used in place from the
+/// memory-mapped `model.safetensors` when they are F32. The model is immutable after loading:
+/// each call allocates its own workspace, so one model can serve several threads at once.
+public final class CLIPModel: @unchecked Sendable {
+    /// The checkpoint's configuration.
+    public let configuration: CLIPConfiguration
+    let weights: CLIPWeights
+
+    /// Loads `config.json` and `model.safetensors` from a checkpoint directory.
+    /// Errors (`CLIPConfigurationError`, `SafeTensorsError`) are one line naming the file and the
+    /// key or tensor at fault.
+    public convenience init(directory: URL) throws {
+        let configuration = try CLIPConfiguration(contentsOf: directory.appendingPathComponent("config.json"))
+        try self.init(configuration: configuration, weightsURL: directory.appendingPathComponent("model.safetensors"))
+    }
+
+    /// Loads the weights at `weightsURL` (a safetensors file) for `configuration`.
+    public init(configuration: CLIPConfiguration, weightsURL: URL) throws {
+        self.configuration = configuration
+        self.weights = try CLIPWeights(url: weightsURL, configuration: configuration)
+    }
+
+    /// The side of the square input image, in pixels.
+    public var imageSize: Int { configuration.vision.imageSize }
+    /// The input channels (3).
+    public var numChannels: Int { configuration.vision.numChannels }
+    /// The width of the joint embedding space.
+    public var projectionDim: Int { configuration.projectionDim }
+    /// The longest token sequence the text tower accepts.
+    public var maxTextLength: Int { configuration.text.maxPositionEmbeddings }
+    /// The trained temperature, exp(`logit_scale`): logits = logitScale × cosine similarity.
+    public var logitScale: Float { expf(weights.logitScale) }
+
+    /// Sets the number of threads OpenBLAS uses for every product (process-wide).
+    public static func setBLASThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
+
+    // MARK: Vision
+
+    /// Image embeddings: `pixelValues` holds `count` preprocessed images, [count, channels,
+    /// imageSize, imageSize] (CHW, normalised); the result is [count, projectionDim], projected
+    /// but not normalised (transformers' `image_embeds` before normalisation).
+    ///
+    /// - Precondition: `pixelValues.count == count × channels × imageSize²`.
+    public func encodeImages(pixelValues: UnsafeBufferPointer<Float>, count: Int) -> [Float] {
+        let v = configuration.vision
+        let side = v.imageSize, p = v.patchSize, g = v.gridSize, c = v.numChannels
+        let perImage = c * side * side
+        precondition(count >= 0 && pixelValues.count == count * perImage,
+                     "encodeImages: \(pixelValues.count) values for \(count) images of \(c)×\(side)×\(side)")
+        guard count > 0, let pixels = pixelValues.baseAddress else { return [] }
+        let n = v.numPatches, s = v.numPositions, d = v.hiddenSize, k = v.patchInputs
+        let ws = TransformerWorkspace(rows: count * s, width: d, intermediate: v.intermediateSize, sequence: s,
+                                  extra: count * n * k)
+        defer { ws.deallocate() }
+
+        // im2col: row b·N + (gy·g + gx) holds the patch's pixels in the conv weight's
+        // (channel, y, x) order, so the conv becomes one product with the [D, C·P·P] weight.
+        let cols = ws.mlp
+        for b in 0..<count {
+            let image = pixels + b * perImage
+            for gy in 0..<g {
+                for gx in 0..<g {
+                    let row = cols + (b * n + gy * g + gx) * k
+                    for ch in 0..<c {
+                        for y in 0..<p {
+                            let source = image + (ch * side + gy * p + y) * side + gx * p
+                            (row + (ch * p + y) * p).update(from: source, count: p)
+                        }
+                    }
+                }
+            }
+        }
+        let patches = ws.q
+        NetworkKernels.gemm(m: count * n, n: d, k: k, a: cols, lda: k, b: weights.patchEmbedding.pointer, ldb: k,
+                     transB: true, beta: 0, c: patches, ldc: d)
+
+        // Tokens: [class, patches...] + positions.
+        let cls = weights.classEmbedding.pointer, pos = weights.visionPositionEmbedding.pointer
+        for b in 0..<count {
+            let seq = ws.x + b * s * d
+            for j in 0..<d { seq[j] = cls[j] + pos[j] }
+            for t in 1..<s {
+                let dst = seq + t * d, src = patches + (b * n + t - 1) * d, pt = pos + t * d
+                for j in 0..<d { dst[j] = src[j] + pt[j] }
+            }
+        }
+        NetworkKernels.layerNorm(ws.x, rows: count * s, width: d, weight: weights.preLayerNormWeight,
+                          bias: weights.preLayerNormBias, eps: v.layerNormEps, output: ws.x)
+        let encoder = TransformerEncoder(layers: weights.visionLayers, width: d, heads: v.numAttentionHeads,
+                              intermediate: v.intermediateSize, eps: v.layerNormEps, activation: v.hiddenAct)
+        encoder(ws, batch: count, causal: false)
+
+        // post_layernorm of the class token, then the projection.
+        NetworkKernels.layerNorm(ws.x, rows: count, width: d, weight: weights.postLayerNormWeight,
+                          bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h,
+                          inputStride: s * d, outputStride: d)
+        return project(ws.h, rows: count, width: d, weight: weights.visualProjection)
+    }
+
+    // MARK: Text
+
+    /// Where transformers pools a row: with the legacy `eos_token_id` 2, `argmax(input_ids)` (the
+    /// first maximum); otherwise the first position equal to `eos_token_id` (0 when absent).
+    static func poolingPosition(_ row: [Int32], eosTokenID: Int) -> Int {
+        if eosTokenID == 2 {
+            var best = 0
+            for i in row.indices where row[i] > row[best] { best = i }
+            return best
+        }
+        return row.firstIndex { Int($0) == eosTokenID } ?? 0
+    }
+
+    /// Text embeddings: each row is token ids (start, tokens, end, optional padding; rows may
+    /// differ in length); the result is [rows, projectionDim], projected but not normalised
+    /// (transformers' `text_embeds` before normalisation).
+    ///
+    /// Each row is pooled at its end-of-text token (see `eos_token_id` in the configuration).
+    /// Thanks to the causal mask nothing after that token matters, so the batch is processed only
+    /// up to the latest pooling position + 1 rather than the full context.
+    ///
+    /// - Precondition: every row is non-empty, at most `maxTextLength` long, with ids below the
+    ///   vocabulary size.
+    public func encodeTexts(inputIDs: [[Int32]]) -> [Float] {
+        let t = configuration.text
+        let count = inputIDs.count
+        guard count > 0 else { return [] }
+        let positions = inputIDs.map { Self.poolingPosition($0, eosTokenID: t.eosTokenID) }
+        for row in inputIDs {
+            precondition(!row.isEmpty && row.count <= t.maxPositionEmbeddings,
+                         "encodeTexts: a row of \(row.count) tokens (allowed 1...\(t.maxPositionEmbeddings))")
+        }
+        let s = positions.max()! + 1
+        let d = t.hiddenSize
+        let ws = TransformerWorkspace(rows: count * s, width: d, intermediate: t.intermediateSize, sequence: s)
+        defer { ws.deallocate() }
+
+        let tokens = weights.tokenEmbedding.pointer, pos = weights.textPositionEmbedding.pointer
+        for (b, row) in inputIDs.enumerated() {
+            for i in 0..<s {
+                // Positions past a short row's end cannot reach its pooled token (causal mask).
+                let id = i < row.count ? Int(row[i]) : 0
+                precondition(id >= 0 && id < t.vocabSize, "encodeTexts: token id \(id) outside the vocabulary of \(t.vocabSize)")
+                let dst = ws.x + (b * s + i) * d, te = tokens + id * d, pe = pos + i * d
+                for j in 0..<d { dst[j] = te[j] + pe[j] }
+            }
+        }
+        let encoder = TransformerEncoder(layers: weights.textLayers, width: d, heads: t.numAttentionHeads,
+                              intermediate: t.intermediateSize, eps: t.layerNormEps, activation: t.hiddenAct)
+        encoder(ws, batch: count, causal: true)
+
+        // final_layer_norm is per token: apply it to the pooled tokens only.
+        for b in 0..<count {
+            NetworkKernels.layerNorm(ws.x + (b * s + positions[b]) * d, rows: 1, width: d,
+                              weight: weights.finalLayerNormWeight, bias: weights.finalLayerNormBias,
+                              eps: t.layerNormEps, output: ws.h + b * d)
+        }
+        return project(ws.h, rows: count, width: d, weight: weights.textProjection)
+    }
+
+    /// [rows, width] · Wᵀ with the bias-free projection W [projection, width].
+    private func project(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: WeightTensor) -> [Float] {
+        let out = projectionDim
+        return [Float](unsafeUninitializedCapacity: rows * out) { buffer, initialized in
+            NetworkKernels.gemm(m: rows, n: out, k: width, a: x, lda: width, b: weight.pointer, ldb: width,
+                         transB: true, beta: 0, c: buffer.baseAddress!, ldc: out)
+            initialized = rows * out
+        }
+    }
+}

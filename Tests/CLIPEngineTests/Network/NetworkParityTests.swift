@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+@testable import CLIPEngine
+
+/// How far one [rows, width] result is from the reference.
+struct NetworkDeviation: CustomStringConvertible {
+    /// The largest |a − b|.
+    var maxAbs: Float = 0
+    /// The largest |a − b| / max|b| over each row: error relative to the row vector's size.
+    var maxRel: Float = 0
+    var description: String { "max abs \(maxAbs), max rel (to the row's max |ref|) \(maxRel)" }
+
+    init(_ actual: [Float], _ expected: [Float], width: Int) {
+        precondition(actual.count == expected.count && width > 0)
+        for start in stride(from: 0, to: expected.count, by: width) {
+            var rowMax: Float = 0, rowDiff: Float = 0
+            for i in start..<(start + width) {
+                rowMax = max(rowMax, abs(expected[i]))
+                rowDiff = max(rowDiff, abs(actual[i] - expected[i]))
+            }
+            maxAbs = max(maxAbs, rowDiff)
+            maxRel = max(maxRel, rowDiff / max(rowMax, .leastNormalMagnitude))
+        }
+    }
+}
+
+/// The reference inputs and outputs of one checkpoint (transformers' CLIPModel).
+struct NetworkGoldenSet {
+    let pixelValues: [Float]
+    let imageCount: Int
+    let inputIDs: [[Int32]]
+    let imageEmbeds: [Float]
+    let textEmbeds: [Float]
+    let logitsPerImage: [Float]
+
+    init(url: URL) throws {
+        let file = try SafeTensorsFile(url: url)
+        let pixelInfo = try file.info("pixel_values")
+        pixelValues = try file.floats(pixelInfo)
+        imageCount = pixelInfo.shape[0]
+        let idsInfo = try file.info("input_ids")
+        let ids = try file.integers("input_ids").map { Int32($0) }
+        let length = idsInfo.shape[1]
+        inputIDs = (0..<idsInfo.shape[0]).map { Array(ids[($0 * length)..<(($0 + 1) * length)]) }
+        imageEmbeds = try file.floats("image_embeds")
+        textEmbeds = try file.floats("text_embeds")
+        logitsPerImage = try file.floats("logits_per_image")
+    }
+}
+
+/// exp(logit_scale) × cosine similarity, [images, texts].
+func networkLogits(images: [Float], texts: [Float], width: Int, scale: Float) -> [Float] {
+    func normalised(_ x: [Float]) -> [Float] {
+        var out = x
+        for start in stride(from: 0, to: x.count, by: width) {
+            var sum: Float = 0
+            for i in start..<(start + width) { sum += x[i] * x[i] }
+            let inv = 1 / sum.squareRoot()
+            for i in start..<(start + width) { out[i] *= inv }
+        }
+        return out
+    }
+    let a = normalised(images), b = normalised(texts)
+    let m = images.count / width, n = texts.count / width
+    var out = [Float](repeating: 0, count: m * n)
+    for i in 0..<m {
+        for j in 0..<n {
+            var dot: Float = 0
+            for k in 0..<width { dot += a[i * width + k] * b[j * width + k] }
+            out[i * n + j] = scale * dot
+        }
+    }
+    return out
+}
+
+/// Checks a checkpoint against its reference outputs; returns the three deviations.
+@discardableResult
+func checkNetworkParity(checkpoint: URL, golden: URL, label: String) throws -> (NetworkDeviation, NetworkDeviation, NetworkDeviation) {
+    let model = try CLIPModel(directory: checkpoint)
+    let set = try NetworkGoldenSet(url: golden)
+    let p = model.projectionDim
+    let images = set.pixelValues.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: set.imageCount) }
+    let texts = model.encodeTexts(inputIDs: set.inputIDs)
+    let imageDev = NetworkDeviation(images, set.imageEmbeds, width: p)
+    let textDev = NetworkDeviation(texts, set.textEmbeds, width: p)
+    let textCount = set.inputIDs.count
+    let ours = networkLogits(images: images, texts: texts, width: p, scale: model.logitScale)
+    let logitDev = NetworkDeviation(ours, set.logitsPerImage, width: textCount)
+    print("parity \(label): image_embeds \(imageDev); text_embeds \(textDev); logits_per_image \(logitDev)")
+    #expect(imageDev.maxRel <= 1e-4, "\(label) image_embeds: \(imageDev)")
+    #expect(textDev.maxRel <= 1e-4, "\(label) text_embeds: \(textDev)")
+    #expect(logitDev.maxAbs <= 1e-3, "\(label) logits_per_image: \(logitDev)")
+    return (imageDev, textDev, logitDev)
+}
+
+/// The network against transformers' CLIPModel on the tiny fixture checkpoint (real
+/// architecture, random weights). Embeddings: max |ours − ref| over each row ≤ 1e-4 × the row's
+/// max |ref|. Logits: absolute difference ≤ 1e-3.
+@Suite struct NetworkParityTests {
+    @Test func tinyClipMatchesTransformers() throws {
+        try checkNetworkParity(checkpoint: NetworkFixtures.tinyClip, golden: NetworkFixtures.golden, label: "tiny-clip")
+    }
+
+    @Test func tinyClipConfigurationAndWeights() throws {
+        let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
+        let c = model.configuration
+        #expect(c.text.hiddenSize == 32 && c.text.numHiddenLayers == 2 && c.text.numAttentionHeads == 4)
+        #expect(c.vision.hiddenSize == 48 && c.vision.patchSize == 16 && c.vision.numPositions == 197)
+        #expect(c.text.eosTokenID == 2)
+        #expect(model.projectionDim == 24 && model.imageSize == 224)
+        // All F32: every tensor is used in place from the map.
+        #expect(model.weights.convertedTensorCount == 0)
+    }
+
+    @Test func batchingDoesNotChangeResults() throws {
+        let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
+        let set = try NetworkGoldenSet(url: NetworkFixtures.golden)
+        let p = model.projectionDim
+        let perImage = set.pixelValues.count / set.imageCount
+        let batched = set.pixelValues.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: set.imageCount) }
+        for i in [0, 5, 11] {
+            let one = set.pixelValues.withUnsafeBufferPointer {
+                model.encodeImages(pixelValues: UnsafeBufferPointer(rebasing: $0[(i * perImage)..<((i + 1) * perImage)]), count: 1)
+            }
+            let dev = NetworkDeviation(one, Array(batched[(i * p)..<((i + 1) * p)]), width: p)
+            #expect(dev.maxRel <= 1e-5, "image \(i): \(dev)")
+        }
+        // Texts one at a time are cut at their own end token, the batch at its longest one.
+        let all = model.encodeTexts(inputIDs: set.inputIDs)
+        for (i, row) in set.inputIDs.enumerated() {
+            let one = model.encodeTexts(inputIDs: [row])
+            let dev = NetworkDeviation(one, Array(all[(i * p)..<((i + 1) * p)]), width: p)
+            #expect(dev.maxRel <= 1e-5, "text \(i): \(dev)")
+            // Trailing padding is optional.
+            let end = CLIPModel.poolingPosition(row, eosTokenID: model.configuration.text.eosTokenID)
+            let trimmed = model.encodeTexts(inputIDs: [Array(row[...end])])
+            #expect(NetworkDeviation(trimmed, one, width: p).maxRel <= 1e-6)
+        }
+    }
+
+    @Test func concurrentCallsAgree() async throws {
+        let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
+        let set = try NetworkGoldenSet(url: NetworkFixtures.golden)
+        let expected = model.encodeTexts(inputIDs: set.inputIDs)
+        let results = await withTaskGroup(of: [Float].self) { group in
+            for _ in 0..<4 { group.addTask { model.encodeTexts(inputIDs: set.inputIDs) } }
+            var out: [[Float]] = []
+            for await r in group { out.append(r) }
+            return out
+        }
+        for r in results { #expect(NetworkDeviation(r, expected, width: model.projectionDim).maxRel <= 1e-6) }
+    }
+
+    @Test func poolingRules() {
+        // Legacy eos 2: argmax, first maximum.
+        #expect(CLIPModel.poolingPosition([49406, 320, 49407, 0, 49407], eosTokenID: 2) == 2)
+        // Modern: first occurrence of the eos id, even if a larger id comes later.
+        #expect(CLIPModel.poolingPosition([49406, 320, 49407, 0], eosTokenID: 49407) == 2)
+        #expect(CLIPModel.poolingPosition([49406, 5, 9, 7], eosTokenID: 7) == 3)
+        // No eos at all: transformers' argmax over zeros picks 0.
+        #expect(CLIPModel.poolingPosition([49406, 5, 9], eosTokenID: 49407) == 0)
+    }
+}
