@@ -121,7 +121,7 @@ public enum AuditRunner {
 
         // 2. The model, tokenizer and preprocessing, and the keys they give the cache.
         let reference = options.model ?? config.model.map(\.locatorString)
-        let resolved = try ModelLocator.resolve(reference, environment: options.environment)
+        let resolved = try ModelLocator(environment: options.environment).resolve(reference)
         CLIPModel.setBLASThreads(options.threads)
         let pipeline = try CLIPPipeline(model: resolved)
         let cache: EmbeddingCache? = options.useCache
@@ -153,8 +153,7 @@ public enum AuditRunner {
         if let shard = options.shard {
             shareFiles = fileOrder.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
         }
-        let imageEmbedder = ImageEmbedder(model: pipeline.model, processor: pipeline.processor, cache: cache,
-                                          modelKey: modelKey, preprocessingKey: pipeline.preprocessingKey,
+        let imageEmbedder = ImageEmbedder(pipeline: pipeline, cache: cache, modelKey: modelKey,
                                           batchSize: options.batchSize, decodeThreads: options.threads,
                                           maxPixels: options.maxPixels)
         let outcomes = try imageEmbedder.embed(files: shareFiles.map { fileURLs[$0]! }) { done in

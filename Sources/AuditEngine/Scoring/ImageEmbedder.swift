@@ -15,22 +15,18 @@ public final class ImageEmbedder: @unchecked Sendable {
         case failed(reason: String)
     }
 
-    let model: CLIPModel
-    let processor: CLIPImageProcessor
+    let pipeline: CLIPPipeline
     let cache: EmbeddingCache?
     let modelKey: String
-    let preprocessingKey: String
     let batchSize: Int
     let decodeThreads: Int
     let maxPixels: Int
 
-    public init(model: CLIPModel, processor: CLIPImageProcessor, cache: EmbeddingCache?, modelKey: String,
-                preprocessingKey: String, batchSize: Int, decodeThreads: Int, maxPixels: Int) {
-        self.model = model
-        self.processor = processor
+    public init(pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: String, batchSize: Int,
+                decodeThreads: Int, maxPixels: Int) {
+        self.pipeline = pipeline
         self.cache = cache
         self.modelKey = modelKey
-        self.preprocessingKey = preprocessingKey
         self.batchSize = max(1, batchSize)
         self.decodeThreads = max(1, decodeThreads)
         self.maxPixels = maxPixels
@@ -115,7 +111,7 @@ public final class ImageEmbedder: @unchecked Sendable {
             }
         }
         let keys = batch.hashes.compactMap { $0 }
-        let cached = try cache?.imageEmbeddings(for: keys, model: modelKey, preprocessing: preprocessingKey) ?? [:]
+        let cached = try cache?.imageEmbeddings(for: keys, model: modelKey, preprocessing: pipeline.preprocessingKey) ?? [:]
         var pending: [String: [Int]] = [:]
         var order: [String] = []
         for offset in 0..<range.count {
@@ -129,7 +125,7 @@ public final class ImageEmbedder: @unchecked Sendable {
         }
         batch.toEncode = order.map { ($0, pending[$0]!) }
         // Decode and preprocess the misses in parallel, each into its own slice of the batch buffer.
-        let stride = 3 * processor.outputSize * processor.outputSize
+        let stride = pipeline.pixelCount
         var pixels = [Float](repeating: 0, count: stride * batch.toEncode.count)
         var failures = [String?](repeating: nil, count: batch.toEncode.count)
         let work = batch.toEncode
@@ -143,7 +139,7 @@ public final class ImageEmbedder: @unchecked Sendable {
                     do {
                         let image = try ImageDecoder.decode(data: contents[offset]!, name: file.path, maxPixels: maxPixels)
                         let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
-                        try processor.preprocess(image, into: slot)
+                        pipeline.processor.preprocess(image, into: slot)
                     } catch {
                         failureBuffer[item] = "\(error)"
                     }
@@ -172,7 +168,7 @@ public final class ImageEmbedder: @unchecked Sendable {
     private func encode(_ batch: PreparedBatch) throws {
         guard !batch.toEncode.isEmpty else { return }
         let embeddings = batch.pixels.withUnsafeBufferPointer {
-            model.encodeImages(pixelValues: $0, count: batch.toEncode.count)
+            pipeline.model.encodeImages(pixelValues: $0, count: batch.toEncode.count)
         }
         let dim = embeddings.count / batch.toEncode.count
         var store: [(key: String, embedding: [Float])] = []
@@ -181,7 +177,7 @@ public final class ImageEmbedder: @unchecked Sendable {
             store.append((entry.sha, embedding))
             for offset in entry.files { batch.outcomes[offset] = .embedded(sha256: entry.sha, embedding: embedding, cached: false) }
         }
-        try cache?.storeImageEmbeddings(store, model: modelKey, preprocessing: preprocessingKey)
+        try cache?.storeImageEmbeddings(store, model: modelKey, preprocessing: pipeline.preprocessingKey)
     }
 
     /// The decoder's one-line message without the path, which the skipped-row record already carries.

@@ -1,0 +1,126 @@
+import Foundation
+
+/// A loaded CLIP checkpoint with everything needed to go from files and strings to embeddings:
+/// the network, the tokenizer and the image preprocessing, plus the fingerprints that key caches.
+public final class CLIPPipeline: @unchecked Sendable {
+    /// Where the checkpoint was found.
+    public let resolved: ResolvedModel
+    public let model: CLIPModel
+    public let tokenizer: CLIPTokenizer
+    public let processor: CLIPImageProcessor
+    /// `model.safetensors` (symlinks followed).
+    public let weightsURL: URL
+    /// SHA-256 of `config.json`.
+    public let configurationSHA256: String
+    /// SHA-256 of `vocab.json` followed by `merges.txt`: what decides the token ids.
+    public let tokenizerSHA256: String
+    /// The preprocessing settings as a stable string (part of the image-cache key).
+    public let preprocessingKey: String
+
+    /// Floats per preprocessed image (3 × size × size).
+    public var pixelCount: Int { model.numChannels * model.imageSize * model.imageSize }
+
+    /// Loads the checkpoint at `resolved.directory`.
+    public init(model resolved: ResolvedModel) throws {
+        self.resolved = resolved
+        let directory = resolved.directory
+        func file(_ name: String) -> URL { resolved.files[name] ?? directory.appendingPathComponent(name) }
+        let configURL = file("config.json")
+        weightsURL = file("model.safetensors").resolvingSymlinksInPath()
+        let configuration = try CLIPConfiguration(contentsOf: configURL)
+        model = try CLIPModel(configuration: configuration, weightsURL: weightsURL)
+        tokenizer = try CLIPTokenizer(vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
+                                      contextLength: configuration.text.maxPositionEmbeddings)
+        let preprocessorURL = file("preprocessor_config.json")
+        let preprocessorConfig = FileManager.default.fileExists(atPath: preprocessorURL.path)
+            ? try PreprocessorConfig(contentsOf: preprocessorURL, imageSize: configuration.vision.imageSize)
+            : PreprocessorConfig(imageSize: configuration.vision.imageSize)
+        processor = try CLIPImageProcessor(config: preprocessorConfig)
+        // The encoder takes square images of its configured size: the preprocessing must end there.
+        let (h, w) = processor.outputSize(width: 1000, height: 1000)
+        guard preprocessorConfig.doCenterCrop, h == configuration.vision.imageSize, w == configuration.vision.imageSize else {
+            throw ImageError(code: .badConfig, file: preprocessorURL.path,
+                             message: "preprocessing gives \(h)×\(w) images but the vision encoder takes \(configuration.vision.imageSize)×\(configuration.vision.imageSize) (needs a centre crop of that size)")
+        }
+        configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
+        var tokenizerBytes = try Data(contentsOf: file("vocab.json"))
+        tokenizerBytes.append(try Data(contentsOf: file("merges.txt")))
+        tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
+        let c = preprocessorConfig
+        preprocessingKey = [
+            "v1", "resize=\(c.doResize ? "\(c.resize)" : "none")", "crop=\(c.doCenterCrop ? "\(c.cropHeight)x\(c.cropWidth)" : "none")",
+            "rescale=\(c.doRescale ? String(c.rescaleFactor) : "none")",
+            "mean=\(c.doNormalize ? c.imageMean.map { String($0) }.joined(separator: ",") : "none")",
+            "std=\(c.doNormalize ? c.imageStd.map { String($0) }.joined(separator: ",") : "none")",
+            "rgb=\(c.doConvertRGB)", "alpha=\(processor.alphaHandling)", "resample=pillow-bicubic",
+        ].joined(separator: ";")
+    }
+
+    /// Loads the checkpoint that `reference` resolves to (a directory or a repo id in the cache).
+    public convenience init(reference: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        try self.init(model: ModelLocator(environment: environment).resolve(reference))
+    }
+
+    /// Decodes and preprocesses image files into one [count, 3, S, S] buffer.
+    public func pixelValues(imageFiles: [URL], maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> [Float] {
+        let stride = pixelCount
+        var pixels = [Float](repeating: 0, count: stride * imageFiles.count)
+        for (i, url) in imageFiles.enumerated() {
+            let image = try ImageDecoder.decode(contentsOf: url, maxPixels: maxPixels)
+            pixels.withUnsafeMutableBufferPointer { buffer in
+                processor.preprocess(image, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * stride)..<((i + 1) * stride)]))
+            }
+        }
+        return pixels
+    }
+
+    /// Image embeddings (projected, not normalised), [count, projection], in batches of `batchSize`.
+    public func embedImages(pixelValues: [Float], batchSize: Int = 16) -> [Float] {
+        let count = pixelValues.count / pixelCount
+        var out: [Float] = []
+        out.reserveCapacity(count * model.projectionDim)
+        pixelValues.withUnsafeBufferPointer { all in
+            for start in stride(from: 0, to: count, by: max(1, batchSize)) {
+                let n = min(batchSize, count - start)
+                let slice = UnsafeBufferPointer(rebasing: all[(start * pixelCount)..<((start + n) * pixelCount)])
+                out += model.encodeImages(pixelValues: slice, count: n)
+            }
+        }
+        return out
+    }
+
+    /// Token ids (start, tokens, end; not padded) for each text.
+    public func inputIDs(_ texts: [String]) -> [[Int32]] { texts.map(tokenizer.tokenize) }
+
+    /// Text embeddings (projected, not normalised), [count, projection], in batches of 64.
+    public func embedTexts(_ texts: [String]) -> [Float] {
+        let ids = inputIDs(texts)
+        var out: [Float] = []
+        out.reserveCapacity(texts.count * model.projectionDim)
+        for start in stride(from: 0, to: ids.count, by: 64) {
+            out += model.encodeTexts(inputIDs: Array(ids[start..<min(start + 64, ids.count)]))
+        }
+        return out
+    }
+
+    /// `exp(logit_scale)` × cosine similarity, [images, texts] — CLIPModel's `logits_per_image`.
+    public func logitsPerImage(imageEmbeddings: [Float], textEmbeddings: [Float]) -> [Float] {
+        let d = model.projectionDim
+        let images = imageEmbeddings.count / d, texts = textEmbeddings.count / d
+        func unit(_ v: ArraySlice<Float>) -> [Float] {
+            let norm = v.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        }
+        let imageUnits = (0..<images).map { unit(imageEmbeddings[($0 * d)..<(($0 + 1) * d)]) }
+        let textUnits = (0..<texts).map { unit(textEmbeddings[($0 * d)..<(($0 + 1) * d)]) }
+        var logits = [Float](repeating: 0, count: images * texts)
+        for i in 0..<images {
+            for t in 0..<texts {
+                var dot: Float = 0
+                for k in 0..<d { dot += imageUnits[i][k] * textUnits[t][k] }
+                logits[i * texts + t] = model.logitScale * dot
+            }
+        }
+        return logits
+    }
+}
