@@ -1,9 +1,14 @@
 /// An exact port of Pillow's `ImagingResample` (`src/libImaging/Resample.c`) with the BICUBIC
 /// filter, for 8-bit RGB images: the same coefficients (double precision, antialiased by the
 /// downscale factor, normalised by their sum), the same fixed-point conversion (22 fractional
-/// bits, rounded away from zero), the same two passes (horizontal first, over only the rows the
-/// vertical pass reads; each pass rounds with ½ and clips to 0…255), and the same skipping of a
-/// pass whose size does not change. Results are bit-identical to `Image.resize(size, BICUBIC)`.
+/// bits, rounded away from zero), the same two passes, each rounding with ½ and clipping to
+/// 0…255, and the same skipping of a pass whose size does not change. Results are bit-identical
+/// to `Image.resize(size, BICUBIC)` of Pillow 13.
+///
+/// Pass order (it changes the numbers, through the uint8 rounding between passes): Pillow 13
+/// runs the vertical pass first when the height shrinks by more than twice what the width
+/// shrinks, `(inH − outH) > 0 && (inH − outH) > (inW − outW)·2`; otherwise horizontal first,
+/// over only the input rows the vertical pass reads. (Pillow ≤ 11 always went horizontal first.)
 ///
 /// Coefficients are computed once, at init, for one (input size, output size) pair. The value
 /// is immutable and `Sendable`: one resampler can serve several threads at once.
@@ -27,7 +32,9 @@ public struct PillowResampler: Sendable {
 
     let horizontal: Coefficients?   // nil: the width does not change, no horizontal pass
     let vertical: Coefficients?     // nil: the height does not change, no vertical pass
-    /// Input rows the vertical pass reads (Pillow's ybox_first ..< ybox_last).
+    /// Pillow 13's pass order.
+    let horizontalFirst: Bool
+    /// Input rows the vertical pass reads (Pillow's ybox_first ..< ybox_last), when horizontal first.
     let rowFirst: Int
     let rowLast: Int
 
@@ -40,19 +47,22 @@ public struct PillowResampler: Sendable {
         self.outputHeight = outputHeight
         // Pillow: need_horizontal = xsize != imIn->xsize || box[0] || box[2] != xsize; with the
         // default box (0, 0, in_w, in_h) this is just "the size changes".
-        let vert = Self.coefficients(inSize: inputHeight, outSize: outputHeight)
-        rowFirst = vert.first[0]
-        rowLast = vert.first[outputHeight - 1] + vert.count[outputHeight - 1]
-        if outputWidth != inputWidth {
-            horizontal = Self.coefficients(inSize: inputWidth, outSize: outputWidth)
+        let needHorizontal = outputWidth != inputWidth
+        let needVertical = outputHeight != inputHeight
+        let shrinkH = inputHeight - outputHeight, shrinkW = inputWidth - outputWidth
+        horizontalFirst = !(shrinkH > 0 && shrinkH > shrinkW * 2)
+        var vert = Self.coefficients(inSize: inputHeight, outSize: outputHeight)
+        if needHorizontal && horizontalFirst {
             // The horizontal pass writes only rows rowFirst..<rowLast; shift the vertical bounds.
-            var shifted = vert
-            for i in 0..<outputHeight { shifted.first[i] -= rowFirst }
-            vertical = outputHeight != inputHeight ? shifted : nil
+            rowFirst = vert.first[0]
+            rowLast = vert.first[outputHeight - 1] + vert.count[outputHeight - 1]
+            for i in 0..<outputHeight { vert.first[i] -= rowFirst }
         } else {
-            horizontal = nil
-            vertical = outputHeight != inputHeight ? vert : nil
+            rowFirst = 0
+            rowLast = inputHeight
         }
+        horizontal = needHorizontal ? Self.coefficients(inSize: inputWidth, outSize: outputWidth) : nil
+        vertical = needVertical ? vert : nil
     }
 
     /// Pillow's `bicubic_filter` with a = −0.5 (same operation order, so the same doubles).
@@ -130,7 +140,7 @@ public struct PillowResampler: Sendable {
                                 rows: outputHeight, output: output, outputWidth: outputWidth)
         case (nil, let v?):
             Self.verticalPass(v, input: input, width: outputWidth, output: output, outputHeight: outputHeight)
-        case (let h?, let v?):
+        case (let h?, let v?) where horizontalFirst:
             let tempRows = rowLast - rowFirst
             let temp = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: outputWidth * tempRows * 3)
             defer { temp.deallocate() }
@@ -138,6 +148,12 @@ public struct PillowResampler: Sendable {
                                 rows: tempRows, output: temp, outputWidth: outputWidth)
             Self.verticalPass(v, input: UnsafeBufferPointer(temp), width: outputWidth, output: output,
                               outputHeight: outputHeight)
+        case (let h?, let v?):
+            let temp = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: inputWidth * outputHeight * 3)
+            defer { temp.deallocate() }
+            Self.verticalPass(v, input: input, width: inputWidth, output: temp, outputHeight: outputHeight)
+            Self.horizontalPass(h, input: UnsafeBufferPointer(temp), inputWidth: inputWidth, rowOffset: 0,
+                                rows: outputHeight, output: output, outputWidth: outputWidth)
         }
     }
 
