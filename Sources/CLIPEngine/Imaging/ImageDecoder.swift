@@ -91,6 +91,12 @@ public struct ImageError: Error, CustomStringConvertible, Sendable {
 /// Decodes JPEG and PNG files (format detected from magic bytes, never from the name) into
 /// `RGBImage`s, via libjpeg-turbo and libpng (see `clip_image_codecs.h` for the exact conversions).
 /// Stateless and thread-safe.
+///
+/// The RGB bytes equal Pillow's `Image.open(path).convert("RGB")` except for 16-bit greyscale
+/// PNGs: Pillow clips those (`I;16` → `L` saturates at 255, a white image); here every 16-bit
+/// sample, grey included, keeps its high byte (v >> 8), as Pillow already does for 16-bit RGB.
+/// No gamma, no colour profile and no EXIF orientation are applied (transformers applies none).
+/// CMYK/YCCK JPEGs are refused; truncated files are errors, never grey-padded.
 public enum ImageDecoder {
     /// Pillow's `Image.MAX_IMAGE_PIXELS` (its decompression-bomb threshold).
     public static let defaultMaxPixels = 89_478_485
