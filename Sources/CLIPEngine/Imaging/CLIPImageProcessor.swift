@@ -1,0 +1,141 @@
+import Foundation
+
+/// CLIP's image preprocessing, reproducing transformers' slow `CLIPImageProcessor` on Pillow
+/// (the PIL backend of transformers 5: `convert_to_rgb` → `resize` → `center_crop` → `rescale`
+/// → `normalize`) value for value:
+///
+/// 1. Transparency: transformers 5 composites images with an alpha channel or a `tRNS`
+///    transparency over white (`Image.alpha_composite`); that is the default here
+///    (`.compositeOnWhite`). transformers 4 dropped alpha instead (`.drop`).
+/// 2. Resize (Pillow BICUBIC, `PillowResampler`): shortest edge to `shortest_edge`, the other to
+///    `int(shortest_edge · long / short)`; an image already at the target size is copied, as
+///    Pillow's `Image.resize` does.
+/// 3. Centre crop: top = (H − h) // 2, left = (W − w) // 2 (floor division); parts of the crop
+///    outside a smaller image are zero, as transformers' padding makes them.
+/// 4. Rescale in float64 then cast to float32 (`Float(Double(v) · factor)`), normalise in float32
+///    with float32 mean and std (`(x − mean) / std`), channels first (CHW).
+///
+/// A value type holding only its configuration: `Sendable`, usable from several threads at once.
+public struct CLIPImageProcessor: Sendable {
+    public enum AlphaHandling: Sendable, Equatable {
+        /// transformers ≥ 5: composite over opaque white with Pillow's arithmetic.
+        case compositeOnWhite
+        /// transformers 4 (`image.convert("RGB")`): drop the alpha channel.
+        case drop
+    }
+
+    public let config: PreprocessorConfig
+    public let alphaHandling: AlphaHandling
+
+    /// Validates `config` (only bicubic resampling, 3-channel mean/std).
+    public init(config: PreprocessorConfig = PreprocessorConfig(), alphaHandling: AlphaHandling = .compositeOnWhite) throws {
+        try config.validate()
+        self.config = config
+        self.alphaHandling = alphaHandling
+    }
+
+    /// transformers' `get_resize_output_image_size(..., default_to_square=False)` for the
+    /// configured resize: (height, width) of the resized image.
+    public func resizedSize(width: Int, height: Int) -> (height: Int, width: Int) {
+        guard config.doResize else { return (height, width) }
+        switch config.resize {
+        case .exact(let h, let w):
+            return (h, w)
+        case .shortestEdge(let size):
+            let (short, long) = width <= height ? (width, height) : (height, width)
+            // Python: int(size * long / short) — true division in double, then truncation.
+            let newLong = Int((Double(size * long) / Double(short)).rounded(.towardZero))
+            return width <= height ? (newLong, size) : (size, newLong)
+        }
+    }
+
+    /// (height, width) of the output for an input of this size.
+    public func outputSize(width: Int, height: Int) -> (height: Int, width: Int) {
+        if config.doCenterCrop { return (config.cropHeight, config.cropWidth) }
+        return resizedSize(width: width, height: height)
+    }
+
+    /// The number of floats `preprocess` writes for an input of this size (3 · height · width).
+    public func valueCount(width: Int, height: Int) -> Int {
+        let (h, w) = outputSize(width: width, height: height)
+        return 3 * h * w
+    }
+
+    /// Preprocesses `image` into `output` (CHW float32; at least `valueCount` floats), so that a
+    /// batch can be filled in place.
+    public func preprocess(_ image: RGBImage, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(image.width > 0 && image.height > 0, "empty image")
+        let (outH, outW) = outputSize(width: image.width, height: image.height)
+        precondition(output.count >= 3 * outH * outW, "output buffer holds \(output.count) floats, needs \(3 * outH * outW)")
+
+        let source = (config.doConvertRGB && alphaHandling == .compositeOnWhite) ? image.compositedOnWhite() : image
+        let (rh, rw) = resizedSize(width: image.width, height: image.height)
+        let resized: [UInt8]
+        if rh == image.height && rw == image.width {
+            resized = source.pixels
+        } else {
+            resized = PillowResampler(inputWidth: image.width, inputHeight: image.height,
+                                      outputWidth: rw, outputHeight: rh).resample(source).pixels
+        }
+
+        // Centre crop (or the whole resized image): output (y, x) reads resized (y + top, x + left).
+        let top = config.doCenterCrop ? Self.floorDiv(rh - outH, 2) : 0
+        let left = config.doCenterCrop ? Self.floorDiv(rw - outW, 2) : 0
+
+        // Per channel and byte value, the final float: a 256-entry table computed with exactly
+        // numpy's operations and dtypes, so the per-pixel work is a lookup.
+        var table = [Float](repeating: 0, count: 3 * 256)
+        for c in 0..<3 {
+            let mean = Float(config.imageMean[c]), std = Float(config.imageStd[c])
+            for v in 0..<256 {
+                var x = config.doRescale ? Float(Double(v) * config.rescaleFactor) : Float(v)
+                if config.doNormalize { x = (x - mean) / std }
+                table[c * 256 + v] = x
+            }
+        }
+
+        let plane = outH * outW
+        resized.withUnsafeBufferPointer { src in
+            table.withUnsafeBufferPointer { lut in
+                for y in 0..<outH {
+                    let sy = y + top
+                    let rowInside = sy >= 0 && sy < rh
+                    for x in 0..<outW {
+                        let sx = x + left
+                        let o = y * outW + x
+                        if rowInside && sx >= 0 && sx < rw {
+                            let p = (sy * rw + sx) * 3
+                            output[o] = lut[Int(src[p])]
+                            output[plane + o] = lut[256 + Int(src[p + 1])]
+                            output[2 * plane + o] = lut[512 + Int(src[p + 2])]
+                        } else {
+                            // transformers pads with zeros before rescaling and normalising.
+                            output[o] = lut[0]
+                            output[plane + o] = lut[256]
+                            output[2 * plane + o] = lut[512]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Preprocesses `image` into a new CHW float32 array.
+    public func preprocess(_ image: RGBImage) -> [Float] {
+        let count = valueCount(width: image.width, height: image.height)
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            preprocess(image, into: buffer)
+            initialized = count
+        }
+    }
+
+    /// Decodes the file at `url` and preprocesses it.
+    public func preprocess(contentsOf url: URL, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> [Float] {
+        preprocess(try ImageDecoder.decode(contentsOf: url, maxPixels: maxPixels))
+    }
+
+    static func floorDiv(_ a: Int, _ b: Int) -> Int {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+}
