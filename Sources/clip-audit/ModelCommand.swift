@@ -60,8 +60,9 @@ extension ClipAudit {
                         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
                         print("file:       \(name) (\(size.map { ProgressBar.formatBytes(Int64($0)) } ?? "?"))")
                     }
-                    print("vision:     \(config.summaryVision)")
-                    print("text:       \(config.summaryText)")
+                    let v = config.vision, t = config.text
+                    print("vision:     \(v.imageSize) px, patch \(v.patchSize), \(v.numHiddenLayers) layers × \(v.hiddenSize) wide, \(v.numAttentionHeads) heads, MLP \(v.intermediateSize), \(v.hiddenAct.rawValue)")
+                    print("text:       vocab \(t.vocabSize), \(t.maxPositionEmbeddings) positions, \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), eos id \(t.eosTokenID)")
                     print("projection: \(config.projectionDim)")
                 }
             }

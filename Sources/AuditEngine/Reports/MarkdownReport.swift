@@ -62,7 +62,11 @@ public enum MarkdownReport {
     static func summary(_ md: inout MarkdownText, _ run: AuditRun) {
         md.line("## Disparities that matter")
         md.blank()
-        let headline = run.metrics.disparities.filter { isHeadline($0.metric) && ($0.significant || $0.fourFifthsViolation) }
+        // Significant differences, and four-fifths violations on groups large enough to read
+        // (small groups keep their ⚠ in the design tables below).
+        let headline = run.metrics.disparities.filter {
+            isHeadline($0.metric) && ($0.significant || ($0.fourFifthsViolation && !$0.belowMinimumN))
+        }
         if headline.isEmpty {
             md.line("No group differs significantly from its reference group (Holm-adjusted p < \(formatNumber(run.config.alpha))) "
                     + "and none falls outside the four-fifths band on accuracy or a harm rate.")
@@ -70,7 +74,7 @@ public enum MarkdownReport {
             return
         }
         md.line("Groups whose accuracy or harm rate differs from the reference group's significantly (Holm-adjusted), "
-                + "or whose ratio to it is outside the four-fifths band [0.8, 1.25]; largest differences first.")
+                + "or whose ratio to it is outside the four-fifths band [0.8, 1.25] with at least \(run.config.minGroupSize) images on both sides; largest differences first.")
         md.blank()
         disparityTable(&md, headline.sorted { abs($0.difference) > abs($1.difference) }.prefix(25), showDesign: true)
         if headline.count > 25 { md.line("… and \(headline.count - 25) more in `disparities.csv`."); md.blank() }

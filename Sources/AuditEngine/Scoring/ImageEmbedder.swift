@@ -33,7 +33,7 @@ public final class ImageEmbedder: @unchecked Sendable {
     }
 
     /// A batch ready for the encoder: pixels for the misses, and every file's state.
-    private final class PreparedBatch: @unchecked Sendable {
+    final class PreparedBatch: @unchecked Sendable {
         var range: Range<Int>
         var outcomes: [Outcome?]
         var hashes: [String?]
@@ -53,26 +53,16 @@ public final class ImageEmbedder: @unchecked Sendable {
         let batches = stride(from: 0, to: files.count, by: batchSize).map { $0..<min($0 + batchSize, files.count) }
         guard !batches.isEmpty else { return [] }
 
-        // A bounded hand-off of one prepared batch between the producer and the encoder.
-        let slots = DispatchSemaphore(value: 1)
-        let ready = DispatchSemaphore(value: 0)
-        let lock = NSLock()
-        var queue: [PreparedBatch] = []
-        var producerError: Error?
-
+        let handoff = BatchHandoff()
         let producer = Thread { [self] in
             for range in batches {
-                slots.wait()
-                let batch: PreparedBatch
+                handoff.waitForSlot()
                 do {
-                    batch = try prepare(files: files, range: range)
+                    handoff.put(.success(try prepare(files: files, range: range)))
                 } catch {
-                    lock.lock(); producerError = error; lock.unlock()
-                    ready.signal()
+                    handoff.put(.failure(error))
                     return
                 }
-                lock.lock(); queue.append(batch); lock.unlock()
-                ready.signal()
             }
         }
         producer.stackSize = 8 << 20
@@ -80,12 +70,7 @@ public final class ImageEmbedder: @unchecked Sendable {
 
         var done = 0
         for _ in batches {
-            ready.wait()
-            lock.lock()
-            if let error = producerError { lock.unlock(); throw error }
-            let batch = queue.removeFirst()
-            lock.unlock()
-            slots.signal()
+            let batch = try handoff.take().get()
             try encode(batch)
             for (offset, outcome) in batch.outcomes.enumerated() { results[batch.range.lowerBound + offset] = outcome }
             done += batch.range.count
@@ -129,6 +114,7 @@ public final class ImageEmbedder: @unchecked Sendable {
         var pixels = [Float](repeating: 0, count: stride * batch.toEncode.count)
         var failures = [String?](repeating: nil, count: batch.toEncode.count)
         let work = batch.toEncode
+        let inputs = contents
         pixels.withUnsafeMutableBufferPointer { pixelBuffer in
             failures.withUnsafeMutableBufferPointer { failureBuffer in
                 let shared = UnsafeSendable((pixelBuffer, failureBuffer))
@@ -137,7 +123,7 @@ public final class ImageEmbedder: @unchecked Sendable {
                     let offset = work[item].files[0]
                     let file = files[range.lowerBound + offset]
                     do {
-                        let image = try ImageDecoder.decode(data: contents[offset]!, name: file.path, maxPixels: maxPixels)
+                        let image = try ImageDecoder.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
                         let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
                         pipeline.processor.preprocess(image, into: slot)
                     } catch {
@@ -186,6 +172,30 @@ public final class ImageEmbedder: @unchecked Sendable {
             return String(message.dropFirst(prefix.count))
         }
         return message
+    }
+}
+
+/// A bounded hand-off between the producer thread and the encoder: at most one prepared batch
+/// waits while the encoder works on another, so memory stays at two batches.
+private final class BatchHandoff: @unchecked Sendable {
+    private let slots = DispatchSemaphore(value: 1)
+    private let ready = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var queue: [Result<ImageEmbedder.PreparedBatch, Error>] = []
+
+    func waitForSlot() { slots.wait() }
+
+    func put(_ item: Result<ImageEmbedder.PreparedBatch, Error>) {
+        lock.lock(); queue.append(item); lock.unlock()
+        ready.signal()
+    }
+
+    func take() -> Result<ImageEmbedder.PreparedBatch, Error> {
+        ready.wait()
+        lock.lock(); defer { lock.unlock() }
+        let item = queue.removeFirst()
+        slots.signal()
+        return item
     }
 }
 

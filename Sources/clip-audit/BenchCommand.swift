@@ -1,0 +1,96 @@
+import ArgumentParser
+import CLIPEngine
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ClipAudit {
+    /// `clip-audit bench`: encoder throughput, as one JSON line.
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure encoder throughput; prints one JSON line.",
+            discussion: """
+                images_per_s counts image-encoder passes on preprocessed batches of B; texts_per_s counts \
+                text-encoder passes on batches of 64 prompts of 11 tokens (start, 9 tokens, end); \
+                peak_rss_mb is the process's peak resident set (mapped weight pages included).
+                """)
+
+        @OptionGroup var model: ModelOption
+
+        @Option(name: .long, help: "Images per batch.")
+        var batch: Int = 32
+
+        @Option(name: .long, help: "Threads (default: the number of cores).")
+        var threads: Int?
+
+        @Option(name: .long, help: "Seconds to measure the image encoder (the text encoder gets half).")
+        var seconds: Double = 10
+
+        func validate() throws {
+            if batch < 1 { throw ValidationError("--batch must be at least 1") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+                CLIPModel.setBLASThreads(threadCount)
+                let resolved = try ModelLocator().resolve(model.model)
+                let model = try CLIPModel(directory: resolved.directory)
+                // Deterministic pseudo-random inputs: throughput does not depend on the values.
+                var generator = SplitMix64(seed: 0)
+                let pixelCount = batch * model.numChannels * model.imageSize * model.imageSize
+                let pixels = (0..<pixelCount).map { _ in Float(generator.nextUnit() * 4 - 2) }
+                let ids: [[Int32]] = (0..<64).map { _ in
+                    [49406] + (0..<9).map { _ in Int32(1000 + generator.next() % 39000) } + [49407]
+                }
+                let imagesPerSecond = measure(perCall: batch, seconds: seconds) {
+                    _ = pixels.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: batch) }
+                }
+                let textsPerSecond = measure(perCall: 64, seconds: seconds / 2) {
+                    _ = model.encodeTexts(inputIDs: ids)
+                }
+                var usage = rusage()
+                getrusage(RUSAGE_SELF.rawValue, &usage)
+                let line: [String: Any] = [
+                    "model": resolved.id, "batch": batch, "threads": threadCount,
+                    "images_per_s": (imagesPerSecond * 1000).rounded() / 1000,
+                    "texts_per_s": (textsPerSecond * 100).rounded() / 100,
+                    "peak_rss_mb": (Double(usage.ru_maxrss) / 1024 * 10).rounded() / 10,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: data, as: UTF8.self))
+            }
+        }
+
+        /// Items per second: one warm-up call, then calls until `seconds` have passed (at least two).
+        func measure(perCall: Int, seconds: Double, _ body: () -> Void) -> Double {
+            body()
+            var calls = 0
+            let start = Date()
+            while true {
+                body()
+                calls += 1
+                let elapsed = Date().timeIntervalSince(start)
+                if elapsed >= seconds && calls >= 2 { return Double(calls * perCall) / elapsed }
+            }
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for benchmark inputs.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import CLIPEngine
+import Foundation
+
+extension ClipAudit {
+    /// `clip-audit classify`: the model card's quick start — images and labels in, probabilities out.
+    struct Classify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Zero-shot probabilities of each image over the labels, as a table.",
+            discussion: "Each label is used as the prompt as written, e.g. --label \"a photo of a cat\" --label \"a photo of a dog\".")
+
+        @OptionGroup var model: ModelOption
+
+        @Argument(help: "Image files (JPEG or PNG).")
+        var images: [String]
+
+        @Option(name: .customLong("label"), help: "A label prompt; repeat for each label (at least two).")
+        var labels: [String] = []
+
+        func validate() throws {
+            if images.isEmpty { throw ValidationError("give at least one image") }
+            if labels.count < 2 { throw ValidationError("give at least two --label prompts") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let pipeline = try CLIPPipeline(reference: model.model)
+                let pixels = try pipeline.pixelValues(imageFiles: images.map { URL(fileURLWithPath: $0) })
+                let logits = pipeline.logitsPerImage(imageEmbeddings: pipeline.embedImages(pixelValues: pixels),
+                                                     textEmbeddings: pipeline.embedTexts(labels))
+                let nameWidth = max(5, images.map { ($0 as NSString).lastPathComponent.count }.max() ?? 5)
+                let columnWidth = labels.map { max(8, $0.count) }
+                var header = "image".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                for (label, width) in zip(labels, columnWidth) { header += "  " + String(repeating: " ", count: width - label.count) + label }
+                print(header)
+                for (i, path) in images.enumerated() {
+                    let row = Array(logits[(i * labels.count)..<((i + 1) * labels.count)]).map(Double.init)
+                    let top = row.max() ?? 0
+                    let exps = row.map { exp($0 - top) }
+                    let sum = exps.reduce(0, +)
+                    var line = (path as NSString).lastPathComponent.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                    for (p, width) in zip(exps.map { $0 / sum }, columnWidth) {
+                        let cell = String(format: "%.4f", p)
+                        line += "  " + String(repeating: " ", count: max(0, width - cell.count)) + cell
+                    }
+                    print(line)
+                }
+            }
+        }
+    }
+}
