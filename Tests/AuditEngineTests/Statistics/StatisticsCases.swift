@@ -19,18 +19,6 @@ struct StatisticsCases: Decodable {
     let newcombe_unpaired: [Unpaired]
     let newcombe_paired: [Paired]
 
-    /// The package root: the nearest directory above this file holding `Package.swift`.
-    static func packageRoot(from file: String = #filePath) -> URL {
-        var url = URL(fileURLWithPath: file).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                return url
-            }
-            url.deleteLastPathComponent()
-        }
-        fatalError("no Package.swift above \(file)")
-    }
-
     static let shared: StatisticsCases = {
         let url = packageRoot().appendingPathComponent("Fixtures/statistics_cases.json")
         do {

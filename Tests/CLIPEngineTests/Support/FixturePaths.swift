@@ -1,18 +1,22 @@
 import Foundation
 
-/// Locations of the test fixtures, found from this file's path (no bundle resources needed).
+/// Locations of the test fixtures, found from this file's path (no bundle resources needed):
+/// the one place the CLIPEngine tests learn where `Fixtures/` is.
 enum FixturePaths {
-    /// `Fixtures/` at the package root (the directory above this file that holds `Package.swift`).
-    static var root: URL {
+    /// The package root: the directory above this file that holds `Package.swift`.
+    static let packageRoot: URL = {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while directory.path != "/" {
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                return directory.appendingPathComponent("Fixtures")
+                return directory
             }
             directory.deleteLastPathComponent()
         }
         fatalError("no Package.swift above \(#filePath)")
-    }
+    }()
+
+    /// `Fixtures/` at the package root.
+    static var root: URL { packageRoot.appendingPathComponent("Fixtures") }
 
     /// `Fixtures/clip-reference/`: outputs of the public reference implementation.
     static var clipReference: URL { root.appendingPathComponent("clip-reference") }

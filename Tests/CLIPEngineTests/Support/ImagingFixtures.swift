@@ -1,19 +1,9 @@
 import Foundation
 
-/// Locates the imaging fixtures: walks up from this source file to the directory holding
-/// `Package.swift` (the package root), then into `Fixtures/`.
+/// The imaging tests' fixtures (see `FixturePaths`) and small file helpers.
 enum ImagingFixtures {
-    static let packageRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
-            dir = dir.deletingLastPathComponent()
-        }
-        fatalError("no Package.swift above \(#filePath)")
-    }()
-
-    static var fixtures: URL { packageRoot.appendingPathComponent("Fixtures") }
-    static var clipReference: URL { fixtures.appendingPathComponent("clip-reference") }
+    static var fixtures: URL { FixturePaths.root }
+    static var clipReference: URL { FixturePaths.clipReference }
     static func referenceImage(_ name: String) -> URL {
         clipReference.appendingPathComponent("images").appendingPathComponent(name)
     }

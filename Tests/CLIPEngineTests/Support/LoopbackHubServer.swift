@@ -37,16 +37,7 @@ final class LoopbackHubServer: @unchecked Sendable {
     }
 
     /// The folder holding Package.swift, found by walking up from this file.
-    static func packageRoot(from file: String = #filePath) -> URL {
-        var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
-            dir = dir.deletingLastPathComponent()
-        }
-        fatalError("no Package.swift above \(file)")
-    }
-
-    static var tinyClip: URL { packageRoot().appendingPathComponent("Fixtures/clip-reference/tiny-clip") }
+    static var tinyClip: URL { FixturePaths.tinyCLIP }
 
     init() throws {
         var files: [String: Data] = [:]
