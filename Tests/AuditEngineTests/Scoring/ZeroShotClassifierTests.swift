@@ -1,0 +1,49 @@
+import CLIPEngine
+import Foundation
+import Testing
+@testable import AuditEngine
+
+/// The scoring rule of SPEC.md, checked against transformers' `logits_per_image` (the golden
+/// fixture) and against small cases worked by hand.
+@Suite struct ZeroShotClassifierTests {
+    @Test func oneTemplateOnePhraseGivesTransformersLogits() throws {
+        let golden = try SafeTensorsFile(url: packageRoot().appendingPathComponent("Fixtures/clip-reference/golden.safetensors"))
+        let images = try golden.floats("image_embeds"), texts = try golden.floats("text_embeds")
+        let logits = try golden.floats("logits_per_image")
+        let d = 24, textCount = 30
+        // "a photo of a cat", "a photo of a dog", "a photo of a man.", "a photo of a woman."
+        let picks = [0, 1, 2, 3]
+        let scale = try CLIPModel(directory: packageRoot().appendingPathComponent("Fixtures/clip-reference/tiny-clip")).logitScale
+        let classifier = try ZeroShotClassifier(classes: ["cat", "dog", "man", "woman"],
+                                                promptEmbeddings: picks.map { [Array(texts[($0 * d)..<(($0 + 1) * d)])] },
+                                                logitScale: scale)
+        for i in 0..<12 {
+            let scores = classifier.score(imageEmbedding: Array(images[(i * d)..<((i + 1) * d)]))
+            let reference = picks.map { Double(logits[i * textCount + $0]) }
+            let top = reference.max()!
+            let exps = reference.map { exp($0 - top) }
+            let probabilities = exps.map { $0 / exps.reduce(0, +) }
+            for c in 0..<4 { #expect(abs(scores.probabilities[c] - probabilities[c]) < 1e-4) }
+            #expect(scores.predicted == reference.firstIndex(of: top))
+        }
+    }
+
+    @Test func ensembleIsTheNormalisedMeanOfNormalisedPrompts() throws {
+        // Class A has prompts (3,4) and (0,2): normalised (0.6,0.8) and (0,1), mean (0.3,0.9),
+        // normalised (0.316228, 0.948683). Class B: (1,0). Image (0,5) → unit (0,1).
+        // Logits with scale 10: A 9.48683, B 0. p(A) = 1/(1+e^-9.48683) = 0.999924.
+        let classifier = try ZeroShotClassifier(classes: ["A", "B"], promptEmbeddings: [[[3, 4], [0, 2]], [[1, 0]]], logitScale: 10)
+        #expect(abs(classifier.classEmbeddings[0] - 0.316228) < 1e-6 && abs(classifier.classEmbeddings[1] - 0.948683) < 1e-6)
+        let scores = classifier.score(imageEmbedding: [0, 5])
+        #expect(scores.predicted == 0)
+        #expect(abs(scores.confidence - 0.999924) < 1e-6)
+    }
+
+    @Test func tiesGoToTheClassListedFirst() throws {
+        let classifier = try ZeroShotClassifier(classes: ["first", "second", "third"],
+                                                promptEmbeddings: [[[1, 0]], [[1, 0]], [[0, 1]]], logitScale: 100)
+        let scores = classifier.score(imageEmbedding: [2, 0])
+        #expect(scores.predicted == 0)
+        #expect(abs(scores.probabilities[0] - scores.probabilities[1]) < 1e-12)
+    }
+}

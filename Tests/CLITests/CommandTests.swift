@@ -1,0 +1,128 @@
+import CLIPEngine
+import Foundation
+import Testing
+
+/// The commands as a user runs them: real processes of the built executable, checked against
+/// transformers' outputs (the fixtures) where they print numbers, and for one-line errors.
+@Suite struct CommandTests {
+    let tiny = CLIProcess.fixtures.appendingPathComponent("clip-reference/tiny-clip").path
+    func image(_ name: String) -> String { CLIProcess.fixtures.appendingPathComponent("clip-reference/images/\(name)").path }
+
+    /// The golden order of images and texts (golden.json).
+    func golden() throws -> (images: [String], texts: [String], tensors: SafeTensorsFile) {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: CLIProcess.fixtures.appendingPathComponent("clip-reference/golden.json"))) as! [String: Any]
+        let tensors = try SafeTensorsFile(url: CLIProcess.fixtures.appendingPathComponent("clip-reference/golden.safetensors"))
+        return (json["images"] as! [String], json["texts"] as! [String], tensors)
+    }
+
+    /// Rows `rows` (each of `width` values) of a row-major matrix.
+    func rows(_ values: [Float], width: Int, _ rows: [Int]) -> [Float] {
+        rows.flatMap { values[($0 * width)..<(($0 + 1) * width)] }
+    }
+
+    @Test func embedMatchesTransformers() throws {
+        let (images, texts, reference) = try golden()
+        let pickImages = [0, 7, 10]   // a photo, RGBA over white, the extreme aspect ratio
+        let pickTexts = [0, 3, 21, 24, 29]   // plain, punctuation, accents, HTML entities, truncated to 77
+        let dir = try CLIProcess.temporaryDirectory("embed")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out.safetensors")
+        var args = ["embed", "--model", tiny, "--output", out.path]
+        for i in pickImages { args += ["--image", image(images[i])] }
+        for t in pickTexts { args += ["--text", texts[t]] }
+        let result = try CLIProcess.run(args)
+        #expect(result.status == 0, "\(result.stderr)")
+        let ours = try SafeTensorsFile(url: out)
+
+        #expect(try ours.info("input_ids").shape == [pickTexts.count, 77])
+        let ids = try reference.integers("input_ids")
+        #expect(try ours.integers("input_ids") == pickTexts.flatMap { ids[($0 * 77)..<(($0 + 1) * 77)] })
+
+        let pixelWidth = 3 * 224 * 224
+        let pixels = try ours.floats("pixel_values")
+        let expectedPixels = rows(try reference.floats("pixel_values"), width: pixelWidth, pickImages)
+        let maxPixelDiff = zip(pixels, expectedPixels).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(pixels.count == expectedPixels.count && maxPixelDiff <= 0.02)
+
+        for (name, width, picks) in [("image_embeds", 24, pickImages), ("text_embeds", 24, pickTexts)] {
+            let got = try ours.floats(name)
+            let want = rows(try reference.floats(name), width: width, picks)
+            #expect(got.count == want.count)
+            for r in 0..<picks.count {
+                let scale = max(1e-6, want[(r * width)..<((r + 1) * width)].map(abs).max()!)
+                let diff = (0..<width).map { abs(got[r * width + $0] - want[r * width + $0]) }.max()!
+                #expect(diff / scale <= 1e-4, "\(name) row \(r): relative difference \(diff / scale)")
+            }
+        }
+        let logits = try ours.floats("logits_per_image")
+        let allLogits = try reference.floats("logits_per_image")
+        for (a, i) in pickImages.enumerated() {
+            for (b, t) in pickTexts.enumerated() {
+                #expect(abs(logits[a * pickTexts.count + b] - allLogits[i * texts.count + t]) <= 1e-3)
+            }
+        }
+    }
+
+    @Test func classifyPrintsTheSoftmaxOfTransformersLogits() throws {
+        let (images, texts, reference) = try golden()
+        let result = try CLIProcess.run(["classify", "--model", tiny, image(images[1]), image(images[2]),
+                                         "--label", texts[0], "--label", texts[1]])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        let logits = try reference.floats("logits_per_image")
+        for (row, imageIndex) in [1, 2].enumerated() {
+            let a = Double(logits[imageIndex * texts.count]), b = Double(logits[imageIndex * texts.count + 1])
+            let pa = 1 / (1 + exp(b - a))
+            let fields = lines[row + 1].split(separator: " ")
+            #expect(fields.first.map(String.init) == images[imageIndex])
+            #expect(abs(Double(fields[1])! - pa) <= 1e-4 && abs(Double(fields[2])! - (1 - pa)) <= 1e-4)
+        }
+    }
+
+    @Test func modelInfoNamesTheCheckpointAndItsSizes() throws {
+        let result = try CLIProcess.run(["model", "info", tiny])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("directory:  \(tiny)"))
+        #expect(result.stdout.contains("224 px, patch 16, 2 layers × 48 wide, 4 heads"))
+        #expect(result.stdout.contains("projection: 24"))
+    }
+
+    @Test func validateAcceptsTheDemoAndReportsTheMissingImage() throws {
+        let result = try CLIProcess.run(["validate", "Audits/demo.yaml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("not_there.jpg"))
+    }
+
+    /// Bad input of several kinds: exit status 1 and exactly one line on stderr naming the file.
+    @Test func badInputGivesOneLineNamingTheFile() throws {
+        let dir = try CLIProcess.temporaryDirectory("bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let typo = dir.appendingPathComponent("typo.yaml")
+        try """
+            name: t
+            manifest: {path: m.csv}
+            attributes: [race]
+            desings: []
+            """.write(to: typo, atomically: true, encoding: .utf8)
+        let notImage = dir.appendingPathComponent("notes.jpg")
+        try "hello".write(to: notImage, atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (["validate", typo.path], "typo.yaml"),
+            (["run", typo.path, "--no-cache"], "typo.yaml"),
+            (["validate", dir.appendingPathComponent("absent.yaml").path], "absent.yaml"),
+            (["classify", "--model", tiny, notImage.path, "--label", "a", "--label", "b"], "notes.jpg"),
+            (["model", "info", dir.appendingPathComponent("no-model").path], "no-model"),
+            (["embed", "--model", dir.path, "--text", "x", "--output", dir.appendingPathComponent("o.safetensors").path], dir.lastPathComponent),
+        ]
+        for (args, name) in cases {
+            let result = try CLIProcess.run(args)
+            #expect(result.status == 1, "\(args): status \(result.status)")
+            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+            #expect(lines.count == 1, "\(args): \(result.stderr)")
+            #expect(result.stderr.contains(name), "\(args): \(result.stderr)")
+        }
+        let typoRun = try CLIProcess.run(["validate", typo.path])
+        #expect(typoRun.stderr.contains("typo.yaml:4") && typoRun.stderr.contains("designs"), "\(typoRun.stderr)")
+    }
+}
