@@ -126,7 +126,7 @@ struct ManifestTests {
         #expect(manifest.rows.map(\.fields) == [["a.jpg", "East Asian"], ["b.jpg", "more than 70"]])
     }
 
-    /// The Python `csv` module as an independent reference (Scripts/make_csv_cases.py).
+    /// The Python `csv` module as an independent reference (Fixtures/Generators/make_csv_cases.py).
     @Test func matchesPythonCSVReader() throws {
         let folder = packageRoot().appendingPathComponent("Fixtures/csv-cases")
         let data = try Data(contentsOf: folder.appendingPathComponent("expected.json"))

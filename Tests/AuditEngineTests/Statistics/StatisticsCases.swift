@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reference values from `Fixtures/statistics_cases.json`, written by
-/// `Scripts/make_statistics_cases.py` with scipy and statsmodels.
+/// `Fixtures/Generators/make_statistics_cases.py` with scipy and statsmodels.
 struct StatisticsCases: Decodable {
     struct Wilson: Decodable { let successes: Int; let trials: Int; let z: Double; let low: Double; let high: Double }
     struct Normal: Decodable { let x: Double; let cdf: Double; let two_sided_p: Double }

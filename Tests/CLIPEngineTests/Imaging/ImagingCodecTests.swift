@@ -4,7 +4,7 @@ import Testing
 
 /// The decoder against Pillow's `Image.open(...).convert("RGB")` for PNG/JPEG variants, and the
 /// transparency compositing against transformers 5's `convert_to_rgb` (Pillow alpha_composite).
-/// Fixtures/codec-cases/, written by Scripts/make_resample_cases.py.
+/// Fixtures/codec-cases/, written by Fixtures/Generators/make_resample_cases.py.
 @Suite struct ImagingCodecTests {
     var expected: [String: [String: Any]] {
         (try? ImagingFixtures.json("codec-cases/expected.json"))?["files"] as? [String: [String: Any]] ?? [:]

@@ -3,7 +3,7 @@ import Testing
 @testable import CLIPEngine
 
 /// PillowResampler against real Pillow (`Image.resize(size, BICUBIC)`), bit for bit:
-/// Fixtures/resample-cases.json, written by Scripts/make_resample_cases.py.
+/// Fixtures/resample-cases.json, written by Fixtures/Generators/make_resample_cases.py.
 @Suite struct ImagingResamplerTests {
     @Test func matchesPillowBitForBit() throws {
         let root = try ImagingFixtures.json("resample-cases.json")

@@ -3,7 +3,7 @@ import Testing
 @testable import CLIPEngine
 
 /// The network against transformers on checkpoints of other shapes (made by
-/// `Scripts/make_shape_fixtures.py`): every size is read from config.json, not assumed.
+/// `Fixtures/Generators/make_shape_fixtures.py`): every size is read from config.json, not assumed.
 /// The references ran in float32 on the F16/BF16 weights up-cast, so conversion is exercised too.
 @Suite struct NetworkShapeTests {
     @Test func patch32GeluF16MatchesTransformers() throws {

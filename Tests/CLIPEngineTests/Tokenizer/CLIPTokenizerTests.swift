@@ -45,7 +45,7 @@ struct CLIPTokenizerReferenceTests {
         #expect(sharedTokenizer.tokenize(reference.text) == reference.expected)
     }
 
-    @Test("tokenizer_extra_cases.json (Scripts/make_tokenizer_cases.py)", arguments: try extraCases())
+    @Test("tokenizer_extra_cases.json (Fixtures/Generators/make_tokenizer_cases.py)", arguments: try extraCases())
     fileprivate func extraCase(_ reference: ReferenceCase) {
         #expect(sharedTokenizer.tokenize(reference.text) == reference.expected)
     }

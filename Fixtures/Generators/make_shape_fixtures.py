@@ -6,7 +6,7 @@ assumes (patch size, widths, head and layer counts, activation, eos rule, weight
 Writes Fixtures/shapes/<name>/{config.json, model.safetensors, golden.safetensors}. The tokenizer
 files are not needed by the network and are not copied (tiny-clip's serve if ever needed).
 
-Usage: python Scripts/make_shape_fixtures.py   (needs torch, transformers, safetensors, numpy)
+Usage: python Fixtures/Generators/make_shape_fixtures.py   (needs torch, transformers, safetensors, numpy)
 """
 import json
 import pathlib
@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import save_file
 from transformers import CLIPConfig, CLIPModel
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 OUT = ROOT / "Fixtures" / "shapes"
 
 CHECKPOINTS = {

@@ -6,7 +6,7 @@ Each case NAME.csv has its expected rows in expected.json ({"NAME.csv": [[field,
 Python yields [] for blank lines; the Swift reader ignores blank lines, so empty rows are
 dropped. Files are read with utf-8-sig (a leading BOM is not data). The cases avoid spaces
 around fields, where libcsv (trims) and Python (keeps) deliberately differ.
-Run from the package root: python3 Scripts/make_csv_cases.py
+Run from the package root: python3 Fixtures/Generators/make_csv_cases.py
 """
 import csv
 import io
@@ -29,7 +29,7 @@ CASES = {
 
 
 def main():
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "csv-cases")
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "csv-cases")
     os.makedirs(root, exist_ok=True)
     expected = {}
     for name, data in sorted(CASES.items()):

@@ -12,7 +12,7 @@ Each case is encoded twice:
 requires_ftfy is true when the two differ; the Swift tests then check ids_without_ftfy.
 
 Needs: pip install ftfy regex   (e.g. python3 -m venv /tmp/tokvenv; /tmp/tokvenv/bin/pip install ftfy regex)
-Run:   /tmp/tokvenv/bin/python Scripts/make_tokenizer_cases.py
+Run:   /tmp/tokvenv/bin/python Fixtures/Generators/make_tokenizer_cases.py
 It first re-checks Fixtures/clip-reference/tokenizer_cases.json and stops if any case differs.
 """
 import html
@@ -24,7 +24,7 @@ import unicodedata
 import ftfy
 import regex as re
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOKENIZER_DIR = os.path.join(ROOT, "Fixtures", "clip-reference", "tiny-clip")
 OUT = os.path.join(ROOT, "Fixtures", "tokenizer_extra_cases.json")
 CONTEXT_LENGTH = 77
@@ -215,7 +215,7 @@ def main():
         plain = tok.tokenize(text, use_ftfy=False)
         out.append({"text": text, "ids": ids, "ids_without_ftfy": plain, "requires_ftfy": ids != plain})
     meta = {
-        "generator": "Scripts/make_tokenizer_cases.py",
+        "generator": "Fixtures/Generators/make_tokenizer_cases.py",
         "python": sys.version.split()[0],
         "regex": re.__version__,
         "ftfy": ftfy.__version__,

@@ -3,7 +3,7 @@
 
 Usage (a throwaway venv is enough):
     python3 -m venv /tmp/pilvenv && /tmp/pilvenv/bin/pip install pillow numpy pypng
-    /tmp/pilvenv/bin/python Scripts/make_resample_cases.py
+    /tmp/pilvenv/bin/python Fixtures/Generators/make_resample_cases.py
 
 Writes (deterministic: fixed seed):
   Fixtures/resample-cases.json    small random RGB images and Pillow's BICUBIC resizes of them
@@ -25,7 +25,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, "Fixtures")
 rng = np.random.default_rng(20240229)
 
@@ -57,7 +57,7 @@ def resample_cases():
             cases.append({"width": w, "height": h, "input": b64(a),
                           "outWidth": ow, "outHeight": oh, "output": b64(np.array(r))})
     with open(os.path.join(FIX, "resample-cases.json"), "w") as f:
-        json.dump({"generator": "Scripts/make_resample_cases.py", "pillow": Image.__version__,
+        json.dump({"generator": "Fixtures/Generators/make_resample_cases.py", "pillow": Image.__version__,
                    "filter": "BICUBIC", "cases": cases}, f, indent=0)
 
 
@@ -147,7 +147,7 @@ def codec_cases():
             entry["composited"] = b64(np.array(composite_on_white(Image.open(os.path.join(out_dir, name)))))
         expected[name] = entry
     with open(os.path.join(out_dir, "expected.json"), "w") as f:
-        json.dump({"generator": "Scripts/make_resample_cases.py", "pillow": Image.__version__,
+        json.dump({"generator": "Fixtures/Generators/make_resample_cases.py", "pillow": Image.__version__,
                    "note": "rgb: Pillow convert('RGB'); composited: transformers 5 convert_to_rgb (alpha over white)",
                    "files": expected}, f, indent=1, sort_keys=True)
 
@@ -161,7 +161,7 @@ def gray16_expected():
     assert a.shape == (h, w)
     high = (a >> 8).astype(np.uint8)
     with open(os.path.join(FIX, "gray16-expected.json"), "w") as f:
-        json.dump({"generator": "Scripts/make_resample_cases.py",
+        json.dump({"generator": "Fixtures/Generators/make_resample_cases.py",
                    "source": "pypng 16-bit samples of gradient_gray16.png, v >> 8",
                    "width": w, "height": h, "min16": int(a.min()), "max16": int(a.max()),
                    "grey8": b64(high)}, f, indent=0)

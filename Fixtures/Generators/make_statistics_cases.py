@@ -3,7 +3,7 @@
 Sources/AuditEngine/Statistics, computed with scipy and statsmodels (never with clip-audit).
 
     python3 -m venv /tmp/statsvenv && /tmp/statsvenv/bin/pip install scipy statsmodels
-    /tmp/statsvenv/bin/python Scripts/make_statistics_cases.py
+    /tmp/statsvenv/bin/python Fixtures/Generators/make_statistics_cases.py
 
 The one statistic neither library offers, Newcombe's square-and-add interval for a paired
 difference, is computed here by a separate transcription of the published formula
@@ -161,9 +161,9 @@ def paired_cases():
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = {
-        "generator": "Scripts/make_statistics_cases.py",
+        "generator": "Fixtures/Generators/make_statistics_cases.py",
         "versions": {"scipy": scipy.__version__, "statsmodels": statsmodels.__version__,
                      "numpy": np.__version__},
         "wilson": wilson_cases(),
