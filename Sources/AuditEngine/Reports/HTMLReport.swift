@@ -16,13 +16,18 @@ public enum HTMLReport {
         } else {
             body = banner + body
         }
-        return """
+        return page(title: "Bias audit: \(data.name)", body: body)
+    }
+
+    /// A whole self-contained page around `body` (HTML), with the shared style and script.
+    public static func page(title: String, body: String) -> String {
+        """
             <!DOCTYPE html>
             <html lang="en">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Bias audit: \(escape(data.name))</title>
+            <title>\(escape(title))</title>
             <style>
             \(css)
             </style>
