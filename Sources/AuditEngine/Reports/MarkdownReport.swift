@@ -5,7 +5,14 @@ import Foundation
 /// variant effects, and what was skipped.
 public enum MarkdownReport {
     public static func render(_ run: AuditRun) -> String {
+        render(run, charts: ReportCharts.all(ReportData(run: run)))
+    }
+
+    /// The report with `charts` (written beside it by ``ReportWriter``) embedded as images
+    /// under the tables they draw.
+    public static func render(_ run: AuditRun, charts: [ChartFile]) -> String {
         var md = MarkdownText()
+        md.charts = charts
         let config = run.config
         md.line("# Bias audit: \(config.name)")
         md.blank()
@@ -76,6 +83,7 @@ public enum MarkdownReport {
         md.line("Groups whose accuracy or harm rate differs from the reference group's significantly (Holm-adjusted), "
                 + "or whose ratio to it is outside the four-fifths band [0.8, 1.25] with at least \(run.config.minGroupSize) images on both sides; largest differences first.")
         md.blank()
+        embedCharts(&md, design: "*", metric: "*", attribute: "*", kinds: [.overview])
         disparityTable(&md, headline.sorted { abs($0.difference) > abs($1.difference) }.prefix(25), showDesign: true)
         if headline.count > 25 { md.line("… and \(headline.count - 25) more in `disparities.csv`."); md.blank() }
     }
@@ -156,6 +164,22 @@ public enum MarkdownReport {
             md.line("\(published.count > 1 ? "[\(i + 1)] " : "")Published: \(escape(figure.source)). Context, not an expected value.")
         }
         if !published.isEmpty { md.blank() }
+        embedCharts(&md, design: design.name, metric: metric, attribute: attribute, kinds: [.rate, .ratio])
+    }
+
+    /// Embeds the charts of one table, in the order of `kinds`.
+    static func embedCharts(_ md: inout MarkdownText, design: String, metric: String, attribute: String, kinds: [ChartFile.Kind]) {
+        for kind in kinds {
+            for chart in md.charts where chart.kind == kind && chart.design == design && chart.metric == metric && chart.attribute == attribute {
+                md.line("![\(escapeAlt(chart.title))](\(chart.path))")
+                md.blank()
+            }
+        }
+    }
+
+    /// Alt text: no brackets or line breaks that would end it early.
+    static func escapeAlt(_ text: String) -> String {
+        text.replacingOccurrences(of: "[", with: "(").replacingOccurrences(of: "]", with: ")").replacingOccurrences(of: "\n", with: " ")
     }
 
     static func harmTable(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [String], attribute: String) {
@@ -177,6 +201,9 @@ public enum MarkdownReport {
             md.line("| \(group == "*" ? "all" : escape(group))\((n?.belowMinimumN ?? false) ? " †" : "") | \(n?.n ?? 0) | " + cells.joined(separator: " | ") + " |")
         }
         md.blank()
+        for metric in metrics {
+            embedCharts(&md, design: design.name, metric: metric, attribute: attribute, kinds: [.rate, .ratio])
+        }
     }
 
     static func publishedComparisons(_ md: inout MarkdownText, design: DesignSpec, metric: String, rows: [MetricRow]) {
@@ -268,6 +295,13 @@ public enum MarkdownReport {
                 md.line("| \(escape(r.metric)) | \(escape(r.attribute)) | \(escape(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pValue))\(r.pValue < run.config.alpha ? " *" : "") |")
             }
             md.blank()
+            var metrics: [String] = []
+            for r in rows where !metrics.contains(r.metric) { metrics.append(r.metric) }
+            for metric in metrics {
+                for attribute in run.config.attributes + run.config.intersections.map({ $0.joined(separator: "|") }) {
+                    embedCharts(&md, design: variant.name, metric: metric, attribute: attribute, kinds: [.delta])
+                }
+            }
         }
     }
 
@@ -347,6 +381,8 @@ public enum MarkdownReport {
 /// A Markdown document being built line by line.
 struct MarkdownText {
     var text = ""
+    /// The charts the report embeds.
+    var charts: [ChartFile] = []
     mutating func line(_ s: String) { text += s + "\n" }
     mutating func blank() { text += "\n" }
 }

@@ -2,11 +2,13 @@ import CLIPEngine
 import Foundation
 
 /// Writes the report folder of SPEC.md: `predictions.csv`, `metrics.csv`, `disparities.csv`,
-/// `comparison.csv`, `report.md` and `run.json`, each whole or not at all.
+/// `comparison.csv`, `report.md` and `run.json`, plus the charts (`charts/*.svg`, embedded in
+/// `report.md`) and `report.html`; each file whole or not at all.
 public enum ReportWriter {
     /// The report file names, in the order they are written (`run.json` last: its presence says
-    /// the others are complete).
-    public static let fileNames = ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md", "run.json"]
+    /// the others are complete). The charts come before them, under ``ReportCharts/folder``.
+    public static let fileNames = ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md",
+                                   "report.html", "run.json"]
 
     /// Writes every report file of `run` into `directory` (created if needed).
     public static func write(_ run: AuditRun, to directory: URL) throws {
@@ -15,16 +17,41 @@ public enum ReportWriter {
         } catch {
             throw AuditError(file: directory.path, "cannot create the report folder: \((error as NSError).localizedDescription)")
         }
+        let data = ReportData(run: run)
+        let charts = ReportCharts.all(data)
+        let markdown = MarkdownReport.render(run, charts: charts)
         let files: [(String, String)] = [
             ("predictions.csv", predictionsCSV(run)),
             ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
             ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
             ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
-            ("report.md", MarkdownReport.render(run)),
+            ("report.md", markdown),
+            ("report.html", HTMLReport.render(markdown: markdown, charts: charts, data: data)),
             ("run.json", try runJSON(run)),
         ]
+        // Charts first: report.md and report.html point at them.
+        try writeCharts(charts, to: directory)
         for (name, text) in files {
             try AtomicFile.write(text, to: directory.appendingPathComponent(name))
+        }
+    }
+
+    /// Writes the charts into `charts/` and removes SVGs a previous run left there that this run
+    /// does not draw (a rerun with other designs must not show stale pictures).
+    static func writeCharts(_ charts: [ChartFile], to directory: URL) throws {
+        let folder = directory.appendingPathComponent(ReportCharts.folder, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw AuditError(file: folder.path, "cannot create the charts folder: \((error as NSError).localizedDescription)")
+        }
+        for chart in charts {
+            try AtomicFile.write(chart.svg, to: directory.appendingPathComponent(chart.path))
+        }
+        let keep = Set(charts.map { URL(fileURLWithPath: $0.path).lastPathComponent })
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in existing where name.hasSuffix(".svg") && !keep.contains(name) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }
 

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Colours, sizes and text measures shared by the charts.
+///
+/// Colours are from the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), which
+/// stays distinguishable under the common colour-vision deficiencies; meaning never rests on
+/// colour alone (flagged groups are also bold and marked, small groups are hollow and dashed).
+public enum ChartStyle {
+    /// Okabe–Ito.
+    public static let black = "#000000"
+    public static let orange = "#E69F00"
+    public static let skyBlue = "#56B4E9"
+    public static let bluishGreen = "#009E73"
+    public static let yellow = "#F0E442"
+    public static let blue = "#0072B2"
+    public static let vermillion = "#D55E00"
+    public static let reddishPurple = "#CC79A7"
+
+    /// Groups that stand apart (significant or outside the four-fifths band).
+    public static let flagged = vermillion
+    /// Groups that do not.
+    public static let neutral = blue
+    /// The reference group and the overall line.
+    public static let reference = black
+    /// Gridlines and axes.
+    public static let grid = "#D9D9D9"
+    public static let axis = "#595959"
+    /// The four-fifths band.
+    public static let band = "#009E73"
+
+    /// Row height of a group, in px.
+    public static let rowHeight = 24.0
+    /// Font size of labels.
+    public static let fontSize = 12.0
+
+    /// An over-estimate of a label's width in px at `size` (DejaVu Sans averages about 0.6 em per
+    /// character; wide letters push some labels towards 0.7), so labels never overlap the plot.
+    public static func textWidth(_ s: String, size: Double = fontSize) -> Double {
+        var em = 0.0
+        for ch in s {
+            switch ch {
+            case "i", "l", "j", "|", "!", ".", ",", ":", ";", "'", "I", "(", ")", "[", "]", " ", "-", "t", "f", "r": em += 0.38
+            case "m", "w", "M", "W", "%", "@": em += 0.95
+            default: em += ch.isUppercase ? 0.72 : 0.62
+            }
+        }
+        return em * size
+    }
+
+    /// A file-name-safe slug: lowercase ASCII letters and digits, other runs become `-`.
+    public static func slug(_ s: String) -> String {
+        var out = ""
+        var dash = false
+        for scalar in s.lowercased().unicodeScalars {
+            if scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar)) {
+                out.unicodeScalars.append(scalar)
+                dash = false
+            } else if !dash && !out.isEmpty {
+                out += "-"
+                dash = true
+            }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.isEmpty ? "x" : out
+    }
+
+    /// A percentage for labels: `61.5%`.
+    static func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+
+    /// Percentage points, signed: `+12.3 pp`.
+    static func points(_ x: Double) -> String { String(format: "%+.1f pp", x * 100) }
+
+    /// A readable name for a metric: `harm_rate:crime-related` → `crime-related harm rate`.
+    public static func metricTitle(_ metric: String) -> String {
+        if metric.hasPrefix("harm_rate:") { return "\(metric.dropFirst("harm_rate:".count)) harm rate" }
+        if metric.hasPrefix("prediction_rate:") { return "rate predicted \(metric.dropFirst("prediction_rate:".count))" }
+        return metric
+    }
+
+    /// `race|gender` → `race × gender`.
+    public static func attributeTitle(_ attribute: String) -> String {
+        attribute.replacingOccurrences(of: "|", with: " × ")
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// One chart of a report: where it goes in the folder and what it shows.
+public struct ChartFile: Sendable, Equatable {
+    public enum Kind: String, Sendable { case overview, rate, ratio, delta }
+    public var kind: Kind
+    public var design: String
+    public var metric: String
+    public var attribute: String
+    /// Relative to the report folder: `charts/<design>-<kind>-<metric>-<attribute>.svg`.
+    public var path: String
+    /// The chart's title (also the Markdown image's alt text).
+    public var title: String
+    public var svg: String
+}
+
+/// Decides which charts a report has and draws them: for each design, each accuracy or harm
+/// metric and each attribute or intersection a forest plot of the rates and a chart of the
+/// ratios to the reference group; for each variant, the deltas against its base; and first, one
+/// overview of every flagged difference (the picture of report.md's "Disparities that matter").
+public enum ReportCharts {
+    public static let folder = "charts"
+
+    public static func all(_ data: ReportData) -> [ChartFile] {
+        var files: [ChartFile] = []
+        var used = Set<String>()
+        func add(_ kind: ChartFile.Kind, _ design: String, _ metric: String, _ attribute: String, _ plot: DotWhiskerPlot?) {
+            guard let plot else { return }
+            var stem = kind == .overview ? "overview-flagged-differences"
+                : ChartStyle.slug("\(design)-\(kind.rawValue)-\(metric)-\(attribute)")
+            if used.contains(stem) {
+                var i = 2
+                while used.contains("\(stem)-\(i)") { i += 1 }
+                stem += "-\(i)"
+            }
+            used.insert(stem)
+            files.append(ChartFile(kind: kind, design: design, metric: metric, attribute: attribute,
+                                   path: "\(folder)/\(stem).svg", title: plot.title, svg: plot.render()))
+        }
+        add(.overview, "*", "*", "*", OverviewChart.make(data))
+        for design in data.designs {
+            for metric in design.headlineMetrics {
+                for attribute in data.slices {
+                    add(.rate, design.name, metric, attribute, ForestPlot.make(data, design: design.name, metric: metric, attribute: attribute))
+                    add(.ratio, design.name, metric, attribute, DisparityChart.make(data, design: design.name, metric: metric, attribute: attribute))
+                }
+            }
+        }
+        for design in data.designs where design.base != nil {
+            for metric in design.headlineMetrics {
+                for attribute in data.slices {
+                    add(.delta, design.name, metric, attribute, DeltaChart.make(data, design: design.name, metric: metric, attribute: attribute))
+                }
+            }
+        }
+        return files
+    }
+
+    /// A group as charts print it: intersections as `Black × Female`.
+    static func groupLabel(_ group: String) -> String {
+        group.replacingOccurrences(of: "|", with: " × ")
+    }
+}

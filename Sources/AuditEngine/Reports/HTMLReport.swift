@@ -1,0 +1,303 @@
+import Foundation
+
+/// Renders `report.html`: one self-contained page with the content of `report.md` (rendered
+/// from the same Markdown, so the two cannot drift apart), the charts inline as SVG, and a banner
+/// at the top that names, per design, the groups that stand apart. Inline CSS and a few lines of
+/// inline script (click a column header to sort a table); nothing is loaded from anywhere.
+public enum HTMLReport {
+    public static func render(markdown: String, charts: [ChartFile], data: ReportData) -> String {
+        let chartsByPath = Dictionary(charts.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        var body = MarkdownHTML.convert(markdown) { path in chartsByPath[path] }
+        // The banner goes right under the title.
+        let overview = charts.first { $0.kind == .overview }
+        let banner = Self.banner(data, overview: overview)
+        if let end = body.range(of: "</h1>\n") {
+            body.insert(contentsOf: banner, at: end.upperBound)
+        } else {
+            body = banner + body
+        }
+        return page(title: "Bias audit: \(data.name)", body: body)
+    }
+
+    /// A whole self-contained page around `body` (HTML), with the shared style and script.
+    public static func page(title: String, body: String) -> String {
+        """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(title))</title>
+            <style>
+            \(css)
+            </style>
+            </head>
+            <body>
+            <main>
+            \(body)</main>
+            <script>
+            \(script)
+            </script>
+            </body>
+            </html>
+
+            """
+    }
+
+    /// "At a glance": for each design, the flagged groups (significant after Holm, or outside the
+    /// four-fifths band with enough images on both sides), largest differences first.
+    static func banner(_ data: ReportData, overview: ChartFile?) -> String {
+        let flagged = data.headlineDisparities
+        var html = "<section class=\"banner\" aria-label=\"At a glance\">\n<h2>At a glance</h2>\n"
+        html += "<p class=\"banner-rule\">Flagged: groups whose accuracy or harm rate differs from their reference group's "
+            + "significantly (Holm-adjusted p &lt; \(escape(MarkdownReport.formatNumber(data.alpha)))) or by a ratio outside "
+            + "the four-fifths band [0.8, 1.25] with at least \(data.minGroupSize) images on both sides.</p>\n<ul>\n"
+        for design in data.designs {
+            let rows = flagged.filter { $0.design == design.name }.sorted { abs($0.difference) > abs($1.difference) }
+            if rows.isEmpty {
+                html += "<li class=\"clear\"><strong>\(escape(design.name))</strong>: no group flagged.</li>\n"
+                continue
+            }
+            // One entry per group and attribute; the metrics it is flagged on listed together.
+            var entries: [(key: String, text: String)] = []
+            for d in rows {
+                let key = "\(d.attribute)\u{1F}\(d.group)"
+                var why: [String] = []
+                if d.significant { why.append("significant") }
+                if d.fourFifthsViolation { why.append("four-fifths") }
+                let text = "\(ChartStyle.metricTitle(d.metric)) \(MarkdownReport.percent(d.value)) vs \(MarkdownReport.percent(d.referenceValue)) "
+                    + "(\(MarkdownReport.signedPoints(d.difference)); \(why.joined(separator: ", ")))"
+                if let i = entries.firstIndex(where: { $0.key == key }) {
+                    entries[i].text += "; " + escape(text)
+                } else {
+                    entries.append((key, "<span class=\"flag\">\(escape(ReportCharts.groupLabel(d.group)))</span> "
+                                    + "<span class=\"vs\">(\(escape(ChartStyle.attributeTitle(d.attribute))), vs \(escape(ReportCharts.groupLabel(d.reference))))</span>: "
+                                    + escape(text)))
+                }
+            }
+            html += "<li><strong>\(escape(design.name))</strong>: \(entries.count) group\(entries.count == 1 ? "" : "s") flagged\n<ul>\n"
+            for entry in entries { html += "<li>\(entry.text)</li>\n" }
+            html += "</ul></li>\n"
+        }
+        html += "</ul>\n"
+        if let overview {
+            html += "<figure class=\"chart\" data-chart=\"\(escape(overview.path))\">\n\(overview.svg)</figure>\n"
+        }
+        html += "</section>\n"
+        return html
+    }
+
+    static func escape(_ s: String) -> String { MarkdownHTML.escape(s) }
+
+    static let css = """
+        :root { color-scheme: light; }
+        body { margin: 0; background: #FFFFFF; color: #1A1A1A; font: 15px/1.45 "DejaVu Sans", Verdana, Arial, Helvetica, sans-serif; }
+        main { max-width: 1180px; margin: 0 auto; padding: 16px 24px 48px; }
+        h1 { font-size: 26px; margin: 8px 0 12px; }
+        h2 { font-size: 21px; margin: 32px 0 8px; border-bottom: 2px solid #E0E0E0; padding-bottom: 4px; }
+        h3 { font-size: 17px; margin: 24px 0 8px; }
+        code { background: #F2F2F2; padding: 0 3px; border-radius: 3px; font-size: 13px; }
+        .table-wrap { overflow-x: auto; margin: 8px 0 16px; }
+        table { border-collapse: collapse; font-size: 13px; }
+        th, td { border: 1px solid #D0D0D0; padding: 3px 8px; vertical-align: top; }
+        th { background: #EEF3F8; cursor: pointer; user-select: none; white-space: nowrap; }
+        th[aria-sort="ascending"]::after { content: " ▲"; }
+        th[aria-sort="descending"]::after { content: " ▼"; }
+        td.num, th.num { text-align: right; }
+        tbody tr:nth-child(even) { background: #FAFAFA; }
+        figure { margin: 8px 0 20px; }
+        figure svg { max-width: 100%; height: auto; border: 1px solid #E6E6E6; }
+        .banner { border: 3px solid #D55E00; background: #FFF6EE; padding: 8px 18px 10px; border-radius: 6px; margin: 8px 0 24px; }
+        .banner h2 { border: 0; margin: 6px 0; font-size: 20px; }
+        .banner > ul { padding-left: 18px; margin: 6px 0; }
+        .banner li { margin: 3px 0; }
+        .banner li.clear { color: #0B5E46; }
+        .banner .flag { color: #B34700; font-weight: bold; }
+        .banner .vs { color: #555555; }
+        .banner-rule { font-size: 13px; color: #444444; margin: 0 0 6px; }
+        """
+
+    static let script = """
+        (function () {
+          function key(cell) {
+            var text = (cell ? cell.textContent : '').trim().replace(/^</, '');
+            var match = text.match(/^[+\\-−]?\\d+(\\.\\d+)?/);
+            return match ? parseFloat(match[0].replace('−', '-')) : text.toLowerCase();
+          }
+          document.querySelectorAll('table').forEach(function (table) {
+            if (!table.tHead || !table.tBodies.length) return;
+            var headers = table.tHead.rows[0].cells;
+            Array.prototype.forEach.call(headers, function (th, column) {
+              th.title = 'Click to sort';
+              th.addEventListener('click', function () {
+                var ascending = th.getAttribute('aria-sort') !== 'ascending';
+                Array.prototype.forEach.call(headers, function (h) { h.removeAttribute('aria-sort'); });
+                th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+                var body = table.tBodies[0];
+                var rows = Array.prototype.slice.call(body.rows).map(function (row, index) { return [row, index]; });
+                rows.sort(function (a, b) {
+                  var x = key(a[0].cells[column]), y = key(b[0].cells[column]);
+                  var c = (typeof x === 'number' && typeof y === 'number') ? x - y
+                        : (typeof x === 'number' ? -1 : (typeof y === 'number' ? 1 : x.localeCompare(y)));
+                  if (c === 0) c = a[1] - b[1];
+                  return ascending ? c : -c;
+                });
+                rows.forEach(function (pair) { body.appendChild(pair[0]); });
+              });
+            });
+          });
+        })();
+        """
+}
+
+/// Converts the Markdown subset `MarkdownReport` writes (headings, paragraphs, `- ` lists, pipe
+/// tables, `**bold**`, `` `code` ``, and `![alt](charts/x.svg)` lines) to HTML. Images become
+/// the chart's SVG inline.
+enum MarkdownHTML {
+    static func convert(_ markdown: String, chart: (String) -> ChartFile?) -> String {
+        let lines = markdown.components(separatedBy: "\n")
+        var html = ""
+        var i = 0
+        var paragraph: [String] = []
+        func flushParagraph() {
+            if !paragraph.isEmpty { html += "<p>" + paragraph.map(inline).joined(separator: "\n") + "</p>\n" }
+            paragraph = []
+        }
+        while i < lines.count {
+            let line = lines[i]
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { flushParagraph(); i += 1; continue }
+            if let level = headingLevel(line) {
+                flushParagraph()
+                let text = String(line.dropFirst(level + 1))
+                html += "<h\(level) id=\"\(ChartStyle.slug(text))\">\(inline(text))</h\(level)>\n"
+                i += 1
+                continue
+            }
+            if line.hasPrefix("!["), let close = line.range(of: "]("), line.hasSuffix(")") {
+                flushParagraph()
+                let alt = String(line[line.index(line.startIndex, offsetBy: 2)..<close.lowerBound])
+                let path = String(line[close.upperBound..<line.index(before: line.endIndex)])
+                if let chart = chart(path), chart.kind == .overview {
+                    // Drawn in the banner at the top; once is enough.
+                    html += "<p class=\"see-top\">The chart of these differences is under “At a glance” at the top.</p>\n"
+                } else if let chart = chart(path) {
+                    html += "<figure class=\"chart\" data-chart=\"\(escape(path))\">\n\(chart.svg)</figure>\n"
+                } else {
+                    html += "<p><img src=\"\(escape(path))\" alt=\"\(escape(alt))\"></p>\n"
+                }
+                i += 1
+                continue
+            }
+            if line.hasPrefix("|") {
+                flushParagraph()
+                var block: [String] = []
+                while i < lines.count && lines[i].hasPrefix("|") { block.append(lines[i]); i += 1 }
+                html += table(block)
+                continue
+            }
+            if line.hasPrefix("- ") {
+                flushParagraph()
+                html += "<ul>\n"
+                while i < lines.count && lines[i].hasPrefix("- ") {
+                    html += "<li>\(inline(String(lines[i].dropFirst(2))))</li>\n"
+                    i += 1
+                }
+                html += "</ul>\n"
+                continue
+            }
+            paragraph.append(line)
+            i += 1
+        }
+        flushParagraph()
+        return html
+    }
+
+    static func headingLevel(_ line: String) -> Int? {
+        let hashes = line.prefix { $0 == "#" }.count
+        guard (1...6).contains(hashes), line.dropFirst(hashes).hasPrefix(" ") else { return nil }
+        return hashes
+    }
+
+    /// A pipe table: header, alignment rule, rows. `\|` inside a cell is a literal bar.
+    static func table(_ block: [String]) -> String {
+        guard block.count >= 2 else { return "<p>\(block.map(inline).joined(separator: "<br>"))</p>\n" }
+        let header = cells(block[0])
+        let rule = cells(block[1])
+        let numeric = rule.map { $0.hasSuffix(":") && !$0.hasPrefix(":") }
+        func cls(_ i: Int) -> String { i < numeric.count && numeric[i] ? " class=\"num\"" : "" }
+        var html = "<div class=\"table-wrap\"><table>\n<thead><tr>"
+        for (i, cell) in header.enumerated() { html += "<th\(cls(i)) scope=\"col\">\(inline(cell))</th>" }
+        html += "</tr></thead>\n<tbody>\n"
+        for line in block.dropFirst(2) {
+            html += "<tr>"
+            for (i, cell) in cells(line).enumerated() { html += "<td\(cls(i))>\(inline(cell))</td>" }
+            html += "</tr>\n"
+        }
+        html += "</tbody>\n</table></div>\n"
+        return html
+    }
+
+    static func cells(_ line: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var chars = Array(line.trimmingCharacters(in: .whitespaces))
+        if chars.first == "|" { chars.removeFirst() }
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\\" && i + 1 < chars.count && chars[i + 1] == "|" {
+                current.append("|"); i += 2; continue
+            }
+            if c == "|" {
+                out.append(current.trimmingCharacters(in: .whitespaces)); current = ""
+            } else {
+                current.append(c)
+            }
+            i += 1
+        }
+        if !current.trimmingCharacters(in: .whitespaces).isEmpty { out.append(current.trimmingCharacters(in: .whitespaces)) }
+        return out
+    }
+
+    /// Inline Markdown: code spans first (their text is literal), then bold.
+    static func inline(_ text: String) -> String {
+        var out = ""
+        let parts = text.components(separatedBy: "`")
+        for (i, part) in parts.enumerated() {
+            // An odd part is code when a closing backtick follows it.
+            if i % 2 == 1 && (parts.count % 2 == 1 || i < parts.count - 1) {
+                out += "<code>\(escape(part))</code>"
+            } else {
+                out += bold(escape(part.replacingOccurrences(of: "\\|", with: "|")))
+            }
+        }
+        return out
+    }
+
+    static func bold(_ escaped: String) -> String {
+        let parts = escaped.components(separatedBy: "**")
+        guard parts.count >= 3 else { return escaped }
+        var out = ""
+        for (i, part) in parts.enumerated() {
+            if i == parts.count - 1 && i % 2 == 1 { out += "**" + part; break }
+            out += i % 2 == 1 ? "<strong>\(part)</strong>" : part
+        }
+        return out
+    }
+
+    /// HTML text and attribute escaping.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// What the visual reports, the model-card exports and `diff` need from a run: the measured rows
+/// and the few settings that say how to read them. Built from an ``AuditRun`` as it is written,
+/// or read back from a report folder (``ReportFolder``), so the same renderers serve both.
+public struct ReportData: Sendable {
+    /// One design as the reports see it.
+    public struct Design: Sendable, Equatable {
+        public var name: String
+        /// The design a variant extends.
+        public var base: String?
+        public var hasTarget: Bool
+        /// `accuracy` and `harm_rate:*` metrics, in `metrics.csv` order.
+        public var headlineMetrics: [String]
+
+        public init(name: String, base: String? = nil, hasTarget: Bool, headlineMetrics: [String]) {
+            self.name = name
+            self.base = base
+            self.hasTarget = hasTarget
+            self.headlineMetrics = headlineMetrics
+        }
+    }
+
+    public var name: String
+    public var modelID: String
+    public var weightsSHA256: String
+    /// The manifest's file name (no folders: report folders move between machines).
+    public var manifestName: String
+    public var alpha: Double
+    public var minGroupSize: Int
+    /// Attributes, then intersections (`race|gender`), in the audit file's order.
+    public var slices: [String]
+    public var designs: [Design]
+    public var metrics: [MetricRow]
+    public var disparities: [DisparityRow]
+    public var comparisons: [ComparisonRow]
+
+    public init(name: String, modelID: String, weightsSHA256: String, manifestName: String, alpha: Double,
+                minGroupSize: Int, slices: [String], designs: [Design], metrics: [MetricRow],
+                disparities: [DisparityRow], comparisons: [ComparisonRow]) {
+        self.name = name
+        self.modelID = modelID
+        self.weightsSHA256 = weightsSHA256
+        self.manifestName = manifestName
+        self.alpha = alpha
+        self.minGroupSize = minGroupSize
+        self.slices = slices
+        self.designs = designs
+        self.metrics = metrics
+        self.disparities = disparities
+        self.comparisons = comparisons
+    }
+
+    /// The data of a finished run.
+    public init(run: AuditRun) {
+        let config = run.config
+        let designs = config.designs.map { spec in
+            Design(name: spec.name, base: spec.base, hasTarget: spec.target != nil,
+                   headlineMetrics: ReportData.headlineMetrics(of: spec.name, in: run.metrics.metrics))
+        }
+        self.init(name: config.name, modelID: run.model.id,
+                  weightsSHA256: String(run.modelFingerprint.split(separator: ":").first ?? ""),
+                  manifestName: config.manifest.path.lastPathComponent, alpha: config.alpha,
+                  minGroupSize: config.minGroupSize,
+                  slices: config.attributes + config.intersections.map { $0.joined(separator: "|") },
+                  designs: designs, metrics: run.metrics.metrics, disparities: run.metrics.disparities,
+                  comparisons: run.metrics.comparisons)
+    }
+
+    /// `accuracy` and `harm_rate:*` metrics of a design in first-appearance order.
+    static func headlineMetrics(of design: String, in rows: [MetricRow]) -> [String] {
+        var out: [String] = []
+        for row in rows where row.design == design && MarkdownReport.isHeadline(row.metric) && !out.contains(row.metric) {
+            out.append(row.metric)
+        }
+        return out
+    }
+
+    /// The whole-set row of a metric.
+    public func overall(design: String, metric: String) -> MetricRow? {
+        metrics.first { $0.design == design && $0.metric == metric && $0.attribute == "*" }
+    }
+
+    /// A metric's rows over one attribute or intersection, in group order.
+    public func rows(design: String, metric: String, attribute: String) -> [MetricRow] {
+        metrics.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
+    }
+
+    public func disparities(design: String, metric: String, attribute: String) -> [DisparityRow] {
+        disparities.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
+    }
+
+    public func comparisons(design: String, metric: String, attribute: String) -> [ComparisonRow] {
+        comparisons.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
+    }
+
+    /// Disparities a reader should see first: significant after Holm, or outside the
+    /// four-fifths band with enough images on both sides (the rule of report.md's summary).
+    public var headlineDisparities: [DisparityRow] {
+        disparities.filter {
+            MarkdownReport.isHeadline($0.metric) && ($0.significant || ($0.fourFifthsViolation && !$0.belowMinimumN))
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+
+/// One row of `diff.csv`: a metric on one slice, run B against run A.
+public struct DiffRow: Sendable, Equatable {
+    public enum Test: String, Sendable { case paired, unpaired }
+    public var design: String
+    public var metric: String
+    public var attribute: String
+    public var group: String
+    public var nA: Int
+    public var valueA: Double
+    public var nB: Int
+    public var valueB: Double
+    /// valueB − valueA.
+    public var delta: Double
+    public var ciLow: Double
+    public var ciHigh: Double
+    public var pValue: Double
+    /// Holm-adjusted within design × metric × attribute.
+    public var pAdjusted: Double
+    public var significant: Bool
+    /// `paired` when both runs scored the same images in the slice (Newcombe paired interval,
+    /// exact McNemar), `unpaired` otherwise (Newcombe hybrid score interval, pooled z-test).
+    public var test: Test
+    public var belowMinimumN: Bool
+}
+
+/// `clip-audit diff RUN_A RUN_B`: two report folders compared group by group (two models, two
+/// dates, two manifests), with the statistics of the variant comparisons where the images match
+/// and the unpaired ones where they do not.
+public enum RunDiff {
+    public static let header = ["design", "metric", "attribute", "group", "n_a", "value_a", "n_b", "value_b", "delta",
+                                "ci_low", "ci_high", "p_value", "p_adjusted", "significant", "test"]
+
+    public static func compare(_ a: ReportFolder, _ b: ReportFolder) -> [DiffRow] {
+        let alpha = b.data.alpha
+        let minN = min(a.data.minGroupSize, b.data.minGroupSize)
+        var bRows: [String: MetricRow] = [:]
+        for m in b.data.metrics { bRows[key(m)] = m }
+        var rows: [DiffRow] = []
+        // Per design: file → prediction, for pairing.
+        func index(_ folder: ReportFolder) -> [String: [String: ReportFolder.PredictionLine]] {
+            var out: [String: [String: ReportFolder.PredictionLine]] = [:]
+            for p in folder.predictions where out[p.design]?[p.file] == nil { out[p.design, default: [:]][p.file] = p }
+            return out
+        }
+        let predictionsA = index(a), predictionsB = index(b)
+        for ma in a.data.metrics {
+            guard let mb = bRows[key(ma)] else { continue }
+            var row = DiffRow(design: ma.design, metric: ma.metric, attribute: ma.attribute, group: ma.group, nA: ma.n,
+                              valueA: ma.value, nB: mb.n, valueB: mb.value, delta: 0, ciLow: 0, ciHigh: 0, pValue: 1,
+                              pAdjusted: 1, significant: false, test: .unpaired, belowMinimumN: ma.n < minN || mb.n < minN)
+            let sliceA = slice(predictionsA[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
+            let sliceB = slice(predictionsB[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
+            if !sliceA.isEmpty, Set(sliceA.keys) == Set(sliceB.keys) {
+                var both = 0, aOnly = 0, bOnly = 0, neither = 0
+                for (file, x) in sliceA {
+                    switch (x, sliceB[file]!) {
+                    case (true, true): both += 1
+                    case (true, false): aOnly += 1
+                    case (false, true): bOnly += 1
+                    case (false, false): neither += 1
+                    }
+                }
+                let n = sliceA.count
+                row.test = .paired
+                row.nA = n; row.nB = n
+                row.valueA = Double(both + aOnly) / Double(n)
+                row.valueB = Double(both + bOnly) / Double(n)
+                row.delta = Double(bOnly - aOnly) / Double(n)
+                let ci = newcombePairedDifferenceInterval(bothPositive: both, firstOnly: bOnly, secondOnly: aOnly, neither: neither)!
+                row.ciLow = ci.lower; row.ciHigh = ci.upper
+                row.pValue = exactMcNemarPValue(b: aOnly, c: bOnly)
+            } else {
+                row.delta = Double(mb.count) / Double(mb.n) - Double(ma.count) / Double(ma.n)
+                if let ci = newcombeUnpairedDifferenceInterval(successes1: mb.count, trials1: mb.n, successes2: ma.count, trials2: ma.n) {
+                    row.ciLow = ci.lower; row.ciHigh = ci.upper
+                }
+                row.pValue = pooledTwoProportionZTest(successes1: mb.count, trials1: mb.n, successes2: ma.count, trials2: ma.n).pValue
+            }
+            rows.append(row)
+        }
+        // Holm within design × metric × attribute, as for disparities.
+        var families: [String: [Int]] = [:]
+        var order: [String] = []
+        for (i, r) in rows.enumerated() {
+            let k = "\(r.design)\u{1F}\(r.metric)\u{1F}\(r.attribute)"
+            if families[k] == nil { order.append(k) }
+            families[k, default: []].append(i)
+        }
+        for k in order {
+            let members = families[k]!
+            let adjusted = holmAdjusted(members.map { rows[$0].pValue })
+            for (j, i) in members.enumerated() {
+                rows[i].pAdjusted = adjusted[j]
+                rows[i].significant = adjusted[j] < alpha
+            }
+        }
+        return rows
+    }
+
+    static func key(_ m: MetricRow) -> String { "\(m.design)\u{1F}\(m.metric)\u{1F}\(m.attribute)\u{1F}\(m.group)" }
+
+    /// The metric's indicator for each image of the slice (images where it is undefined left out).
+    static func slice(_ predictions: [String: ReportFolder.PredictionLine], metric: String, attribute: String,
+                      group: String) -> [String: Bool] {
+        let names = attribute == "*" ? [] : attribute.split(separator: "|").map(String.init)
+        var out: [String: Bool] = [:]
+        for (file, p) in predictions {
+            if attribute != "*" {
+                guard names.map({ p.groups[$0] ?? "" }).joined(separator: "|") == group else { continue }
+            }
+            if let x = indicator(p, metric: metric) { out[file] = x }
+        }
+        return out
+    }
+
+    static func indicator(_ p: ReportFolder.PredictionLine, metric: String) -> Bool? {
+        if metric == "accuracy" { return p.truth.map { $0 == p.predicted } }
+        if metric == "harm_rate:\(anyHarmCategory)" { return p.harmCategory != nil }
+        if metric.hasPrefix("harm_rate:") { return p.harmCategory == String(metric.dropFirst("harm_rate:".count)) }
+        if metric.hasPrefix("prediction_rate:") { return p.predicted == String(metric.dropFirst("prediction_rate:".count)) }
+        return nil
+    }
+
+    // MARK: Output
+
+    public static func csv(_ rows: [DiffRow]) -> String {
+        var w = CSVWriter()
+        w.writeRow(header)
+        for r in rows {
+            w.writeRow([r.design, r.metric, r.attribute, r.group, CSVNumber.format(r.nA), CSVNumber.format(r.valueA),
+                        CSVNumber.format(r.nB), CSVNumber.format(r.valueB), CSVNumber.format(r.delta), CSVNumber.format(r.ciLow),
+                        CSVNumber.format(r.ciHigh), CSVNumber.format(r.pValue), CSVNumber.format(r.pAdjusted),
+                        CSVNumber.format(r.significant), r.test.rawValue])
+        }
+        return w.text
+    }
+
+    /// Delta charts: one per design × accuracy/harm metric, the whole set and every attribute.
+    public static func charts(_ rows: [DiffRow], a: ReportFolder, b: ReportFolder) -> [ChartFile] {
+        var files: [ChartFile] = []
+        var seen: [String] = []
+        for r in rows where MarkdownReport.isHeadline(r.metric) && !seen.contains("\(r.design)\u{1F}\(r.metric)") {
+            seen.append("\(r.design)\u{1F}\(r.metric)")
+            let slice = rows.filter { $0.design == r.design && $0.metric == r.metric && ($0.attribute == "*" || !$0.attribute.contains("|")) }
+            let items = slice.map { s in
+                DeltaChart.Item(label: s.attribute == "*" ? "all images" : "\(s.attribute): \(s.group)", delta: s.delta,
+                                low: s.ciLow, high: s.ciHigh, n: min(s.nA, s.nB), pValue: s.pAdjusted, small: s.belowMinimumN)
+            }
+            guard items.count > 1 else { continue }
+            let plot = DeltaChart.plot(items, title: "\(r.design): \(ChartStyle.metricTitle(r.metric)), \(b.data.name) − \(a.data.name)",
+                                       subtitle: "Run B minus run A, 95% Newcombe interval (paired where the images match); p: Holm-adjusted",
+                                       alpha: b.data.alpha, minGroupSize: min(a.data.minGroupSize, b.data.minGroupSize),
+                                       axisTitle: "change in \(ChartStyle.metricTitle(r.metric)) (percentage points)")
+            var stem = ChartStyle.slug("diff-\(r.design)-\(r.metric)")
+            var i = 2
+            while files.contains(where: { $0.path == "\(ReportCharts.folder)/\(stem).svg" }) { stem = ChartStyle.slug("diff-\(r.design)-\(r.metric)") + "-\(i)"; i += 1 }
+            files.append(ChartFile(kind: .delta, design: r.design, metric: r.metric, attribute: "*",
+                                   path: "\(ReportCharts.folder)/\(stem).svg", title: plot.title, svg: plot.render()))
+        }
+        return files
+    }
+
+    public static func markdown(_ rows: [DiffRow], a: ReportFolder, b: ReportFolder, charts: [ChartFile]) -> String {
+        var md = MarkdownText()
+        md.charts = charts
+        md.line("# Run comparison: \(MarkdownReport.escape(b.data.name)) vs \(MarkdownReport.escape(a.data.name))")
+        md.blank()
+        md.line("| | run A | run B |")
+        md.line("|---|---|---|")
+        md.line("| Report folder | `\(a.url.lastPathComponent)` | `\(b.url.lastPathComponent)` |")
+        md.line("| Audit | \(MarkdownReport.escape(a.data.name)) | \(MarkdownReport.escape(b.data.name)) |")
+        md.line("| Model | `\(a.data.modelID)` | `\(b.data.modelID)` |")
+        md.line("| Weights SHA-256 | `\(a.data.weightsSHA256.prefix(12))` | `\(b.data.weightsSHA256.prefix(12))` |")
+        md.line("| Manifest | `\(a.data.manifestName)` | `\(b.data.manifestName)` |")
+        md.blank()
+        let paired = rows.filter { $0.test == .paired }.count
+        md.line("Δ = run B − run A for every metric and group both runs report (\(rows.count) rows): \(paired) paired on the same images "
+                + "(Newcombe paired interval, exact McNemar test), \(rows.count - paired) unpaired (Newcombe hybrid score interval, pooled z-test); "
+                + "p Holm-adjusted within design × metric × attribute, * marks p < \(MarkdownReport.formatNumber(b.data.alpha)). † marks groups under \(min(a.data.minGroupSize, b.data.minGroupSize)) images.")
+        md.blank()
+        let headline = rows.filter { MarkdownReport.isHeadline($0.metric) }
+        let changed = headline.filter(\.significant).sorted { abs($0.delta) > abs($1.delta) }
+        md.line("## Significant changes")
+        md.blank()
+        if changed.isEmpty {
+            md.line("No accuracy or harm rate changed significantly.")
+            md.blank()
+        } else {
+            table(&md, changed)
+        }
+        for chart in charts {
+            md.line("![\(MarkdownReport.escapeAlt(chart.title))](\(chart.path))")
+            md.blank()
+        }
+        md.line("## All accuracy and harm rates")
+        md.blank()
+        table(&md, headline)
+        return md.text
+    }
+
+    static func table(_ md: inout MarkdownText, _ rows: [DiffRow]) {
+        md.line("| design | metric | attribute | group | run A | run B | Δ (95% CI) | p (Holm) | test |")
+        md.line("|---|---|---|---|---:|---:|---|---:|---|")
+        for r in rows {
+            md.line("| \(MarkdownReport.escape(r.design)) | \(MarkdownReport.escape(r.metric)) | \(MarkdownReport.escape(r.attribute)) | \(MarkdownReport.escape(r.group))\(r.belowMinimumN ? " †" : "") "
+                    + "| \(MarkdownReport.percent(r.valueA)) (n = \(r.nA)) | \(MarkdownReport.percent(r.valueB)) (n = \(r.nB)) "
+                    + "| \(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))] "
+                    + "| \(MarkdownReport.formatP(r.pAdjusted))\(r.significant ? " *" : "") | \(r.test.rawValue) |")
+        }
+        md.blank()
+    }
+
+    /// Writes `diff.csv`, `diff.md`, `diff.html` and the charts into `directory`.
+    public static func write(_ rows: [DiffRow], a: ReportFolder, b: ReportFolder, to directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw AuditError(file: directory.path, "cannot create the output folder: \((error as NSError).localizedDescription)")
+        }
+        let charts = charts(rows, a: a, b: b)
+        let markdown = markdown(rows, a: a, b: b, charts: charts)
+        try ReportWriter.writeCharts(charts, to: directory)
+        try AtomicFile.write(csv(rows), to: directory.appendingPathComponent("diff.csv"))
+        try AtomicFile.write(markdown, to: directory.appendingPathComponent("diff.md"))
+        let body = MarkdownHTML.convert(markdown) { path in charts.first { $0.path == path } }
+        try AtomicFile.write(HTMLReport.page(title: "Run comparison: \(b.data.name) vs \(a.data.name)", body: body),
+                             to: directory.appendingPathComponent("diff.html"))
+    }
+}
