@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs the C libraries clip-audit links against (Debian/Ubuntu packages), only those missing.
+# With --test, also what the test suite uses: headless Chromium and a font, to render report.html.
 # Swift itself (6.1 or later) must already be on PATH: https://www.swift.org/install/linux/
 set -euo pipefail
 packages=(libopenblas-dev libjpeg-dev libpng-dev libcsv-dev libsqlite3-dev libssl-dev pkg-config)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium fonts-dejavu-core)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,45 +12,18 @@ import Testing
 /// install packages); every other check still runs.
 @Suite("Reports as a reader sees them", .serialized)
 struct ReportScreenshotTests {
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url.deleteLastPathComponent()
-        }
-        return url
-    }()
-
-    /// The `clip-audit` built beside this test bundle, else `.build/debug/clip-audit`.
-    static var executable: URL {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("clip-audit"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("clip-audit"),
-            root.appendingPathComponent(".build/debug/clip-audit"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
-    }
-
+    /// Runs a tool (the CLI or the screenshot script) in the package root.
     @discardableResult
     static func run(_ tool: URL, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        process.currentDirectoryURL = root
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let result = try CLIProcess.run(arguments, executable: tool)
+        return (result.status, result.stdout, result.stderr)
     }
 
     @Test func demoReportRendersInChromiumWithEveryChart() throws {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-screenshot-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: tmp) }
         let report = tmp.appendingPathComponent("demo")
-        let tool = Self.executable
+        let tool = CLIProcess.executable
         try #require(FileManager.default.isExecutableFile(atPath: tool.path), "build clip-audit first (swift build): \(tool.path)")
         let audit = try Self.run(tool, ["run", "Audits/demo.yaml", "--no-cache", "--output", report.path])
         try #require(audit.status == 0, "clip-audit run failed: \(audit.err)")
@@ -77,7 +50,7 @@ struct ReportScreenshotTests {
         if ProcessInfo.processInfo.environment["CLIP_AUDIT_SKIP_BROWSER"] == "1" { return }
         let png = tmp.appendingPathComponent("report.png")
         let shot = try Self.run(URL(fileURLWithPath: "/bin/sh"),
-                                [Self.root.appendingPathComponent("scripts/screenshot-report.sh").path, report.path, png.path])
+                                [CLIProcess.packageRoot.appendingPathComponent("scripts/screenshot-report.sh").path, report.path, png.path])
         try #require(shot.status == 0, "headless Chromium screenshot failed (install Debian's chromium, or set CLIP_AUDIT_SKIP_BROWSER=1 to skip): \(shot.err)")
         let image = try ImageDecoder.decode(contentsOf: png)
         #expect(image.width == 1280 && image.height == 2400)

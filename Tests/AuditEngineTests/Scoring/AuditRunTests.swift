@@ -133,7 +133,8 @@ import Testing
         #expect(json["audit_file_sha256"] as? String == SHA256Digest.hex(of: try Data(contentsOf: dir.url.appendingPathComponent("audit.yaml"))))
         // No temporary files are left beside the reports.
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(names == ReportWriter.fileNames.sorted())
+        #expect(names == (ReportWriter.fileNames + ["charts"]).sorted())
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("charts").path).allSatisfy { $0.hasSuffix(".svg") })
     }
 
     @Test func strictMakesASkipFatalAndNamesTheRow() throws {

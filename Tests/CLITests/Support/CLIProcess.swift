@@ -29,10 +29,12 @@ enum CLIProcess {
         var stderr: String
     }
 
-    /// Runs `clip-audit` with `arguments` in `directory`, with `environment` added to ours.
-    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs `clip-audit` (or another `executable tool`) with `arguments` in `directory` (default:
+    /// the package root), with `environment` added to ours.
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+                    executable tool: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = tool ?? executable
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? packageRoot
         var env = ProcessInfo.processInfo.environment
