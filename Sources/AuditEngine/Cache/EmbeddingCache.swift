@@ -141,6 +141,12 @@ public final class EmbeddingCache: @unchecked Sendable {
          Int(try queryString("SELECT COUNT(*) FROM text_embeddings") ?? "0") ?? 0)
     }
 
+    /// SQLite's `PRAGMA integrity_check`: `ok`, or what is wrong with the file.
+    public func integrityCheck() throws -> String {
+        lock.lock(); defer { lock.unlock() }
+        return try queryString("PRAGMA integrity_check") ?? "no answer"
+    }
+
     // MARK: Merging
 
     /// Copies every embedding of `other` (a cache file, e.g. a shard's) into this cache in one

@@ -231,6 +231,11 @@ public enum AuditRunner {
                              "--strict: \(skipped.count) row(s) would be skipped; first at \(location)\(first.file.map { " (\($0))" } ?? ""): \(first.reason)")
         }
 
+        if scoredRows.isEmpty && options.shard == nil {
+            // A report over no rows would be all empty tables that look like a result.
+            let first = skipped.first.map { ": first at line \($0.line ?? 0)\($0.file.map { " (\($0))" } ?? ""): \($0.reason)" } ?? ""
+            throw AuditError(file: config.manifest.path.path, "no row could be scored (\(skipped.count) skipped\(first))")
+        }
         var predictions: [Prediction] = []
         var designOutcomes: [DesignOutcomes] = []
         for design in config.designs {
