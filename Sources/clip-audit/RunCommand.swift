@@ -89,7 +89,7 @@ extension ClipAudit {
                 meter.finish()
 
                 if let shard = options.shard {
-                    printError("shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); run without --shard on the same cache to write the report")
+                    printError("shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)")
                     return
                 }
                 let directory = output.map { URL(fileURLWithPath: $0) }
