@@ -60,6 +60,6 @@ let package = Package(
         // MARK: Tests (mirror the source folders)
         .testTarget(name: "CLIPEngineTests", dependencies: ["CLIPEngine"]),
         .testTarget(name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine"]),
-        .testTarget(name: "CLITests", dependencies: ["CLIPEngine"]),
+        .testTarget(name: "CLITests", dependencies: ["CLIPEngine", "AuditEngine"]),
     ]
 )

@@ -13,6 +13,6 @@ struct ClipAudit: AsyncParsableCommand {
             differ by race, gender, age and their intersections.
             """,
         version: CLIPEngineInfo.version,
-        subcommands: [Run.self, Validate.self, Classify.self, Embed.self, Model.self, Bench.self, Card.self, Diff.self]
+        subcommands: [Run.self, Validate.self, Classify.self, Embed.self, Model.self, Bench.self, Card.self, Diff.self, Cache.self]
     )
 }

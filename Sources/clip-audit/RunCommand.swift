@@ -23,8 +23,13 @@ extension ClipAudit {
 
         @OptionGroup var model: ModelOption
 
-        @Option(name: .long, help: "The embedding cache (SQLite) file (default: $XDG_CACHE_HOME/clip-audit/embeddings.sqlite).")
-        var cache: String?
+        @Option(name: .long, help: ArgumentHelp(
+            "The embedding cache (SQLite) file (default: $XDG_CACHE_HOME/clip-audit/embeddings.sqlite). Repeat to read shard caches: the first is written, the others only read.",
+            valueName: "PATH"))
+        var cache: [String] = []
+
+        @Flag(name: .long, help: "Encode nothing: every image and prompt must be in the cache(s) (the final run over shard caches).")
+        var cachedOnly = false
 
         @Flag(name: .long, help: "Encode everything anew and store nothing.")
         var noCache = false
@@ -32,8 +37,13 @@ extension ClipAudit {
         @Option(name: .long, help: "Only the first N manifest rows.")
         var limit: Int?
 
-        @Option(name: .long, help: ArgumentHelp("Encode only share K of N of the images into the cache (1 ≤ K ≤ N) and write no report.", valueName: "K/N"))
+        @Option(name: .long, help: ArgumentHelp(
+            "Encode only share K of N of the images into the cache (1 ≤ K ≤ N) and write no report. `auto` takes the share from a Slurm job array (SLURM_ARRAY_TASK_ID/COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with --shard-count).",
+            valueName: "K/N|auto"))
         var shard: String?
+
+        @Option(name: .long, help: ArgumentHelp("With --shard auto: the number of shards (a Kubernetes Indexed Job's completions; default: SLURM_ARRAY_TASK_COUNT, else CLIP_AUDIT_SHARD_COUNT).", valueName: "N"))
+        var shardCount: Int?
 
         @OptionGroup var performance: PerformanceOptions
 
@@ -44,9 +54,12 @@ extension ClipAudit {
         var maxPixels: Int = ImageDecoder.defaultMaxPixels
 
         func validate() throws {
-            if cache != nil && noCache { throw ValidationError("--cache and --no-cache exclude each other") }
+            if !cache.isEmpty && noCache { throw ValidationError("--cache and --no-cache exclude each other") }
+            if cachedOnly && noCache { throw ValidationError("--cached-only needs a cache") }
             if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
-            if let shard, Shard(parsing: shard) == nil { throw ValidationError("--shard takes K/N with 1 ≤ K ≤ N, e.g. 2/8") }
+            if let shard, shard != "auto", Shard(parsing: shard) == nil { throw ValidationError("--shard takes K/N with 1 ≤ K ≤ N, e.g. 2/8, or auto") }
+            if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
+            if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1") }
             if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
         }
 
@@ -54,10 +67,16 @@ extension ClipAudit {
             try reportingErrors {
                 var options = RunOptions()
                 options.model = model.model
-                options.cacheURL = cache.map { URL(fileURLWithPath: $0) }
+                options.cacheURL = cache.first.map { URL(fileURLWithPath: $0) }
+                options.extraCacheURLs = cache.dropFirst().map { URL(fileURLWithPath: $0) }
+                options.cachedOnly = cachedOnly
                 options.useCache = !noCache
                 options.limit = limit
-                options.shard = shard.flatMap(Shard.init(parsing:))
+                if shard == "auto" {
+                    options.shard = try Shard.fromEnvironment(options.environment, count: shardCount)
+                } else {
+                    options.shard = shard.flatMap(Shard.init(parsing:))
+                }
                 options.threads = performance.resolvedThreads
                 options.batchSize = performance.batch
                 options.strict = strict
@@ -70,12 +89,13 @@ extension ClipAudit {
                 meter.finish()
 
                 if let shard = options.shard {
-                    printError("shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); run without --shard on the same cache to write the report")
+                    printError("shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)")
                     return
                 }
                 let directory = output.map { URL(fileURLWithPath: $0) }
                     ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
                         .appendingPathComponent("Reports").appendingPathComponent(run.config.name)
+                try ReportFolder.prepare(directory)
                 try ReportWriter.write(run, to: directory)
                 var summary = "\(run.usableRows) row(s) scored with \(run.config.designs.count) design(s); "
                 summary += "\(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) from the cache"

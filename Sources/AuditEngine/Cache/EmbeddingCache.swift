@@ -21,6 +21,16 @@ public final class EmbeddingCache: @unchecked Sendable {
     public let url: URL
     private var db: OpaquePointer?
     private let lock = NSLock()
+    /// Further caches (opened read-only) that lookups fall back on, in order: a final run over
+    /// shard caches (`--cache merged.sqlite --cache shard-1.sqlite …`) reads from all of them and
+    /// writes only to this one.
+    public private(set) var fallbacks: [EmbeddingCache] = []
+
+    /// Opens `url` (first, writable) and each of `readOnly` (read-only fallbacks for lookups).
+    public convenience init(url: URL, fallbacks readOnly: [URL]) throws {
+        try self.init(url: url)
+        fallbacks = try readOnly.map { try EmbeddingCache(url: $0, readOnly: true) }
+    }
 
     static let schemaVersion = 1
 
@@ -91,8 +101,13 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Cached image embeddings for `keys` (image SHA-256s); missing keys are absent from the result.
     public func imageEmbeddings(for keys: [String], model: String, preprocessing: String) throws -> [String: [Float]] {
-        try lookup(sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
-                   keys: keys, second: model, third: preprocessing)
+        var found = try lookup(sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
+                               keys: keys, second: model, third: preprocessing)
+        for fallback in fallbacks where found.count < Set(keys).count {
+            let missing = keys.filter { found[$0] == nil }
+            found.merge(try fallback.imageEmbeddings(for: missing, model: model, preprocessing: preprocessing)) { a, _ in a }
+        }
+        return found
     }
 
     /// Stores image embeddings (key: image SHA-256) in one transaction.
@@ -105,8 +120,13 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Cached text embeddings for `prompts`; missing prompts are absent from the result.
     public func textEmbeddings(for prompts: [String], model: String, tokenizer: String) throws -> [String: [Float]] {
-        try lookup(sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
-                   keys: prompts, second: model, third: tokenizer)
+        var found = try lookup(sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
+                               keys: prompts, second: model, third: tokenizer)
+        for fallback in fallbacks where found.count < Set(prompts).count {
+            let missing = prompts.filter { found[$0] == nil }
+            found.merge(try fallback.textEmbeddings(for: missing, model: model, tokenizer: tokenizer)) { a, _ in a }
+        }
+        return found
     }
 
     /// Stores text embeddings in one transaction.
@@ -117,6 +137,46 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Number of image and text embeddings stored.
     public func counts() throws -> (images: Int, texts: Int) {
+        (Int(try queryString("SELECT COUNT(*) FROM image_embeddings") ?? "0") ?? 0,
+         Int(try queryString("SELECT COUNT(*) FROM text_embeddings") ?? "0") ?? 0)
+    }
+
+    /// SQLite's `PRAGMA integrity_check`: `ok`, or what is wrong with the file.
+    public func integrityCheck() throws -> String {
+        lock.lock(); defer { lock.unlock() }
+        return try queryString("PRAGMA integrity_check") ?? "no answer"
+    }
+
+    // MARK: Merging
+
+    /// Copies every embedding of `other` (a cache file, e.g. a shard's) into this cache in one
+    /// transaction; rows this cache already has are kept. Returns the image and text rows added.
+    @discardableResult
+    public func merge(from other: URL) throws -> (images: Int, texts: Int) {
+        // Opening it first checks that it is a cache of this schema.
+        _ = try EmbeddingCache(url: other, readOnly: true)
+        lock.lock(); defer { lock.unlock() }
+        let before = try countsUnlocked()
+        let attach = try prepare("ATTACH DATABASE ?1 AS source")
+        sqlite3_bind_text(attach, 1, other.path, -1, clip_sqlite_transient())
+        let rc = sqlite3_step(attach)
+        sqlite3_finalize(attach)
+        guard rc == SQLITE_DONE else { throw fail("attach \(other.path)") }
+        defer { try? exec("DETACH DATABASE source") }
+        try exec("BEGIN IMMEDIATE")
+        do {
+            try exec("INSERT OR IGNORE INTO main.image_embeddings SELECT * FROM source.image_embeddings")
+            try exec("INSERT OR IGNORE INTO main.text_embeddings SELECT * FROM source.text_embeddings")
+            try exec("COMMIT")
+        } catch {
+            try? exec("ROLLBACK")
+            throw error
+        }
+        let after = try countsUnlocked()
+        return (after.images - before.images, after.texts - before.texts)
+    }
+
+    private func countsUnlocked() throws -> (images: Int, texts: Int) {
         (Int(try queryString("SELECT COUNT(*) FROM image_embeddings") ?? "0") ?? 0,
          Int(try queryString("SELECT COUNT(*) FROM text_embeddings") ?? "0") ?? 0)
     }

@@ -127,9 +127,20 @@ public enum AuditValidator {
             }
         }
 
+        // The first row naming an image file counts; later ones are duplicates.
+        var firstRow: [String: Int] = [:]
         for row in manifest.rows {
             switch checker.check(row) {
             case .usable(let usable):
+                let key = usable.imageURL.path
+                if let index = firstRow[key] {
+                    let first = report.usableRows[index]
+                    let same = first.attributes == usable.attributes && first.targets == usable.targets
+                    report.skipped.append(SkippedRow(line: row.line, file: usable.file,
+                                                     reason: .duplicate(path: usable.file, firstLine: first.line, sameLabels: same)))
+                    continue
+                }
+                firstRow[key] = report.usableRows.count
                 report.usableRows.append(usable)
             case .skipped(let skipped):
                 report.skipped.append(skipped)

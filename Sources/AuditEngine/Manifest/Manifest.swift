@@ -122,6 +122,10 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
     case escapesImageRoot(path: String, detail: String)
     /// The image file does not exist.
     case missingImage(path: String)
+    /// An earlier row already names the same image file (after normalising `.`, `..` and `//`):
+    /// counting it twice would weigh its groups twice. `sameLabels` is false when the two rows
+    /// disagree on an attribute or target value (the first row's labels are the ones used).
+    case duplicate(path: String, firstLine: Int, sameLabels: Bool)
 
     /// A short label that groups rows skipped for the same kind of reason.
     public var category: String {
@@ -130,6 +134,7 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
         case .emptyValue(let column): return "empty \(column)"
         case .escapesImageRoot: return "path outside image_root"
         case .missingImage: return "image not found"
+        case .duplicate(_, _, let same): return same ? "duplicate row" : "duplicate image with other labels"
         }
     }
 
@@ -144,6 +149,9 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
             return "image path \"\(path)\" is outside image_root (\(detail))"
         case let .missingImage(path):
             return "image not found: \(path)"
+        case let .duplicate(path, firstLine, sameLabels):
+            return sameLabels ? "duplicate of line \(firstLine) (image \(path))"
+                : "image \(path) already listed on line \(firstLine) with other labels (the first row counts)"
         }
     }
 }

@@ -46,8 +46,10 @@ public enum MarkdownReport {
         md.line("| Model | `\(run.model.id)`\(run.model.revision.map { " (revision `\($0)`)" } ?? "") |")
         md.line("| Weights SHA-256 | `\(run.modelFingerprint.split(separator: ":").first ?? "")` |")
         md.line("| Manifest | `\(config.manifest.path.lastPathComponent)`: \(run.manifestRows) rows read, \(run.usableRows) scored, \(run.skipped.count) skipped |")
-        md.line("| Images | \(run.uniqueImages) distinct: \(run.imagesEncoded) encoded, \(run.imagesFromCache) from the cache |")
-        md.line("| Prompts | \(run.promptsTotal) distinct: \(run.promptsEncoded) encoded |")
+        // What the cache held is provenance (run.json), not a result: a resumed or sharded run's
+        // report.md must be byte-identical to an uninterrupted single-process run's.
+        md.line("| Images | \(run.uniqueImages) distinct |")
+        md.line("| Prompts | \(run.promptsTotal) distinct |")
         let references = config.attributes.map { attribute -> String in
             let group = run.metrics.disparities.first { $0.attribute == attribute }?.reference ?? config.referenceGroups[attribute] ?? "—"
             return "\(attribute): \(group)"

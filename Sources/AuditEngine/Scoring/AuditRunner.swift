@@ -11,6 +11,12 @@ public struct RunOptions: Sendable {
     public var cacheURL: URL?
     /// `--no-cache` sets this to false.
     public var useCache: Bool = true
+    /// Further caches read (never written) after `cacheURL`: the shard caches of a final run.
+    public var extraCacheURLs: [URL] = []
+    /// `--cached-only`: every image and prompt must come from the cache(s); a miss is an error
+    /// instead of an encoder pass (the final run over shard caches: a missing shard must not
+    /// turn into one node encoding everything).
+    public var cachedOnly: Bool = false
     /// Overrides `manifest.limit` (first N rows only).
     public var limit: Int?
     /// `--shard K/N`: this process encodes only its share of the images (K is 1-based).
@@ -43,6 +49,40 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(index)/\(count)" }
+
+    /// The shard of a cluster array task, from its environment: a Slurm job array
+    /// (`SLURM_ARRAY_TASK_ID` counted from `SLURM_ARRAY_TASK_MIN`, default 0, out of
+    /// `SLURM_ARRAY_TASK_COUNT`) or a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`, 0-based,
+    /// out of `count`, else `CLIP_AUDIT_SHARD_COUNT`). `count` overrides the Slurm count too.
+    public static func fromEnvironment(_ environment: [String: String], count: Int? = nil) throws -> Shard {
+        func number(_ name: String) throws -> Int? {
+            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            guard let value = Int(text) else { throw AuditError("\(name)=\(text) is not an integer") }
+            return value
+        }
+        let index: Int, total: Int, source: String
+        if let task = try number("SLURM_ARRAY_TASK_ID") {
+            index = task - (try number("SLURM_ARRAY_TASK_MIN") ?? 0)
+            guard let n = try count ?? number("SLURM_ARRAY_TASK_COUNT") else {
+                throw AuditError("--shard auto: SLURM_ARRAY_TASK_COUNT is not set; pass --shard-count N")
+            }
+            total = n
+            source = "SLURM_ARRAY_TASK_ID"
+        } else if let completion = try number("JOB_COMPLETION_INDEX") {
+            index = completion
+            guard let n = try count ?? number("CLIP_AUDIT_SHARD_COUNT") else {
+                throw AuditError("--shard auto: JOB_COMPLETION_INDEX is set but not the shard count; pass --shard-count N (the Job's completions) or set CLIP_AUDIT_SHARD_COUNT")
+            }
+            total = n
+            source = "JOB_COMPLETION_INDEX"
+        } else {
+            throw AuditError("--shard auto: neither SLURM_ARRAY_TASK_ID (Slurm job array) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set")
+        }
+        guard total >= 1, index >= 0, index < total else {
+            throw AuditError("--shard auto: \(source) gives shard index \(index) (0-based), outside 0..<\(total); array indices must run over 0..N-1 (or MIN..MIN+N-1)")
+        }
+        return Shard(index: index + 1, count: total)
+    }
 }
 
 /// One scored row of one design (a line of `predictions.csv`).
@@ -125,7 +165,8 @@ public enum AuditRunner {
         CLIPModel.setBLASThreads(options.threads)
         let pipeline = try CLIPPipeline(model: resolved)
         let cache: EmbeddingCache? = options.useCache
-            ? try EmbeddingCache(url: options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment))
+            ? try EmbeddingCache(url: options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment),
+                                 fallbacks: options.extraCacheURLs)
             : nil
         let weightsHash = try cache?.fingerprint(ofFile: pipeline.weightsURL) { try SHA256Digest.hex(ofFile: $0) }
             ?? SHA256Digest.hex(ofFile: pipeline.weightsURL)
@@ -134,7 +175,8 @@ public enum AuditRunner {
 
         // 3. Text: every distinct prompt of every design, once.
         let textEmbedder = TextEmbedder(model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache,
-                                        modelKey: modelKey, tokenizerKey: pipeline.tokenizerSHA256)
+                                        modelKey: modelKey, tokenizerKey: pipeline.tokenizerSHA256,
+                                        allowEncoding: !options.cachedOnly)
         var allPrompts: [String] = []
         for design in config.designs {
             for c in design.classes { allPrompts += design.prompts(forClass: c.name) }
@@ -155,7 +197,7 @@ public enum AuditRunner {
         }
         let imageEmbedder = ImageEmbedder(pipeline: pipeline, cache: cache, modelKey: modelKey,
                                           batchSize: options.batchSize, decodeThreads: options.threads,
-                                          maxPixels: options.maxPixels)
+                                          maxPixels: options.maxPixels, allowEncoding: !options.cachedOnly)
         let outcomes = try imageEmbedder.embed(files: shareFiles.map { fileURLs[$0]! }) { done in
             progress?(done, shareFiles.count)
         }
@@ -189,6 +231,11 @@ public enum AuditRunner {
                              "--strict: \(skipped.count) row(s) would be skipped; first at \(location)\(first.file.map { " (\($0))" } ?? ""): \(first.reason)")
         }
 
+        if scoredRows.isEmpty && options.shard == nil {
+            // A report over no rows would be all empty tables that look like a result.
+            let first = skipped.first.map { ": first at line \($0.line ?? 0)\($0.file.map { " (\($0))" } ?? ""): \($0.reason)" } ?? ""
+            throw AuditError(file: config.manifest.path.path, "no row could be scored (\(skipped.count) skipped\(first))")
+        }
         var predictions: [Prediction] = []
         var designOutcomes: [DesignOutcomes] = []
         for design in config.designs {

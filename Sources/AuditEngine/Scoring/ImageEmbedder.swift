@@ -21,9 +21,12 @@ public final class ImageEmbedder: @unchecked Sendable {
     let batchSize: Int
     let decodeThreads: Int
     let maxPixels: Int
+    /// False: an image missing from the cache is an error instead of an encoder pass (`--cached-only`).
+    let allowEncoding: Bool
 
     public init(pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: String, batchSize: Int,
-                decodeThreads: Int, maxPixels: Int) {
+                decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true) {
+        self.allowEncoding = allowEncoding
         self.pipeline = pipeline
         self.cache = cache
         self.modelKey = modelKey
@@ -145,6 +148,11 @@ public final class ImageEmbedder: @unchecked Sendable {
             }
             kept.append(entry)
         }
+        // Undecodable files are skips either way; a decodable one that no cache holds is an error
+        // when encoding is not allowed.
+        if !allowEncoding, let first = kept.first {
+            throw AuditError("--cached-only: image \(files[range.lowerBound + first.files[0]].path) is not in the cache(s); was a shard not run, or run with other model weights?")
+        }
         pixels.removeLast(pixels.count - kept.count * stride)
         batch.toEncode = kept
         batch.pixels = pixels
@@ -153,8 +161,19 @@ public final class ImageEmbedder: @unchecked Sendable {
 
     private func encode(_ batch: PreparedBatch) throws {
         guard !batch.toEncode.isEmpty else { return }
-        let embeddings = batch.pixels.withUnsafeBufferPointer {
-            pipeline.model.encodeImages(pixelValues: $0, count: batch.toEncode.count)
+        // One forward pass per image. The encoder's float results depend in their last bits on the
+        // batch an image shares (BLAS blocking changes with the matrix sizes), and which images
+        // share a batch depends on what the cache already held, on the shard and on --batch. An
+        // image encoded alone gives the same bits whatever else the run encodes, so a resumed
+        // run, a sharded run and an uninterrupted run write byte-identical reports (with the
+        // same --threads). For ViT-B/16 an image is already a 197-row GEMM, so little is lost.
+        let stride = pipeline.pixelCount
+        var embeddings: [Float] = []
+        batch.pixels.withUnsafeBufferPointer { all in
+            for item in 0..<batch.toEncode.count {
+                let one = UnsafeBufferPointer(rebasing: all[(item * stride)..<((item + 1) * stride)])
+                embeddings += pipeline.model.encodeImages(pixelValues: one, count: 1)
+            }
         }
         let dim = embeddings.count / batch.toEncode.count
         var store: [(key: String, embedding: [Float])] = []

@@ -11,8 +11,12 @@ public struct TextEmbedder {
     let tokenizerKey: String
     /// Prompts per encoder call.
     let batchSize = 64
+    /// False: a prompt missing from the cache is an error (`--cached-only`).
+    let allowEncoding: Bool
 
-    public init(model: CLIPModel, tokenizer: CLIPTokenizer, cache: EmbeddingCache?, modelKey: String, tokenizerKey: String) {
+    public init(model: CLIPModel, tokenizer: CLIPTokenizer, cache: EmbeddingCache?, modelKey: String, tokenizerKey: String,
+                allowEncoding: Bool = true) {
+        self.allowEncoding = allowEncoding
         self.model = model
         self.tokenizer = tokenizer
         self.cache = cache
@@ -27,6 +31,9 @@ public struct TextEmbedder {
         for p in prompts where seen.insert(p).inserted { unique.append(p) }
         var result = try cache?.textEmbeddings(for: unique, model: modelKey, tokenizer: tokenizerKey) ?? [:]
         let missing = unique.filter { result[$0] == nil }
+        if !allowEncoding && !missing.isEmpty {
+            throw AuditError("--cached-only: \(missing.count) prompt(s) are not in the cache(s), e.g. \"\(missing[0])\"")
+        }
         for start in stride(from: 0, to: missing.count, by: batchSize) {
             let chunk = Array(missing[start..<min(start + batchSize, missing.count)])
             let ids = chunk.map { tokenizer.tokenize($0) }

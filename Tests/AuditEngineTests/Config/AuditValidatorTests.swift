@@ -66,6 +66,25 @@ struct AuditValidatorTests {
         #expect(!report.isValid)
     }
 
+    @Test func duplicateRowsAreSkippedWithTheFirstLine() throws {
+        let (dir, config) = try setUp(csv: """
+        file,gender,race
+        val/1.jpg,Male,White
+        val/2.jpg,Female,Black
+        val/1.jpg,Male,White
+        val//2.jpg,Male,Black
+
+        """, images: ["val/1.jpg", "val/2.jpg"])
+        defer { dir.cleanUp() }
+        let report = try AuditValidator.validate(config)
+        #expect(report.usableRows.map(\.line) == [2, 3])
+        #expect(report.skipped.map(\.description) == [
+            "line 4 (val/1.jpg): duplicate of line 2 (image val/1.jpg)",
+            "line 5 (val//2.jpg): image val//2.jpg already listed on line 3 with other labels (the first row counts)",
+        ])
+        #expect(report.skippedByReason.count == 2)
+    }
+
     @Test func missingImagesEscapesAndEmptyLabelsAreSkipped() throws {
         let (dir, config) = try setUp(csv: """
         file,gender,race
@@ -87,14 +106,16 @@ struct AuditValidatorTests {
                                                    withDestinationPath: dir.url.appendingPathComponent("outside.jpg").path)
         let report = try AuditValidator.validate(config)
         #expect(report.errors.isEmpty)
-        #expect(report.usableRows.map(\.line) == [2, 5])
+        // Line 5 names line 2's file again (`val/../val/1.jpg` is `val/1.jpg`): a duplicate.
+        #expect(report.usableRows.map(\.line) == [2])
         let reasons = report.skipped.map { "\($0.line) \($0.reason.category)" }
-        #expect(reasons == ["3 image not found", "4 path outside image_root", "6 path outside image_root",
+        #expect(reasons == ["3 image not found", "4 path outside image_root", "5 duplicate row", "6 path outside image_root",
                             "7 path outside image_root", "8 empty gender", "9 empty file", "10 empty race",
                             "11 wrong number of fields"])
         #expect(report.skipped[1].description == "line 4 (../outside.jpg): image path \"../outside.jpg\" is outside image_root (`..` leaves the folder)")
-        #expect(report.skipped[2].reason == .escapesImageRoot(path: "/etc/passwd", detail: "absolute path"))
-        #expect(report.skipped[3].description.contains("a symlink resolves to"))
+        #expect(report.skipped[2].reason == .duplicate(path: "val/../val/1.jpg", firstLine: 2, sameLabels: true))
+        #expect(report.skipped[3].reason == .escapesImageRoot(path: "/etc/passwd", detail: "absolute path"))
+        #expect(report.skipped[4].description.contains("a symlink resolves to"))
         #expect(report.missingImageCount == 1)
         #expect(report.missingImageExamples == ["val/missing.jpg"])
         #expect(report.skippedByReason.first == SkipCount(category: "path outside image_root", count: 3))

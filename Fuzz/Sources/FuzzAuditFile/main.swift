@@ -1,0 +1,21 @@
+import AuditEngine
+import FuzzSupport
+import Foundation
+
+/// The audit-file loader: YAML (Yams), keys, designs, variants (`extends`), harm categories.
+// SwiftPM links a debug executable with `main` = `FuzzAuditFile_main` (libFuzzer's own `main` is not used).
+@_cdecl("FuzzAuditFile_main")
+func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(test)
+}
+
+func test(_ input: UnsafeRawBufferPointer) {
+    guard let start = input.baseAddress else { return }
+    let count = input.count
+    let url = FuzzSupport.file("audit.yaml", UnsafeRawBufferPointer(start: start, count: count))
+    if let config = try? AuditConfig.load(contentsOf: url) {
+        for design in config.designs {
+            for c in design.classes { _ = design.prompts(forClass: c.name) }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import CLIPEngine
+import FuzzSupport
+import Foundation
+
+/// The tokenizer (NFC, HTML unescape, clean-up, pre-tokenizer, byte-level BPE) on arbitrary
+/// text, with the real CLIP vocabulary of the fixture checkpoint.
+let tokenizer: CLIPTokenizer = {
+    let directory = FuzzSupport.packageRoot.appendingPathComponent("Fixtures/clip-reference/tiny-clip")
+    do { return try CLIPTokenizer(directory: directory) } catch { fatalError("cannot load the tokenizer: \(error)") }
+}()
+
+// SwiftPM links a debug executable with `main` = `FuzzTokenizer_main` (libFuzzer's own `main` is not used).
+@_cdecl("FuzzTokenizer_main")
+func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(test)
+}
+
+func test(_ input: UnsafeRawBufferPointer) {
+    guard let start = input.baseAddress else { return }
+    let count = input.count
+    let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+    let ids = tokenizer.tokenize(text)
+    precondition(ids.count >= 2 && ids.count <= 77, "tokenize gave \(ids.count) ids")
+    precondition(tokenizer.encode(text).count == 77)
+}
