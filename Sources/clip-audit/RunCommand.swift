@@ -95,7 +95,6 @@ extension ClipAudit {
                 let directory = output.map { URL(fileURLWithPath: $0) }
                     ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
                         .appendingPathComponent("Reports").appendingPathComponent(run.config.name)
-                try ReportFolder.prepare(directory)
                 try ReportWriter.write(run, to: directory)
                 var summary = "\(run.usableRows) row(s) scored with \(run.config.designs.count) design(s); "
                 summary += "\(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) from the cache"

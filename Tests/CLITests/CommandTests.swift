@@ -5,13 +5,13 @@ import Testing
 /// The commands as a user runs them: real processes of the built executable, checked against
 /// transformers' outputs (the fixtures) where they print numbers, and for one-line errors.
 @Suite struct CommandTests {
-    let tiny = CLIProcess.fixtures.appendingPathComponent("clip-reference/tiny-clip").path
-    func image(_ name: String) -> String { CLIProcess.fixtures.appendingPathComponent("clip-reference/images/\(name)").path }
+    let tiny = CLI.fixtures.appendingPathComponent("tiny-clip").path
+    func image(_ name: String) -> String { CLI.fixtures.appendingPathComponent("images/\(name)").path }
 
     /// The golden order of images and texts (golden.json).
     func golden() throws -> (images: [String], texts: [String], tensors: SafeTensorsFile) {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: CLIProcess.fixtures.appendingPathComponent("clip-reference/golden.json"))) as! [String: Any]
-        let tensors = try SafeTensorsFile(url: CLIProcess.fixtures.appendingPathComponent("clip-reference/golden.safetensors"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.fixtures.appendingPathComponent("golden.json"))) as! [String: Any]
+        let tensors = try SafeTensorsFile(url: CLI.fixtures.appendingPathComponent("golden.safetensors"))
         return (json["images"] as! [String], json["texts"] as! [String], tensors)
     }
 
@@ -24,13 +24,13 @@ import Testing
         let (images, texts, reference) = try golden()
         let pickImages = [0, 7, 10]   // a photo, RGBA over white, the extreme aspect ratio
         let pickTexts = [0, 3, 21, 24, 29]   // plain, punctuation, accents, HTML entities, truncated to 77
-        let dir = try CLIProcess.temporaryDirectory("embed")
+        let dir = try CLI.temporaryDirectory("embed")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out.safetensors")
         var args = ["embed", "--model", tiny, "--output", out.path]
         for i in pickImages { args += ["--image", image(images[i])] }
         for t in pickTexts { args += ["--text", texts[t]] }
-        let result = try CLIProcess.run(args)
+        let result = try CLI.run(args)
         #expect(result.status == 0, "\(result.stderr)")
         let ours = try SafeTensorsFile(url: out)
 
@@ -65,7 +65,7 @@ import Testing
 
     @Test func classifyPrintsTheSoftmaxOfTransformersLogits() throws {
         let (images, texts, reference) = try golden()
-        let result = try CLIProcess.run(["classify", "--model", tiny, image(images[1]), image(images[2]),
+        let result = try CLI.run(["classify", "--model", tiny, image(images[1]), image(images[2]),
                                          "--label", texts[0], "--label", texts[1]])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func modelInfoNamesTheCheckpointAndItsSizes() throws {
-        let result = try CLIProcess.run(["model", "info", tiny])
+        let result = try CLI.run(["model", "info", tiny])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("directory:  \(tiny)"))
         #expect(result.stdout.contains("224 px, patch 16, 2 layers × 48 wide, 4 heads"))
@@ -89,14 +89,14 @@ import Testing
     }
 
     @Test func validateAcceptsTheDemoAndReportsTheMissingImage() throws {
-        let result = try CLIProcess.run(["validate", "Audits/demo.yaml"])
+        let result = try CLI.run(["validate", "Audits/demo.yaml"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("not_there.jpg"))
     }
 
     /// Bad input of several kinds: exit status 1 and exactly one line on stderr naming the file.
     @Test func badInputGivesOneLineNamingTheFile() throws {
-        let dir = try CLIProcess.temporaryDirectory("bad")
+        let dir = try CLI.temporaryDirectory("bad")
         defer { try? FileManager.default.removeItem(at: dir) }
         let typo = dir.appendingPathComponent("typo.yaml")
         try """
@@ -116,13 +116,13 @@ import Testing
             (["embed", "--model", dir.path, "--text", "x", "--output", dir.appendingPathComponent("o.safetensors").path], dir.lastPathComponent),
         ]
         for (args, name) in cases {
-            let result = try CLIProcess.run(args)
+            let result = try CLI.run(args)
             #expect(result.status == 1, "\(args): status \(result.status)")
             let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
             #expect(lines.count == 1, "\(args): \(result.stderr)")
             #expect(result.stderr.contains(name), "\(args): \(result.stderr)")
         }
-        let typoRun = try CLIProcess.run(["validate", typo.path])
+        let typoRun = try CLI.run(["validate", typo.path])
         #expect(typoRun.stderr.contains("typo.yaml:4") && typoRun.stderr.contains("designs"), "\(typoRun.stderr)")
     }
 }

@@ -15,7 +15,7 @@ struct ReportScreenshotTests {
     /// Runs a tool (the CLI or the screenshot script) in the package root.
     @discardableResult
     static func run(_ tool: URL, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let result = try CLIProcess.run(arguments, executable: tool)
+        let result = try CLI.run(arguments, tool: tool)
         return (result.status, result.stdout, result.stderr)
     }
 
@@ -23,7 +23,7 @@ struct ReportScreenshotTests {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-screenshot-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: tmp) }
         let report = tmp.appendingPathComponent("demo")
-        let tool = CLIProcess.executable
+        let tool = CLI.binary
         try #require(FileManager.default.isExecutableFile(atPath: tool.path), "build clip-audit first (swift build): \(tool.path)")
         let audit = try Self.run(tool, ["run", "Audits/demo.yaml", "--no-cache", "--output", report.path])
         try #require(audit.status == 0, "clip-audit run failed: \(audit.err)")
@@ -50,7 +50,7 @@ struct ReportScreenshotTests {
         if ProcessInfo.processInfo.environment["CLIP_AUDIT_SKIP_BROWSER"] == "1" { return }
         let png = tmp.appendingPathComponent("report.png")
         let shot = try Self.run(URL(fileURLWithPath: "/bin/sh"),
-                                [CLIProcess.packageRoot.appendingPathComponent("scripts/screenshot-report.sh").path, report.path, png.path])
+                                [CLI.packageRoot.appendingPathComponent("scripts/screenshot-report.sh").path, report.path, png.path])
         try #require(shot.status == 0, "headless Chromium screenshot failed (install Debian's chromium, or set CLIP_AUDIT_SKIP_BROWSER=1 to skip): \(shot.err)")
         let image = try ImageDecoder.decode(contentsOf: png)
         #expect(image.width == 1280 && image.height == 2400)

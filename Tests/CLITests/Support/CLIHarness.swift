@@ -5,8 +5,9 @@ import Testing
 import Glibc
 #endif
 
-/// Runs the real `clip-audit` binary (`.build/debug/clip-audit`, or `$CLIP_AUDIT_BINARY`), which
-/// `swift build --build-tests` builds beside the tests.
+/// Runs the real `clip-audit` binary as a user does — arguments, exit status, stdout and stderr —
+/// for the tests of the command line: the one built beside the tests (`swift build --build-tests`),
+/// or `$CLIP_AUDIT_BINARY`.
 enum CLI {
     static let packageRoot: URL = {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -24,6 +25,8 @@ enum CLI {
 
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["CLIP_AUDIT_BINARY"] { return URL(fileURLWithPath: path) }
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("clip-audit")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
         return packageRoot.appendingPathComponent(".build/debug/clip-audit")
     }
 
@@ -33,10 +36,13 @@ enum CLI {
         var stderr: String
     }
 
-    /// Starts the binary; the caller waits or kills.
-    static func start(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> (Process, URL, URL) {
+    /// Starts the binary (or another `tool`); the caller waits or kills. Output goes to files, so
+    /// a full pipe can never block the child.
+    static func start(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+                      tool: URL? = nil) throws -> (Process, URL, URL) {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = tool ?? binary
+        process.standardInput = FileHandle.nullDevice
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for key in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX", "CLIP_AUDIT_SHARD_COUNT"] {
@@ -44,7 +50,7 @@ enum CLI {
         }
         env.merge(environment) { _, new in new }
         process.environment = env
-        if let directory { process.currentDirectoryURL = directory }
+        process.currentDirectoryURL = directory ?? packageRoot
         let id = UUID().uuidString
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-out-\(id)")
         let err = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-err-\(id)")
@@ -68,9 +74,17 @@ enum CLI {
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
-    /// Runs the binary to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
-        collect(try start(arguments, environment: environment, in: directory))
+    /// Runs the binary (or another `tool`) to completion, in `directory` (default: the package root).
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+                    tool: URL? = nil) throws -> Result {
+        collect(try start(arguments, environment: environment, in: directory, tool: tool))
+    }
+
+    /// A fresh temporary directory.
+    static func temporaryDirectory(_ label: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
     }
 }
 
@@ -142,7 +156,7 @@ struct Workspace {
 }
 
 /// The report files whose bytes must not depend on how the run was carried out.
-let deterministicReportFiles = ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md"]
+let deterministicReportFiles = ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md", "report.html"]
 
 /// `run.json` without what legitimately differs between two runs of one audit: timings, the cache
 /// path, and how many embeddings came from the cache rather than the encoder.
@@ -168,4 +182,10 @@ func expectSameReport(_ a: URL, _ b: URL, sourceLocation: SourceLocation = #_sou
     }
     #expect(try comparableRunJSON(a) == comparableRunJSON(b), "run.json differs beyond timings and cache counts",
             sourceLocation: sourceLocation)
+    let charts = { (folder: URL) -> [String: Data] in
+        let dir = folder.appendingPathComponent("charts")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return Dictionary(uniqueKeysWithValues: names.map { ($0, (try? Data(contentsOf: dir.appendingPathComponent($0))) ?? Data()) })
+    }
+    #expect(charts(a) == charts(b), "the charts differ between \(a.path) and \(b.path)", sourceLocation: sourceLocation)
 }
