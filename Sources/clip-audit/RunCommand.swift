@@ -98,7 +98,11 @@ extension ClipAudit {
                 try ReportWriter.write(run, to: directory)
                 var summary = "\(run.usableRows) row(s) scored with \(run.config.designs.count) design(s); "
                 summary += "\(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) from the cache"
-                if !run.skipped.isEmpty { summary += "; \(run.skipped.count) row(s) skipped (see report.md)" }
+                if !run.skipped.isEmpty {
+                    // How many were skipped and why, by kind; every row is listed in report.md and run.json.
+                    let kinds = SkipSummary.counts(run.skipped).map { "\($0.kind): \($0.count)" }
+                    summary += "; \(run.skipped.count) row(s) skipped (" + kinds.joined(separator: ", ") + "; listed in report.md)"
+                }
                 printError(summary)
                 print(directory.appendingPathComponent("report.md").path)
             }

@@ -313,11 +313,7 @@ public enum MarkdownReport {
         guard !run.skipped.isEmpty else { md.line("None: every manifest row was scored."); md.blank(); return }
         md.line("\(run.skipped.count) row(s) were left out; every other row was scored.")
         md.blank()
-        var kinds: [(String, Int)] = []
-        for s in run.skipped {
-            let kind = SkipSummary.kind(of: s.reason)
-            if let i = kinds.firstIndex(where: { $0.0 == kind }) { kinds[i].1 += 1 } else { kinds.append((kind, 1)) }
-        }
+        let kinds = SkipSummary.counts(run.skipped)
         md.line("| reason | rows |")
         md.line("|---|---:|")
         for (kind, count) in kinds { md.line("| \(escape(kind)) | \(count) |") }

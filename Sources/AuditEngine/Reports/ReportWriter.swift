@@ -112,8 +112,7 @@ public enum ReportWriter {
             "weights_sha256": String(run.modelFingerprint.split(separator: ":").first ?? ""),
         ]
         if let revision = run.model.revision { model["revision"] = revision }
-        var reasons: [String: Int] = [:]
-        for s in run.skipped { reasons[SkipSummary.kind(of: s.reason), default: 0] += 1 }
+        let reasons = Dictionary(uniqueKeysWithValues: SkipSummary.counts(run.skipped).map { ($0.kind, $0.count) })
         let object: [String: Any] = [
             "tool": "clip-audit",
             "version": CLIPEngineInfo.version,
@@ -162,11 +161,21 @@ public enum ReportWriter {
 }
 
 /// Groups skip reasons into kinds for the summaries (the text before the first colon or quote).
-enum SkipSummary {
-    static func kind(of reason: String) -> String {
+public enum SkipSummary {
+    public static func kind(of reason: String) -> String {
         var kind = reason
         if let colon = kind.firstIndex(of: ":") { kind = String(kind[..<colon]) }
         if let quote = kind.firstIndex(of: "\"") { kind = String(kind[..<quote]) }
         return kind.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Skipped rows counted by kind, kinds in order of first appearance.
+    public static func counts(_ skipped: [SkippedEntry]) -> [(kind: String, count: Int)] {
+        var kinds: [(kind: String, count: Int)] = []
+        for entry in skipped {
+            let kind = kind(of: entry.reason)
+            if let i = kinds.firstIndex(where: { $0.kind == kind }) { kinds[i].count += 1 } else { kinds.append((kind, 1)) }
+        }
+        return kinds
     }
 }
