@@ -18,4 +18,7 @@ if ! "$py" -c "import torch" 2>/dev/null; then
   fi
 fi
 "$py" -c "import transformers, safetensors, psutil" 2>/dev/null || "$py" -m pip install -q "transformers==5.24.0" safetensors numpy psutil threadpoolctl pillow
+# torch declares setuptools as a requirement and warns at import when the venv's copy is too old.
+"$py" -c "import setuptools, sys; sys.exit(int(setuptools.__version__.split('.')[0]) < 77)" 2>/dev/null \
+  || "$py" -m pip install -q "setuptools>=77"
 echo "$py"

@@ -37,9 +37,20 @@ public final class CLIPModel: @unchecked Sendable {
     /// The trained temperature, exp(`logit_scale`): logits = logitScale × cosine similarity.
     public var logitScale: Float { expf(weights.logitScale) }
 
-    /// Sets the number of threads OpenBLAS uses for every product (process-wide).
+    /// Sets the number of threads every forward pass computes on (process-wide; default: the
+    /// active processor count). The encoders split their work over these threads themselves and
+    /// run OpenBLAS single-threaded inside them, so the process computes on `n` threads in all,
+    /// OpenBLAS's included.
+    public static func setThreads(_ n: Int) {
+        Parallel.threads = n
+    }
+
+    /// The number of threads a forward pass computes on.
+    public static var threads: Int { Parallel.threads }
+
+    /// The former name of `setThreads(_:)`: OpenBLAS's own threads are part of `n`.
     public static func setBLASThreads(_ n: Int) {
-        openblas_set_num_threads(Int32(max(1, n)))
+        setThreads(n)
     }
 
     // MARK: Vision
@@ -57,51 +68,59 @@ public final class CLIPModel: @unchecked Sendable {
                      "encodeImages: \(pixelValues.count) values for \(count) images of \(c)×\(side)×\(side)")
         guard count > 0, let pixels = pixelValues.baseAddress else { return [] }
         let n = v.numPatches, s = v.numPositions, d = v.hiddenSize, k = v.patchInputs
-        let ws = TransformerWorkspace(rows: count * s, width: d, intermediate: v.intermediateSize, sequence: s,
-                                  extra: count * n * k)
+        let threads = Parallel.threads
+        let ws = TransformerWorkspace(batch: count, width: d, intermediate: v.intermediateSize, sequence: s,
+                                      threads: threads, extra: count * n * k)
         defer { ws.deallocate() }
+        let w = SendableWorkspace(ws), source = SendablePointer(pixels)
+        let imageTasks = min(threads, count)
+        let weights = self.weights
 
         // im2col: row b·N + (gy·g + gx) holds the patch's pixels in the conv weight's
         // (channel, y, x) order, so the conv becomes one product with the [D, C·P·P] weight.
-        let cols = ws.mlp
-        for b in 0..<count {
-            let image = pixels + b * perImage
-            for gy in 0..<g {
-                for gx in 0..<g {
-                    let row = cols + (b * n + gy * g + gx) * k
-                    for ch in 0..<c {
-                        for y in 0..<p {
-                            let source = image + (ch * side + gy * p + y) * side + gx * p
-                            (row + (ch * p + y) * p).update(from: source, count: p)
+        Parallel.run(imageTasks) { i in
+            let cols = w.value.mlp
+            for b in Parallel.part(i, of: imageTasks, total: count) {
+                let image = source.value + b * perImage
+                for gy in 0..<g {
+                    for gx in 0..<g {
+                        let row = cols + (b * n + gy * g + gx) * k
+                        for ch in 0..<c {
+                            for y in 0..<p {
+                                let from = image + (ch * side + gy * p + y) * side + gx * p
+                                (row + (ch * p + y) * p).update(from: from, count: p)
+                            }
                         }
                     }
                 }
             }
         }
-        let patches = ws.q
-        NetworkKernels.gemm(m: count * n, n: d, k: k, a: cols, lda: k, b: weights.patchEmbedding.pointer, ldb: k,
-                     transB: true, beta: 0, c: patches, ldc: d)
+        NetworkKernels.parallelLinear(ws.mlp, rows: count * n, inFeatures: k, weight: weights.patchEmbedding, bias: nil,
+                                      outFeatures: d, into: ws.q, threads: threads)
 
-        // Tokens: [class, patches...] + positions.
-        let cls = weights.classEmbedding.pointer, pos = weights.visionPositionEmbedding.pointer
-        for b in 0..<count {
-            let seq = ws.x + b * s * d
-            for j in 0..<d { seq[j] = cls[j] + pos[j] }
-            for t in 1..<s {
-                let dst = seq + t * d, src = patches + (b * n + t - 1) * d, pt = pos + t * d
-                for j in 0..<d { dst[j] = src[j] + pt[j] }
+        // Tokens: [class, patches...] + positions, then pre_layrnorm.
+        let eps = v.layerNormEps
+        Parallel.run(imageTasks) { i in
+            let ws = w.value, patches = ws.q
+            let cls = weights.classEmbedding.pointer, pos = weights.visionPositionEmbedding.pointer
+            for b in Parallel.part(i, of: imageTasks, total: count) {
+                let seq = ws.x + b * s * d
+                for j in 0..<d { seq[j] = cls[j] + pos[j] }
+                for t in 1..<s {
+                    let dst = seq + t * d, src = patches + (b * n + t - 1) * d, pt = pos + t * d
+                    for j in 0..<d { dst[j] = src[j] + pt[j] }
+                }
+                NetworkKernels.layerNorm(seq, rows: s, width: d, weight: weights.preLayerNormWeight,
+                                         bias: weights.preLayerNormBias, eps: eps, output: seq)
             }
         }
-        NetworkKernels.layerNorm(ws.x, rows: count * s, width: d, weight: weights.preLayerNormWeight,
-                          bias: weights.preLayerNormBias, eps: v.layerNormEps, output: ws.x)
         let encoder = TransformerEncoder(layers: weights.visionLayers, width: d, heads: v.numAttentionHeads,
                               intermediate: v.intermediateSize, eps: v.layerNormEps, activation: v.hiddenAct)
-        encoder(ws, batch: count, causal: false)
+        encoder(ws, batch: count, causal: false, poolingPositions: Array(repeating: 0, count: count))
 
         // post_layernorm of the class token, then the projection.
-        NetworkKernels.layerNorm(ws.x, rows: count, width: d, weight: weights.postLayerNormWeight,
-                          bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h,
-                          inputStride: s * d, outputStride: d)
+        NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.postLayerNormWeight,
+                          bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h)
         return project(ws.h, rows: count, width: d, weight: weights.visualProjection)
     }
 
@@ -139,7 +158,8 @@ public final class CLIPModel: @unchecked Sendable {
         }
         let s = positions.max()! + 1
         let d = t.hiddenSize
-        let ws = TransformerWorkspace(rows: count * s, width: d, intermediate: t.intermediateSize, sequence: s)
+        let ws = TransformerWorkspace(batch: count, width: d, intermediate: t.intermediateSize, sequence: s,
+                                      threads: Parallel.threads)
         defer { ws.deallocate() }
 
         let tokens = weights.tokenEmbedding.pointer, pos = weights.textPositionEmbedding.pointer
@@ -154,14 +174,11 @@ public final class CLIPModel: @unchecked Sendable {
         }
         let encoder = TransformerEncoder(layers: weights.textLayers, width: d, heads: t.numAttentionHeads,
                               intermediate: t.intermediateSize, eps: t.layerNormEps, activation: t.hiddenAct)
-        encoder(ws, batch: count, causal: true)
+        encoder(ws, batch: count, causal: true, poolingPositions: positions)
 
         // final_layer_norm is per token: apply it to the pooled tokens only.
-        for b in 0..<count {
-            NetworkKernels.layerNorm(ws.x + (b * s + positions[b]) * d, rows: 1, width: d,
-                              weight: weights.finalLayerNormWeight, bias: weights.finalLayerNormBias,
-                              eps: t.layerNormEps, output: ws.h + b * d)
-        }
+        NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.finalLayerNormWeight,
+                                 bias: weights.finalLayerNormBias, eps: t.layerNormEps, output: ws.h)
         return project(ws.h, rows: count, width: d, weight: weights.textProjection)
     }
 
@@ -169,8 +186,8 @@ public final class CLIPModel: @unchecked Sendable {
     private func project(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: WeightTensor) -> [Float] {
         let out = projectionDim
         return [Float](unsafeUninitializedCapacity: rows * out) { buffer, initialized in
-            NetworkKernels.gemm(m: rows, n: out, k: width, a: x, lda: width, b: weight.pointer, ldb: width,
-                         transB: true, beta: 0, c: buffer.baseAddress!, ldc: out)
+            NetworkKernels.parallelLinear(x, rows: rows, inFeatures: width, weight: weight, bias: nil,
+                                          outFeatures: out, into: buffer.baseAddress!, threads: Parallel.threads)
             initialized = rows * out
         }
     }
