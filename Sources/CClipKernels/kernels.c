@@ -151,6 +151,61 @@ AVX2 static void quick_gelu_avx2(float *x, ptrdiff_t n) {
 }
 #endif
 
+// Tree attention, one query row: plain C, and AVX2 (dot products and axpy 8 wide).
+static void tree_row_c(const float *q, const int32_t *path, ptrdiff_t n, const float *k, const float *v, ptrdiff_t ld,
+                       ptrdiff_t heads, ptrdiff_t hd, float scale, float *out, float *scores) {
+    for (ptrdiff_t h = 0; h < heads; h++) {
+        const float *qh = q + h * hd;
+        float m = -INFINITY;
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const float *kh = k + (ptrdiff_t)path[j] * ld + h * hd;
+            float dot = 0;
+            for (ptrdiff_t t = 0; t < hd; t++) dot += qh[t] * kh[t];
+            scores[j] = dot * scale;
+            if (scores[j] > m) m = scores[j];
+        }
+        float sum = 0;
+        for (ptrdiff_t j = 0; j < n; j++) { scores[j] = expf(scores[j] - m); sum += scores[j]; }
+        float inv = 1.0f / sum;
+        float *oh = out + h * hd;
+        for (ptrdiff_t t = 0; t < hd; t++) oh[t] = 0;
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const float *vh = v + (ptrdiff_t)path[j] * ld + h * hd;
+            float w = scores[j] * inv;
+            for (ptrdiff_t t = 0; t < hd; t++) oh[t] += w * vh[t];
+        }
+    }
+}
+
+#ifdef CLIP_X86
+AVX2 static void tree_row_avx2(const float *q, const int32_t *path, ptrdiff_t n, const float *k, const float *v, ptrdiff_t ld,
+                               ptrdiff_t heads, ptrdiff_t hd, float scale, float *out, float *scores) {
+    if (hd % 8 != 0) { tree_row_c(q, path, n, k, v, ld, heads, hd, scale, out, scores); return; }
+    for (ptrdiff_t h = 0; h < heads; h++) {
+        const float *qh = q + h * hd;
+        float m = -INFINITY;
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const float *kh = k + (ptrdiff_t)path[j] * ld + h * hd;
+            __m256 acc = _mm256_setzero_ps();
+            for (ptrdiff_t t = 0; t < hd; t += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(qh + t), _mm256_loadu_ps(kh + t), acc);
+            scores[j] = hsum8(acc) * scale;
+            if (scores[j] > m) m = scores[j];
+        }
+        float sum = 0;
+        for (ptrdiff_t j = 0; j < n; j++) { scores[j] = expf(scores[j] - m); sum += scores[j]; }
+        float inv = 1.0f / sum;
+        float *oh = out + h * hd;
+        for (ptrdiff_t t = 0; t < hd; t += 8) _mm256_storeu_ps(oh + t, _mm256_setzero_ps());
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const float *vh = v + (ptrdiff_t)path[j] * ld + h * hd;
+            __m256 w = _mm256_set1_ps(scores[j] * inv);
+            for (ptrdiff_t t = 0; t < hd; t += 8)
+                _mm256_storeu_ps(oh + t, _mm256_fmadd_ps(w, _mm256_loadu_ps(vh + t), _mm256_loadu_ps(oh + t)));
+        }
+    }
+}
+#endif
+
 // MARK: dispatch
 
 static int vectorised_state = -1;
@@ -237,5 +292,21 @@ void clip_softmax_rows(float *s, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t ld, 
 #endif
         (void)v;
         softmax_row_c(s + r * ld, valid, width);
+    }
+}
+
+void clip_tree_attention(const float *q, ptrdiff_t q_ld, const int32_t *rows, ptrdiff_t first_row, ptrdiff_t count,
+                         const float *k, const float *v, ptrdiff_t ld, const int32_t *parent,
+                         ptrdiff_t heads, ptrdiff_t head_dim, float scale, float *out, ptrdiff_t out_ld,
+                         int32_t *path, float *scores, ptrdiff_t depth) {
+    int vec = clip_kernels_vectorised();
+    for (ptrdiff_t i = 0; i < count; i++) {
+        ptrdiff_t n = 0;
+        for (int32_t r = rows ? rows[i] : (int32_t)(first_row + i); r >= 0 && n < depth; r = parent[r]) path[n++] = r;
+#ifdef CLIP_X86
+        if (vec) { tree_row_avx2(q + i * q_ld, path, n, k, v, ld, heads, head_dim, scale, out + i * out_ld, scores); continue; }
+#endif
+        (void)vec;
+        tree_row_c(q + i * q_ld, path, n, k, v, ld, heads, head_dim, scale, out + i * out_ld, scores);
     }
 }

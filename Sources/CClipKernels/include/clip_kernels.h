@@ -7,6 +7,7 @@
 #define CLIP_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// 1 when the AVX2+FMA paths are used on this CPU.
 int clip_kernels_vectorised(void);
@@ -35,5 +36,16 @@ void clip_gelu(float *x, ptrdiff_t count);
 /// Softmax of `rows` rows of `width` (row r at s + r·ld) in place, max subtracted. With `causal`,
 /// row r keeps columns 0...(first_row + r) and the rest become 0.
 void clip_softmax_rows(float *s, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t ld, int causal, ptrdiff_t first_row);
+
+/// Causal self-attention over a prefix tree of token rows: a row attends to itself and its
+/// ancestors (parent[r] < r; −1 at a root), which are exactly the tokens before it in its prompt.
+/// For `count` query rows — rows[i], or first_row + i when `rows` is NULL; their queries at
+/// q + i·q_ld — and each of `heads` heads of `head_dim`: softmax(scale · q·kᵀ) · v over those rows
+/// of k and v (row r at k + r·ld, v + r·ld), written to out + i·out_ld. `path` and `scores` hold
+/// at least `depth` values (the deepest row's position + 1).
+void clip_tree_attention(const float *q, ptrdiff_t q_ld, const int32_t *rows, ptrdiff_t first_row, ptrdiff_t count,
+                         const float *k, const float *v, ptrdiff_t ld, const int32_t *parent,
+                         ptrdiff_t heads, ptrdiff_t head_dim, float scale, float *out, ptrdiff_t out_ld,
+                         int32_t *path, float *scores, ptrdiff_t depth);
 
 #endif

@@ -69,8 +69,9 @@ public final class CLIPModel: @unchecked Sendable {
         guard count > 0, let pixels = pixelValues.baseAddress else { return [] }
         let n = v.numPatches, s = v.numPositions, d = v.hiddenSize, k = v.patchInputs
         let threads = Parallel.threads
-        let ws = TransformerWorkspace(batch: count, width: d, intermediate: v.intermediateSize, sequence: s,
-                                      threads: threads, extra: count * n * k)
+        let pattern = AttentionPattern.sequences(sequence: s, causal: false)
+        let ws = TransformerWorkspace(rows: count * s, pooled: count, width: d, intermediate: v.intermediateSize,
+                                      scoresPerThread: pattern.scoresPerThread, threads: threads, extra: count * n * k)
         defer { ws.deallocate() }
         let w = SendableWorkspace(ws), source = SendablePointer(pixels)
         let imageTasks = min(threads, count)
@@ -116,7 +117,7 @@ public final class CLIPModel: @unchecked Sendable {
         }
         let encoder = TransformerEncoder(layers: weights.visionLayers, width: d, heads: v.numAttentionHeads,
                               intermediate: v.intermediateSize, eps: v.layerNormEps, activation: v.hiddenAct)
-        encoder(ws, batch: count, causal: false, poolingPositions: Array(repeating: 0, count: count))
+        encoder(ws, pattern: pattern, pooledRows: (0..<count).map { $0 * s })
 
         // post_layernorm of the class token, then the projection.
         NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.postLayerNormWeight,
@@ -142,8 +143,11 @@ public final class CLIPModel: @unchecked Sendable {
     /// (transformers' `text_embeds` before normalisation).
     ///
     /// Each row is pooled at its end-of-text token (see `eos_token_id` in the configuration).
-    /// Thanks to the causal mask nothing after that token matters, so the batch is processed only
-    /// up to the latest pooling position + 1 rather than the full context.
+    /// Thanks to the causal mask a token's hidden state depends only on the tokens up to it, so
+    /// only positions up to each row's pooling position are computed (no padding), and a prefix
+    /// that several rows share — always the start token, and the template of prompts such as
+    /// "a photo of a …" — is computed once: the rows form a prefix tree, and each token attends
+    /// to its ancestors in it.
     ///
     /// - Precondition: every row is non-empty, at most `maxTextLength` long, with ids below the
     ///   vocabulary size.
@@ -151,30 +155,49 @@ public final class CLIPModel: @unchecked Sendable {
         let t = configuration.text
         let count = inputIDs.count
         guard count > 0 else { return [] }
-        let positions = inputIDs.map { Self.poolingPosition($0, eosTokenID: t.eosTokenID) }
         for row in inputIDs {
             precondition(!row.isEmpty && row.count <= t.maxPositionEmbeddings,
                          "encodeTexts: a row of \(row.count) tokens (allowed 1...\(t.maxPositionEmbeddings))")
         }
-        let s = positions.max()! + 1
-        let d = t.hiddenSize
-        let ws = TransformerWorkspace(batch: count, width: d, intermediate: t.intermediateSize, sequence: s,
-                                      threads: Parallel.threads)
+        let positions = inputIDs.map { Self.poolingPosition($0, eosTokenID: t.eosTokenID) }
+
+        // The prefix tree: one node per distinct (prefix, token), in an order where a parent
+        // comes before its children.
+        var parents: [Int32] = [], tokenIDs: [Int32] = [], tokenPositions: [Int] = []
+        var nodes: [Int64: Int32] = [:]
+        var pooledRows: [Int] = []
+        pooledRows.reserveCapacity(count)
+        for (row, last) in zip(inputIDs, positions) {
+            var node: Int32 = -1
+            for i in 0...last {
+                let id = row[i]
+                precondition(id >= 0 && Int(id) < t.vocabSize, "encodeTexts: token id \(id) outside the vocabulary of \(t.vocabSize)")
+                let key = Int64(node + 1) << 32 | Int64(id)
+                if let existing = nodes[key] {
+                    node = existing
+                } else {
+                    let new = Int32(parents.count)
+                    parents.append(node); tokenIDs.append(id); tokenPositions.append(i)
+                    nodes[key] = new
+                    node = new
+                }
+            }
+            pooledRows.append(Int(node))
+        }
+        let rows = parents.count, d = t.hiddenSize
+        let pattern = AttentionPattern.prefixTree(parents: parents, depth: positions.max()! + 1)
+        let ws = TransformerWorkspace(rows: rows, pooled: count, width: d, intermediate: t.intermediateSize,
+                                      scoresPerThread: pattern.scoresPerThread, threads: Parallel.threads)
         defer { ws.deallocate() }
 
         let tokens = weights.tokenEmbedding.pointer, pos = weights.textPositionEmbedding.pointer
-        for (b, row) in inputIDs.enumerated() {
-            for i in 0..<s {
-                // Positions past a short row's end cannot reach its pooled token (causal mask).
-                let id = i < row.count ? Int(row[i]) : 0
-                precondition(id >= 0 && id < t.vocabSize, "encodeTexts: token id \(id) outside the vocabulary of \(t.vocabSize)")
-                let dst = ws.x + (b * s + i) * d, te = tokens + id * d, pe = pos + i * d
-                for j in 0..<d { dst[j] = te[j] + pe[j] }
-            }
+        for r in 0..<rows {
+            let dst = ws.x + r * d, te = tokens + Int(tokenIDs[r]) * d, pe = pos + tokenPositions[r] * d
+            for j in 0..<d { dst[j] = te[j] + pe[j] }
         }
         let encoder = TransformerEncoder(layers: weights.textLayers, width: d, heads: t.numAttentionHeads,
                               intermediate: t.intermediateSize, eps: t.layerNormEps, activation: t.hiddenAct)
-        encoder(ws, batch: count, causal: true, poolingPositions: positions)
+        encoder(ws, pattern: pattern, pooledRows: pooledRows)
 
         // final_layer_norm is per token: apply it to the pooled tokens only.
         NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.finalLayerNormWeight,

@@ -138,6 +138,32 @@ func checkNetworkParity(checkpoint: URL, golden: URL, label: String) throws -> (
         }
     }
 
+    /// Shared prefixes are computed once (a prefix tree): duplicates, prompts that share a
+    /// template, and more prompts than distinct token rows give what each gives alone.
+    @Test func sharedPrefixesDoNotChangeResults() throws {
+        let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
+        let set = try NetworkGoldenSet(url: NetworkFixtures.golden)
+        let p = model.projectionDim, eos = model.configuration.text.eosTokenID
+        let trimmed = set.inputIDs.map { Array($0[...CLIPModel.poolingPosition($0, eosTokenID: eos)]) }
+        let template: [Int32] = [49406, 320, 1125, 539, 320]  // "a photo of a"
+        let prompts: [[Int32]] = [
+            template + [2368, 49407], template + [1929, 49407], template + [2368, 49407], trimmed[0], trimmed[0],
+            template + [2368, 1929, 49407], trimmed[3], [49406, 49407],
+        ]
+        let batched = model.encodeTexts(inputIDs: prompts)
+        for (i, prompt) in prompts.enumerated() {
+            let one = model.encodeTexts(inputIDs: [prompt])
+            let dev = NetworkDeviation(one, Array(batched[(i * p)..<((i + 1) * p)]), width: p)
+            #expect(dev.maxRel <= 1e-5, "prompt \(i): \(dev)")
+        }
+        // Sixteen copies of one prompt: one row per token, sixteen pooled results.
+        let copies = model.encodeTexts(inputIDs: Array(repeating: trimmed[1], count: 16))
+        let single = model.encodeTexts(inputIDs: [trimmed[1]])
+        for i in 0..<16 {
+            #expect(NetworkDeviation(Array(copies[(i * p)..<((i + 1) * p)]), single, width: p).maxRel <= 1e-6)
+        }
+    }
+
     @Test func concurrentCallsAgree() async throws {
         let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
         let set = try NetworkGoldenSet(url: NetworkFixtures.golden)
