@@ -101,6 +101,17 @@ func checkNetworkParity(checkpoint: URL, golden: URL, label: String) throws -> (
         try checkNetworkParity(checkpoint: NetworkFixtures.tinyClip, golden: NetworkFixtures.golden, label: "tiny-clip")
     }
 
+    /// The same check at full size when `CLIP_AUDIT_PARITY_CHECKPOINT` names a checkpoint
+    /// directory that also holds a `golden.safetensors` of transformers' outputs (same tensors as
+    /// the fixture's), e.g. a random-weight ViT-B/16 from Benchmarks/make_checkpoint.py: the
+    /// fixtures are too small to show how errors grow over 12 layers of 768. Skipped otherwise.
+    @Test func optionalCheckpointMatchesTransformers() throws {
+        guard let path = ProcessInfo.processInfo.environment["CLIP_AUDIT_PARITY_CHECKPOINT"], !path.isEmpty else { return }
+        let directory = URL(fileURLWithPath: path)
+        try checkNetworkParity(checkpoint: directory, golden: directory.appendingPathComponent("golden.safetensors"),
+                               label: directory.lastPathComponent)
+    }
+
     @Test func tinyClipConfigurationAndWeights() throws {
         let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
         let c = model.configuration
