@@ -310,3 +310,7 @@ void clip_tree_attention(const float *q, ptrdiff_t q_ld, const int32_t *rows, pt
         tree_row_c(q + i * q_ld, path, n, k, v, ld, heads, head_dim, scale, out + i * out_ld, scores);
     }
 }
+
+ptrdiff_t clip_fetch_add(ptrdiff_t *counter, ptrdiff_t value) {
+    return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED);
+}

@@ -48,4 +48,7 @@ void clip_tree_attention(const float *q, ptrdiff_t q_ld, const int32_t *rows, pt
                          ptrdiff_t heads, ptrdiff_t head_dim, float scale, float *out, ptrdiff_t out_ld,
                          int32_t *path, float *scores, ptrdiff_t depth);
 
+/// Atomically adds `value` to *counter and returns the previous value (work claiming).
+ptrdiff_t clip_fetch_add(ptrdiff_t *counter, ptrdiff_t value);
+
 #endif

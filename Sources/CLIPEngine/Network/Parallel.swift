@@ -1,3 +1,4 @@
+import CClipKernels
 import CClipOpenBLAS
 import Dispatch
 import Foundation
@@ -45,6 +46,30 @@ enum Parallel {
         withoutActuallyEscaping(body) { body in
             let shared = unsafeBitCast(body, to: (@Sendable (Int) -> Void).self)
             DispatchQueue.concurrentPerform(iterations: tasks, execute: shared)
+        }
+    }
+
+    /// Runs `body(chunk, worker)` for every chunk in 0..<chunks on `workers` threads, each worker
+    /// claiming the next unclaimed chunk until none is left, so a worker slowed down by another
+    /// process on the machine takes fewer chunks instead of holding the others up at the end.
+    /// `worker` (0..<workers) indexes per-thread scratch. Same rule as `run`: chunks write
+    /// disjoint memory.
+    static func claim(_ chunks: Int, workers: Int, _ body: (_ chunk: Int, _ worker: Int) -> Void) {
+        let workers = max(1, min(workers, chunks))
+        if workers == 1 {
+            for chunk in 0..<chunks { body(chunk, 0) }
+            return
+        }
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        counter.initialize(to: 0)
+        defer { counter.deallocate() }
+        let next = SendablePointer(counter)
+        run(workers) { worker in
+            while true {
+                let chunk = clip_fetch_add(next.value, 1)
+                if chunk >= chunks { break }
+                body(chunk, worker)
+            }
         }
     }
 

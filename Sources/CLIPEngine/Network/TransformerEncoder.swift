@@ -94,7 +94,10 @@ struct TransformerEncoder {
         let d = width, rows = ws.rows, m = intermediate
         let headDim = d / heads
         let scale = 1 / Float(headDim).squareRoot()
-        let rowTasks = max(1, min(ws.threads, rows / 16))
+        // Row chunks, claimed dynamically: two per thread when they stay large enough (≥ 256
+        // rows) for the products to keep their efficiency, else one per thread.
+        let threads = ws.threads
+        let rowChunks = rows >= 2 * threads * 256 ? 2 * threads : max(1, min(threads, rows / 16))
         let w = SendableWorkspace(ws)
         let last = layers.count - 1
 
@@ -147,11 +150,11 @@ struct TransformerEncoder {
                 if let queryRows {
                     // One row per sequence: (query, head) pairs.
                     let pairs = queryCount * heads
-                    let tasks = max(1, min(ws.threads, pairs))
-                    Parallel.run(tasks) { i in
+                    let chunks = max(1, min(4 * threads, pairs))
+                    Parallel.claim(chunks, workers: threads) { chunk, worker in
                         let ws = w.value
-                        let scores = ws.scores + i * s * s
-                        for pair in Parallel.part(i, of: tasks, total: pairs) {
+                        let scores = ws.scores + worker * s * s
+                        for pair in Parallel.part(chunk, of: chunks, total: pairs) {
                             let b = pair / heads, head = pair % heads
                             let row = queryRows[b], position = row % s
                             let keys = (row - position) * d + head * headDim
@@ -166,11 +169,11 @@ struct TransformerEncoder {
                 } else {
                     // Full self-attention, (sequence, head) pairs split over the threads.
                     let pairs = (rows / s) * heads
-                    let tasks = max(1, min(ws.threads, pairs))
-                    Parallel.run(tasks) { i in
+                    let chunks = max(1, min(4 * threads, pairs))
+                    Parallel.claim(chunks, workers: threads) { chunk, worker in
                         let ws = w.value
-                        let scores = ws.scores + i * s * s
-                        for pair in Parallel.part(i, of: tasks, total: pairs) {
+                        let scores = ws.scores + worker * s * s
+                        for pair in Parallel.part(chunk, of: chunks, total: pairs) {
                             let b = pair / heads, head = pair % heads
                             // Strided views: one sequence's rows, one head's columns, leading dimension d.
                             let offset = b * s * d + head * headDim
@@ -204,11 +207,13 @@ struct TransformerEncoder {
             }
         }
 
-        Parallel.run(rowTasks) { i in attentionInputs(0, Parallel.part(i, of: rowTasks, total: rows)) }
+        Parallel.claim(rowChunks, workers: threads) { chunk, _ in
+            attentionInputs(0, Parallel.part(chunk, of: rowChunks, total: rows))
+        }
         for l in 0..<last {
             attend(queries: ws.q, queryRows: nil, output: ws.attention)
-            Parallel.run(rowTasks) { i in
-                let r = Parallel.part(i, of: rowTasks, total: rows)
+            Parallel.claim(rowChunks, workers: threads) { chunk, _ in
+                let r = Parallel.part(chunk, of: rowChunks, total: rows)
                 attentionOutputAndMLP(l, r)
                 attentionInputs(l + 1, r)
             }
