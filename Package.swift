@@ -33,11 +33,13 @@ let package = Package(
             path: "Sources/CClipImageCodecs",
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]
         ),
+        // The forward pass's element-wise kernels (AVX2+FMA chosen at run time, portable C otherwise).
+        .target(name: "CClipKernels", path: "Sources/CClipKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // MARK: Engines
         .target(
             name: "CLIPEngine",
-            dependencies: ["CClipOpenBLAS", "CClipImageCodecs", "CClipCrypto"],
+            dependencies: ["CClipOpenBLAS", "CClipImageCodecs", "CClipCrypto", "CClipKernels"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(

@@ -14,8 +14,13 @@ if ! "$py" -c "import torch" 2>/dev/null; then
     "$py" -m pip install -q --no-deps "$wheel"
     "$py" -m pip install -q filelock typing_extensions sympy networkx jinja2 fsspec
   else
-    "$py" -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+    # The CPU-only build from PyTorch's index; where only PyPI is reachable, PyPI's (larger) build.
+    "$py" -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu \
+      || "$py" -m pip install -q torch
   fi
 fi
 "$py" -c "import transformers, safetensors, psutil" 2>/dev/null || "$py" -m pip install -q "transformers==5.24.0" safetensors numpy psutil threadpoolctl pillow
+# torch declares setuptools as a requirement and warns at import when the venv's copy is too old.
+"$py" -c "import setuptools, sys; sys.exit(int(setuptools.__version__.split('.')[0]) < 77)" 2>/dev/null \
+  || "$py" -m pip install -q "setuptools>=77"
 echo "$py"

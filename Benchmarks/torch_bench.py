@@ -22,7 +22,7 @@ parser.add_argument("--seconds", type=float, default=20)
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
-model = CLIPModel.from_pretrained(args.checkpoint, torch_dtype=torch.float32).eval()
+model = CLIPModel.from_pretrained(args.checkpoint, dtype=torch.float32).eval()
 size = model.config.vision_config.image_size
 gen = torch.Generator().manual_seed(0)
 pixels = torch.randn(args.batch, 3, size, size, generator=gen)

@@ -37,7 +37,7 @@ extension ClipAudit {
         func run() throws {
             try reportingErrors {
                 let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-                CLIPModel.setBLASThreads(threadCount)
+                CLIPModel.setThreads(threadCount)
                 let resolved = try ModelLocator().resolve(model.model)
                 let model = try CLIPModel(directory: resolved.directory)
                 // Deterministic pseudo-random inputs: throughput does not depend on the values.

@@ -28,7 +28,7 @@ extension ClipAudit {
 
         func run() throws {
             try reportingErrors {
-                CLIPModel.setBLASThreads(performance.resolvedThreads)
+                CLIPModel.setThreads(performance.resolvedThreads)
                 let pipeline = try CLIPPipeline(reference: model.model)
                 let size = pipeline.model.imageSize, channels = pipeline.model.numChannels, d = pipeline.model.projectionDim
                 var entries: [SafeTensorsWriter.Entry] = []

@@ -37,9 +37,20 @@ public final class CLIPModel: @unchecked Sendable {
     /// The trained temperature, exp(`logit_scale`): logits = logitScale × cosine similarity.
     public var logitScale: Float { expf(weights.logitScale) }
 
-    /// Sets the number of threads OpenBLAS uses for every product (process-wide).
+    /// Sets the number of threads every forward pass computes on (process-wide; default: the
+    /// active processor count). The encoders split their work over these threads themselves and
+    /// run OpenBLAS single-threaded inside them, so the process computes on `n` threads in all,
+    /// OpenBLAS's included.
+    public static func setThreads(_ n: Int) {
+        Parallel.threads = n
+    }
+
+    /// The number of threads a forward pass computes on.
+    public static var threads: Int { Parallel.threads }
+
+    /// The former name of `setThreads(_:)`: OpenBLAS's own threads are part of `n`.
     public static func setBLASThreads(_ n: Int) {
-        openblas_set_num_threads(Int32(max(1, n)))
+        setThreads(n)
     }
 
     // MARK: Vision
@@ -57,51 +68,60 @@ public final class CLIPModel: @unchecked Sendable {
                      "encodeImages: \(pixelValues.count) values for \(count) images of \(c)×\(side)×\(side)")
         guard count > 0, let pixels = pixelValues.baseAddress else { return [] }
         let n = v.numPatches, s = v.numPositions, d = v.hiddenSize, k = v.patchInputs
-        let ws = TransformerWorkspace(rows: count * s, width: d, intermediate: v.intermediateSize, sequence: s,
-                                  extra: count * n * k)
+        let threads = Parallel.threads
+        let pattern = AttentionPattern.sequences(sequence: s, causal: false)
+        let ws = TransformerWorkspace(rows: count * s, pooled: count, width: d, intermediate: v.intermediateSize,
+                                      scoresPerThread: pattern.scoresPerThread, threads: threads, extra: count * n * k)
         defer { ws.deallocate() }
+        let w = SendableWorkspace(ws), source = SendablePointer(pixels)
+        let imageTasks = min(threads, count)
+        let weights = self.weights
 
         // im2col: row b·N + (gy·g + gx) holds the patch's pixels in the conv weight's
         // (channel, y, x) order, so the conv becomes one product with the [D, C·P·P] weight.
-        let cols = ws.mlp
-        for b in 0..<count {
-            let image = pixels + b * perImage
-            for gy in 0..<g {
-                for gx in 0..<g {
-                    let row = cols + (b * n + gy * g + gx) * k
-                    for ch in 0..<c {
-                        for y in 0..<p {
-                            let source = image + (ch * side + gy * p + y) * side + gx * p
-                            (row + (ch * p + y) * p).update(from: source, count: p)
+        Parallel.run(imageTasks) { i in
+            let cols = w.value.mlp
+            for b in Parallel.part(i, of: imageTasks, total: count) {
+                let image = source.value + b * perImage
+                for gy in 0..<g {
+                    for gx in 0..<g {
+                        let row = cols + (b * n + gy * g + gx) * k
+                        for ch in 0..<c {
+                            for y in 0..<p {
+                                let from = image + (ch * side + gy * p + y) * side + gx * p
+                                (row + (ch * p + y) * p).update(from: from, count: p)
+                            }
                         }
                     }
                 }
             }
         }
-        let patches = ws.q
-        NetworkKernels.gemm(m: count * n, n: d, k: k, a: cols, lda: k, b: weights.patchEmbedding.pointer, ldb: k,
-                     transB: true, beta: 0, c: patches, ldc: d)
+        NetworkKernels.parallelLinear(ws.mlp, rows: count * n, inFeatures: k, weight: weights.patchEmbedding, bias: nil,
+                                      outFeatures: d, into: ws.q, threads: threads)
 
-        // Tokens: [class, patches...] + positions.
-        let cls = weights.classEmbedding.pointer, pos = weights.visionPositionEmbedding.pointer
-        for b in 0..<count {
-            let seq = ws.x + b * s * d
-            for j in 0..<d { seq[j] = cls[j] + pos[j] }
-            for t in 1..<s {
-                let dst = seq + t * d, src = patches + (b * n + t - 1) * d, pt = pos + t * d
-                for j in 0..<d { dst[j] = src[j] + pt[j] }
+        // Tokens: [class, patches...] + positions, then pre_layrnorm.
+        let eps = v.layerNormEps
+        Parallel.run(imageTasks) { i in
+            let ws = w.value, patches = ws.q
+            let cls = weights.classEmbedding.pointer, pos = weights.visionPositionEmbedding.pointer
+            for b in Parallel.part(i, of: imageTasks, total: count) {
+                let seq = ws.x + b * s * d
+                for j in 0..<d { seq[j] = cls[j] + pos[j] }
+                for t in 1..<s {
+                    let dst = seq + t * d, src = patches + (b * n + t - 1) * d, pt = pos + t * d
+                    for j in 0..<d { dst[j] = src[j] + pt[j] }
+                }
+                NetworkKernels.layerNorm(seq, rows: s, width: d, weight: weights.preLayerNormWeight,
+                                         bias: weights.preLayerNormBias, eps: eps, output: seq)
             }
         }
-        NetworkKernels.layerNorm(ws.x, rows: count * s, width: d, weight: weights.preLayerNormWeight,
-                          bias: weights.preLayerNormBias, eps: v.layerNormEps, output: ws.x)
         let encoder = TransformerEncoder(layers: weights.visionLayers, width: d, heads: v.numAttentionHeads,
                               intermediate: v.intermediateSize, eps: v.layerNormEps, activation: v.hiddenAct)
-        encoder(ws, batch: count, causal: false)
+        encoder(ws, pattern: pattern, pooledRows: (0..<count).map { $0 * s })
 
         // post_layernorm of the class token, then the projection.
-        NetworkKernels.layerNorm(ws.x, rows: count, width: d, weight: weights.postLayerNormWeight,
-                          bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h,
-                          inputStride: s * d, outputStride: d)
+        NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.postLayerNormWeight,
+                          bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h)
         return project(ws.h, rows: count, width: d, weight: weights.visualProjection)
     }
 
@@ -123,8 +143,11 @@ public final class CLIPModel: @unchecked Sendable {
     /// (transformers' `text_embeds` before normalisation).
     ///
     /// Each row is pooled at its end-of-text token (see `eos_token_id` in the configuration).
-    /// Thanks to the causal mask nothing after that token matters, so the batch is processed only
-    /// up to the latest pooling position + 1 rather than the full context.
+    /// Thanks to the causal mask a token's hidden state depends only on the tokens up to it, so
+    /// only positions up to each row's pooling position are computed (no padding), and a prefix
+    /// that several rows share — always the start token, and the template of prompts such as
+    /// "a photo of a …" — is computed once: the rows form a prefix tree, and each token attends
+    /// to its ancestors in it.
     ///
     /// - Precondition: every row is non-empty, at most `maxTextLength` long, with ids below the
     ///   vocabulary size.
@@ -132,36 +155,53 @@ public final class CLIPModel: @unchecked Sendable {
         let t = configuration.text
         let count = inputIDs.count
         guard count > 0 else { return [] }
-        let positions = inputIDs.map { Self.poolingPosition($0, eosTokenID: t.eosTokenID) }
         for row in inputIDs {
             precondition(!row.isEmpty && row.count <= t.maxPositionEmbeddings,
                          "encodeTexts: a row of \(row.count) tokens (allowed 1...\(t.maxPositionEmbeddings))")
         }
-        let s = positions.max()! + 1
-        let d = t.hiddenSize
-        let ws = TransformerWorkspace(rows: count * s, width: d, intermediate: t.intermediateSize, sequence: s)
+        let positions = inputIDs.map { Self.poolingPosition($0, eosTokenID: t.eosTokenID) }
+
+        // The prefix tree: one node per distinct (prefix, token), in an order where a parent
+        // comes before its children.
+        var parents: [Int32] = [], tokenIDs: [Int32] = [], tokenPositions: [Int] = []
+        var nodes: [Int64: Int32] = [:]
+        var pooledRows: [Int] = []
+        pooledRows.reserveCapacity(count)
+        for (row, last) in zip(inputIDs, positions) {
+            var node: Int32 = -1
+            for i in 0...last {
+                let id = row[i]
+                precondition(id >= 0 && Int(id) < t.vocabSize, "encodeTexts: token id \(id) outside the vocabulary of \(t.vocabSize)")
+                let key = Int64(node + 1) << 32 | Int64(id)
+                if let existing = nodes[key] {
+                    node = existing
+                } else {
+                    let new = Int32(parents.count)
+                    parents.append(node); tokenIDs.append(id); tokenPositions.append(i)
+                    nodes[key] = new
+                    node = new
+                }
+            }
+            pooledRows.append(Int(node))
+        }
+        let rows = parents.count, d = t.hiddenSize
+        let pattern = AttentionPattern.prefixTree(parents: parents, depth: positions.max()! + 1)
+        let ws = TransformerWorkspace(rows: rows, pooled: count, width: d, intermediate: t.intermediateSize,
+                                      scoresPerThread: pattern.scoresPerThread, threads: Parallel.threads)
         defer { ws.deallocate() }
 
         let tokens = weights.tokenEmbedding.pointer, pos = weights.textPositionEmbedding.pointer
-        for (b, row) in inputIDs.enumerated() {
-            for i in 0..<s {
-                // Positions past a short row's end cannot reach its pooled token (causal mask).
-                let id = i < row.count ? Int(row[i]) : 0
-                precondition(id >= 0 && id < t.vocabSize, "encodeTexts: token id \(id) outside the vocabulary of \(t.vocabSize)")
-                let dst = ws.x + (b * s + i) * d, te = tokens + id * d, pe = pos + i * d
-                for j in 0..<d { dst[j] = te[j] + pe[j] }
-            }
+        for r in 0..<rows {
+            let dst = ws.x + r * d, te = tokens + Int(tokenIDs[r]) * d, pe = pos + tokenPositions[r] * d
+            for j in 0..<d { dst[j] = te[j] + pe[j] }
         }
         let encoder = TransformerEncoder(layers: weights.textLayers, width: d, heads: t.numAttentionHeads,
                               intermediate: t.intermediateSize, eps: t.layerNormEps, activation: t.hiddenAct)
-        encoder(ws, batch: count, causal: true)
+        encoder(ws, pattern: pattern, pooledRows: pooledRows)
 
         // final_layer_norm is per token: apply it to the pooled tokens only.
-        for b in 0..<count {
-            NetworkKernels.layerNorm(ws.x + (b * s + positions[b]) * d, rows: 1, width: d,
-                              weight: weights.finalLayerNormWeight, bias: weights.finalLayerNormBias,
-                              eps: t.layerNormEps, output: ws.h + b * d)
-        }
+        NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.finalLayerNormWeight,
+                                 bias: weights.finalLayerNormBias, eps: t.layerNormEps, output: ws.h)
         return project(ws.h, rows: count, width: d, weight: weights.textProjection)
     }
 
@@ -169,8 +209,8 @@ public final class CLIPModel: @unchecked Sendable {
     private func project(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: WeightTensor) -> [Float] {
         let out = projectionDim
         return [Float](unsafeUninitializedCapacity: rows * out) { buffer, initialized in
-            NetworkKernels.gemm(m: rows, n: out, k: width, a: x, lda: width, b: weight.pointer, ldb: width,
-                         transB: true, beta: 0, c: buffer.baseAddress!, ldc: out)
+            NetworkKernels.parallelLinear(x, rows: rows, inFeatures: width, weight: weight, bias: nil,
+                                          outFeatures: out, into: buffer.baseAddress!, threads: Parallel.threads)
             initialized = rows * out
         }
     }

@@ -1,14 +1,10 @@
+import CClipKernels
 import CClipOpenBLAS
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The numeric building blocks of the forward passes. Large products go through `cblas_sgemm`
-/// (row-major); the element-wise loops run on raw pointers.
+/// The numeric building blocks of the forward passes. Products go through `cblas_sgemm`
+/// (row-major, OpenBLAS single-threaded: callers split the work, see `Parallel`); the
+/// element-wise loops are the vectorised C kernels of `CClipKernels`.
 enum NetworkKernels {
     /// C[m×n] = alpha·A[m×k]·B[k×n] + beta·C, row-major, with leading dimensions (strided views).
     /// `transB` reads B as its transpose, i.e. B is stored [n×k] (Linear weights are [out, in]).
@@ -17,30 +13,61 @@ enum NetworkKernels {
                      a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
                      b: UnsafePointer<Float>, ldb: Int, transB: Bool,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// y[rows×out] (+)= x[rows×in]·Wᵀ + bias, W stored [out, in]. With `accumulate` the result is
-    /// added to y (a residual connection); otherwise y is overwritten.
+    /// y[rows×out] (+)= x[rows×in]·Wᵀ + bias, W stored [out, in], on the calling thread. With
+    /// `accumulate` the result is added to y (a residual connection); otherwise y is overwritten.
+    /// `columns` limits the work to those output columns (W's rows), for splitting by columns.
     static func linear(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
                        weight: WeightTensor, bias: WeightTensor?, outFeatures: Int,
-                       into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+                       into y: UnsafeMutablePointer<Float>, accumulate: Bool = false,
+                       columns: Range<Int>? = nil) {
+        let cols = columns ?? 0..<outFeatures
+        guard rows > 0, !cols.isEmpty else { return }
+        let width = cols.count
+        let out = y + cols.lowerBound
         var beta: Float = accumulate ? 1 : 0
         if let bias {
-            let b = bias.pointer
+            let b = bias.pointer + cols.lowerBound
             for r in 0..<rows {
-                let row = y + r * outFeatures
+                let row = out + r * outFeatures
                 if accumulate {
-                    for j in 0..<outFeatures { row[j] += b[j] }
+                    for j in 0..<width { row[j] += b[j] }
                 } else {
-                    for j in 0..<outFeatures { row[j] = b[j] }
+                    row.update(from: b, count: width)
                 }
             }
             beta = 1
         }
-        gemm(m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
-             b: weight.pointer, ldb: inFeatures, transB: true, beta: beta, c: y, ldc: outFeatures)
+        gemm(m: rows, n: width, k: inFeatures, a: x, lda: inFeatures,
+             b: weight.pointer + cols.lowerBound * inFeatures, ldb: inFeatures, transB: true,
+             beta: beta, c: out, ldc: outFeatures)
+    }
+
+    /// `linear` on `threads` threads: by rows when there are enough of them, else by output
+    /// columns (a few pooled rows: each thread then packs only its share of the weight).
+    static func parallelLinear(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+                               weight: WeightTensor, bias: WeightTensor?, outFeatures: Int,
+                               into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, threads: Int) {
+        let xs = SendablePointer(x), ys = SendablePointer(y)
+        if rows >= 64 * threads {
+            Parallel.run(threads) { i in
+                let r = Parallel.part(i, of: threads, total: rows)
+                linear(xs.value + r.lowerBound * inFeatures, rows: r.count, inFeatures: inFeatures, weight: weight,
+                       bias: bias, outFeatures: outFeatures, into: ys.value + r.lowerBound * outFeatures,
+                       accumulate: accumulate)
+            }
+        } else {
+            let tasks = max(1, min(threads, outFeatures / 64))
+            Parallel.run(tasks) { i in
+                linear(xs.value, rows: rows, inFeatures: inFeatures, weight: weight, bias: bias,
+                       outFeatures: outFeatures, into: ys.value, accumulate: accumulate,
+                       columns: Parallel.part(i, of: tasks, total: outFeatures))
+            }
+        }
     }
 
     /// LayerNorm over the last dimension of a [rows×width] matrix (biased variance, as torch).
@@ -48,59 +75,42 @@ enum NetworkKernels {
     static func layerNorm(_ input: UnsafePointer<Float>, rows: Int, width: Int,
                           weight: WeightTensor, bias: WeightTensor, eps: Float,
                           output: UnsafeMutablePointer<Float>, inputStride: Int? = nil, outputStride: Int? = nil) {
-        let g = weight.pointer, b = bias.pointer
-        let inStride = inputStride ?? width, outStride = outputStride ?? width
-        let n = Float(width)
-        for r in 0..<rows {
-            let x = input + r * inStride
-            let y = output + r * outStride
-            var sum: Float = 0
-            for j in 0..<width { sum += x[j] }
-            let mean = sum / n
-            var squares: Float = 0
-            for j in 0..<width {
-                let d = x[j] - mean
-                squares += d * d
-            }
-            let inv = 1 / (squares / n + eps).squareRoot()
-            for j in 0..<width { y[j] = (x[j] - mean) * inv * g[j] + b[j] }
-        }
+        clip_layer_norm(input, rows, width, inputStride ?? width, weight.pointer, bias.pointer, eps,
+                        output, outputStride ?? width)
+    }
+
+    /// x += bias (a residual's bias), then output = LayerNorm(x), row by row.
+    static func addBiasLayerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, residualBias: WeightTensor,
+                                 weight: WeightTensor, bias: WeightTensor, eps: Float,
+                                 output: UnsafeMutablePointer<Float>) {
+        clip_add_bias_layer_norm(x, rows, width, residualBias.pointer, weight.pointer, bias.pointer, eps, output)
+    }
+
+    /// y[r] += bias for each row.
+    static func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: WeightTensor) {
+        clip_add_bias(y, rows, width, bias.pointer)
     }
 
     /// The activation in place over `count` values.
     static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: CLIPActivation) {
         switch activation {
-        case .quickGELU:
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = v / (1 + expf(-1.702 * v))
-            }
-        case .gelu:
-            let invSqrt2: Float = 0.70710678118654752440
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + erff(v * invSqrt2))
-            }
+        case .quickGELU: clip_quick_gelu(x, count)
+        case .gelu: clip_gelu(x, count)
         }
     }
 
-    /// Softmax of each row of a [rows×width] matrix in place, numerically stable (max subtracted).
-    /// With `causal`, row i keeps only columns 0...i (the others become 0), as an additive −∞ mask.
-    static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, width: Int, causal: Bool) {
-        for r in 0..<rows {
-            let row = s + r * width
-            let valid = causal ? min(r + 1, width) : width
-            var maxValue = -Float.infinity
-            for j in 0..<valid where row[j] > maxValue { maxValue = row[j] }
-            var sum: Float = 0
-            for j in 0..<valid {
-                let e = expf(row[j] - maxValue)
-                row[j] = e
-                sum += e
-            }
-            let inv = 1 / sum
-            for j in 0..<valid { row[j] *= inv }
-            for j in valid..<width { row[j] = 0 }
-        }
+    /// Softmax of each row of a [rows×width] matrix (leading dimension `ld`) in place, numerically
+    /// stable (max subtracted). With `causal`, row i (counted from `firstRow`) keeps only columns
+    /// 0...i (the others become 0), as an additive −∞ mask.
+    static func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, width: Int, ld: Int? = nil,
+                            causal: Bool, firstRow: Int = 0) {
+        clip_softmax_rows(s, rows, width, ld ?? width, causal ? 1 : 0, firstRow)
     }
+}
+
+/// A pointer handed to the workers of `Parallel.run`; each writes a disjoint part.
+struct SendablePointer<Pointee>: @unchecked Sendable {
+    let value: UnsafeMutablePointer<Pointee>
+    init(_ value: UnsafeMutablePointer<Pointee>) { self.value = value }
+    init(_ value: UnsafePointer<Pointee>) { self.value = UnsafeMutablePointer(mutating: value) }
 }

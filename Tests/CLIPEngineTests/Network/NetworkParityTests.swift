@@ -101,6 +101,17 @@ func checkNetworkParity(checkpoint: URL, golden: URL, label: String) throws -> (
         try checkNetworkParity(checkpoint: NetworkFixtures.tinyClip, golden: NetworkFixtures.golden, label: "tiny-clip")
     }
 
+    /// The same check at full size when `CLIP_AUDIT_PARITY_CHECKPOINT` names a checkpoint
+    /// directory that also holds a `golden.safetensors` of transformers' outputs (same tensors as
+    /// the fixture's), e.g. a random-weight ViT-B/16 from Benchmarks/make_checkpoint.py: the
+    /// fixtures are too small to show how errors grow over 12 layers of 768. Skipped otherwise.
+    @Test func optionalCheckpointMatchesTransformers() throws {
+        guard let path = ProcessInfo.processInfo.environment["CLIP_AUDIT_PARITY_CHECKPOINT"], !path.isEmpty else { return }
+        let directory = URL(fileURLWithPath: path)
+        try checkNetworkParity(checkpoint: directory, golden: directory.appendingPathComponent("golden.safetensors"),
+                               label: directory.lastPathComponent)
+    }
+
     @Test func tinyClipConfigurationAndWeights() throws {
         let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
         let c = model.configuration
@@ -135,6 +146,32 @@ func checkNetworkParity(checkpoint: URL, golden: URL, label: String) throws -> (
             let end = CLIPModel.poolingPosition(row, eosTokenID: model.configuration.text.eosTokenID)
             let trimmed = model.encodeTexts(inputIDs: [Array(row[...end])])
             #expect(NetworkDeviation(trimmed, one, width: p).maxRel <= 1e-6)
+        }
+    }
+
+    /// Shared prefixes are computed once (a prefix tree): duplicates, prompts that share a
+    /// template, and more prompts than distinct token rows give what each gives alone.
+    @Test func sharedPrefixesDoNotChangeResults() throws {
+        let model = try CLIPModel(directory: NetworkFixtures.tinyClip)
+        let set = try NetworkGoldenSet(url: NetworkFixtures.golden)
+        let p = model.projectionDim, eos = model.configuration.text.eosTokenID
+        let trimmed = set.inputIDs.map { Array($0[...CLIPModel.poolingPosition($0, eosTokenID: eos)]) }
+        let template: [Int32] = [49406, 320, 1125, 539, 320]  // "a photo of a"
+        let prompts: [[Int32]] = [
+            template + [2368, 49407], template + [1929, 49407], template + [2368, 49407], trimmed[0], trimmed[0],
+            template + [2368, 1929, 49407], trimmed[3], [49406, 49407],
+        ]
+        let batched = model.encodeTexts(inputIDs: prompts)
+        for (i, prompt) in prompts.enumerated() {
+            let one = model.encodeTexts(inputIDs: [prompt])
+            let dev = NetworkDeviation(one, Array(batched[(i * p)..<((i + 1) * p)]), width: p)
+            #expect(dev.maxRel <= 1e-5, "prompt \(i): \(dev)")
+        }
+        // Sixteen copies of one prompt: one row per token, sixteen pooled results.
+        let copies = model.encodeTexts(inputIDs: Array(repeating: trimmed[1], count: 16))
+        let single = model.encodeTexts(inputIDs: [trimmed[1]])
+        for i in 0..<16 {
+            #expect(NetworkDeviation(Array(copies[(i * p)..<((i + 1) * p)]), single, width: p).maxRel <= 1e-6)
         }
     }
 
