@@ -1,6 +1,10 @@
 import CClipSQLite
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An error of the embedding cache: the database file and what SQLite said.
 public struct CacheError: Error, CustomStringConvertible, Sendable {
     public var file: String
@@ -66,9 +70,14 @@ public final class EmbeddingCache: @unchecked Sendable {
         sqlite3_busy_timeout(handle, 60_000)
         do {
             if !readOnly {
-                try exec("PRAGMA journal_mode=WAL")
+                // Several processes may open a new cache at once (shards, concurrent runs). SQLite
+                // answers SQLITE_BUSY at once, without waiting, where waiting could deadlock (a
+                // journal-mode switch, a read lock upgraded to a write lock), so the set-up runs in
+                // one IMMEDIATE transaction and is retried until the other process is done.
+                try retryingWhileBusy { try exec("PRAGMA journal_mode=WAL") }
                 try exec("PRAGMA synchronous=NORMAL")
-                try exec("""
+                try retryingWhileBusy { try exec("""
+                    BEGIN IMMEDIATE;
                     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                     CREATE TABLE IF NOT EXISTS image_embeddings (
                         image_sha256 TEXT NOT NULL, model TEXT NOT NULL, preprocessing TEXT NOT NULL,
@@ -82,7 +91,8 @@ public final class EmbeddingCache: @unchecked Sendable {
                         path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
                         sha256 TEXT NOT NULL, PRIMARY KEY (path)) WITHOUT ROWID;
                     INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '\(Self.schemaVersion)');
-                    """)
+                    COMMIT;
+                    """) }
             }
             let version = try queryString("SELECT value FROM meta WHERE key = 'schema_version'")
             guard version == String(Self.schemaVersion) else {
@@ -218,6 +228,23 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     private func fail(_ what: String) -> CacheError {
         CacheError(file: url.path, message: "\(what): \(String(cString: sqlite3_errmsg(db)))")
+    }
+
+    /// Runs `body` again while SQLite reports the database busy or locked (up to about a minute),
+    /// rolling back any transaction the failed attempt left open.
+    private func retryingWhileBusy(_ body: () throws -> Void) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try body()
+            } catch let error as CacheError {
+                let code = sqlite3_errcode(db) & 0xFF
+                guard code == SQLITE_BUSY || code == SQLITE_LOCKED, attempt < 600 else { throw error }
+                if sqlite3_get_autocommit(db) == 0 { _ = sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
+                attempt += 1
+                usleep(100_000)
+            }
+        }
     }
 
     private func exec(_ sql: String) throws {
