@@ -121,16 +121,21 @@ public final class ImageEmbedder: @unchecked Sendable {
         pixels.withUnsafeMutableBufferPointer { pixelBuffer in
             failures.withUnsafeMutableBufferPointer { failureBuffer in
                 let shared = UnsafeSendable((pixelBuffer, failureBuffer))
-                DispatchQueue.concurrentPerform(iterations: work.count) { item in
+                // At most `decodeThreads` decoders at once (the --threads budget), each taking
+                // every workers-th image.
+                let workers = max(1, min(decodeThreads, work.count))
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
                     let (pixelBuffer, failureBuffer) = shared.value
-                    let offset = work[item].files[0]
-                    let file = files[range.lowerBound + offset]
-                    do {
-                        let image = try ImageDecoder.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
-                        let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
-                        pipeline.processor.preprocess(image, into: slot)
-                    } catch {
-                        failureBuffer[item] = "\(error)"
+                    for item in Swift.stride(from: worker, to: work.count, by: workers) {
+                        let offset = work[item].files[0]
+                        let file = files[range.lowerBound + offset]
+                        do {
+                            let image = try ImageDecoder.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
+                            let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
+                            pipeline.processor.preprocess(image, into: slot)
+                        } catch {
+                            failureBuffer[item] = "\(error)"
+                        }
                     }
                 }
             }
