@@ -323,7 +323,7 @@ public struct SafeTensorsWriter {
         var header = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
-            let meta = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+            let meta = metadata.keys.sorted().map { "\(JSONText.quoted($0)):\(JSONText.quoted(metadata[$0]!))" }.joined(separator: ",")
             parts.append("\"__metadata__\":{\(meta)}")
         }
         var offset = 0
@@ -333,7 +333,7 @@ public struct SafeTensorsWriter {
                 throw SafeTensorsError(code: .shapeMismatch, file: "<output>", tensor: e.name,
                                        message: "\(e.data.count) bytes for shape \(e.shape) of \(e.dtype.rawValue)")
             }
-            parts.append("\(jsonString(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.data.count)]}")
+            parts.append("\(JSONText.quoted(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.data.count)]}")
             offset += e.data.count
         }
         header += parts.joined(separator: ",") + "}"
@@ -351,21 +351,5 @@ public struct SafeTensorsWriter {
     public static func write(_ entries: [Entry], metadata: [String: String] = [:], to url: URL) throws {
         let data = try serialize(entries, metadata: metadata)
         try data.write(to: url, options: .atomic)
-    }
-
-    private static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
     }
 }
