@@ -285,19 +285,9 @@ enum MarkdownHTML {
         return out
     }
 
-    /// HTML text and attribute escaping.
+    /// HTML text and attribute escaping: the SVG builder's attribute escaping, which covers both
+    /// (quotes, apostrophes, line breaks, characters XML forbids) since the SVGs sit inline.
     static func escape(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        SVGDocument.escapeAttribute(s)
     }
 }
