@@ -17,6 +17,8 @@ extension ClipAudit {
         @Option(name: .customLong("label"), help: "A label prompt; repeat for each label (at least two).")
         var labels: [String] = []
 
+        @OptionGroup var performance: PerformanceOptions
+
         func validate() throws {
             if images.isEmpty { throw ValidationError("give at least one image") }
             if labels.count < 2 { throw ValidationError("give at least two --label prompts") }
@@ -24,9 +26,10 @@ extension ClipAudit {
 
         func run() throws {
             try reportingErrors {
+                CLIPModel.setThreads(performance.resolvedThreads)
                 let pipeline = try CLIPPipeline(reference: model.model)
                 let pixels = try pipeline.pixelValues(imageFiles: images.map { URL(fileURLWithPath: $0) })
-                let logits = pipeline.logitsPerImage(imageEmbeddings: pipeline.embedImages(pixelValues: pixels),
+                let logits = pipeline.logitsPerImage(imageEmbeddings: pipeline.embedImages(pixelValues: pixels, batchSize: performance.batch),
                                                      textEmbeddings: pipeline.embedTexts(labels))
                 let nameWidth = max(5, images.map { ($0 as NSString).lastPathComponent.count }.max() ?? 5)
                 let columnWidth = labels.map { max(8, $0.count) }

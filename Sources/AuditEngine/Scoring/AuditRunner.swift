@@ -162,7 +162,7 @@ public enum AuditRunner {
         // 2. The model, tokenizer and preprocessing, and the keys they give the cache.
         let reference = options.model ?? config.model.map(\.locatorString)
         let resolved = try ModelLocator(environment: options.environment).resolve(reference)
-        CLIPModel.setBLASThreads(options.threads)
+        CLIPModel.setThreads(options.threads)
         let pipeline = try CLIPPipeline(model: resolved)
         let cache: EmbeddingCache? = options.useCache
             ? try EmbeddingCache(url: options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment),

@@ -48,11 +48,6 @@ public final class CLIPModel: @unchecked Sendable {
     /// The number of threads a forward pass computes on.
     public static var threads: Int { Parallel.threads }
 
-    /// The former name of `setThreads(_:)`: OpenBLAS's own threads are part of `n`.
-    public static func setBLASThreads(_ n: Int) {
-        setThreads(n)
-    }
-
     // MARK: Vision
 
     /// Image embeddings: `pixelValues` holds `count` preprocessed images, [count, channels,
