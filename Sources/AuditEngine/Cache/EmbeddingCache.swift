@@ -111,13 +111,8 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Cached image embeddings for `keys` (image SHA-256s); missing keys are absent from the result.
     public func imageEmbeddings(for keys: [String], model: String, preprocessing: String) throws -> [String: [Float]] {
-        var found = try lookup(sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
-                               keys: keys, second: model, third: preprocessing)
-        for fallback in fallbacks where found.count < Set(keys).count {
-            let missing = keys.filter { found[$0] == nil }
-            found.merge(try fallback.imageEmbeddings(for: missing, model: model, preprocessing: preprocessing)) { a, _ in a }
-        }
-        return found
+        try lookupWithFallbacks(sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
+                                keys: keys, second: model, third: preprocessing)
     }
 
     /// Stores image embeddings (key: image SHA-256) in one transaction.
@@ -130,13 +125,8 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Cached text embeddings for `prompts`; missing prompts are absent from the result.
     public func textEmbeddings(for prompts: [String], model: String, tokenizer: String) throws -> [String: [Float]] {
-        var found = try lookup(sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
-                               keys: prompts, second: model, third: tokenizer)
-        for fallback in fallbacks where found.count < Set(prompts).count {
-            let missing = prompts.filter { found[$0] == nil }
-            found.merge(try fallback.textEmbeddings(for: missing, model: model, tokenizer: tokenizer)) { a, _ in a }
-        }
-        return found
+        try lookupWithFallbacks(sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
+                                keys: prompts, second: model, third: tokenizer)
     }
 
     /// Stores text embeddings in one transaction.
@@ -269,6 +259,17 @@ public final class EmbeddingCache: @unchecked Sendable {
         if rc == SQLITE_ROW, let text = sqlite3_column_text(stmt, 0) { return String(cString: text) }
         if rc == SQLITE_DONE || rc == SQLITE_ROW { return nil }
         throw fail("query")
+    }
+
+    /// This cache's rows for `keys`, then the read-only fallbacks' (in order) for what is still missing.
+    private func lookupWithFallbacks(sql: String, keys: [String], second: String, third: String) throws -> [String: [Float]] {
+        var found = try lookup(sql: sql, keys: keys, second: second, third: third)
+        let wanted = Set(keys).count
+        for fallback in fallbacks where found.count < wanted {
+            let missing = keys.filter { found[$0] == nil }
+            found.merge(try fallback.lookupWithFallbacks(sql: sql, keys: missing, second: second, third: third)) { a, _ in a }
+        }
+        return found
     }
 
     private func lookup(sql: String, keys: [String], second: String, third: String) throws -> [String: [Float]] {
