@@ -60,7 +60,7 @@ let package = Package(
         ),
 
         // MARK: Tests (mirror the source folders)
-        .testTarget(name: "CLIPEngineTests", dependencies: ["CLIPEngine"]),
+        .testTarget(name: "CLIPEngineTests", dependencies: ["CLIPEngine", "CClipKernels"]),
         .testTarget(name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine"]),
         .testTarget(name: "CLITests", dependencies: ["CLIPEngine", "AuditEngine"]),
     ]

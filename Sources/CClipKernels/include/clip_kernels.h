@@ -1,7 +1,8 @@
-// Element-wise kernels of the CLIP forward pass (LayerNorm, bias, activations, softmax) over
-// row-major float matrices. Each call handles the rows it is given, so callers split rows across
-// their own threads. AVX2+FMA code is chosen at run time when the CPU has it; otherwise portable
-// C. Both follow the reference formulas; the vectorised exp is a Cephes-style polynomial within
+// Kernels of the CLIP forward pass over row-major float matrices: element-wise (LayerNorm, bias,
+// activations, softmax), tree attention, and products with packed Linear weights
+// (packed_gemm.c). Each call handles the rows it is given, so callers split rows across their
+// own threads. AVX2+FMA code is chosen at run time when the CPU has it; otherwise portable C.
+// Both follow the reference formulas; the vectorised exp is a Cephes-style polynomial within
 // 2 ulp of expf.
 #ifndef CLIP_KERNELS_H
 #define CLIP_KERNELS_H
@@ -47,6 +48,33 @@ void clip_tree_attention(const float *q, ptrdiff_t q_ld, const int32_t *rows, pt
                          const float *k, const float *v, ptrdiff_t ld, const int32_t *parent,
                          ptrdiff_t heads, ptrdiff_t head_dim, float scale, float *out, ptrdiff_t out_ld,
                          int32_t *path, float *scores, ptrdiff_t depth);
+
+/// The column panel width of a packed weight (output columns per panel).
+#define CLIP_PACKED_PANEL 16
+
+/// Floats a packed copy of an [n, k] weight takes (n rounded up to whole panels).
+size_t clip_packed_weight_count(ptrdiff_t n, ptrdiff_t k);
+
+/// Packs a Linear weight w [n, k] (row-major: n outputs of k inputs) into panels of
+/// CLIP_PACKED_PANEL outputs, [⌈n/16⌉][k][16], zero-padded; `packed` holds
+/// clip_packed_weight_count(n, k) floats.
+void clip_pack_weight(const float *w, ptrdiff_t n, ptrdiff_t k, float *packed);
+
+/// c[r, j] += Σᵢ a[r, i] · w[j, i] for rows 0..<m (row r at a + r·lda, c + r·ldc) and output
+/// columns col_begin..<col_end (col_begin a multiple of CLIP_PACKED_PANEL), w packed by
+/// clip_pack_weight. Single-threaded: callers split rows or panels across their threads.
+///
+/// Each output is computed by the same operations whatever m, the row's position, the column
+/// range or the thread — blocks of 256 inputs from the first, each a multiply-add chain in input
+/// order from 0, added to c in turn — so a row's result does not depend on what else the call
+/// holds (an image's embedding does not depend on its batch).
+void clip_gemm_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                      const float *packed, ptrdiff_t col_begin, ptrdiff_t col_end, float *c, ptrdiff_t ldc);
+
+/// clip_gemm_packed on the portable path (`vectorised` 0) or, where the CPU has it, the AVX2 path
+/// (1): lets tests check the path this machine would not otherwise take.
+void clip_gemm_packed_path(int vectorised, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                           const float *packed, ptrdiff_t col_begin, ptrdiff_t col_end, float *c, ptrdiff_t ldc);
 
 /// Atomically adds `value` to *counter and returns the previous value (work claiming).
 ptrdiff_t clip_fetch_add(ptrdiff_t *counter, ptrdiff_t value);

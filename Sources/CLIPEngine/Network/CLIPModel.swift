@@ -11,6 +11,30 @@ public final class CLIPModel: @unchecked Sendable {
     /// The checkpoint's configuration.
     public let configuration: CLIPConfiguration
     let weights: CLIPWeights
+    /// The towers' Linear layers, packed on first use (a text-only or image-only caller does not
+    /// pay for the other tower).
+    private let towerLock = NSLock()
+    private var packedVision: PackedTower?
+    private var packedText: PackedTower?
+
+    /// The vision tower's packed layers, packing them on the first call.
+    var visionTower: PackedTower {
+        towerLock.lock(); defer { towerLock.unlock() }
+        if let tower = packedVision { return tower }
+        let tower = PackedTower(layers: weights.visionLayers, projection: weights.visualProjection,
+                                patchEmbedding: weights.patchEmbedding, file: weights.file)
+        packedVision = tower
+        return tower
+    }
+
+    /// The text tower's packed layers, packing them on the first call.
+    var textTower: PackedTower {
+        towerLock.lock(); defer { towerLock.unlock() }
+        if let tower = packedText { return tower }
+        let tower = PackedTower(layers: weights.textLayers, projection: weights.textProjection, file: weights.file)
+        packedText = tower
+        return tower
+    }
 
     /// Loads `config.json` and `model.safetensors` from a checkpoint directory.
     /// Errors (`CLIPConfigurationError`, `SafeTensorsError`) are one line naming the file and the
@@ -54,6 +78,10 @@ public final class CLIPModel: @unchecked Sendable {
     /// imageSize, imageSize] (CHW, normalised); the result is [count, projectionDim], projected
     /// but not normalised (transformers' `image_embeds` before normalisation).
     ///
+    /// An image's embedding is the same to the bit whatever else is in the batch, at any
+    /// position, and on any number of threads: the products compute each row the same way
+    /// whatever the call holds (`PackedLinear`), and attention runs per image.
+    ///
     /// - Precondition: `pixelValues.count == count × channels × imageSize²`.
     public func encodeImages(pixelValues: UnsafeBufferPointer<Float>, count: Int) -> [Float] {
         let v = configuration.vision
@@ -70,7 +98,7 @@ public final class CLIPModel: @unchecked Sendable {
         defer { ws.deallocate() }
         let w = SendableWorkspace(ws), source = SendablePointer(pixels)
         let imageTasks = min(threads, count)
-        let weights = self.weights
+        let weights = self.weights, tower = visionTower
 
         // im2col: row b·N + (gy·g + gx) holds the patch's pixels in the conv weight's
         // (channel, y, x) order, so the conv becomes one product with the [D, C·P·P] weight.
@@ -91,8 +119,7 @@ public final class CLIPModel: @unchecked Sendable {
                 }
             }
         }
-        NetworkKernels.parallelLinear(ws.mlp, rows: count * n, inFeatures: k, weight: weights.patchEmbedding, bias: nil,
-                                      outFeatures: d, into: ws.q, threads: threads)
+        NetworkKernels.parallelLinear(ws.mlp, rows: count * n, tower.patchEmbedding!, into: ws.q, threads: threads)
 
         // Tokens: [class, patches...] + positions, then pre_layrnorm.
         let eps = v.layerNormEps
@@ -110,14 +137,14 @@ public final class CLIPModel: @unchecked Sendable {
                                          bias: weights.preLayerNormBias, eps: eps, output: seq)
             }
         }
-        let encoder = TransformerEncoder(layers: weights.visionLayers, width: d, heads: v.numAttentionHeads,
+        let encoder = TransformerEncoder(layers: tower.layers, width: d, heads: v.numAttentionHeads,
                               intermediate: v.intermediateSize, eps: v.layerNormEps, activation: v.hiddenAct)
         encoder(ws, pattern: pattern, pooledRows: (0..<count).map { $0 * s })
 
         // post_layernorm of the class token, then the projection.
         NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.postLayerNormWeight,
                           bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h)
-        return project(ws.h, rows: count, width: d, weight: weights.visualProjection)
+        return project(ws.h, rows: count, tower.projection)
     }
 
     // MARK: Text
@@ -190,22 +217,22 @@ public final class CLIPModel: @unchecked Sendable {
             let dst = ws.x + r * d, te = tokens + Int(tokenIDs[r]) * d, pe = pos + tokenPositions[r] * d
             for j in 0..<d { dst[j] = te[j] + pe[j] }
         }
-        let encoder = TransformerEncoder(layers: weights.textLayers, width: d, heads: t.numAttentionHeads,
+        let tower = textTower
+        let encoder = TransformerEncoder(layers: tower.layers, width: d, heads: t.numAttentionHeads,
                               intermediate: t.intermediateSize, eps: t.layerNormEps, activation: t.hiddenAct)
         encoder(ws, pattern: pattern, pooledRows: pooledRows)
 
         // final_layer_norm is per token: apply it to the pooled tokens only.
         NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.finalLayerNormWeight,
                                  bias: weights.finalLayerNormBias, eps: t.layerNormEps, output: ws.h)
-        return project(ws.h, rows: count, width: d, weight: weights.textProjection)
+        return project(ws.h, rows: count, tower.projection)
     }
 
     /// [rows, width] · Wᵀ with the bias-free projection W [projection, width].
-    private func project(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: WeightTensor) -> [Float] {
+    private func project(_ x: UnsafePointer<Float>, rows: Int, _ projection: PackedLinear) -> [Float] {
         let out = projectionDim
         return [Float](unsafeUninitializedCapacity: rows * out) { buffer, initialized in
-            NetworkKernels.parallelLinear(x, rows: rows, inFeatures: width, weight: weight, bias: nil,
-                                          outFeatures: out, into: buffer.baseAddress!, threads: Parallel.threads)
+            NetworkKernels.parallelLinear(x, rows: rows, projection, into: buffer.baseAddress!, threads: Parallel.threads)
             initialized = rows * out
         }
     }

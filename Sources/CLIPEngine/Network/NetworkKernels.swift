@@ -2,8 +2,9 @@ import CClipKernels
 import CClipOpenBLAS
 import Foundation
 
-/// The numeric building blocks of the forward passes. Products go through `cblas_sgemm`
-/// (row-major, OpenBLAS single-threaded: callers split the work, see `Parallel`); the
+/// The numeric building blocks of the forward passes. Linear layers go through the packed
+/// product of `CClipKernels` (`PackedLinear`), attention's per-head products through
+/// `cblas_sgemm` (OpenBLAS single-threaded: callers split the work, see `Parallel`); the
 /// element-wise loops are the vectorised C kernels of `CClipKernels`.
 enum NetworkKernels {
     /// C[m×n] = alpha·A[m×k]·B[k×n] + beta·C, row-major, with leading dimensions (strided views).
@@ -18,54 +19,55 @@ enum NetworkKernels {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// y[rows×out] (+)= x[rows×in]·Wᵀ + bias, W stored [out, in], on the calling thread. With
-    /// `accumulate` the result is added to y (a residual connection); otherwise y is overwritten.
-    /// `columns` limits the work to those output columns (W's rows), for splitting by columns.
-    static func linear(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
-                       weight: WeightTensor, bias: WeightTensor?, outFeatures: Int,
-                       into y: UnsafeMutablePointer<Float>, accumulate: Bool = false,
-                       columns: Range<Int>? = nil) {
-        let cols = columns ?? 0..<outFeatures
+    /// y[rows×out] (+)= x[rows×in]·Wᵀ (+ bias), on the calling thread. With `accumulate` the
+    /// result is added to y (a residual connection); otherwise y is overwritten. `bias: false`
+    /// leaves the layer's bias out (a caller that adds it later, fused with a LayerNorm).
+    /// `columns` limits the work to those output columns, starting at a multiple of
+    /// `CLIP_PACKED_PANEL` (for splitting by columns).
+    static func linear(_ x: UnsafePointer<Float>, rows: Int, _ layer: PackedLinear, bias: Bool = true,
+                       into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, columns: Range<Int>? = nil) {
+        let n = layer.outFeatures
+        let cols = columns ?? 0..<n
         guard rows > 0, !cols.isEmpty else { return }
-        let width = cols.count
         let out = y + cols.lowerBound
-        var beta: Float = accumulate ? 1 : 0
-        if let bias {
-            let b = bias.pointer + cols.lowerBound
+        if bias, let b = layer.bias {
+            let values = b.pointer + cols.lowerBound
             for r in 0..<rows {
-                let row = out + r * outFeatures
+                let row = out + r * n
                 if accumulate {
-                    for j in 0..<width { row[j] += b[j] }
+                    for j in 0..<cols.count { row[j] += values[j] }
                 } else {
-                    row.update(from: b, count: width)
+                    row.update(from: values, count: cols.count)
                 }
             }
-            beta = 1
+        } else if !accumulate {
+            for r in 0..<rows { (out + r * n).update(repeating: 0, count: cols.count) }
         }
-        gemm(m: rows, n: width, k: inFeatures, a: x, lda: inFeatures,
-             b: weight.pointer + cols.lowerBound * inFeatures, ldb: inFeatures, transB: true,
-             beta: beta, c: out, ldc: outFeatures)
+        clip_gemm_packed(rows, n, layer.inFeatures, x, layer.inFeatures, layer.packed, cols.lowerBound, cols.upperBound,
+                         y, n)
     }
 
-    /// `linear` on `threads` threads: by rows when there are enough of them, else by output
-    /// columns (a few pooled rows: each thread then packs only its share of the weight).
-    static func parallelLinear(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
-                               weight: WeightTensor, bias: WeightTensor?, outFeatures: Int,
+    /// `linear` on `threads` threads: by rows when there are enough of them, else by panels of
+    /// output columns (a few pooled rows). Either way each output gets the same bits.
+    static func parallelLinear(_ x: UnsafePointer<Float>, rows: Int, _ layer: PackedLinear, bias: Bool = true,
                                into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, threads: Int) {
         let xs = SendablePointer(x), ys = SendablePointer(y)
+        let k = layer.inFeatures, n = layer.outFeatures
         if rows >= 64 * threads {
-            Parallel.run(threads) { i in
-                let r = Parallel.part(i, of: threads, total: rows)
-                linear(xs.value + r.lowerBound * inFeatures, rows: r.count, inFeatures: inFeatures, weight: weight,
-                       bias: bias, outFeatures: outFeatures, into: ys.value + r.lowerBound * outFeatures,
-                       accumulate: accumulate)
+            let chunks = Parallel.rowChunks(rows, threads: threads)
+            Parallel.claim(chunks, workers: threads) { chunk, _ in
+                let r = Parallel.part(chunk, of: chunks, total: rows)
+                linear(xs.value + r.lowerBound * k, rows: r.count, layer, bias: bias,
+                       into: ys.value + r.lowerBound * n, accumulate: accumulate)
             }
         } else {
-            let tasks = max(1, min(threads, outFeatures / 64))
+            let panel = Int(CLIP_PACKED_PANEL)
+            let panels = (n + panel - 1) / panel
+            let tasks = max(1, min(threads, panels / 4))
             Parallel.run(tasks) { i in
-                linear(xs.value, rows: rows, inFeatures: inFeatures, weight: weight, bias: bias,
-                       outFeatures: outFeatures, into: ys.value, accumulate: accumulate,
-                       columns: Parallel.part(i, of: tasks, total: outFeatures))
+                let p = Parallel.part(i, of: tasks, total: panels)
+                linear(xs.value, rows: rows, layer, bias: bias, into: ys.value, accumulate: accumulate,
+                       columns: (p.lowerBound * panel)..<min(n, p.upperBound * panel))
             }
         }
     }

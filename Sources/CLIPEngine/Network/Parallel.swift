@@ -73,6 +73,15 @@ enum Parallel {
         }
     }
 
+    /// How many row chunks to cut `rows` rows into for `threads` threads: about 192 rows each (a
+    /// packed product's 96-row blocks, twice) and a multiple of `threads`, so that claiming
+    /// keeps the threads even; for a few rows, one chunk per thread (of at least 16 rows). The
+    /// products give every row the same bits whatever chunk it is in, so this only decides speed.
+    static func rowChunks(_ rows: Int, threads: Int) -> Int {
+        let perThread = Int((Double(rows) / Double(192 * threads)).rounded())
+        return max(1, min(rows / 16, threads * max(1, perThread)))
+    }
+
     /// Part `index` of `total` items split into `parts` contiguous, nearly equal ranges.
     static func part(_ index: Int, of parts: Int, total: Int) -> Range<Int> {
         let base = total / parts, extra = total % parts

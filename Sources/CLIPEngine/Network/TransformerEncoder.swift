@@ -79,7 +79,7 @@ enum AttentionPattern {
 /// thread runs one row range from a layer's attention output through the next layer's Q, K, V,
 /// so a layer needs two rendezvous), attention by (sequence, head) pairs or by rows.
 struct TransformerEncoder {
-    let layers: [TransformerLayerWeights]
+    let layers: [EncoderLayer]
     let width: Int
     let heads: Int
     let intermediate: Int
@@ -94,10 +94,9 @@ struct TransformerEncoder {
         let d = width, rows = ws.rows, m = intermediate
         let headDim = d / heads
         let scale = 1 / Float(headDim).squareRoot()
-        // Row chunks, claimed dynamically: two per thread when they stay large enough (≥ 256
-        // rows) for the products to keep their efficiency, else one per thread.
+        // Row chunks, claimed dynamically (a thread slowed by another process takes fewer).
         let threads = ws.threads
-        let rowChunks = rows >= 2 * threads * 256 ? 2 * threads : max(1, min(threads, rows / 16))
+        let rowChunks = Parallel.rowChunks(rows, threads: threads)
         let w = SendableWorkspace(ws)
         let last = layers.count - 1
 
@@ -109,35 +108,29 @@ struct TransformerEncoder {
                 NetworkKernels.layerNorm(ws.x + o, rows: r.count, width: d, weight: layer.layerNorm1Weight,
                                          bias: layer.layerNorm1Bias, eps: eps, output: ws.h + o)
             } else {
-                NetworkKernels.addBiasLayerNorm(ws.x + o, rows: r.count, width: d, residualBias: layers[l - 1].fc2Bias,
+                NetworkKernels.addBiasLayerNorm(ws.x + o, rows: r.count, width: d, residualBias: layers[l - 1].fc2.bias!,
                                                 weight: layer.layerNorm1Weight, bias: layer.layerNorm1Bias, eps: eps,
                                                 output: ws.h + o)
             }
             if l < last {
-                NetworkKernels.linear(ws.h + o, rows: r.count, inFeatures: d, weight: layer.qWeight, bias: layer.qBias,
-                                      outFeatures: d, into: ws.q + o)
+                NetworkKernels.linear(ws.h + o, rows: r.count, layer.q, into: ws.q + o)
             }
-            NetworkKernels.linear(ws.h + o, rows: r.count, inFeatures: d, weight: layer.kWeight, bias: layer.kBias,
-                                  outFeatures: d, into: ws.k + o)
-            NetworkKernels.linear(ws.h + o, rows: r.count, inFeatures: d, weight: layer.vWeight, bias: layer.vBias,
-                                  outFeatures: d, into: ws.v + o)
+            NetworkKernels.linear(ws.h + o, rows: r.count, layer.k, into: ws.k + o)
+            NetworkKernels.linear(ws.h + o, rows: r.count, layer.v, into: ws.v + o)
         }
 
         // Row range → x += out_proj(attention) + bias; LN2; fc1; activation; x += fc2 (its bias
         // is added by the next layer's LN1 step).
         func attentionOutputAndMLP(_ l: Int, _ r: Range<Int>) {
             let ws = w.value, layer = layers[l], o = r.lowerBound * d
-            NetworkKernels.linear(ws.attention + o, rows: r.count, inFeatures: d, weight: layer.outWeight, bias: nil,
-                                  outFeatures: d, into: ws.x + o, accumulate: true)
-            NetworkKernels.addBiasLayerNorm(ws.x + o, rows: r.count, width: d, residualBias: layer.outBias,
+            NetworkKernels.linear(ws.attention + o, rows: r.count, layer.out, bias: false, into: ws.x + o, accumulate: true)
+            NetworkKernels.addBiasLayerNorm(ws.x + o, rows: r.count, width: d, residualBias: layer.out.bias!,
                                             weight: layer.layerNorm2Weight, bias: layer.layerNorm2Bias, eps: eps,
                                             output: ws.h + o)
             let hidden = ws.mlp + r.lowerBound * m
-            NetworkKernels.linear(ws.h + o, rows: r.count, inFeatures: d, weight: layer.fc1Weight, bias: layer.fc1Bias,
-                                  outFeatures: m, into: hidden)
+            NetworkKernels.linear(ws.h + o, rows: r.count, layer.fc1, into: hidden)
             NetworkKernels.activate(hidden, count: r.count * m, activation)
-            NetworkKernels.linear(hidden, rows: r.count, inFeatures: m, weight: layer.fc2Weight, bias: nil,
-                                  outFeatures: d, into: ws.x + o, accumulate: true)
+            NetworkKernels.linear(hidden, rows: r.count, layer.fc2, bias: false, into: ws.x + o, accumulate: true)
         }
 
         // Attention of `queryCount` query rows (queries at `queries`, leading dimension d) into
@@ -231,18 +224,14 @@ struct TransformerEncoder {
             (hq + b * d).update(from: ws.h + row * d, count: d)
             (xp + b * d).update(from: ws.x + row * d, count: d)
         }
-        NetworkKernels.parallelLinear(hq, rows: count, inFeatures: d, weight: layer.qWeight, bias: layer.qBias,
-                                      outFeatures: d, into: queries, threads: ws.threads)
+        NetworkKernels.parallelLinear(hq, rows: count, layer.q, into: queries, threads: ws.threads)
         attend(queries: queries, queryRows: pooledRows, output: ws.attention)
-        NetworkKernels.parallelLinear(ws.attention, rows: count, inFeatures: d, weight: layer.outWeight, bias: layer.outBias,
-                                      outFeatures: d, into: xp, accumulate: true, threads: ws.threads)
+        NetworkKernels.parallelLinear(ws.attention, rows: count, layer.out, into: xp, accumulate: true, threads: ws.threads)
         NetworkKernels.layerNorm(xp, rows: count, width: d, weight: layer.layerNorm2Weight, bias: layer.layerNorm2Bias,
                                  eps: eps, output: ws.h)
-        NetworkKernels.parallelLinear(ws.h, rows: count, inFeatures: d, weight: layer.fc1Weight, bias: layer.fc1Bias,
-                                      outFeatures: m, into: ws.mlp, threads: ws.threads)
+        NetworkKernels.parallelLinear(ws.h, rows: count, layer.fc1, into: ws.mlp, threads: ws.threads)
         NetworkKernels.activate(ws.mlp, count: count * m, activation)
-        NetworkKernels.parallelLinear(ws.mlp, rows: count, inFeatures: m, weight: layer.fc2Weight, bias: layer.fc2Bias,
-                                      outFeatures: d, into: xp, accumulate: true, threads: ws.threads)
+        NetworkKernels.parallelLinear(ws.mlp, rows: count, layer.fc2, into: xp, accumulate: true, threads: ws.threads)
     }
 }
 

@@ -213,6 +213,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
         UnsafeRawBufferPointer(start: base + dataOffset + info.dataRange.lowerBound, count: info.dataRange.count)
     }
 
+    /// Gives back the resident pages wholly inside `bytes` (a part of this file's mapping) once
+    /// they have been copied elsewhere, so that they stop counting in the process's memory. The
+    /// mapping is private and read-only, so a page read again later is simply read from the file.
+    public func releasePages(_ bytes: UnsafeRawBufferPointer) {
+        guard let start = bytes.baseAddress, start >= base, start + bytes.count <= base + mappedLength else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + bytes.count) / page * page
+        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, end - first, MADV_DONTNEED)
+    }
+
     /// The F32 data of a tensor in place, without a copy, when it is F32 and 4-byte aligned; else nil.
     public func float32InPlace(_ info: TensorInfo) -> UnsafeBufferPointer<Float>? {
         guard info.dtype == .f32 else { return nil }
