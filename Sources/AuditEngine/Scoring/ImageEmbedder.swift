@@ -166,19 +166,13 @@ public final class ImageEmbedder: @unchecked Sendable {
 
     private func encode(_ batch: PreparedBatch) throws {
         guard !batch.toEncode.isEmpty else { return }
-        // One forward pass per image. The encoder's float results depend in their last bits on the
-        // batch an image shares (BLAS blocking changes with the matrix sizes), and which images
-        // share a batch depends on what the cache already held, on the shard and on --batch. An
-        // image encoded alone gives the same bits whatever else the run encodes, so a resumed
-        // run, a sharded run and an uninterrupted run write byte-identical reports (with the
-        // same --threads). For ViT-B/16 an image is already a 197-row GEMM, so little is lost.
-        let stride = pipeline.pixelCount
-        var embeddings: [Float] = []
-        batch.pixels.withUnsafeBufferPointer { all in
-            for item in 0..<batch.toEncode.count {
-                let one = UnsafeBufferPointer(rebasing: all[(item * stride)..<((item + 1) * stride)])
-                embeddings += pipeline.model.encodeImages(pixelValues: one, count: 1)
-            }
+        // One forward pass for the batch's misses. The encoder gives each image the same bits
+        // whatever else shares its pass (its products compute every row the same way whatever
+        // the call's size; attention is per image), so which images share a batch — what the
+        // cache already held, the shard, --batch, --threads — changes nothing: a resumed run, a
+        // sharded run and an uninterrupted run write byte-identical reports.
+        let embeddings = batch.pixels.withUnsafeBufferPointer {
+            pipeline.model.encodeImages(pixelValues: $0, count: batch.toEncode.count)
         }
         let dim = embeddings.count / batch.toEncode.count
         var store: [(key: String, embedding: [Float])] = []
