@@ -14,6 +14,7 @@
 // meets every micro-panel in a 6×16 register tile of 12 accumulators.
 #include "clip_kernels.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,24 @@ void clip_pack_weight(const float *w, ptrdiff_t n, ptrdiff_t k, float *packed) {
             }
         }
     }
+}
+
+// The calling thread's A block: MC rows × KC inputs as micro-panels [MC/MR][kc][MR], 96 KB,
+// allocated on the thread's first product and freed when it exits. Not on the stack (worker
+// threads' stacks are small) and not allocated per call (freeing 96 KB lets malloc give the pages
+// back, and every call would then fault them in again).
+static pthread_key_t a_block_key;
+static pthread_once_t a_block_once = PTHREAD_ONCE_INIT;
+static void make_a_block_key(void) { pthread_key_create(&a_block_key, free); }
+
+static float *thread_a_block(void) {
+    pthread_once(&a_block_once, make_a_block_key);
+    float *block = pthread_getspecific(a_block_key);
+    if (!block) {
+        block = aligned_alloc(64, sizeof(float) * MC * KC);
+        if (!block || pthread_setspecific(a_block_key, block) != 0) abort();
+    }
+    return block;
 }
 
 // Packs rows [0, mc) of a (leading dimension lda), inputs [0, kc), into micro-panels; a panel's
@@ -111,10 +130,7 @@ void clip_gemm_packed_path(int vectorised, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
     vectorised = vectorised && clip_kernels_vectorised();
     ptrdiff_t first_panel = col_begin / NR, end_panel = (col_end + NR - 1) / NR;
     if (first_panel * NR != col_begin || first_panel >= end_panel) return;
-    // The A block: MC rows × KC inputs as micro-panels [MC/MR][kc][MR] (96 KB, from the heap:
-    // callers run on worker threads whose stacks are small).
-    float *a_block = aligned_alloc(64, sizeof(float) * MC * KC);
-    if (!a_block) abort();
+    float *a_block = thread_a_block();
     for (ptrdiff_t pc = 0; pc < k; pc += KC) {
         ptrdiff_t kc = k - pc < KC ? k - pc : KC;
         for (ptrdiff_t ic = 0; ic < m; ic += MC) {
@@ -135,7 +151,6 @@ void clip_gemm_packed_path(int vectorised, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
             }
         }
     }
-    free(a_block);
 }
 
 void clip_gemm_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
