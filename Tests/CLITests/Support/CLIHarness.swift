@@ -44,7 +44,12 @@ enum CLI {
         process.executableURL = tool ?? binary
         process.standardInput = FileHandle.nullDevice
         process.arguments = arguments
-        process.environment = childEnvironment(environment)
+        var env = ProcessInfo.processInfo.environment
+        for key in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX", "CLIP_AUDIT_SHARD_COUNT"] {
+            env[key] = nil
+        }
+        env.merge(environment) { _, new in new }
+        process.environment = env
         process.currentDirectoryURL = directory ?? packageRoot
         let id = UUID().uuidString
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-out-\(id)")
@@ -55,50 +60,6 @@ enum CLI {
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
         return (process, out, err)
-    }
-
-    /// The test's environment without the shard variables of a cluster it may run in, plus `extra`.
-    static func childEnvironment(_ extra: [String: String]) -> [String: String] {
-        var env = ProcessInfo.processInfo.environment
-        for key in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX", "CLIP_AUDIT_SHARD_COUNT"] {
-            env[key] = nil
-        }
-        env.merge(extra) { _, new in new }
-        return env
-    }
-
-    /// Runs the binary to completion and also returns its peak resident set size in KiB
-    /// (`ru_maxrss` from `wait4` on that one child: tests running beside it do not count).
-    static func runMeasuringPeakRSS(_ arguments: [String]) throws -> (result: Result, peakKiB: Int) {
-        let id = UUID().uuidString
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-out-\(id)")
-        let err = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-err-\(id)")
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: err)
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]
-        let envp = childEnvironment([:]).map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary.path, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            guard errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EINVAL) }
-        }
-        // WIFEXITED / WEXITSTATUS; a signal's number otherwise.
-        let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : status & 0x7F
-        let result = Result(status: code, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
-        return (result, usage.ru_maxrss)
     }
 
     static func collect(_ started: (Process, URL, URL)) -> Result {
