@@ -161,6 +161,7 @@ public enum AuditRunner {
         }
         var skipped = validation.skipped.map { SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)") }
         let rows = validation.usableRows
+        var table = try PredictionTable(rows: rows, designs: config.designs)
         lap("read manifest")
 
         // 2. The model, tokenizer and preprocessing, and the keys they give the cache.
@@ -203,10 +204,6 @@ public enum AuditRunner {
                 promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { promptEmbeddings[$0]! } },
                 logitScale: pipeline.model.logitScale)
         }
-        if let design = config.designs.first(where: { $0.classes.count >= Int(DesignPredictions.notScored) }) {
-            throw AuditError("design \"\(design.name)\" has \(design.classes.count) classes; at most 65,534 are supported")
-        }
-        var table = PredictionTable(rows: rows, designs: config.designs)
         var scored = 0, encoded = 0, fromCache = 0
         try imageEmbedder.embed(count: shareCount, file: { rows.imageURL(share.first + $0 * share.step) }) { files, outcomes in
             for (index, outcome) in zip(files, outcomes) {

@@ -11,7 +11,11 @@ public struct PredictionTable: Sendable {
     public internal(set) var designs: [DesignPredictions]
 
     /// A table over `rows` for `designs`, with nothing scored yet.
-    public init(rows: UsableRows, designs: [DesignSpec]) {
+    /// - Throws: `AuditError` for a design with more classes than a label index holds.
+    public init(rows: UsableRows, designs: [DesignSpec]) throws {
+        if let design = designs.first(where: { $0.classes.count >= Int(DesignPredictions.notScored) }) {
+            throw AuditError("design \"\(design.name)\" has \(design.classes.count) classes; at most 65,534 are supported")
+        }
         self.rows = rows
         self.designs = designs.map { spec in
             let categories = spec.harmCategories.map(\.name)

@@ -69,8 +69,8 @@ struct PredictionTableTests {
         ]
     }()
 
-    @Test func aRunsTableListsOnlyScoredRowsWithTheirExactConfidence() {
-        var table = PredictionTable(rows: Self.rows(), designs: Self.designs)
+    @Test func aRunsTableListsOnlyScoredRowsWithTheirExactConfidence() throws {
+        var table = try PredictionTable(rows: Self.rows(), designs: Self.designs)
         #expect(table.predictions.isEmpty && table.predictions.count == 0)
         // Rows 0 and 2 scored (row 1's image failed), in the order the batches arrive.
         let confidence = 0.1 + 0.2   // 0.30000000000000004: kept as the Double it is
@@ -90,6 +90,23 @@ struct PredictionTableTests {
         #expect(predictions[0].confidence == confidence && predictions[0].truth == "Male" && predictions[0].attributes == ["White", "Male"])
         #expect(predictions[2].truth == nil && predictions[2].harmCategory == "crime, \"related\"")
         #expect(predictions[3].harmCategory == "non-human" && predictions[4].harmCategory == nil)
+    }
+
+    @Test func aDesignWithMoreClassesThanALabelIndexHoldsIsAnError() {
+        let classes = (0..<65_535).map { ClassSpec(name: "c\($0)", phrases: ["c\($0)"]) }
+        let design = DesignSpec(name: "huge", templates: ["{}"], classes: classes)
+        #expect(throws: AuditError.self) { try PredictionTable(rows: Self.rows(), designs: [design]) }
+        #expect((try? PredictionTable(rows: Self.rows(), designs: [DesignSpec(name: "ok", templates: ["{}"],
+                                                                                 classes: Array(classes.prefix(65_534)))])) != nil)
+    }
+
+    @Test func aDesignThatScoredNoRowKeepsItsEmptyWholeSetConfusionTable() throws {
+        // As before the table: the whole set is a slice even over no rows.
+        let table = try PredictionTable(rows: Self.rows(), designs: Self.designs)
+        let metrics = computeAuditMetrics(table, settings: MetricSettings(attributes: ["race", "gender"]))
+        #expect(metrics.metrics.isEmpty && metrics.disparities.isEmpty && metrics.comparisons.isEmpty)
+        #expect(metrics.confusions.map { "\($0.design) \($0.attribute) \($0.group) \($0.n)" } == ["gender * * 0"])
+        #expect(metrics.confusions[0].labels == ["Male", "Female"] && metrics.confusions[0].recall == [nil, nil])
     }
 
     @Test func predictionsCSVFromTheTableHasTheLinesOfThePredictions() throws {
