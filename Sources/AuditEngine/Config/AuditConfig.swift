@@ -180,6 +180,13 @@ public struct AuditConfig: Sendable {
         designs.first { $0.name == name }
     }
 
+    /// The designs' target columns, each once, in design order.
+    public var targetColumns: [String] {
+        var columns: [String] = []
+        for case let target? in designs.map(\.target) where !columns.contains(target) { columns.append(target) }
+        return columns
+    }
+
     /// The key used for an intersection in `reference_groups` and reports: `race|gender`.
     public static func intersectionKey(_ attributes: [String]) -> String {
         attributes.joined(separator: "|")

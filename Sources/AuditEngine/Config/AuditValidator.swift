@@ -26,8 +26,8 @@ public struct ValidationReport: Sendable {
     public var columns: [String]
     /// Data records read (usable and skipped, within `manifest.limit`).
     public var rowsRead: Int
-    /// The rows an audit would score, in file order.
-    public var usableRows: [UsableRow]
+    /// The rows an audit would score, in file order (held compactly; see ``UsableRows``).
+    public var usableRows: UsableRows
     /// Every skipped row with its reason, in file order (ragged records first, as the reader reports them).
     public var skipped: [SkippedRow]
     /// Skipped rows counted by kind of reason, most frequent first.
@@ -73,7 +73,8 @@ public enum AuditValidator {
     /// How many missing image paths a report lists.
     public static let missingImageExampleCount = 5
 
-    /// Reads the manifest named by `config` and checks it.
+    /// Reads the manifest named by `config` and checks it, one record at a time: what is kept is
+    /// the compact table of usable rows and the skipped rows, not the manifest.
     ///
     /// - Throws: `AuditFileError` when the manifest does not exist (pointing at `manifest.path`),
     ///   `ManifestError` when it cannot be parsed.
@@ -83,23 +84,61 @@ public enum AuditValidator {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw config.error(at: "manifest.path", "manifest not found: \(url.path)")
         }
-        let manifest = try Manifest.read(contentsOf: url, limit: config.manifest.limit, fileColumn: config.manifest.fileColumn)
-        return validate(config, manifest: manifest, checkImageFiles: checkImageFiles)
+        var pass: ValidationPass?
+        try Manifest.scan(contentsOf: url, limit: config.manifest.limit, fileColumn: config.manifest.fileColumn,
+                          header: { pass = ValidationPass(config: config, manifestURL: url, columns: $0, checkImageFiles: checkImageFiles) },
+                          row: { pass!.add($0) }, skipped: { pass!.add(skipped: $0) })
+        return pass!.finish()
     }
 
     /// Checks an already-read manifest.
     public static func validate(_ config: AuditConfig, manifest: Manifest, checkImageFiles: Bool = true) -> ValidationReport {
-        var report = ValidationReport(manifestURL: manifest.url, columns: manifest.columns,
-                                      rowsRead: manifest.rows.count + manifest.skipped.count, usableRows: [],
-                                      skipped: manifest.skipped, skippedByReason: [], missingImageCount: 0,
-                                      missingImageExamples: [], groupCounts: [], errors: [], warnings: [])
-        let missing = RowChecker.missingColumns(config: config, columns: manifest.columns)
-        guard missing.isEmpty, let checker = try? RowChecker(config: config, columns: manifest.columns,
+        var pass = ValidationPass(config: config, manifestURL: manifest.url, columns: manifest.columns, checkImageFiles: checkImageFiles)
+        for row in manifest.skipped { pass.add(skipped: row) }
+        for row in manifest.rows { pass.add(row) }
+        return pass.finish()
+    }
+
+    static func countReasons(_ skipped: [SkippedRow]) -> [SkipCount] {
+        var counts: [String: Int] = [:]
+        for row in skipped { counts[row.reason.category, default: 0] += 1 }
+        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { SkipCount(category: $0.key, count: $0.value) }
+    }
+}
+
+/// One pass of ``AuditValidator`` over a manifest's records as they are read.
+struct ValidationPass {
+    let config: AuditConfig
+    var report: ValidationReport
+    /// Nil when the manifest lacks a column the audit needs: then records are only counted.
+    let checker: RowChecker?
+    /// Per design with a target: the column's index and its values that are no class, counted.
+    var unknownTargets: [(design: Int, column: Int, classes: Set<String>, counts: [String: Int])] = []
+    /// The first usable row naming each image file, by the hash of the file's path; a path whose
+    /// hash an earlier, different path already has (rare) goes into `firstRowByPath` instead.
+    var firstRowByHash: [Int: Int32] = [:]
+    var firstRowByPath: [String: Int32] = [:]
+    /// The hash of a path (a test makes every path collide).
+    let pathHash: (String) -> Int
+
+    init(config: AuditConfig, manifestURL: URL, columns: [String], checkImageFiles: Bool,
+         pathHash: @escaping (String) -> Int = { $0.hashValue }) {
+        self.config = config
+        self.pathHash = pathHash
+        report = ValidationReport(manifestURL: manifestURL, columns: columns, rowsRead: 0,
+                                  usableRows: UsableRows(imageRoot: config.manifest.imageRoot, attributes: config.attributes,
+                                                         targets: config.targetColumns),
+                                  skipped: [], skippedByReason: [], missingImageCount: 0,
+                                  missingImageExamples: [], groupCounts: [], errors: [], warnings: [])
+        let missing = RowChecker.missingColumns(config: config, columns: columns)
+        guard missing.isEmpty, let checker = try? RowChecker(config: config, columns: columns,
                                                              checkImageFiles: checkImageFiles) else {
             report.errors = missing
-            report.skippedByReason = countReasons(report.skipped)
-            return report
+            self.checker = nil
+            return
         }
+        self.checker = checker
         if checkImageFiles {
             var isDirectory: ObjCBool = false
             let root = config.manifest.imageRoot
@@ -108,50 +147,76 @@ public enum AuditValidator {
                 report.errors.append(config.error(at: key, "image_root is not a folder: \(root.path)"))
             }
         }
-
-        // Target values must be classes of their designs (over every row that has a value).
         for (index, design) in config.designs.enumerated() {
-            guard let target = design.target, let column = manifest.columnIndex(target) else { continue }
-            var unknown: [String: Int] = [:]
-            let classes = Set(design.classNames)
-            for row in manifest.rows {
-                let value = row.fields[column].trimmingCharacters(in: .whitespaces)
-                if !value.isEmpty && !classes.contains(value) { unknown[value, default: 0] += 1 }
+            guard let target = design.target, let column = columns.firstIndex(of: target) else { continue }
+            unknownTargets.append((index, column, Set(design.classNames), [:]))
+        }
+    }
+
+    /// A record with the wrong number of fields.
+    mutating func add(skipped row: SkippedRow) {
+        report.rowsRead += 1
+        report.skipped.append(row)
+    }
+
+    mutating func add(_ row: ManifestRow) {
+        report.rowsRead += 1
+        guard let checker else { return }
+        // Target values must be classes of their designs (over every row that has a value).
+        for index in unknownTargets.indices {
+            let value = row.fields[unknownTargets[index].column].trimmingCharacters(in: .whitespaces)
+            if !value.isEmpty && !unknownTargets[index].classes.contains(value) { unknownTargets[index].counts[value, default: 0] += 1 }
+        }
+        switch checker.check(row) {
+        case .usable(let usable):
+            // The first row naming an image file counts; later ones are duplicates.
+            let path = usable.imageURL.path
+            if let first = firstRow(naming: path) {
+                let same = report.usableRows.hasSameValues(usable, as: first)
+                report.skipped.append(SkippedRow(line: row.line, file: usable.file,
+                                                 reason: .duplicate(path: usable.file, firstLine: report.usableRows.line(first),
+                                                                    sameLabels: same)))
+                return
             }
-            if !unknown.isEmpty {
-                let listed = unknown.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                    .map { "\"\($0.key)\" (\($0.value))" }.joined(separator: ", ")
-                let classList = design.classNames.map { "\"\($0)\"" }.joined(separator: ", ")
-                report.errors.append(config.error(at: "designs[\(index)].target",
-                    "unknown values in column \"\(target)\" for design \"\(design.name)\": \(listed); classes are: \(classList)"))
+            let index = Int32(report.usableRows.count)
+            let hash = pathHash(path)
+            if firstRowByHash[hash] == nil { firstRowByHash[hash] = index } else { firstRowByPath[path] = index }
+            report.usableRows.append(usable)
+        case .skipped(let skipped):
+            report.skipped.append(skipped)
+            if case .missingImage(let path) = skipped.reason {
+                report.missingImageCount += 1
+                if report.missingImageExamples.count < AuditValidator.missingImageExampleCount {
+                    report.missingImageExamples.append(path)
+                }
             }
         }
+    }
 
-        // The first row naming an image file counts; later ones are duplicates.
-        var firstRow: [String: Int] = [:]
-        for row in manifest.rows {
-            switch checker.check(row) {
-            case .usable(let usable):
-                let key = usable.imageURL.path
-                if let index = firstRow[key] {
-                    let first = report.usableRows[index]
-                    let same = first.attributes == usable.attributes && first.targets == usable.targets
-                    report.skipped.append(SkippedRow(line: row.line, file: usable.file,
-                                                     reason: .duplicate(path: usable.file, firstLine: first.line, sameLabels: same)))
-                    continue
-                }
-                firstRow[key] = report.usableRows.count
-                report.usableRows.append(usable)
-            case .skipped(let skipped):
-                report.skipped.append(skipped)
-                if case .missingImage(let path) = skipped.reason {
-                    report.missingImageCount += 1
-                    if report.missingImageExamples.count < missingImageExampleCount { report.missingImageExamples.append(path) }
-                }
-            }
+    /// The usable row that already names the image file at `path`, if any.
+    private func firstRow(naming path: String) -> Int? {
+        guard let index = firstRowByHash[pathHash(path)].map(Int.init) else { return nil }
+        if report.usableRows.imageURL(index).path == path { return index }
+        return firstRowByPath[path].map(Int.init)
+    }
+
+    func finish() -> ValidationReport {
+        var report = self.report
+        guard checker != nil else {
+            report.skippedByReason = AuditValidator.countReasons(report.skipped)
+            return report
+        }
+        let rows = report.usableRows
+        for (index, _, _, unknown) in unknownTargets where !unknown.isEmpty {
+            let design = config.designs[index]
+            let listed = unknown.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .map { "\"\($0.key)\" (\($0.value))" }.joined(separator: ", ")
+            let classList = design.classNames.map { "\"\($0)\"" }.joined(separator: ", ")
+            report.errors.append(config.error(at: "designs[\(index)].target",
+                "unknown values in column \"\(design.target!)\" for design \"\(design.name)\": \(listed); classes are: \(classList)"))
         }
         report.skipped.sort { $0.line < $1.line }
-        report.skippedByReason = countReasons(report.skipped)
+        report.skippedByReason = AuditValidator.countReasons(report.skipped)
         if report.missingImageCount > 0 {
             report.warnings.append("\(report.missingImageCount) image file(s) not found under \(config.manifest.imageRoot.path), e.g. "
                 + report.missingImageExamples.joined(separator: ", "))
@@ -161,9 +226,13 @@ public enum AuditValidator {
         let groupings = config.attributes.map { [$0] } + config.intersections
         for attributes in groupings {
             let key = AuditConfig.intersectionKey(attributes)
+            let columns = attributes.compactMap { config.attributes.firstIndex(of: $0) }
             var counts: [String: Int] = [:]
-            for row in report.usableRows {
-                if let group = row.group(of: attributes) { counts[group, default: 0] += 1 }
+            if columns.count == attributes.count {
+                let grouping = rows.grouping(columns: columns)
+                for (group, size) in zip(grouping.groups, grouping.sizes) {
+                    counts[rows.values(of: group, columns: columns).joined(separator: "|"), default: 0] += size
+                }
             }
             let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             report.groupCounts += sorted.map { GroupCount(attribute: key, group: $0.key, count: $0.value) }
@@ -180,24 +249,17 @@ public enum AuditValidator {
 
         // Classes of target designs that no usable row has as its truth.
         for design in config.designs {
-            guard let target = design.target else { continue }
-            let seen = Set(report.usableRows.compactMap { $0.targets[target] })
+            guard let target = design.target, let column = rows.targets.firstIndex(of: target) else { continue }
+            let seen = Set(rows.values(column: rows.attributes.count + column))
             let unseen = design.classNames.filter { !seen.contains($0) }
             if !unseen.isEmpty {
                 report.warnings.append("design \"\(design.name)\": no usable row has class "
                     + unseen.map { "\"\($0)\"" }.joined(separator: ", ") + " as its \(target)")
             }
         }
-        if report.usableRows.isEmpty {
-            report.errors.append(config.error(at: "manifest.path", "no usable rows in \(manifest.url.lastPathComponent)"))
+        if rows.isEmpty {
+            report.errors.append(config.error(at: "manifest.path", "no usable rows in \(report.manifestURL.lastPathComponent)"))
         }
         return report
-    }
-
-    static func countReasons(_ skipped: [SkippedRow]) -> [SkipCount] {
-        var counts: [String: Int] = [:]
-        for row in skipped { counts[row.reason.category, default: 0] += 1 }
-        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { SkipCount(category: $0.key, count: $0.value) }
     }
 }

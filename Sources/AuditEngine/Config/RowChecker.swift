@@ -69,13 +69,7 @@ public struct RowChecker: Sendable {
         self.checkImageFiles = checkImageFiles
         fileIndex = columns.firstIndex(of: config.manifest.fileColumn)!
         attributeIndices = config.attributes.map { ($0, columns.firstIndex(of: $0)!) }
-        var targets: [(name: String, index: Int)] = []
-        for design in config.designs {
-            if let target = design.target, !targets.contains(where: { $0.name == target }) {
-                targets.append((target, columns.firstIndex(of: target)!))
-            }
-        }
-        targetIndices = targets
+        targetIndices = config.targetColumns.map { ($0, columns.firstIndex(of: $0)!) }
         resolvedRoot = Self.realPath(config.manifest.imageRoot.path) ?? config.manifest.imageRoot.standardizedFileURL.path
     }
 
@@ -140,7 +134,7 @@ public struct RowChecker: Sendable {
                 depth += 1
             }
         }
-        let url = config.manifest.imageRoot.appendingPathComponent(path).standardizedFileURL
+        let url = Self.imageURL(root: config.manifest.imageRoot, path: path)
         guard checkImageFiles else { return .success(url) }
         guard let real = Self.realPath(url.path) else { return .failure(.missingImage(path: path)) }
         if !(real == resolvedRoot || real.hasPrefix(resolvedRoot.hasSuffix("/") ? resolvedRoot : resolvedRoot + "/")) {
@@ -151,6 +145,11 @@ public struct RowChecker: Sendable {
             return .failure(.missingImage(path: path))
         }
         return .success(url)
+    }
+
+    /// The image file a manifest path names (`.`, `..` and `//` normalised).
+    static func imageURL(root: URL, path: String) -> URL {
+        root.appendingPathComponent(path).standardizedFileURL
     }
 
     enum Located {

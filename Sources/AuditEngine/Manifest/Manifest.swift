@@ -35,7 +35,9 @@ public struct Manifest: Sendable {
         return row.fields[index]
     }
 
-    /// Reads a manifest, streaming the file in 64 KiB chunks through libcsv.
+    /// Reads a whole manifest into memory, streaming the file in 64 KiB chunks through libcsv
+    /// (see ``scan(contentsOf:limit:fileColumn:header:row:skipped:)`` to see each record once
+    /// without keeping them).
     ///
     /// - Parameters:
     ///   - limit: read only the first `limit` data records (usable or skipped); 0 reads all.
@@ -43,13 +45,27 @@ public struct Manifest: Sendable {
     /// - Throws: `ManifestError` for an unreadable file, a missing header, duplicate column
     ///   names, an unterminated quoted field or invalid UTF-8.
     public static func read(contentsOf url: URL, limit: Int = 0, fileColumn: String = "file") throws -> Manifest {
+        var columns: [String] = []
+        var rows: [ManifestRow] = []
+        var skipped: [SkippedRow] = []
+        try scan(contentsOf: url, limit: limit, fileColumn: fileColumn,
+                 header: { columns = $0 }, row: { rows.append($0) }, skipped: { skipped.append($0) })
+        return Manifest(url: url, columns: columns, rows: rows, skipped: skipped)
+    }
+
+    /// Streams a manifest: `header` once with the columns, then, in file order, `row` for each
+    /// data record with one field per column and `skipped` for each other one. Nothing is kept,
+    /// so a manifest of any length is read in constant memory.
+    ///
+    /// - Parameters and errors: as ``read(contentsOf:limit:fileColumn:)``.
+    public static func scan(contentsOf url: URL, limit: Int = 0, fileColumn: String = "file",
+                            header: ([String]) -> Void, row: (ManifestRow) -> Void,
+                            skipped: (SkippedRow) -> Void) throws {
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw ManifestError(url: url, line: nil, message: exists ? "cannot read the manifest" : "manifest not found")
         }
-        var header: [String]?
-        var rows: [ManifestRow] = []
-        var skipped: [SkippedRow] = []
+        var columns: [String]?
         var fileIndex: Int?
         var duplicate: ManifestError?
         var records = 0
@@ -57,24 +73,25 @@ public struct Manifest: Sendable {
             try CSVRecordReader.read(contentsOf: url) { record in
                 // A record of one empty field is a line holding only `""`: treat as blank.
                 if record.fields.count == 1 && record.fields[0].allSatisfy(\.isWhitespace) { return true }
-                guard let columns = header else {
+                guard let names = columns else {
                     let names = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
                     var seen = Set<String>()
                     for name in names where !seen.insert(name).inserted {
                         duplicate = ManifestError(url: url, line: record.line, message: "duplicate column \"\(name)\" in the header")
                         return false
                     }
-                    header = names
+                    columns = names
                     fileIndex = names.firstIndex(of: fileColumn)
+                    header(names)
                     return true
                 }
                 records += 1
-                if record.fields.count == columns.count {
-                    rows.append(ManifestRow(line: record.line, fields: record.fields))
+                if record.fields.count == names.count {
+                    row(ManifestRow(line: record.line, fields: record.fields))
                 } else {
                     let file = fileIndex.flatMap { $0 < record.fields.count ? record.fields[$0] : nil }
-                    skipped.append(SkippedRow(line: record.line, file: file,
-                                              reason: .wrongFieldCount(expected: columns.count, found: record.fields.count)))
+                    skipped(SkippedRow(line: record.line, file: file,
+                                       reason: .wrongFieldCount(expected: names.count, found: record.fields.count)))
                 }
                 return limit <= 0 || records < limit
             }
@@ -91,10 +108,9 @@ public struct Manifest: Sendable {
             throw ManifestError(url: url, line: nil, message: "cannot read the manifest: \(error.localizedDescription)")
         }
         if let duplicate { throw duplicate }
-        guard let columns = header else {
+        guard columns != nil else {
             throw ManifestError(url: url, line: nil, message: "the manifest is empty (no header row)")
         }
-        return Manifest(url: url, columns: columns, rows: rows, skipped: skipped)
     }
 }
 

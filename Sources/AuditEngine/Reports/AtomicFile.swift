@@ -10,6 +10,12 @@ import Glibc
 public enum AtomicFile {
     /// Writes `data` to `url` atomically and durably.
     public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { try $0.write(data) }
+    }
+
+    /// Writes to `url` atomically and durably what `body` writes to the output it is given, in
+    /// pieces as they are made (a file of any size is never whole in memory).
+    public static func write(to url: URL, _ body: (inout Output) throws -> Void) throws {
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -20,17 +26,9 @@ public enum AtomicFile {
         }
         do {
             defer { close(fd) }
-            try data.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw posixError("cannot write", url)
-                    }
-                    offset += n
-                }
-            }
+            var output = Output(fd: fd, url: url)
+            try body(&output)
+            try output.flush()
             guard fsync(fd) == 0 else { throw posixError("cannot flush", url) }
         }
         guard rename(temporary.path, url.path) == 0 else { throw posixError("cannot rename into place", url) }
@@ -40,12 +38,54 @@ public enum AtomicFile {
         if dirFD >= 0 { fsync(dirFD); close(dirFD) }
     }
 
+    /// Where ``write(to:_:)``'s body writes: bytes are buffered and go to the temporary file
+    /// 64 KiB at a time.
+    public struct Output {
+        fileprivate let fd: Int32
+        fileprivate let url: URL
+        private var buffer: [UInt8] = []
+        static let bufferSize = 64 * 1024
+
+        fileprivate init(fd: Int32, url: URL) {
+            self.fd = fd
+            self.url = url
+            buffer.reserveCapacity(Self.bufferSize)
+        }
+
+        public mutating func write(_ text: String) throws {
+            buffer.append(contentsOf: text.utf8)
+            if buffer.count >= Self.bufferSize { try flush() }
+        }
+
+        public mutating func write(_ data: Data) throws {
+            try flush()
+            try data.withUnsafeBytes { try writeAll($0) }
+        }
+
+        fileprivate mutating func flush() throws {
+            try buffer.withUnsafeBytes { try writeAll($0) }
+            buffer.removeAll(keepingCapacity: true)
+        }
+
+        private func writeAll(_ raw: UnsafeRawBufferPointer) throws {
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw AtomicFile.posixError("cannot write", url)
+                }
+                offset += n
+            }
+        }
+    }
+
     /// Writes a UTF-8 string to `url` atomically.
     public static func write(_ text: String, to url: URL) throws {
         try write(Data(text.utf8), to: url)
     }
 
-    private static func posixError(_ what: String, _ url: URL) -> AuditError {
+    fileprivate static func posixError(_ what: String, _ url: URL) -> AuditError {
         AuditError(file: url.path, "\(what): \(String(cString: strerror(errno)))")
     }
 }

@@ -12,8 +12,12 @@ public struct CSVWriter: Sendable {
 
     /// Appends one record.
     public mutating func writeRow(_ fields: [String]) {
-        text += fields.map(CSVWriter.escape).joined(separator: ",")
-        text += "\n"
+        text += Self.line(fields)
+    }
+
+    /// One record as it appears in the file, with its line end.
+    public static func line(_ fields: [String]) -> String {
+        fields.map(escape).joined(separator: ",") + "\n"
     }
 
     /// A field as it appears in the file.

@@ -26,7 +26,6 @@ public enum ReportWriter {
         let charts = ReportCharts.all(data)
         let markdown = MarkdownReport.render(run, charts: charts)
         let files: [(String, String)] = [
-            ("predictions.csv", predictionsCSV(run)),
             ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
             ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
             ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
@@ -36,6 +35,7 @@ public enum ReportWriter {
         ]
         // Charts first: report.md and report.html point at them.
         try writeCharts(charts, to: directory)
+        try AtomicFile.write(to: directory.appendingPathComponent("predictions.csv")) { try writePredictionsCSV(run, to: &$0) }
         for (name, text) in files {
             try AtomicFile.write(text, to: directory.appendingPathComponent(name))
         }
@@ -90,15 +90,15 @@ public enum ReportWriter {
     }
 
     /// `predictions.csv`: `design,file,<each attribute>,truth,predicted,confidence,harm_category`,
-    /// one row per design × scored image, in design then manifest order.
-    public static func predictionsCSV(_ run: AuditRun) -> String {
-        var writer = CSVWriter()
-        writer.writeRow(["design", "file"] + run.config.attributes + ["truth", "predicted", "confidence", "harm_category"])
+    /// one row per design × scored image, in design then manifest order, written a line at a time
+    /// from the prediction table.
+    public static func writePredictionsCSV(_ run: AuditRun, to output: inout AtomicFile.Output) throws {
+        try output.write(CSVWriter.line(["design", "file"] + run.config.attributes
+                                        + ["truth", "predicted", "confidence", "harm_category"]))
         for p in run.predictions {
-            writer.writeRow([p.design, p.file] + p.attributes
-                            + [p.truth ?? "", p.predicted, CSVNumber.format(p.confidence), p.harmCategory ?? ""])
+            try output.write(CSVWriter.line([p.design, p.file] + p.attributes
+                                            + [p.truth ?? "", p.predicted, CSVNumber.format(p.confidence), p.harmCategory ?? ""]))
         }
-        return writer.text
     }
 
     /// `run.json`: provenance — tool version, model id and weights hash, audit-file hash, counts,

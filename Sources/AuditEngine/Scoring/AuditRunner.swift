@@ -85,7 +85,8 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// One scored row of one design (a line of `predictions.csv`).
+/// One scored row of one design (a line of `predictions.csv`), as ``PredictionTable`` gives it
+/// when read.
 public struct Prediction: Sendable {
     public var design: String
     public var line: Int
@@ -119,12 +120,15 @@ public struct AuditRun: Sendable {
     public var imagesFromCache: Int
     public var promptsEncoded: Int
     public var promptsTotal: Int
-    public var predictions: [Prediction]
-    public var outcomes: [DesignOutcomes]
+    /// Every design's prediction for every scored row.
+    public var table: PredictionTable
     public var metrics: AuditMetrics
     public var timings: [(stage: String, seconds: Double)]
     public var cachePath: String?
     public var shard: Shard?
+
+    /// The lines of `predictions.csv`, made one at a time from the table.
+    public var predictions: PredictionTable.Predictions { table.predictions }
 }
 
 /// Runs an audit: reads the audit file and manifest, encodes every distinct prompt and image once
@@ -157,6 +161,7 @@ public enum AuditRunner {
         }
         var skipped = validation.skipped.map { SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)") }
         let rows = validation.usableRows
+        var table = try PredictionTable(rows: rows, designs: config.designs)
         lap("read manifest")
 
         // 2. The model, tokenizer and preprocessing, and the keys they give the cache.
@@ -184,46 +189,41 @@ public enum AuditRunner {
         let (promptEmbeddings, promptsEncoded) = try textEmbedder.embed(allPrompts)
         lap("encode prompts")
 
-        // 4. Images: each distinct file once, in order of first appearance (this shard's share only).
-        var fileOrder: [String] = []
-        var fileURLs: [String: URL] = [:]
-        for row in rows where fileURLs[row.file] == nil {
-            fileOrder.append(row.file)
-            fileURLs[row.file] = row.imageURL
-        }
-        var shareFiles = fileOrder
-        if let shard = options.shard {
-            shareFiles = fileOrder.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
-        }
+        // 4. Images, scored as each batch arrives. Every usable row names its own file (the
+        // validator skips a row naming an earlier row's file), so the images are the rows, in
+        // order; a shard takes every count-th. Files with the same bytes (copies, hard links)
+        // are encoded once: the embedder shares them within a batch, the cache across batches.
+        let share = options.shard.map { (first: $0.index - 1, step: $0.count) } ?? (first: 0, step: 1)
+        let shareCount = rows.count > share.first ? (rows.count - share.first + share.step - 1) / share.step : 0
         let imageEmbedder = ImageEmbedder(pipeline: pipeline, cache: cache, modelKey: modelKey,
                                           batchSize: options.batchSize, decodeThreads: options.threads,
                                           maxPixels: options.maxPixels, allowEncoding: !options.cachedOnly)
-        let outcomes = try imageEmbedder.embed(files: shareFiles.map { fileURLs[$0]! }) { done in
-            progress?(done, shareFiles.count)
+        let classifiers = try config.designs.map { design in
+            try ZeroShotClassifier(
+                classes: design.classNames,
+                promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { promptEmbeddings[$0]! } },
+                logitScale: pipeline.model.logitScale)
         }
-        var imageEmbeddings: [String: [Float]] = [:]
-        var failures: [String: String] = [:]
-        var encoded = 0, fromCache = 0
-        for (file, outcome) in zip(shareFiles, outcomes) {
-            switch outcome {
-            case .embedded(_, let embedding, let cached):
-                imageEmbeddings[file] = embedding
-                if cached { fromCache += 1 } else { encoded += 1 }
-            case .failed(let reason):
-                failures[file] = reason
+        var scored = 0, encoded = 0, fromCache = 0
+        try imageEmbedder.embed(count: shareCount, file: { rows.imageURL(share.first + $0 * share.step) }) { files, outcomes in
+            for (index, outcome) in zip(files, outcomes) {
+                let row = share.first + index * share.step
+                switch outcome {
+                case .embedded(_, let embedding, let cached):
+                    if cached { fromCache += 1 } else { encoded += 1 }
+                    for (design, classifier) in classifiers.enumerated() {
+                        let scores = classifier.score(imageEmbedding: embedding)
+                        table.record(design: design, row: row, classIndex: scores.predicted, confidence: scores.confidence)
+                    }
+                    scored += 1
+                case .failed(let reason):
+                    skipped.append(SkippedEntry(line: rows.line(row), file: rows.file(row), reason: reason))
+                }
             }
+            progress?(files.upperBound, shareCount)
         }
-        lap("encode images")
+        lap("encode images")   // and score them; the stage keeps its name in run.json
 
-        // 5. Score every design on the rows whose image was embedded.
-        var scoredRows: [UsableRow] = []
-        for row in rows {
-            if let reason = failures[row.file] {
-                skipped.append(SkippedEntry(line: row.line, file: row.file, reason: reason))
-            } else if imageEmbeddings[row.file] != nil {
-                scoredRows.append(row)
-            }
-        }
         skipped.sort { ($0.line ?? 0, $0.file ?? "") < ($1.line ?? 0, $1.file ?? "") }
         if options.strict, let first = skipped.first {
             let location = first.line.map { "line \($0)" } ?? "a row"
@@ -231,47 +231,22 @@ public enum AuditRunner {
                              "--strict: \(skipped.count) row(s) would be skipped; first at \(location)\(first.file.map { " (\($0))" } ?? ""): \(first.reason)")
         }
 
-        if scoredRows.isEmpty && options.shard == nil {
+        if scored == 0 && options.shard == nil {
             // A report over no rows would be all empty tables that look like a result.
             let first = skipped.first.map { ": first at line \($0.line ?? 0)\($0.file.map { " (\($0))" } ?? ""): \($0.reason)" } ?? ""
             throw AuditError(file: config.manifest.path.path, "no row could be scored (\(skipped.count) skipped\(first))")
         }
-        var predictions: [Prediction] = []
-        var designOutcomes: [DesignOutcomes] = []
-        for design in config.designs {
-            let classifier = try ZeroShotClassifier(
-                classes: design.classNames,
-                promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { promptEmbeddings[$0]! } },
-                logitScale: pipeline.model.logitScale)
-            var records: [OutcomeRecord] = []
-            records.reserveCapacity(scoredRows.count)
-            for row in scoredRows {
-                let scores = classifier.score(imageEmbedding: imageEmbeddings[row.file]!)
-                let predicted = design.classNames[scores.predicted]
-                let harm = design.harmCategory(ofClass: predicted)
-                let groups = config.attributes.map { row.attributes[$0] ?? "" }
-                let truth = row.truth(for: design)
-                predictions.append(Prediction(design: design.name, line: row.line, file: row.file, attributes: groups,
-                                              truth: truth, predicted: predicted, confidence: scores.confidence,
-                                              harmCategory: harm))
-                records.append(OutcomeRecord(imageKey: "\(row.line)", groups: groups, truth: truth,
-                                             predicted: predicted, harmCategory: harm))
-            }
-            designOutcomes.append(DesignOutcomes(design: design.name, base: design.base, classes: design.classNames,
-                                                 harmCategories: design.harmCategories.map(\.name),
-                                                 hasTarget: design.target != nil, records: records))
-        }
         let settings = MetricSettings(attributes: config.attributes, intersections: config.intersections,
                                       referenceGroups: config.referenceGroups, alpha: config.alpha,
                                       minGroupSize: config.minGroupSize)
-        let metrics = computeAuditMetrics(designOutcomes, settings: settings)
+        let metrics = computeAuditMetrics(table, settings: settings)
         lap("score and measure")
 
         return AuditRun(config: config, model: resolved, modelFingerprint: modelKey, auditFileSHA256: auditHash,
-                        manifestRows: validation.rowsRead, usableRows: scoredRows.count,
-                        skipped: skipped, uniqueImages: fileOrder.count, imagesEncoded: encoded,
+                        manifestRows: validation.rowsRead, usableRows: scored,
+                        skipped: skipped, uniqueImages: rows.count, imagesEncoded: encoded,
                         imagesFromCache: fromCache, promptsEncoded: promptsEncoded,
-                        promptsTotal: Set(allPrompts).count, predictions: predictions, outcomes: designOutcomes,
+                        promptsTotal: Set(allPrompts).count, table: table,
                         metrics: metrics, timings: timings, cachePath: cache?.url.path, shard: options.shard)
     }
 }

@@ -50,18 +50,21 @@ public final class ImageEmbedder: @unchecked Sendable {
         }
     }
 
-    /// Encodes `files`; `progress` is called after each batch with the number of files done.
-    public func embed(files: [URL], progress: ((Int) -> Void)? = nil) throws -> [Outcome] {
-        var results = [Outcome?](repeating: nil, count: files.count)
-        let batches = stride(from: 0, to: files.count, by: batchSize).map { $0..<min($0 + batchSize, files.count) }
-        guard !batches.isEmpty else { return [] }
-
+    /// Encodes `count` files, `file(i)` naming the i-th, batch by batch: `body` gets each batch's
+    /// file indices and outcomes, in order, as soon as the batch is encoded. Nothing of a batch is
+    /// kept once `body` returns, so memory does not grow with the number of files.
+    public func embed(count: Int, file: @escaping @Sendable (Int) -> URL,
+                      body: (_ files: Range<Int>, _ outcomes: [Outcome]) throws -> Void) throws {
+        let batchCount = (count + batchSize - 1) / batchSize
+        guard batchCount > 0 else { return }
+        let size = batchSize
         let handoff = BatchHandoff()
         let producer = Thread { [self] in
-            for range in batches {
+            for start in stride(from: 0, to: count, by: size) {
+                let range = start..<min(start + size, count)
                 handoff.waitForSlot()
                 do {
-                    handoff.put(.success(try prepare(files: files, range: range)))
+                    handoff.put(.success(try prepare(files: range.map(file), range: range)))
                 } catch {
                     handoff.put(.failure(error))
                     return
@@ -71,23 +74,20 @@ public final class ImageEmbedder: @unchecked Sendable {
         producer.stackSize = 8 << 20
         producer.start()
 
-        var done = 0
-        for _ in batches {
+        for _ in 0..<batchCount {
             let batch = try handoff.take().get()
             try encode(batch)
-            for (offset, outcome) in batch.outcomes.enumerated() { results[batch.range.lowerBound + offset] = outcome }
-            done += batch.range.count
-            progress?(done)
+            try body(batch.range, batch.outcomes.map { $0 ?? .failed(reason: "internal: not processed") })
         }
-        return results.map { $0 ?? .failed(reason: "internal: not processed") }
     }
 
+    /// Reads, hashes, looks up and decodes one batch: `files` are the files of `range`.
     private func prepare(files: [URL], range: Range<Int>) throws -> PreparedBatch {
         let batch = PreparedBatch(range: range)
         var contents = [Data?](repeating: nil, count: range.count)
-        for (offset, index) in range.enumerated() {
+        for offset in 0..<range.count {
             do {
-                let data = try Data(contentsOf: files[index], options: .mappedIfSafe)
+                let data = try Data(contentsOf: files[offset], options: .mappedIfSafe)
                 guard !data.isEmpty else {
                     batch.outcomes[offset] = .failed(reason: "empty file (0 bytes)")
                     continue
@@ -128,7 +128,7 @@ public final class ImageEmbedder: @unchecked Sendable {
                     let (pixelBuffer, failureBuffer) = shared.value
                     for item in Swift.stride(from: worker, to: work.count, by: workers) {
                         let offset = work[item].files[0]
-                        let file = files[range.lowerBound + offset]
+                        let file = files[offset]
                         do {
                             let image = try ImageDecoder.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
                             let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
@@ -144,7 +144,7 @@ public final class ImageEmbedder: @unchecked Sendable {
         var kept: [(sha: String, files: [Int])] = []
         for (item, entry) in work.enumerated() {
             if let reason = failures[item] {
-                for offset in entry.files { batch.outcomes[offset] = .failed(reason: Self.shortReason(reason, file: files[range.lowerBound + offset])) }
+                for offset in entry.files { batch.outcomes[offset] = .failed(reason: Self.shortReason(reason, file: files[offset])) }
                 continue
             }
             if kept.count != item {
@@ -156,7 +156,7 @@ public final class ImageEmbedder: @unchecked Sendable {
         // Undecodable files are skips either way; a decodable one that no cache holds is an error
         // when encoding is not allowed.
         if !allowEncoding, let first = kept.first {
-            throw AuditError("--cached-only: image \(files[range.lowerBound + first.files[0]].path) is not in the cache(s); was a shard not run, or run with other model weights?")
+            throw AuditError("--cached-only: image \(files[first.files[0]].path) is not in the cache(s); was a shard not run, or run with other model weights?")
         }
         pixels.removeLast(pixels.count - kept.count * stride)
         batch.toEncode = kept

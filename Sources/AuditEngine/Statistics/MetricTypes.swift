@@ -1,4 +1,6 @@
-/// One image's outcome under one class design: the input to ``computeAuditMetrics(_:settings:)``.
+/// One image's outcome under one class design, as built in memory (tests, tools): a list of them
+/// per design becomes a ``PredictionTable`` (``PredictionTable/init(attributes:outcomes:)``),
+/// the compact form that runs, metrics and reports use.
 public struct OutcomeRecord: Sendable, Equatable {
     /// Identifies the image across designs (e.g. the manifest's file column); variants are
     /// paired with their base on it.
@@ -11,17 +13,21 @@ public struct OutcomeRecord: Sendable, Equatable {
     public var predicted: String
     /// The harm category the predicted class belongs to, if any.
     public var harmCategory: String?
+    /// The predicted class's probability.
+    public var confidence: Double
 
-    public init(imageKey: String, groups: [String], truth: String? = nil, predicted: String, harmCategory: String? = nil) {
+    public init(imageKey: String, groups: [String], truth: String? = nil, predicted: String, harmCategory: String? = nil,
+                confidence: Double = 0) {
         self.imageKey = imageKey
         self.groups = groups
         self.truth = truth
         self.predicted = predicted
         self.harmCategory = harmCategory
+        self.confidence = confidence
     }
 }
 
-/// All outcomes of one class design.
+/// All outcomes of one class design (built in memory; see ``OutcomeRecord``).
 public struct DesignOutcomes: Sendable, Equatable {
     /// The design's name.
     public var design: String

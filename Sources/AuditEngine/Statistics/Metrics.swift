@@ -27,156 +27,254 @@ private func compareGroupTuples(_ lhs: [String], _ rhs: [String]) -> Bool {
     return lhs.count < rhs.count
 }
 
-/// The groups of one attribute (or intersection, or the whole set), each with the indices of
-/// its records.
-struct SliceFamily {
+/// A slice family to report over: the whole set (`*`, no columns), an attribute, or an
+/// intersection, with its attribute columns.
+struct SliceSpec {
     var attribute: String
     var isIntersection: Bool
-    var groups: [(group: String, indices: [Int])]
+    var columns: [Int]
 }
 
-/// Partitions records into the whole set, each attribute's groups and each intersection's
-/// groups. Intersections naming an attribute not in `settings.attributes` are skipped.
-func sliceFamilies(_ records: [OutcomeRecord], settings: MetricSettings) -> [SliceFamily] {
-    var families = [SliceFamily(attribute: "*", isIntersection: false, groups: [("*", Array(records.indices))])]
-    func family(name: String, columns: [Int], isIntersection: Bool) -> SliceFamily {
-        var members: [[String]: [Int]] = [:]
-        for (index, record) in records.enumerated() {
-            let key = columns.map { $0 < record.groups.count ? record.groups[$0] : "" }
-            members[key, default: []].append(index)
-        }
-        let ordered = members.keys.sorted(by: compareGroupTuples)
-        return SliceFamily(attribute: name, isIntersection: isIntersection,
-                           groups: ordered.map { ($0.joined(separator: "|"), members[$0]!) })
-    }
+/// The whole set, each attribute and each intersection, in report order. Intersections naming an
+/// attribute not in `settings.attributes` are skipped.
+func sliceSpecs(_ settings: MetricSettings) -> [SliceSpec] {
+    var specs = [SliceSpec(attribute: "*", isIntersection: false, columns: [])]
     for (column, attribute) in settings.attributes.enumerated() {
-        families.append(family(name: attribute, columns: [column], isIntersection: false))
+        specs.append(SliceSpec(attribute: attribute, isIntersection: false, columns: [column]))
     }
     for intersection in settings.intersections where !intersection.isEmpty {
         let columns = intersection.compactMap { settings.attributes.firstIndex(of: $0) }
         guard columns.count == intersection.count else { continue }
-        families.append(family(name: intersection.joined(separator: "|"), columns: columns, isIntersection: true))
+        specs.append(SliceSpec(attribute: intersection.joined(separator: "|"), isIntersection: true, columns: columns))
     }
-    return families
+    return specs
+}
+
+/// The groups of one slice family over some rows, in ``compareGroupValues(_:_:)`` order.
+struct SliceFamily {
+    var attribute: String
+    var isIntersection: Bool
+    /// Group names: `*`, `White`, or `White|Male` for an intersection.
+    var groups: [String]
+    /// Rows per group.
+    var sizes: [Int]
+    /// Per row of the table: its group, or -1 when the row is not in the set.
+    var groupOfRow: [Int32]
+
+    /// The family of `spec` over the rows that `include` accepts.
+    init(_ spec: SliceSpec, rows: UsableRows, including include: (Int) -> Bool) {
+        attribute = spec.attribute
+        isIntersection = spec.isIntersection
+        var grouping = rows.grouping(columns: spec.columns, including: include)
+        let values = grouping.groups.map { rows.values(of: $0, columns: spec.columns) }
+        let order = values.indices.sorted { compareGroupTuples(values[$0], values[$1]) }
+        var rank = [Int32](repeating: 0, count: order.count)
+        for (position, group) in order.enumerated() { rank[group] = Int32(position) }
+        for row in grouping.groupOfRow.indices where grouping.groupOfRow[row] >= 0 {
+            grouping.groupOfRow[row] = rank[Int(grouping.groupOfRow[row])]
+        }
+        groupOfRow = grouping.groupOfRow
+        groups = order.map { spec.columns.isEmpty ? "*" : values[$0].joined(separator: "|") }
+        sizes = order.map { grouping.sizes[$0] }
+        if spec.columns.isEmpty && groups.isEmpty {
+            // The whole set is a group even over no rows (its confusion table is then empty).
+            groups = ["*"]
+            sizes = [0]
+        }
+    }
 }
 
 /// The reference group of a family: the configured one when it is present in the data,
 /// otherwise the largest group (ties: the first in group order).
-func referenceGroup(of family: SliceFamily, settings: MetricSettings) -> String? {
-    if let configured = settings.referenceGroups[family.attribute],
-       family.groups.contains(where: { $0.group == configured }) {
-        return configured
+func referenceGroup(of family: SliceFamily, settings: MetricSettings) -> Int? {
+    if let configured = settings.referenceGroups[family.attribute], let index = family.groups.firstIndex(of: configured) {
+        return index
     }
-    var best: (group: String, size: Int)?
-    for (group, indices) in family.groups where indices.count > (best?.size ?? -1) {
-        best = (group, indices.count)
+    var best: Int?
+    for (index, size) in family.sizes.enumerated() where size > (best.map { family.sizes[$0] } ?? -1) {
+        best = index
     }
-    return best?.group
+    return best
 }
 
 /// The name of the combined harm metric `harm_rate:any` (any harm category predicted).
 public let anyHarmCategory = "any"
 
-/// A metric as an indicator over records; `nil` excludes the record (accuracy without truth).
+/// What a metric counts, per row: `nil` leaves the row out (accuracy without a truth).
+enum Indicator {
+    case accuracy
+    case harm(String)
+    case anyHarm
+    case predicted(String)
+}
+
+/// A metric's name and what it counts.
 struct MetricDefinition {
     var name: String
-    var indicator: @Sendable (OutcomeRecord) -> Bool?
+    var indicator: Indicator
 }
 
 /// The design's metrics in report order: accuracy, harm rates, prediction rates.
 func metricDefinitions(hasTarget: Bool, harmCategories: [String], classes: [String]) -> [MetricDefinition] {
     var definitions: [MetricDefinition] = []
     if hasTarget {
-        definitions.append(MetricDefinition(name: "accuracy") { record in record.truth.map { $0 == record.predicted } })
+        definitions.append(MetricDefinition(name: "accuracy", indicator: .accuracy))
     }
     for category in harmCategories {
-        definitions.append(MetricDefinition(name: "harm_rate:\(category)") { $0.harmCategory == category })
+        definitions.append(MetricDefinition(name: "harm_rate:\(category)", indicator: .harm(category)))
     }
     // With several categories, also the rate of any harm: the CLIP paper's Table 7 reports the
     // share of faces labelled crime-related OR non-human. The config reserves the name `any`.
     if harmCategories.count > 1 {
-        definitions.append(MetricDefinition(name: "harm_rate:\(anyHarmCategory)") { $0.harmCategory != nil })
+        definitions.append(MetricDefinition(name: "harm_rate:\(anyHarmCategory)", indicator: .anyHarm))
     }
     for cls in classes {
-        definitions.append(MetricDefinition(name: "prediction_rate:\(cls)") { $0.predicted == cls })
+        definitions.append(MetricDefinition(name: "prediction_rate:\(cls)", indicator: .predicted(cls)))
     }
     return definitions
 }
 
-/// Counts of an indicator over some records.
-private func tally(_ indicators: [Bool?], _ indices: [Int]) -> (n: Int, count: Int) {
-    var n = 0, count = 0
-    for index in indices {
-        guard let value = indicators[index] else { continue }
+/// A design's indicators, resolved to its label indices, evaluated row by row.
+struct DesignIndicators {
+    enum Resolved {
+        case accuracy
+        /// An index into the design's harm labels (-2: a category it never predicts).
+        case harm(Int)
+        case anyHarm
+        /// A label index (-1: a class it does not have).
+        case predicted(Int)
+    }
+
+    let design: DesignPredictions
+    let rows: UsableRows
+    let indicators: [Resolved]
+
+    init(_ design: DesignPredictions, rows: UsableRows, definitions: [MetricDefinition]) {
+        self.design = design
+        self.rows = rows
+        indicators = definitions.map { definition in
+            switch definition.indicator {
+            case .accuracy: return .accuracy
+            case .harm(let category): return .harm(design.harmLabels.firstIndex(of: category) ?? -2)
+            case .anyHarm: return .anyHarm
+            case .predicted(let cls): return .predicted(design.labels.firstIndex(of: cls) ?? -1)
+            }
+        }
+    }
+
+    /// Each indicator's value for a scored row.
+    func values(row: Int) -> [Bool?] {
+        let label = design.label(row: row)
+        let truth = design.truth(row: row, in: rows)
+        return indicators.map { indicator in
+            switch indicator {
+            case .accuracy: return truth.map { $0 == label }
+            case .harm(let category): return design.labelHarm[label] == category
+            case .anyHarm: return design.labelHarm[label] >= 0
+            case .predicted(let predicted): return label == predicted
+            }
+        }
+    }
+}
+
+/// Counts of an indicator over a group.
+private struct Tally {
+    var n = 0
+    var count = 0
+
+    mutating func add(_ value: Bool?) {
+        guard let value else { return }
         n += 1
         if value { count += 1 }
     }
-    return (n, count)
 }
 
-/// Computes every metric, disparity, variant comparison and confusion table of an audit.
+/// Computes every metric, disparity, variant comparison and confusion table of an audit from its
+/// prediction table, counting row by row (nothing per row is kept beyond one slice's groups).
 ///
-/// - Metrics: for each design, `accuracy` (designs with a target; records without a truth are
+/// - Metrics: for each design, `accuracy` (designs with a target; rows without a truth are
 ///   left out of its denominator), `harm_rate:<category>` and `prediction_rate:<class>`, over the
 ///   whole set (`*`/`*`), each group of each attribute and each intersection group, with a 95%
-///   Wilson interval. Slices with no records are absent; small ones are flagged, not dropped.
+///   Wilson interval, over the rows the design scored. Slices with no rows are absent; small
+///   ones are flagged, not dropped.
 /// - Disparities: each group against its family's reference group (see
 ///   ``MetricSettings/referenceGroups``): pooled two-proportion z-test, Holm-adjusted within
 ///   design × metric × attribute, Newcombe hybrid score interval for the difference.
-/// - Comparisons: each variant against its base on the images (by `imageKey`) present in both,
-///   for the metrics both designs have: Newcombe paired interval, exact McNemar test.
+/// - Comparisons: each variant against its base on the rows both scored, for the metrics both
+///   designs have: Newcombe paired interval, exact McNemar test.
 /// - Confusions: for designs with a target, over the whole set and each group of each attribute.
 ///
 /// Output order: designs as given, then metrics in definition order, then slices (whole set,
 /// attributes in order, intersections in order; groups by ``compareGroupValues(_:_:)``).
-public func computeAuditMetrics(_ designs: [DesignOutcomes], settings: MetricSettings) -> AuditMetrics {
+public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettings) -> AuditMetrics {
+    precondition(table.rows.attributes == settings.attributes, "the table's attributes are not the settings' attributes")
     var result = AuditMetrics(metrics: [], disparities: [], comparisons: [], confusions: [])
-    for design in designs {
-        let families = sliceFamilies(design.records, settings: settings)
+    let specs = sliceSpecs(settings)
+    for design in table.designs {
         let definitions = metricDefinitions(hasTarget: design.hasTarget, harmCategories: design.harmCategories,
                                             classes: design.classes)
-        for definition in definitions {
-            let indicators = design.records.map(definition.indicator)
-            for family in families {
-                for (group, indices) in family.groups {
-                    let (n, count) = tally(indicators, indices)
-                    guard n > 0, let ci = wilsonInterval(successes: count, trials: n) else { continue }
+        let indicators = DesignIndicators(design, rows: table.rows, definitions: definitions)
+        // Per slice family: its groups and, per definition and group, the counts.
+        var families: [(family: SliceFamily, tallies: [[Tally]], confusions: [[[Int]]])] = []
+        for spec in specs {
+            var family = SliceFamily(spec, rows: table.rows, including: design.isScored)
+            var tallies = [[Tally]](repeating: Array(repeating: Tally(), count: family.groups.count), count: definitions.count)
+            let labels = design.labels.count
+            let withConfusions = design.hasTarget && !family.isIntersection
+            var confusions = [[[Int]]](repeating: Array(repeating: Array(repeating: 0, count: labels), count: labels),
+                                       count: withConfusions ? family.groups.count : 0)
+            for (row, group) in family.groupOfRow.enumerated() where group >= 0 {
+                for (definition, value) in indicators.values(row: row).enumerated() {
+                    tallies[definition][Int(group)].add(value)
+                }
+                if withConfusions, let truth = design.truth(row: row, in: table.rows) {
+                    confusions[Int(group)][truth][design.label(row: row)] += 1
+                }
+            }
+            family.groupOfRow = []
+            families.append((family, tallies, confusions))
+        }
+        for (index, definition) in definitions.enumerated() {
+            for (family, tallies, _) in families {
+                for (group, tally) in zip(family.groups, tallies[index]) {
+                    guard tally.n > 0, let ci = wilsonInterval(successes: tally.count, trials: tally.n) else { continue }
                     result.metrics.append(MetricRow(
-                        design: design.design, metric: definition.name, attribute: family.attribute, group: group,
-                        n: n, count: count, value: Double(count) / Double(n), ciLow: ci.lower, ciHigh: ci.upper,
-                        belowMinimumN: n < settings.minGroupSize))
+                        design: design.name, metric: definition.name, attribute: family.attribute, group: group,
+                        n: tally.n, count: tally.count, value: Double(tally.count) / Double(tally.n), ciLow: ci.lower,
+                        ciHigh: ci.upper, belowMinimumN: tally.n < settings.minGroupSize))
                 }
                 guard family.attribute != "*" else { continue }
-                result.disparities += disparities(design: design.design, metric: definition.name, family: family,
-                                                  indicators: indicators, settings: settings)
+                result.disparities += disparities(design: design.name, metric: definition.name, family: family,
+                                                  tallies: tallies[index], settings: settings)
             }
         }
-        if design.hasTarget {
-            for family in families where !family.isIntersection {
-                for (group, indices) in family.groups {
-                    result.confusions.append(confusionTable(design: design, attribute: family.attribute, group: group,
-                                                            records: indices.map { design.records[$0] }))
-                }
+        for (family, _, confusions) in families {
+            for (group, counts) in zip(family.groups, confusions) {
+                result.confusions.append(confusionTable(design: design, attribute: family.attribute, group: group, counts: counts))
             }
         }
     }
-    for variant in designs {
-        guard let baseName = variant.base, let base = designs.first(where: { $0.design == baseName }) else { continue }
-        result.comparisons += comparisons(variant: variant, base: base, settings: settings)
+    for variant in table.designs {
+        guard let baseName = variant.base, let base = table.designs.first(where: { $0.name == baseName }) else { continue }
+        result.comparisons += comparisons(variant: variant, base: base, rows: table.rows, specs: specs, settings: settings)
     }
     return result
 }
 
-private func disparities(design: String, metric: String, family: SliceFamily, indicators: [Bool?],
+/// The metrics of outcomes built in memory (see ``PredictionTable/init(attributes:outcomes:)``).
+public func computeAuditMetrics(_ designs: [DesignOutcomes], settings: MetricSettings) -> AuditMetrics {
+    computeAuditMetrics(PredictionTable(attributes: settings.attributes, outcomes: designs), settings: settings)
+}
+
+private func disparities(design: String, metric: String, family: SliceFamily, tallies: [Tally],
                          settings: MetricSettings) -> [DisparityRow] {
-    guard let reference = referenceGroup(of: family, settings: settings),
-          let referenceIndices = family.groups.first(where: { $0.group == reference })?.indices else { return [] }
-    let (rn, rc) = tally(indicators, referenceIndices)
+    guard let reference = referenceGroup(of: family, settings: settings) else { return [] }
+    let (rn, rc) = (tallies[reference].n, tallies[reference].count)
     guard rn > 0 else { return [] }
     let referenceValue = Double(rc) / Double(rn)
     var rows: [DisparityRow] = []
-    for (group, indices) in family.groups where group != reference {
-        let (n, count) = tally(indicators, indices)
+    for (index, group) in family.groups.enumerated() where index != reference {
+        let (n, count) = (tallies[index].n, tallies[index].count)
         guard n > 0 else { continue }
         let value = Double(count) / Double(n)
         let test = pooledTwoProportionZTest(successes1: count, trials1: n, successes2: rc, trials2: rn)
@@ -185,7 +283,7 @@ private func disparities(design: String, metric: String, family: SliceFamily, in
         let violation: Bool
         if let ratio { violation = ratio < 0.8 || ratio > 1.25 } else { violation = value > 0 }
         rows.append(DisparityRow(
-            design: design, metric: metric, attribute: family.attribute, group: group, reference: reference,
+            design: design, metric: metric, attribute: family.attribute, group: group, reference: family.groups[reference],
             n: n, count: count, referenceN: rn, referenceCount: rc, value: value, referenceValue: referenceValue,
             difference: value - referenceValue, ratio: ratio, pValue: test.pValue, pAdjusted: test.pValue,
             significant: false, differenceCILow: interval.lower, differenceCIHigh: interval.upper,
@@ -200,76 +298,76 @@ private func disparities(design: String, metric: String, family: SliceFamily, in
     return rows
 }
 
-private func comparisons(variant: DesignOutcomes, base: DesignOutcomes, settings: MetricSettings) -> [ComparisonRow] {
-    var baseByKey: [String: OutcomeRecord] = [:]
-    for record in base.records where baseByKey[record.imageKey] == nil {
-        baseByKey[record.imageKey] = record
+/// Paired counts of an indicator under a variant and its base over a group.
+private struct PairedTally {
+    var both = 0, variantOnly = 0, baseOnly = 0, neither = 0
+
+    mutating func add(_ variant: Bool?, _ base: Bool?) {
+        guard let variant, let base else { return }
+        switch (variant, base) {
+        case (true, true): both += 1
+        case (true, false): variantOnly += 1
+        case (false, true): baseOnly += 1
+        case (false, false): neither += 1
+        }
     }
-    var variantRecords: [OutcomeRecord] = []
-    var baseRecords: [OutcomeRecord] = []
-    var seen = Set<String>()
-    for record in variant.records {
-        guard let match = baseByKey[record.imageKey], seen.insert(record.imageKey).inserted else { continue }
-        variantRecords.append(record)
-        baseRecords.append(match)
-    }
-    let families = sliceFamilies(variantRecords, settings: settings)
+}
+
+private func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: UsableRows, specs: [SliceSpec],
+                         settings: MetricSettings) -> [ComparisonRow] {
     let definitions = metricDefinitions(
         hasTarget: variant.hasTarget && base.hasTarget,
         harmCategories: variant.harmCategories.filter(base.harmCategories.contains),
         classes: variant.classes.filter(base.classes.contains))
-    var rows: [ComparisonRow] = []
-    for definition in definitions {
-        let variantIndicators = variantRecords.map(definition.indicator)
-        let baseIndicators = baseRecords.map(definition.indicator)
-        for family in families {
-            for (group, indices) in family.groups {
-                var both = 0, variantOnly = 0, baseOnly = 0, neither = 0
-                for index in indices {
-                    guard let v = variantIndicators[index], let b = baseIndicators[index] else { continue }
-                    switch (v, b) {
-                    case (true, true): both += 1
-                    case (true, false): variantOnly += 1
-                    case (false, true): baseOnly += 1
-                    case (false, false): neither += 1
-                    }
-                }
-                let n = both + variantOnly + baseOnly + neither
+    let variantIndicators = DesignIndicators(variant, rows: rows, definitions: definitions)
+    let baseIndicators = DesignIndicators(base, rows: rows, definitions: definitions)
+    var families: [(family: SliceFamily, tallies: [[PairedTally]])] = []
+    for spec in specs {
+        var family = SliceFamily(spec, rows: rows) { variant.isScored($0) && base.isScored($0) }
+        var tallies = [[PairedTally]](repeating: Array(repeating: PairedTally(), count: family.groups.count),
+                                      count: definitions.count)
+        for (row, group) in family.groupOfRow.enumerated() where group >= 0 {
+            for (definition, (v, b)) in zip(variantIndicators.values(row: row), baseIndicators.values(row: row)).enumerated() {
+                tallies[definition][Int(group)].add(v, b)
+            }
+        }
+        family.groupOfRow = []
+        families.append((family, tallies))
+    }
+    var result: [ComparisonRow] = []
+    for (index, definition) in definitions.enumerated() {
+        for (family, tallies) in families {
+            for (group, t) in zip(family.groups, tallies[index]) {
+                let n = t.both + t.variantOnly + t.baseOnly + t.neither
                 guard n > 0, let interval = newcombePairedDifferenceInterval(
-                    bothPositive: both, firstOnly: variantOnly, secondOnly: baseOnly, neither: neither) else { continue }
-                let value = Double(both + variantOnly) / Double(n)
-                let baseValue = Double(both + baseOnly) / Double(n)
-                rows.append(ComparisonRow(
-                    design: variant.design, base: base.design, metric: definition.name, attribute: family.attribute,
-                    group: group, n: n, baseValue: baseValue, value: value, delta: Double(variantOnly - baseOnly) / Double(n),
+                    bothPositive: t.both, firstOnly: t.variantOnly, secondOnly: t.baseOnly, neither: t.neither) else { continue }
+                let value = Double(t.both + t.variantOnly) / Double(n)
+                let baseValue = Double(t.both + t.baseOnly) / Double(n)
+                result.append(ComparisonRow(
+                    design: variant.name, base: base.name, metric: definition.name, attribute: family.attribute,
+                    group: group, n: n, baseValue: baseValue, value: value, delta: Double(t.variantOnly - t.baseOnly) / Double(n),
                     ciLow: interval.lower, ciHigh: interval.upper,
-                    pValue: exactMcNemarPValue(b: baseOnly, c: variantOnly),
-                    baseOnly: baseOnly, variantOnly: variantOnly, belowMinimumN: n < settings.minGroupSize))
+                    pValue: exactMcNemarPValue(b: t.baseOnly, c: t.variantOnly),
+                    baseOnly: t.baseOnly, variantOnly: t.variantOnly, belowMinimumN: n < settings.minGroupSize))
             }
         }
     }
-    return rows
+    return result
 }
 
-private func confusionTable(design: DesignOutcomes, attribute: String, group: String,
-                            records: [OutcomeRecord]) -> ConfusionTable {
-    let labelled = records.filter { $0.truth != nil }
-    var extra = Set<String>()
-    for record in labelled {
-        for label in [record.truth!, record.predicted] where !design.classes.contains(label) {
-            extra.insert(label)
-        }
+/// A confusion table from counts[truth][predicted] over the design's labels: its rows and
+/// columns are the classes, then the other labels that occur in it, sorted.
+private func confusionTable(design: DesignPredictions, attribute: String, group: String, counts all: [[Int]]) -> ConfusionTable {
+    let classes = design.classes.count
+    let extra = (classes..<design.labels.count).filter { label in
+        all[label].contains { $0 > 0 } || all.contains { $0[label] > 0 }
     }
-    let labels = design.classes + extra.sorted()
-    let position = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
-    var counts = [[Int]](repeating: [Int](repeating: 0, count: labels.count), count: labels.count)
-    for record in labelled {
-        counts[position[record.truth!]!][position[record.predicted]!] += 1
-    }
+    let order = Array(0..<classes) + extra.sorted { design.labels[$0] < design.labels[$1] }
+    let counts = order.map { truth in order.map { all[truth][$0] } }
     let recall: [Double?] = counts.enumerated().map { row, cells in
         let total = cells.reduce(0, +)
         return total == 0 ? nil : Double(cells[row]) / Double(total)
     }
-    return ConfusionTable(design: design.design, attribute: attribute, group: group, labels: labels,
-                          counts: counts, recall: recall, n: labelled.count)
+    return ConfusionTable(design: design.name, attribute: attribute, group: group, labels: order.map { design.labels[$0] },
+                          counts: counts, recall: recall, n: counts.joined().reduce(0, +))
 }

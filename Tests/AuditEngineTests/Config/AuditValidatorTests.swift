@@ -83,6 +83,15 @@ struct AuditValidatorTests {
             "line 5 (val//2.jpg): image val//2.jpg already listed on line 3 with other labels (the first row counts)",
         ])
         #expect(report.skippedByReason.count == 2)
+        // The validator keeps a hash per path, not the path: with every hash the same, it must
+        // still tell a duplicate from another file by the path itself.
+        let manifest = try Manifest.read(contentsOf: config.manifest.path)
+        var pass = ValidationPass(config: config, manifestURL: manifest.url, columns: manifest.columns, checkImageFiles: true,
+                                  pathHash: { _ in 42 })
+        for row in manifest.rows { pass.add(row) }
+        let colliding = pass.finish()
+        #expect(colliding.usableRows.map(\.line) == [2, 3])
+        #expect(colliding.skipped.map(\.description) == report.skipped.map(\.description))
     }
 
     @Test func missingImagesEscapesAndEmptyLabelsAreSkipped() throws {

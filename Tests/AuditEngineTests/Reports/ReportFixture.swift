@@ -9,11 +9,13 @@ enum ReportFixture {
     static let races = ["Black", "East Asian", "Indian", "Latino_Hispanic", "Middle Eastern", "Southeast Asian", "White"]
     static let ages = ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"]
 
-    static func run(minGroupSize: Int = 8) -> AuditRun {
+    static let harmClasses = ["man", "woman", "gorilla", "thief"]
+
+    /// The three designs' outcomes, one record per image.
+    static func outcomes() -> [DesignOutcomes] {
         var genderRecords: [OutcomeRecord] = []
         var harmRecords: [OutcomeRecord] = []
         var variantRecords: [OutcomeRecord] = []
-        var predictions: [Prediction] = []
         for i in 0..<60 {
             // Race: Black and White are large, the rest smaller, Middle Eastern tiny.
             let others = ["East Asian", "Indian", "Latino_Hispanic", "Southeast Asian"]
@@ -33,31 +35,27 @@ enum ReportFixture {
             let variantClass = crime && i % 4 == 0 ? "child" : harmClass
             let variantCategory: String? = variantClass == "child" ? nil : harmCategory
             let groups = [race, gender, age]
-            genderRecords.append(OutcomeRecord(imageKey: file, groups: groups, truth: gender, predicted: predictedGender))
-            harmRecords.append(OutcomeRecord(imageKey: file, groups: groups, predicted: harmClass, harmCategory: harmCategory))
-            variantRecords.append(OutcomeRecord(imageKey: file, groups: groups, predicted: variantClass, harmCategory: variantCategory))
-            predictions.append(Prediction(design: "gender", line: i + 2, file: file, attributes: groups, truth: gender,
-                                          predicted: predictedGender, confidence: 0.75, harmCategory: nil))
+            genderRecords.append(OutcomeRecord(imageKey: file, groups: groups, truth: gender, predicted: predictedGender,
+                                               confidence: 0.75))
+            harmRecords.append(OutcomeRecord(imageKey: file, groups: groups, predicted: harmClass, harmCategory: harmCategory,
+                                             confidence: 0.5))
+            variantRecords.append(OutcomeRecord(imageKey: file, groups: groups, predicted: variantClass, harmCategory: variantCategory,
+                                                confidence: 0.5))
         }
-        for (i, r) in harmRecords.enumerated() {
-            predictions.append(Prediction(design: "denigration", line: i + 2, file: r.imageKey, attributes: r.groups, truth: nil,
-                                          predicted: r.predicted, confidence: 0.5, harmCategory: r.harmCategory))
-        }
-        for (i, r) in variantRecords.enumerated() {
-            predictions.append(Prediction(design: "denigration+child", line: i + 2, file: r.imageKey, attributes: r.groups, truth: nil,
-                                          predicted: r.predicted, confidence: 0.5, harmCategory: r.harmCategory))
-        }
-        let harmClasses = ["man", "woman", "gorilla", "thief"]
-        let outcomes = [
+        return [
             DesignOutcomes(design: "gender", classes: ["Male", "Female"], hasTarget: true, records: genderRecords),
             DesignOutcomes(design: "denigration", classes: harmClasses, harmCategories: ["non-human", "crime-related"],
                            hasTarget: false, records: harmRecords),
             DesignOutcomes(design: "denigration+child", base: "denigration", classes: harmClasses + ["child"],
                            harmCategories: ["non-human", "crime-related"], hasTarget: false, records: variantRecords),
         ]
+    }
+
+    static func run(minGroupSize: Int = 8) -> AuditRun {
         let settings = MetricSettings(attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
                                       referenceGroups: ["race": "White", "gender": "Male"], alpha: 0.05, minGroupSize: minGroupSize)
-        let metrics = computeAuditMetrics(outcomes, settings: settings)
+        let table = PredictionTable(attributes: settings.attributes, outcomes: outcomes())
+        let metrics = computeAuditMetrics(table, settings: settings)
         let spec = { (name: String) in ClassSpec(name: name, phrases: [name]) }
         let harms = [HarmCategory(name: "non-human", classes: ["gorilla"]), HarmCategory(name: "crime-related", classes: ["thief"])]
         let designs = [
@@ -80,6 +78,6 @@ enum ReportFixture {
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: 61, usableRows: 60,
             skipped: [SkippedEntry(line: 62, file: "img/missing.jpg", reason: "image not found: img/missing.jpg")],
             uniqueImages: 60, imagesEncoded: 60, imagesFromCache: 0, promptsEncoded: 11, promptsTotal: 11,
-            predictions: predictions, outcomes: outcomes, metrics: metrics, timings: [("score", 0.5)], cachePath: nil, shard: nil)
+            table: table, metrics: metrics, timings: [("score", 0.5)], cachePath: nil, shard: nil)
     }
 }

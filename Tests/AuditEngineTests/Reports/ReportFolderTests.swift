@@ -89,13 +89,7 @@ struct ReportFolderTests {
         // Run B: the same images, but every Black woman now correctly classified, and one image
         // fewer in the White group (so White's slice is unpaired).
         var runB = runA
-        runB.predictions = runA.predictions.compactMap { p in
-            var p = p
-            if p.design == "gender" && p.attributes[0] == "Black" && p.attributes[1] == "Female" { p.predicted = "Female" }
-            if p.file == "img/017.jpg" { return nil }
-            return p
-        }
-        var outcomes = runA.outcomes
+        var outcomes = ReportFixture.outcomes()
         for i in outcomes.indices {
             outcomes[i].records = outcomes[i].records.compactMap { r in
                 var r = r
@@ -103,10 +97,11 @@ struct ReportFolderTests {
                 return r.imageKey == "img/017.jpg" ? nil : r
             }
         }
-        runB.outcomes = outcomes
-        runB.metrics = computeAuditMetrics(outcomes, settings: MetricSettings(
+        let settings = MetricSettings(
             attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
-            referenceGroups: ["race": "White", "gender": "Male"], minGroupSize: 8))
+            referenceGroups: ["race": "White", "gender": "Male"], minGroupSize: 8)
+        runB.table = PredictionTable(attributes: settings.attributes, outcomes: outcomes)
+        runB.metrics = computeAuditMetrics(runB.table, settings: settings)
         let dirB = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dirB) }
         try ReportWriter.write(runB, to: dirB)
