@@ -160,12 +160,15 @@ public enum ReportWriter {
     }
 }
 
-/// Groups skip reasons into kinds for the summaries (the text before the first colon or quote).
+/// Groups skipped rows into kinds for the summaries.
 public enum SkipSummary {
+    /// The kind of a free-text reason (the decoder's): the text before its details, i.e. before
+    /// the first colon, quote or " (" — `truncated (libpng: …)` is `truncated`.
     public static func kind(of reason: String) -> String {
-        var kind = reason
-        if let colon = kind.firstIndex(of: ":") { kind = String(kind[..<colon]) }
-        if let quote = kind.firstIndex(of: "\"") { kind = String(kind[..<quote]) }
+        var kind = Substring(reason)
+        for marker in [":", "\"", " ("] {
+            if let range = kind.range(of: marker) { kind = kind[..<range.lowerBound] }
+        }
         return kind.trimmingCharacters(in: .whitespaces)
     }
 
@@ -173,7 +176,7 @@ public enum SkipSummary {
     public static func counts(_ skipped: [SkippedEntry]) -> [(kind: String, count: Int)] {
         var kinds: [(kind: String, count: Int)] = []
         for entry in skipped {
-            let kind = kind(of: entry.reason)
+            let kind = entry.kind
             if let i = kinds.firstIndex(where: { $0.kind == kind }) { kinds[i].count += 1 } else { kinds.append((kind, 1)) }
         }
         return kinds

@@ -104,6 +104,18 @@ public struct SkippedEntry: Sendable {
     public var line: Int?
     public var file: String?
     public var reason: String
+    /// The kind of reason the summaries count by (`image not found`, `duplicate row`,
+    /// `truncated`…): the same for every row skipped for the same cause, without its details.
+    public var kind: String
+
+    /// A skip whose kind is the reason up to its details (`SkipSummary.kind(of:)`), as for the
+    /// decoder's messages.
+    public init(line: Int?, file: String?, reason: String, kind: String? = nil) {
+        self.line = line
+        self.file = file
+        self.reason = reason
+        self.kind = kind ?? SkipSummary.kind(of: reason)
+    }
 }
 
 /// Everything a run measured: the inputs to every report file.
@@ -159,7 +171,9 @@ public enum AuditRunner {
             // a run on them would measure something other than what the audit file says.
             throw error
         }
-        var skipped = validation.skipped.map { SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)") }
+        var skipped = validation.skipped.map {
+            SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)", kind: $0.reason.category)
+        }
         let rows = validation.usableRows
         var table = try PredictionTable(rows: rows, designs: config.designs)
         lap("read manifest")
