@@ -189,7 +189,9 @@ public enum AuditRunner {
             : nil
         let weightsHash = try cache?.fingerprint(ofFile: pipeline.weightsURL) { try SHA256Digest.hex(ofFile: $0) }
             ?? SHA256Digest.hex(ofFile: pipeline.weightsURL)
-        let modelKey = "\(weightsHash):\(pipeline.configurationSHA256)"
+        // The weights, the configuration and the arithmetic: embeddings from another build's
+        // forward pass differ in their last bits and must not be mixed with this one's.
+        let modelKey = "\(weightsHash):\(pipeline.configurationSHA256):numerics-\(CLIPModel.numericsRevision)"
         lap("load model")
 
         // 3. Text: every distinct prompt of every design, once.

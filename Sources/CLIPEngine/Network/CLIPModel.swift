@@ -72,6 +72,13 @@ public final class CLIPModel: @unchecked Sendable {
     /// The number of threads a forward pass computes on.
     public static var threads: Int { Parallel.threads }
 
+    /// The revision of the forward pass's arithmetic: it changes whenever a build computes an
+    /// embedding with other operations or in another order (same model, last bits different),
+    /// so that a cache keyed on it never mixes one build's embeddings with another's — a resumed
+    /// or sharded run then stays byte-identical to a single run. 2: Linear layers through the
+    /// packed products (1 was OpenBLAS's sgemm).
+    public static let numericsRevision = 2
+
     // MARK: Vision
 
     /// Image embeddings: `pixelValues` holds `count` preprocessed images, [count, channels,

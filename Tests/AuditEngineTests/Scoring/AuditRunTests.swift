@@ -86,6 +86,44 @@ import Testing
         #expect(second.metrics.comparisons.contains { $0.design == "gender-ensemble" && $0.base == "gender" && $0.metric == "accuracy" })
     }
 
+    /// Embeddings a build with other arithmetic cached (same weights and configuration, another
+    /// `CLIPModel.numericsRevision`) are not reused: mixed with this build's, a resumed run would
+    /// differ in its last digits from a single run.
+    @Test func embeddingsOfAnotherForwardPassRevisionAreNotReused() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let cacheURL = dir.url.appendingPathComponent("cache.sqlite")
+        let design = """
+              - name: gender
+                target: gender
+                classes: {Male: [man], Female: [woman]}
+            """
+        let auditURL = try audit(in: dir.url, designs: design)
+        let first = try AuditRunner.run(auditFile: auditURL, options: options(cache: cacheURL))
+        #expect(first.modelFingerprint.hasSuffix(":numerics-\(CLIPModel.numericsRevision)"))
+        #expect(first.imagesEncoded == 13)
+
+        // This revision's embeddings, stored in a fresh cache under the key an earlier revision
+        // would have used.
+        let pipeline = try CLIPPipeline(model: first.model)
+        let cache = try EmbeddingCache(url: cacheURL)
+        let earlier = first.modelFingerprint.replacingOccurrences(of: ":numerics-\(CLIPModel.numericsRevision)",
+                                                                   with: ":numerics-\(CLIPModel.numericsRevision - 1)")
+        let hashes = try FileManager.default.contentsOfDirectory(
+            at: fixtures.appendingPathComponent("clip-reference/images"), includingPropertiesForKeys: nil)
+            .map { try Data(contentsOf: $0).withUnsafeBytes { SHA256Digest.hex(of: $0) } }
+        let current = try cache.imageEmbeddings(for: hashes, model: first.modelFingerprint,
+                                                preprocessing: pipeline.preprocessingKey)
+        #expect(current.count == 13)
+        let stale = dir.url.appendingPathComponent("stale.sqlite")
+        let staleCache = try EmbeddingCache(url: stale)
+        try staleCache.storeImageEmbeddings(current.map { ($0.key, $0.value) }, model: earlier,
+                                            preprocessing: pipeline.preprocessingKey)
+        // Every image is encoded again.
+        let second = try AuditRunner.run(auditFile: auditURL, options: options(cache: stale))
+        #expect(second.imagesEncoded == 13 && second.imagesFromCache == 0)
+    }
+
     @Test func reportFolderHasEveryFileWithTheContractsColumns() throws {
         let dir = try TempDir()
         defer { dir.cleanUp() }
