@@ -36,15 +36,18 @@ import Testing
         return options
     }
 
+    /// The gender design most runs here use: one phrase per class.
+    static let genderDesign = """
+          - name: gender
+            target: gender
+            classes: {Male: [man], Female: [woman]}
+        """
+
     @Test func genderProbabilitiesAreTransformersAndTheCacheSkipsImagesOnADesignChange() throws {
         let dir = try TempDir()
         defer { dir.cleanUp() }
         let cache = dir.url.appendingPathComponent("cache.sqlite")
-        let design = """
-              - name: gender
-                target: gender
-                classes: {Male: [man], Female: [woman]}
-            """
+        let design = Self.genderDesign
         let first = try AuditRunner.run(auditFile: try audit(in: dir.url, designs: design, extra: #"templates: ["a photo of a {}."]"#),
                                         options: options(cache: cache))
         #expect(first.imagesEncoded == 13 && first.imagesFromCache == 0)
@@ -93,11 +96,7 @@ import Testing
         let dir = try TempDir()
         defer { dir.cleanUp() }
         let cacheURL = dir.url.appendingPathComponent("cache.sqlite")
-        let design = """
-              - name: gender
-                target: gender
-                classes: {Male: [man], Female: [woman]}
-            """
+        let design = Self.genderDesign
         let auditURL = try audit(in: dir.url, designs: design)
         let first = try AuditRunner.run(auditFile: auditURL, options: options(cache: cacheURL))
         #expect(first.modelFingerprint.hasSuffix(":numerics-\(CLIPModel.numericsRevision)"))
@@ -180,11 +179,7 @@ import Testing
         defer { dir.cleanUp() }
         var opts = options(cache: dir.url.appendingPathComponent("c.sqlite"))
         opts.strict = true
-        let designs = """
-              - name: gender
-                target: gender
-                classes: {Male: [man], Female: [woman]}
-            """
+        let designs = Self.genderDesign
         #expect {
             _ = try AuditRunner.run(auditFile: try audit(in: dir.url, designs: designs), options: opts)
         } throws: { error in
