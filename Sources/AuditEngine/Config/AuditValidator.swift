@@ -164,7 +164,7 @@ struct ValidationPass {
         guard let checker else { return }
         // Target values must be classes of their designs (over every row that has a value).
         for index in unknownTargets.indices {
-            let value = row.fields[unknownTargets[index].column].trimmingCharacters(in: .whitespaces)
+            let value = row.fields[unknownTargets[index].column].trimmingBlanks
             if !value.isEmpty && !unknownTargets[index].classes.contains(value) { unknownTargets[index].counts[value, default: 0] += 1 }
         }
         switch checker.check(row) {

@@ -95,20 +95,20 @@ public struct RowChecker: Sendable {
 
     /// Classifies one row.
     public func check(_ row: ManifestRow) -> RowCheck {
-        let rawFile = row.fields[fileIndex].trimmingCharacters(in: .whitespaces)
+        let rawFile = row.fields[fileIndex].trimmingBlanks
         func skip(_ reason: SkipReason) -> RowCheck {
             .skipped(SkippedRow(line: row.line, file: rawFile.isEmpty ? nil : rawFile, reason: reason))
         }
         guard !rawFile.isEmpty else { return skip(.emptyValue(column: config.manifest.fileColumn)) }
         var attributes: [String: String] = [:]
         for (name, index) in attributeIndices {
-            let value = row.fields[index].trimmingCharacters(in: .whitespaces)
+            let value = row.fields[index].trimmingBlanks
             if value.isEmpty { return skip(.emptyValue(column: name)) }
             attributes[name] = value
         }
         var targets: [String: String] = [:]
         for (name, index) in targetIndices {
-            let value = row.fields[index].trimmingCharacters(in: .whitespaces)
+            let value = row.fields[index].trimmingBlanks
             if value.isEmpty { return skip(.emptyValue(column: name)) }
             targets[name] = value
         }
