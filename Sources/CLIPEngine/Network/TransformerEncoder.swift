@@ -134,48 +134,46 @@ struct TransformerEncoder {
         }
 
         // Attention of `queryCount` query rows (queries at `queries`, leading dimension d) into
-        // `output`; `rowOf(i)` is query i's row (nil: the rows are all rows, in order).
+        // `output`; `queryRows[i]` is query i's row (nil: the queries are all rows, in order).
         func attend(queries: UnsafeMutablePointer<Float>, queryRows: [Int]?, output: UnsafeMutablePointer<Float>) {
             let queryCount = queryRows?.count ?? rows
             let qs = SendablePointer(queries), outs = SendablePointer(output)
             switch pattern {
             case .sequences(let s, let causal):
-                if let queryRows {
-                    // One row per sequence: (query, head) pairs.
-                    let pairs = queryCount * heads
+                // (sequence or query, head) pairs, claimed in chunks; each worker has its own
+                // s × s block of scores.
+                func forEachPair(of count: Int, _ body: (_ item: Int, _ head: Int, _ scores: UnsafeMutablePointer<Float>) -> Void) {
+                    let pairs = count * heads
                     let chunks = max(1, min(4 * threads, pairs))
                     Parallel.claim(chunks, workers: threads) { chunk, worker in
+                        let scores = w.value.scores + worker * s * s
+                        for pair in Parallel.part(chunk, of: chunks, total: pairs) { body(pair / heads, pair % heads, scores) }
+                    }
+                }
+                if let queryRows {
+                    // One query row per sequence.
+                    forEachPair(of: queryCount) { b, head, scores in
                         let ws = w.value
-                        let scores = ws.scores + worker * s * s
-                        for pair in Parallel.part(chunk, of: chunks, total: pairs) {
-                            let b = pair / heads, head = pair % heads
-                            let row = queryRows[b], position = row % s
-                            let keys = (row - position) * d + head * headDim
-                            let visible = causal ? position + 1 : s
-                            NetworkKernels.gemm(m: 1, n: visible, k: headDim, alpha: scale, a: qs.value + b * d + head * headDim,
-                                                lda: d, b: ws.k + keys, ldb: d, transB: true, beta: 0, c: scores, ldc: s)
-                            NetworkKernels.softmaxRows(scores, rows: 1, width: visible, causal: false)
-                            NetworkKernels.gemm(m: 1, n: headDim, k: visible, a: scores, lda: s, b: ws.v + keys, ldb: d,
-                                                transB: false, beta: 0, c: outs.value + b * d + head * headDim, ldc: d)
-                        }
+                        let row = queryRows[b], position = row % s
+                        let keys = (row - position) * d + head * headDim
+                        let visible = causal ? position + 1 : s
+                        NetworkKernels.gemm(m: 1, n: visible, k: headDim, alpha: scale, a: qs.value + b * d + head * headDim,
+                                            lda: d, b: ws.k + keys, ldb: d, transB: true, beta: 0, c: scores, ldc: s)
+                        NetworkKernels.softmaxRows(scores, rows: 1, width: visible, causal: false)
+                        NetworkKernels.gemm(m: 1, n: headDim, k: visible, a: scores, lda: s, b: ws.v + keys, ldb: d,
+                                            transB: false, beta: 0, c: outs.value + b * d + head * headDim, ldc: d)
                     }
                 } else {
-                    // Full self-attention, (sequence, head) pairs split over the threads.
-                    let pairs = (rows / s) * heads
-                    let chunks = max(1, min(4 * threads, pairs))
-                    Parallel.claim(chunks, workers: threads) { chunk, worker in
+                    // Full self-attention of every sequence.
+                    forEachPair(of: rows / s) { b, head, scores in
                         let ws = w.value
-                        let scores = ws.scores + worker * s * s
-                        for pair in Parallel.part(chunk, of: chunks, total: pairs) {
-                            let b = pair / heads, head = pair % heads
-                            // Strided views: one sequence's rows, one head's columns, leading dimension d.
-                            let offset = b * s * d + head * headDim
-                            NetworkKernels.gemm(m: s, n: s, k: headDim, alpha: scale, a: qs.value + offset, lda: d,
-                                                b: ws.k + offset, ldb: d, transB: true, beta: 0, c: scores, ldc: s)
-                            NetworkKernels.softmaxRows(scores, rows: s, width: s, causal: causal)
-                            NetworkKernels.gemm(m: s, n: headDim, k: s, a: scores, lda: s, b: ws.v + offset, ldb: d,
-                                                transB: false, beta: 0, c: outs.value + offset, ldc: d)
-                        }
+                        // Strided views: one sequence's rows, one head's columns, leading dimension d.
+                        let offset = b * s * d + head * headDim
+                        NetworkKernels.gemm(m: s, n: s, k: headDim, alpha: scale, a: qs.value + offset, lda: d,
+                                            b: ws.k + offset, ldb: d, transB: true, beta: 0, c: scores, ldc: s)
+                        NetworkKernels.softmaxRows(scores, rows: s, width: s, causal: causal)
+                        NetworkKernels.gemm(m: s, n: headDim, k: s, a: scores, lda: s, b: ws.v + offset, ldb: d,
+                                            transB: false, beta: 0, c: outs.value + offset, ldc: d)
                     }
                 }
             case .prefixTree(let parents, let depth):
