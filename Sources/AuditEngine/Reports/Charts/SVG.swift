@@ -54,34 +54,24 @@ public struct SVGDocument: Sendable {
     }
 
     /// Escapes character data: `&`, `<`, `>`; characters XML 1.0 forbids are dropped.
-    public static func escapeText(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default:
-                if isAllowedInXML(scalar) { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
-    }
+    public static func escapeText(_ s: String) -> String { escape(s, inAttribute: false) }
 
     /// Escapes an attribute value written between double quotes (also tabs and line breaks, which
     /// attribute normalisation would otherwise turn into spaces).
-    public static func escapeAttribute(_ s: String) -> String {
+    public static func escapeAttribute(_ s: String) -> String { escape(s, inAttribute: true) }
+
+    private static func escape(_ s: String, inAttribute: Bool) -> String {
         var out = ""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
+            case "\"" where inAttribute: out += "&quot;"
+            case "'" where inAttribute: out += "&apos;"
+            case "\n" where inAttribute: out += "&#10;"
+            case "\r" where inAttribute: out += "&#13;"
+            case "\t" where inAttribute: out += "&#9;"
             default:
                 if isAllowedInXML(scalar) { out.unicodeScalars.append(scalar) }
             }
