@@ -10,9 +10,7 @@ func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
 }
 
 func test(_ input: UnsafeRawBufferPointer) {
-    guard let start = input.baseAddress else { return }
-    let count = input.count
-    let url = FuzzSupport.file("audit.yaml", UnsafeRawBufferPointer(start: start, count: count))
+    let url = FuzzSupport.file("audit.yaml", input)
     if let config = try? AuditConfig.load(contentsOf: url) {
         for design in config.designs {
             for c in design.classes { _ = design.prompts(forClass: c.name) }

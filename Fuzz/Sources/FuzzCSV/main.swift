@@ -10,9 +10,7 @@ func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
 }
 
 func test(_ input: UnsafeRawBufferPointer) {
-    guard let start = input.baseAddress else { return }
-    let count = input.count
-    let url = FuzzSupport.file("manifest.csv", UnsafeRawBufferPointer(start: start, count: count))
+    let url = FuzzSupport.file("manifest.csv", input)
     if let manifest = try? Manifest.read(contentsOf: url) {
         for row in manifest.rows { precondition(row.fields.count == manifest.columns.count) }
     }

@@ -11,10 +11,8 @@ func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
 }
 
 func test(_ input: UnsafeRawBufferPointer) {
-    guard let start = input.baseAddress else { return }
-    let count = input.count
     var bytes: [UInt8] = [0xFF, 0xD8]
-    bytes.append(contentsOf: UnsafeRawBufferPointer(start: start, count: count))
+    bytes.append(contentsOf: input)
     bytes.withUnsafeBytes { raw in
         // A small pixel limit keeps libFuzzer within its memory limit; the limit itself is part of what is tested.
         _ = try? ImageDecoder.decode(bytes: raw, name: "fuzz.jpg", maxPixels: 4_000_000)

@@ -10,10 +10,8 @@ func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
 }
 
 func test(_ input: UnsafeRawBufferPointer) {
-    guard let start = input.baseAddress else { return }
-    let count = input.count
     var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    bytes.append(contentsOf: UnsafeRawBufferPointer(start: start, count: count))
+    bytes.append(contentsOf: input)
     bytes.withUnsafeBytes { raw in
         _ = try? ImageDecoder.decode(bytes: raw, name: "fuzz.png", maxPixels: 4_000_000)
     }

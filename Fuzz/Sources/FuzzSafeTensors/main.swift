@@ -11,9 +11,7 @@ func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
 }
 
 func test(_ input: UnsafeRawBufferPointer) {
-    guard let start = input.baseAddress else { return }
-    let count = input.count
-    let url = FuzzSupport.file("fuzz.safetensors", UnsafeRawBufferPointer(start: start, count: count))
+    let url = FuzzSupport.file("fuzz.safetensors", input)
     if let file = try? SafeTensorsFile(url: url) {
         var sum: UInt8 = 0
         for info in file.tensors.values {

@@ -16,9 +16,7 @@ func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar
 }
 
 func test(_ input: UnsafeRawBufferPointer) {
-    guard let start = input.baseAddress else { return }
-    let count = input.count
-    let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+    let text = String(decoding: input, as: UTF8.self)
     let ids = tokenizer.tokenize(text)
     precondition(ids.count >= 2 && ids.count <= 77, "tokenize gave \(ids.count) ids")
     precondition(tokenizer.encode(text).count == 77)
