@@ -236,10 +236,10 @@ void clip_layer_norm(const float *x, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t 
     }
 }
 
-void clip_add_bias(float *y, ptrdiff_t rows, ptrdiff_t width, const float *bias) {
+void clip_add_bias(float *y, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t ld, const float *bias) {
     int v = clip_kernels_vectorised();
     for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = y + r * width;
+        float *row = y + r * ld;
 #ifdef CLIP_X86
         if (v) { add_bias_row_avx2(row, width, bias); continue; }
 #endif
@@ -266,8 +266,11 @@ void clip_add_bias_layer_norm(float *x, ptrdiff_t rows, ptrdiff_t width, const f
     }
 }
 
-void clip_fill_rows(float *y, ptrdiff_t rows, ptrdiff_t width, const float *bias) {
-    for (ptrdiff_t r = 0; r < rows; r++) memcpy(y + r * width, bias, (size_t)width * sizeof(float));
+void clip_fill_rows(float *y, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t ld, const float *bias) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        if (bias) memcpy(y + r * ld, bias, (size_t)width * sizeof(float));
+        else memset(y + r * ld, 0, (size_t)width * sizeof(float));
+    }
 }
 
 void clip_quick_gelu(float *x, ptrdiff_t count) {

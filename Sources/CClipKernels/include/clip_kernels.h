@@ -22,11 +22,12 @@ void clip_layer_norm(const float *x, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t 
 void clip_add_bias_layer_norm(float *x, ptrdiff_t rows, ptrdiff_t width, const float *bias,
                               const float *gamma, const float *beta, float eps, float *y);
 
-/// y[r] += bias for each of `rows` rows of `width`.
-void clip_add_bias(float *y, ptrdiff_t rows, ptrdiff_t width, const float *bias);
+/// y[r] += bias for each of `rows` rows of `width` (row r at y + r·ld).
+void clip_add_bias(float *y, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t ld, const float *bias);
 
-/// y[r] = bias for each row (the start of a product with beta = 1).
-void clip_fill_rows(float *y, ptrdiff_t rows, ptrdiff_t width, const float *bias);
+/// y[r] = bias (zeros when bias is NULL) for each of `rows` rows of `width` (row r at y + r·ld):
+/// the start of a product that adds into its output.
+void clip_fill_rows(float *y, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t ld, const float *bias);
 
 /// quick_gelu in place: v · sigmoid(1.702 v) = v / (1 + exp(−1.702 v)).
 void clip_quick_gelu(float *x, ptrdiff_t count);

@@ -32,16 +32,13 @@ enum NetworkKernels {
         let out = y + cols.lowerBound
         if bias, let b = layer.bias {
             let values = b.pointer + cols.lowerBound
-            for r in 0..<rows {
-                let row = out + r * n
-                if accumulate {
-                    for j in 0..<cols.count { row[j] += values[j] }
-                } else {
-                    row.update(from: values, count: cols.count)
-                }
+            if accumulate {
+                clip_add_bias(out, rows, cols.count, n, values)
+            } else {
+                clip_fill_rows(out, rows, cols.count, n, values)
             }
         } else if !accumulate {
-            for r in 0..<rows { (out + r * n).update(repeating: 0, count: cols.count) }
+            clip_fill_rows(out, rows, cols.count, n, nil)
         }
         clip_gemm_packed(rows, n, layer.inFeatures, x, layer.inFeatures, layer.packed, cols.lowerBound, cols.upperBound,
                          y, n)
@@ -86,11 +83,6 @@ enum NetworkKernels {
                                  weight: WeightTensor, bias: WeightTensor, eps: Float,
                                  output: UnsafeMutablePointer<Float>) {
         clip_add_bias_layer_norm(x, rows, width, residualBias.pointer, weight.pointer, bias.pointer, eps, output)
-    }
-
-    /// y[r] += bias for each row.
-    static func addBias(_ y: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: WeightTensor) {
-        clip_add_bias(y, rows, width, bias.pointer)
     }
 
     /// The activation in place over `count` values.

@@ -29,9 +29,6 @@ final class PackedLinear: @unchecked Sendable {
     }
 
     deinit { packed.deallocate() }
-
-    /// Floats held by the packed weight.
-    var packedCount: Int { clip_packed_weight_count(outFeatures, inFeatures) }
 }
 
 /// One pre-LN encoder layer ready to run: LayerNorm parameters in place, Linear layers packed.
