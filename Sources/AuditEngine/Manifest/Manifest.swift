@@ -74,7 +74,7 @@ public struct Manifest: Sendable {
                 // A record of one empty field is a line holding only `""`: treat as blank.
                 if record.fields.count == 1 && record.fields[0].allSatisfy(\.isWhitespace) { return true }
                 guard let names = columns else {
-                    let names = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+                    let names = record.fields.map(\.trimmingBlanks)
                     var seen = Set<String>()
                     for name in names where !seen.insert(name).inserted {
                         duplicate = ManifestError(url: url, line: record.line, message: "duplicate column \"\(name)\" in the header")
