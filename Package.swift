@@ -60,8 +60,10 @@ let package = Package(
         ),
 
         // MARK: Tests (mirror the source folders)
-        .testTarget(name: "CLIPEngineTests", dependencies: ["CLIPEngine", "CClipKernels"]),
-        .testTarget(name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine"]),
-        .testTarget(name: "CLITests", dependencies: ["CLIPEngine", "AuditEngine"]),
+        // Where the package and its fixtures are, for every test target.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CLIPEngineTests", dependencies: ["CLIPEngine", "CClipKernels", "TestSupport"]),
+        .testTarget(name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CLIPEngine", "AuditEngine", "TestSupport"]),
     ]
 )

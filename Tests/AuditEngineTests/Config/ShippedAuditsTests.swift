@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AuditEngine
 
 /// The audit files the repository ships parse, and set up what the issue and the paper describe.
 @Suite struct ShippedAuditsTests {
-    let audits = packageRoot().appendingPathComponent("Audits")
+    let audits = FixturePaths.packageRoot.appendingPathComponent("Audits")
 
     @Test func fairfaceSetsUpThePapersProbes() throws {
         let config = try AuditConfig.load(contentsOf: audits.appendingPathComponent("fairface.yaml"))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import AuditEngine
 
@@ -128,7 +129,7 @@ struct ManifestTests {
 
     /// The Python `csv` module as an independent reference (Fixtures/Generators/make_csv_cases.py).
     @Test func matchesPythonCSVReader() throws {
-        let folder = packageRoot().appendingPathComponent("Fixtures/csv-cases")
+        let folder = FixturePaths.packageRoot.appendingPathComponent("Fixtures/csv-cases")
         let data = try Data(contentsOf: folder.appendingPathComponent("expected.json"))
         let expected = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [[String]]])
         #expect(expected.count >= 8)

@@ -27,13 +27,3 @@ struct TempDir {
         try? FileManager.default.removeItem(at: url)
     }
 }
-
-/// The package root: walk up from this file to the folder with Package.swift.
-func packageRoot(_ file: String = #filePath) -> URL {
-    var url = URL(fileURLWithPath: file).deletingLastPathComponent()
-    while url.path != "/" {
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        url.deleteLastPathComponent()
-    }
-    fatalError("no Package.swift above \(file)")
-}

@@ -1,12 +1,13 @@
 import CLIPEngine
 import Foundation
+import TestSupport
 import Testing
 @testable import AuditEngine
 
 /// Whole runs of the audit on the fixture checkpoint and images: the numbers against transformers'
 /// embeddings, the cache (a changed design encodes no image), and the report files' format.
 @Suite(.serialized) struct AuditRunTests {
-    let fixtures = packageRoot().appendingPathComponent("Fixtures")
+    let fixtures = FixturePaths.packageRoot.appendingPathComponent("Fixtures")
 
     /// Writes an audit file over the fixture images in a temp folder; returns its URL.
     func audit(in dir: URL, designs: String, extra: String = "") throws -> URL {

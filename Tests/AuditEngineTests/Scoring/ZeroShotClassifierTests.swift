@@ -1,5 +1,6 @@
 import CLIPEngine
 import Foundation
+import TestSupport
 import Testing
 @testable import AuditEngine
 
@@ -7,13 +8,13 @@ import Testing
 /// fixture) and against small cases worked by hand.
 @Suite struct ZeroShotClassifierTests {
     @Test func oneTemplateOnePhraseGivesTransformersLogits() throws {
-        let golden = try SafeTensorsFile(url: packageRoot().appendingPathComponent("Fixtures/clip-reference/golden.safetensors"))
+        let golden = try SafeTensorsFile(url: FixturePaths.packageRoot.appendingPathComponent("Fixtures/clip-reference/golden.safetensors"))
         let images = try golden.floats("image_embeds"), texts = try golden.floats("text_embeds")
         let logits = try golden.floats("logits_per_image")
         let d = 24, textCount = 30
         // "a photo of a cat", "a photo of a dog", "a photo of a man.", "a photo of a woman."
         let picks = [0, 1, 2, 3]
-        let scale = try CLIPModel(directory: packageRoot().appendingPathComponent("Fixtures/clip-reference/tiny-clip")).logitScale
+        let scale = try CLIPModel(directory: FixturePaths.packageRoot.appendingPathComponent("Fixtures/clip-reference/tiny-clip")).logitScale
         let classifier = try ZeroShotClassifier(classes: ["cat", "dog", "man", "woman"],
                                                 promptEmbeddings: picks.map { [Array(texts[($0 * d)..<(($0 + 1) * d)])] },
                                                 logitScale: scale)

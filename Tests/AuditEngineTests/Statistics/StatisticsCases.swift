@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Reference values from `Fixtures/statistics_cases.json`, written by
 /// `Fixtures/Generators/make_statistics_cases.py` with scipy and statsmodels.
@@ -20,7 +21,7 @@ struct StatisticsCases: Decodable {
     let newcombe_paired: [Paired]
 
     static let shared: StatisticsCases = {
-        let url = packageRoot().appendingPathComponent("Fixtures/statistics_cases.json")
+        let url = FixturePaths.packageRoot.appendingPathComponent("Fixtures/statistics_cases.json")
         do {
             return try JSONDecoder().decode(StatisticsCases.self, from: Data(contentsOf: url))
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The imaging tests' fixtures (see `FixturePaths`) and small file helpers.
 enum ImagingFixtures {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The network tests' fixtures (see `FixturePaths`).
 enum NetworkFixtures {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -9,19 +10,9 @@ import Glibc
 /// for the tests of the command line: the one built beside the tests (`swift build --build-tests`),
 /// or `$CLIP_AUDIT_BINARY`.
 enum CLI {
-    static let packageRoot: URL = {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                return directory
-            }
-            directory.deleteLastPathComponent()
-        }
-        fatalError("no Package.swift above \(#filePath)")
-    }()
-
-    static var fixtures: URL { packageRoot.appendingPathComponent("Fixtures/clip-reference") }
-    static var tinyCLIP: URL { fixtures.appendingPathComponent("tiny-clip") }
+    static var packageRoot: URL { FixturePaths.packageRoot }
+    static var fixtures: URL { FixturePaths.clipReference }
+    static var tinyCLIP: URL { FixturePaths.tinyCLIP }
 
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["CLIP_AUDIT_BINARY"] { return URL(fileURLWithPath: path) }

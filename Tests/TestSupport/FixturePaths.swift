@@ -1,10 +1,10 @@
 import Foundation
 
 /// Locations of the test fixtures, found from this file's path (no bundle resources needed):
-/// the one place the CLIPEngine tests learn where `Fixtures/` is.
-enum FixturePaths {
+/// the one place the test targets learn where the package and `Fixtures/` are.
+public enum FixturePaths {
     /// The package root: the directory above this file that holds `Package.swift`.
-    static let packageRoot: URL = {
+    public static let packageRoot: URL = {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while directory.path != "/" {
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
@@ -16,11 +16,11 @@ enum FixturePaths {
     }()
 
     /// `Fixtures/` at the package root.
-    static var root: URL { packageRoot.appendingPathComponent("Fixtures") }
+    public static var root: URL { packageRoot.appendingPathComponent("Fixtures") }
 
     /// `Fixtures/clip-reference/`: outputs of the public reference implementation.
-    static var clipReference: URL { root.appendingPathComponent("clip-reference") }
+    public static var clipReference: URL { root.appendingPathComponent("clip-reference") }
 
     /// `Fixtures/clip-reference/tiny-clip/`: a small CLIP checkpoint with the real tokenizer files.
-    static var tinyCLIP: URL { clipReference.appendingPathComponent("tiny-clip") }
+    public static var tinyCLIP: URL { clipReference.appendingPathComponent("tiny-clip") }
 }
