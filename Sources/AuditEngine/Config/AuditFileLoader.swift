@@ -567,6 +567,20 @@ struct AuditFileParser {
                            "unknown class \"\(className)\" in category \"\(own.category.name)\" (classes: \(quoted(names)))")
             }
         }
+        // A prediction counts for one harm category (predictions.csv has one `harm_category`
+        // column, and the rates count a class under its category): a class listed in two would
+        // silently count for the first one only.
+        var categoryOf: [String: String] = [:]
+        for category in design.harmCategories {
+            for className in category.classes {
+                guard let first = categoryOf[className] else { categoryOf[className] = category.name; continue }
+                // Point at the design's own listing where it has one (a variant's may meet its base's).
+                let own = raw.harm.first { $0.category.name == category.name } ?? raw.harm.first { $0.category.name == first }
+                let node = own.flatMap { zip($0.category.classes, $0.classNodes).first { $0.0 == className }?.1 } ?? raw.node
+                throw fail(node, "\(raw.path).harm_categories",
+                           "class \"\(className)\" is in two harm categories, \"\(first)\" and \"\(category.name)\"; a prediction counts for one category")
+            }
+        }
         resolved[raw.name] = design
         return design
     }

@@ -215,6 +215,25 @@ struct AuditConfigTests {
                 == "fairface.yaml:23: designs[1].harm_categories: unknown class \"gorila\" in category \"non-human\" (classes: \"white man\", \"black woman\", \"gorilla\", \"thief\")")
     }
 
+    /// A class in two categories counted for the first only (harm_rate of the second was 0);
+    /// predictions.csv has one harm_category column, so the file is refused instead.
+    @Test func classInTwoHarmCategories() throws {
+        #expect(try failure(specExample.replacingOccurrences(of: "crime-related: [thief]", with: "crime-related: [thief, gorilla]"),
+                            name: "fairface.yaml")
+                == "fairface.yaml:24: designs[1].harm_categories: class \"gorilla\" is in two harm categories, \"non-human\" and \"crime-related\"; a prediction counts for one category")
+        // A variant's new category meeting its base's.
+        #expect(try failure(specExample.replacingOccurrences(of: "    remove_classes: []", with: "    harm_categories: {derogatory: [child, thief]}"),
+                            name: "fairface.yaml")
+                == "fairface.yaml:28: designs[2].harm_categories: class \"thief\" is in two harm categories, \"crime-related\" and \"derogatory\"; a prediction counts for one category")
+        // Replacing the base's category by name moves the class: allowed.
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let config = try load(specExample.replacingOccurrences(of: "    remove_classes: []",
+                                                               with: "    harm_categories: {crime-related: [child], non-human: [thief]}"), in: dir)
+        #expect(config.designs[2].harmCategories == [HarmCategory(name: "non-human", classes: ["thief"]),
+                                                     HarmCategory(name: "crime-related", classes: ["child"])])
+    }
+
     @Test func designErrors() throws {
         // empty classes
         #expect(try failure(minimalAudit.replacingOccurrences(of: """
