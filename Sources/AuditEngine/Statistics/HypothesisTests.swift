@@ -98,5 +98,16 @@ public func exactMcNemarPValue(b: Int, c: Int) -> Double {
     let n = b + c
     let k = min(b, c)
     guard n > 0, 2 * k < n else { return 1 }
+    if n <= 62 {
+        // Exactly: Σ C(n, i) for i ≤ k in integers, over 2^(n−1) — one rounding at most, so
+        // b = 2, c = 6 gives 37/128 = 0.2890625 exactly (the log-gamma route gave
+        // 0.28906250000000017, which a six-decimal report prints as 0.289063, not 0.289062).
+        var term: UInt64 = 1, sum: UInt64 = 1
+        for i in 0..<k {
+            term = term * UInt64(n - i) / UInt64(i + 1)  // C(n, i+1); exact, and < 2^62 for n ≤ 62
+            sum += term
+        }
+        return min(1, Double(sum) / Double(sign: .plus, exponent: n - 1, significand: 1))
+    }
     return min(1, 2 * exp(logBinomialHalfLowerTail(k, n)))
 }

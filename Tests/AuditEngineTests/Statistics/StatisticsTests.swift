@@ -121,6 +121,19 @@ struct StatisticsTests {
         #expect(close(exactMcNemarPValue(b: 0, c: 5), 0.0625, rel: 1e-12))
     }
 
+    /// Small counts are exact to the last bit (scipy's binomtest agrees): a p-value that is a
+    /// dyadic fraction must not print one step off in a six-decimal report.
+    @Test func exactMcNemarSmallCountsAreExact() {
+        #expect(exactMcNemarPValue(b: 2, c: 6) == 37.0 / 128)  // 0.2890625, prints 0.289062
+        #expect(CSVNumber.format(exactMcNemarPValue(b: 2, c: 6)) == CSVNumber.format(0.2890625))
+        #expect(exactMcNemarPValue(b: 3, c: 4) == 1)
+        #expect(exactMcNemarPValue(b: 2, c: 8) == 0.109375)
+        // n = 62, the largest exact case: 2·Σ_{i≤30} C(62, i)/2^62 against the integer sum by hand.
+        var sum = 0.0, term = 1.0
+        for i in 0...30 { if i > 0 { term = term * Double(62 - i + 1) / Double(i) }; sum += term }
+        #expect(close(exactMcNemarPValue(b: 30, c: 32), 2 * sum / Double(sign: .plus, exponent: 62, significand: 1), rel: 1e-15))
+    }
+
     // MARK: Difference intervals
 
     @Test func unpairedNewcombeMatchesStatsmodels() {
