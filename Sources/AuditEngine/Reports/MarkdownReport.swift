@@ -284,17 +284,17 @@ public enum MarkdownReport {
         guard !variants.isEmpty else { return }
         md.line("## Variant comparisons")
         md.blank()
-        md.line("Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed.")
+        md.line("Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(run.config.alpha)).")
         md.blank()
         for variant in variants {
             let rows = run.metrics.comparisons.filter { $0.design == variant.name && isHeadline($0.metric) }
             md.line("### `\(variant.name)` vs `\(variant.base!)`")
             md.blank()
             guard !rows.isEmpty else { md.line("No shared accuracy or harm metric to compare."); md.blank(); continue }
-            md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p |")
+            md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |")
             md.line("|---|---|---|---:|---:|---:|---|---:|")
             for r in rows where r.attribute == "*" || run.config.attributes.contains(r.attribute) {
-                md.line("| \(escape(r.metric)) | \(escape(r.attribute)) | \(escape(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pValue))\(r.pValue < run.config.alpha ? " *" : "") |")
+                md.line("| \(escape(r.metric)) | \(escape(r.attribute)) | \(escape(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
             }
             md.blank()
             var metrics: [String] = []
@@ -333,6 +333,7 @@ public enum MarkdownReport {
         md.line("- Scoring: each class's text embedding is the normalised mean of the normalised embeddings of every template × phrase; logits are exp(logit_scale) × cosine; the prediction is the arg-max (ties: the class listed first).")
         md.line("- Intervals: 95% Wilson score intervals for rates; Newcombe's hybrid score interval for differences.")
         md.line("- Disparities: each group against its attribute's reference group with a two-sided pooled two-proportion z-test, Holm-adjusted within design × metric × attribute; * marks p_adjusted < α.")
+        md.line("- Variant comparisons: each variant against its base on the same images, exact McNemar test on the discordant pairs, Holm-adjusted within variant × metric × attribute in this report; comparison.csv's p_value is unadjusted.")
         md.line("- ⚠ marks a ratio to the reference outside [0.8, 1.25] (the four-fifths rule, applied both ways because a higher harm rate is worse).")
         md.line("- † marks groups smaller than \(run.config.minGroupSize) images: reported, not dropped, but read with care.")
         md.line("- Published figures are context from the CLIP paper and model card; they were measured with other backbones, prompts or probes, and are not expected values for this model.")

@@ -85,6 +85,7 @@ public struct ReportFolder: Sendable {
                                              ciLow: low, ciHigh: high, pValue: p, baseOnly: 0, variantOnly: 0,
                                              belowMinimumN: n < minGroupSize))
         }
+        comparisons = ComparisonRow.adjustingHolm(comparisons)
 
         var predictions: [PredictionLine] = []
         let predictionHeader = ["design", "file"] + attributes + ["truth", "predicted", "confidence", "harm_category"]

@@ -81,20 +81,10 @@ public enum RunDiff {
             rows.append(row)
         }
         // Holm within design × metric × attribute, as for disparities.
-        var families: [String: [Int]] = [:]
-        var order: [String] = []
-        for (i, r) in rows.enumerated() {
-            let k = "\(r.design)\u{1F}\(r.metric)\u{1F}\(r.attribute)"
-            if families[k] == nil { order.append(k) }
-            families[k, default: []].append(i)
-        }
-        for k in order {
-            let members = families[k]!
-            let adjusted = holmAdjusted(members.map { rows[$0].pValue })
-            for (j, i) in members.enumerated() {
-                rows[i].pAdjusted = adjusted[j]
-                rows[i].significant = adjusted[j] < alpha
-            }
+        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric, $0.attribute] })
+        for i in rows.indices {
+            rows[i].pAdjusted = adjusted[i]
+            rows[i].significant = adjusted[i] < alpha
         }
         return rows
     }

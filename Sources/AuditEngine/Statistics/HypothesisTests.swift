@@ -67,6 +67,19 @@ public func holmAdjusted(_ pValues: [Double]) -> [Double] {
     return adjusted
 }
 
+/// Holm's adjustment applied separately within each family: `family[i]` names the family of
+/// `pValues[i]` (the report's families are design × metric × attribute). Returned in input order.
+public func holmAdjusted<Family: Hashable>(_ pValues: [Double], families: [Family]) -> [Double] {
+    precondition(pValues.count == families.count)
+    var members: [Family: [Int]] = [:]
+    for (index, family) in families.enumerated() { members[family, default: []].append(index) }
+    var adjusted = pValues
+    for indices in members.values {
+        for (index, value) in zip(indices, holmAdjusted(indices.map { pValues[$0] })) { adjusted[index] = value }
+    }
+    return adjusted
+}
+
 /// Natural log of P(X ≤ k) for X ~ Binomial(n, ½), for 0 ≤ k ≤ n/2.
 ///
 /// Sums the terms C(n, i) downward from i = k (the largest term when k ≤ n/2) relative to that

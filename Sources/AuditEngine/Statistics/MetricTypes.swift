@@ -156,6 +156,18 @@ public struct ComparisonRow: Sendable, Equatable {
     public var baseOnly: Int
     public var variantOnly: Int
     public var belowMinimumN: Bool
+    /// `pValue` Holm-adjusted within design × metric × attribute, as disparities are: what the
+    /// report flags. Not a column of comparison.csv (SPEC.md fixes its `p_value` as the raw p);
+    /// a report folder read back recomputes it (``ComparisonRow/adjustingHolm(_:)``).
+    public var pAdjusted: Double = 1
+
+    /// `rows` with `pAdjusted` set: Holm within each design × metric × attribute.
+    public static func adjustingHolm(_ rows: [ComparisonRow]) -> [ComparisonRow] {
+        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric, $0.attribute] })
+        var result = rows
+        for index in result.indices { result[index].pAdjusted = adjusted[index] }
+        return result
+    }
 }
 
 /// A confusion matrix (truth × predicted) of a design with a target, over one slice.

@@ -256,7 +256,8 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
     }
     for variant in table.designs {
         guard let baseName = variant.base, let base = table.designs.first(where: { $0.name == baseName }) else { continue }
-        result.comparisons += comparisons(variant: variant, base: base, rows: table.rows, specs: specs, settings: settings)
+        result.comparisons += ComparisonRow.adjustingHolm(
+            comparisons(variant: variant, base: base, rows: table.rows, specs: specs, settings: settings))
     }
     return result
 }

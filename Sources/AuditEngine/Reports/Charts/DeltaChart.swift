@@ -2,7 +2,7 @@ import Foundation
 
 /// A variant design against its base on the same images: Δ = variant − base per group, in
 /// percentage points, with the 95% Newcombe paired interval, the whole set first. Groups whose
-/// exact McNemar p is below α are flagged.
+/// exact McNemar p, Holm-adjusted within the attribute, is below α are flagged.
 enum DeltaChart {
     struct Item {
         var label: String
@@ -21,10 +21,10 @@ enum DeltaChart {
         guard rows.count > 1 else { return nil }
         let items = rows.map { r in
             Item(label: r.attribute == "*" ? "all images" : ReportCharts.groupLabel(r.group), delta: r.delta,
-                 low: r.ciLow, high: r.ciHigh, n: r.n, pValue: r.pValue, small: r.belowMinimumN)
+                 low: r.ciLow, high: r.ciHigh, n: r.n, pValue: r.pAdjusted, small: r.belowMinimumN)
         }
         return plot(items, title: "\(design) − \(base): \(ChartStyle.metricTitle(metric)) by \(ChartStyle.attributeTitle(attribute))",
-                    subtitle: "Variant minus base on the same images, 95% Newcombe paired interval; p: exact McNemar",
+                    subtitle: "Variant minus base on the same images, 95% Newcombe paired interval; p: exact McNemar, Holm-adjusted",
                     alpha: data.alpha, minGroupSize: data.minGroupSize, axisTitle: "change in \(ChartStyle.metricTitle(metric)) (percentage points)")
     }
 
