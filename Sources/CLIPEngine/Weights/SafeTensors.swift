@@ -19,6 +19,7 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable {
         public static let unsupportedDType = Code(name: "unsupported dtype")
         public static let missingTensor = Code(name: "missing tensor")
         public static let shapeMismatch = Code(name: "shape mismatch")
+        public static let unwritable = Code(name: "unwritable")
     }
 
     public var code: Code
@@ -27,7 +28,8 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable {
     public var message: String
 
     public var description: String {
-        let name = (file as NSString).lastPathComponent
+        // Reading names the file (its folder is the model's); writing names the path given.
+        let name = code == .unwritable ? file : (file as NSString).lastPathComponent
         if let tensor { return "\(name): tensor \"\(tensor)\": \(message)" }
         return "\(name): \(message)"
     }
@@ -90,7 +92,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         func fail(_ code: SafeTensorsError.Code, _ message: String, tensor: String? = nil) -> SafeTensorsError {
             SafeTensorsError(code: code, file: path, tensor: tensor, message: message)
         }
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever,
+        // before the check below could refuse it (it changes nothing for a regular file).
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw fail(.unreadable, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
@@ -359,9 +363,65 @@ public struct SafeTensorsWriter {
         return out
     }
 
-    /// Writes `entries` to `url` atomically.
+    /// Writes `entries` to `url` atomically: a temporary file beside the target, flushed, then
+    /// renamed over it. A symlink is written through (its target is replaced, not the link). An
+    /// existing target must be a regular file: renaming over a device, a FIFO or a socket would
+    /// replace it with a plain file (as root, `--output /dev/null` would destroy /dev/null).
     public static func write(_ entries: [Entry], metadata: [String: String] = [:], to url: URL) throws {
         let data = try serialize(entries, metadata: metadata)
-        try data.write(to: url, options: .atomic)
+        let target = try resolvingLinks(url)
+        func failure(_ what: String) -> SafeTensorsError {
+            SafeTensorsError(code: .unwritable, file: url.path, tensor: nil, message: "\(what): \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        if stat(target.path, &info) == 0 {
+            let kind: String? = switch info.st_mode & S_IFMT {
+            case S_IFREG: nil
+            case S_IFDIR: "a directory"
+            case S_IFCHR: "a character device"
+            case S_IFBLK: "a block device"
+            case S_IFIFO: "a FIFO"
+            case S_IFSOCK: "a socket"
+            default: "not a regular file"
+            }
+            if let kind {
+                throw SafeTensorsError(code: .unwritable, file: url.path, tensor: nil,
+                                       message: "is \(kind); give the name of a new file or of a regular file to replace")
+            }
+        }
+        let directory = target.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("cannot create a file in \(directory.path)") }
+        var renamed = false
+        defer { if !renamed { unlink(temporary.path) } }
+        do {
+            defer { close(fd) }
+            try data.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw failure("cannot write")
+                    }
+                    offset += n
+                }
+            }
+            guard fsync(fd) == 0 else { throw failure("cannot flush") }
+        }
+        guard rename(temporary.path, target.path) == 0 else { throw failure("cannot rename into place") }
+        renamed = true
+    }
+
+    /// `url` with symlinks followed to the file they name (which need not exist yet).
+    private static func resolvingLinks(_ url: URL) throws -> URL {
+        var current = url
+        for _ in 0..<40 {
+            guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { return current }
+            current = destination.hasPrefix("/") ? URL(fileURLWithPath: destination)
+                : current.deletingLastPathComponent().appendingPathComponent(destination)
+        }
+        throw SafeTensorsError(code: .unwritable, file: url.path, tensor: nil, message: "too many levels of symbolic links")
     }
 }
