@@ -62,7 +62,7 @@ static clip_status check_dimensions(uint64_t width, uint64_t height, uint64_t ma
     uint64_t pixels = width * height; /* both < 2^32: no overflow */
     if (pixels > max_pixels) {
         set_error(errbuf, errbuf_size,
-                  "image is %llux%llu = %llu pixels, above the limit of %llu pixels",
+                  "image too large: %llux%llu = %llu pixels, above the limit of %llu pixels",
                   (unsigned long long)width, (unsigned long long)height,
                   (unsigned long long)pixels, (unsigned long long)max_pixels);
         return CLIP_ERR_TOO_LARGE;

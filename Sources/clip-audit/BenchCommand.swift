@@ -29,9 +29,9 @@ extension ClipAudit {
         var seconds: Double = 10
 
         func validate() throws {
-            if batch < 1 { throw ValidationError("--batch must be at least 1") }
-            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            try PerformanceOptions.check(threads: threads, batch: batch)
             if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+            if !(seconds <= 3600) { throw ValidationError("--seconds must be at most 3600") }
         }
 
         func run() throws {

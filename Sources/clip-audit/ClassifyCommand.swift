@@ -29,8 +29,11 @@ extension ClipAudit {
                 CLIPModel.setThreads(performance.resolvedThreads)
                 let pipeline = try CLIPPipeline(reference: model.model)
                 let pixels = try pipeline.pixelValues(imageFiles: images.map { URL(fileURLWithPath: $0) })
-                let logits = pipeline.logitsPerImage(imageEmbeddings: pipeline.embedImages(pixelValues: pixels, batchSize: performance.batch),
-                                                     textEmbeddings: pipeline.embedTexts(labels))
+                let imageEmbeddings = pipeline.embedImages(pixelValues: pixels, batchSize: performance.batch)
+                try pipeline.model.checkEmbeddings(imageEmbeddings, of: "image") { images[$0] }
+                let textEmbeddings = pipeline.embedTexts(labels)
+                try pipeline.model.checkEmbeddings(textEmbeddings, of: "text") { "the label \"\(labels[$0])\"" }
+                let logits = pipeline.logitsPerImage(imageEmbeddings: imageEmbeddings, textEmbeddings: textEmbeddings)
                 let nameWidth = max(5, images.map { ($0 as NSString).lastPathComponent.count }.max() ?? 5)
                 let columnWidth = labels.map { max(8, $0.count) }
                 var header = "image".padding(toLength: nameWidth, withPad: " ", startingAt: 0)

@@ -76,7 +76,7 @@ public final class ImageEmbedder: @unchecked Sendable {
 
         for _ in 0..<batchCount {
             let batch = try handoff.take().get()
-            try encode(batch)
+            try encode(batch, file: file)
             try body(batch.range, batch.outcomes.map { $0 ?? .failed(reason: "internal: not processed") })
         }
     }
@@ -131,6 +131,8 @@ public final class ImageEmbedder: @unchecked Sendable {
                         let file = files[offset]
                         do {
                             let image = try ImageDecoder.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
+                            try pipeline.processor.checkResize(width: image.width, height: image.height, maxPixels: maxPixels,
+                                                               file: file.path)
                             let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
                             pipeline.processor.preprocess(image, into: slot)
                         } catch {
@@ -164,7 +166,7 @@ public final class ImageEmbedder: @unchecked Sendable {
         return batch
     }
 
-    private func encode(_ batch: PreparedBatch) throws {
+    private func encode(_ batch: PreparedBatch, file: (Int) -> URL) throws {
         guard !batch.toEncode.isEmpty else { return }
         // One forward pass for the batch's misses. The encoder gives each image the same bits
         // whatever else shares its pass (its products compute every row the same way whatever
@@ -174,6 +176,8 @@ public final class ImageEmbedder: @unchecked Sendable {
         let embeddings = batch.pixels.withUnsafeBufferPointer {
             pipeline.model.encodeImages(pixelValues: $0, count: batch.toEncode.count)
         }
+        // Before anything is scored or cached: weights with NaN would make every image the first class.
+        try pipeline.model.checkEmbeddings(embeddings, of: "image") { file(batch.range.lowerBound + batch.toEncode[$0].files[0]).path }
         let dim = embeddings.count / batch.toEncode.count
         var store: [(key: String, embedding: [Float])] = []
         for (item, entry) in batch.toEncode.enumerated() {

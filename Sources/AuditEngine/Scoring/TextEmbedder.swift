@@ -38,6 +38,7 @@ public struct TextEmbedder {
             let chunk = Array(missing[start..<min(start + batchSize, missing.count)])
             let ids = chunk.map { tokenizer.tokenize($0) }
             let flat = model.encodeTexts(inputIDs: ids)
+            try model.checkEmbeddings(flat, of: "text") { "the prompt \"\(chunk[$0])\"" }
             let dim = flat.count / chunk.count
             var store: [(key: String, embedding: [Float])] = []
             for (i, prompt) in chunk.enumerated() {

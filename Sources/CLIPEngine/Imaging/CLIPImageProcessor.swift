@@ -49,6 +49,21 @@ public struct CLIPImageProcessor: Sendable {
         }
     }
 
+    /// Throws (`tooLarge`) when resizing an image of this size would make more pixels than the
+    /// decoder's limit allows: `maxPixels` (`--max-pixels`), but never less than the default
+    /// limit, since any resized image has at least 224×224 of them. The short side goes to
+    /// `shortest_edge` before the crop, so a 1×60000 strip of a few hundred bytes would become
+    /// 224×13,440,000 pixels (3 G): minutes of resampling and gigabytes, for an image that is no
+    /// photo of a face. Only such extreme aspect ratios (beyond ~1:1780) meet this limit.
+    public func checkResize(width: Int, height: Int, maxPixels: Int, file: String) throws {
+        let limit = max(maxPixels, ImageDecoder.defaultMaxPixels)
+        let (h, w) = resizedSize(width: width, height: height)
+        let (pixels, overflow) = h.multipliedReportingOverflow(by: w)
+        guard overflow || pixels > limit else { return }
+        throw ImageError(code: .tooLarge, file: file,
+                         message: "image too large: \(width)x\(height) resizes to \(w)x\(h) before the crop, above the limit of \(limit) pixels")
+    }
+
     /// (height, width) of the output for an input of this size.
     public func outputSize(width: Int, height: Int) -> (height: Int, width: Int) {
         if config.doCenterCrop { return (config.cropHeight, config.cropWidth) }
@@ -131,7 +146,9 @@ public struct CLIPImageProcessor: Sendable {
 
     /// Decodes the file at `url` and preprocesses it.
     public func preprocess(contentsOf url: URL, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> [Float] {
-        preprocess(try ImageDecoder.decode(contentsOf: url, maxPixels: maxPixels))
+        let image = try ImageDecoder.decode(contentsOf: url, maxPixels: maxPixels)
+        try checkResize(width: image.width, height: image.height, maxPixels: maxPixels, file: url.path)
+        return preprocess(image)
     }
 
     static func floorDiv(_ a: Int, _ b: Int) -> Int {

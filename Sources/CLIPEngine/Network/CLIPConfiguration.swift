@@ -146,7 +146,10 @@ public struct CLIPConfiguration: Sendable, Equatable {
         let (textSection, tp) = try section("text_config")
         let (visionSection, vp) = try section("vision_config")
 
-        func int(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Int, positive: Bool = true) throws -> Int {
+        // Sizes are bounded far above any CLIP so that products of them cannot overflow (an
+        // image_size of 2^40 trapped in arithmetic).
+        func int(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Int, positive: Bool = true,
+                 max upper: Int = 1 << 20) throws -> Int {
             guard let value = dict[key], !(value is NSNull) else { return fallback }
             guard let n = value as? NSNumber, String(cString: n.objCType) != "c",
                   n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15 else {
@@ -154,6 +157,7 @@ public struct CLIPConfiguration: Sendable, Equatable {
             }
             let i = n.intValue
             if positive, i <= 0 { throw fail(prefix + key, "is \(i), expected a positive integer") }
+            if i > upper { throw fail(prefix + key, "is \(i), expected at most \(upper)") }
             return i
         }
         func float(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Float) throws -> Float {
@@ -190,9 +194,9 @@ public struct CLIPConfiguration: Sendable, Equatable {
         v.intermediateSize = try int(visionSection, vp, "intermediate_size", v.intermediateSize)
         v.numHiddenLayers = try int(visionSection, vp, "num_hidden_layers", v.numHiddenLayers)
         v.numAttentionHeads = try int(visionSection, vp, "num_attention_heads", v.numAttentionHeads)
-        v.imageSize = try int(visionSection, vp, "image_size", v.imageSize)
-        v.patchSize = try int(visionSection, vp, "patch_size", v.patchSize)
-        v.numChannels = try int(visionSection, vp, "num_channels", v.numChannels)
+        v.imageSize = try int(visionSection, vp, "image_size", v.imageSize, max: 8192)
+        v.patchSize = try int(visionSection, vp, "patch_size", v.patchSize, max: 8192)
+        v.numChannels = try int(visionSection, vp, "num_channels", v.numChannels, max: 64)
         v.layerNormEps = try float(visionSection, vp, "layer_norm_eps", v.layerNormEps)
         v.hiddenAct = try activation(visionSection, vp)
 
@@ -210,6 +214,12 @@ public struct CLIPConfiguration: Sendable, Equatable {
         }
         guard v.imageSize % v.patchSize == 0 else {
             throw fail(vp + "patch_size", "\(v.patchSize) does not divide image_size \(v.imageSize)")
+        }
+        // The end-of-text id picks each prompt's pooled token; one outside the vocabulary can
+        // never match, and every prompt would pool the same position. (2 is legacy configs'
+        // value, for which the pooled token is the highest id, as in transformers.)
+        for (key, id) in [("eos_token_id", t.eosTokenID), ("bos_token_id", t.bosTokenID)] where id < 0 || id >= t.vocabSize {
+            throw fail(tp + key, "is \(id), outside the vocabulary (0..<\(t.vocabSize))")
         }
         guard t.layerNormEps > 0 else { throw fail(tp + "layer_norm_eps", "is \(t.layerNormEps), expected a positive number") }
         guard v.layerNormEps > 0 else { throw fail(vp + "layer_norm_eps", "is \(v.layerNormEps), expected a positive number") }

@@ -48,6 +48,35 @@ public final class CLIPModel: @unchecked Sendable {
     public init(configuration: CLIPConfiguration, weightsURL: URL) throws {
         self.configuration = configuration
         self.weights = try CLIPWeights(url: weightsURL, configuration: configuration)
+        self.weightsURL = weightsURL
+    }
+
+    /// The safetensors file the weights come from.
+    public let weightsURL: URL
+
+    /// Checks embeddings the model made (`values`: vectors of `projectionDim`, the i-th for
+    /// `items[i]`): every value finite, every vector of non-zero length. Weights holding NaN or
+    /// infinities (a damaged or mis-converted file) give embeddings that scoring would turn into
+    /// NaN probabilities, and an arg-max over NaN is a tie the first class wins, so a run would
+    /// report every image as the first class. The error names the weights file and the first
+    /// item at fault.
+    public func checkEmbeddings(_ values: [Float], of kind: String, items: (Int) -> String) throws {
+        let d = projectionDim
+        guard d > 0 else { return }
+        try values.withUnsafeBufferPointer { buffer in
+            for start in stride(from: 0, to: buffer.count, by: d) {
+                var sumOfSquares: Float = 0, finite = true
+                for x in buffer[start..<min(start + d, buffer.count)] {
+                    finite = finite && x.isFinite
+                    sumOfSquares += x * x
+                }
+                guard finite, sumOfSquares > 0, sumOfSquares.isFinite else {
+                    throw SafeTensorsError(
+                        code: .badTensorEntry, file: weightsURL.path, tensor: nil,
+                        message: "the model gives a \(finite ? "zero-length or overflowing" : "non-finite (NaN or infinite)") \(kind) embedding for \(items(start / d)): its weights are damaged or not a float CLIP checkpoint")
+                }
+            }
+        }
     }
 
     /// The side of the square input image, in pixels.

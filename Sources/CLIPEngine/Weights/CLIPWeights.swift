@@ -94,6 +94,12 @@ final class CLIPWeights: @unchecked Sendable {
                                    message: "has shape \(scaleInfo.shape), expected [] (a scalar)")
         }
         logitScale = try file.floats(scaleInfo)[0]
+        // Logits are exp(logit_scale) × cosine: an infinite or NaN scale makes every logit
+        // infinite or NaN, and every prediction a tie the first class wins.
+        guard logitScale.isFinite, expf(logitScale).isFinite else {
+            throw SafeTensorsError(code: .badTensorEntry, file: url.path, tensor: "logit_scale",
+                                   message: "is \(logitScale): exp(logit_scale), the logits' scale, must be finite")
+        }
 
         let t = config.text, v = config.vision, proj = config.projectionDim
         tokenEmbedding = try tensor("text_model.embeddings.token_embedding.weight", [t.vocabSize, t.hiddenSize])

@@ -134,15 +134,59 @@ import Testing
         }
     }
 
+    /// A valid strip of a few hundred KB that resizing would blow up: 1×60000 pixels become
+    /// 224×13,440,000 before the crop. It took minutes and gigabytes; now it is refused at once,
+    /// while a narrow but ordinary strip still goes through.
+    @Test(.timeLimit(.minutes(1))) func extremeAspectRatioRefusedBeforeResizing() throws {
+        let processor = try CLIPImageProcessor(config: PreprocessorConfig())
+        let strip = try ImagingFixtures.temporaryFile(named: "strip.png", bytes: Self.pngImage(width: 1, height: 60_000))
+        let start = Date()
+        do {
+            _ = try processor.preprocess(contentsOf: strip)
+            Issue.record("a 1x60000 strip was resized")
+        } catch let error as ImageError {
+            #expect(error.code == .tooLarge)
+            #expect(error.message == "image too large: 1x60000 resizes to 224x13440000 before the crop, above the limit of \(ImageDecoder.defaultMaxPixels) pixels")
+        }
+        #expect(Date().timeIntervalSince(start) < 5)
+        let narrow = try ImagingFixtures.temporaryFile(named: "narrow.png", bytes: Self.pngImage(width: 2, height: 300))
+        #expect(try processor.preprocess(contentsOf: narrow).count == 3 * 224 * 224)
+    }
+
     /// Signature + IHDR chunk (valid CRC) + IEND, no image data.
     static func pngHeader(width: UInt32, height: UInt32) -> [UInt8] {
-        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+        pngChunks(width: width, height: height, idat: nil)
+    }
+
+    /// A whole RGB PNG of mid-grey, its data in stored (uncompressed) deflate blocks.
+    static func pngImage(width: UInt32, height: UInt32) -> [UInt8] {
+        var raw: [UInt8] = []
+        for _ in 0..<height { raw += [0] + [UInt8](repeating: 128, count: 3 * Int(width)) }
+        var zlib: [UInt8] = [0x78, 0x01]
+        var offset = 0
+        repeat {
+            let n = min(65_535, raw.count - offset)
+            let final: UInt8 = offset + n == raw.count ? 1 : 0
+            zlib += [final, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8((~n >> 8) & 0xFF)]
+            zlib += raw[offset..<(offset + n)]
+            offset += n
+        } while offset < raw.count
+        var a: UInt32 = 1, b: UInt32 = 0
+        for byte in raw { a = (a + UInt32(byte)) % 65_521; b = (b + a) % 65_521 }
+        zlib += be(b << 16 | a)
+        return pngChunks(width: width, height: height, idat: zlib)
+    }
+
+    private static func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+
+    private static func pngChunks(width: UInt32, height: UInt32, idat: [UInt8]?) -> [UInt8] {
         func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
             let body = Array(type.utf8) + data
             return be(UInt32(data.count)) + body + be(crc32(body))
         }
         let ihdr = be(width) + be(height) + [8, 2, 0, 0, 0]
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IEND", [])
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + (idat.map { chunk("IDAT", $0) } ?? [])
+            + chunk("IEND", [])
     }
 
     static func crc32(_ bytes: [UInt8]) -> UInt32 {
