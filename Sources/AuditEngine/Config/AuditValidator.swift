@@ -222,6 +222,13 @@ struct ValidationPass {
                 + report.missingImageExamples.joined(separator: ", "))
         }
 
+        // With no usable row every group check below would fail as well, and their errors
+        // (a reference group "has no usable rows") would come before the cause.
+        if rows.isEmpty {
+            report.errors.append(config.error(at: "manifest.path", "no usable rows in \(report.manifestURL.lastPathComponent)"))
+            return report
+        }
+
         // Group sizes over usable rows.
         let groupings = config.attributes.map { [$0] } + config.intersections
         for attributes in groupings {
@@ -256,9 +263,6 @@ struct ValidationPass {
                 report.warnings.append("design \"\(design.name)\": no usable row has class "
                     + unseen.map { "\"\($0)\"" }.joined(separator: ", ") + " as its \(target)")
             }
-        }
-        if rows.isEmpty {
-            report.errors.append(config.error(at: "manifest.path", "no usable rows in \(report.manifestURL.lastPathComponent)"))
         }
         return report
     }

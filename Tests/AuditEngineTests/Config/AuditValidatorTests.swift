@@ -156,6 +156,17 @@ struct AuditValidatorTests {
         #expect(error.description.hasPrefix("audit.yaml:3: manifest.path: manifest not found: /"))
     }
 
+    /// A header-only manifest (or one whose every row is skipped) is one error, the cause; the
+    /// reference groups' "no usable rows" used to come first, one per attribute.
+    @Test func noUsableRowIsOneErrorWithTheCause() throws {
+        let (dir, config) = try setUp(csv: "file,age,gender,race,service_test\n", images: [],
+                                      extra: "reference_groups: {race: White, gender: Male}")
+        defer { dir.cleanUp() }
+        let report = try AuditValidator.validate(config)
+        #expect(report.errors.map(\.description) == ["audit.yaml:3: manifest.path: no usable rows in m.csv"])
+        #expect(report.warnings.isEmpty, "\(report.warnings)")
+    }
+
     @Test func rowCheckerWithoutImageChecks() throws {
         let (dir, config) = try setUp(csv: "file,gender,race\n", images: [])
         defer { dir.cleanUp() }
