@@ -19,13 +19,13 @@ extension ClipAudit {
 
         @OptionGroup var model: ModelOption
 
-        @Option(name: .long, help: "Images per batch.")
+        @Option(name: .long, parsing: .unconditional, help: "Images per batch.")
         var batch: Int = 32
 
-        @Option(name: .long, help: "Threads (default: the number of cores).")
+        @Option(name: .long, parsing: .unconditional, help: "Threads (default: the number of cores).")
         var threads: Int?
 
-        @Option(name: .long, help: "Seconds to measure the image encoder (the text encoder gets half).")
+        @Option(name: .long, parsing: .unconditional, help: "Seconds to measure the image encoder (the text encoder gets half).")
         var seconds: Double = 10
 
         func validate() throws {

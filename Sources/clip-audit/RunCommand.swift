@@ -34,7 +34,7 @@ extension ClipAudit {
         @Flag(name: .long, help: "Encode everything anew and store nothing.")
         var noCache = false
 
-        @Option(name: .long, help: "Only the first N manifest rows.")
+        @Option(name: .long, parsing: .unconditional, help: "Only the first N manifest rows.")
         var limit: Int?
 
         @Option(name: .long, help: ArgumentHelp(
@@ -42,7 +42,7 @@ extension ClipAudit {
             valueName: "K/N|auto"))
         var shard: String?
 
-        @Option(name: .long, help: ArgumentHelp("With --shard auto: the number of shards (a Kubernetes Indexed Job's completions; default: SLURM_ARRAY_TASK_COUNT, else CLIP_AUDIT_SHARD_COUNT).", valueName: "N"))
+        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --shard auto: the number of shards (a Kubernetes Indexed Job's completions; default: SLURM_ARRAY_TASK_COUNT, else CLIP_AUDIT_SHARD_COUNT).", valueName: "N"))
         var shardCount: Int?
 
         @OptionGroup var performance: PerformanceOptions
@@ -50,7 +50,7 @@ extension ClipAudit {
         @Flag(name: .long, help: "Fail instead of skipping a bad row.")
         var strict = false
 
-        @Option(name: .long, help: "Refuse images whose header claims more pixels than this.")
+        @Option(name: .long, parsing: .unconditional, help: "Refuse images whose header claims more pixels than this.")
         var maxPixels: Int = ImageDecoder.defaultMaxPixels
 
         func validate() throws {

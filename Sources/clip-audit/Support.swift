@@ -37,10 +37,10 @@ struct ModelOption: ParsableArguments {
 
 /// `--threads` and `--batch`, shared by the commands that run the encoders.
 struct PerformanceOptions: ParsableArguments {
-    @Option(name: .long, help: "Threads for encoding (default: the number of cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Threads for encoding (default: the number of cores).")
     var threads: Int?
 
-    @Option(name: .long, help: "Images per encoder batch.")
+    @Option(name: .long, parsing: .unconditional, help: "Images per encoder batch.")
     var batch: Int = 16
 
     func validate() throws {

@@ -141,4 +141,21 @@ struct DamagedInputTests {
             #expect(result.stdout.isEmpty)
         }
     }
+
+    /// Usage errors were three or four lines (the error, the option's help, the usage), and a
+    /// negative number was "Missing value for '--limit <limit>'".
+    @Test("usage errors are one line naming the subcommand's help; negative numbers reach the range check")
+    func usageErrorsAreOneLine() throws {
+        for (arguments, line) in [(["run", "x.yaml", "--limit", "-1"], "clip-audit: --limit must be 0 or more (see clip-audit run --help)"),
+                                  (["run", "x.yaml", "--batch", "0"], "clip-audit: --batch must be at least 1 (see clip-audit run --help)"),
+                                  (["run"], "clip-audit: Missing expected argument '<audit-file>' (see clip-audit run --help)"),
+                                  (["bench", "--seconds", "-1"], "clip-audit: --seconds must be positive (see clip-audit bench --help)"),
+                                  (["run", "x.yaml", "--bogus"], "clip-audit: Unknown option '--bogus' (see clip-audit run --help)")] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.status)")
+            #expect(result.stderr == line + "\n", "\(arguments)")
+        }
+        let help = try CLI.run(["run", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: clip-audit run"), "\(help.stdout)")
+    }
 }
