@@ -100,6 +100,18 @@ struct DamagedInputTests {
         Self.expectOneLineFailure(try Self.classify(model), containing: ["model.safetensors", "not a regular file"])
     }
 
+    @Test("classify: a directory or a FIFO given as an image is named for what it is, at once", .timeLimit(.minutes(1)))
+    func specialImagePaths() throws {
+        let directory = try CLI.temporaryDirectory("special-images")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("pipe.jpg")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        for (path, kind) in [(directory.path, "a directory"), (fifo.path, "a FIFO")] {
+            let result = try CLI.run(["classify", "--model", CLI.tinyCLIP.path, path, "--label", "a", "--label", "b"])
+            Self.expectOneLineFailure(result, containing: ["cannot read: is \(kind), not an image file"])
+        }
+    }
+
     @Test("embed --output: a FIFO or a directory is refused and left as it was; a symlink is written through")
     func embedOutputs() throws {
         let directory = try CLI.temporaryDirectory("embed-out")

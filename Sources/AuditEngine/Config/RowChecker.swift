@@ -1,3 +1,4 @@
+import CLIPEngine
 import Foundation
 
 /// A manifest row that an audit can use.
@@ -140,10 +141,7 @@ public struct RowChecker: Sendable {
         if !(real == resolvedRoot || real.hasPrefix(resolvedRoot.hasSuffix("/") ? resolvedRoot : resolvedRoot + "/")) {
             return .failure(.escapesImageRoot(path: path, detail: "a symlink resolves to \(real)"))
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: real, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            return .failure(.missingImage(path: path))
-        }
+        if let kind = FileKind.nonRegular(real) { return .failure(.notAFile(path: path, kind: kind)) }
         return .success(url)
     }
 

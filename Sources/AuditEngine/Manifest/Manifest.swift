@@ -138,6 +138,8 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
     case escapesImageRoot(path: String, detail: String)
     /// The image file does not exist.
     case missingImage(path: String)
+    /// The image path names a directory, a FIFO, a device or a socket.
+    case notAFile(path: String, kind: String)
     /// An earlier row already names the same image file (after normalising `.`, `..` and `//`):
     /// counting it twice would weigh its groups twice. `sameLabels` is false when the two rows
     /// disagree on an attribute or target value (the first row's labels are the ones used).
@@ -150,6 +152,7 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
         case .emptyValue(let column): return "empty \(column)"
         case .escapesImageRoot: return "path outside image_root"
         case .missingImage: return "image not found"
+        case .notAFile: return "not an image file"
         case .duplicate(_, _, let same): return same ? "duplicate row" : "duplicate image with other labels"
         }
     }
@@ -165,6 +168,8 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
             return "image path \"\(path)\" is outside image_root (\(detail))"
         case let .missingImage(path):
             return "image not found: \(path)"
+        case let .notAFile(path, kind):
+            return "image path \"\(path)\" is \(kind), not a file"
         case let .duplicate(path, firstLine, sameLabels):
             return sameLabels ? "duplicate of line \(firstLine) (image \(path))"
                 : "image \(path) already listed on line \(firstLine) with other labels (the first row counts)"

@@ -103,6 +103,9 @@ public enum ImageDecoder {
 
     /// Reads and decodes the file at `url`.
     public static func decode(contentsOf url: URL, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+        if let kind = FileKind.nonRegular(url.path) {
+            throw ImageError(code: .unreadable, file: url.path, message: "cannot read: is \(kind), not an image file")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)

@@ -99,7 +99,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw fail(.unreadable, "cannot stat: \(String(cString: strerror(errno)))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw fail(.unreadable, "not a regular file") }
+        if let kind = FileKind.describe(mode: st.st_mode) { throw fail(.unreadable, "not a regular file (\(kind))") }
         let fileSize = Int(st.st_size)
         guard fileSize >= 8 else { throw fail(.malformedHeader, "file is \(fileSize) bytes, too short for a safetensors header") }
         guard let mapped = mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
@@ -373,21 +373,9 @@ public struct SafeTensorsWriter {
         func failure(_ what: String) -> SafeTensorsError {
             SafeTensorsError(code: .unwritable, file: url.path, tensor: nil, message: "\(what): \(String(cString: strerror(errno)))")
         }
-        var info = stat()
-        if stat(target.path, &info) == 0 {
-            let kind: String? = switch info.st_mode & S_IFMT {
-            case S_IFREG: nil
-            case S_IFDIR: "a directory"
-            case S_IFCHR: "a character device"
-            case S_IFBLK: "a block device"
-            case S_IFIFO: "a FIFO"
-            case S_IFSOCK: "a socket"
-            default: "not a regular file"
-            }
-            if let kind {
-                throw SafeTensorsError(code: .unwritable, file: url.path, tensor: nil,
-                                       message: "is \(kind); give the name of a new file or of a regular file to replace")
-            }
+        if let kind = FileKind.nonRegular(target.path) {
+            throw SafeTensorsError(code: .unwritable, file: url.path, tensor: nil,
+                                   message: "is \(kind); give the name of a new file or of a regular file to replace")
         }
         let directory = target.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")

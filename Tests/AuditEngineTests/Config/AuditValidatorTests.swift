@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import AuditEngine
 
@@ -165,6 +168,26 @@ struct AuditValidatorTests {
         let report = try AuditValidator.validate(config)
         #expect(report.errors.map(\.description) == ["audit.yaml:3: manifest.path: no usable rows in m.csv"])
         #expect(report.warnings.isEmpty, "\(report.warnings)")
+    }
+
+    /// A directory or a FIFO named as an image was "image not found" (the directory) or, when
+    /// read, "you don't have permission" (the FIFO): now both say what they are.
+    @Test func directoriesAndFIFOsAreNotImageFiles() throws {
+        let (dir, config) = try setUp(csv: """
+        file,age,gender,race,service_test
+        val/1.jpg,20-29,Male,White,True
+        val/folder,3-9,Female,Black,False
+        val/pipe,3-9,Female,Black,False
+
+        """, images: ["val/1.jpg"])
+        defer { dir.cleanUp() }
+        try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("data/val/folder"), withIntermediateDirectories: true)
+        #expect(mkfifo(dir.url.appendingPathComponent("data/val/pipe").path, 0o644) == 0)
+        let report = try AuditValidator.validate(config)
+        #expect(report.usableRows.map(\.file) == ["val/1.jpg"])
+        #expect(report.skipped.map { "\($0.reason)" } == ["image path \"val/folder\" is a directory, not a file",
+                                                         "image path \"val/pipe\" is a FIFO, not a file"])
+        #expect(Set(report.skipped.map(\.reason.category)) == ["not an image file"])
     }
 
     @Test func rowCheckerWithoutImageChecks() throws {

@@ -1,0 +1,34 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a path names when it is not a regular file, for one-line errors: reading a FIFO waits
+/// for a writer forever, a device never ends, and Foundation's own errors for these say
+/// "you don't have permission" or "(NSCocoaErrorDomain error 256.)".
+public enum FileKind {
+    /// "a directory", "a FIFO", "a character device", … for what `path` names (symlinks
+    /// followed); nil for a regular file or a path that does not exist (the read that follows
+    /// reports that).
+    public static func nonRegular(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return describe(mode: info.st_mode)
+    }
+
+    /// The kind of a `st_mode`, nil for a regular file.
+    public static func describe(mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        default: return "not a regular file"
+        }
+    }
+}
