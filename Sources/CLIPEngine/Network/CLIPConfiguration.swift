@@ -148,12 +148,18 @@ public struct CLIPConfiguration: Sendable, Equatable {
 
         // Sizes are bounded far above any CLIP so that products of them cannot overflow (an
         // image_size of 2^40 trapped in arithmetic).
+        // A value as JSON shows it: the text "48" must not read as the number 48.
+        func jsonShown(_ value: Any) -> String {
+            if let text = value as? String { return "the text \"\(text)\"" }
+            if let n = value as? NSNumber, String(cString: n.objCType) == "c" { return n.boolValue ? "true" : "false" }
+            return "\(value)"
+        }
         func int(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Int, positive: Bool = true,
                  max upper: Int = 1 << 20) throws -> Int {
             guard let value = dict[key], !(value is NSNull) else { return fallback }
             guard let n = value as? NSNumber, String(cString: n.objCType) != "c",
                   n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15 else {
-                throw fail(prefix + key, "is \(value), expected an integer")
+                throw fail(prefix + key, "is \(jsonShown(value)), expected an integer")
             }
             let i = n.intValue
             if positive, i <= 0 { throw fail(prefix + key, "is \(i), expected a positive integer") }
@@ -163,7 +169,7 @@ public struct CLIPConfiguration: Sendable, Equatable {
         func float(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Float) throws -> Float {
             guard let value = dict[key], !(value is NSNull) else { return fallback }
             guard let n = value as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue.isFinite else {
-                throw fail(prefix + key, "is \(value), expected a number")
+                throw fail(prefix + key, "is \(jsonShown(value)), expected a number")
             }
             return n.floatValue
         }

@@ -56,7 +56,11 @@ import Testing
         configError(#"{"text_config": {"hidden_act": "relu"}}"#, ["text_config.hidden_act", "relu"])
         configError(#"{"vision_config": {"patch_size": "sixteen"}}"#, ["vision_config.patch_size", "integer"])
         configError(#"{"vision_config": {"patch_size": 16.5}}"#, ["vision_config.patch_size"])
-        configError(#"{"vision_config": {"patch_size": true}}"#, ["vision_config.patch_size"])
+        configError(#"{"vision_config": {"patch_size": true}}"#, ["vision_config.patch_size", "is true, expected an integer"])
+        // Text that looks like a number is shown as text (it read "is 48, expected an integer").
+        configError(#"{"vision_config": {"hidden_size": "48"}}"#, ["vision_config.hidden_size", #"is the text "48", expected an integer"#])
+        configError(#"{"vision_config": {"image_size": 1099511627776}}"#, ["vision_config.image_size", "expected at most 8192"])
+        configError(#"{"text_config": {"eos_token_id": 60000}}"#, ["text_config.eos_token_id", "outside the vocabulary (0..<49408)"])
         configError(#"{"vision_config": {"num_hidden_layers": 0}}"#, ["vision_config.num_hidden_layers", "positive"])
         configError(#"{"text_config": {"hidden_size": 30, "num_attention_heads": 8}}"#, ["text_config.num_attention_heads", "30"])
         configError(#"{"vision_config": {"image_size": 100, "patch_size": 16}}"#, ["vision_config.patch_size", "100"])
