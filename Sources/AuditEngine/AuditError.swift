@@ -16,3 +16,30 @@ public struct AuditError: Error, CustomStringConvertible, Sendable {
         return "\(file): \(message)"
     }
 }
+
+extension AuditError {
+    /// Creates `folder` and its missing parents, or fails in one line that says why: which
+    /// component is in the way (a file where a folder must go), or the system's reason.
+    /// Foundation's own error for these reads "(NSCocoaErrorDomain error 512.)".
+    public static func createFolder(_ folder: URL, _ what: String) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            var component = folder.standardizedFileURL
+            while component.path != "/" {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: component.path, isDirectory: &isDirectory) {
+                    if !isDirectory.boolValue {
+                        throw AuditError(file: folder.path, "cannot create the \(what): \(component.path) is a file, not a folder")
+                    }
+                    break
+                }
+                component.deleteLastPathComponent()
+            }
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            let reason = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+                ?? (error as NSError).localizedDescription
+            throw AuditError(file: folder.path, "cannot create the \(what): \(reason)")
+        }
+    }
+}

@@ -19,11 +19,7 @@ extension ClipAudit {
             try reportingErrors {
                 let folder = try ReportFolder.read(URL(fileURLWithPath: reportDir))
                 let directory = URL(fileURLWithPath: output ?? (reportDir as NSString).appendingPathComponent("card"))
-                do {
-                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                } catch {
-                    throw AuditError(file: directory.path, "cannot create the output folder: \((error as NSError).localizedDescription)")
-                }
+                try AuditError.createFolder(directory, "output folder")
                 for (name, text) in ModelCardExport.render(folder.data) {
                     let url = directory.appendingPathComponent(name)
                     try AtomicFile.write(text, to: url)

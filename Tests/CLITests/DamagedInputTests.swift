@@ -112,6 +112,17 @@ struct DamagedInputTests {
         }
     }
 
+    @Test("run --output under a file: one line naming the file in the way (it was NSCocoaErrorDomain error 512)")
+    func outputUnderAFile() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(2)))
+        try ws.writeAudit()
+        try Data("x".utf8).write(to: URL(fileURLWithPath: ws.path("ofile")))
+        let result = try CLI.run(["run", ws.audit.path, "--output", ws.path("ofile/report"), "--no-cache", "--threads", "1"])
+        Self.expectOneLineFailure(result, containing: ["cannot create the report folder: \(ws.path("ofile")) is a file, not a folder"])
+    }
+
     @Test("embed --output: a FIFO or a directory is refused and left as it was; a symlink is written through")
     func embedOutputs() throws {
         let directory = try CLI.temporaryDirectory("embed-out")

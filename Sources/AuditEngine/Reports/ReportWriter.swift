@@ -16,11 +16,7 @@ public enum ReportWriter {
 
     /// Writes every report file of `run` into `directory` (created if needed).
     public static func write(_ run: AuditRun, to directory: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw AuditError(file: directory.path, "cannot create the report folder: \((error as NSError).localizedDescription)")
-        }
+        try AuditError.createFolder(directory, "report folder")
         try prepareFolder(directory)
         let data = ReportData(run: run)
         let charts = ReportCharts.all(data)
@@ -74,11 +70,7 @@ public enum ReportWriter {
     /// does not draw (a rerun with other designs must not show stale pictures).
     static func writeCharts(_ charts: [ChartFile], to directory: URL) throws {
         let folder = directory.appendingPathComponent(ReportCharts.folder, isDirectory: true)
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw AuditError(file: folder.path, "cannot create the charts folder: \((error as NSError).localizedDescription)")
-        }
+        try AuditError.createFolder(folder, "charts folder")
         for chart in charts {
             try AtomicFile.write(chart.svg, to: directory.appendingPathComponent(chart.path))
         }

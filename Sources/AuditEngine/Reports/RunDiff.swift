@@ -204,11 +204,7 @@ public enum RunDiff {
 
     /// Writes `diff.csv`, `diff.md`, `diff.html` and the charts into `directory`.
     public static func write(_ rows: [DiffRow], a: ReportFolder, b: ReportFolder, to directory: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw AuditError(file: directory.path, "cannot create the output folder: \((error as NSError).localizedDescription)")
-        }
+        try AuditError.createFolder(directory, "output folder")
         let charts = charts(rows, a: a, b: b)
         let markdown = markdown(rows, a: a, b: b, charts: charts)
         try ReportWriter.writeCharts(charts, to: directory)
