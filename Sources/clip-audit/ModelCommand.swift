@@ -64,6 +64,14 @@ extension ClipAudit {
                     print("vision:     \(v.imageSize) px, patch \(v.patchSize), \(v.numHiddenLayers) layers × \(v.hiddenSize) wide, \(v.numAttentionHeads) heads, MLP \(v.intermediateSize), \(v.hiddenAct.rawValue)")
                     print("text:       vocab \(t.vocabSize), \(t.maxPositionEmbeddings) positions, \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), eos id \(t.eosTokenID)")
                     print("projection: \(config.projectionDim)")
+                    // Load the weights (mapped, not read: cheap) so that a truncated, corrupt or
+                    // mis-shaped model.safetensors fails here rather than in the middle of a run.
+                    let weightsURL = resolved.files["model.safetensors"] ?? resolved.directory.appendingPathComponent("model.safetensors")
+                    let weights = try SafeTensorsFile(url: weightsURL)
+                    _ = try CLIPModel(configuration: config, weightsURL: weightsURL)
+                    let parameters = weights.tensors.values.reduce(0) { $0 + $1.count }
+                    let types = Set(weights.tensors.values.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
+                    print("weights:    \(weights.tensors.count) tensors, \(parameters) parameters (\(types)); every tensor config.json needs is present with its shape")
                 }
             }
         }

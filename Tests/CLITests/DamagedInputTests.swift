@@ -89,6 +89,23 @@ struct DamagedInputTests {
         }
     }
 
+    /// model info printed its summary and exit 0 for a truncated model.safetensors.
+    @Test("model info checks the weights: a truncated file fails in one line")
+    func modelInfoChecksWeights() throws {
+        let directory = try CLI.temporaryDirectory("info")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try Self.modelCopy(directory)
+        let good = try CLI.run(["model", "info", model.path])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("weights:    "), "\(good.stdout)")
+        let weights = model.appendingPathComponent("model.safetensors")
+        let bytes = try Data(contentsOf: weights)
+        try bytes.prefix(bytes.count / 2).write(to: weights)
+        let bad = try CLI.run(["model", "info", model.path])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("model.safetensors"), "\(bad.stderr)")
+    }
+
     @Test("a FIFO as model.safetensors is refused, not waited on", .timeLimit(.minutes(1)))
     func fifoWeights() throws {
         let directory = try CLI.temporaryDirectory("fifo")
