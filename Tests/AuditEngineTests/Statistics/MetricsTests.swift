@@ -149,6 +149,14 @@ struct MetricsTests {
         #expect(harm.baseValue == 1.0 / 8 && harm.value == 2.0 / 8 && harm.delta == 1.0 / 8)
         #expect(harm.baseOnly == 1 && harm.variantOnly == 2)
         #expect(harm.pValue == exactMcNemarPValue(b: 1, c: 2))
+        #expect(harm.pAdjusted == harm.pValue)  // the whole set: a family of one
+        // Per attribute, Holm within the variant × metric × attribute family (as disparities).
+        for attribute in Set(rows.map(\.attribute)) {
+            for metric in Set(rows.map(\.metric)) {
+                let family = rows.filter { $0.attribute == attribute && $0.metric == metric }
+                #expect(family.map(\.pAdjusted) == holmAdjusted(family.map(\.pValue)), "\(metric) by \(attribute)")
+            }
+        }
         let interval = try #require(newcombePairedDifferenceInterval(bothPositive: 0, firstOnly: 2, secondOnly: 1, neither: 5))
         #expect(harm.ciLow == interval.lower && harm.ciHigh == interval.upper)
 
