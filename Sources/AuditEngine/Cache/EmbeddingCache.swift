@@ -68,6 +68,9 @@ public final class EmbeddingCache: @unchecked Sendable {
         }
         db = handle
         sqlite3_busy_timeout(handle, 60_000)
+        // `clip_embedding_ok(embedding, dim)`: the usability check in SQL, for `merge`.
+        sqlite3_create_function_v2(handle, "clip_embedding_ok", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+                                   embeddingOKFunction, nil, nil, nil)
         do {
             if !readOnly {
                 // Several processes may open a new cache at once (shards, concurrent runs). SQLite
@@ -107,10 +110,47 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     deinit { sqlite3_close(db) }
 
+    // MARK: Usability
+
+    /// What a lookup found: the usable embeddings, and for keys that only had unusable rows (see
+    /// `isUsable`), the cache file holding such a row. Both treat the key as a miss.
+    public struct Lookup: Sendable {
+        public var found: [String: [Float]] = [:]
+        public var unusable: [String: String] = [:]
+    }
+
+    /// The smallest L2 norm a usable embedding has. Real CLIP embeddings have norms of order 1 to
+    /// 100; a zero (or denormal-tiny) vector is a damaged row, which would score every class alike.
+    public static let minimumNorm = 1e-10
+
+    /// Whether `count` floats stored at `raw` (any alignment) form a usable embedding: every
+    /// value finite and the norm at least `minimumNorm`.
+    static func isUsable(_ raw: UnsafeRawPointer, count: Int) -> Bool {
+        var sum = 0.0
+        for i in 0..<count {
+            let x = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.size, as: Float.self)
+            guard x.isFinite else { return false }
+            sum += Double(x) * Double(x)
+        }
+        return sum.squareRoot() >= minimumNorm
+    }
+
+    /// Whether a stored row (its blob and dimension) can be used.
+    static func isUsable(blob: UnsafeRawPointer?, bytes: Int, dim: Int) -> Bool {
+        guard dim > 0, bytes == dim * MemoryLayout<Float>.size, let blob else { return false }
+        return isUsable(blob, count: dim)
+    }
+
     // MARK: Images
 
-    /// Cached image embeddings for `keys` (image SHA-256s); missing keys are absent from the result.
+    /// Cached image embeddings for `keys` (image SHA-256s); missing keys, and keys whose rows are
+    /// unusable, are absent from the result.
     public func imageEmbeddings(for keys: [String], model: String, preprocessing: String) throws -> [String: [Float]] {
+        try imageEmbeddingLookup(for: keys, model: model, preprocessing: preprocessing).found
+    }
+
+    /// Cached image embeddings for `keys`, and which keys had only unusable rows (and where).
+    public func imageEmbeddingLookup(for keys: [String], model: String, preprocessing: String) throws -> Lookup {
         try lookupWithFallbacks(sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
                                 keys: keys, second: model, third: preprocessing)
     }
@@ -123,8 +163,14 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     // MARK: Texts
 
-    /// Cached text embeddings for `prompts`; missing prompts are absent from the result.
+    /// Cached text embeddings for `prompts`; missing prompts, and prompts whose rows are unusable,
+    /// are absent from the result.
     public func textEmbeddings(for prompts: [String], model: String, tokenizer: String) throws -> [String: [Float]] {
+        try textEmbeddingLookup(for: prompts, model: model, tokenizer: tokenizer).found
+    }
+
+    /// Cached text embeddings for `prompts`, and which prompts had only unusable rows (and where).
+    public func textEmbeddingLookup(for prompts: [String], model: String, tokenizer: String) throws -> Lookup {
         try lookupWithFallbacks(sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
                                 keys: prompts, second: model, third: tokenizer)
     }
@@ -149,14 +195,23 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     // MARK: Merging
 
-    /// Copies every embedding of `other` (a cache file, e.g. a shard's) into this cache in one
-    /// transaction; rows this cache already has are kept. Returns the image and text rows added.
+    /// What `merge` did: rows added (or that replaced an unusable row), and unusable rows of the
+    /// source that were left out.
+    public struct MergeResult: Sendable, Equatable {
+        public var images: Int
+        public var texts: Int
+        public var skipped: Int
+    }
+
+    /// Copies every usable embedding of `other` (a cache file, e.g. a shard's) into this cache in
+    /// one transaction; usable rows this cache already has are kept, unusable ones replaced.
+    /// Unusable rows of `other` (zero or non-finite vectors, wrong lengths) are skipped and counted:
+    /// like a run, which re-encodes them, a merge treats them as absent.
     @discardableResult
-    public func merge(from other: URL) throws -> (images: Int, texts: Int) {
+    public func merge(from other: URL) throws -> MergeResult {
         // Opening it first checks that it is a cache of this schema.
         _ = try EmbeddingCache(url: other, readOnly: true)
         lock.lock(); defer { lock.unlock() }
-        let before = try countsUnlocked()
         let attach = try prepare("ATTACH DATABASE ?1 AS source")
         sqlite3_bind_text(attach, 1, other.path, -1, clip_sqlite_transient())
         let rc = sqlite3_step(attach)
@@ -165,15 +220,30 @@ public final class EmbeddingCache: @unchecked Sendable {
         defer { try? exec("DETACH DATABASE source") }
         try exec("BEGIN IMMEDIATE")
         do {
-            try exec("INSERT OR IGNORE INTO main.image_embeddings SELECT * FROM source.image_embeddings")
-            try exec("INSERT OR IGNORE INTO main.text_embeddings SELECT * FROM source.text_embeddings")
+            var skipped = 0
+            for table in ["image_embeddings", "text_embeddings"] {
+                skipped += Int(try queryString("SELECT COUNT(*) FROM source.\(table) WHERE NOT clip_embedding_ok(embedding, dim)") ?? "0") ?? 0
+            }
+            let images = try insertUsable(table: "image_embeddings", key: ["image_sha256", "model", "preprocessing"])
+            let texts = try insertUsable(table: "text_embeddings", key: ["prompt", "model", "tokenizer"])
             try exec("COMMIT")
+            return MergeResult(images: images, texts: texts, skipped: skipped)
         } catch {
             try? exec("ROLLBACK")
             throw error
         }
-        let after = try countsUnlocked()
-        return (after.images - before.images, after.texts - before.texts)
+    }
+
+    /// Copies `source.table`'s usable rows into `main.table` where main has no usable row of that
+    /// key; returns the rows written.
+    private func insertUsable(table: String, key: [String]) throws -> Int {
+        let sameKey = key.map { "m.\($0) = s.\($0)" }.joined(separator: " AND ")
+        try exec("""
+            INSERT OR REPLACE INTO main.\(table) SELECT s.* FROM source.\(table) AS s
+            WHERE clip_embedding_ok(s.embedding, s.dim)
+              AND NOT EXISTS (SELECT 1 FROM main.\(table) AS m WHERE \(sameKey) AND clip_embedding_ok(m.embedding, m.dim))
+            """)
+        return Int(sqlite3_changes(db))
     }
 
     private func countsUnlocked() throws -> (images: Int, texts: Int) {
@@ -262,22 +332,25 @@ public final class EmbeddingCache: @unchecked Sendable {
     }
 
     /// This cache's rows for `keys`, then the read-only fallbacks' (in order) for what is still missing.
-    private func lookupWithFallbacks(sql: String, keys: [String], second: String, third: String) throws -> [String: [Float]] {
-        var found = try lookup(sql: sql, keys: keys, second: second, third: third)
+    private func lookupWithFallbacks(sql: String, keys: [String], second: String, third: String) throws -> Lookup {
+        var result = try lookup(sql: sql, keys: keys, second: second, third: third)
         let wanted = Set(keys).count
-        for fallback in fallbacks where found.count < wanted {
-            let missing = keys.filter { found[$0] == nil }
-            found.merge(try fallback.lookupWithFallbacks(sql: sql, keys: missing, second: second, third: third)) { a, _ in a }
+        for fallback in fallbacks where result.found.count < wanted {
+            let missing = keys.filter { result.found[$0] == nil }
+            let more = try fallback.lookupWithFallbacks(sql: sql, keys: missing, second: second, third: third)
+            result.found.merge(more.found) { a, _ in a }
+            result.unusable.merge(more.unusable) { a, _ in a }
         }
-        return found
+        for key in result.found.keys { result.unusable[key] = nil }
+        return result
     }
 
-    private func lookup(sql: String, keys: [String], second: String, third: String) throws -> [String: [Float]] {
+    private func lookup(sql: String, keys: [String], second: String, third: String) throws -> Lookup {
         lock.lock(); defer { lock.unlock() }
         let stmt = try prepare(sql)
         defer { sqlite3_finalize(stmt) }
-        var out: [String: [Float]] = [:]
-        for key in keys where out[key] == nil {
+        var out = Lookup()
+        for key in keys where out.found[key] == nil && out.unusable[key] == nil {
             sqlite3_reset(stmt)
             sqlite3_bind_text(stmt, 1, key, -1, clip_sqlite_transient())
             sqlite3_bind_text(stmt, 2, second, -1, clip_sqlite_transient())
@@ -286,9 +359,14 @@ public final class EmbeddingCache: @unchecked Sendable {
             if rc == SQLITE_ROW {
                 let dim = Int(sqlite3_column_int64(stmt, 1))
                 let bytes = Int(sqlite3_column_bytes(stmt, 0))
-                // A row whose blob does not match its dimension is treated as absent (re-encoded).
-                guard dim > 0, bytes == dim * MemoryLayout<Float>.size, let blob = sqlite3_column_blob(stmt, 0) else { continue }
-                out[key] = [Float](unsafeUninitializedCapacity: dim) { buffer, count in
+                let blob = sqlite3_column_blob(stmt, 0)
+                // A row whose blob does not match its dimension, or whose vector is zero or holds a
+                // NaN or an infinity, is treated as absent (re-encoded, and the row replaced).
+                guard Self.isUsable(blob: blob, bytes: bytes, dim: dim), let blob else {
+                    out.unusable[key] = url.path
+                    continue
+                }
+                out.found[key] = [Float](unsafeUninitializedCapacity: dim) { buffer, count in
                     memcpy(buffer.baseAddress!, blob, bytes)
                     count = dim
                 }
@@ -323,4 +401,12 @@ public final class EmbeddingCache: @unchecked Sendable {
             throw error
         }
     }
+}
+
+private func embeddingOKFunction(_ context: OpaquePointer?, _ argc: Int32, _ argv: UnsafeMutablePointer<OpaquePointer?>?) {
+    guard argc == 2, let argv else { sqlite3_result_int(context, 0); return }
+    let blob = sqlite3_value_blob(argv[0])
+    let bytes = Int(sqlite3_value_bytes(argv[0]))
+    let dim = Int(sqlite3_value_int64(argv[1]))
+    sqlite3_result_int(context, EmbeddingCache.isUsable(blob: blob, bytes: bytes, dim: dim) ? 1 : 0)
 }

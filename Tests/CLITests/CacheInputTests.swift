@@ -1,0 +1,70 @@
+import AuditEngine
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Review A3 and A8: a damaged cache, a cache merged into itself, and a cache another process
+/// holds locked each give a one-line error naming the file (or are repaired), never a hang or a
+/// silently wrong report.
+@Suite("damaged, self-merged and locked caches", .serialized)
+struct CacheInputTests {
+    static let python = URL(fileURLWithPath: "/usr/bin/env")
+
+    /// Runs a few lines of Python's sqlite3 on `cache`.
+    static func sql(_ cache: String, _ statements: String) throws {
+        let script = "import sqlite3,struct,sys\nc=sqlite3.connect(sys.argv[1])\n\(statements)\nc.commit()\n"
+        let result = try CLI.run(["python3", "-c", script, cache], tool: python)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test("a zero or NaN embedding in the cache is re-encoded; under --cached-only it is an error naming the cache")
+    func damagedEmbeddings() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(6)))
+        try ws.writeAudit()
+        let cache = ws.path("c.sqlite")
+        let first = try CLI.run(["run", ws.audit.path, "--output", ws.path("reference"), "--cache", cache, "--threads", "1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        try Self.sql(cache, """
+            c.execute("update image_embeddings set embedding = zeroblob(length(embedding))")
+            p, e = c.execute("select prompt, embedding from text_embeddings order by prompt limit 1").fetchone()
+            c.execute("update text_embeddings set embedding = ? where prompt = ?", (struct.pack('<f', float('nan')) + bytes(e)[4:], p))
+            """)
+
+        let strict = try CLI.run(["run", ws.audit.path, "--output", ws.path("strict"), "--cache", cache, "--cached-only", "--threads", "1"])
+        #expect(strict.status != 0)
+        let message = strict.stderr.split(separator: "\n").filter { $0.hasPrefix("clip-audit:") }
+        #expect(message.count == 1 && message[0].contains(cache) && message[0].contains("unusable"), "\(strict.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: ws.path("strict/run.json")))
+
+        let repaired = try CLI.run(["run", ws.audit.path, "--output", ws.path("repaired"), "--cache", cache, "--threads", "1"])
+        #expect(repaired.status == 0, "\(repaired.stderr)")
+        #expect(repaired.stderr.contains("6 image(s) encoded, 0 from the cache"), "\(repaired.stderr)")
+        try expectSameReport(URL(fileURLWithPath: ws.path("reference")), URL(fileURLWithPath: ws.path("repaired")))
+        // The damaged rows were replaced: the cache alone serves the report again.
+        let again = try CLI.run(["run", ws.audit.path, "--output", ws.path("again"), "--cache", cache, "--cached-only", "--threads", "1"])
+        #expect(again.status == 0, "\(again.stderr)")
+        try expectSameReport(URL(fileURLWithPath: ws.path("reference")), URL(fileURLWithPath: ws.path("again")))
+    }
+
+    @Test("cache merge skips damaged embeddings and says how many, on one line")
+    func mergeSkipsDamagedEmbeddings() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(4)))
+        try ws.writeAudit()
+        let shard = ws.path("shard.sqlite")
+        let run = try CLI.run(["run", ws.audit.path, "--output", ws.path("out"), "--cache", shard, "--threads", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        try Self.sql(shard, "c.execute(\"update image_embeddings set embedding = zeroblob(length(embedding)) where image_sha256 in (select image_sha256 from image_embeddings limit 3)\")")
+        let merge = try CLI.run(["cache", "merge", ws.path("all.sqlite"), shard])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        let lines = merge.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("1 image") && lines[0].contains("3 unusable embedding(s) skipped"), "\(merge.stderr)")
+        #expect(merge.stdout.contains("1 image"), "\(merge.stdout)")
+    }
+}
