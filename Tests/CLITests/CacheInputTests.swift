@@ -67,4 +67,25 @@ struct CacheInputTests {
         #expect(lines.count == 1 && lines[0].contains("1 image") && lines[0].contains("3 unusable embedding(s) skipped"), "\(merge.stderr)")
         #expect(merge.stdout.contains("1 image"), "\(merge.stdout)")
     }
+
+    @Test("cache merge refuses to merge a file into itself, under any name, at once")
+    func mergeIntoItself() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        let cache = try EmbeddingCache(url: URL(fileURLWithPath: ws.path("same.sqlite")))
+        try cache.storeImageEmbeddings([("a", [1, 2, 3])], model: "m", preprocessing: "p")
+        try FileManager.default.createSymbolicLink(atPath: ws.path("link.sqlite"), withDestinationPath: ws.path("same.sqlite"))
+        try FileManager.default.linkItem(atPath: ws.path("same.sqlite"), toPath: ws.path("hard.sqlite"))
+        for input in ["same.sqlite", "./same.sqlite", "link.sqlite", "hard.sqlite"] {
+            let started = try CLI.start(["cache", "merge", "same.sqlite", input], in: ws.url)
+            let deadline = Date().addingTimeInterval(15)
+            while started.0.isRunning && Date() < deadline { usleep(20_000) }
+            if started.0.isRunning { kill(started.0.processIdentifier, SIGKILL) }
+            let result = CLI.collect(started)
+            #expect(result.status == 1, "merge same.sqlite \(input): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains(input.replacingOccurrences(of: "./", with: "")) && lines[0].contains("itself"),
+                    "merge same.sqlite \(input): \(result.stderr)")
+        }
+    }
 }

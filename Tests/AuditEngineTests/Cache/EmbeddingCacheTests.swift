@@ -102,4 +102,27 @@ import Testing
         #expect(try target.counts() == (images: 2, texts: 1))
         #expect(try target.integrityCheck() == "ok")
     }
+
+    // Review A8: merging a file into itself waited forever on its own lock.
+    @Test(.timeLimit(.minutes(1)))
+    func mergingACacheIntoItselfIsRefusedWhateverItsName() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let url = dir.url.appendingPathComponent("same.sqlite")
+        let cache = try EmbeddingCache(url: url)
+        try cache.storeImageEmbeddings([("a", [1, 2, 3])], model: "m", preprocessing: "p")
+        try FileManager.default.createSymbolicLink(at: dir.url.appendingPathComponent("link.sqlite"), withDestinationURL: url)
+        try FileManager.default.linkItem(at: url, to: dir.url.appendingPathComponent("hard.sqlite"))
+        let names = [url, dir.url.appendingPathComponent("./same.sqlite"), dir.url.appendingPathComponent("sub/../same.sqlite"),
+                     dir.url.appendingPathComponent("link.sqlite"), dir.url.appendingPathComponent("hard.sqlite")]
+        try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        for name in names {
+            #expect {
+                _ = try cache.merge(from: name)
+            } throws: { error in
+                "\(error)".contains(name.path) && "\(error)".contains("itself") && !"\(error)".contains("\n")
+            }
+        }
+        #expect(try cache.counts() == (images: 1, texts: 0))
+    }
 }
