@@ -88,4 +88,68 @@ struct CacheInputTests {
                     "merge same.sqlite \(input): \(result.stderr)")
         }
     }
+
+    /// Starts a Python process that holds an EXCLUSIVE transaction on `cache` for `seconds`, and
+    /// returns once it holds it.
+    static func holdLock(_ cache: String, seconds: Double) throws -> (Process, URL, URL) {
+        let script = "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('begin exclusive')\nprint('locked',flush=True)\ntime.sleep(float(sys.argv[2]))\nc.execute('commit')\n"
+        let holder = try CLI.start(["python3", "-c", script, cache, String(seconds)], tool: python)
+        let deadline = Date().addingTimeInterval(10)
+        while holder.0.isRunning && Date() < deadline && !((try? String(contentsOf: holder.1, encoding: .utf8)) ?? "").contains("locked") {
+            usleep(20_000)
+        }
+        return holder
+    }
+
+    @Test("a run on a cache another process keeps locked says it waits, then fails naming the file")
+    func lockedCache() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(3)))
+        try ws.writeAudit()
+        let cache = ws.path("locked.sqlite")
+        let first = try CLI.run(["run", ws.audit.path, "--output", ws.path("first"), "--cache", cache, "--threads", "1"])
+        #expect(first.status == 0, "\(first.stderr)")
+
+        let holder = try Self.holdLock(cache, seconds: 30)
+        defer {
+            kill(holder.0.processIdentifier, SIGKILL)
+            _ = CLI.collect(holder)
+        }
+        #expect(holder.0.isRunning, "the lock holder did not start")
+        let start = Date()
+        let started = try CLI.start(["run", ws.audit.path, "--output", ws.path("locked"), "--cache", cache, "--threads", "1"],
+                                    environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "3"])
+        let deadline = Date().addingTimeInterval(20)
+        while started.0.isRunning && Date() < deadline { usleep(20_000) }
+        if started.0.isRunning { kill(started.0.processIdentifier, SIGKILL) }
+        let result = CLI.collect(started)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(result.status == 1, "status \(result.status) after \(elapsed) s: \(result.stderr)")
+        #expect(elapsed >= 3 && elapsed < 15, "\(elapsed) s")
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.contains("busy") && $0.contains(cache) && $0.contains("waiting") }.count == 1, "\(result.stderr)")
+        let errors = lines.filter { $0.hasPrefix("clip-audit:") && !$0.contains("busy") }
+        #expect(errors.count == 1 && errors[0].contains(cache) && errors[0].contains("locked by another process"), "\(result.stderr)")
+    }
+
+    @Test("a run on a cache locked for a moment waits for it, says so once, and succeeds")
+    func brieflyLockedCache() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(3)))
+        try ws.writeAudit()
+        let cache = ws.path("locked.sqlite")
+        let first = try CLI.run(["run", ws.audit.path, "--output", ws.path("first"), "--cache", cache, "--threads", "1"])
+        #expect(first.status == 0, "\(first.stderr)")
+
+        let holder = try Self.holdLock(cache, seconds: 3)
+        let result = try CLI.run(["run", ws.audit.path, "--output", ws.path("second"), "--cache", cache, "--threads", "1"],
+                                 environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "15"])
+        let held = CLI.collect(holder)
+        #expect(held.status == 0, "\(held.stderr)")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "the cache is busy").count == 2, "\(result.stderr)")
+        try expectSameReport(URL(fileURLWithPath: ws.path("first")), URL(fileURLWithPath: ws.path("second")))
+    }
 }

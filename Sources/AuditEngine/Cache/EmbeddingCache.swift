@@ -18,8 +18,9 @@ public struct CacheError: Error, CustomStringConvertible, Sendable {
 /// Image embeddings are keyed by the SHA-256 of the image file's bytes, the model's weights
 /// fingerprint and the preprocessing settings; text embeddings by the prompt, the model's
 /// fingerprint and the tokenizer's. Rows are only ever inserted whole inside transactions, and the
-/// database runs in WAL mode with a busy timeout, so a killed run leaves it intact and two runs
-/// may share one file.
+/// database runs in WAL mode, so a killed run leaves it intact and two runs may share one file. A
+/// lock another process holds is waited for a bounded time (`CLIP_AUDIT_CACHE_BUSY_TIMEOUT`
+/// seconds, default 60), said once on stderr, then an error naming the file.
 public final class EmbeddingCache: @unchecked Sendable {
     /// The database file.
     public let url: URL
@@ -29,6 +30,8 @@ public final class EmbeddingCache: @unchecked Sendable {
     /// shard caches (`--cache merged.sqlite --cache shard-1.sqlite …`) reads from all of them and
     /// writes only to this one.
     public private(set) var fallbacks: [EmbeddingCache] = []
+    /// How long an operation waits for another process's lock before failing, and the wait's state.
+    private let busy: BusyWait
 
     /// Opens `url` (first, writable) and each of `readOnly` (read-only fallbacks for lookups).
     public convenience init(url: URL, fallbacks readOnly: [URL]) throws {
@@ -55,6 +58,7 @@ public final class EmbeddingCache: @unchecked Sendable {
     /// writing to it (used when merging shard caches).
     public init(url: URL, readOnly: Bool = false) throws {
         self.url = url
+        busy = BusyWait(file: url.path, timeout: try Self.busyTimeout())
         if !readOnly {
             try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         }
@@ -67,7 +71,9 @@ public final class EmbeddingCache: @unchecked Sendable {
             throw CacheError(file: url.path, message: message)
         }
         db = handle
-        sqlite3_busy_timeout(handle, 60_000)
+        // Wait for another process's lock a bounded time (CLIP_AUDIT_CACHE_BUSY_TIMEOUT, default
+        // 60 s), saying so once on stderr, instead of SQLite's silent busy timeout.
+        sqlite3_busy_handler(handle, busyHandler, Unmanaged.passUnretained(busy).toOpaque())
         // `clip_embedding_ok(embedding, dim)`: the usability check in SQL, for `merge`.
         sqlite3_create_function_v2(handle, "clip_embedding_ok", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
                                    embeddingOKFunction, nil, nil, nil)
@@ -292,29 +298,47 @@ public final class EmbeddingCache: @unchecked Sendable {
     // MARK: SQLite plumbing
 
     private func fail(_ what: String) -> CacheError {
-        CacheError(file: url.path, message: "\(what): \(String(cString: sqlite3_errmsg(db)))")
+        if lastErrorIsBusy { return busyError() }
+        return CacheError(file: url.path, message: "\(what): \(String(cString: sqlite3_errmsg(db)))")
     }
 
-    /// Runs `body` again while SQLite reports the database busy or locked (up to about a minute),
-    /// rolling back any transaction the failed attempt left open.
+    /// Runs `body` again while SQLite reports the database busy or locked (SQLite answers BUSY at
+    /// once where waiting could deadlock), rolling back any transaction the failed attempt left
+    /// open; all attempts together wait no longer than the busy timeout.
     private func retryingWhileBusy(_ body: () throws -> Void) throws {
-        var attempt = 0
+        busy.beginOperation()
+        defer { busy.endOperation() }
         while true {
             do {
                 return try body()
             } catch let error as CacheError {
                 let code = sqlite3_errcode(db) & 0xFF
-                guard code == SQLITE_BUSY || code == SQLITE_LOCKED, attempt < 600 else { throw error }
+                guard code == SQLITE_BUSY || code == SQLITE_LOCKED else { throw error }
                 if sqlite3_get_autocommit(db) == 0 { _ = sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
-                attempt += 1
+                guard busy.keepWaiting() else { throw busyError() }
                 usleep(100_000)
             }
         }
     }
 
+    /// The one-line error for a cache another process kept locked past the busy timeout.
+    private func busyError() -> CacheError {
+        CacheError(file: url.path, message: "the cache is locked by another process; gave up after waiting \(BusyWait.format(busy.timeout)) s (CLIP_AUDIT_CACHE_BUSY_TIMEOUT sets the wait)")
+    }
+
+    /// Whether SQLite's last error on this connection is a lock held by another connection.
+    private var lastErrorIsBusy: Bool {
+        let code = sqlite3_errcode(db) & 0xFF
+        return code == SQLITE_BUSY || code == SQLITE_LOCKED
+    }
+
     private func exec(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(db, sql, nil, nil, &error) != SQLITE_OK {
+            if lastErrorIsBusy {
+                sqlite3_free(error)
+                throw busyError()
+            }
             let message = error.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(error)
             throw CacheError(file: url.path, message: message)
@@ -406,6 +430,68 @@ public final class EmbeddingCache: @unchecked Sendable {
             throw error
         }
     }
+}
+
+extension EmbeddingCache {
+    /// How long to wait for a cache another process has locked: `$CLIP_AUDIT_CACHE_BUSY_TIMEOUT`
+    /// seconds, default 60.
+    static func busyTimeout(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Double {
+        guard let text = environment["CLIP_AUDIT_CACHE_BUSY_TIMEOUT"], !text.isEmpty else { return 60 }
+        guard let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds >= 0 else {
+            throw CacheError(file: "CLIP_AUDIT_CACHE_BUSY_TIMEOUT", message: "expected a number of seconds, got '\(text)'")
+        }
+        return seconds
+    }
+}
+
+/// The state of waiting for another process's lock on one cache connection: when the wait began,
+/// and whether stderr has been told. Touched only under the connection's mutex.
+final class BusyWait: @unchecked Sendable {
+    let file: String
+    let timeout: Double
+    private var started: Double?
+    private var inOperation = false
+    private var told = false
+
+    init(file: String, timeout: Double) {
+        self.file = file
+        self.timeout = timeout
+    }
+
+    static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() && seconds < 1e15 ? String(Int(seconds)) : String(seconds)
+    }
+
+    /// An operation made of several attempts (each of which may wait): one deadline for all.
+    func beginOperation() { inOperation = true; started = nil }
+    func endOperation() { inOperation = false; started = nil }
+
+    /// SQLite's busy handler: `count` is how often it was called for this lock.
+    func handle(count: Int32) -> Bool {
+        if count == 0 && !inOperation { started = nil }
+        guard keepWaiting() else { return false }
+        usleep(20_000)
+        return true
+    }
+
+    /// Whether to wait on (the timeout has not passed since the wait began); after a moment of
+    /// waiting, says once on stderr why nothing happens.
+    func keepWaiting() -> Bool {
+        let now = ProcessInfo.processInfo.systemUptime
+        if started == nil { started = now }
+        let waited = now - started!
+        guard waited < timeout else { return false }
+        if !told && waited >= min(1, timeout / 2) {
+            told = true
+            FileHandle.standardError.write(Data("clip-audit: \(file): the cache is busy (locked by another process); waiting up to \(Self.format(timeout)) s\n".utf8))
+        }
+        return true
+    }
+}
+
+private func busyHandler(_ context: UnsafeMutableRawPointer?, _ count: Int32) -> Int32 {
+    guard let context else { return 0 }
+    return Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue().handle(count: count) ? 1 : 0
 }
 
 private func embeddingOKFunction(_ context: OpaquePointer?, _ argc: Int32, _ argv: UnsafeMutablePointer<OpaquePointer?>?) {

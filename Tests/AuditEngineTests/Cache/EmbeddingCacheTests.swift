@@ -125,4 +125,12 @@ import Testing
         }
         #expect(try cache.counts() == (images: 1, texts: 0))
     }
+
+    @Test func theBusyTimeoutComesFromTheEnvironment() throws {
+        #expect(try EmbeddingCache.busyTimeout(environment: [:]) == 60)
+        #expect(try EmbeddingCache.busyTimeout(environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "2.5"]) == 2.5)
+        for bad in ["x", "-1", "inf", "nan"] {
+            #expect(throws: CacheError.self) { try EmbeddingCache.busyTimeout(environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": bad]) }
+        }
+    }
 }
