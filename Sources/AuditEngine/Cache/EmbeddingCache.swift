@@ -218,7 +218,7 @@ public final class EmbeddingCache: @unchecked Sendable {
         // The same file under another name (./x, a symlink, a hard link) would wait on its own lock.
         var mine = stat(), theirs = stat()
         if stat(url.path, &mine) == 0, stat(other.path, &theirs) == 0, mine.st_dev == theirs.st_dev, mine.st_ino == theirs.st_ino {
-            throw CacheError(file: other.path, message: "is the output cache \(url.path) itself; cannot merge a cache file into itself")
+            throw CacheError(file: other.path, message: "is the same file as the output cache \(url.path); cannot merge a cache file into itself")
         }
         // Opening it first checks that it is a cache of this schema.
         _ = try EmbeddingCache(url: other, readOnly: true)
