@@ -13,7 +13,8 @@ extension ClipAudit {
             static let configuration = CommandConfiguration(
                 abstract: "Copy the embeddings of cache files (e.g. one per shard) into one cache file.",
                 discussion: """
-                    OUT is created if needed; embeddings it already has are kept. Each IN is only read. \
+                    OUT is created if needed; embeddings it already has are kept. Each IN is only read; \
+                    its unusable embeddings (zero, NaN or infinite values) are skipped and counted. \
                     The merged file then serves `clip-audit run AUDIT --cache OUT --cached-only`. \
                     (`run` can also read the shard caches directly: `--cache OUT --cache IN1 --cache IN2 ...`.)
                     """)
@@ -37,7 +38,11 @@ extension ClipAudit {
                             throw AuditError(file: url.path, "cache file not found")
                         }
                         let added = try target.merge(from: url)
-                        printError("\(input): \(added.images) image and \(added.texts) text embedding(s) added")
+                        var line = "\(input): \(added.images) image and \(added.texts) text embedding(s) added"
+                        if added.skipped > 0 {
+                            line += "; \(added.skipped) unusable embedding(s) skipped (zero, NaN or infinite values, or a wrong length; a run re-encodes them)"
+                        }
+                        printError(line)
                     }
                     let counts = try target.counts()
                     print("\(output): \(counts.images) image and \(counts.texts) text embedding(s)")

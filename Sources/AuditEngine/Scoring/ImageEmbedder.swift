@@ -99,13 +99,16 @@ public final class ImageEmbedder: @unchecked Sendable {
             }
         }
         let keys = batch.hashes.compactMap { $0 }
-        let cached = try cache?.imageEmbeddings(for: keys, model: modelKey, preprocessing: pipeline.preprocessingKey) ?? [:]
+        let lookup = try cache?.imageEmbeddingLookup(for: keys, model: modelKey, preprocessing: pipeline.preprocessingKey) ?? EmbeddingCache.Lookup()
+        let cached = lookup.found
         var pending: [String: [Int]] = [:]
         var order: [String] = []
         for offset in 0..<range.count {
             guard let sha = batch.hashes[offset], batch.outcomes[offset] == nil else { continue }
             if let embedding = cached[sha] {
                 batch.outcomes[offset] = .embedded(sha256: sha, embedding: embedding, cached: true)
+            } else if !allowEncoding, let cacheFile = lookup.unusable[sha] {
+                throw CacheError(file: cacheFile, message: "--cached-only: the cached embedding of image \(files[offset].path) is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it")
             } else {
                 if pending[sha] == nil { order.append(sha) }
                 pending[sha, default: []].append(offset)

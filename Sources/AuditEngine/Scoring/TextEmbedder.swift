@@ -29,8 +29,12 @@ public struct TextEmbedder {
         var unique: [String] = []
         var seen = Set<String>()
         for p in prompts where seen.insert(p).inserted { unique.append(p) }
-        var result = try cache?.textEmbeddings(for: unique, model: modelKey, tokenizer: tokenizerKey) ?? [:]
+        let lookup = try cache?.textEmbeddingLookup(for: unique, model: modelKey, tokenizer: tokenizerKey) ?? EmbeddingCache.Lookup()
+        var result = lookup.found
         let missing = unique.filter { result[$0] == nil }
+        if !allowEncoding, let prompt = missing.first(where: { lookup.unusable[$0] != nil }), let cacheFile = lookup.unusable[prompt] {
+            throw CacheError(file: cacheFile, message: "--cached-only: the cached embedding of prompt \"\(prompt)\" is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it")
+        }
         if !allowEncoding && !missing.isEmpty {
             throw AuditError("--cached-only: \(missing.count) prompt(s) are not in the cache(s), e.g. \"\(missing[0])\"")
         }
