@@ -121,7 +121,7 @@ public struct ReportFolder: Sendable {
 // folder may have been edited or damaged since `clip-audit run` wrote it, and a wrong number in
 // it must not reach a model card or a diff. Every failure is one line naming the file (and line).
 
-/// `run.json`'s settings as `ReportFolder/read(_:)` uses them.
+/// `run.json`'s settings: the fields ``ReportFolder/read(_:)`` needs, as `ReportWriter` writes them.
 struct RunSettings {
     var object: [String: Any]
     var attributes: [String]
@@ -129,22 +129,66 @@ struct RunSettings {
     var alpha: Double
     var minGroupSize: Int
 
-    static func read(_ url: URL) throws -> RunSettings {
-        let runURL = url.appendingPathComponent("run.json")
-        guard FileManager.default.fileExists(atPath: runURL.path) else {
-            throw AuditError(file: url.path, "not a report folder (no run.json): run `clip-audit run` first, or check the path")
+    static func read(_ folder: URL) throws -> RunSettings {
+        let url = folder.appendingPathComponent("run.json")
+        let path = url.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw AuditError(file: folder.path, "not a report folder (no run.json): run `clip-audit run` first, or check the path")
         }
-        let object: [String: Any]
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(contentsOf: runURL)) as? [String: Any] ?? [:]
-        } catch {
-            throw AuditError(file: runURL.path, "cannot read: \((error as NSError).localizedDescription)")
+        if isDirectory.boolValue { throw AuditError(file: path, "is a directory, expected the run's JSON file") }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw AuditError(file: path, "cannot read: \(systemReason(error))")
         }
-        let settings = object["settings"] as? [String: Any] ?? [:]
-        return RunSettings(object: object, attributes: settings["attributes"] as? [String] ?? [],
-                           intersections: settings["intersections"] as? [String] ?? [],
-                           alpha: (settings["alpha"] as? NSNumber)?.doubleValue ?? AuditConfig.defaultAlpha,
-                           minGroupSize: (settings["min_group_size"] as? NSNumber)?.intValue ?? AuditConfig.defaultMinGroupSize)
+        if data.isEmpty { throw AuditError(file: path, "not valid JSON (the file is empty)") }
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw AuditError(file: path, "not valid JSON (\(jsonReason(error, data)))")
+        }
+        let expected = "expected an object with \"settings\": {\"alpha\", \"min_group_size\", \"attributes\", \"intersections\"}"
+        guard let object = parsed as? [String: Any] else {
+            throw AuditError(file: path, "\(expected), found \(parsed is [Any] ? "an array" : "a bare value")")
+        }
+        guard let settings = object["settings"] as? [String: Any] else {
+            throw AuditError(file: path, "\(expected), found \(object["settings"] == nil ? "no \"settings\"" : "\"settings\" that is not an object")")
+        }
+        func fail(_ key: String, _ problem: String) -> AuditError {
+            AuditError(file: path, "settings.\(key): \(settings[key] == nil ? "missing" : problem) (\(expected))")
+        }
+        guard let attributes = settings["attributes"] as? [String] else { throw fail("attributes", "not a list of strings") }
+        guard let intersections = settings["intersections"] as? [String] else { throw fail("intersections", "not a list of strings") }
+        guard let alphaNumber = settings["alpha"] as? NSNumber,
+              case let alpha = alphaNumber.doubleValue, alpha > 0, alpha < 1 else {
+            throw fail("alpha", "not a number between 0 and 1 (exclusive)")
+        }
+        guard let sizeNumber = settings["min_group_size"] as? NSNumber,
+              case let size = sizeNumber.doubleValue, size >= 0, size <= Double(Int32.max), size == size.rounded() else {
+            throw fail("min_group_size", "not a whole number of at least 0")
+        }
+        return RunSettings(object: object, attributes: attributes, intersections: intersections,
+                           alpha: alpha, minGroupSize: Int(size))
+    }
+
+    /// The operating system's reason (`Is a directory`, `Permission denied`) rather than
+    /// Foundation's "The operation could not be completed".
+    static func systemReason(_ error: Error) -> String {
+        var error = error as NSError
+        while error.domain != NSPOSIXErrorDomain, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+            error = underlying
+        }
+        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        return error.localizedDescription
+    }
+
+    /// JSONSerialization's detail (`Unexpected end of file …`) when it gives one.
+    static func jsonReason(_ error: Error, _ data: Data) -> String {
+        if String(data: data, encoding: .utf8) == nil { return "not UTF-8 text" }
+        let info = (error as NSError).userInfo
+        if let detail = info[NSDebugDescriptionErrorKey] as? String, !detail.isEmpty {
+            return detail.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+        }
+        return "cannot parse"
     }
 }
 

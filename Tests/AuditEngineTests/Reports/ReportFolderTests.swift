@@ -264,4 +264,44 @@ struct ReportFolderTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(message == "\(file(dir)): line 2: delta 0.5 does not match value − base_value = 1")
     }
+
+    @Test func runJSONThatIsNotTheRunsObjectIsBlamedOnRunJSON() throws {
+        // Used to be reported as predictions.csv's "unexpected header".
+        let expected = "expected an object with \"settings\": {\"alpha\", \"min_group_size\", \"attributes\", \"intersections\"}"
+        for (text, found) in [("[]", "found an array"), ("3", "found a bare value"), ("{}", "found no \"settings\""),
+                              ("{\"settings\": []}", "found \"settings\" that is not an object")] {
+            try Self.expectFailure({ try text.write(to: $0.appendingPathComponent("run.json"), atomically: true, encoding: .utf8) }) {
+                "\($0.path)/run.json: \(expected), \(found)"
+            }
+        }
+        let settings = #"{"settings": {"alpha": 0.05, "min_group_size": 8, "attributes": ["race", "gender", "age"], "intersections": ["race|gender"]}}"#
+        // Only settings are needed; a settings value of the wrong type is named.
+        let (ok, dir) = try Self.failure { try settings.write(to: $0.appendingPathComponent("run.json"), atomically: true, encoding: .utf8) }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(ok == nil)
+        try Self.expectFailure({ try settings.replacingOccurrences(of: "0.05", with: "\"0.05\"")
+                .write(to: $0.appendingPathComponent("run.json"), atomically: true, encoding: .utf8) }) {
+            "\($0.path)/run.json: settings.alpha: not a number between 0 and 1 (exclusive) (\(expected))"
+        }
+    }
+
+    @Test func unreadableRunJSONSaysWhy() throws {
+        let run = { (dir: URL) in dir.appendingPathComponent("run.json") }
+        try Self.expectFailure({ try Data().write(to: run($0)) }) { "\($0.path)/run.json: not valid JSON (the file is empty)" }
+        try Self.expectFailure({ try Data([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D]).write(to: run($0)) }) {
+            "\($0.path)/run.json: not valid JSON (not UTF-8 text)"
+        }
+        try Self.expectFailure({ try FileManager.default.removeItem(at: run($0)); try FileManager.default.createDirectory(at: run($0), withIntermediateDirectories: false) }) {
+            "\($0.path)/run.json: is a directory, expected the run's JSON file"
+        }
+        // Truncated: the parser's reason, on one line.
+        let (message, dir) = try Self.failure {
+            let data = try Data(contentsOf: run($0))
+            try data.prefix(data.count / 2).write(to: run($0))
+        }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = try #require(message)
+        #expect(text.hasPrefix("\(dir.path)/run.json: not valid JSON (") && !text.contains("\n"))
+        #expect(!text.contains("could not be completed") && !text.contains("predictions.csv"))
+    }
 }
