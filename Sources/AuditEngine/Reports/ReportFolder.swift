@@ -95,9 +95,8 @@ public struct ReportFolder: Sendable {
     /// Reads one CSV of the folder, checking its header; rows as column → field with their line.
     static func table(_ folder: URL, _ name: String, _ header: [String]) throws -> [(line: Int, fields: [String: String])] {
         let file = folder.appendingPathComponent(name)
-        let text: String
-        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-            throw AuditError(file: file.path, "cannot read: \((error as NSError).localizedDescription)")
+        guard let text = String(data: try RunSettings.contents(of: file), encoding: .utf8) else {
+            throw AuditError(file: file.path, "not UTF-8 text")
         }
         let records: [[String]]
         do { records = try SimpleCSV.parse(text) } catch let error as SimpleCSV.Failure {
@@ -132,15 +131,10 @@ struct RunSettings {
     static func read(_ folder: URL) throws -> RunSettings {
         let url = folder.appendingPathComponent("run.json")
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw AuditError(file: folder.path, "not a report folder (no run.json): run `clip-audit run` first, or check the path")
         }
-        if isDirectory.boolValue { throw AuditError(file: path, "is a directory, expected the run's JSON file") }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw AuditError(file: path, "cannot read: \(systemReason(error))")
-        }
+        let data = try contents(of: url)
         if data.isEmpty { throw AuditError(file: path, "not valid JSON (the file is empty)") }
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
@@ -168,6 +162,24 @@ struct RunSettings {
         }
         return RunSettings(object: object, attributes: attributes, intersections: intersections,
                            alpha: alpha, minGroupSize: Int(size))
+    }
+
+    /// The bytes of a file of the folder; a directory, FIFO or device is an error (reading a
+    /// FIFO would wait forever).
+    static func contents(of url: URL) throws -> Data {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            throw AuditError(file: url.path, "cannot read: \(String(cString: strerror(errno)))")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw AuditError(file: url.path, "is a directory, expected a file")
+        case S_IFIFO: throw AuditError(file: url.path, "is a FIFO, expected a regular file")
+        default: throw AuditError(file: url.path, "is not a regular file")
+        }
+        do { return try Data(contentsOf: url) } catch {
+            throw AuditError(file: url.path, "cannot read: \(systemReason(error))")
+        }
     }
 
     /// The operating system's reason (`Is a directory`, `Permission denied`) rather than

@@ -292,7 +292,23 @@ struct ReportFolderTests {
             "\($0.path)/run.json: not valid JSON (not UTF-8 text)"
         }
         try Self.expectFailure({ try FileManager.default.removeItem(at: run($0)); try FileManager.default.createDirectory(at: run($0), withIntermediateDirectories: false) }) {
-            "\($0.path)/run.json: is a directory, expected the run's JSON file"
+            "\($0.path)/run.json: is a directory, expected a file"
+        }
+        // A FIFO would block the read forever; the CSVs get the same checks.
+        try Self.expectFailure({ try FileManager.default.removeItem(at: run($0)); #expect(mkfifo(run($0).path, 0o600) == 0) }) {
+            "\($0.path)/run.json: is a FIFO, expected a regular file"
+        }
+        try Self.expectFailure({ let csv = $0.appendingPathComponent("metrics.csv"); try FileManager.default.removeItem(at: csv); #expect(mkfifo(csv.path, 0o600) == 0) }) {
+            "\($0.path)/metrics.csv: is a FIFO, expected a regular file"
+        }
+        try Self.expectFailure({ let csv = $0.appendingPathComponent("comparison.csv"); try FileManager.default.removeItem(at: csv); try FileManager.default.createDirectory(at: csv, withIntermediateDirectories: false) }) {
+            "\($0.path)/comparison.csv: is a directory, expected a file"
+        }
+        try Self.expectFailure({ try Data([0x64, 0xFF, 0x0A]).write(to: $0.appendingPathComponent("disparities.csv")) }) {
+            "\($0.path)/disparities.csv: not UTF-8 text"
+        }
+        try Self.expectFailure({ try FileManager.default.removeItem(at: $0.appendingPathComponent("predictions.csv")) }) {
+            "\($0.path)/predictions.csv: cannot read: No such file or directory"
         }
         // Truncated: the parser's reason, on one line.
         let (message, dir) = try Self.failure {
