@@ -22,46 +22,27 @@ public struct ReportFolder: Sendable {
 
     /// Reads `metrics.csv`, `disparities.csv`, `comparison.csv`, `predictions.csv` and `run.json`.
     public static func read(_ url: URL) throws -> ReportFolder {
-        let runURL = url.appendingPathComponent("run.json")
-        guard FileManager.default.fileExists(atPath: runURL.path) else {
-            throw AuditError(file: url.path, "not a report folder (no run.json): run `clip-audit run` first, or check the path")
-        }
-        let object: [String: Any]
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(contentsOf: runURL)) as? [String: Any] ?? [:]
-        } catch {
-            throw AuditError(file: runURL.path, "cannot read: \((error as NSError).localizedDescription)")
-        }
-        let settings = object["settings"] as? [String: Any] ?? [:]
+        let run = try RunSettings.read(url)
+        let (object, attributes, intersections, alpha, minGroupSize) =
+            (run.object, run.attributes, run.intersections, run.alpha, run.minGroupSize)
         let model = object["model"] as? [String: Any] ?? [:]
         let manifest = object["manifest"] as? [String: Any] ?? [:]
-        let attributes = settings["attributes"] as? [String] ?? []
-        let intersections = settings["intersections"] as? [String] ?? []
-        let alpha = (settings["alpha"] as? NSNumber)?.doubleValue ?? AuditConfig.defaultAlpha
-        let minGroupSize = (settings["min_group_size"] as? NSNumber)?.intValue ?? AuditConfig.defaultMinGroupSize
 
-        let metricTable = try table(url, "metrics.csv", MetricsCSV.metricsHeader)
         var metrics: [MetricRow] = []
-        for (line, r) in metricTable {
-            guard let n = Int(r["n"]!), let count = Int(r["count"]!), let value = Double(r["value"]!),
-                  let low = Double(r["ci_low"]!), let high = Double(r["ci_high"]!) else {
-                throw AuditError(file: url.appendingPathComponent("metrics.csv").path, "line \(line): a number is missing or malformed")
-            }
-            metrics.append(MetricRow(design: r["design"]!, metric: r["metric"]!, attribute: r["attribute"]!, group: r["group"]!,
-                                     n: n, count: count, value: value, ciLow: low, ciHigh: high, belowMinimumN: n < minGroupSize))
+        for row in try rows(url, "metrics.csv", MetricsCSV.metricsHeader) {
+            metrics.append(try row.metric(minGroupSize: minGroupSize))
         }
         var counts: [String: MetricRow] = [:]
         for m in metrics { counts["\(m.design)\u{1F}\(m.metric)\u{1F}\(m.attribute)\u{1F}\(m.group)"] = m }
 
         var disparities: [DisparityRow] = []
-        for (line, r) in try table(url, "disparities.csv", MetricsCSV.disparitiesHeader) {
+        for row in try rows(url, "disparities.csv", MetricsCSV.disparitiesHeader) {
+            let r = row.fields
             let key = "\(r["design"]!)\u{1F}\(r["metric"]!)\u{1F}\(r["attribute"]!)\u{1F}"
-            guard let g = counts[key + r["group"]!], let ref = counts[key + r["reference"]!],
-                  let p = Double(r["p_value"]!), let pAdjusted = Double(r["p_adjusted"]!) else {
-                throw AuditError(file: url.appendingPathComponent("disparities.csv").path,
-                                 "line \(line): no matching rows in metrics.csv, or a malformed number")
+            guard let g = counts[key + r["group"]!], let ref = counts[key + r["reference"]!] else {
+                throw row.fail("no matching rows in metrics.csv for group \"\(r["group"]!)\" and reference \"\(r["reference"]!)\"")
             }
-            let ratio = Double(r["ratio"]!)
+            let (ratio, p, pAdjusted) = try row.disparity(group: g, reference: ref)
             let ci = newcombeUnpairedDifferenceInterval(successes1: g.count, trials1: g.n, successes2: ref.count, trials2: ref.n)
             disparities.append(DisparityRow(
                 design: g.design, metric: g.metric, attribute: g.attribute, group: g.group, reference: ref.group,
@@ -74,16 +55,8 @@ public struct ReportFolder: Sendable {
         }
 
         var comparisons: [ComparisonRow] = []
-        for (line, r) in try table(url, "comparison.csv", MetricsCSV.comparisonHeader) {
-            guard let n = Int(r["n"]!), let baseValue = Double(r["base_value"]!), let value = Double(r["value"]!),
-                  let delta = Double(r["delta"]!), let low = Double(r["ci_low"]!), let high = Double(r["ci_high"]!),
-                  let p = Double(r["p_value"]!) else {
-                throw AuditError(file: url.appendingPathComponent("comparison.csv").path, "line \(line): a number is missing or malformed")
-            }
-            comparisons.append(ComparisonRow(design: r["design"]!, base: r["base"]!, metric: r["metric"]!, attribute: r["attribute"]!,
-                                             group: r["group"]!, n: n, baseValue: baseValue, value: value, delta: delta,
-                                             ciLow: low, ciHigh: high, pValue: p, baseOnly: 0, variantOnly: 0,
-                                             belowMinimumN: n < minGroupSize))
+        for row in try rows(url, "comparison.csv", MetricsCSV.comparisonHeader) {
+            comparisons.append(try row.comparison(minGroupSize: minGroupSize))
         }
         comparisons = ComparisonRow.adjustingHolm(comparisons)
 
@@ -113,12 +86,17 @@ public struct ReportFolder: Sendable {
         return ReportFolder(url: url, data: data, attributes: attributes, predictions: predictions)
     }
 
+    /// Reads one CSV of the folder as rows to check (see ``CheckedRow``).
+    static func rows(_ folder: URL, _ name: String, _ header: [String]) throws -> [CheckedRow] {
+        let file = folder.appendingPathComponent(name).path
+        return try table(folder, name, header).map { CheckedRow(file: file, line: $0.line, fields: $0.fields) }
+    }
+
     /// Reads one CSV of the folder, checking its header; rows as column → field with their line.
     static func table(_ folder: URL, _ name: String, _ header: [String]) throws -> [(line: Int, fields: [String: String])] {
         let file = folder.appendingPathComponent(name)
-        let text: String
-        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-            throw AuditError(file: file.path, "cannot read: \((error as NSError).localizedDescription)")
+        guard let text = String(data: try RunSettings.contents(of: file), encoding: .utf8) else {
+            throw AuditError(file: file.path, "not UTF-8 text")
         }
         let records: [[String]]
         do { records = try SimpleCSV.parse(text) } catch let error as SimpleCSV.Failure {
@@ -135,6 +113,206 @@ public struct ReportFolder: Sendable {
             rows.append((i + 2, Dictionary(uniqueKeysWithValues: zip(header, record))))
         }
         return rows
+    }
+}
+
+// The checks a report folder read back must pass (`clip-audit card`, `clip-audit diff`): the
+// folder may have been edited or damaged since `clip-audit run` wrote it, and a wrong number in
+// it must not reach a model card or a diff. Every failure is one line naming the file (and line).
+
+/// `run.json`'s settings: the fields ``ReportFolder/read(_:)`` needs, as `ReportWriter` writes them.
+struct RunSettings {
+    var object: [String: Any]
+    var attributes: [String]
+    var intersections: [String]
+    var alpha: Double
+    var minGroupSize: Int
+
+    static func read(_ folder: URL) throws -> RunSettings {
+        let url = folder.appendingPathComponent("run.json")
+        let path = url.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw AuditError(file: folder.path, "not a report folder (no run.json): run `clip-audit run` first, or check the path")
+        }
+        let data = try contents(of: url)
+        if data.isEmpty { throw AuditError(file: path, "not valid JSON (the file is empty)") }
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw AuditError(file: path, "not valid JSON (\(jsonReason(error, data)))")
+        }
+        let expected = "expected an object with \"settings\": {\"alpha\", \"min_group_size\", \"attributes\", \"intersections\"}"
+        guard let object = parsed as? [String: Any] else {
+            throw AuditError(file: path, "\(expected), found \(parsed is [Any] ? "an array" : "a bare value")")
+        }
+        guard let settings = object["settings"] as? [String: Any] else {
+            throw AuditError(file: path, "\(expected), found \(object["settings"] == nil ? "no \"settings\"" : "\"settings\" that is not an object")")
+        }
+        func fail(_ key: String, _ problem: String) -> AuditError {
+            AuditError(file: path, "settings.\(key): \(settings[key] == nil ? "missing" : problem) (\(expected))")
+        }
+        guard let attributes = settings["attributes"] as? [String] else { throw fail("attributes", "not a list of strings") }
+        guard let intersections = settings["intersections"] as? [String] else { throw fail("intersections", "not a list of strings") }
+        guard let alphaNumber = settings["alpha"] as? NSNumber,
+              case let alpha = alphaNumber.doubleValue, alpha > 0, alpha < 1 else {
+            throw fail("alpha", "not a number between 0 and 1 (exclusive)")
+        }
+        guard let sizeNumber = settings["min_group_size"] as? NSNumber,
+              case let size = sizeNumber.doubleValue, size >= 0, size <= Double(Int32.max), size == size.rounded() else {
+            throw fail("min_group_size", "not a whole number of at least 0")
+        }
+        return RunSettings(object: object, attributes: attributes, intersections: intersections,
+                           alpha: alpha, minGroupSize: Int(size))
+    }
+
+    /// The bytes of a file of the folder; a directory, FIFO or device is an error (reading a
+    /// FIFO would wait forever).
+    static func contents(of url: URL) throws -> Data {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            throw AuditError(file: url.path, "cannot read: \(String(cString: strerror(errno)))")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw AuditError(file: url.path, "is a directory, expected a file")
+        case S_IFIFO: throw AuditError(file: url.path, "is a FIFO, expected a regular file")
+        default: throw AuditError(file: url.path, "is not a regular file")
+        }
+        do { return try Data(contentsOf: url) } catch {
+            throw AuditError(file: url.path, "cannot read: \(systemReason(error))")
+        }
+    }
+
+    /// The operating system's reason (`Is a directory`, `Permission denied`) rather than
+    /// Foundation's "The operation could not be completed".
+    static func systemReason(_ error: Error) -> String {
+        var error = error as NSError
+        while error.domain != NSPOSIXErrorDomain, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+            error = underlying
+        }
+        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        return error.localizedDescription
+    }
+
+    /// JSONSerialization's detail (`Unexpected end of file …`) when it gives one.
+    static func jsonReason(_ error: Error, _ data: Data) -> String {
+        if String(data: data, encoding: .utf8) == nil { return "not UTF-8 text" }
+        let info = (error as NSError).userInfo
+        if let detail = info[NSDebugDescriptionErrorKey] as? String, !detail.isEmpty {
+            return detail.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+        }
+        return "cannot parse"
+    }
+}
+
+/// One data row of a report CSV with its file and line: reads its numbers and checks them
+/// against the others (`value = count/n` within the CSV's six significant digits, intervals
+/// around their estimates, p-values in [0, 1]). Failures read `<file>: line N: <problem>`.
+struct CheckedRow {
+    var file: String
+    var line: Int
+    var fields: [String: String]
+
+    func fail(_ problem: String) -> AuditError { AuditError(file: file, "line \(line): \(problem)") }
+
+    /// A whole number of at least `minimum`.
+    func integer(_ column: String, atLeast minimum: Int) throws -> Int {
+        let text = fields[column]!
+        guard !text.isEmpty else { throw fail("\(column) is empty") }
+        guard let value = Int(text) else { throw fail("\(column) \"\(text)\" is not a whole number") }
+        guard value >= minimum else { throw fail("\(column) is \(value), expected at least \(minimum)") }
+        return value
+    }
+
+    /// A finite number in `range`.
+    func number(_ column: String, in range: ClosedRange<Double>) throws -> Double {
+        let text = fields[column]!
+        guard !text.isEmpty else { throw fail("\(column) is empty") }
+        guard let value = Double(text) else { throw fail("\(column) \"\(text)\" is not a number") }
+        guard value.isFinite else { throw fail("\(column) is \(text), expected a finite number") }
+        guard range.contains(value) else {
+            throw fail("\(column) \(text) lies outside [\(CSVNumber.format(range.lowerBound)), \(CSVNumber.format(range.upperBound))]")
+        }
+        return value
+    }
+
+    /// Whether `written` is `exact` as ``CSVNumber`` writes it (`%.6g`: off by at most half a
+    /// unit in the sixth significant digit).
+    static func agrees(_ written: Double, _ exact: Double) -> Bool {
+        abs(written - exact) <= 6e-6 * abs(exact) + 1e-12
+    }
+
+    /// `column` must be `exact` (what the counts give) up to the CSV's rounding.
+    func number(_ column: String, equal exact: Double, in range: ClosedRange<Double>, as formula: @autoclosure () -> String) throws -> Double {
+        let value = try number(column, in: range)
+        guard Self.agrees(value, exact) else {
+            throw fail("\(column) \(fields[column]!) does not match \(formula()) = \(CSVNumber.format(exact))")
+        }
+        return value
+    }
+
+    /// `low ≤ estimate ≤ high` (both ends already read).
+    func interval(_ low: Double, _ estimate: Double, _ high: Double, of what: String) throws {
+        let slack = 1e-9
+        guard low <= estimate + slack, estimate <= high + slack else {
+            throw fail("\(what) \(CSVNumber.format(estimate)) lies outside its interval [\(fields["ci_low"]!), \(fields["ci_high"]!)]")
+        }
+    }
+
+    /// A `metrics.csv` row: n ≥ 1 (the writer leaves out empty groups), 0 ≤ count ≤ n,
+    /// value = count/n, ci_low ≤ value ≤ ci_high within [0, 1].
+    func metric(minGroupSize: Int) throws -> MetricRow {
+        let n = try integer("n", atLeast: 1)
+        let count = try integer("count", atLeast: 0)
+        guard count <= n else { throw fail("count \(count) exceeds n \(n)") }
+        let value = try number("value", equal: Double(count) / Double(n), in: 0...1, as: "count/n = \(count)/\(n)")
+        let low = try number("ci_low", in: 0...1), high = try number("ci_high", in: 0...1)
+        try interval(low, value, high, of: "value")
+        return MetricRow(design: fields["design"]!, metric: fields["metric"]!, attribute: fields["attribute"]!,
+                         group: fields["group"]!, n: n, count: count, value: value, ciLow: low, ciHigh: high,
+                         belowMinimumN: n < minGroupSize)
+    }
+
+    /// A `disparities.csv` row against its two `metrics.csv` rows: value, reference_value,
+    /// difference and ratio (empty exactly when the reference value is 0) agree with their
+    /// counts; p_value ≤ p_adjusted, both in [0, 1]; significant is `true` or `false`.
+    func disparity(group g: MetricRow, reference ref: MetricRow) throws -> (ratio: Double?, p: Double, pAdjusted: Double) {
+        let value = Double(g.count) / Double(g.n), referenceValue = Double(ref.count) / Double(ref.n)
+        _ = try number("value", equal: value, in: 0...1, as: "metrics.csv's count/n = \(g.count)/\(g.n)")
+        _ = try number("reference_value", equal: referenceValue, in: 0...1,
+                       as: "metrics.csv's count/n = \(ref.count)/\(ref.n) for \"\(ref.group)\"")
+        _ = try number("difference", equal: value - referenceValue, in: -1...1, as: "value − reference_value")
+        let ratio: Double?
+        if referenceValue == 0 {
+            guard fields["ratio"]!.isEmpty else { throw fail("ratio is \(fields["ratio"]!), expected empty (reference value 0)") }
+            ratio = nil
+        } else {
+            ratio = try number("ratio", equal: value / referenceValue, in: 0...Double.greatestFiniteMagnitude, as: "value / reference_value")
+        }
+        let p = try number("p_value", in: 0...1), pAdjusted = try number("p_adjusted", in: 0...1)
+        guard pAdjusted >= p else { throw fail("p_adjusted \(fields["p_adjusted"]!) is below p_value \(fields["p_value"]!)") }
+        guard ["true", "false"].contains(fields["significant"]!) else {
+            throw fail("significant is \"\(fields["significant"]!)\", expected true or false")
+        }
+        return (ratio, p, pAdjusted)
+    }
+
+    /// A `comparison.csv` row: n ≥ 1, base_value and value in [0, 1], delta = value − base_value,
+    /// ci_low ≤ delta ≤ ci_high within [−1, 1], p_value in [0, 1].
+    func comparison(minGroupSize: Int) throws -> ComparisonRow {
+        let n = try integer("n", atLeast: 1)
+        let baseValue = try number("base_value", in: 0...1), value = try number("value", in: 0...1)
+        let delta = try number("delta", in: -1...1)
+        // Both values are rounded already, so compare with the rounding of each.
+        guard abs(delta - (value - baseValue)) <= 6e-6 * (abs(value) + abs(baseValue) + abs(delta)) + 1e-12 else {
+            throw fail("delta \(fields["delta"]!) does not match value − base_value = \(CSVNumber.format(value - baseValue))")
+        }
+        let low = try number("ci_low", in: -1...1), high = try number("ci_high", in: -1...1)
+        try interval(low, delta, high, of: "delta")
+        let p = try number("p_value", in: 0...1)
+        return ComparisonRow(design: fields["design"]!, base: fields["base"]!, metric: fields["metric"]!,
+                             attribute: fields["attribute"]!, group: fields["group"]!, n: n, baseValue: baseValue,
+                             value: value, delta: delta, ciLow: low, ciHigh: high, pValue: p, baseOnly: 0, variantOnly: 0,
+                             belowMinimumN: n < minGroupSize)
     }
 }
 
