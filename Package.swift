@@ -63,7 +63,9 @@ let package = Package(
         // Where the package and its fixtures are, for every test target.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CLIPEngineTests", dependencies: ["CLIPEngine", "CClipKernels", "TestSupport"]),
-        .testTarget(name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine", "TestSupport"]),
+        // Snapshots are read through #filePath, not as bundle resources.
+        .testTarget(name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine", "TestSupport"],
+                    exclude: ["Reports/Snapshots"]),
         .testTarget(name: "CLITests", dependencies: ["CLIPEngine", "AuditEngine", "TestSupport"]),
     ]
 )
