@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the C libraries clip-audit links against (Debian/Ubuntu packages), only those missing.
 # With --test, also what the test suite uses: headless Chromium and a font, to render report.html,
-# and GNU time, to measure a run's peak memory.
+# GNU time, to measure peak memory, and python3, whose sqlite3 module holds a cache's lock from
+# another process in a test (perl, also used, is part of every Debian system).
 # Swift itself (6.1 or later) must already be on PATH: https://www.swift.org/install/linux/
 set -euo pipefail
 packages=(libopenblas-dev libjpeg-dev libpng-dev libcsv-dev libsqlite3-dev libssl-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium fonts-dejavu-core time)
+  packages+=(chromium fonts-dejavu-core time python3)
 fi
 missing=()
 for p in "${packages[@]}"; do
