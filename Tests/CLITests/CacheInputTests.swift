@@ -101,15 +101,21 @@ struct CacheInputTests {
         return holder
     }
 
-    @Test("a run on a cache another process keeps locked says it waits, then fails naming the file")
-    func lockedCache() throws {
+    /// A workspace of three images whose cache `locked.sqlite` a first run (report in `first`) filled.
+    static func workspaceWithFilledCache() throws -> Workspace {
         let ws = try Workspace()
-        defer { ws.cleanUp() }
         try ws.writeManifest(Workspace.rows(try ws.makeImages(3)))
         try ws.writeAudit()
-        let cache = ws.path("locked.sqlite")
-        let first = try CLI.run(["run", ws.audit.path, "--output", ws.path("first"), "--cache", cache, "--threads", "1"])
+        let first = try CLI.run(["run", ws.audit.path, "--output", ws.path("first"), "--cache", ws.path("locked.sqlite"), "--threads", "1"])
         #expect(first.status == 0, "\(first.stderr)")
+        return ws
+    }
+
+    @Test("a run on a cache another process keeps locked says it waits, then fails naming the file")
+    func lockedCache() throws {
+        let ws = try Self.workspaceWithFilledCache()
+        defer { ws.cleanUp() }
+        let cache = ws.path("locked.sqlite")
 
         let holder = try Self.holdLock(cache, seconds: 30)
         defer {
@@ -135,13 +141,9 @@ struct CacheInputTests {
 
     @Test("a run on a cache locked for a moment waits for it, says so once, and succeeds")
     func brieflyLockedCache() throws {
-        let ws = try Workspace()
+        let ws = try Self.workspaceWithFilledCache()
         defer { ws.cleanUp() }
-        try ws.writeManifest(Workspace.rows(try ws.makeImages(3)))
-        try ws.writeAudit()
         let cache = ws.path("locked.sqlite")
-        let first = try CLI.run(["run", ws.audit.path, "--output", ws.path("first"), "--cache", cache, "--threads", "1"])
-        #expect(first.status == 0, "\(first.stderr)")
 
         let holder = try Self.holdLock(cache, seconds: 3)
         let result = try CLI.run(["run", ws.audit.path, "--output", ws.path("second"), "--cache", cache, "--threads", "1"],
