@@ -43,8 +43,9 @@ public final class CLIPPipeline: @unchecked Sendable {
                              message: "preprocessing gives \(h)×\(w) images but the vision encoder takes \(configuration.vision.imageSize)×\(configuration.vision.imageSize) (needs a centre crop of that size)")
         }
         configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
-        var tokenizerBytes = try Data(contentsOf: file("vocab.json"))
-        tokenizerBytes.append(try Data(contentsOf: file("merges.txt")))
+        // Already read by the tokenizer above: these cannot be FIFOs or missing here.
+        var tokenizerBytes = try FileKind.contents(of: file("vocab.json"))
+        tokenizerBytes.append(try FileKind.contents(of: file("merges.txt")))
         tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
         let c = preprocessorConfig
         preprocessingKey = [

@@ -31,4 +31,25 @@ public enum FileKind {
         default: return "not a regular file"
         }
     }
+
+    /// Why `contents(of:)` could not read a file, in a few words ("is a FIFO, not a regular
+    /// file", "No such file or directory"), for the caller's one-line error.
+    public struct ReadError: Error, CustomStringConvertible, Sendable {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    /// The bytes of the regular file at `url`. A FIFO, device or directory is refused before it
+    /// is opened (reading a FIFO would wait for a writer forever); other failures give the
+    /// system's reason.
+    public static func contents(of url: URL) throws(ReadError) -> Data {
+        if let kind = nonRegular(url.path) { throw ReadError(reason: "is \(kind), not a regular file") }
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            let reason = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+            throw ReadError(reason: reason ?? (error as NSError).localizedDescription)
+        }
+    }
 }

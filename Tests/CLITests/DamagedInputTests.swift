@@ -106,15 +106,17 @@ struct DamagedInputTests {
         #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("model.safetensors"), "\(bad.stderr)")
     }
 
-    @Test("a FIFO as model.safetensors is refused, not waited on", .timeLimit(.minutes(1)))
-    func fifoWeights() throws {
-        let directory = try CLI.temporaryDirectory("fifo")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let model = try Self.modelCopy(directory)
-        let weights = model.appendingPathComponent("model.safetensors")
-        try FileManager.default.removeItem(at: weights)
-        #expect(mkfifo(weights.path, 0o644) == 0)
-        Self.expectOneLineFailure(try Self.classify(model), containing: ["model.safetensors", "not a regular file"])
+    @Test("a FIFO as any checkpoint file is refused, not waited on", .timeLimit(.minutes(1)))
+    func fifoCheckpointFiles() throws {
+        for name in ["model.safetensors", "config.json", "vocab.json", "merges.txt", "preprocessor_config.json"] {
+            let directory = try CLI.temporaryDirectory("fifo")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let model = try Self.modelCopy(directory)
+            let file = model.appendingPathComponent(name)
+            try FileManager.default.removeItem(at: file)
+            #expect(mkfifo(file.path, 0o644) == 0)
+            Self.expectOneLineFailure(try Self.classify(model), containing: [name, "a FIFO", "not a regular file"])
+        }
     }
 
     @Test("classify: a directory or a FIFO given as an image is named for what it is, at once", .timeLimit(.minutes(1)))

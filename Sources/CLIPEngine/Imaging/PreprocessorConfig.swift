@@ -59,8 +59,8 @@ public struct PreprocessorConfig: Sendable, Equatable {
     /// Parses a `preprocessor_config.json` file; keys it lacks keep CLIP's defaults for `imageSize`.
     public init(contentsOf url: URL, imageSize: Int = 224) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ImageError(code: .badConfig, file: url.path, message: "cannot read preprocessor config")
+        do { data = try FileKind.contents(of: url) } catch {
+            throw ImageError(code: .badConfig, file: url.path, message: "cannot read preprocessor config: \(error.reason)")
         }
         try self.init(json: data, file: url.path, imageSize: imageSize)
     }

@@ -108,9 +108,9 @@ public struct CLIPConfiguration: Sendable, Equatable {
     public init(contentsOf url: URL) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try FileKind.contents(of: url)
         } catch {
-            throw CLIPConfigurationError(file: url.path, key: nil, message: "cannot read: \(error.localizedDescription)")
+            throw CLIPConfigurationError(file: url.path, key: nil, message: "cannot read: \(error.reason)")
         }
         try self.init(jsonData: data, file: url.path)
     }

@@ -135,11 +135,11 @@ final class BPEModel: @unchecked Sendable {
 
     private static func readData(_ url: URL) throws -> Data {
         do {
-            return try Data(contentsOf: url)
+            return try FileKind.contents(of: url)
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw TokenizerError(code: .unreadableFile, file: url,
-                                 message: exists ? "cannot read the file" : "file not found")
+                                 message: exists ? "cannot read the file: \(error.reason)" : "file not found")
         }
     }
 
