@@ -353,6 +353,48 @@ static const char *guess_other_format(const uint8_t *d, size_t n) {
     return NULL;
 }
 
+/* The header's width and height, for clip_image_size; 0 when it cannot be read. */
+static void jpeg_header_size(const uint8_t *data, size_t size, uint64_t *width, uint64_t *height) {
+    struct jpeg_decompress_struct cinfo;
+    jpeg_ctx ctx;
+    memset(&cinfo, 0, sizeof cinfo);
+    memset(&ctx, 0, sizeof ctx);
+    cinfo.err = jpeg_std_error(&ctx.pub);
+    ctx.pub.error_exit = jpeg_ctx_error_exit;
+    ctx.pub.emit_message = jpeg_ctx_emit_message;
+    ctx.pub.output_message = jpeg_ctx_output_message;
+    if (setjmp(ctx.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        return;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    *width = cinfo.image_width;
+    *height = cinfo.image_height;
+    jpeg_destroy_decompress(&cinfo);
+}
+
+clip_status clip_image_size(const uint8_t *data, size_t size, uint64_t max_pixels, uint64_t *width, uint64_t *height,
+                            char *errbuf, size_t errbuf_size) {
+    if (errbuf && errbuf_size) errbuf[0] = '\0';
+    *width = 0;
+    *height = 0;
+    if (!data || size == 0) return CLIP_ERR_EMPTY;
+    switch (clip_detect_format(data, size)) {
+    case CLIP_FORMAT_JPEG: jpeg_header_size(data, size, width, height); break;
+    case CLIP_FORMAT_PNG:
+        if (size >= 8 + 8 + 8 && memcmp(data + 12, "IHDR", 4) == 0) {
+            *width = read_be32(data + 16);
+            *height = read_be32(data + 20);
+        }
+        break;
+    default: break;
+    }
+    if (*width == 0 || *height == 0) return CLIP_ERR_CORRUPT;
+    return check_dimensions(*width, *height, max_pixels, errbuf, errbuf_size);
+}
+
 clip_status clip_decode_image(const uint8_t *data, size_t size, uint64_t max_pixels,
                               clip_image *out, char *errbuf, size_t errbuf_size) {
     if (errbuf && errbuf_size) errbuf[0] = '\0';

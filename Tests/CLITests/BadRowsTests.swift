@@ -114,6 +114,28 @@ struct BadRowsTests {
         }
     }
 
+    /// With a cache, images above the limit were scored from their cached embeddings: the
+    /// report depended on what the cache held.
+    @Test("--max-pixels skips the same images whether their embeddings are cached or not")
+    func pixelLimitHoldsForCachedImages() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(3)))
+        try ws.writeAudit()
+        let cache = ws.path("cache.sqlite")
+        let fill = try CLI.run(["run", ws.audit.path, "--output", ws.path("all"), "--cache", cache, "--threads", "1"])
+        #expect(fill.status == 0, "\(fill.stderr)")
+        let uncached = try CLI.run(["run", ws.audit.path, "--output", ws.path("uncached"), "--no-cache", "--max-pixels", "1000", "--threads", "1"])
+        let cached = try CLI.run(["run", ws.audit.path, "--output", ws.path("cached"), "--cache", cache, "--max-pixels", "1000", "--threads", "1"])
+        #expect(uncached.status == 0 && cached.status == 0, "\(uncached.stderr)\n\(cached.stderr)")
+        #expect(cached.stderr.contains("0 image(s) encoded"), "\(cached.stderr)")
+        for file in ["predictions.csv", "metrics.csv", "report.md"] {
+            let a = try String(contentsOfFile: ws.path("uncached/\(file)"), encoding: .utf8)
+            let b = try String(contentsOfFile: ws.path("cached/\(file)"), encoding: .utf8)
+            #expect(a == b, "\(file) differs with a cache")
+        }
+    }
+
     @Test("a target value that is no class of its design is a configuration error, not a silent skip")
     func unknownLabelIsFatal() throws {
         let ws = try Workspace()

@@ -106,6 +106,17 @@ public final class ImageEmbedder: @unchecked Sendable {
         for offset in 0..<range.count {
             guard let sha = batch.hashes[offset], batch.outcomes[offset] == nil else { continue }
             if let embedding = cached[sha] {
+                // The limits a decode applies hold for cached images too: a report must not
+                // depend on what the cache held (a large image scored with a cache, skipped without).
+                do {
+                    if let size = try ImageDecoder.size(of: contents[offset]!, name: files[offset].path, maxPixels: maxPixels) {
+                        try pipeline.processor.checkResize(width: size.width, height: size.height, maxPixels: maxPixels,
+                                                           file: files[offset].path)
+                    }
+                } catch {
+                    batch.outcomes[offset] = .failed(reason: Self.shortReason("\(error)", file: files[offset]))
+                    continue
+                }
                 batch.outcomes[offset] = .embedded(sha256: sha, embedding: embedding, cached: true)
             } else if !allowEncoding, let cacheFile = lookup.unusable[sha] {
                 throw CacheError(file: cacheFile, message: "--cached-only: the cached embedding of image \(files[offset].path) is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it")

@@ -69,6 +69,13 @@ clip_format clip_detect_format(const uint8_t *data, size_t size);
 clip_status clip_decode_image(const uint8_t *data, size_t size, uint64_t max_pixels,
                               clip_image *out, char *errbuf, size_t errbuf_size);
 
+/* The width and height a JPEG or PNG header gives, without decoding; then the same pixel-limit
+ * check as clip_decode_image, with the same message (so an image whose embedding comes from a
+ * cache is refused exactly as decoding it would be). CLIP_ERR_CORRUPT (no message) when the header
+ * cannot be read. */
+clip_status clip_image_size(const uint8_t *data, size_t size, uint64_t max_pixels, uint64_t *width, uint64_t *height,
+                            char *errbuf, size_t errbuf_size);
+
 /* Frees the pixel buffers of an image filled by clip_decode_image (safe on a zeroed struct). */
 void clip_image_free(clip_image *image);
 

@@ -123,6 +123,25 @@ public enum ImageDecoder {
         }
     }
 
+    /// The (width, height) the file's header gives, without decoding, after the same pixel-limit
+    /// check as `decode` (the same error); nil when the header cannot be read. For images whose
+    /// embedding comes from a cache: they must meet the limits a decode would apply, or a
+    /// report would depend on what the cache held.
+    public static func size(of data: Data, name: String, maxPixels: Int = defaultMaxPixels) throws -> (width: Int, height: Int)? {
+        var width: UInt64 = 0, height: UInt64 = 0
+        var message = [CChar](repeating: 0, count: 512)
+        let status = data.withUnsafeBytes { raw in
+            message.withUnsafeMutableBufferPointer { buf in
+                clip_image_size(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, UInt64(max(0, maxPixels)),
+                                &width, &height, buf.baseAddress, buf.count)
+            }
+        }
+        if status == CLIP_OK { return (Int(width), Int(height)) }
+        let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        guard !text.isEmpty else { return nil }
+        throw ImageError(code: code(for: status), file: name, message: text)
+    }
+
     /// Decodes in-memory file bytes; `name` labels errors.
     public static func decode(bytes raw: UnsafeRawBufferPointer, name: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
         var image = clip_image()
