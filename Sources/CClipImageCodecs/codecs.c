@@ -95,6 +95,17 @@ static void jpeg_ctx_emit_message(j_common_ptr cinfo, int msg_level) {
 
 static void jpeg_ctx_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+/* Zeroes cinfo and ctx and installs ctx's error manager (errors longjmp to ctx.jump, which the
+ * caller must set before any libjpeg call). */
+static void jpeg_ctx_init(struct jpeg_decompress_struct *cinfo, jpeg_ctx *ctx) {
+    memset(cinfo, 0, sizeof *cinfo);
+    memset(ctx, 0, sizeof *ctx);
+    cinfo->err = jpeg_std_error(&ctx->pub);
+    ctx->pub.error_exit = jpeg_ctx_error_exit;
+    ctx->pub.emit_message = jpeg_ctx_emit_message;
+    ctx->pub.output_message = jpeg_ctx_output_message;
+}
+
 static const char *jpeg_color_space_name(J_COLOR_SPACE cs) {
     switch (cs) {
     case JCS_GRAYSCALE: return "greyscale";
@@ -110,12 +121,7 @@ static clip_status decode_jpeg(const uint8_t *data, size_t size, uint64_t max_pi
                                clip_image *out, char *errbuf, size_t errbuf_size) {
     struct jpeg_decompress_struct cinfo;
     jpeg_ctx ctx;
-    memset(&cinfo, 0, sizeof cinfo);
-    memset(&ctx, 0, sizeof ctx);
-    cinfo.err = jpeg_std_error(&ctx.pub);
-    ctx.pub.error_exit = jpeg_ctx_error_exit;
-    ctx.pub.emit_message = jpeg_ctx_emit_message;
-    ctx.pub.output_message = jpeg_ctx_output_message;
+    jpeg_ctx_init(&cinfo, &ctx);
 
     if (setjmp(ctx.jump)) {
         clip_status status = ctx.premature_eof ? CLIP_ERR_TRUNCATED : CLIP_ERR_CORRUPT;
@@ -357,12 +363,7 @@ static const char *guess_other_format(const uint8_t *d, size_t n) {
 static void jpeg_header_size(const uint8_t *data, size_t size, uint64_t *width, uint64_t *height) {
     struct jpeg_decompress_struct cinfo;
     jpeg_ctx ctx;
-    memset(&cinfo, 0, sizeof cinfo);
-    memset(&ctx, 0, sizeof ctx);
-    cinfo.err = jpeg_std_error(&ctx.pub);
-    ctx.pub.error_exit = jpeg_ctx_error_exit;
-    ctx.pub.emit_message = jpeg_ctx_emit_message;
-    ctx.pub.output_message = jpeg_ctx_output_message;
+    jpeg_ctx_init(&cinfo, &ctx);
     if (setjmp(ctx.jump)) {
         jpeg_destroy_decompress(&cinfo);
         return;
