@@ -29,11 +29,19 @@ public struct ReportFolder: Sendable {
         let manifest = object["manifest"] as? [String: Any] ?? [:]
 
         var metrics: [MetricRow] = []
-        for row in try rows(url, "metrics.csv", MetricsCSV.metricsHeader) {
-            metrics.append(try row.metric(minGroupSize: minGroupSize))
-        }
         var counts: [String: MetricRow] = [:]
-        for m in metrics { counts["\(m.design)\u{1F}\(m.metric)\u{1F}\(m.attribute)\u{1F}\(m.group)"] = m }
+        var lineOf: [String: Int] = [:]
+        for row in try rows(url, "metrics.csv", MetricsCSV.metricsHeader) {
+            let m = try row.metric(minGroupSize: minGroupSize)
+            // A repeated row would silently replace the first in the counts the disparities use.
+            let key = "\(m.design)\u{1F}\(m.metric)\u{1F}\(m.attribute)\u{1F}\(m.group)"
+            if let first = lineOf[key] {
+                throw row.fail("repeats line \(first) (\(m.design), \(m.metric), \(m.attribute), \(m.group))")
+            }
+            lineOf[key] = row.line
+            counts[key] = m
+            metrics.append(m)
+        }
 
         var disparities: [DisparityRow] = []
         for row in try rows(url, "disparities.csv", MetricsCSV.disparitiesHeader) {

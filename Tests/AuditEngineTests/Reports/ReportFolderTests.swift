@@ -179,6 +179,23 @@ struct ReportFolderTests {
         }
     }
 
+    /// A repeated metrics.csv row silently replaced the first in the counts disparities use.
+    @Test func repeatedMetricsRowIsALineError() throws {
+        var fields: [String] = []
+        try Self.expectFailure({ dir in
+            let file = dir.appendingPathComponent("metrics.csv")
+            var records = try SimpleCSV.parse(String(contentsOf: file, encoding: .utf8))
+            fields = Array(records[1][0..<4])
+            records.append(records[1])
+            var writer = CSVWriter()
+            for r in records where r != [""] { writer.writeRow(r) }
+            try writer.text.write(to: file, atomically: true, encoding: .utf8)
+        }) { dir in
+            let count = (try? SimpleCSV.parse(String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8)).count) ?? 0
+            return "\(dir.path)/metrics.csv: line \(count): repeats line 2 (\(fields.joined(separator: ", ")))"
+        }
+    }
+
     @Test func metricsImpossibleNumbersAreRejected() throws {
         let metrics = { (dir: URL) in "\(dir.path)/metrics.csv" }
         // Row 1 of the fixture: accuracy of the whole set (count/n read from the file).
