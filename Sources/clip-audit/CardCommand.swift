@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditEngine
+import CLIPEngine
 import Foundation
 
 extension ClipAudit {

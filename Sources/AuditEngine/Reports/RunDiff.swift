@@ -1,3 +1,4 @@
+import CLIPEngine
 import Foundation
 
 /// One row of `diff.csv`: a metric on one slice, run B against run A.

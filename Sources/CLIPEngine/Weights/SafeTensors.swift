@@ -363,43 +363,16 @@ public struct SafeTensorsWriter {
         return out
     }
 
-    /// Writes `entries` to `url` atomically: a temporary file beside the target, flushed, then
-    /// renamed over it. A symlink is written through (its target is replaced, not the link). An
-    /// existing target must be a regular file: renaming over a device, a FIFO or a socket would
-    /// replace it with a plain file (as root, `--output /dev/null` would destroy /dev/null).
+    /// Writes `entries` to `url` with `AtomicFile` (whole or not at all; an existing target
+    /// must be a regular file). A symlink is written through, as a shell's `>` would: its target
+    /// is replaced, not the link.
     public static func write(_ entries: [Entry], metadata: [String: String] = [:], to url: URL) throws {
         let data = try serialize(entries, metadata: metadata)
-        let target = try resolvingLinks(url)
-        func failure(_ what: String) -> SafeTensorsError {
-            SafeTensorsError(code: .unwritable, file: url.path, tensor: nil, message: "\(what): \(String(cString: strerror(errno)))")
-        }
-        if let kind = FileKind.nonRegular(target.path) {
-            throw SafeTensorsError(code: .unwritable, file: url.path, tensor: nil,
-                                   message: "is \(kind); give the name of a new file or of a regular file to replace")
-        }
-        let directory = target.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure("cannot create a file in \(directory.path)") }
-        var renamed = false
-        defer { if !renamed { unlink(temporary.path) } }
         do {
-            defer { close(fd) }
-            try data.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw failure("cannot write")
-                    }
-                    offset += n
-                }
-            }
-            guard fsync(fd) == 0 else { throw failure("cannot flush") }
+            try AtomicFile.write(data, to: try resolvingLinks(url))
+        } catch let failure as AtomicFile.Failure {
+            throw SafeTensorsError(code: .unwritable, file: url.path, tensor: nil, message: failure.message)
         }
-        guard rename(temporary.path, target.path) == 0 else { throw failure("cannot rename into place") }
-        renamed = true
     }
 
     /// `url` with symlinks followed to the file they name (which need not exist yet).

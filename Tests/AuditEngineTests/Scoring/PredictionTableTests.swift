@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AuditEngine
+import CLIPEngine
 
 /// The compact tables a run holds instead of strings per row (issue #5, point 6): interning,
 /// packed paths, usable rows made on access, and a prediction table that writes the same

@@ -1,15 +1,16 @@
 import Foundation
 import Testing
-@testable import AuditEngine
+import CLIPEngine
 
-/// Report files written in pieces (predictions.csv of a large run is never whole in memory) are
-/// still whole or not at all.
+/// Files written in pieces (a report's predictions.csv of a large run is never whole in memory)
+/// are still whole or not at all.
 @Suite("Atomic files")
 struct AtomicFileTests {
     @Test func piecesMakeTheWholeFileAndAFailingWriterLeavesTheOldOne() throws {
-        let dir = try TempDir()
-        defer { dir.cleanUp() }
-        let url = dir.url.appendingPathComponent("big.txt")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clip-atomic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("big.txt")
         var expected = ""
         try AtomicFile.write(to: url) { output in
             for i in 0..<20_000 {
@@ -29,6 +30,6 @@ struct AtomicFileTests {
             }
         }
         #expect(try Data(contentsOf: url) == Data(expected.utf8))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path) == ["big.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["big.txt"])
     }
 }

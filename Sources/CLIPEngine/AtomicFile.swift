@@ -2,12 +2,25 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Writes files whole or not at all: the bytes go to a temporary file in the same folder, are
 /// flushed to disk, and the temporary file is renamed over the target. A crash at any point
-/// leaves either the old file or the new one, never half of one.
+/// leaves either the old file or the new one, never half of one. The target must be a new name or
+/// a regular file: renaming over a device, a FIFO or a socket would replace it with a plain file
+/// (as root, a report or `embed --output` aimed at /dev/null would destroy /dev/null).
+///
+/// Used for report files and for `embed`'s safetensors output.
 public enum AtomicFile {
+    /// Why a write failed, in one line: the target and what went wrong.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var file: String
+        public var message: String
+        public var description: String { "\(file): \(message)" }
+    }
+
     /// Writes `data` to `url` atomically and durably.
     public static func write(_ data: Data, to url: URL) throws {
         try write(to: url) { try $0.write(data) }
@@ -16,10 +29,13 @@ public enum AtomicFile {
     /// Writes to `url` atomically and durably what `body` writes to the output it is given, in
     /// pieces as they are made (a file of any size is never whole in memory).
     public static func write(to url: URL, _ body: (inout Output) throws -> Void) throws {
+        if let kind = FileKind.nonRegular(url.path) {
+            throw Failure(file: url.path, message: "is \(kind); give the name of a new file or of a regular file to replace")
+        }
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw posixError("cannot create", temporary) }
+        guard fd >= 0 else { throw posixError("cannot create a file in \(directory.path)", url) }
         var ok = false
         defer {
             if !ok { unlink(temporary.path) }
@@ -85,7 +101,7 @@ public enum AtomicFile {
         try write(Data(text.utf8), to: url)
     }
 
-    fileprivate static func posixError(_ what: String, _ url: URL) -> AuditError {
-        AuditError(file: url.path, "\(what): \(String(cString: strerror(errno)))")
+    fileprivate static func posixError(_ what: String, _ url: URL) -> Failure {
+        Failure(file: url.path, message: "\(what): \(String(cString: strerror(errno)))")
     }
 }
