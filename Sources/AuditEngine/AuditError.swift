@@ -1,3 +1,4 @@
+import CLIPEngine
 import Foundation
 
 /// An error that stops an audit: the file concerned (when there is one) and what is wrong.
@@ -36,10 +37,7 @@ extension AuditError {
                 }
                 component.deleteLastPathComponent()
             }
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            let reason = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
-                ?? (error as NSError).localizedDescription
-            throw AuditError(file: folder.path, "cannot create the \(what): \(reason)")
+            throw AuditError(file: folder.path, "cannot create the \(what): \(FileKind.systemReason(error))")
         }
     }
 }

@@ -33,9 +33,11 @@ public enum FileKind {
     }
 
     /// Why `contents(of:)` could not read a file, in a few words ("is a FIFO, not a regular
-    /// file", "No such file or directory"), for the caller's one-line error.
+    /// file", "No such file or directory"), for the caller's one-line error; `kind` is set when
+    /// the path is not a regular file ("a FIFO", "a directory", …).
     public struct ReadError: Error, CustomStringConvertible, Sendable {
         public let reason: String
+        public let kind: String?
         public var description: String { reason }
     }
 
@@ -43,13 +45,25 @@ public enum FileKind {
     /// is opened (reading a FIFO would wait for a writer forever); other failures give the
     /// system's reason.
     public static func contents(of url: URL) throws(ReadError) -> Data {
-        if let kind = nonRegular(url.path) { throw ReadError(reason: "is \(kind), not a regular file") }
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { throw ReadError(reason: String(cString: strerror(errno)), kind: nil) }
+        if let kind = describe(mode: info.st_mode) { throw ReadError(reason: "is \(kind), not a regular file", kind: kind) }
         do {
             return try Data(contentsOf: url)
         } catch {
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            let reason = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
-            throw ReadError(reason: reason ?? (error as NSError).localizedDescription)
+            throw ReadError(reason: systemReason(error), kind: nil)
         }
+    }
+
+    /// The operating system's reason for a Foundation file error (`Is a directory`,
+    /// `Permission denied`) rather than Foundation's "The operation could not be completed" or
+    /// "(NSCocoaErrorDomain error 512.)".
+    public static func systemReason(_ error: Error) -> String {
+        var error = error as NSError
+        while error.domain != NSPOSIXErrorDomain, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+            error = underlying
+        }
+        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        return error.localizedDescription
     }
 }

@@ -1,3 +1,4 @@
+import CLIPEngine
 import Foundation
 
 /// A report folder read back from disk (for `clip-audit card` and `clip-audit diff`): the CSVs
@@ -175,30 +176,16 @@ struct RunSettings {
     /// The bytes of a file of the folder; a directory, FIFO or device is an error (reading a
     /// FIFO would wait forever).
     static func contents(of url: URL) throws -> Data {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else {
-            throw AuditError(file: url.path, "cannot read: \(String(cString: strerror(errno)))")
+        do {
+            return try FileKind.contents(of: url)
+        } catch {
+            switch error.kind {
+            case "a directory": throw AuditError(file: url.path, "is a directory, expected a file")
+            case "a FIFO": throw AuditError(file: url.path, "is a FIFO, expected a regular file")
+            case .some: throw AuditError(file: url.path, "is not a regular file")
+            case nil: throw AuditError(file: url.path, "cannot read: \(error.reason)")
+            }
         }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw AuditError(file: url.path, "is a directory, expected a file")
-        case S_IFIFO: throw AuditError(file: url.path, "is a FIFO, expected a regular file")
-        default: throw AuditError(file: url.path, "is not a regular file")
-        }
-        do { return try Data(contentsOf: url) } catch {
-            throw AuditError(file: url.path, "cannot read: \(systemReason(error))")
-        }
-    }
-
-    /// The operating system's reason (`Is a directory`, `Permission denied`) rather than
-    /// Foundation's "The operation could not be completed".
-    static func systemReason(_ error: Error) -> String {
-        var error = error as NSError
-        while error.domain != NSPOSIXErrorDomain, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
-            error = underlying
-        }
-        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
-        return error.localizedDescription
     }
 
     /// JSONSerialization's detail (`Unexpected end of file …`) when it gives one.
