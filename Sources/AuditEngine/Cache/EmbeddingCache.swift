@@ -1,4 +1,5 @@
 import CClipSQLite
+import CLIPEngine
 import Foundation
 
 #if canImport(Glibc)
@@ -125,26 +126,11 @@ public final class EmbeddingCache: @unchecked Sendable {
         public var unusable: [String: String] = [:]
     }
 
-    /// The smallest L2 norm a usable embedding has. Real CLIP embeddings have norms of order 1 to
-    /// 100; a zero (or denormal-tiny) vector is a damaged row, which would score every class alike.
-    public static let minimumNorm = 1e-10
-
-    /// Whether `count` floats stored at `raw` (any alignment) form a usable embedding: every
-    /// value finite and the norm at least `minimumNorm`.
-    static func isUsable(_ raw: UnsafeRawPointer, count: Int) -> Bool {
-        var sum = 0.0
-        for i in 0..<count {
-            let x = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.size, as: Float.self)
-            guard x.isFinite else { return false }
-            sum += Double(x) * Double(x)
-        }
-        return sum.squareRoot() >= minimumNorm
-    }
-
-    /// Whether a stored row (its blob and dimension) can be used.
+    /// Whether a stored row (its blob and dimension) can be used: the right length, and a usable
+    /// embedding by the same definition the model's own output is checked with.
     static func isUsable(blob: UnsafeRawPointer?, bytes: Int, dim: Int) -> Bool {
         guard dim > 0, bytes == dim * MemoryLayout<Float>.size, let blob else { return false }
-        return isUsable(blob, count: dim)
+        return CLIPModel.isUsableEmbedding(blob, count: dim)
     }
 
     // MARK: Images

@@ -54,27 +54,40 @@ public final class CLIPModel: @unchecked Sendable {
     /// The safetensors file the weights come from.
     public let weightsURL: URL
 
+    /// The smallest L2 norm a usable embedding has. Real CLIP embeddings have norms of order 1 to
+    /// 100; a zero (or denormal-tiny) vector would score every class alike.
+    public static let minimumEmbeddingNorm = 1e-10
+
+    /// Whether the `count` floats at `raw` (any alignment: a cache's blob) are a usable
+    /// embedding: every value finite, the L2 norm at least `minimumEmbeddingNorm`, and the sum of
+    /// squares within Float's range (scoring normalises in Float). The one definition for what
+    /// the model makes (`checkEmbeddings`) and what a cache returns.
+    public static func isUsableEmbedding(_ raw: UnsafeRawPointer, count: Int) -> Bool {
+        var sum = 0.0
+        for i in 0..<count {
+            let x = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.size, as: Float.self)
+            guard x.isFinite else { return false }
+            sum += Double(x) * Double(x)
+        }
+        return sum.squareRoot() >= minimumEmbeddingNorm && Float(sum).isFinite
+    }
+
     /// Checks embeddings the model made (`values`: vectors of `projectionDim`, the i-th for
-    /// `items[i]`): every value finite, every vector of non-zero length. Weights holding NaN or
-    /// infinities (a damaged or mis-converted file) give embeddings that scoring would turn into
-    /// NaN probabilities, and an arg-max over NaN is a tie the first class wins, so a run would
-    /// report every image as the first class. The error names the weights file and the first
-    /// item at fault.
+    /// `items[i]`) with `isUsableEmbedding`. Weights holding NaN or infinities (a damaged or
+    /// mis-converted file) give embeddings that scoring would turn into NaN probabilities, and
+    /// an arg-max over NaN is a tie the first class wins, so a run would report every image as
+    /// the first class. The error names the weights file and the first item at fault.
     public func checkEmbeddings(_ values: [Float], of kind: String, items: (Int) -> String) throws {
         let d = projectionDim
         guard d > 0 else { return }
         try values.withUnsafeBufferPointer { buffer in
             for start in stride(from: 0, to: buffer.count, by: d) {
-                var sumOfSquares: Float = 0, finite = true
-                for x in buffer[start..<min(start + d, buffer.count)] {
-                    finite = finite && x.isFinite
-                    sumOfSquares += x * x
-                }
-                guard finite, sumOfSquares > 0, sumOfSquares.isFinite else {
-                    throw SafeTensorsError(
-                        code: .badTensorEntry, file: weightsURL.path, tensor: nil,
-                        message: "the model gives a \(finite ? "zero-length or overflowing" : "non-finite (NaN or infinite)") \(kind) embedding for \(items(start / d)): its weights are damaged or not a float CLIP checkpoint")
-                }
+                let vector = UnsafeBufferPointer(rebasing: buffer[start..<min(start + d, buffer.count)])
+                guard !Self.isUsableEmbedding(vector.baseAddress!, count: vector.count) else { continue }
+                let finite = vector.allSatisfy(\.isFinite)
+                throw SafeTensorsError(
+                    code: .badTensorEntry, file: weightsURL.path, tensor: nil,
+                    message: "the model gives a \(finite ? "zero-length or overflowing" : "non-finite (NaN or infinite)") \(kind) embedding for \(items(start / d)): its weights are damaged or not a float CLIP checkpoint")
             }
         }
     }
