@@ -67,8 +67,7 @@ public final class CLIPPipeline: @unchecked Sendable {
         let stride = pixelCount
         var pixels = [Float](repeating: 0, count: stride * imageFiles.count)
         for (i, url) in imageFiles.enumerated() {
-            let image = try ImageDecoder.decode(contentsOf: url, maxPixels: maxPixels)
-            try processor.checkResize(width: image.width, height: image.height, maxPixels: maxPixels, file: url.path)
+            let image = try processor.decode(contentsOf: url, maxPixels: maxPixels)
             pixels.withUnsafeMutableBufferPointer { buffer in
                 processor.preprocess(image, into: UnsafeMutableBufferPointer(rebasing: buffer[(i * stride)..<((i + 1) * stride)]))
             }

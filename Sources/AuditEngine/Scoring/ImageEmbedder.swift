@@ -109,10 +109,7 @@ public final class ImageEmbedder: @unchecked Sendable {
                 // The limits a decode applies hold for cached images too: a report must not
                 // depend on what the cache held (a large image scored with a cache, skipped without).
                 do {
-                    if let size = try ImageDecoder.size(of: contents[offset]!, name: files[offset].path, maxPixels: maxPixels) {
-                        try pipeline.processor.checkResize(width: size.width, height: size.height, maxPixels: maxPixels,
-                                                           file: files[offset].path)
-                    }
+                    try pipeline.processor.checkLimits(data: contents[offset]!, name: files[offset].path, maxPixels: maxPixels)
                 } catch {
                     batch.outcomes[offset] = .failed(reason: Self.shortReason("\(error)", file: files[offset]))
                     continue
@@ -144,9 +141,7 @@ public final class ImageEmbedder: @unchecked Sendable {
                         let offset = work[item].files[0]
                         let file = files[offset]
                         do {
-                            let image = try ImageDecoder.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
-                            try pipeline.processor.checkResize(width: image.width, height: image.height, maxPixels: maxPixels,
-                                                               file: file.path)
+                            let image = try pipeline.processor.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
                             let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
                             pipeline.processor.preprocess(image, into: slot)
                         } catch {

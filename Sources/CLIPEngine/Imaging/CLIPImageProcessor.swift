@@ -55,13 +55,38 @@ public struct CLIPImageProcessor: Sendable {
     /// `shortest_edge` before the crop, so a 1×60000 strip of a few hundred bytes would become
     /// 224×13,440,000 pixels (3 G): minutes of resampling and gigabytes, for an image that is no
     /// photo of a face. Only such extreme aspect ratios (beyond ~1:1780) meet this limit.
-    public func checkResize(width: Int, height: Int, maxPixels: Int, file: String) throws {
+    private func checkResize(width: Int, height: Int, maxPixels: Int, file: String) throws {
         let limit = max(maxPixels, ImageDecoder.defaultMaxPixels)
         let (h, w) = resizedSize(width: width, height: height)
         let (pixels, overflow) = h.multipliedReportingOverflow(by: w)
         guard overflow || pixels > limit else { return }
         throw ImageError(code: .tooLarge, file: file,
                          message: "image too large: \(width)x\(height) resizes to \(w)x\(h) before the crop, above the limit of \(limit) pixels")
+    }
+
+    /// Decodes image bytes under every limit preprocessing needs: the decoder's pixel limit
+    /// (`maxPixels`) and the resized size (`checkResize`). `name` labels errors.
+    public func decode(data: Data, name: String, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> RGBImage {
+        try checkedResize(ImageDecoder.decode(data: data, name: name, maxPixels: maxPixels), maxPixels: maxPixels, file: name)
+    }
+
+    /// `decode(data:)` for the file at `url` (read errors name it).
+    public func decode(contentsOf url: URL, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> RGBImage {
+        try checkedResize(ImageDecoder.decode(contentsOf: url, maxPixels: maxPixels), maxPixels: maxPixels, file: url.path)
+    }
+
+    /// The limits of `decode(data:)` from the header alone, with the same errors, for an image
+    /// that need not be decoded (its embedding is cached): a report must not depend on what a
+    /// cache held. An unreadable header passes (decoding it once succeeded, or it would not be
+    /// cached).
+    public func checkLimits(data: Data, name: String, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws {
+        guard let size = try ImageDecoder.size(of: data, name: name, maxPixels: maxPixels) else { return }
+        try checkResize(width: size.width, height: size.height, maxPixels: maxPixels, file: name)
+    }
+
+    private func checkedResize(_ image: RGBImage, maxPixels: Int, file: String) throws -> RGBImage {
+        try checkResize(width: image.width, height: image.height, maxPixels: maxPixels, file: file)
+        return image
     }
 
     /// (height, width) of the output for an input of this size.
@@ -146,9 +171,7 @@ public struct CLIPImageProcessor: Sendable {
 
     /// Decodes the file at `url` and preprocesses it.
     public func preprocess(contentsOf url: URL, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> [Float] {
-        let image = try ImageDecoder.decode(contentsOf: url, maxPixels: maxPixels)
-        try checkResize(width: image.width, height: image.height, maxPixels: maxPixels, file: url.path)
-        return preprocess(image)
+        preprocess(try decode(contentsOf: url, maxPixels: maxPixels))
     }
 
     static func floorDiv(_ a: Int, _ b: Int) -> Int {
