@@ -4,7 +4,8 @@
 // Layout (one module per concern):
 //   C wrappers   CClipOpenBLAS, CClipCSV, CClipSQLite, CClipCrypto (system libraries),
 //                CClipImageCodecs (libjpeg/libpng decoding that reports errors instead of exiting)
-//   CLIPEngine   weights, tokenizer, imaging, network, model resolution/download
+//   CLIPEngine   weights, tokenizer, imaging, network, model resolution/download, and the
+//                file handling both engines use (AtomicFile, FileKind)
 //   AuditEngine  config, manifest, scoring, statistics, cache, reports
 //   clip-audit   the command-line frontend (thin: parses arguments, calls the engines)
 import PackageDescription
