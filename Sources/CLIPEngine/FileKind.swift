@@ -41,18 +41,57 @@ public enum FileKind {
         public var description: String { reason }
     }
 
-    /// The bytes of the regular file at `url`. A FIFO, device or directory is refused before it
-    /// is opened (reading a FIFO would wait for a writer forever); other failures give the
-    /// system's reason.
-    public static func contents(of url: URL) throws(ReadError) -> Data {
+    /// Opens the regular file at `url` for reading and returns its descriptor and size.
+    ///
+    /// The file is opened with `O_NONBLOCK` and checked with `fstat` on the descriptor itself, so
+    /// a FIFO is refused without waiting for a writer, and a path swapped between a check and the
+    /// open cannot slip a device or FIFO in. A directory, device, FIFO or socket is refused;
+    /// other failures give the system's reason. The caller closes the descriptor.
+    public static func openRegular(_ url: URL) throws(ReadError) -> (fd: Int32, size: Int) {
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw ReadError(reason: String(cString: strerror(errno)), kind: nil) }
         var info = stat()
-        guard stat(url.path, &info) == 0 else { throw ReadError(reason: String(cString: strerror(errno)), kind: nil) }
-        if let kind = describe(mode: info.st_mode) { throw ReadError(reason: "is \(kind), not a regular file", kind: kind) }
-        do {
-            return try Data(contentsOf: url)
-        } catch {
-            throw ReadError(reason: systemReason(error), kind: nil)
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw ReadError(reason: reason, kind: nil)
         }
+        if let kind = describe(mode: info.st_mode) {
+            close(fd)
+            throw ReadError(reason: "is \(kind), not a regular file", kind: kind)
+        }
+        // Regular files ignore O_NONBLOCK for reads; clear it all the same so nothing downstream
+        // sees EAGAIN.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return (fd, Int(info.st_size))
+    }
+
+    /// The bytes of the regular file at `url`, at most `limit` of them. A FIFO, device or
+    /// directory is refused without waiting on it (reading a FIFO would wait for a writer
+    /// forever, a device never ends); a file larger than `limit` is refused with its size, so a
+    /// hostile or mistaken input cannot grow memory without bound; other failures give the
+    /// system's reason.
+    public static func contents(of url: URL, limit: Int = 1 << 30) throws(ReadError) -> Data {
+        let (fd, size) = try openRegular(url)
+        defer { close(fd) }
+        if size > limit {
+            throw ReadError(reason: "is \(size) bytes, more than the \(limit) this file may have", kind: nil)
+        }
+        var data = Data(count: size)
+        var offset = 0
+        // Read to the size fstat gave; a file that grew meanwhile is cut there, one that shrank
+        // ends early.
+        while offset < size {
+            let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, size - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(reason: String(cString: strerror(errno)), kind: nil)
+            }
+            if n == 0 { break }
+            offset += n
+        }
+        if offset < size { data.removeSubrange(offset...) }
+        return data
     }
 
     /// The operating system's reason for a Foundation file error (`Is a directory`,
