@@ -20,12 +20,18 @@ extension ClipAudit {
             try reportingErrors {
                 let folder = try ReportFolder.read(URL(fileURLWithPath: reportDir))
                 let directory = URL(fileURLWithPath: output ?? (reportDir as NSString).appendingPathComponent("card"))
-                try AuditError.createFolder(directory, "output folder")
-                for (name, text) in ModelCardExport.render(folder.data) {
+                let exports = ModelCardExport.render(folder.data)
+                let names = exports.map(\.name)
+                // A card folder from before ledgers: the exports, all of them, which only `card` writes together.
+                var output = try OutputFolder(url: directory, kind: "card", files: names) { url in
+                    names.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) } ? Set(names) : []
+                }
+                for (name, text) in exports {
                     let url = directory.appendingPathComponent(name)
                     try AtomicFile.write(text, to: url)
                     print(url.path)
                 }
+                try output.finish()
             }
         }
     }

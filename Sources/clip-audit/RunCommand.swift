@@ -67,6 +67,7 @@ extension ClipAudit {
             try reportingErrors {
                 var options = RunOptions()
                 options.model = model.model
+                options.outputDirectory = output.map { URL(fileURLWithPath: $0) }
                 options.cacheURL = cache.first.map { URL(fileURLWithPath: $0) }
                 options.extraCacheURLs = cache.dropFirst().map { URL(fileURLWithPath: $0) }
                 options.cachedOnly = cachedOnly
@@ -92,9 +93,7 @@ extension ClipAudit {
                     printError("shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)")
                     return
                 }
-                let directory = output.map { URL(fileURLWithPath: $0) }
-                    ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-                        .appendingPathComponent("Reports").appendingPathComponent(run.config.name)
+                let directory = options.outputDirectory ?? AuditRunner.defaultReportFolder(name: run.config.name)
                 try ReportWriter.write(run, to: directory)
                 var summary = "\(run.usableRows) row(s) scored with \(run.config.designs.count) design(s); "
                 summary += "\(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) from the cache"

@@ -145,9 +145,9 @@ struct CacheInputTests {
         defer { ws.cleanUp() }
         let cache = ws.path("locked.sqlite")
 
-        let holder = try Self.holdLock(cache, seconds: 3)
+        let holder = try Self.holdLock(cache, seconds: 8)
         let result = try CLI.run(["run", ws.audit.path, "--output", ws.path("second"), "--cache", cache, "--threads", "1"],
-                                 environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "15"])
+                                 environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "30"])
         let held = CLI.collect(holder)
         #expect(held.status == 0, "\(held.stderr)")
         #expect(result.status == 0, "\(result.stderr)")

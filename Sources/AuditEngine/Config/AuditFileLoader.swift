@@ -1,3 +1,4 @@
+import CLIPEngine
 import Foundation
 import Yams
 
@@ -15,17 +16,21 @@ extension AuditConfig {
     public static func load(contentsOf url: URL) throws -> AuditConfig {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try FileKind.contents(of: url, limit: maxFileSize)
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw AuditFileError(file: url, line: nil, keyPath: nil,
-                                 message: exists ? "cannot read the audit file" : "audit file not found")
+                                 message: exists ? "cannot read the audit file: \(error.reason)" : "audit file not found")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw AuditFileError(file: url, line: invalidUTF8Line(data), keyPath: nil, message: "the audit file is not valid UTF-8")
         }
         return try parse(yaml: text, sourceFile: url)
     }
+
+    /// The largest audit file read (16 MiB): real ones are a few KiB, and a bound keeps a
+    /// mistaken path (a data dump, a device) from growing memory.
+    public static let maxFileSize = 16 << 20
 
     /// Parses audit-file text; `sourceFile` names it in errors and anchors relative paths.
     public static func parse(yaml: String, sourceFile: URL) throws -> AuditConfig {

@@ -1,4 +1,5 @@
 import CClipCSV
+import CLIPEngine
 import Foundation
 
 /// One raw CSV record as libcsv returns it, with the physical line where it starts.
@@ -14,6 +15,13 @@ enum CSVReadError: Error, Equatable {
     case invalidUTF8(line: Int)
     case unterminatedQuote(line: Int)
     case parser(line: Int, message: String)
+    /// A record longer than ``CSVRecordReader/maxRecordBytes``: no manifest row is that long,
+    /// and without a bound a file with no line ends (or one huge quoted field) would grow
+    /// memory until the machine gives out.
+    case recordTooLong(line: Int, limit: Int)
+    /// The file could not be opened, or is not a regular file (a FIFO would wait for a writer
+    /// forever, a device like /dev/zero never ends).
+    case unreadable(reason: String)
 }
 
 /// Streams a CSV file through libcsv in 64 KiB chunks.
@@ -31,10 +39,14 @@ enum CSVReadError: Error, Equatable {
 /// inside the record's (quoted) fields.
 final class CSVRecordReader {
     static let chunkSize = 64 * 1024
+    /// The longest record read (1 MiB; a FairFace row is about 40 bytes).
+    static let maxRecordBytes = 1 << 20
 
     /// Reads records from `url`, calling `body` for each; `body` returns false to stop early.
     static func read(contentsOf url: URL, _ body: (CSVRecord) throws -> Bool) throws {
-        let handle = try FileHandle(forReadingFrom: url)
+        let fd: Int32
+        do { fd = try FileKind.openRegular(url).fd } catch { throw CSVReadError.unreadable(reason: error.reason) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
         let state = State()
         var parser = csv_parser()
@@ -69,6 +81,9 @@ final class CSVRecordReader {
                     }
                     if let failure = state.failure { throw failure }
                     try state.deliver(body)
+                    if state.recordBytes + parser.entry_pos > maxRecordBytes {
+                        throw CSVReadError.recordTooLong(line: max(1, state.physicalLine - state.newlinesInRecord), limit: maxRecordBytes)
+                    }
                     if endsLine { state.physicalLine += 1 }
                     start = end
                 }
@@ -100,6 +115,8 @@ final class CSVRecordReader {
         var physicalLine = 1
         var fields: [[UInt8]] = []
         var newlinesInRecord = 0
+        /// Bytes of the complete fields of the record being read.
+        var recordBytes = 0
         var ready: [CSVRecord] = []
         var failure: CSVReadError?
         var stopped = false
@@ -110,8 +127,10 @@ final class CSVRecordReader {
                 let buffer = UnsafeRawBufferPointer(start: bytes, count: count)
                 let field = [UInt8](buffer)
                 newlinesInRecord += field.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                recordBytes += count + 1
                 fields.append(field)
             } else {
+                recordBytes += 1
                 fields.append([])
             }
         }
@@ -131,6 +150,7 @@ final class CSVRecordReader {
             ready.append(CSVRecord(line: line, fields: decoded))
             fields.removeAll(keepingCapacity: true)
             newlinesInRecord = 0
+            recordBytes = 0
         }
 
         func deliver(_ body: (CSVRecord) throws -> Bool) throws {

@@ -61,9 +61,8 @@ public struct Manifest: Sendable {
     public static func scan(contentsOf url: URL, limit: Int = 0, fileColumn: String = "file",
                             header: ([String]) -> Void, row: (ManifestRow) -> Void,
                             skipped: (SkippedRow) -> Void) throws {
-        guard FileManager.default.isReadableFile(atPath: url.path) else {
-            let exists = FileManager.default.fileExists(atPath: url.path)
-            throw ManifestError(url: url, line: nil, message: exists ? "cannot read the manifest" : "manifest not found")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ManifestError(url: url, line: nil, message: "manifest not found")
         }
         var columns: [String]?
         var fileIndex: Int?
@@ -103,6 +102,10 @@ public struct Manifest: Sendable {
                 throw ManifestError(url: url, line: line, message: "unterminated quoted field (the record starting on this line runs to the end of the file)")
             case .parser(let line, let message):
                 throw ManifestError(url: url, line: line, message: "CSV parse error: \(message)")
+            case .recordTooLong(let line, let limit):
+                throw ManifestError(url: url, line: line, message: "the record starting on this line is longer than \(limit / 1024) KiB; is this a CSV manifest?")
+            case .unreadable(let reason):
+                throw ManifestError(url: url, line: nil, message: "cannot read the manifest: \(reason)")
             }
         } catch {
             throw ManifestError(url: url, line: nil, message: "cannot read the manifest: \(error.localizedDescription)")

@@ -15,11 +15,17 @@ public enum ReportWriter {
                                    "report.html", "run.json"]
 
     /// Writes every report file of `run` into `directory` (created if needed).
+    ///
+    /// The folder may hold other files: only files an earlier report wrote there are replaced or
+    /// removed (see ``OutputFolder``), and a file of the report's names that clip-audit did not
+    /// write stops the write before anything is touched.
     public static func write(_ run: AuditRun, to directory: URL) throws {
-        try AuditError.createFolder(directory, "report folder")
-        try prepareFolder(directory)
         let data = ReportData(run: run)
         let charts = ReportCharts.all(data)
+        let written = charts.map(\.path) + fileNames
+        var folder = try OutputFolder(url: directory, kind: "report", files: written, what: "report folder",
+                                      legacyOwned: legacyReportFiles)
+        try removeCompletionMarker(directory)
         let markdown = MarkdownReport.render(run, charts: charts)
         let files: [(String, String)] = [
             ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
@@ -27,7 +33,7 @@ public enum ReportWriter {
             ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
             ("report.md", markdown),
             ("report.html", HTMLReport.render(markdown: markdown, charts: charts, data: data)),
-            ("run.json", try runJSON(run)),
+            ("run.json", try runJSON(run, files: written)),
         ]
         // Charts first: report.md and report.html point at them.
         try writeCharts(charts, to: directory)
@@ -35,49 +41,73 @@ public enum ReportWriter {
         for (name, text) in files {
             try AtomicFile.write(text, to: directory.appendingPathComponent(name))
         }
+        try folder.finish()
     }
 
-    /// Readies a report folder for a new set of files.
+    /// Fails before a run when `directory` cannot take its report: the filesystem root, a folder
+    /// that holds the run's own inputs, or one where a report file's name is taken by a file
+    /// clip-audit did not write.
+    public static func checkFolder(_ directory: URL, for config: AuditConfig) throws {
+        try OutputFolder.refuseHolding(directory, inputs: [
+            ("audit file", config.sourceFile), ("manifest", config.manifest.path),
+            ("image folder", config.manifest.imageRoot),
+        ])
+        try OutputFolder.check(url: directory, kind: "report", files: fileNames, legacyOwned: legacyReportFiles)
+    }
+
+    /// Removes the earlier report's `run.json` before any file is replaced.
     ///
     /// Each report file is written atomically and `run.json` last, so `run.json` is what says "the
     /// files beside me are one complete set". Removing the old `run.json` first keeps that true when
     /// a run is killed half-way through replacing an earlier report: the folder then has no
-    /// `run.json` until the next run completes. The temporary files that a killed writer leaves
-    /// (`.NAME.PID.RANDOM.tmp`, see `AtomicFile`) are removed when their process is gone.
-    static func prepareFolder(_ directory: URL) throws {
+    /// `run.json` until the next run completes.
+    static func removeCompletionMarker(_ directory: URL) throws {
         let fm = FileManager.default
-        guard let entries = try? fm.contentsOfDirectory(atPath: directory.path) else { return }
-        for entry in entries where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {
-            // .predictions.csv.1234.987654321.tmp
-            let parts = entry.dropFirst().dropLast(4).split(separator: ".")
-            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), UInt32(parts[parts.count - 1]) != nil,
-                  fileNames.contains(parts.dropLast(2).joined(separator: ".")) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                try? fm.removeItem(at: directory.appendingPathComponent(entry))
-            }
-        }
         let runJSON = directory.appendingPathComponent("run.json")
         if fm.fileExists(atPath: runJSON.path) {
             do {
                 try fm.removeItem(at: runJSON)
             } catch {
-                throw AuditError(file: runJSON.path, "cannot replace the earlier report: \((error as NSError).localizedDescription)")
+                throw AuditError(file: runJSON.path, "cannot replace the earlier report: \(FileKind.systemReason(error))")
             }
         }
     }
 
-    /// Writes the charts into `charts/` and removes SVGs a previous run left there that this run
-    /// does not draw (a rerun with other designs must not show stale pictures).
+    /// What a report folder written before the ledger existed proves clip-audit wrote: with a
+    /// clip-audit `run.json`, the fixed report files and the charts its `report.md` shows.
+    static func legacyReportFiles(_ directory: URL) -> Set<String> {
+        guard let json = try? FileKind.contents(of: directory.appendingPathComponent("run.json"), limit: 256 << 20),
+              let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+              object["tool"] as? String == "clip-audit" else { return [] }
+        var owned = Set(fileNames)
+        if let markdown = try? FileKind.contents(of: directory.appendingPathComponent("report.md"), limit: 256 << 20) {
+            owned.formUnion(chartReferences(in: String(decoding: markdown, as: UTF8.self)))
+        }
+        return owned
+    }
+
+    /// The `charts/NAME.svg` paths a Markdown report embeds.
+    static func chartReferences(in markdown: String) -> Set<String> {
+        var found = Set<String>()
+        var rest = markdown[...]
+        let prefix = "](\(ReportCharts.folder)/"
+        while let range = rest.range(of: prefix) {
+            let after = rest[range.upperBound...]
+            guard let close = after.firstIndex(of: ")") else { break }
+            let name = after[..<close]
+            if name.hasSuffix(".svg"), !name.contains("/") { found.insert("\(ReportCharts.folder)/\(name)") }
+            rest = after[close...]
+        }
+        return found
+    }
+
+    /// Writes the charts into `charts/` (the caller's ``OutputFolder`` removes the ones an
+    /// earlier write made and this one does not).
     static func writeCharts(_ charts: [ChartFile], to directory: URL) throws {
         let folder = directory.appendingPathComponent(ReportCharts.folder, isDirectory: true)
         try AuditError.createFolder(folder, "charts folder")
         for chart in charts {
             try AtomicFile.write(chart.svg, to: directory.appendingPathComponent(chart.path))
-        }
-        let keep = Set(charts.map { URL(fileURLWithPath: $0.path).lastPathComponent })
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in existing where name.hasSuffix(".svg") && !keep.contains(name) {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }
 
@@ -95,7 +125,8 @@ public enum ReportWriter {
 
     /// `run.json`: provenance — tool version, model id and weights hash, audit-file hash, counts,
     /// skipped rows with reasons, timings.
-    public static func runJSON(_ run: AuditRun) throws -> String {
+    /// `files` are the report's files, relative to its folder (the ones a later run may replace).
+    public static func runJSON(_ run: AuditRun, files: [String]) throws -> String {
         let config = run.config
         var model: [String: Any] = [
             "id": run.model.id,
@@ -139,6 +170,7 @@ public enum ReportWriter {
             },
             "timings_s": Dictionary(run.timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +),
             "cache": run.cachePath ?? NSNull(),
+            "files": files.sorted(),
             "settings": [
                 "alpha": config.alpha,
                 "min_group_size": config.minGroupSize,

@@ -205,14 +205,21 @@ public enum RunDiff {
 
     /// Writes `diff.csv`, `diff.md`, `diff.html` and the charts into `directory`.
     public static func write(_ rows: [DiffRow], a: ReportFolder, b: ReportFolder, to directory: URL) throws {
-        try AuditError.createFolder(directory, "output folder")
         let charts = charts(rows, a: a, b: b)
         let markdown = markdown(rows, a: a, b: b, charts: charts)
+        let names = ["diff.csv", "diff.md", "diff.html"]
+        // A diff folder from before ledgers: diff.md and diff.csv together, and the charts diff.md shows.
+        var folder = try OutputFolder(url: directory, kind: "diff", files: charts.map(\.path) + names) { url in
+            guard FileManager.default.fileExists(atPath: url.appendingPathComponent("diff.csv").path),
+                  let md = try? FileKind.contents(of: url.appendingPathComponent("diff.md"), limit: 256 << 20) else { return [] }
+            return Set(names).union(ReportWriter.chartReferences(in: String(decoding: md, as: UTF8.self)))
+        }
         try ReportWriter.writeCharts(charts, to: directory)
         try AtomicFile.write(csv(rows), to: directory.appendingPathComponent("diff.csv"))
         try AtomicFile.write(markdown, to: directory.appendingPathComponent("diff.md"))
         let body = MarkdownHTML.convert(markdown) { path in charts.first { $0.path == path } }
         try AtomicFile.write(HTMLReport.page(title: "Run comparison: \(b.data.name) vs \(a.data.name)", body: body),
                              to: directory.appendingPathComponent("diff.html"))
+        try folder.finish()
     }
 }

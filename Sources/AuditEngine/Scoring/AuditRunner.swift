@@ -3,7 +3,8 @@ import Foundation
 
 /// How a run is carried out (the `clip-audit run` flags).
 public struct RunOptions: Sendable {
-    /// The report folder; default `Reports/<name>` under the current directory.
+    /// The report folder; default `Reports/<name>` under the current directory. Checked before
+    /// anything is encoded (see ``ReportWriter/checkFolder(_:for:)``); a shard writes none.
     public var outputDirectory: URL?
     /// Overrides the audit file's `model:`.
     public var model: String?
@@ -147,6 +148,12 @@ public struct AuditRun: Sendable {
 /// (through the cache), scores every design, and computes the metrics. Writing the report folder
 /// is `ReportWriter`'s job.
 public enum AuditRunner {
+    /// Where a report goes without `--output`: `Reports/<name>` under the current directory.
+    public static func defaultReportFolder(name: String) -> URL {
+        URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            .appendingPathComponent("Reports").appendingPathComponent(name)
+    }
+
     /// Performs the audit described by `auditFile`.
     /// - Parameter progress: called with (images done, images total, images encoded now) as
     ///   encoding proceeds; the CLI draws its progress line from it.
@@ -163,13 +170,20 @@ public enum AuditRunner {
         // 1. The audit file and the manifest: which rows count.
         var config = try AuditConfig.load(contentsOf: auditFile)
         if let limit = options.limit { config.manifest.limit = limit }
-        let auditBytes = try Data(contentsOf: auditFile)
+        let auditBytes: Data
+        do { auditBytes = try FileKind.contents(of: auditFile, limit: AuditConfig.maxFileSize) } catch {
+            throw AuditError(file: auditFile.path, error.reason)
+        }
         let auditHash = auditBytes.withUnsafeBytes { SHA256Digest.hex(of: $0) }
         let validation = try AuditValidator.validate(config)
         if let error = validation.errors.first {
             // Configuration errors (missing columns, label values that are no class) are fatal:
             // a run on them would measure something other than what the audit file says.
             throw error
+        }
+        if options.shard == nil {
+            // Before an hour of encoding, not after: a folder the report cannot go to.
+            try ReportWriter.checkFolder(options.outputDirectory ?? defaultReportFolder(name: config.name), for: config)
         }
         var skipped = validation.skipped.map {
             SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)", kind: $0.reason.category)

@@ -40,12 +40,20 @@ struct ReportFolderTests {
         // The banner names the flagged groups of each design.
         let banner = String(html[html.range(of: "<section class=\"banner\"")!.lowerBound..<html.range(of: "</section>")!.upperBound])
         #expect(banner.contains("<span class=\"flag\">Black</span>"))
-        // Stale charts of an earlier run go; a rerun gives identical bytes.
+        // Stale charts of an earlier run (the ledger says it wrote them) go, a user's SVG stays;
+        // a rerun gives identical bytes.
         let stale = dir.appendingPathComponent("charts/old-design-rate-accuracy-race.svg")
         try "<svg/>".write(to: stale, atomically: true, encoding: .utf8)
+        let ledger = dir.appendingPathComponent(OutputFolder.ledgerName("report"))
+        try (String(contentsOf: ledger, encoding: .utf8) + "charts/old-design-rate-accuracy-race.svg\n")
+            .write(to: ledger, atomically: true, encoding: .utf8)
+        let users = dir.appendingPathComponent("charts/logo.svg")
+        try "<svg/>".write(to: users, atomically: true, encoding: .utf8)
         let before = try Data(contentsOf: dir.appendingPathComponent("charts/gender-rate-accuracy-race.svg"))
         try ReportWriter.write(run, to: dir)
         #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: users.path))
+        #expect(!(try String(contentsOf: ledger, encoding: .utf8)).contains("old-design"))
         #expect(try Data(contentsOf: dir.appendingPathComponent("charts/gender-rate-accuracy-race.svg")) == before)
         #expect(try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8) == html)
     }

@@ -171,7 +171,7 @@ import Testing
         #expect(json["audit_file_sha256"] as? String == SHA256Digest.hex(of: try Data(contentsOf: dir.url.appendingPathComponent("audit.yaml"))))
         // No temporary files are left beside the reports.
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(names == (ReportWriter.fileNames + ["charts"]).sorted())
+        #expect(names == (ReportWriter.fileNames + ["charts", OutputFolder.ledgerName("report")]).sorted())
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("charts").path).allSatisfy { $0.hasSuffix(".svg") })
     }
 
