@@ -94,6 +94,20 @@ public enum FileKind {
         return data
     }
 
+    /// The bytes of the regular file at `url`, memory-mapped (read-only, private): an image is
+    /// hashed and decoded without a private copy. Refuses what ``openRegular(_:)`` refuses, on
+    /// the descriptor it maps, so a path swapped for a FIFO after an earlier check cannot make
+    /// the read wait.
+    public static func mappedContents(of url: URL) throws(ReadError) -> Data {
+        let (fd, size) = try openRegular(url)
+        defer { close(fd) }
+        guard size > 0 else { return Data() }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw ReadError(reason: String(cString: strerror(errno)), kind: nil)
+        }
+        return Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
+    }
+
     /// The operating system's reason for a Foundation file error (`Is a directory`,
     /// `Permission denied`) rather than Foundation's "The operation could not be completed" or
     /// "(NSCocoaErrorDomain error 512.)".

@@ -87,7 +87,7 @@ public final class ImageEmbedder: @unchecked Sendable {
         var contents = [Data?](repeating: nil, count: range.count)
         for offset in 0..<range.count {
             do {
-                let data = try Data(contentsOf: files[offset], options: .mappedIfSafe)
+                let data = try FileKind.mappedContents(of: files[offset])
                 guard !data.isEmpty else {
                     batch.outcomes[offset] = .failed(reason: "empty file (0 bytes)")
                     continue
@@ -95,7 +95,7 @@ public final class ImageEmbedder: @unchecked Sendable {
                 contents[offset] = data
                 batch.hashes[offset] = data.withUnsafeBytes { SHA256Digest.hex(of: $0) }
             } catch {
-                batch.outcomes[offset] = .failed(reason: "cannot read: \((error as NSError).localizedDescription)")
+                batch.outcomes[offset] = .failed(reason: "cannot read: \(error.reason)")
             }
         }
         let keys = batch.hashes.compactMap { $0 }

@@ -103,14 +103,11 @@ public enum ImageDecoder {
 
     /// Reads and decodes the file at `url`.
     public static func decode(contentsOf url: URL, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
-        if let kind = FileKind.nonRegular(url.path) {
-            throw ImageError(code: .unreadable, file: url.path, message: "cannot read: is \(kind), not an image file")
-        }
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            data = try FileKind.mappedContents(of: url)
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+            let reason = error.kind.map { "is \($0), not an image file" } ?? error.reason
             throw ImageError(code: .unreadable, file: url.path, message: "cannot read: \(reason)")
         }
         return try decode(data: data, name: url.path, maxPixels: maxPixels)
