@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "AuditEngine",
             dependencies: [
-                "CLIPEngine", "CClipCSV", "CClipSQLite",
+                "CLIPEngine", "CClipCSV", "CClipSQLite", "CClipOpenBLAS",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
