@@ -153,6 +153,10 @@ public struct AuditConfig: Sendable {
     /// The line in `sourceFile` of each key path that was written (e.g. `attributes[1]`,
     /// `manifest.file_column`, `designs[0].target`), for errors that point into the file.
     public var sourceLines: [String: Int]
+    /// `retrieval:`: retrieval skew over neutral queries (nil: not measured).
+    public var retrieval: RetrievalSpec?
+    /// `associations:`: WEAT-style association tests, in written order.
+    public var associations: [AssociationSpec] = []
 
     /// Creates a configuration directly (for tests and programmatic use).
     public init(name: String, description: String? = nil, model: ModelReference? = nil, manifest: ManifestSettings,

@@ -64,7 +64,7 @@ extension AuditConfig {
 /// The known keys at each level (kept in one place for the "did you mean" suggestions).
 enum AuditFileKeys {
     static let top = ["name", "description", "model", "manifest", "attributes", "intersections",
-                      "reference_groups", "alpha", "min_group_size", "templates", "designs"]
+                      "reference_groups", "alpha", "min_group_size", "templates", "designs", "retrieval", "associations"]
     static let manifest = ["path", "image_root", "file_column", "limit"]
     static let design = ["name", "target", "templates", "classes", "harm_categories", "extends",
                          "add_classes", "remove_classes", "published"]
@@ -312,10 +312,20 @@ struct AuditFileParser {
         }
         let designs = try self.designs(designsNode, defaultTemplates: templates)
 
-        return AuditConfig(name: name, description: description, model: model, manifest: manifest,
-                           attributes: attributes, intersections: intersections, referenceGroups: referenceGroups,
-                           alpha: alpha, minGroupSize: minGroupSize, templates: templates, designs: designs,
-                           sourceFile: file, sourceLines: lines)
+        let retrieval = try value("retrieval").map {
+            try self.retrieval($0, defaultTemplates: templates, attributes: attributes, intersections: intersections)
+        }
+        let associations = try value("associations").map {
+            try self.associations($0, attributes: attributes, intersections: intersections)
+        } ?? []
+
+        var config = AuditConfig(name: name, description: description, model: model, manifest: manifest,
+                                 attributes: attributes, intersections: intersections, referenceGroups: referenceGroups,
+                                 alpha: alpha, minGroupSize: minGroupSize, templates: templates, designs: designs,
+                                 sourceFile: file, sourceLines: lines)
+        config.retrieval = retrieval
+        config.associations = associations
+        return config
     }
 
     // MARK: Paths

@@ -22,12 +22,13 @@ public enum ReportWriter {
     public static func write(_ run: AuditRun, to directory: URL) throws {
         let data = ReportData(run: run)
         let charts = ReportCharts.all(data)
-        let written = charts.map(\.path) + fileNames
+        let measurementFiles = MeasurementsCSV.files(run.measurements)
+        let written = charts.map(\.path) + measurementFiles.map(\.name) + fileNames
         var folder = try OutputFolder(url: directory, kind: "report", files: written, what: "report folder",
                                       legacyOwned: legacyReportFiles)
         try removeCompletionMarker(directory)
         let markdown = MarkdownReport.render(run, charts: charts)
-        let files: [(String, String)] = [
+        let files: [(String, String)] = measurementFiles + [
             ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
             ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
             ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),

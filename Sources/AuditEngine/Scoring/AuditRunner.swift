@@ -139,6 +139,8 @@ public struct AuditRun: Sendable {
     public var timings: [(stage: String, seconds: Double)]
     public var cachePath: String?
     public var shard: Shard?
+    /// Retrieval skew and association tests (empty when the audit file asks for neither).
+    public var measurements = EmbeddingMeasurements()
 
     /// The lines of `predictions.csv`, made one at a time from the table.
     public var predictions: PredictionTable.Predictions { table.predictions }
@@ -216,6 +218,7 @@ public enum AuditRunner {
         for design in config.designs {
             for c in design.classes { allPrompts += design.prompts(forClass: c.name) }
         }
+        allPrompts += EmbeddingMeasurements.prompts(for: config)
         let (promptEmbeddings, promptsEncoded) = try textEmbedder.embed(allPrompts)
         lap("encode prompts")
 
@@ -235,6 +238,9 @@ public enum AuditRunner {
                 logitScale: pipeline.model.logitScale)
         }
         var scored = 0, encoded = 0, fromCache = 0
+        // Retrieval and association tests work on the embeddings themselves: keep them when asked.
+        let keepImages = config.retrieval != nil || !config.associations.isEmpty
+        var images = EmbeddingMeasurements.ImageSet()
         try imageEmbedder.embed(count: shareCount, file: { rows.imageURL(share.first + $0 * share.step) }) { files, outcomes in
             for (index, outcome) in zip(files, outcomes) {
                 let row = share.first + index * share.step
@@ -246,6 +252,7 @@ public enum AuditRunner {
                         table.record(design: design, row: row, classIndex: scores.predicted, confidence: scores.confidence)
                     }
                     scored += 1
+                    if keepImages { images.append(row: row, embedding: embedding) }
                 case .failed(let reason):
                     skipped.append(SkippedEntry(line: rows.line(row), file: rows.file(row), reason: reason))
                 }
@@ -271,12 +278,19 @@ public enum AuditRunner {
                                       minGroupSize: config.minGroupSize)
         let metrics = computeAuditMetrics(table, settings: settings)
         lap("score and measure")
+        var measurements = EmbeddingMeasurements()
+        if keepImages && options.shard == nil {
+            measurements = try EmbeddingMeasurements.measure(config: config, rows: rows, images: images,
+                                                             textEmbeddings: promptEmbeddings)
+            lap("retrieval and associations")
+        }
 
         return AuditRun(config: config, model: resolved, modelFingerprint: modelKey, auditFileSHA256: auditHash,
                         manifestRows: validation.rowsRead, usableRows: scored,
                         skipped: skipped, uniqueImages: rows.count, imagesEncoded: encoded,
                         imagesFromCache: fromCache, promptsEncoded: promptsEncoded,
                         promptsTotal: Set(allPrompts).count, table: table,
-                        metrics: metrics, timings: timings, cachePath: cache?.url.path, shard: options.shard)
+                        metrics: metrics, timings: timings, cachePath: cache?.url.path, shard: options.shard,
+                        measurements: measurements)
     }
 }
