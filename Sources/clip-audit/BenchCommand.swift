@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditEngine
 import CLIPEngine
 import Foundation
 
@@ -28,6 +29,9 @@ extension ClipAudit {
         @Option(name: .long, parsing: .unconditional, help: "Seconds to measure the image encoder (the text encoder gets half).")
         var seconds: Double = 10
 
+        @Flag(name: .long, help: "Time the retrieval and association sections instead, on random embeddings of FairFace validation's size (no model).")
+        var measures = false
+
         func validate() throws {
             try PerformanceOptions.check(threads: threads, batch: batch)
             if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
@@ -35,17 +39,21 @@ extension ClipAudit {
         }
 
         func run() throws {
+            if measures {
+                try reportingErrors { print(try MeasuresBenchmark.run(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)) }
+                return
+            }
             try reportingErrors {
                 let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
                 CLIPModel.setThreads(threadCount)
                 let resolved = try ModelLocator().resolve(model.model)
                 let model = try CLIPModel(directory: resolved.directory)
                 // Deterministic pseudo-random inputs: throughput does not depend on the values.
-                var generator = SplitMix64(seed: 0)
+                var generator = SeededRandom(seed: 0)
                 let pixelCount = batch * model.numChannels * model.imageSize * model.imageSize
                 let pixels = (0..<pixelCount).map { _ in Float(generator.nextUnit() * 4 - 2) }
                 let ids: [[Int32]] = (0..<64).map { _ in
-                    [49406] + (0..<9).map { _ in Int32(1000 + generator.next() % 39000) } + [49407]
+                    [49406] + (0..<9).map { _ in Int32(1000 + generator.below(39000)) } + [49407]
                 }
                 let imagesPerSecond = measure(perCall: batch, seconds: seconds) {
                     _ = pixels.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: batch) }
@@ -99,18 +107,4 @@ func peakResidentKiB() -> Double {
     #else
     return Double(usage.ru_maxrss) / 1024  // bytes on Darwin
     #endif
-}
-
-/// A small deterministic generator (SplitMix64) for benchmark inputs.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

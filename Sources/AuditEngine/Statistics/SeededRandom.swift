@@ -15,6 +15,9 @@ public struct SeededRandom: Sendable {
         return z ^ (z >> 31)
     }
 
+    /// A uniform double in [0, 1) (53 random bits).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
     /// A uniform integer in `0..<bound` (`bound` > 0), without modulo bias: draws below
     /// 2^64 mod `bound` are rejected.
     public mutating func below(_ bound: Int) -> Int {
