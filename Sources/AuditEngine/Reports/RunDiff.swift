@@ -120,10 +120,10 @@ public enum RunDiff {
         var w = CSVWriter()
         w.writeRow(header)
         for r in rows {
-            w.writeRow([r.design, r.metric, r.attribute, r.group, CSVNumber.format(r.nA), CSVNumber.format(r.valueA),
-                        CSVNumber.format(r.nB), CSVNumber.format(r.valueB), CSVNumber.format(r.delta), CSVNumber.format(r.ciLow),
-                        CSVNumber.format(r.ciHigh), CSVNumber.format(r.pValue), CSVNumber.format(r.pAdjusted),
-                        CSVNumber.format(r.significant), r.test.rawValue])
+            w.writeRow([.text(r.design), .text(r.metric), .text(r.attribute), .text(r.group), .number(r.nA), .number(r.valueA),
+                        .number(r.nB), .number(r.valueB), .number(r.delta), .number(r.ciLow),
+                        .number(r.ciHigh), .number(r.pValue), .number(r.pAdjusted),
+                        .number(r.significant), .verbatim(r.test.rawValue)])
         }
         return w.text
     }
