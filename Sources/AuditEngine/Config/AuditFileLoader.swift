@@ -46,6 +46,7 @@ extension AuditConfig {
             throw AuditFileError(file: sourceFile, line: 1, keyPath: nil, message: "the audit file is empty")
         }
         var parser = AuditFileParser(file: sourceFile)
+        try parser.refuseControlCharacters(root, "")
         return try parser.parseRoot(root)
     }
 
@@ -624,4 +625,37 @@ func editDistance(_ a: String, _ b: String) -> Int {
         swap(&previous, &current)
     }
     return previous[b.count]
+}
+
+extension AuditFileParser {
+    /// Refuses a control character (C0 but TAB and LF, DEL, C1) in any key or text of the audit
+    /// file. YAML lets double-quoted text spell them (`"\0"`, `"\e"`); in a name or label they
+    /// would reach the reports (a NUL in report.md, an escape sequence in a terminal), and no
+    /// audit needs one. Checked on the whole tree before anything else is read, so the error
+    /// names the first one in file order.
+    func refuseControlCharacters(_ node: Node, _ path: String) throws {
+        switch node {
+        case .scalar(let scalar):
+            try refuseControlCharacter(in: scalar.string, node, path)
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                let name = key.scalar?.string ?? ""
+                try refuseControlCharacter(in: name, key, path)
+                try refuseControlCharacters(value, path.isEmpty ? name : "\(path).\(name)")
+            }
+        case .sequence(let sequence):
+            for (index, item) in sequence.enumerated() { try refuseControlCharacters(item, "\(path)[\(index)]") }
+        case .alias:
+            break
+        }
+    }
+
+    private func refuseControlCharacter(in text: String, _ node: Node, _ path: String) throws {
+        let control = text.unicodeScalars.first { scalar in
+            (scalar.value < 0x20 && scalar != "\t" && scalar != "\n") || (0x7F...0x9F).contains(scalar.value)
+        }
+        guard let control else { return }
+        throw fail(node, path, "contains the control character U+\(String(format: "%04X", control.value)); "
+                   + "names, labels and text must be printable (TAB and line breaks are allowed)")
+    }
 }

@@ -183,7 +183,7 @@ enum MarkdownHTML {
                 } else if let chart = chart(path) {
                     html += "<figure class=\"chart\" data-chart=\"\(escape(path))\">\n\(chart.svg)</figure>\n"
                 } else {
-                    html += "<p><img src=\"\(escape(path))\" alt=\"\(escape(alt))\"></p>\n"
+                    html += "<p><img src=\"\(escape(path))\" alt=\"\(escape(plain(alt)))\"></p>\n"
                 }
                 i += 1
                 continue
@@ -218,7 +218,9 @@ enum MarkdownHTML {
         return hashes
     }
 
-    /// A pipe table: header, alignment rule, rows. `\|` inside a cell is a literal bar.
+    /// A pipe table: header, alignment rule, rows. `\|` inside a cell is a literal bar (also in
+    /// code, as in GFM); any other backslash pair is kept for ``inline(_:)``, so `\\|` is an
+    /// escaped backslash followed by the end of the cell.
     static func table(_ block: [String]) -> String {
         guard block.count >= 2 else { return "<p>\(block.map(inline).joined(separator: "<br>"))</p>\n" }
         let header = cells(block[0])
@@ -245,8 +247,10 @@ enum MarkdownHTML {
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if c == "\\" && i + 1 < chars.count && chars[i + 1] == "|" {
-                current.append("|"); i += 2; continue
+            if c == "\\" && i + 1 < chars.count {
+                if chars[i + 1] == "|" { current.append("|") } else { current.append(c); current.append(chars[i + 1]) }
+                i += 2
+                continue
             }
             if c == "|" {
                 out.append(current.trimmingCharacters(in: .whitespaces)); current = ""
@@ -259,30 +263,83 @@ enum MarkdownHTML {
         return out
     }
 
-    /// Inline Markdown: code spans first (their text is literal), then bold.
+    /// Inline Markdown: code spans (their text is literal), bold (`**` pairs within the text
+    /// between code spans), the backslash escapes and the `&lt;` `&gt;` `&amp;` entities that
+    /// ``MarkdownEscape`` writes; everything else is text, HTML-escaped.
     static func inline(_ text: String) -> String {
         var out = ""
-        let parts = text.components(separatedBy: "`")
-        for (i, part) in parts.enumerated() {
-            // An odd part is code when a closing backtick follows it.
-            if i % 2 == 1 && (parts.count % 2 == 1 || i < parts.count - 1) {
-                out += "<code>\(escape(part))</code>"
+        // The text since the last code span: literal pieces, split where an unescaped `**` is.
+        var pieces: [String] = [""]
+        func flushText() {
+            if pieces.count >= 3 {
+                for (i, piece) in pieces.enumerated() {
+                    // An unpaired last `**` stays as it is.
+                    if i == pieces.count - 1 && i % 2 == 1 { out += "**" + escape(piece); break }
+                    out += i % 2 == 1 ? "<strong>\(escape(piece))</strong>" : escape(piece)
+                }
             } else {
-                out += bold(escape(part.replacingOccurrences(of: "\\|", with: "|")))
+                out += escape(pieces.joined(separator: "**"))
+            }
+            pieces = [""]
+        }
+        let chars = Array(text)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\\", i + 1 < chars.count, let next = chars[i + 1].unicodeScalars.first,
+               chars[i + 1].unicodeScalars.count == 1, next.isASCII, isPunctuation(next) {
+                pieces[pieces.count - 1].append(chars[i + 1])
+                i += 2
+            } else if c == "`", let close = chars[(i + 1)...].firstIndex(of: "`") {
+                flushText()
+                out += "<code>\(escape(String(chars[(i + 1)..<close])))</code>"
+                i = close + 1
+            } else if c == "*", i + 1 < chars.count, chars[i + 1] == "*" {
+                pieces.append("")
+                i += 2
+            } else if c == "&", let (decoded, length) = entity(chars, at: i) {
+                pieces[pieces.count - 1].append(decoded)
+                i += length
+            } else {
+                pieces[pieces.count - 1].append(c)
+                i += 1
+            }
+        }
+        flushText()
+        return out
+    }
+
+    /// Markdown text as plain text: escapes and entities decoded, nothing else interpreted.
+    static func plain(_ text: String) -> String {
+        var out = ""
+        let chars = Array(text)
+        var i = 0
+        while i < chars.count {
+            if chars[i] == "\\", i + 1 < chars.count, let next = chars[i + 1].unicodeScalars.first,
+               chars[i + 1].unicodeScalars.count == 1, next.isASCII, isPunctuation(next) {
+                out.append(chars[i + 1]); i += 2
+            } else if chars[i] == "&", let (decoded, length) = entity(chars, at: i) {
+                out.append(decoded); i += length
+            } else {
+                out.append(chars[i]); i += 1
             }
         }
         return out
     }
 
-    static func bold(_ escaped: String) -> String {
-        let parts = escaped.components(separatedBy: "**")
-        guard parts.count >= 3 else { return escaped }
-        var out = ""
-        for (i, part) in parts.enumerated() {
-            if i == parts.count - 1 && i % 2 == 1 { out += "**" + part; break }
-            out += i % 2 == 1 ? "<strong>\(part)</strong>" : part
+    /// CommonMark's backslash-escapable characters: ASCII punctuation.
+    static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        (0x21...0x2F).contains(scalar.value) || (0x3A...0x40).contains(scalar.value)
+            || (0x5B...0x60).contains(scalar.value) || (0x7B...0x7E).contains(scalar.value)
+    }
+
+    /// The entities ``MarkdownEscape`` writes, at `i`: the character and the entity's length.
+    static func entity(_ chars: [Character], at i: Int) -> (Character, Int)? {
+        for (name, character) in [("&amp;", Character("&")), ("&lt;", "<"), ("&gt;", ">")] {
+            let length = name.count
+            if i + length <= chars.count && String(chars[i..<(i + length)]) == name { return (character, length) }
         }
-        return out
+        return nil
     }
 
     /// HTML text and attribute escaping: the SVG builder's attribute escaping, which covers both

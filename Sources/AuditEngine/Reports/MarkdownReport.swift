@@ -14,14 +14,14 @@ public enum MarkdownReport {
         var md = MarkdownText()
         md.charts = charts
         let config = run.config
-        md.line("# Bias audit: \(config.name)")
+        md.line("# Bias audit: \(escape(config.name))")
         md.blank()
         if let description = config.description?.trimmingCharacters(in: .whitespacesAndNewlines), !description.isEmpty {
-            md.line(description)
+            md.line(MarkdownEscape.paragraph(description))
             md.blank()
         }
-        md.line("Zero-shot CLIP predictions over a labelled face manifest, disaggregated by \(config.attributes.map { "`\($0)`" }.joined(separator: ", "))"
-                + (config.intersections.isEmpty ? "" : " and their intersections \(config.intersections.map { "`\($0.joined(separator: "|"))`" }.joined(separator: ", "))") + ".")
+        md.line("Zero-shot CLIP predictions over a labelled face manifest, disaggregated by \(config.attributes.map { MarkdownEscape.code($0) }.joined(separator: ", "))"
+                + (config.intersections.isEmpty ? "" : " and their intersections \(config.intersections.map { MarkdownEscape.code($0.joined(separator: "|")) }.joined(separator: ", "))") + ".")
         md.blank()
 
         setup(&md, run)
@@ -43,9 +43,9 @@ public enum MarkdownReport {
         md.blank()
         md.line("| | |")
         md.line("|---|---|")
-        md.line("| Model | `\(run.model.id)`\(run.model.revision.map { " (revision `\($0)`)" } ?? "") |")
+        md.line("| Model | \(code(run.model.id))\(run.model.revision.map { " (revision \(code($0)))" } ?? "") |")
         md.line("| Weights SHA-256 | `\(run.modelFingerprint.split(separator: ":").first ?? "")` |")
-        md.line("| Manifest | `\(config.manifest.path.lastPathComponent)`: \(run.manifestRows) rows read, \(run.usableRows) scored, \(run.skipped.count) skipped |")
+        md.line("| Manifest | \(code(config.manifest.path.lastPathComponent)): \(run.manifestRows) rows read, \(run.usableRows) scored, \(run.skipped.count) skipped |")
         // What the cache held is provenance (run.json), not a result: a resumed or sharded run's
         // report.md must be byte-identical to an uninterrupted single-process run's.
         md.line("| Images | \(run.uniqueImages) distinct |")
@@ -61,9 +61,9 @@ public enum MarkdownReport {
         md.line("| Design | Target | Classes | Prompts per class | Harm categories | Extends |")
         md.line("|---|---|---|---|---|---|")
         for d in config.designs {
-            let templates = d.templates.map { "`\($0)`" }.joined(separator: ", ")
+            let templates = d.templates.map { code($0) }.joined(separator: ", ")
             let harms = d.harmCategories.map { "\($0.name): \($0.classes.joined(separator: ", "))" }.joined(separator: "; ")
-            md.line("| \(escape(d.name)) | \(d.target ?? "—") | \(escape(d.classNames.joined(separator: ", "))) | \(templates) × phrases | \(escape(harms.isEmpty ? "—" : harms)) | \(d.base ?? "—") |")
+            md.line("| \(escape(d.name)) | \(d.target.map(escape) ?? "—") | \(escape(d.classNames.joined(separator: ", "))) | \(templates) × phrases | \(escape(harms.isEmpty ? "—" : harms)) | \(d.base.map(escape) ?? "—") |")
         }
         md.blank()
     }
@@ -93,7 +93,7 @@ public enum MarkdownReport {
     static func designSection(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec) {
         let config = run.config
         let rows = run.metrics.metrics.filter { $0.design == design.name }
-        md.line("## Design `\(design.name)`")
+        md.line("## Design \(MarkdownEscape.code(design.name))")
         md.blank()
         var slices = config.attributes
         slices += config.intersections.map { $0.joined(separator: "|") }
@@ -144,7 +144,7 @@ public enum MarkdownReport {
         guard !rows.isEmpty else { return }
         let published = design.published.filter { $0.metric == metric && $0.attribute == attribute }
         let disparities = run.metrics.disparities.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
-        md.line("**By \(attribute.replacingOccurrences(of: "|", with: " × "))**")
+        md.line("**By \(escape(ChartStyle.attributeTitle(attribute)))**")
         md.blank()
         var header = "| \(escape(attribute)) | n | \(title) (95% CI) | vs reference | p (Holm) |"
         var rule = "|---|---:|---|---|---:|"
@@ -179,17 +179,15 @@ public enum MarkdownReport {
         }
     }
 
-    /// Alt text: no brackets or line breaks that would end it early.
-    static func escapeAlt(_ text: String) -> String {
-        text.replacingOccurrences(of: "[", with: "(").replacingOccurrences(of: "]", with: ")").replacingOccurrences(of: "\n", with: " ")
-    }
+    /// Alt text: no brackets or line breaks that would end it early, and escaped (``MarkdownEscape/alt(_:)``).
+    static func escapeAlt(_ text: String) -> String { MarkdownEscape.alt(text) }
 
     static func harmTable(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [String], attribute: String) {
         let rows = run.metrics.metrics.filter { $0.design == design.name && $0.attribute == attribute && metrics.contains($0.metric) }
         guard !rows.isEmpty else { return }
         var groups: [String] = []
         for r in rows where !groups.contains(r.group) { groups.append(r.group) }
-        md.line(attribute == "*" ? "**All images**" : "**By \(attribute.replacingOccurrences(of: "|", with: " × "))**")
+        md.line(attribute == "*" ? "**All images**" : "**By \(escape(ChartStyle.attributeTitle(attribute)))**")
         md.blank()
         md.line("| \(attribute == "*" ? "set" : escape(attribute)) | n | " + metrics.map { escape(String($0.dropFirst("harm_rate:".count))) + " (95% CI)" }.joined(separator: " | ") + " |")
         md.line("|---|---:|" + String(repeating: "---|", count: metrics.count))
@@ -210,7 +208,7 @@ public enum MarkdownReport {
 
     static func publishedComparisons(_ md: inout MarkdownText, design: DesignSpec, metric: String, rows: [MetricRow]) {
         for figure in design.published where figure.metric == metric {
-            md.line("**Published beside measured: \(metric), by \(figure.attribute)** — \(escape(figure.source)). Context, not an expected value.")
+            md.line("**Published beside measured: \(escape(metric)), by \(escape(figure.attribute))** — \(escape(figure.source)). Context, not an expected value.")
             md.blank()
             md.line("| \(escape(figure.attribute)) | published | measured (95% CI) | n |")
             md.line("|---|---:|---|---:|")
@@ -246,7 +244,7 @@ public enum MarkdownReport {
         for attribute in run.config.attributes {
             let tables = run.metrics.confusions.filter { $0.design == design.name && $0.attribute == attribute }
             guard !tables.isEmpty else { continue }
-            md.line("**Per-class recall by \(attribute)**")
+            md.line("**Per-class recall by \(escape(attribute))**")
             md.blank()
             md.line("| \(escape(attribute)) | n | " + whole.labels.map(escape).joined(separator: " | ") + " |")
             md.line("|---|---:|" + String(repeating: "---:|", count: whole.labels.count))
@@ -267,7 +265,7 @@ public enum MarkdownReport {
             guard !rows.isEmpty else { continue }
             var groups: [String] = []
             for r in rows where !groups.contains(r.group) { groups.append(r.group) }
-            md.line("**Predicted class by \(attribute)** (share of each group's images)")
+            md.line("**Predicted class by \(escape(attribute))** (share of each group's images)")
             md.blank()
             md.line("| class | " + groups.map(escape).joined(separator: " | ") + " |")
             md.line("|---|" + String(repeating: "---:|", count: groups.count))
@@ -288,13 +286,13 @@ public enum MarkdownReport {
         md.blank()
         for variant in variants {
             let rows = run.metrics.comparisons.filter { $0.design == variant.name && isHeadline($0.metric) }
-            md.line("### `\(variant.name)` vs `\(variant.base!)`")
+            md.line("### \(MarkdownEscape.code(variant.name)) vs \(MarkdownEscape.code(variant.base!))")
             md.blank()
             guard !rows.isEmpty else { md.line("No shared accuracy or harm metric to compare."); md.blank(); continue }
             md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |")
             md.line("|---|---|---|---:|---:|---:|---|---:|")
             for r in rows where r.attribute == "*" || run.config.attributes.contains(r.attribute) {
-                md.line("| \(escape(r.metric)) | \(escape(r.attribute)) | \(escape(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
+                md.line("| \(escape(r.metric)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
             }
             md.blank()
             var metrics: [String] = []
@@ -371,10 +369,15 @@ public enum MarkdownReport {
 
     static func formatNumber(_ value: Double) -> String { String(format: "%g", value) }
 
-    /// Escapes the characters that break a Markdown table cell.
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
-    }
+    /// User text within a line of Markdown: ``MarkdownEscape/text(_:)``.
+    static func escape(_ text: String) -> String { MarkdownEscape.text(text) }
+
+    /// A name as code in a table cell: ``MarkdownEscape/code(_:inTable:)``.
+    static func code(_ text: String) -> String { MarkdownEscape.code(text, inTable: true) }
+
+    /// `*`, the whole set's attribute and group in the tool's rows, as it is (a lone `*` between
+    /// spaces cannot start emphasis); any other value escaped.
+    static func wholeOrEscaped(_ text: String) -> String { text == "*" ? "*" : escape(text) }
 }
 
 /// A Markdown document being built line by line.

@@ -1,7 +1,12 @@
 /// Renders `metrics.csv`, `disparities.csv` and `comparison.csv` with the exact columns of
 /// SPEC.md ("The report folder"). Flags such as the minimum-n and four-fifths flags are not
-/// columns here; they belong in report.md.
+/// columns here; they belong in report.md. Name and label columns are text cells (formula-
+/// neutralised, see ``CSVWriter/neutralise(_:)``), the others number cells.
 public enum MetricsCSV {
+    /// The columns of the three files that hold names and labels; ``ReportFolder`` restores
+    /// them (``CSVWriter/restore(_:)``) when it reads a folder back.
+    public static let textColumns: Set<String> = ["design", "base", "metric", "attribute", "group", "reference"]
+
     /// The header of `metrics.csv`.
     public static let metricsHeader = ["design", "metric", "attribute", "group", "n", "count", "value", "ci_low", "ci_high"]
     /// The header of `disparities.csv`.
@@ -17,9 +22,8 @@ public enum MetricsCSV {
         var writer = CSVWriter()
         writer.writeRow(metricsHeader)
         for row in rows {
-            writer.writeRow([row.design, row.metric, row.attribute, row.group, CSVNumber.format(row.n),
-                             CSVNumber.format(row.count), CSVNumber.format(row.value), CSVNumber.format(row.ciLow),
-                             CSVNumber.format(row.ciHigh)])
+            writer.writeRow([.text(row.design), .text(row.metric), .text(row.attribute), .text(row.group), .number(row.n),
+                             .number(row.count), .number(row.value), .number(row.ciLow), .number(row.ciHigh)])
         }
         return writer.text
     }
@@ -30,11 +34,9 @@ public enum MetricsCSV {
         var writer = CSVWriter()
         writer.writeRow(disparitiesHeader)
         for row in rows {
-            writer.writeRow([row.design, row.metric, row.attribute, row.group, row.reference,
-                             CSVNumber.format(row.value), CSVNumber.format(row.referenceValue),
-                             CSVNumber.format(row.difference), CSVNumber.format(row.ratio),
-                             CSVNumber.format(row.pValue), CSVNumber.format(row.pAdjusted),
-                             CSVNumber.format(row.significant)])
+            writer.writeRow([.text(row.design), .text(row.metric), .text(row.attribute), .text(row.group), .text(row.reference),
+                             .number(row.value), .number(row.referenceValue), .number(row.difference), .number(row.ratio),
+                             .number(row.pValue), .number(row.pAdjusted), .number(row.significant)])
         }
         return writer.text
     }
@@ -44,9 +46,9 @@ public enum MetricsCSV {
         var writer = CSVWriter()
         writer.writeRow(comparisonHeader)
         for row in rows {
-            writer.writeRow([row.design, row.base, row.metric, row.attribute, row.group, CSVNumber.format(row.n),
-                             CSVNumber.format(row.baseValue), CSVNumber.format(row.value), CSVNumber.format(row.delta),
-                             CSVNumber.format(row.ciLow), CSVNumber.format(row.ciHigh), CSVNumber.format(row.pValue)])
+            writer.writeRow([.text(row.design), .text(row.base), .text(row.metric), .text(row.attribute), .text(row.group),
+                             .number(row.n), .number(row.baseValue), .number(row.value), .number(row.delta),
+                             .number(row.ciLow), .number(row.ciHigh), .number(row.pValue)])
         }
         return writer.text
     }

@@ -19,24 +19,24 @@ public enum ModelCardExport {
         var md = MarkdownText()
         md.line("## Bias and Fairness")
         md.blank()
-        md.line("Measured with clip-audit on `\(data.manifestName)` (audit `\(MarkdownReport.escape(data.name))`), zero-shot, "
-                + "model `\(data.modelID)`\(data.weightsSHA256.isEmpty ? "" : " (weights SHA-256 `\(data.weightsSHA256.prefix(12))…`)"). "
+        md.line("Measured with clip-audit on \(MarkdownEscape.code(data.manifestName)) (audit \(MarkdownEscape.code(data.name))), zero-shot, "
+                + "model \(MarkdownEscape.code(data.modelID))\(data.weightsSHA256.isEmpty ? "" : " (weights SHA-256 \(MarkdownEscape.code(String(data.weightsSHA256.prefix(12)) + "…")))"). "
                 + "Rates with 95% Wilson intervals; groups smaller than \(data.minGroupSize) images are marked †. "
                 + "As the CLIP model card notes, these numbers depend on the class design and the prompts as much as on the model.")
         md.blank()
         for design in data.designs {
             guard !design.headlineMetrics.isEmpty else { continue }
-            md.line("### \(design.hasTarget ? "Classification" : "Denigration harms"): `\(design.name)`\(design.base.map { " (variant of `\($0)`)" } ?? "")")
+            md.line("### \(design.hasTarget ? "Classification" : "Denigration harms"): \(MarkdownEscape.code(design.name))\(design.base.map { " (variant of \(MarkdownEscape.code($0)))" } ?? "")")
             md.blank()
             for metric in design.headlineMetrics {
                 if let overall = data.overall(design: design.name, metric: metric) {
-                    md.line("Overall \(ChartStyle.metricTitle(metric)): **\(MarkdownReport.percentWithCI(overall))** (n = \(overall.n)).")
+                    md.line("Overall \(MarkdownEscape.text(ChartStyle.metricTitle(metric))): **\(MarkdownReport.percentWithCI(overall))** (n = \(overall.n)).")
                     md.blank()
                 }
                 for attribute in data.slices {
                     let rows = data.rows(design: design.name, metric: metric, attribute: attribute)
                     guard !rows.isEmpty else { continue }
-                    md.line("| \(MarkdownReport.escape(ChartStyle.attributeTitle(attribute))) | n | \(ChartStyle.metricTitle(metric)) (95% CI) |")
+                    md.line("| \(MarkdownReport.escape(ChartStyle.attributeTitle(attribute))) | n | \(MarkdownEscape.text(ChartStyle.metricTitle(metric))) (95% CI) |")
                     md.line("|---|---:|---|")
                     for row in rows {
                         md.line("| \(MarkdownReport.escape(ReportCharts.groupLabel(row.group)))\(row.belowMinimumN ? " †" : "") | \(row.n) | \(MarkdownReport.percentWithCI(row)) |")
@@ -44,7 +44,7 @@ public enum ModelCardExport {
                     md.blank()
                     if let lo = rows.filter({ !$0.belowMinimumN }).min(by: { $0.value < $1.value }),
                        let hi = rows.filter({ !$0.belowMinimumN }).max(by: { $0.value < $1.value }), lo.group != hi.group {
-                        md.line("By \(ChartStyle.attributeTitle(attribute)), \(ChartStyle.metricTitle(metric)) ranges from \(MarkdownReport.percent(lo.value)) "
+                        md.line("By \(MarkdownEscape.text(ChartStyle.attributeTitle(attribute))), \(MarkdownEscape.text(ChartStyle.metricTitle(metric))) ranges from \(MarkdownReport.percent(lo.value)) "
                                 + "(\(MarkdownReport.escape(ReportCharts.groupLabel(lo.group)))) to \(MarkdownReport.percent(hi.value)) "
                                 + "(\(MarkdownReport.escape(ReportCharts.groupLabel(hi.group))))\(rows.contains(where: \.belowMinimumN) ? " among groups of at least \(data.minGroupSize) images" : "").")
                         md.blank()
@@ -66,7 +66,7 @@ public enum ModelCardExport {
                 var why: [String] = []
                 if d.significant { why.append("p = \(MarkdownReport.formatP(d.pAdjusted))") }
                 if d.fourFifthsViolation { why.append("ratio \(d.ratio.map { String(format: "%.2f", $0) } ?? "∞")") }
-                md.line("- `\(d.design)`, \(ChartStyle.metricTitle(d.metric)): \(MarkdownReport.escape(ReportCharts.groupLabel(d.group))) "
+                md.line("- \(MarkdownEscape.code(d.design)), \(MarkdownEscape.text(ChartStyle.metricTitle(d.metric))): \(MarkdownReport.escape(ReportCharts.groupLabel(d.group))) "
                         + "\(MarkdownReport.percent(d.value)) vs \(MarkdownReport.escape(ReportCharts.groupLabel(d.reference))) \(MarkdownReport.percent(d.referenceValue)) "
                         + "(\(MarkdownReport.signedPoints(d.difference)) [\(MarkdownReport.signedPoints(d.differenceCILow)), \(MarkdownReport.signedPoints(d.differenceCIHigh))]; \(why.joined(separator: ", ")))")
             }
@@ -167,8 +167,24 @@ public enum ModelCardExport {
         return zip(names, values).map { "\($0)_\($1)" }.joined(separator: ",")
     }
 
-    /// A YAML scalar: always a double-quoted JSON string (valid YAML, never mistaken for a number).
-    static func yaml(_ s: String) -> String { JSONValue.string(s).render(indent: 0) }
+    /// A YAML scalar: always a double-quoted string (never mistaken for a number, a key or a
+    /// document marker). JSON's escapes are YAML's too; YAML additionally forbids raw DEL, C1
+    /// controls and the byte-order mark in a document, and YAML 1.1 readers take U+2028/U+2029
+    /// as line breaks, so those are written as `\uXXXX` as well.
+    static func yaml(_ s: String) -> String {
+        let quoted = JSONText.quoted(s)
+        guard quoted.unicodeScalars.contains(where: yamlNeedsEscape) else { return quoted }
+        var out = ""
+        for scalar in quoted.unicodeScalars {
+            if yamlNeedsEscape(scalar) { out += String(format: "\\u%04X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    private static func yamlNeedsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0xFEFF
+            || scalar.value == 0xFFFE || scalar.value == 0xFFFF
+    }
 
     /// Six significant digits, as in the CSVs.
     static func number(_ x: Double) -> String { CSVNumber.format(x).isEmpty ? "null" : CSVNumber.format(x) }

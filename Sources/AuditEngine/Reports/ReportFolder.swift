@@ -71,7 +71,7 @@ public struct ReportFolder: Sendable {
 
         var predictions: [PredictionLine] = []
         let predictionHeader = ["design", "file"] + attributes + ["truth", "predicted", "confidence", "harm_category"]
-        for (_, r) in try table(url, "predictions.csv", predictionHeader) {
+        for (_, r) in try table(url, "predictions.csv", predictionHeader, textColumns: Set(predictionHeader).subtracting(["confidence"])) {
             var groups: [String: String] = [:]
             for a in attributes { groups[a] = r[a]! }
             predictions.append(PredictionLine(design: r["design"]!, file: r["file"]!, groups: groups,
@@ -98,11 +98,14 @@ public struct ReportFolder: Sendable {
     /// Reads one CSV of the folder as rows to check (see ``CheckedRow``).
     static func rows(_ folder: URL, _ name: String, _ header: [String]) throws -> [CheckedRow] {
         let file = folder.appendingPathComponent(name).path
-        return try table(folder, name, header).map { CheckedRow(file: file, line: $0.line, fields: $0.fields) }
+        return try table(folder, name, header, textColumns: MetricsCSV.textColumns).map { CheckedRow(file: file, line: $0.line, fields: $0.fields) }
     }
 
     /// Reads one CSV of the folder, checking its header; rows as column → field with their line.
-    static func table(_ folder: URL, _ name: String, _ header: [String]) throws -> [(line: Int, fields: [String: String])] {
+    /// The header and the fields of `textColumns` were written as text cells, so they come back
+    /// through ``CSVWriter/restore(_:)``: the labels the run had, not their neutralised form.
+    static func table(_ folder: URL, _ name: String, _ header: [String],
+                      textColumns: Set<String>) throws -> [(line: Int, fields: [String: String])] {
         let file = folder.appendingPathComponent(name)
         guard let text = String(data: try RunSettings.contents(of: file), encoding: .utf8) else {
             throw AuditError(file: file.path, "not UTF-8 text")
@@ -111,15 +114,22 @@ public struct ReportFolder: Sendable {
         do { records = try SimpleCSV.parse(text) } catch let error as SimpleCSV.Failure {
             throw AuditError(file: file.path, error.message)
         }
-        guard let first = records.first, first == header else {
+        guard let first = records.first, first.map(CSVWriter.restore) == header else {
             throw AuditError(file: file.path, "unexpected header (expected \(header.joined(separator: ",")))")
+        }
+        // An attribute named like a fixed column (`truth`, `design`, …) repeats a name; reading
+        // rows into column → field would then trap.
+        var seen = Set<String>()
+        if let repeated = header.first(where: { !seen.insert($0).inserted }) {
+            throw AuditError(file: file.path, "the header names the column \"\(repeated)\" twice (an attribute named like one of the file's own columns)")
         }
         var rows: [(Int, [String: String])] = []
         for (i, record) in records.dropFirst().enumerated() {
             guard record.count == header.count else {
                 throw AuditError(file: file.path, "record \(i + 2): \(record.count) fields, expected \(header.count)")
             }
-            rows.append((i + 2, Dictionary(uniqueKeysWithValues: zip(header, record))))
+            let fields = zip(header, record).map { column, field in (column, textColumns.contains(column) ? CSVWriter.restore(field) : field) }
+            rows.append((i + 2, Dictionary(uniqueKeysWithValues: fields)))
         }
         return rows
     }

@@ -120,10 +120,10 @@ public enum RunDiff {
         var w = CSVWriter()
         w.writeRow(header)
         for r in rows {
-            w.writeRow([r.design, r.metric, r.attribute, r.group, CSVNumber.format(r.nA), CSVNumber.format(r.valueA),
-                        CSVNumber.format(r.nB), CSVNumber.format(r.valueB), CSVNumber.format(r.delta), CSVNumber.format(r.ciLow),
-                        CSVNumber.format(r.ciHigh), CSVNumber.format(r.pValue), CSVNumber.format(r.pAdjusted),
-                        CSVNumber.format(r.significant), r.test.rawValue])
+            w.writeRow([.text(r.design), .text(r.metric), .text(r.attribute), .text(r.group), .number(r.nA), .number(r.valueA),
+                        .number(r.nB), .number(r.valueB), .number(r.delta), .number(r.ciLow),
+                        .number(r.ciHigh), .number(r.pValue), .number(r.pAdjusted),
+                        .number(r.significant), .verbatim(r.test.rawValue)])
         }
         return w.text
     }
@@ -160,11 +160,11 @@ public enum RunDiff {
         md.blank()
         md.line("| | run A | run B |")
         md.line("|---|---|---|")
-        md.line("| Report folder | `\(a.url.lastPathComponent)` | `\(b.url.lastPathComponent)` |")
+        md.line("| Report folder | \(MarkdownReport.code(a.url.lastPathComponent)) | \(MarkdownReport.code(b.url.lastPathComponent)) |")
         md.line("| Audit | \(MarkdownReport.escape(a.data.name)) | \(MarkdownReport.escape(b.data.name)) |")
-        md.line("| Model | `\(a.data.modelID)` | `\(b.data.modelID)` |")
-        md.line("| Weights SHA-256 | `\(a.data.weightsSHA256.prefix(12))` | `\(b.data.weightsSHA256.prefix(12))` |")
-        md.line("| Manifest | `\(a.data.manifestName)` | `\(b.data.manifestName)` |")
+        md.line("| Model | \(MarkdownReport.code(a.data.modelID)) | \(MarkdownReport.code(b.data.modelID)) |")
+        md.line("| Weights SHA-256 | \(MarkdownReport.code(String(a.data.weightsSHA256.prefix(12)))) | \(MarkdownReport.code(String(b.data.weightsSHA256.prefix(12)))) |")
+        md.line("| Manifest | \(MarkdownReport.code(a.data.manifestName)) | \(MarkdownReport.code(b.data.manifestName)) |")
         md.blank()
         let paired = rows.filter { $0.test == .paired }.count
         md.line("Δ = run B − run A for every metric and group both runs report (\(rows.count) rows): \(paired) paired on the same images "
@@ -195,7 +195,7 @@ public enum RunDiff {
         md.line("| design | metric | attribute | group | run A | run B | Δ (95% CI) | p (Holm) | test |")
         md.line("|---|---|---|---|---:|---:|---|---:|---|")
         for r in rows {
-            md.line("| \(MarkdownReport.escape(r.design)) | \(MarkdownReport.escape(r.metric)) | \(MarkdownReport.escape(r.attribute)) | \(MarkdownReport.escape(r.group))\(r.belowMinimumN ? " †" : "") "
+            md.line("| \(MarkdownReport.escape(r.design)) | \(MarkdownReport.escape(r.metric)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | \(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
                     + "| \(MarkdownReport.percent(r.valueA)) (n = \(r.nA)) | \(MarkdownReport.percent(r.valueB)) (n = \(r.nB)) "
                     + "| \(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))] "
                     + "| \(MarkdownReport.formatP(r.pAdjusted))\(r.significant ? " *" : "") | \(r.test.rawValue) |")

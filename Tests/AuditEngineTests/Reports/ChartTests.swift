@@ -117,6 +117,7 @@ struct ChartTests {
 
     @Test func markupInNamesIsEscaped() {
         var data = Self.data
+        // The control character XML forbids comes out as U+FFFD, visibly.
         let nasty = "A<b>&\"c\" 'd' ]]>\u{1}"
         data.metrics = data.metrics.map { var m = $0; if m.group == "White" { m.group = nasty }; return m }
         data.disparities = data.disparities.map { var d = $0; if d.reference == "White" { d.reference = nasty }; return d }
@@ -124,7 +125,7 @@ struct ChartTests {
         for chart in charts where chart.attribute == "race" && chart.kind != .delta {   // deltas come from comparisons, left as they are
             let probe = SVGProbe.parse(chart.svg)
             #expect(probe.error == nil, "\(chart.path)")
-            #expect(probe.all("g", class: "group").contains { $0.attributes["data-group"] == "A<b>&\"c\" 'd' ]]>" })
+            #expect(probe.all("g", class: "group").contains { $0.attributes["data-group"] == "A<b>&\"c\" 'd' ]]>\u{FFFD}" })
         }
     }
 }

@@ -152,7 +152,7 @@ struct ReportFolderTests {
         var records = try SimpleCSV.parse(String(contentsOf: file, encoding: .utf8))
         for (column, value) in changes { records[row][try #require(records[0].firstIndex(of: column))] = value }
         var writer = CSVWriter()
-        for r in records { writer.writeRow(r) }
+        for r in records { writer.writeRow(r.map(CSVCell.verbatim)) }   // the damage exactly as given
         try writer.text.write(to: file, atomically: true, encoding: .utf8)
         return row + 1
     }
@@ -196,7 +196,7 @@ struct ReportFolderTests {
             fields = Array(records[1][0..<4])
             records.append(records[1])
             var writer = CSVWriter()
-            for r in records where r != [""] { writer.writeRow(r) }
+            for r in records where r != [""] { writer.writeRow(r.map(CSVCell.verbatim)) }
             try writer.text.write(to: file, atomically: true, encoding: .utf8)
         }) { dir in
             let count = (try? SimpleCSV.parse(String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8)).count) ?? 0

@@ -53,7 +53,8 @@ public struct SVGDocument: Sendable {
         attributes.map { " \($0.key)=\"\(escapeAttribute($0.value.text))\"" }.joined()
     }
 
-    /// Escapes character data: `&`, `<`, `>`; characters XML 1.0 forbids are dropped.
+    /// Escapes character data: `&`, `<`, `>`; characters XML 1.0 forbids (NUL and the other C0
+    /// controls but TAB, LF and CR) become U+FFFD, visibly, and so do DEL and the C1 controls.
     public static func escapeText(_ s: String) -> String { escape(s, inAttribute: false) }
 
     /// Escapes an attribute value written between double quotes (also tabs and line breaks, which
@@ -73,7 +74,7 @@ public struct SVGDocument: Sendable {
             case "\r" where inAttribute: out += "&#13;"
             case "\t" where inAttribute: out += "&#9;"
             default:
-                if isAllowedInXML(scalar) { out.unicodeScalars.append(scalar) }
+                out.unicodeScalars.append(isAllowedInXML(scalar) && !(0x7F...0x9F).contains(scalar.value) ? scalar : "\u{FFFD}")
             }
         }
         return out
