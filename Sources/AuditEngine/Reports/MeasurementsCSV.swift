@@ -26,9 +26,9 @@ public enum MeasurementsCSV {
         var writer = CSVWriter()
         writer.writeRow(retrievalHeader)
         for r in rows {
-            writer.writeRow([r.query, r.attribute, CSVNumber.format(r.k), r.desired.rawValue, CSVNumber.format(r.maxSkew),
-                             CSVNumber.format(r.minSkew), CSVNumber.format(r.ndkl), r.maxGroup ?? "", r.minGroup ?? "",
-                             CSVNumber.format(r.nullMaxSkew), CSVNumber.format(r.pValue)])
+            writer.writeRow([.text(r.query), .text(r.attribute), .number(r.k), .verbatim(r.desired.rawValue),
+                             .number(r.maxSkew), .number(r.minSkew), .number(r.ndkl), .text(r.maxGroup ?? ""),
+                             .text(r.minGroup ?? ""), .number(r.nullMaxSkew), .number(r.pValue)])
         }
         return writer.text
     }
@@ -37,8 +37,8 @@ public enum MeasurementsCSV {
         var writer = CSVWriter()
         writer.writeRow(retrievalGroupsHeader)
         for r in rows {
-            writer.writeRow([r.query, r.attribute, r.group, CSVNumber.format(r.k), CSVNumber.format(r.count),
-                             CSVNumber.format(r.share), CSVNumber.format(r.desiredShare), CSVNumber.format(r.skew)])
+            writer.writeRow([.text(r.query), .text(r.attribute), .text(r.group), .number(r.k), .number(r.count),
+                             .number(r.share), .number(r.desiredShare), .number(r.skew)])
         }
         return writer.text
     }
@@ -47,10 +47,10 @@ public enum MeasurementsCSV {
         var writer = CSVWriter()
         writer.writeRow(associationHeader)
         for (spec, r) in tests {
-            writer.writeRow([spec.name, spec.attribute, spec.groupX, spec.groupY, spec.targetA.name, spec.targetB.name,
-                             CSVNumber.format(r.nX), CSVNumber.format(r.nY), CSVNumber.format(r.effectSize),
-                             CSVNumber.format(r.ciLow), CSVNumber.format(r.ciHigh), CSVNumber.format(r.pValue),
-                             CSVNumber.format(r.permutations)])
+            writer.writeRow([.text(spec.name), .text(spec.attribute), .text(spec.groupX), .text(spec.groupY),
+                             .text(spec.targetA.name), .text(spec.targetB.name), .number(r.nX), .number(r.nY),
+                             .number(r.effectSize), .number(r.ciLow), .number(r.ciHigh), .number(r.pValue),
+                             .number(r.permutations)])
         }
         return writer.text
     }

@@ -119,8 +119,9 @@ public enum ReportWriter {
         try output.write(CSVWriter.line(["design", "file"] + run.config.attributes
                                         + ["truth", "predicted", "confidence", "harm_category"]))
         for p in run.predictions {
-            try output.write(CSVWriter.line([p.design, p.file] + p.attributes
-                                            + [p.truth ?? "", p.predicted, CSVNumber.format(p.confidence), p.harmCategory ?? ""]))
+            try output.write(CSVWriter.line([.text(p.design), .text(p.file)] + p.attributes.map(CSVCell.text)
+                                            + [.text(p.truth ?? ""), .text(p.predicted), .number(p.confidence),
+                                               .text(p.harmCategory ?? "")]))
         }
     }
 
