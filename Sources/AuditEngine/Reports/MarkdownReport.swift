@@ -5,7 +5,7 @@ import Foundation
 /// variant effects, and what was skipped.
 public enum MarkdownReport {
     public static func render(_ run: AuditRun) -> String {
-        render(run, charts: ReportCharts.all(ReportData(run: run)))
+        render(run, charts: ReportCharts.all(ReportData(run: run)) + MeasurementsReport.charts(run))
     }
 
     /// The report with `charts` (written beside it by ``ReportWriter``) embedded as images
@@ -30,6 +30,7 @@ public enum MarkdownReport {
             designSection(&md, run, design: design)
         }
         variants(&md, run)
+        MeasurementsReport.sections(&md, run)
         skipped(&md, run)
         method(&md, run)
         return md.text

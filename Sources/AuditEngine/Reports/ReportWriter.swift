@@ -21,7 +21,7 @@ public enum ReportWriter {
     /// write stops the write before anything is touched.
     public static func write(_ run: AuditRun, to directory: URL) throws {
         let data = ReportData(run: run)
-        let charts = ReportCharts.all(data)
+        let charts = ReportCharts.all(data) + MeasurementsReport.charts(run)
         let measurementFiles = MeasurementsCSV.files(run.measurements)
         let written = charts.map(\.path) + measurementFiles.map(\.name) + fileNames
         var folder = try OutputFolder(url: directory, kind: "report", files: written, what: "report folder",
