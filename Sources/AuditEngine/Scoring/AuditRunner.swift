@@ -196,7 +196,7 @@ public enum AuditRunner {
 
         // 3. Text: every distinct prompt of every design, once.
         let textEmbedder = TextEmbedder(model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache,
-                                        modelKey: modelKey, tokenizerKey: pipeline.tokenizerSHA256,
+                                        modelKey: modelKey, tokenizerKey: pipeline.tokenizerKey,
                                         allowEncoding: !options.cachedOnly)
         var allPrompts: [String] = []
         for design in config.designs {
