@@ -147,6 +147,24 @@ public struct AuditRun: Sendable {
 /// (through the cache), scores every design, and computes the metrics. Writing the report folder
 /// is `ReportWriter`'s job.
 public enum AuditRunner {
+    /// A cache that is only read must exist: opening it would otherwise create an empty one (or
+    /// fail with SQLite's bare "unable to open"), and a mistyped `--cache` path would surface as
+    /// "N prompt(s) are not in the cache(s)". The read-only caches are the fallbacks, and under
+    /// `--cached-only` also the first when it is the only one (with fallbacks it is the file a
+    /// final shard run merges into, which may be new). Checked before the model is loaded.
+    static func checkReadCachesExist(_ options: RunOptions) throws {
+        guard options.useCache else { return }
+        let first = options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment)
+        var readOnly = options.extraCacheURLs
+        if options.cachedOnly && readOnly.isEmpty { readOnly = [first] }
+        for url in readOnly where !FileManager.default.fileExists(atPath: url.path) {
+            let why = options.cachedOnly
+                ? "--cached-only reads this cache and encodes nothing, so it must exist (mistyped path?)"
+                : "a cache given after the first is only read, so it must exist (mistyped path?)"
+            throw CacheError(file: url.path, message: "no such file: \(why)")
+        }
+    }
+
     /// Performs the audit described by `auditFile`.
     /// - Parameter progress: called with (images done, images total, images encoded now) as
     ///   encoding proceeds; the CLI draws its progress line from it.
@@ -159,6 +177,8 @@ public enum AuditRunner {
             timings.append((stage, now.timeIntervalSince(clock)))
             clock = now
         }
+
+        try checkReadCachesExist(options)
 
         // 1. The audit file and the manifest: which rows count.
         var config = try AuditConfig.load(contentsOf: auditFile)
