@@ -31,4 +31,31 @@ struct FirstHourTests {
         #expect(Self.errorLines(second.stderr).first?.contains(shard) == true, "\(second.stderr)")
         #expect(!FileManager.default.fileExists(atPath: shard))
     }
+
+    @Test("an image_root that doubles the manifest's folder: run and validate name the resolved path and image_root")
+    func doubledImageRoot() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(4)))
+        try ws.writeAudit()
+        // The manifest's paths already start with images/; image_root points into that folder.
+        let text = try String(contentsOf: ws.audit, encoding: .utf8)
+            .replacingOccurrences(of: "image_root: .}", with: "image_root: images}")
+        try text.write(to: ws.audit, atomically: true, encoding: .utf8)
+        let doubled = ws.url.appendingPathComponent("images/images/img0000.png").path
+
+        let run = try CLI.run(["run", ws.audit.path, "--output", ws.path("out"), "--threads", "1"])
+        #expect(run.status != 0)
+        let lines = Self.errorLines(run.stderr)
+        #expect(lines.count == 1, "\(run.stderr)")
+        #expect(lines.first?.contains("manifest.image_root") == true, "\(run.stderr)")
+        #expect(lines.first?.contains(doubled) == true, "\(run.stderr)")
+        #expect(lines.first?.contains("4 of 4") == true, "\(run.stderr)")
+
+        let validate = try CLI.run(["validate", ws.audit.path])
+        #expect(validate.status != 0)
+        let all = validate.stdout + validate.stderr
+        #expect(all.components(separatedBy: doubled).count - 1 >= 1, "\(all)")
+        #expect(all.contains("already start with images/"), "\(all)")
+    }
 }

@@ -193,6 +193,20 @@ struct ValidationPass {
         }
     }
 
+    /// `prefix`, then where the first missing image was looked for and a hint at `image_root`
+    /// (naming the folder the manifest's paths and image_root both have, when they do).
+    private func imageRootHint(prefix: String) -> String {
+        let root = config.manifest.imageRoot
+        guard let first = report.missingImageExamples.first else { return prefix }
+        let resolved = RowChecker.imageURL(root: root, path: first).path
+        var text = "\(prefix); the first, \(first), was looked for at \(resolved)"
+        let leading = first.split(separator: "/").first.map(String.init) ?? ""
+        if !leading.isEmpty, leading == root.standardizedFileURL.lastPathComponent {
+            text += " — the paths already start with \(leading)/, which image_root (\(root.path)) also ends with"
+        }
+        return text + "; check manifest.image_root (the paths in the manifest are relative to it)"
+    }
+
     /// The usable row that already names the image file at `path`, if any.
     private func firstRow(naming path: String) -> Int? {
         guard let index = firstRowByHash[pathHash(path)].map(Int.init) else { return nil }
@@ -217,7 +231,12 @@ struct ValidationPass {
         }
         report.skipped.sort { $0.line < $1.line }
         report.skippedByReason = AuditValidator.countReasons(report.skipped)
-        if report.missingImageCount > 0 {
+        let mostImagesMissing = report.missingImageCount > 0 && report.missingImageCount * 2 > report.rowsRead
+        if mostImagesMissing {
+            // Said once (with no usable row, by the error below), with the path the first row
+            // resolved to: a doubled folder (image_root `data/val` + `val/1.jpg`) shows only there.
+            if !rows.isEmpty { report.warnings.append(imageRootHint(prefix: "\(report.missingImageCount) of \(report.rowsRead) rows' images not found")) }
+        } else if report.missingImageCount > 0 {
             report.warnings.append("\(report.missingImageCount) image file(s) not found under \(config.manifest.imageRoot.path), e.g. "
                 + report.missingImageExamples.joined(separator: ", "))
         }
@@ -225,7 +244,15 @@ struct ValidationPass {
         // With no usable row every group check below would fail as well, and their errors
         // (a reference group "has no usable rows") would come before the cause.
         if rows.isEmpty {
-            report.errors.append(config.error(at: "manifest.path", "no usable rows in \(report.manifestURL.lastPathComponent)"))
+            let file = report.manifestURL.lastPathComponent
+            if mostImagesMissing {
+                report.errors.append(config.error(at: config.sourceLines["manifest.image_root"] != nil ? "manifest.image_root" : "manifest.path",
+                                                  imageRootHint(prefix: "no usable rows in \(file): \(report.missingImageCount) of \(report.rowsRead) rows' images not found")))
+            } else {
+                let reasons = report.skippedByReason.map { "\($0.category): \($0.count)" }.joined(separator: ", ")
+                let why = report.rowsRead == 0 ? "it has no data rows" : "all \(report.rowsRead) rows skipped (\(reasons))"
+                report.errors.append(config.error(at: "manifest.path", "no usable rows in \(file): \(why)"))
+            }
             return report
         }
 
