@@ -58,4 +58,38 @@ struct FirstHourTests {
         #expect(all.components(separatedBy: doubled).count - 1 >= 1, "\(all)")
         #expect(all.contains("already start with images/"), "\(all)")
     }
+
+    @Test("validate resolves the model and decodes the images as run does")
+    func validateChecksModelAndImages() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        var files = try ws.makeImages(4)
+        // A JPEG cut after its header, and a text file named like an image.
+        let jpeg = try Data(contentsOf: CLI.fixtures.appendingPathComponent("images/gradient_rgb.jpg"))
+        try jpeg.prefix(jpeg.count / 2).write(to: ws.images.appendingPathComponent("cut.jpg"))
+        try Data("not an image\n".utf8).write(to: ws.images.appendingPathComponent("notes.jpg"))
+        files += ["images/cut.jpg", "images/notes.jpg"]
+        try ws.writeManifest(Workspace.rows(files))
+        try ws.writeAudit()
+
+        let good = try CLI.run(["validate", ws.audit.path, "--threads", "2"])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("images: 6 decoded, 2 that run would skip"), "\(good.stdout)")
+        #expect(good.stdout.contains("(images/cut.jpg): truncated"), "\(good.stdout)")
+        #expect(good.stdout.contains("(images/notes.jpg): "), "\(good.stdout)")
+        // run skips the same two images.
+        let run = try CLI.run(["run", ws.audit.path, "--output", ws.path("out"), "--no-cache", "--threads", "1"])
+        #expect(run.status == 0 && run.stderr.contains("2 row(s) skipped"), "\(run.stderr)")
+
+        // Headers only: the text file is still caught, the truncated body is not.
+        let quick = try CLI.run(["validate", ws.audit.path, "--headers-only"])
+        #expect(quick.stdout.contains("images: 6 headers read, 1 that run would skip"), "\(quick.stdout)")
+
+        // A mistyped model path fails validate as it would fail run.
+        let typo = ws.path("tiny-clp")
+        let wrongModel = try CLI.run(["validate", ws.audit.path, "--model", typo])
+        #expect(wrongModel.status != 0)
+        let lines = Self.errorLines(wrongModel.stderr)
+        #expect(lines.count == 1 && lines[0].contains(typo), "\(wrongModel.stderr)")
+    }
 }

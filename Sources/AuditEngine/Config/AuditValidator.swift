@@ -43,6 +43,12 @@ public struct ValidationReport: Sendable {
     /// Things worth knowing that do not stop an audit (small groups, missing images, unseen classes).
     public var warnings: [String]
 
+    /// Usable rows whose image `run` would skip (undecodable, over the pixel limit), with
+    /// `run`'s reason; filled by `AuditValidator.checkImages`.
+    public var undecodableImages: [SkippedEntry] = []
+    /// How the images were read, when they were.
+    public var imageCheck: ImageCheckDepth?
+
     /// True when there are no errors.
     public var isValid: Bool { errors.isEmpty }
 
@@ -62,7 +68,18 @@ public struct ValidationReport: Sendable {
             }
             out.append("  \(group.group): \(group.count)")
         }
+        if let imageCheck {
+            let how = imageCheck == .decode ? "decoded" : "headers read"
+            out.append("images: \(usableRows.count) \(how), \(undecodableImages.count) that run would skip")
+            for entry in undecodableImages.prefix(10) {
+                out.append("    line \(entry.line ?? 0) (\(entry.file ?? "?")): \(entry.reason)")
+            }
+            if undecodableImages.count > 10 { out.append("    ... and \(undecodableImages.count - 10) more") }
+        }
         for warning in warnings { out.append("warning: \(warning)") }
+        if !undecodableImages.isEmpty {
+            out.append("warning: \(undecodableImages.count) image(s) cannot be decoded; run will skip them (--strict: fail)")
+        }
         for error in errors { out.append("error: \(error)") }
         return out
     }
