@@ -34,7 +34,7 @@ extension ClipAudit {
         @Flag(name: .long, help: "Encode everything anew and store nothing.")
         var noCache = false
 
-        @Option(name: .long, parsing: .unconditional, help: "Only the first N manifest rows.")
+        @Option(name: .long, parsing: .unconditional, help: "Only the first N manifest rows (a smoke test: a reference group absent from them is replaced by its attribute's largest group, with a warning and a note in report.md's Setup).")
         var limit: Int?
 
         @Option(name: .long, help: ArgumentHelp(
@@ -87,6 +87,7 @@ extension ClipAudit {
                     meter.update(done: done, total: total)
                 }
                 meter.finish()
+                for note in run.notes { printError("warning: \(note)") }
 
                 if let shard = options.shard {
                     printError("shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)")

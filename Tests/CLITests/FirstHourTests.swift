@@ -92,4 +92,27 @@ struct FirstHourTests {
         let lines = Self.errorLines(wrongModel.stderr)
         #expect(lines.count == 1 && lines[0].contains(typo), "\(wrongModel.stderr)")
     }
+
+    @Test("run --limit whose rows lack the reference group falls back to the largest group, says so, and notes it in Setup")
+    func limitFallsBackToLargestGroup() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        let files = try ws.makeImages(6)
+        let races = ["Black", "Asian", "Black", "White", "White", "White"]
+        try ws.writeManifest(files.enumerated().map { i, file in "\(file),\(i % 2 == 0 ? "Male" : "Female"),\(races[i])" })
+        try ws.writeAudit()
+
+        let limited = try CLI.run(["run", ws.audit.path, "--output", ws.path("smoke"), "--limit", "3", "--no-cache", "--threads", "1"])
+        #expect(limited.status == 0, "\(limited.stderr)")
+        #expect(limited.stderr.contains("warning: --limit 3: reference group for race is \"Black\""), "\(limited.stderr)")
+        let report = try String(contentsOf: URL(fileURLWithPath: ws.path("smoke/report.md")), encoding: .utf8)
+        #expect(report.contains("| Note | --limit 3: reference group for race is \"Black\" (the largest group), not \"White\""), "\(report)")
+        #expect(report.contains("race: Black"), "\(report)")
+
+        // Without --limit an absent reference group stays an error.
+        try ws.writeManifest(files.prefix(3).enumerated().map { i, file in "\(file),Male,\(races[i])" })
+        let full = try CLI.run(["run", ws.audit.path, "--output", ws.path("full"), "--no-cache", "--threads", "1"])
+        #expect(full.status != 0)
+        #expect(Self.errorLines(full.stderr).first?.contains("reference group \"White\" has no usable rows") == true, "\(full.stderr)")
+    }
 }

@@ -46,6 +46,9 @@ public struct ValidationReport: Sendable {
     /// Usable rows whose image `run` would skip (undecodable, over the pixel limit), with
     /// `run`'s reason; filled by `AuditValidator.checkImages`.
     public var undecodableImages: [SkippedEntry] = []
+    /// Reference groups that had no usable row and were replaced by their attribute's largest
+    /// group (only with `referenceFallback`, i.e. under `run --limit`).
+    public var referenceFallbacks: [(key: String, wanted: String, used: String)] = []
     /// How the images were read, when they were.
     public var imageCheck: ImageCheckDepth?
 
@@ -95,7 +98,10 @@ public enum AuditValidator {
     ///
     /// - Throws: `AuditFileError` when the manifest does not exist (pointing at `manifest.path`),
     ///   `ManifestError` when it cannot be parsed.
-    public static func validate(_ config: AuditConfig, checkImageFiles: Bool = true) throws -> ValidationReport {
+    /// - Parameter referenceFallback: a reference group without usable rows becomes its
+    ///   attribute's largest group, with a warning, instead of an error: for `run --limit`, whose
+    ///   first N rows need not hold the reference group (a smoke test must still run).
+    public static func validate(_ config: AuditConfig, checkImageFiles: Bool = true, referenceFallback: Bool = false) throws -> ValidationReport {
         let url = config.manifest.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
@@ -103,7 +109,8 @@ public enum AuditValidator {
         }
         var pass: ValidationPass?
         try Manifest.scan(contentsOf: url, limit: config.manifest.limit, fileColumn: config.manifest.fileColumn,
-                          header: { pass = ValidationPass(config: config, manifestURL: url, columns: $0, checkImageFiles: checkImageFiles) },
+                          header: { pass = ValidationPass(config: config, manifestURL: url, columns: $0, checkImageFiles: checkImageFiles,
+                                                          referenceFallback: referenceFallback) },
                           row: { pass!.add($0) }, skipped: { pass!.add(skipped: $0) })
         return pass!.finish()
     }
@@ -138,10 +145,13 @@ struct ValidationPass {
     var firstRowByPath: [String: Int32] = [:]
     /// The hash of a path (a test makes every path collide).
     let pathHash: (String) -> Int
+    /// See `AuditValidator.validate(_:checkImageFiles:referenceFallback:)`.
+    let referenceFallback: Bool
 
-    init(config: AuditConfig, manifestURL: URL, columns: [String], checkImageFiles: Bool,
+    init(config: AuditConfig, manifestURL: URL, columns: [String], checkImageFiles: Bool, referenceFallback: Bool = false,
          pathHash: @escaping (String) -> Int = { $0.hashValue }) {
         self.config = config
+        self.referenceFallback = referenceFallback
         self.pathHash = pathHash
         report = ValidationReport(manifestURL: manifestURL, columns: columns, rowsRead: 0,
                                   usableRows: UsableRows(imageRoot: config.manifest.imageRoot, attributes: config.attributes,
@@ -293,6 +303,12 @@ struct ValidationPass {
                     + small.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
             }
             if let reference = config.referenceGroups[key], counts[reference] == nil {
+                if referenceFallback, let largest = sorted.first {
+                    report.referenceFallbacks.append((key, reference, largest.key))
+                    report.warnings.append("\(key): reference group \"\(reference)\" has no usable rows within the limit; "
+                        + "the largest group, \"\(largest.key)\" (\(largest.value)), is the reference instead")
+                    continue
+                }
                 report.errors.append(config.error(at: "reference_groups.\(key)",
                     "reference group \"\(reference)\" has no usable rows (groups: \(sorted.map(\.key).joined(separator: ", ")))"))
             }

@@ -138,6 +138,9 @@ public struct AuditRun: Sendable {
     public var timings: [(stage: String, seconds: Double)]
     public var cachePath: String?
     public var shard: Shard?
+    /// What the report's Setup must say about how the run departed from the audit file
+    /// (a reference group replaced under `--limit`).
+    public var notes: [String] = []
 
     /// The lines of `predictions.csv`, made one at a time from the table.
     public var predictions: PredictionTable.Predictions { table.predictions }
@@ -185,11 +188,17 @@ public enum AuditRunner {
         if let limit = options.limit { config.manifest.limit = limit }
         let auditBytes = try Data(contentsOf: auditFile)
         let auditHash = auditBytes.withUnsafeBytes { SHA256Digest.hex(of: $0) }
-        let validation = try AuditValidator.validate(config)
+        let validation = try AuditValidator.validate(config, referenceFallback: options.limit != nil)
         if let error = validation.errors.first {
             // Configuration errors (missing columns, label values that are no class) are fatal:
             // a run on them would measure something other than what the audit file says.
             throw error
+        }
+        var notes: [String] = []
+        for fallback in validation.referenceFallbacks {
+            config.referenceGroups[fallback.key] = fallback.used
+            notes.append("--limit \(options.limit ?? 0): reference group for \(fallback.key) is \"\(fallback.used)\" (the largest group), "
+                + "not \"\(fallback.wanted)\", which has no usable rows within the limit")
         }
         var skipped = validation.skipped.map {
             SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)", kind: $0.reason.category)
@@ -283,6 +292,6 @@ public enum AuditRunner {
                         skipped: skipped, uniqueImages: rows.count, imagesEncoded: encoded,
                         imagesFromCache: fromCache, promptsEncoded: promptsEncoded,
                         promptsTotal: Set(allPrompts).count, table: table,
-                        metrics: metrics, timings: timings, cachePath: cache?.url.path, shard: options.shard)
+                        metrics: metrics, timings: timings, cachePath: cache?.url.path, shard: options.shard, notes: notes)
     }
 }
