@@ -115,4 +115,34 @@ struct FirstHourTests {
         #expect(full.status != 0)
         #expect(Self.errorLines(full.stderr).first?.contains("reference group \"White\" has no usable rows") == true, "\(full.stderr)")
     }
+
+    @Test("a mistyped command gets the nearest command's name, on one line")
+    func mistypedCommand() throws {
+        let typo = try CLI.run(["clasify", "a.png", "b.png"])
+        #expect(typo.status != 0)
+        #expect(typo.stderr == "clip-audit: unknown command 'clasify'; did you mean 'classify'? (see clip-audit --help)\n", "\(typo.stderr)")
+        let far = try CLI.run(["frobnicate"])
+        #expect(far.status != 0)
+        #expect(far.stderr.contains("unknown command 'frobnicate'; the commands are run, validate"), "\(far.stderr)")
+        // Real commands, options and help still parse.
+        #expect(try CLI.run(["--version"]).status == 0)
+        #expect(try CLI.run(["help", "run"]).status == 0)
+    }
+
+    @Test("validate given a CSV manifest says it looks like a manifest, not an audit file")
+    func validateGivenTheManifest() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(2)))
+        let result = try CLI.run(["validate", ws.path("manifest.csv")])
+        #expect(result.status != 0)
+        let lines = Self.errorLines(result.stderr)
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("manifest.csv:1: this looks like a CSV manifest (first line: file,gender,race), not an audit file") == true,
+                "\(result.stderr)")
+        // The same text under another name is recognised by its first line.
+        try FileManager.default.copyItem(atPath: ws.path("manifest.csv"), toPath: ws.path("labels.txt"))
+        let renamed = try CLI.run(["validate", ws.path("labels.txt")])
+        #expect(Self.errorLines(renamed.stderr).first?.contains("looks like a CSV manifest") == true, "\(renamed.stderr)")
+    }
 }
