@@ -27,7 +27,7 @@ struct ClipAudit: AsyncParsableCommand {
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(splittingEmptyValues(Array(CommandLine.arguments.dropFirst())))
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -47,6 +47,23 @@ struct ClipAudit: AsyncParsableCommand {
             }
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// `--text=` (an empty value after `=`) becomes `--text ""`: ArgumentParser refuses the
+    /// first as "Missing value" while it takes the second, and both mean the empty string.
+    /// Arguments after `--` are left alone.
+    static func splittingEmptyValues(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var literal = false
+        for argument in arguments {
+            if !literal, argument == "--" { literal = true }
+            if !literal, argument.hasPrefix("--"), argument.count > 3, argument.hasSuffix("="), argument.dropLast().allSatisfy({ $0 != "=" }) {
+                out += [String(argument.dropLast()), ""]
+            } else {
+                out.append(argument)
+            }
+        }
+        return out
     }
 
     /// The one line for a first argument that is no subcommand (`clip-audit clasify x`), with

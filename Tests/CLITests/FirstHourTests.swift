@@ -1,4 +1,5 @@
 import AuditEngine
+import CLIPEngine
 import Foundation
 import Testing
 
@@ -144,5 +145,53 @@ struct FirstHourTests {
         try FileManager.default.copyItem(atPath: ws.path("manifest.csv"), toPath: ws.path("labels.txt"))
         let renamed = try CLI.run(["validate", ws.path("labels.txt")])
         #expect(Self.errorLines(renamed.stderr).first?.contains("looks like a CSV manifest") == true, "\(renamed.stderr)")
+    }
+
+    @Test("classify names images by their path as given, in its table and in its errors")
+    func classifyShowsPaths() throws {
+        let dir = try CLI.temporaryDirectory("classify-paths")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = CLI.fixtures.appendingPathComponent("images/tiny_upscale.png")
+        for folder in ["left", "right"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(folder), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: source, to: dir.appendingPathComponent("\(folder)/same.png"))
+        }
+        let result = try CLI.run(["classify", "--model", CLI.tinyCLIP.path, "left/same.png", "right/same.png",
+                                  "--label", "a cat", "--label", "a dog"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let names = result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        #expect(names == ["left/same.png", "right/same.png"], "\(result.stdout)")
+
+        try Data("text".utf8).write(to: dir.appendingPathComponent("right/bad.png"))
+        let bad = try CLI.run(["classify", "--model", CLI.tinyCLIP.path, "left/same.png", "right/bad.png",
+                               "--label", "a cat", "--label", "a dog"], in: dir)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.hasPrefix("clip-audit: right/bad.png: "), "\(bad.stderr)")
+    }
+
+    @Test("embed reads texts and images from files, records which row is which, and takes --text=")
+    func embedFromFiles() throws {
+        let dir = try CLI.temporaryDirectory("embed-files")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let images = ["gradient_rgb.jpg", "tiny_upscale.png"].map { CLI.fixtures.appendingPathComponent("images/\($0)").path }
+        try (images.joined(separator: "\r\n") + "\r\n").write(to: dir.appendingPathComponent("images.txt"), atomically: true, encoding: .utf8)
+        try "a photo of a cat\n\na “quoted” dog".write(to: dir.appendingPathComponent("texts.txt"), atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("o.safetensors")
+        let result = try CLI.run(["embed", "--model", CLI.tinyCLIP.path, "--text=", "--texts-file", dir.appendingPathComponent("texts.txt").path,
+                                  "--images-file", dir.appendingPathComponent("images.txt").path, "--output", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let file = try SafeTensorsFile(url: out)
+        #expect(file.tensors["text_embeds"]?.shape == [4, 24])
+        #expect(file.tensors["image_embeds"]?.shape == [2, 24])
+        let texts = try JSONSerialization.jsonObject(with: Data((file.metadata["texts"] ?? "").utf8)) as? [String]
+        #expect(texts == ["", "a photo of a cat", "", "a “quoted” dog"])
+        let listed = try JSONSerialization.jsonObject(with: Data((file.metadata["images"] ?? "").utf8)) as? [String]
+        #expect(listed == images)
+
+        // An empty line in an images file is an error naming the file and line.
+        try "\(images[0])\n\n".write(to: dir.appendingPathComponent("gaps.txt"), atomically: true, encoding: .utf8)
+        let gaps = try CLI.run(["embed", "--model", CLI.tinyCLIP.path, "--images-file", dir.appendingPathComponent("gaps.txt").path, "--output", out.path])
+        #expect(gaps.status != 0)
+        #expect(Self.errorLines(gaps.stderr).first?.contains("gaps.txt:2: empty line") == true, "\(gaps.stderr)")
     }
 }
