@@ -194,4 +194,40 @@ struct FirstHourTests {
         #expect(gaps.status != 0)
         #expect(Self.errorLines(gaps.stderr).first?.contains("gaps.txt:2: empty line") == true, "\(gaps.stderr)")
     }
+
+    @Test("diff refuses designs that differ under one name, names them, titles A → B and marks † by each run's threshold")
+    func diffOfChangedDesigns() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(6)))
+        try ws.writeAudit(extra: "min_group_size: 1")
+        let a = try CLI.run(["run", ws.audit.path, "--output", ws.path("first"), "--no-cache", "--threads", "1"])
+        #expect(a.status == 0, "\(a.stderr)")
+        // Run B: the harm design gains a class; the gender design is unchanged; every group is
+        // small by run B's threshold.
+        try ws.writeAudit(extra: "min_group_size: 50")
+        let text = try String(contentsOf: ws.audit, encoding: .utf8)
+            .replacingOccurrences(of: "thief: [thief]}", with: "thief: [thief], ape: [ape]}")
+        try text.write(to: ws.audit, atomically: true, encoding: .utf8)
+        let b = try CLI.run(["run", ws.audit.path, "--output", ws.path("second"), "--no-cache", "--threads", "1"])
+        #expect(b.status == 0, "\(b.stderr)")
+
+        let diff = try CLI.run(["diff", ws.path("first"), ws.path("second"), "--output", ws.path("diff")])
+        #expect(diff.status == 0, "\(diff.stderr)")
+        #expect(diff.stderr.contains("warning: design \"harm\" differs between the runs: classes differ (3 in A, 4 in B; only in B: \"ape\")"),
+                "\(diff.stderr)")
+        #expect(diff.stdout.hasPrefix("Run comparison: first → second:"), "\(diff.stdout)")
+        let csv = try String(contentsOf: URL(fileURLWithPath: ws.path("diff/diff.csv")), encoding: .utf8)
+        #expect(!csv.contains("\nharm,") && csv.contains("\ngender,"), "\(csv)")
+        let md = try String(contentsOf: URL(fileURLWithPath: ws.path("diff/diff.md")), encoding: .utf8)
+        #expect(md.hasPrefix("# Run comparison: first → second\n"), "\(md)")
+        #expect(md.contains("**harm** (not compared)"), "\(md)")
+        #expect(md.contains("run A's minimum group size (1) in run A or under run B's (50) in run B"), "\(md)")
+        #expect(md.contains("| gender | accuracy | * | * †"), "\(md)")
+
+        let forced = try CLI.run(["diff", ws.path("first"), ws.path("second"), "--output", ws.path("diff2"), "--compare-changed-designs"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let forcedCSV = try String(contentsOf: URL(fileURLWithPath: ws.path("diff2/diff.csv")), encoding: .utf8)
+        #expect(forcedCSV.split(separator: "\n").contains { $0.hasPrefix("harm,") && $0.hasSuffix(",true") }, "\(forcedCSV)")
+    }
 }
