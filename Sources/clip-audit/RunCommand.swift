@@ -10,9 +10,11 @@ extension ClipAudit {
             abstract: "Run every design of an audit file and write the report folder.",
             discussion: """
                 Encodes each distinct image and prompt once (through the embedding cache), scores every \
-                design, and writes predictions.csv, metrics.csv, disparities.csv, comparison.csv, \
-                report.md and run.json into the report folder (default Reports/<name>). Rows that cannot \
-                be used are skipped with their reason and counted; --strict makes any skip fatal.
+                design, and writes into the report folder (default Reports/<name>): predictions.csv, \
+                metrics.csv, disparities.csv, comparison.csv, report.md, report.html (self-contained), \
+                charts/ (one SVG per design, metric and attribute) and, last, run.json. Rows that cannot \
+                be used are skipped with their reason and counted; --strict makes any skip fatal. The audit \
+                file's keys: docs/audit-file.md.
                 """)
 
         @Argument(help: "The audit file (YAML).")

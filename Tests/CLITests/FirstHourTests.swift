@@ -230,4 +230,23 @@ struct FirstHourTests {
         let forcedCSV = try String(contentsOf: URL(fileURLWithPath: ws.path("diff2/diff.csv")), encoding: .utf8)
         #expect(forcedCSV.split(separator: "\n").contains { $0.hasPrefix("harm,") && $0.hasSuffix(",true") }, "\(forcedCSV)")
     }
+
+    @Test("run --help names every file and folder a run writes")
+    func runHelpNamesEveryFile() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(3)))
+        try ws.writeAudit()
+        let run = try CLI.run(["run", ws.audit.path, "--output", ws.path("out"), "--no-cache", "--threads", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: ws.path("out"))
+        #expect(written.contains("charts") && written.contains("report.html"), "\(written)")
+        let help = try CLI.run(["run", "--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+            .split(separator: " ").filter { !$0.isEmpty }.joined(separator: " ")
+        for name in written {
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: ws.path("out/\(name)"), isDirectory: &isDirectory)
+            #expect(help.contains(isDirectory.boolValue ? "\(name)/" : name), "run --help does not name \(name)")
+        }
+    }
 }

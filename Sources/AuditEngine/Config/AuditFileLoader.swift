@@ -72,7 +72,8 @@ extension AuditConfig {
     }
 }
 
-/// The known keys at each level (kept in one place for the "did you mean" suggestions).
+/// The known keys at each level (kept in one place for the "did you mean" suggestions, and
+/// checked against docs/audit-file.md by AuditFileReferenceTests).
 enum AuditFileKeys {
     static let top = ["name", "description", "model", "manifest", "attributes", "intersections",
                       "reference_groups", "alpha", "min_group_size", "templates", "designs"]
