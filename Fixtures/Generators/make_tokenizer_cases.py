@@ -6,10 +6,10 @@ split pattern with the `regex` module, basic_clean/whitespace_clean with html.un
 vocabulary built from the merges as OpenAI builds it) plus clip.tokenize's start/end/truncate.
 
 Each case is encoded twice:
-  ids              - exactly OpenAI's pipeline, with ftfy.fix_text
-  ids_without_ftfy - the same with ftfy.fix_text replaced by NFC normalisation (what the Swift
-                     port implements; ftfy's repairs are out of scope)
-requires_ftfy is true when the two differ; the Swift tests then check ids_without_ftfy.
+  ids                         - exactly OpenAI's pipeline, with ftfy.fix_text
+  ids_without_mojibake_repair - the same with ftfy.fix_text(text, fix_encoding=False) (what the
+                                Swift port implements; the contract exempts mojibake repair)
+needs_mojibake_repair is true when the two differ; the Swift tests then check the second.
 
 Needs: pip install ftfy regex   (e.g. python3 -m venv /tmp/tokvenv; /tmp/tokvenv/bin/pip install ftfy regex)
 Run:   /tmp/tokvenv/bin/python Fixtures/Generators/make_tokenizer_cases.py
@@ -53,7 +53,7 @@ def get_pairs(word):
 
 
 def basic_clean(text, use_ftfy):
-    text = ftfy.fix_text(text) if use_ftfy else unicodedata.normalize("NFC", text)
+    text = ftfy.fix_text(text) if use_ftfy else ftfy.fix_text(text, fix_encoding=False)
     text = html.unescape(html.unescape(text))
     return text.strip()
 
@@ -213,7 +213,8 @@ def main():
     for text in CASES:
         ids = tok.tokenize(text, use_ftfy=True)
         plain = tok.tokenize(text, use_ftfy=False)
-        out.append({"text": text, "ids": ids, "ids_without_ftfy": plain, "requires_ftfy": ids != plain})
+        out.append({"text": text, "ids": ids, "ids_without_mojibake_repair": plain,
+                    "needs_mojibake_repair": ids != plain})
     meta = {
         "generator": "Fixtures/Generators/make_tokenizer_cases.py",
         "python": sys.version.split()[0],
@@ -224,7 +225,7 @@ def main():
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump({"meta": meta, "cases": out}, f, ensure_ascii=True, indent=1)
         f.write("\n")
-    print("wrote %d cases (%d require ftfy) to %s" % (len(out), sum(c["requires_ftfy"] for c in out), OUT), file=sys.stderr)
+    print("wrote %d cases (%d need mojibake repair) to %s" % (len(out), sum(c["needs_mojibake_repair"] for c in out), OUT), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,11 @@ public enum AtomicFile {
         private func writeAll(_ raw: UnsafeRawBufferPointer) throws {
             var offset = 0
             while offset < raw.count {
+                #if os(Linux)
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                #else
+                let n = Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                #endif
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw AtomicFile.posixError("cannot write", url)

@@ -14,6 +14,9 @@ public final class CLIPPipeline: @unchecked Sendable {
     public let configurationSHA256: String
     /// SHA-256 of `vocab.json` followed by `merges.txt`: what decides the token ids.
     public let tokenizerSHA256: String
+    /// What keys cached text embeddings: the tokenizer files and the revision of the text clean-up,
+    /// so prompt embeddings cached by a build that cleaned text otherwise are not reused.
+    public var tokenizerKey: String { "\(tokenizerSHA256):cleaning-\(TextCleaner.revision)" }
     /// The preprocessing settings as a stable string (part of the image-cache key).
     public let preprocessingKey: String
 

@@ -101,10 +101,11 @@ func peakResidentKiB() -> Double {
         return kib
     }
     var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
     #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss)
     #else
+    getrusage(RUSAGE_SELF, &usage)
     return Double(usage.ru_maxrss) / 1024  // bytes on Darwin
     #endif
 }

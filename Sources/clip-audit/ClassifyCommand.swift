@@ -28,13 +28,23 @@ extension ClipAudit {
             try reportingErrors {
                 CLIPModel.setThreads(performance.resolvedThreads)
                 let pipeline = try CLIPPipeline(reference: model.model)
-                let pixels = try pipeline.pixelValues(imageFiles: images.map { URL(fileURLWithPath: $0) })
+                let urls = images.map { URL(fileURLWithPath: $0) }
+                let pixels: [Float]
+                do {
+                    pixels = try pipeline.pixelValues(imageFiles: urls)
+                } catch let error as ImageError {
+                    // The decoder's line names the base name only; here the image is named as
+                    // given, folder included (two `a.png` from different folders).
+                    let given = zip(images, urls).first { $0.1.path == error.file }?.0 ?? error.file
+                    throw ValidationError("\(given): \(error.message)")
+                }
                 let imageEmbeddings = pipeline.embedImages(pixelValues: pixels, batchSize: performance.batch)
                 try pipeline.model.checkEmbeddings(imageEmbeddings, of: "image") { images[$0] }
                 let textEmbeddings = pipeline.embedTexts(labels)
                 try pipeline.model.checkEmbeddings(textEmbeddings, of: "text") { "the label \"\(labels[$0])\"" }
                 let logits = pipeline.logitsPerImage(imageEmbeddings: imageEmbeddings, textEmbeddings: textEmbeddings)
-                let nameWidth = max(5, images.map { ($0 as NSString).lastPathComponent.count }.max() ?? 5)
+                // Paths as given: base names alone cannot tell two `a.png` from different folders apart.
+                let nameWidth = max(5, images.map(\.count).max() ?? 5)
                 let columnWidth = labels.map { max(8, $0.count) }
                 var header = "image".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                 for (label, width) in zip(labels, columnWidth) { header += "  " + String(repeating: " ", count: width - label.count) + label }
@@ -44,7 +54,7 @@ extension ClipAudit {
                     let top = row.max() ?? 0
                     let exps = row.map { exp($0 - top) }
                     let sum = exps.reduce(0, +)
-                    var line = (path as NSString).lastPathComponent.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                    var line = path.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                     for (p, width) in zip(exps.map { $0 / sum }, columnWidth) {
                         let cell = String(format: "%.4f", p)
                         line += "  " + String(repeating: " ", count: max(0, width - cell.count)) + cell

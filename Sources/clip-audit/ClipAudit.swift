@@ -22,8 +22,12 @@ struct ClipAudit: AsyncParsableCommand {
     /// usage on three or four lines: every bad input gets one line. Help and version print as
     /// usual; errors the commands reported themselves (an `ExitCode`) only set the status.
     static func main() async {
+        if let message = unknownCommandMessage(CommandLine.arguments.dropFirst().first) {
+            FileHandle.standardError.write(Data("clip-audit: \(message) (see clip-audit --help)\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(splittingEmptyValues(Array(CommandLine.arguments.dropFirst())))
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -43,5 +47,57 @@ struct ClipAudit: AsyncParsableCommand {
             }
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// `--text=` (an empty value after `=`) becomes `--text ""`: ArgumentParser refuses the
+    /// first as "Missing value" while it takes the second, and both mean the empty string.
+    /// Arguments after `--` are left alone.
+    static func splittingEmptyValues(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var literal = false
+        for argument in arguments {
+            if !literal, argument == "--" { literal = true }
+            if !literal, argument.hasPrefix("--"), argument.count > 3, argument.hasSuffix("="), argument.dropLast().allSatisfy({ $0 != "=" }) {
+                out += [String(argument.dropLast()), ""]
+            } else {
+                out.append(argument)
+            }
+        }
+        return out
+    }
+
+    /// The one line for a first argument that is no subcommand (`clip-audit clasify x`), with
+    /// the nearest command name; nil when `first` is a command, an option or absent.
+    /// ArgumentParser alone says "2 unexpected arguments", which hides the typo.
+    static func unknownCommandMessage(_ first: String?) -> String? {
+        guard let first, !first.isEmpty, !first.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        guard !names.contains(first) else { return nil }
+        let distances = names.map { (name: $0, distance: editDistance($0, first.lowercased())) }
+        if let best = distances.min(by: { $0.distance < $1.distance }), best.distance <= max(1, best.name.count / 3) {
+            return "unknown command '\(first)'; did you mean '\(best.name)'?"
+        }
+        if let prefixed = names.first(where: { $0.hasPrefix(first.lowercased()) }) {
+            return "unknown command '\(first)'; did you mean '\(prefixed)'?"
+        }
+        return "unknown command '\(first)'; the commands are " + names.dropLast().joined(separator: ", ")
+    }
+
+    /// Optimal-string-alignment distance: insertions, deletions, substitutions, transpositions.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+            }
+        }
+        return d[a.count][b.count]
     }
 }

@@ -17,17 +17,47 @@ extension ClipAudit {
         @Option(name: .customLong("text"), help: "A text; repeat for more.")
         var texts: [String] = []
 
+        @Option(name: .long, help: ArgumentHelp("A file of image paths, one a line (after the --image ones; relative paths are relative to the current folder).", valueName: "FILE"))
+        var imagesFile: String?
+
+        @Option(name: .long, help: ArgumentHelp("A file of texts, one a line (after the --text ones; an empty line is an empty text).", valueName: "FILE"))
+        var textsFile: String?
+
         @Option(name: .long, help: "The safetensors file to write.")
         var output: String
 
         @OptionGroup var performance: PerformanceOptions
 
         func validate() throws {
-            if images.isEmpty && texts.isEmpty { throw ValidationError("give at least one --image or --text") }
+            if images.isEmpty && texts.isEmpty && imagesFile == nil && textsFile == nil {
+                throw ValidationError("give at least one --image or --text (or --images-file, --texts-file)")
+            }
+        }
+
+        /// The lines of a list file (UTF-8; `\r\n` or `\n`; the newline after the last line is
+        /// optional). `what` names the entries in errors.
+        static func lines(of path: String, what: String, allowEmpty: Bool) throws -> [String] {
+            let data = try FileKind.contents(of: URL(fileURLWithPath: path))
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("\(path): not UTF-8 text (expected \(what), one a line)")
+            }
+            // Split on scalars: as Characters, "\r\n" is one grapheme that neither "\n" nor "\r" matches.
+            var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                String(String.UnicodeScalarView(line.last == "\r" ? line.dropLast() : line[...]))
+            }
+            if lines.last == "" { lines.removeLast() }
+            if lines.isEmpty { throw ValidationError("\(path): no \(what) in the file") }
+            if !allowEmpty, let blank = lines.firstIndex(where: { $0.allSatisfy(\.isWhitespace) }) {
+                throw ValidationError("\(path):\(blank + 1): empty line (expected \(what), one a line)")
+            }
+            return lines
         }
 
         func run() throws {
             try reportingErrors {
+                var images = self.images, texts = self.texts
+                if let imagesFile { images += try Self.lines(of: imagesFile, what: "image paths", allowEmpty: false) }
+                if let textsFile { texts += try Self.lines(of: textsFile, what: "texts", allowEmpty: true) }
                 CLIPModel.setThreads(performance.resolvedThreads)
                 let pipeline = try CLIPPipeline(reference: model.model)
                 let size = pipeline.model.imageSize, channels = pipeline.model.numChannels, d = pipeline.model.projectionDim
@@ -50,8 +80,15 @@ extension ClipAudit {
                         entries.append(.float32("logits_per_image", shape: [images.count, texts.count], logits))
                     }
                 }
-                try SafeTensorsWriter.write(entries, metadata: ["model": pipeline.resolved.id, "tool": "clip-audit \(CLIPEngineInfo.version)"],
-                                            to: URL(fileURLWithPath: output))
+                // Which row is which: row i of image_embeds is images[i], of text_embeds texts[i]
+                // (JSON lists, since safetensors metadata values are strings).
+                var metadata = ["model": pipeline.resolved.id, "tool": "clip-audit \(CLIPEngineInfo.version)"]
+                func json(_ list: [String]) throws -> String {
+                    String(decoding: try JSONSerialization.data(withJSONObject: list, options: [.withoutEscapingSlashes]), as: UTF8.self)
+                }
+                if !images.isEmpty { metadata["images"] = try json(images) }
+                if !texts.isEmpty { metadata["texts"] = try json(texts) }
+                try SafeTensorsWriter.write(entries, metadata: metadata, to: URL(fileURLWithPath: output))
                 printError("wrote \(entries.map(\.name).joined(separator: ", ")) to \(output)")
             }
         }

@@ -10,9 +10,11 @@ extension ClipAudit {
             abstract: "Run every design of an audit file and write the report folder.",
             discussion: """
                 Encodes each distinct image and prompt once (through the embedding cache), scores every \
-                design, and writes predictions.csv, metrics.csv, disparities.csv, comparison.csv, \
-                report.md and run.json into the report folder (default Reports/<name>). Rows that cannot \
-                be used are skipped with their reason and counted; --strict makes any skip fatal.
+                design, and writes into the report folder (default Reports/<name>): predictions.csv, \
+                metrics.csv, disparities.csv, comparison.csv, report.md, report.html (self-contained), \
+                charts/ (one SVG per design, metric and attribute) and, last, run.json. Rows that cannot \
+                be used are skipped with their reason and counted; --strict makes any skip fatal. The audit \
+                file's keys: docs/audit-file.md.
                 """)
 
         @Argument(help: "The audit file (YAML).")
@@ -34,7 +36,7 @@ extension ClipAudit {
         @Flag(name: .long, help: "Encode everything anew and store nothing.")
         var noCache = false
 
-        @Option(name: .long, parsing: .unconditional, help: "Only the first N manifest rows.")
+        @Option(name: .long, parsing: .unconditional, help: "Only the first N manifest rows (a smoke test: a reference group absent from them is replaced by its attribute's largest group, with a warning and a note in report.md's Setup).")
         var limit: Int?
 
         @Option(name: .long, help: ArgumentHelp(
@@ -88,6 +90,7 @@ extension ClipAudit {
                     meter.update(done: done, total: total)
                 }
                 meter.finish()
+                for note in run.notes { printError("warning: \(note)") }
 
                 if let shard = options.shard {
                     printError("shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)")

@@ -1,23 +1,66 @@
 import ArgumentParser
 import AuditEngine
+import CLIPEngine
 import Foundation
 
 extension ClipAudit {
-    /// `clip-audit validate AUDIT.yaml`: checks the audit file and its manifest without the model.
+    /// `clip-audit validate AUDIT.yaml`: checks the audit file, its manifest, its images and
+    /// where its model is, without loading the model.
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check an audit file and its manifest (columns, label values, missing images) without loading the model.")
+            abstract: "Check an audit file, its manifest (columns, label values, missing images), its images and its model's location without loading the model.",
+            discussion: """
+                Resolves the model (as run does, without reading its weights) and decodes the image of \
+                every usable row as run would, listing the ones run would skip. --headers-only reads only \
+                the images' headers (format, size, pixel limit): faster, but a file truncated after its \
+                header passes.
+                """)
 
         @Argument(help: "The audit file (YAML).")
         var auditFile: String
 
+        @OptionGroup var model: ModelOption
+
+        @Flag(name: .long, help: "Read only each image's header instead of decoding it.")
+        var headersOnly = false
+
+        @Option(name: .long, parsing: .unconditional, help: "Threads reading images (default: the number of cores).")
+        var threads: Int?
+
+        @Option(name: .long, parsing: .unconditional, help: "Refuse images whose header claims more pixels than this (as run does).")
+        var maxPixels: Int = ImageDecoder.defaultMaxPixels
+
+        func validate() throws {
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
+        }
+
         func run() throws {
             try reportingErrors {
                 let config = try AuditConfig.load(contentsOf: URL(fileURLWithPath: auditFile))
-                let report = try AuditValidator.validate(config)
+                // The model first: a mistyped path is the cheapest thing to find, and run would
+                // stop on it before reading a single image.
+                var modelError: String?
+                do {
+                    let reference = model.model ?? config.model.map(\.locatorString)
+                    let resolved = try ModelLocator().resolve(reference)
+                    // config.json decides the encoders' shapes; reading it costs nothing.
+                    _ = try CLIPConfiguration(contentsOf: resolved.files["config.json"] ?? resolved.directory.appendingPathComponent("config.json"))
+                    print("model: \(resolved.id) (\(resolved.directory.path))")
+                } catch {
+                    modelError = "\(error)"
+                }
+                var report = try AuditValidator.validate(config)
+                if report.errors.isEmpty {
+                    AuditValidator.checkImages(&report, depth: headersOnly ? .headers : .decode,
+                                               threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                               maxPixels: maxPixels)
+                }
                 for line in report.lines { print(line) }
-                guard report.isValid else {
+                if let modelError { print("error: \(modelError)") }
+                guard report.isValid, modelError == nil else {
                     for error in report.errors { printError("clip-audit: \(error)") }
+                    if let modelError { printError("clip-audit: \(modelError)") }
                     throw ExitCode(1)
                 }
             }

@@ -75,7 +75,7 @@ import Testing
             let a = Double(logits[imageIndex * texts.count]), b = Double(logits[imageIndex * texts.count + 1])
             let pa = 1 / (1 + exp(b - a))
             let fields = lines[row + 1].split(separator: " ")
-            #expect(fields.first.map(String.init) == images[imageIndex])
+            #expect(fields.first.map(String.init) == image(images[imageIndex]))
             #expect(abs(Double(fields[1])! - pa) <= 1e-4 && abs(Double(fields[2])! - (1 - pa)) <= 1e-4)
         }
     }

@@ -4,6 +4,8 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// An error of the embedding cache: the database file and what SQLite said.
@@ -255,7 +257,11 @@ public final class EmbeddingCache: @unchecked Sendable {
     public func fingerprint(ofFile file: URL, compute: (URL) throws -> String) throws -> String {
         var st = stat()
         guard stat(file.path, &st) == 0 else { return try compute(file) }
+        #if os(Linux)
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        #else
+        let mtime = Int64(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(st.st_mtimespec.tv_nsec)
+        #endif
         let path = file.resolvingSymlinksInPath().path
         lock.lock(); defer { lock.unlock() }
         if let stmt = try? prepare("SELECT sha256 FROM file_fingerprints WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND inode = ?4") {

@@ -115,7 +115,7 @@ public struct DesignSpec: Sendable, Hashable {
     }
 }
 
-/// A loaded and checked audit file (see SPEC.md, "The audit file").
+/// A loaded and checked audit file (every key: docs/audit-file.md).
 public struct AuditConfig: Sendable {
     /// The default prompt templates when the file gives none.
     public static let defaultTemplates = ["a photo of a {}."]

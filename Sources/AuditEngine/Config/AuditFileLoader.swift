@@ -38,16 +38,32 @@ extension AuditConfig {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw AuditFileParser.convert(error, file: sourceFile)
+            throw csvManifestError(yaml, file: sourceFile) ?? AuditFileParser.convert(error, file: sourceFile)
         } catch {
             throw AuditFileError(file: sourceFile, line: nil, keyPath: nil, message: "invalid YAML: \(error)")
         }
         guard let root else {
             throw AuditFileError(file: sourceFile, line: 1, keyPath: nil, message: "the audit file is empty")
         }
+        if root.mapping == nil, let error = csvManifestError(yaml, file: sourceFile) { throw error }
         var parser = AuditFileParser(file: sourceFile)
         try parser.refuseControlCharacters(root, "")
         return try parser.parseRoot(root)
+    }
+
+    /// When a file that is no audit file looks like a CSV manifest (a `.csv`/`.tsv` name, or a
+    /// first line of comma-separated fields that is no YAML key), the error says so: YAML reads
+    /// such a file as one long scalar, and "expected a mapping, found a scalar" does not tell a
+    /// new user that `validate data.csv` wants the audit file instead.
+    static func csvManifestError(_ text: String, file: URL) -> AuditFileError? {
+        let first = text.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) }.map(String.init) ?? ""
+        let named = ["csv", "tsv"].contains(file.pathExtension.lowercased())
+        let looks = first.contains(",") && !first.contains(": ") && !first.hasSuffix(":") && !first.hasPrefix("#")
+        guard named || looks else { return nil }
+        let header = first.count > 60 ? String(first.prefix(60)) + "…" : first
+        return AuditFileError(file: file, line: 1, keyPath: nil,
+                              message: "this looks like a CSV manifest (first line: \(header)), not an audit file; "
+                                + "give the audit file (YAML) whose manifest.path names it")
     }
 
     private static func invalidUTF8Line(_ data: Data) -> Int? {
@@ -62,7 +78,8 @@ extension AuditConfig {
     }
 }
 
-/// The known keys at each level (kept in one place for the "did you mean" suggestions).
+/// The known keys at each level (kept in one place for the "did you mean" suggestions, and
+/// checked against docs/audit-file.md by AuditFileReferenceTests).
 enum AuditFileKeys {
     static let top = ["name", "description", "model", "manifest", "attributes", "intersections",
                       "reference_groups", "alpha", "min_group_size", "templates", "designs", "retrieval", "associations"]

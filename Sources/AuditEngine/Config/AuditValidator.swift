@@ -43,6 +43,15 @@ public struct ValidationReport: Sendable {
     /// Things worth knowing that do not stop an audit (small groups, missing images, unseen classes).
     public var warnings: [String]
 
+    /// Usable rows whose image `run` would skip (undecodable, over the pixel limit), with
+    /// `run`'s reason; filled by `AuditValidator.checkImages`.
+    public var undecodableImages: [SkippedEntry] = []
+    /// Reference groups that had no usable row and were replaced by their attribute's largest
+    /// group (only with `referenceFallback`, i.e. under `run --limit`).
+    public var referenceFallbacks: [(key: String, wanted: String, used: String)] = []
+    /// How the images were read, when they were.
+    public var imageCheck: ImageCheckDepth?
+
     /// True when there are no errors.
     public var isValid: Bool { errors.isEmpty }
 
@@ -62,7 +71,18 @@ public struct ValidationReport: Sendable {
             }
             out.append("  \(group.group): \(group.count)")
         }
+        if let imageCheck {
+            let how = imageCheck == .decode ? "decoded" : "headers read"
+            out.append("images: \(usableRows.count) \(how), \(undecodableImages.count) that run would skip")
+            for entry in undecodableImages.prefix(10) {
+                out.append("    line \(entry.line ?? 0) (\(entry.file ?? "?")): \(entry.reason)")
+            }
+            if undecodableImages.count > 10 { out.append("    ... and \(undecodableImages.count - 10) more") }
+        }
         for warning in warnings { out.append("warning: \(warning)") }
+        if !undecodableImages.isEmpty {
+            out.append("warning: \(undecodableImages.count) image(s) cannot be decoded; run will skip them (--strict: fail)")
+        }
         for error in errors { out.append("error: \(error)") }
         return out
     }
@@ -78,7 +98,10 @@ public enum AuditValidator {
     ///
     /// - Throws: `AuditFileError` when the manifest does not exist (pointing at `manifest.path`),
     ///   `ManifestError` when it cannot be parsed.
-    public static func validate(_ config: AuditConfig, checkImageFiles: Bool = true) throws -> ValidationReport {
+    /// - Parameter referenceFallback: a reference group without usable rows becomes its
+    ///   attribute's largest group, with a warning, instead of an error: for `run --limit`, whose
+    ///   first N rows need not hold the reference group (a smoke test must still run).
+    public static func validate(_ config: AuditConfig, checkImageFiles: Bool = true, referenceFallback: Bool = false) throws -> ValidationReport {
         let url = config.manifest.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
@@ -86,7 +109,8 @@ public enum AuditValidator {
         }
         var pass: ValidationPass?
         try Manifest.scan(contentsOf: url, limit: config.manifest.limit, fileColumn: config.manifest.fileColumn,
-                          header: { pass = ValidationPass(config: config, manifestURL: url, columns: $0, checkImageFiles: checkImageFiles) },
+                          header: { pass = ValidationPass(config: config, manifestURL: url, columns: $0, checkImageFiles: checkImageFiles,
+                                                          referenceFallback: referenceFallback) },
                           row: { pass!.add($0) }, skipped: { pass!.add(skipped: $0) })
         return pass!.finish()
     }
@@ -121,10 +145,13 @@ struct ValidationPass {
     var firstRowByPath: [String: Int32] = [:]
     /// The hash of a path (a test makes every path collide).
     let pathHash: (String) -> Int
+    /// See `AuditValidator.validate(_:checkImageFiles:referenceFallback:)`.
+    let referenceFallback: Bool
 
-    init(config: AuditConfig, manifestURL: URL, columns: [String], checkImageFiles: Bool,
+    init(config: AuditConfig, manifestURL: URL, columns: [String], checkImageFiles: Bool, referenceFallback: Bool = false,
          pathHash: @escaping (String) -> Int = { $0.hashValue }) {
         self.config = config
+        self.referenceFallback = referenceFallback
         self.pathHash = pathHash
         report = ValidationReport(manifestURL: manifestURL, columns: columns, rowsRead: 0,
                                   usableRows: UsableRows(imageRoot: config.manifest.imageRoot, attributes: config.attributes,
@@ -193,6 +220,20 @@ struct ValidationPass {
         }
     }
 
+    /// `prefix`, then where the first missing image was looked for and a hint at `image_root`
+    /// (naming the folder the manifest's paths and image_root both have, when they do).
+    private func imageRootHint(prefix: String) -> String {
+        let root = config.manifest.imageRoot
+        guard let first = report.missingImageExamples.first else { return prefix }
+        let resolved = RowChecker.imageURL(root: root, path: first).path
+        var text = "\(prefix); the first, \(first), was looked for at \(resolved)"
+        let leading = first.split(separator: "/").first.map(String.init) ?? ""
+        if !leading.isEmpty, leading == root.standardizedFileURL.lastPathComponent {
+            text += " — the paths already start with \(leading)/, which image_root (\(root.path)) also ends with"
+        }
+        return text + "; check manifest.image_root (the paths in the manifest are relative to it)"
+    }
+
     /// The usable row that already names the image file at `path`, if any.
     private func firstRow(naming path: String) -> Int? {
         guard let index = firstRowByHash[pathHash(path)].map(Int.init) else { return nil }
@@ -217,7 +258,12 @@ struct ValidationPass {
         }
         report.skipped.sort { $0.line < $1.line }
         report.skippedByReason = AuditValidator.countReasons(report.skipped)
-        if report.missingImageCount > 0 {
+        let mostImagesMissing = report.missingImageCount > 0 && report.missingImageCount * 2 > report.rowsRead
+        if mostImagesMissing {
+            // Said once (with no usable row, by the error below), with the path the first row
+            // resolved to: a doubled folder (image_root `data/val` + `val/1.jpg`) shows only there.
+            if !rows.isEmpty { report.warnings.append(imageRootHint(prefix: "\(report.missingImageCount) of \(report.rowsRead) rows' images not found")) }
+        } else if report.missingImageCount > 0 {
             report.warnings.append("\(report.missingImageCount) image file(s) not found under \(config.manifest.imageRoot.path), e.g. "
                 + report.missingImageExamples.joined(separator: ", "))
         }
@@ -225,7 +271,15 @@ struct ValidationPass {
         // With no usable row every group check below would fail as well, and their errors
         // (a reference group "has no usable rows") would come before the cause.
         if rows.isEmpty {
-            report.errors.append(config.error(at: "manifest.path", "no usable rows in \(report.manifestURL.lastPathComponent)"))
+            let file = report.manifestURL.lastPathComponent
+            if mostImagesMissing {
+                report.errors.append(config.error(at: config.sourceLines["manifest.image_root"] != nil ? "manifest.image_root" : "manifest.path",
+                                                  imageRootHint(prefix: "no usable rows in \(file): \(report.missingImageCount) of \(report.rowsRead) rows' images not found")))
+            } else {
+                let reasons = report.skippedByReason.map { "\($0.category): \($0.count)" }.joined(separator: ", ")
+                let why = report.rowsRead == 0 ? "it has no data rows" : "all \(report.rowsRead) rows skipped (\(reasons))"
+                report.errors.append(config.error(at: "manifest.path", "no usable rows in \(file): \(why)"))
+            }
             return report
         }
 
@@ -249,6 +303,12 @@ struct ValidationPass {
                     + small.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
             }
             if let reference = config.referenceGroups[key], counts[reference] == nil {
+                if referenceFallback, let largest = sorted.first {
+                    report.referenceFallbacks.append((key, reference, largest.key))
+                    report.warnings.append("\(key): reference group \"\(reference)\" has no usable rows within the limit; "
+                        + "the largest group, \"\(largest.key)\" (\(largest.value)), is the reference instead")
+                    continue
+                }
                 report.errors.append(config.error(at: "reference_groups.\(key)",
                     "reference group \"\(reference)\" has no usable rows (groups: \(sorted.map(\.key).joined(separator: ", ")))"))
             }

@@ -56,6 +56,7 @@ public enum MarkdownReport {
             return "\(attribute): \(group)"
         }
         md.line("| Reference groups | \(escape(references.joined(separator: "; "))) |")
+        for note in run.notes { md.line("| Note | \(escape(note)) |") }
         md.line("| Significance | two-sided pooled z-test, Holm-adjusted, α = \(formatNumber(config.alpha)) |")
         md.line("| Minimum group size | \(config.minGroupSize) (smaller groups are reported and marked †) |")
         md.blank()

@@ -145,6 +145,7 @@ public enum ReportWriter {
             "audit_file": config.sourceFile.path,
             "audit_file_sha256": run.auditFileSHA256,
             "model": model,
+            "designs": DesignSignature.runJSON(config.designs),
             "manifest": [
                 "path": config.manifest.path.path,
                 "image_root": config.manifest.imageRoot.path,

@@ -23,7 +23,18 @@ public struct DiffRow: Sendable, Equatable {
     /// `paired` when both runs scored the same images in the slice (Newcombe paired interval,
     /// exact McNemar), `unpaired` otherwise (Newcombe hybrid score interval, pooled z-test).
     public var test: Test
+    /// Below its run's minimum group size in run A or in run B (each run's own threshold).
     public var belowMinimumN: Bool
+    /// The design's classes, phrases, templates, target or harm categories differ between the
+    /// runs (compared only on request): the row measures the change of design too.
+    public var designChanged: Bool = false
+}
+
+/// A design both runs have by name whose definition differs between them.
+public struct DesignChange: Sendable, Equatable {
+    public var design: String
+    /// How run B's design differs from run A's (`classes differ (7 in A, 21 in B; …)`).
+    public var differences: [String]
 }
 
 /// `clip-audit diff RUN_A RUN_B`: two report folders compared group by group (two models, two
@@ -31,11 +42,41 @@ public struct DiffRow: Sendable, Equatable {
 /// and the unpaired ones where they do not.
 public enum RunDiff {
     public static let header = ["design", "metric", "attribute", "group", "n_a", "value_a", "n_b", "value_b", "delta",
-                                "ci_low", "ci_high", "p_value", "p_adjusted", "significant", "test"]
+                                "ci_low", "ci_high", "p_value", "p_adjusted", "significant", "test", "design_changed"]
 
-    public static func compare(_ a: ReportFolder, _ b: ReportFolder) -> [DiffRow] {
-        let alpha = b.data.alpha
-        let minN = min(a.data.minGroupSize, b.data.minGroupSize)
+    /// The significance level of a comparison: the stricter of the two runs'.
+    public static func alpha(_ a: ReportFolder, _ b: ReportFolder) -> Double { min(a.data.alpha, b.data.alpha) }
+
+    /// The designs both runs have by name but define differently. From the signatures in
+    /// `run.json`; for a folder written before `run.json` had them, from the classes its
+    /// `prediction_rate:` metrics name (phrases and templates then go unchecked).
+    public static func designChanges(_ a: ReportFolder, _ b: ReportFolder) -> [DesignChange] {
+        let signaturesA = DesignSignature.read(folder: a.url), signaturesB = DesignSignature.read(folder: b.url)
+        func classes(_ folder: ReportFolder, _ design: String) -> Set<String> {
+            Set(folder.data.metrics.filter { $0.design == design && $0.metric.hasPrefix("prediction_rate:") }
+                .map { String($0.metric.dropFirst("prediction_rate:".count)) })
+        }
+        var out: [DesignChange] = []
+        for design in a.data.designs.map(\.name) where b.data.designs.contains(where: { $0.name == design }) {
+            if let sa = signaturesA?[design], let sb = signaturesB?[design] {
+                let differences = sa.differences(to: sb)
+                if !differences.isEmpty { out.append(DesignChange(design: design, differences: differences)) }
+            } else {
+                let ca = classes(a, design), cb = classes(b, design)
+                if ca != cb {
+                    out.append(DesignChange(design: design, differences: [
+                        "classes differ (\(ca.count) in A, \(cb.count) in B; a run.json without design definitions: phrases and templates not checked)"]))
+                }
+            }
+        }
+        return out
+    }
+
+    /// The rows of `diff.csv`. Designs whose definition differs between the runs
+    /// (`designChanges`) are left out unless `includeChangedDesigns`, and then marked.
+    public static func compare(_ a: ReportFolder, _ b: ReportFolder, includeChangedDesigns: Bool = false) -> [DiffRow] {
+        let alpha = alpha(a, b)
+        let changedDesigns = Set(designChanges(a, b).map(\.design))
         var bRows: [String: MetricRow] = [:]
         for m in b.data.metrics { bRows[key(m)] = m }
         var rows: [DiffRow] = []
@@ -48,9 +89,13 @@ public enum RunDiff {
         let predictionsA = index(a), predictionsB = index(b)
         for ma in a.data.metrics {
             guard let mb = bRows[key(ma)] else { continue }
+            let designChanged = changedDesigns.contains(ma.design)
+            if designChanged && !includeChangedDesigns { continue }
             var row = DiffRow(design: ma.design, metric: ma.metric, attribute: ma.attribute, group: ma.group, nA: ma.n,
                               valueA: ma.value, nB: mb.n, valueB: mb.value, delta: 0, ciLow: 0, ciHigh: 0, pValue: 1,
-                              pAdjusted: 1, significant: false, test: .unpaired, belowMinimumN: ma.n < minN || mb.n < minN)
+                              pAdjusted: 1, significant: false, test: .unpaired,
+                              belowMinimumN: ma.n < a.data.minGroupSize || mb.n < b.data.minGroupSize,
+                              designChanged: designChanged)
             let sliceA = slice(predictionsA[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
             let sliceB = slice(predictionsB[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
             if !sliceA.isEmpty, Set(sliceA.keys) == Set(sliceB.keys) {
@@ -123,7 +168,7 @@ public enum RunDiff {
             w.writeRow([.text(r.design), .text(r.metric), .text(r.attribute), .text(r.group), .number(r.nA), .number(r.valueA),
                         .number(r.nB), .number(r.valueB), .number(r.delta), .number(r.ciLow),
                         .number(r.ciHigh), .number(r.pValue), .number(r.pAdjusted),
-                        .number(r.significant), .verbatim(r.test.rawValue)])
+                        .number(r.significant), .verbatim(r.test.rawValue), .number(r.designChanged)])
         }
         return w.text
     }
@@ -140,9 +185,9 @@ public enum RunDiff {
                                 low: s.ciLow, high: s.ciHigh, n: min(s.nA, s.nB), pValue: s.pAdjusted, small: s.belowMinimumN)
             }
             guard items.count > 1 else { continue }
-            let plot = DeltaChart.plot(items, title: "\(r.design): \(ChartStyle.metricTitle(r.metric)), \(b.data.name) − \(a.data.name)",
+            let plot = DeltaChart.plot(items, title: "\(r.design)\(r.designChanged ? " (design differs)" : ""): \(ChartStyle.metricTitle(r.metric)), \(runNames(a, b).b) − \(runNames(a, b).a)",
                                        subtitle: "Run B minus run A, 95% Newcombe interval (paired where the images match); p: Holm-adjusted",
-                                       alpha: b.data.alpha, minGroupSize: min(a.data.minGroupSize, b.data.minGroupSize),
+                                       alpha: alpha(a, b), minGroupSize: min(a.data.minGroupSize, b.data.minGroupSize),
                                        axisTitle: "change in \(ChartStyle.metricTitle(r.metric)) (percentage points)")
             var stem = ChartStyle.slug("diff-\(r.design)-\(r.metric)")
             var i = 2
@@ -153,10 +198,22 @@ public enum RunDiff {
         return files
     }
 
+    /// How the two runs are named in titles: their audit names, or their folder names when
+    /// both runs are of the same audit.
+    static func runNames(_ a: ReportFolder, _ b: ReportFolder) -> (a: String, b: String) {
+        a.data.name == b.data.name ? (a.url.lastPathComponent, b.url.lastPathComponent) : (a.data.name, b.data.name)
+    }
+
+    /// The title, in the order of the arguments: run A (the baseline), then run B.
+    public static func title(_ a: ReportFolder, _ b: ReportFolder) -> String {
+        let names = runNames(a, b)
+        return "Run comparison: \(names.a) → \(names.b)"
+    }
+
     public static func markdown(_ rows: [DiffRow], a: ReportFolder, b: ReportFolder, charts: [ChartFile]) -> String {
         var md = MarkdownText()
         md.charts = charts
-        md.line("# Run comparison: \(MarkdownReport.escape(b.data.name)) vs \(MarkdownReport.escape(a.data.name))")
+        md.line("# \(MarkdownReport.escape(title(a, b)))")
         md.blank()
         md.line("| | run A | run B |")
         md.line("|---|---|---|")
@@ -165,11 +222,31 @@ public enum RunDiff {
         md.line("| Model | \(MarkdownReport.code(a.data.modelID)) | \(MarkdownReport.code(b.data.modelID)) |")
         md.line("| Weights SHA-256 | \(MarkdownReport.code(String(a.data.weightsSHA256.prefix(12)))) | \(MarkdownReport.code(String(b.data.weightsSHA256.prefix(12)))) |")
         md.line("| Manifest | \(MarkdownReport.code(a.data.manifestName)) | \(MarkdownReport.code(b.data.manifestName)) |")
+        md.line("| α | \(MarkdownReport.formatNumber(a.data.alpha)) | \(MarkdownReport.formatNumber(b.data.alpha)) |")
+        md.line("| Minimum group size | \(a.data.minGroupSize) | \(b.data.minGroupSize) |")
         md.blank()
+        let changes = designChanges(a, b)
+        if !changes.isEmpty {
+            let compared = Set(rows.filter(\.designChanged).map(\.design))
+            md.line("## Designs that differ between the runs")
+            md.blank()
+            md.line("These designs have the same name in both runs but are not the same design: a change in their figures "
+                    + "measures the change of design as much as that of the model or data.")
+            md.blank()
+            for change in changes {
+                let fate = compared.contains(change.design) ? "compared anyway, marked ⚠ below" : "not compared"
+                md.line("- ⚠ **\(MarkdownReport.escape(change.design))** (\(fate)): \(MarkdownReport.escape(change.differences.joined(separator: "; ")))")
+            }
+            md.blank()
+        }
         let paired = rows.filter { $0.test == .paired }.count
         md.line("Δ = run B − run A for every metric and group both runs report (\(rows.count) rows): \(paired) paired on the same images "
                 + "(Newcombe paired interval, exact McNemar test), \(rows.count - paired) unpaired (Newcombe hybrid score interval, pooled z-test); "
-                + "p Holm-adjusted within design × metric × attribute, * marks p < \(MarkdownReport.formatNumber(b.data.alpha)). † marks groups under \(min(a.data.minGroupSize, b.data.minGroupSize)) images.")
+                + "p Holm-adjusted within design × metric × attribute, * marks p < \(MarkdownReport.formatNumber(alpha(a, b)))"
+                + (a.data.alpha == b.data.alpha ? "" : " (the stricter of the two runs' α)") + ". "
+                + (a.data.minGroupSize == b.data.minGroupSize
+                    ? "† marks groups under \(a.data.minGroupSize) images."
+                    : "† marks groups under run A's minimum group size (\(a.data.minGroupSize)) in run A or under run B's (\(b.data.minGroupSize)) in run B."))
         md.blank()
         let headline = rows.filter { MarkdownReport.isHeadline($0.metric) }
         let changed = headline.filter(\.significant).sorted { abs($0.delta) > abs($1.delta) }
@@ -195,7 +272,7 @@ public enum RunDiff {
         md.line("| design | metric | attribute | group | run A | run B | Δ (95% CI) | p (Holm) | test |")
         md.line("|---|---|---|---|---:|---:|---|---:|---|")
         for r in rows {
-            md.line("| \(MarkdownReport.escape(r.design)) | \(MarkdownReport.escape(r.metric)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | \(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
+            md.line("| \(MarkdownReport.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(MarkdownReport.escape(r.metric)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | \(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
                     + "| \(MarkdownReport.percent(r.valueA)) (n = \(r.nA)) | \(MarkdownReport.percent(r.valueB)) (n = \(r.nB)) "
                     + "| \(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))] "
                     + "| \(MarkdownReport.formatP(r.pAdjusted))\(r.significant ? " *" : "") | \(r.test.rawValue) |")
@@ -218,7 +295,7 @@ public enum RunDiff {
         try AtomicFile.write(csv(rows), to: directory.appendingPathComponent("diff.csv"))
         try AtomicFile.write(markdown, to: directory.appendingPathComponent("diff.md"))
         let body = MarkdownHTML.convert(markdown) { path in charts.first { $0.path == path } }
-        try AtomicFile.write(HTMLReport.page(title: "Run comparison: \(b.data.name) vs \(a.data.name)", body: body),
+        try AtomicFile.write(HTMLReport.page(title: title(a, b), body: body),
                              to: directory.appendingPathComponent("diff.html"))
         try folder.finish()
     }

@@ -141,6 +141,9 @@ public struct AuditRun: Sendable {
     public var shard: Shard?
     /// Retrieval skew and association tests (empty when the audit file asks for neither).
     public var measurements = EmbeddingMeasurements()
+    /// What the report's Setup must say about how the run departed from the audit file
+    /// (a reference group replaced under `--limit`).
+    public var notes: [String] = []
 
     /// The lines of `predictions.csv`, made one at a time from the table.
     public var predictions: PredictionTable.Predictions { table.predictions }
@@ -156,6 +159,24 @@ public enum AuditRunner {
             .appendingPathComponent("Reports").appendingPathComponent(name)
     }
 
+    /// A cache that is only read must exist: opening it would otherwise create an empty one (or
+    /// fail with SQLite's bare "unable to open"), and a mistyped `--cache` path would surface as
+    /// "N prompt(s) are not in the cache(s)". The read-only caches are the fallbacks, and under
+    /// `--cached-only` also the first when it is the only one (with fallbacks it is the file a
+    /// final shard run merges into, which may be new). Checked before the model is loaded.
+    static func checkReadCachesExist(_ options: RunOptions) throws {
+        guard options.useCache else { return }
+        let first = options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment)
+        var readOnly = options.extraCacheURLs
+        if options.cachedOnly && readOnly.isEmpty { readOnly = [first] }
+        for url in readOnly where !FileManager.default.fileExists(atPath: url.path) {
+            let why = options.cachedOnly
+                ? "--cached-only reads this cache and encodes nothing, so it must exist (mistyped path?)"
+                : "a cache given after the first is only read, so it must exist (mistyped path?)"
+            throw CacheError(file: url.path, message: "no such file: \(why)")
+        }
+    }
+
     /// Performs the audit described by `auditFile`.
     /// - Parameter progress: called with (images done, images total, images encoded now) as
     ///   encoding proceeds; the CLI draws its progress line from it.
@@ -169,6 +190,8 @@ public enum AuditRunner {
             clock = now
         }
 
+        try checkReadCachesExist(options)
+
         // 1. The audit file and the manifest: which rows count.
         var config = try AuditConfig.load(contentsOf: auditFile)
         if let limit = options.limit { config.manifest.limit = limit }
@@ -177,7 +200,7 @@ public enum AuditRunner {
             throw AuditError(file: auditFile.path, error.reason)
         }
         let auditHash = auditBytes.withUnsafeBytes { SHA256Digest.hex(of: $0) }
-        let validation = try AuditValidator.validate(config)
+        let validation = try AuditValidator.validate(config, referenceFallback: options.limit != nil)
         if let error = validation.errors.first {
             // Configuration errors (missing columns, label values that are no class) are fatal:
             // a run on them would measure something other than what the audit file says.
@@ -186,6 +209,12 @@ public enum AuditRunner {
         if options.shard == nil {
             // Before an hour of encoding, not after: a folder the report cannot go to.
             try ReportWriter.checkFolder(options.outputDirectory ?? defaultReportFolder(name: config.name), for: config)
+        }
+        var notes: [String] = []
+        for fallback in validation.referenceFallbacks {
+            config.referenceGroups[fallback.key] = fallback.used
+            notes.append("--limit \(options.limit ?? 0): reference group for \(fallback.key) is \"\(fallback.used)\" (the largest group), "
+                + "not \"\(fallback.wanted)\", which has no usable rows within the limit")
         }
         var skipped = validation.skipped.map {
             SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)", kind: $0.reason.category)
@@ -212,7 +241,7 @@ public enum AuditRunner {
 
         // 3. Text: every distinct prompt of every design, once.
         let textEmbedder = TextEmbedder(model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache,
-                                        modelKey: modelKey, tokenizerKey: pipeline.tokenizerSHA256,
+                                        modelKey: modelKey, tokenizerKey: pipeline.tokenizerKey,
                                         allowEncoding: !options.cachedOnly)
         var allPrompts: [String] = []
         for design in config.designs {
@@ -291,6 +320,6 @@ public enum AuditRunner {
                         imagesFromCache: fromCache, promptsEncoded: promptsEncoded,
                         promptsTotal: Set(allPrompts).count, table: table,
                         metrics: metrics, timings: timings, cachePath: cache?.url.path, shard: options.shard,
-                        measurements: measurements)
+                        measurements: measurements, notes: notes)
     }
 }

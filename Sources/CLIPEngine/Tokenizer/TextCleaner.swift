@@ -3,18 +3,22 @@ import Foundation
 /// The text clean-up OpenAI's `simple_tokenizer` does before splitting:
 /// `whitespace_clean(basic_clean(text)).lower()`.
 ///
-/// 1. NFC normalisation (what `ftfy.fix_text` does by default; ftfy's other repairs — mojibake,
-///    curly quotes, ligatures, full-width forms, its own HTML unescaping — are not reproduced).
+/// 1. `ftfy.fix_text` with its defaults but mojibake repair (see `FTFY`): HTML entities, C1
+///    controls, ligatures, character width, curly quotes, line breaks, terminal escapes,
+///    control characters, NFC. Mojibake repair is the one fix the contract exempts.
 /// 2. Python `html.unescape` twice.
 /// 3. `str.strip()` (Python `str.isspace`, which includes U+001C…U+001F).
 /// 4. `regex.sub(r'\s+', ' ', text)` (the `regex` module's `\s`: the White_Space property) and
 ///    `strip()` again.
 /// 5. `str.lower()`: full lowercase mappings plus the Final_Sigma rule for U+03A3.
 enum TextCleaner {
+    /// Changes whenever a prompt may clean to other text: 1 applied NFC only, 2 applies ftfy's
+    /// default fixes but mojibake repair. Part of the text-embedding cache key.
+    static let revision = 2
+
     /// Cleans `text` and returns its Unicode scalars.
     static func clean(_ text: String) -> [Unicode.Scalar] {
-        let nfc = text.precomposedStringWithCanonicalMapping
-        var scalars = Array(nfc.unicodeScalars)
+        var scalars = FTFY.fixText(Array(text.unicodeScalars))
         scalars = HTMLUnescape.unescape(HTMLUnescape.unescape(scalars))
         scalars = collapseWhitespace(strip(scalars[...]))
         return lowercase(strip(scalars[...]))

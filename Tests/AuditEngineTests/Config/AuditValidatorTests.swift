@@ -166,7 +166,7 @@ struct AuditValidatorTests {
                                       extra: "reference_groups: {race: White, gender: Male}")
         defer { dir.cleanUp() }
         let report = try AuditValidator.validate(config)
-        #expect(report.errors.map(\.description) == ["audit.yaml:3: manifest.path: no usable rows in m.csv"])
+        #expect(report.errors.map(\.description) == ["audit.yaml:3: manifest.path: no usable rows in m.csv: it has no data rows"])
         #expect(report.warnings.isEmpty, "\(report.warnings)")
     }
 

@@ -48,7 +48,11 @@ final class LoopbackHubServer: @unchecked Sendable {
         self.files = files
         lfsSHA256 = SHA256Digest.hex(of: files["model.safetensors"]!)
 
+        #if os(Linux)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -170,7 +174,12 @@ final class LoopbackHubServer: @unchecked Sendable {
         out.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
+                #if os(Linux)
                 let n = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                #else
+                // Darwin has no MSG_NOSIGNAL: a port sets SO_NOSIGPIPE on the socket instead.
+                let n = Darwin.send(fd, raw.baseAddress! + offset, raw.count - offset, 0)
+                #endif
                 if n <= 0 { if errno == EINTR { continue } else { return } }
                 offset += n
             }
