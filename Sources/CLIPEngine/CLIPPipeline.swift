@@ -41,10 +41,16 @@ public final class CLIPPipeline: @unchecked Sendable {
             : PreprocessorConfig(imageSize: configuration.vision.imageSize)
         processor = try CLIPImageProcessor(config: preprocessorConfig)
         try Self.checkOutputSize(preprocessorConfig, imageSize: configuration.vision.imageSize, file: preprocessorURL.path)
+        // Preprocessing writes RGB planes into slots of `pixelCount` floats: with another channel
+        // count they would not fit their slot (or leave part of it unset).
+        guard configuration.vision.numChannels == 3 else {
+            throw CLIPConfigurationError(file: configURL.path, key: "vision_config.num_channels",
+                                         message: "is \(configuration.vision.numChannels), but images are preprocessed to 3 channels (RGB)")
+        }
         configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
         // Already read by the tokenizer above: these cannot be FIFOs or missing here.
-        var tokenizerBytes = try FileKind.contents(of: file("vocab.json"))
-        tokenizerBytes.append(try FileKind.contents(of: file("merges.txt")))
+        var tokenizerBytes = try FileKind.contents(of: file("vocab.json"), limit: FileKind.checkpointTextLimit)
+        tokenizerBytes.append(try FileKind.contents(of: file("merges.txt"), limit: FileKind.checkpointTextLimit))
         tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
         let c = preprocessorConfig
         preprocessingKey = [

@@ -138,6 +138,34 @@ private struct ScratchCheckpoint {
         #expect(error.hasPrefix("preprocessor_config.json: crop_size is 200×224 (width × height) but the vision encoder takes 224×224"), "\(error)")
     }
 
+    /// Preprocessing writes 3 planes per image: a vision tower of 1 channel would have had each
+    /// image written past its slot of 1 × 224 × 224 floats.
+    @Test func visionTowerOfOtherThanThreeChannelsIsRefused() throws {
+        let checkpoint = try ScratchCheckpoint()
+        defer { checkpoint.remove() }
+        // A weights file whose patch embedding matches the 1-channel config, so that only the
+        // channel count is at fault.
+        let original = try SafeTensorsFile(url: checkpoint.url("model.safetensors"))
+        var entries: [SafeTensorsWriter.Entry] = []
+        for (name, info) in original.tensors.sorted(by: { $0.key < $1.key }) where info.dtype == .f32 {
+            var shape = info.shape, values = try original.floats(info)
+            if name == "vision_model.embeddings.patch_embedding.weight" {
+                shape[1] = 1
+                values = Array(values.prefix(shape.reduce(1, *)))
+            }
+            entries.append(.float32(name, shape: shape, values))
+        }
+        try FileManager.default.removeItem(at: checkpoint.url("model.safetensors"))
+        try SafeTensorsWriter.write(entries, to: checkpoint.url("model.safetensors"))
+        try checkpoint.editJSON("config.json") { config in
+            var vision = config["vision_config"] as! [String: Any]
+            vision["num_channels"] = 1
+            config["vision_config"] = vision
+        }
+        let error = try #require(checkpoint.loadError())
+        #expect(error == "config.json: key \"vision_config.num_channels\": is 1, but images are preprocessed to 3 channels (RGB)")
+    }
+
     /// rescale_factor 1e308 made every pixel value infinite: NaN embeddings blamed on the weights.
     @Test func hugeRescaleFactorIsRefusedNamingTheKey() throws {
         let checkpoint = try ScratchCheckpoint()
