@@ -46,8 +46,7 @@ let package = Package(
         // MARK: Engines
         .target(
             name: "CLIPEngine",
-            dependencies: ["CClipOpenBLAS", "CClipImageCodecs", "CClipCrypto", "CClipKernels"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            dependencies: ["CClipOpenBLAS", "CClipImageCodecs", "CClipCrypto", "CClipKernels"]
         ),
         .target(
             name: "AuditEngine",

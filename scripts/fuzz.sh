@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzJPEG FuzzPNG FuzzSafeTensors FuzzCSV FuzzAuditFile FuzzTokenizer)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzJPEG FuzzPNG FuzzSafeTensors FuzzCSV FuzzAuditFile FuzzTokenizer
+                                     FuzzTokenizerFiles FuzzPreprocessorConfig FuzzModelConfig)
 
 # Coverage and AddressSanitizer for Swift and the C wrapper; libFuzzer's runtime is linked, but
 # `main` is the harness's (SwiftPM renames it), which hands over to LLVMFuzzerRunDriver.

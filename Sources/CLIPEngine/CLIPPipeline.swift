@@ -32,23 +32,28 @@ public final class CLIPPipeline: @unchecked Sendable {
         weightsURL = file("model.safetensors").resolvingSymlinksInPath()
         let configuration = try CLIPConfiguration(contentsOf: configURL)
         model = try CLIPModel(configuration: configuration, weightsURL: weightsURL)
+        // Every id the tokenizer gives indexes the token embedding's rows: vocab.json's ids are
+        // checked against their number here, at load, not in the encoder.
         tokenizer = try CLIPTokenizer(vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
-                                      contextLength: configuration.text.maxPositionEmbeddings)
+                                      contextLength: configuration.text.maxPositionEmbeddings,
+                                      vocabularySize: configuration.text.vocabSize)
+        try Self.checkEndToken(configuration.text.eosTokenID, tokenizer: tokenizer, configURL: configURL)
         let preprocessorURL = file("preprocessor_config.json")
         let preprocessorConfig = FileManager.default.fileExists(atPath: preprocessorURL.path)
             ? try PreprocessorConfig(contentsOf: preprocessorURL, imageSize: configuration.vision.imageSize)
             : PreprocessorConfig(imageSize: configuration.vision.imageSize)
         processor = try CLIPImageProcessor(config: preprocessorConfig)
-        // The encoder takes square images of its configured size: the preprocessing must end there.
-        let (h, w) = processor.outputSize(width: 1000, height: 1000)
-        guard preprocessorConfig.doCenterCrop, h == configuration.vision.imageSize, w == configuration.vision.imageSize else {
-            throw ImageError(code: .badConfig, file: preprocessorURL.path,
-                             message: "preprocessing gives \(h)×\(w) images but the vision encoder takes \(configuration.vision.imageSize)×\(configuration.vision.imageSize) (needs a centre crop of that size)")
+        try Self.checkOutputSize(preprocessorConfig, imageSize: configuration.vision.imageSize, file: preprocessorURL.path)
+        // Preprocessing writes RGB planes into slots of `pixelCount` floats: with another channel
+        // count they would not fit their slot (or leave part of it unset).
+        guard configuration.vision.numChannels == 3 else {
+            throw CLIPConfigurationError(file: configURL.path, key: "vision_config.num_channels",
+                                         message: "is \(configuration.vision.numChannels), but images are preprocessed to 3 channels (RGB)")
         }
         configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
         // Already read by the tokenizer above: these cannot be FIFOs or missing here.
-        var tokenizerBytes = try FileKind.contents(of: file("vocab.json"))
-        tokenizerBytes.append(try FileKind.contents(of: file("merges.txt")))
+        var tokenizerBytes = try FileKind.contents(of: file("vocab.json"), limit: FileKind.checkpointTextLimit)
+        tokenizerBytes.append(try FileKind.contents(of: file("merges.txt"), limit: FileKind.checkpointTextLimit))
         tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
         let c = preprocessorConfig
         preprocessingKey = [
@@ -58,6 +63,48 @@ public final class CLIPPipeline: @unchecked Sendable {
             "std=\(c.doNormalize ? c.imageStd.map { String($0) }.joined(separator: ",") : "none")",
             "rgb=\(c.doConvertRGB)", "alpha=\(processor.alphaHandling)", "resample=pillow-bicubic",
         ].joined(separator: ";")
+    }
+
+    /// Checks that the text encoder pools each prompt at its end token. The pooled position is the
+    /// first `eos_token_id` in the row (or, for the legacy value 2, the row's highest id): were
+    /// that not the tokenizer's `<|endoftext|>`, every prompt would pool the same position (or a
+    /// word's) and all text embeddings would be alike, with no error anywhere.
+    static func checkEndToken(_ eosTokenID: Int, tokenizer: CLIPTokenizer, configURL: URL) throws {
+        let end = Int(tokenizer.endTokenID), name = CLIPTokenizer.endToken
+        if eosTokenID == 2 {
+            guard Int(tokenizer.highestTokenID) == end else {
+                throw CLIPConfigurationError(
+                    file: configURL.path, key: "text_config.eos_token_id",
+                    message: "is 2 (pool at the highest id), but vocab.json's \(name) is \(end), not its highest id \(tokenizer.highestTokenID)")
+            }
+        } else if eosTokenID != end {
+            throw CLIPConfigurationError(file: configURL.path, key: "text_config.eos_token_id",
+                                         message: "is \(eosTokenID), but vocab.json's \(name) is \(end)")
+        }
+    }
+
+    /// Checks that preprocessing ends at the vision encoder's input, `imageSize` × `imageSize`:
+    /// a centre crop of that size, or (without a crop) a resize to exactly that size. Without
+    /// either the images keep their aspect ratio or their own size, as transformers'
+    /// CLIPImageProcessor leaves them, and the encoder cannot take them.
+    static func checkOutputSize(_ c: PreprocessorConfig, imageSize s: Int, file: String) throws {
+        func fail(_ message: String) -> ImageError {
+            ImageError(code: .badConfig, file: file,
+                       message: "\(message) but the vision encoder takes \(s)×\(s) (vision_config.image_size in config.json)")
+        }
+        if c.doCenterCrop {
+            guard c.cropHeight == s, c.cropWidth == s else {
+                throw fail("crop_size is \(c.cropWidth)×\(c.cropHeight) (width × height)")
+            }
+            return
+        }
+        guard c.doResize else { throw fail("do_center_crop and do_resize are false, so images keep their own size,") }
+        switch c.resize {
+        case .exact(let h, let w):
+            guard h == s, w == s else { throw fail("do_center_crop is false and size is \(w)×\(h) (width × height)") }
+        case .shortestEdge(let n):
+            throw fail("do_center_crop is false, so images are resized to a shortest edge of \(n) and keep their aspect ratio,")
+        }
     }
 
     /// Loads the checkpoint that `reference` resolves to (a directory or a repo id in the cache).

@@ -66,6 +66,11 @@ public enum FileKind {
         return (fd, Int(info.st_size))
     }
 
+    /// The most bytes a checkpoint's text files (`config.json`, `preprocessor_config.json`,
+    /// `vocab.json`, `merges.txt`) may have: CLIP's are a few kB and about 1.6 MB, and a file
+    /// many times that is not a tokenizer or a configuration but a mistake or an attack on memory.
+    public static let checkpointTextLimit = 64 << 20
+
     /// The bytes of the regular file at `url`, at most `limit` of them. A FIFO, device or
     /// directory is refused without waiting on it (reading a FIFO would wait for a writer
     /// forever, a device never ends); a file larger than `limit` is refused with its size, so a

@@ -89,6 +89,30 @@ struct DamagedInputTests {
         }
     }
 
+    /// A token id past the embedding table crashed classify and embed (or, just past it, built
+    /// prompts from other memory); rescale_factor 1e308 gave NaN embeddings blamed on the weights.
+    @Test("vocab.json ids past the embedding table, absurd preprocessing numbers")
+    func tokenizerAndPreprocessingRanges() throws {
+        let directory = try CLI.temporaryDirectory("tables")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = try Self.modelCopy(directory)
+        func edit(_ name: String, _ change: (inout [String: Any]) -> Void) throws -> Data {
+            let url = model.appendingPathComponent(name)
+            let original = try Data(contentsOf: url)
+            var object = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+            change(&object)
+            try JSONSerialization.data(withJSONObject: object).write(to: url)
+            return original
+        }
+        for id in [49409, 60000, 1_000_000_000] {
+            let original = try edit("vocab.json") { $0["cat</w>"] = id }
+            Self.expectOneLineFailure(try Self.classify(model), containing: ["vocab.json", "\"cat</w>\" has id \(id)", "49408"])
+            try original.write(to: model.appendingPathComponent("vocab.json"))
+        }
+        _ = try edit("preprocessor_config.json") { $0["rescale_factor"] = 1e308 }
+        Self.expectOneLineFailure(try Self.classify(model), containing: ["preprocessor_config.json", "rescale_factor"])
+    }
+
     /// model info printed its summary and exit 0 for a truncated model.safetensors.
     @Test("model info checks the weights: a truncated file fails in one line")
     func modelInfoChecksWeights() throws {

@@ -59,7 +59,7 @@ public struct PreprocessorConfig: Sendable, Equatable {
     /// Parses a `preprocessor_config.json` file; keys it lacks keep CLIP's defaults for `imageSize`.
     public init(contentsOf url: URL, imageSize: Int = 224) throws {
         let data: Data
-        do { data = try FileKind.contents(of: url) } catch {
+        do { data = try FileKind.contents(of: url, limit: FileKind.checkpointTextLimit) } catch {
             throw ImageError(code: .badConfig, file: url.path, message: "cannot read preprocessor config: \(error.reason)")
         }
         try self.init(json: data, file: url.path, imageSize: imageSize)
@@ -71,19 +71,30 @@ public struct PreprocessorConfig: Sendable, Equatable {
         guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
             throw fail("not a JSON object")
         }
+        // JSONSerialization keeps one value of a key written twice; which one was meant is unknown.
+        if let path = JSONDuplicateKeys.first(in: json) {
+            throw fail("\"\(path.joined(separator: "."))\" appears twice")
+        }
         self.init(imageSize: imageSize)
 
+        // Numbers are judged by their double value: NSNumber's intValue of 1e300 is not the
+        // number written.
         func bool(_ key: String) throws -> Bool? {
             guard let v = object[key], !(v is NSNull) else { return nil }
-            guard let n = v as? NSNumber, Self.isBoolean(n) || n.intValue == 0 || n.intValue == 1 else {
+            guard let n = v as? NSNumber, Self.isBoolean(n) || Self.exactDouble(n) == 0 || Self.exactDouble(n) == 1 else {
                 throw fail("\"\(key)\" must be true or false")
             }
-            return n.boolValue
+            return Self.isBoolean(n) ? n.boolValue : Self.exactDouble(n) == 1
         }
         func positiveInt(_ v: Any, _ what: String) throws -> Int {
             guard let n = v as? NSNumber, !Self.isBoolean(n), Self.exactDouble(n) == Self.exactDouble(n).rounded(),
-                  n.intValue > 0 else { throw fail("\(what) must be a positive integer") }
-            return n.intValue
+                  Self.exactDouble(n) >= 1 else { throw fail("\(what) must be a positive integer") }
+            // Image sides are bounded as config.json's image_size is, so that products of them
+            // (resize arithmetic, buffer sizes) cannot overflow.
+            guard Self.exactDouble(n) <= Double(Self.maxSide) else {
+                throw fail("\(what) is \(n.stringValue), more than the \(Self.maxSide) pixels allowed")
+            }
+            return Int(Self.exactDouble(n))
         }
         func double(_ v: Any) -> Double? {
             guard let n = v as? NSNumber, !Self.isBoolean(n) else { return nil }
@@ -144,11 +155,22 @@ public struct PreprocessorConfig: Sendable, Equatable {
         if let v = try triple("image_std") { imageStd = v }
         if let v = try bool("do_convert_rgb") { doConvertRGB = v }
         if let r = object["resample"], !(r is NSNull) {
-            guard let n = r as? NSNumber, !Self.isBoolean(n) else { throw fail("\"resample\" must be an integer") }
-            resample = n.intValue
+            guard let n = r as? NSNumber, !Self.isBoolean(n), Self.exactDouble(n) == Self.exactDouble(n).rounded(),
+                  abs(Self.exactDouble(n)) < 1e9 else {
+                throw fail("\"resample\" must be an integer (3, BICUBIC)")
+            }
+            resample = Int(Self.exactDouble(n))
         }
         try validate(file: file)
     }
+
+    /// The largest size or crop side accepted (config.json's image_size has the same bound).
+    public static let maxSide = 8192
+
+    /// The largest magnitude a preprocessed pixel value may have. CLIP's lie within about ±3
+    /// (and 0...255 with neither rescaling nor normalisation); values near float32's limit
+    /// would overflow in the encoder and come out as NaN embeddings blamed on the weights.
+    public static let maxPixelValue: Float = 1e6
 
     /// JSONSerialization reports true/false as NSNumbers of ObjC type "c".
     static func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
@@ -169,11 +191,36 @@ public struct PreprocessorConfig: Sendable, Equatable {
             throw fail("resample \(resample)\(names[resample].map { " (\($0))" } ?? "") is not supported; only 3 (BICUBIC) is")
         }
         guard imageMean.count == 3, imageStd.count == 3 else { throw fail("image_mean and image_std need 3 values") }
-        guard !imageStd.contains(0) else { throw fail("image_std contains 0") }
-        switch resize {
-        case .shortestEdge(let n): guard n > 0 else { throw fail("size must be positive") }
-        case .exact(let h, let w): guard h > 0, w > 0 else { throw fail("size must be positive") }
+        // Mean and std are applied as float32: 1e300 is infinite there and 1e-50 is zero.
+        for (c, m) in imageMean.enumerated() where !Float(m).isFinite {
+            throw fail("\"image_mean\" value \(c) is \(m), not a finite float32")
         }
-        guard cropHeight > 0, cropWidth > 0 else { throw fail("crop_size must be positive") }
+        for (c, sd) in imageStd.enumerated() where !(Float(sd).isFinite && Float(sd) > 0) {
+            throw fail("\"image_std\" value \(c) is \(sd), expected a positive finite float32")
+        }
+        guard rescaleFactor.isFinite, rescaleFactor > 0 else {
+            throw fail("\"rescale_factor\" is \(rescaleFactor), expected a positive number")
+        }
+        switch resize {
+        case .shortestEdge(let n): guard n > 0, n <= Self.maxSide else { throw fail("\"size\" must be in 1...\(Self.maxSide)") }
+        case .exact(let h, let w): guard h > 0, w > 0, h <= Self.maxSide, w <= Self.maxSide else { throw fail("\"size\" must be in 1...\(Self.maxSide)") }
+        }
+        guard cropHeight > 0, cropWidth > 0, cropHeight <= Self.maxSide, cropWidth <= Self.maxSide else {
+            throw fail("\"crop_size\" must be in 1...\(Self.maxSide)")
+        }
+        // The preprocessed values are linear in the byte value, so bytes 0 and 255 bound them.
+        for c in 0..<3 {
+            for v in [0, 255] {
+                let rescaled = doRescale ? Float(Double(v) * rescaleFactor) : Float(v)
+                guard rescaled.isFinite, abs(rescaled) <= Self.maxPixelValue else {
+                    throw fail("\"rescale_factor\" \(rescaleFactor) makes pixel value \(v) into \(rescaled); preprocessed values must be within ±\(Self.maxPixelValue)")
+                }
+                guard doNormalize else { continue }
+                let normalised = (rescaled - Float(imageMean[c])) / Float(imageStd[c])
+                guard normalised.isFinite, abs(normalised) <= Self.maxPixelValue else {
+                    throw fail("\"image_mean\" \(imageMean[c]) and \"image_std\" \(imageStd[c]) make pixel value \(v) of channel \(c) into \(normalised); preprocessed values must be within ±\(Self.maxPixelValue)")
+                }
+            }
+        }
     }
 }

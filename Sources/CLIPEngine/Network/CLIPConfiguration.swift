@@ -108,7 +108,7 @@ public struct CLIPConfiguration: Sendable, Equatable {
     public init(contentsOf url: URL) throws {
         let data: Data
         do {
-            data = try FileKind.contents(of: url)
+            data = try FileKind.contents(of: url, limit: FileKind.checkpointTextLimit)
         } catch {
             throw CLIPConfigurationError(file: url.path, key: nil, message: "cannot read: \(error.reason)")
         }
@@ -130,6 +130,10 @@ public struct CLIPConfiguration: Sendable, Equatable {
             throw error
         } catch {
             throw fail(nil, "is not valid JSON")
+        }
+        // JSONSerialization keeps one value of a key written twice; which one was meant is unknown.
+        if let path = JSONDuplicateKeys.first(in: jsonData) {
+            throw fail(path.joined(separator: "."), "appears twice")
         }
 
         /// A sub-configuration: `name`, or the legacy `name_dict` when present. transformers'

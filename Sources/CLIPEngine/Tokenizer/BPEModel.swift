@@ -11,6 +11,8 @@ final class BPEModel: @unchecked Sendable {
     static let maxMerges = 49152 - 256 - 2
 
     let vocabulary: [String: Int32]
+    /// The highest id in `vocabulary`.
+    let highestID: Int32
     /// `(left << 32 | right)` → (rank, merged id).
     private let merges: [UInt64: (rank: Int32, id: Int32)]
     /// Ids of the byte symbols, without and with `</w>`.
@@ -24,9 +26,13 @@ final class BPEModel: @unchecked Sendable {
     /// The cache is cleared when it grows past this many words (the reference never clears it).
     private let cacheLimit = 100_000
 
-    init(vocabularyURL: URL, mergesURL: URL, specialTokens: [String]) throws {
-        let vocabulary = try Self.loadVocabulary(vocabularyURL)
+    /// Loads `vocab.json` and `merges.txt`. When `vocabularySize` is given (the rows of the text
+    /// encoder's token embedding), every id must be below it: the encoder reads the embedding
+    /// row of each id it is given, so a larger one would read past the table.
+    init(vocabularyURL: URL, mergesURL: URL, specialTokens: [String], vocabularySize: Int? = nil) throws {
+        let vocabulary = try Self.loadVocabulary(vocabularyURL, size: vocabularySize)
         self.vocabulary = vocabulary
+        highestID = vocabulary.values.max() ?? 0
 
         func id(_ token: String, _ url: URL, what: String) throws -> Int32 {
             guard let id = vocabulary[token] else {
@@ -135,7 +141,7 @@ final class BPEModel: @unchecked Sendable {
 
     private static func readData(_ url: URL) throws -> Data {
         do {
-            return try FileKind.contents(of: url)
+            return try FileKind.contents(of: url, limit: FileKind.checkpointTextLimit)
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw TokenizerError(code: .unreadableFile, file: url,
@@ -143,7 +149,8 @@ final class BPEModel: @unchecked Sendable {
         }
     }
 
-    static func loadVocabulary(_ url: URL) throws -> [String: Int32] {
+    /// `vocab.json` as token → id; ids must be in 0..<`size` (in 0...Int32.max without one).
+    static func loadVocabulary(_ url: URL, size: Int? = nil) throws -> [String: Int32] {
         let data = try readData(url)
         let decoded: [String: Int]
         do {
@@ -154,12 +161,21 @@ final class BPEModel: @unchecked Sendable {
             throw TokenizerError(code: .malformedVocabulary, file: url,
                                  message: "expected a JSON object mapping each token to an integer id")
         }
+        // The decoder kept one id of a token listed twice; which one the file meant is unknown.
+        if let path = JSONDuplicateKeys.first(in: data) {
+            throw TokenizerError(code: .malformedVocabulary, file: url,
+                                 message: "token \(path[0].debugDescription) appears twice")
+        }
         var vocabulary: [String: Int32] = [:]
         vocabulary.reserveCapacity(decoded.count)
         for (token, value) in decoded {
             guard let id = Int32(exactly: value), id >= 0 else {
                 throw TokenizerError(code: .malformedVocabulary, file: url,
                                      message: "token \(token.debugDescription) has id \(value), outside 0...\(Int32.max)")
+            }
+            if let size, Int(id) >= size {
+                throw TokenizerError(code: .malformedVocabulary, file: url,
+                                     message: "token \(token.debugDescription) has id \(id), outside the text encoder's vocabulary of \(size) (text_config.vocab_size in config.json)")
             }
             vocabulary[token] = id
         }
@@ -196,6 +212,12 @@ final class BPEModel: @unchecked Sendable {
             pairs.append(MergePair(left: String(String.UnicodeScalarView(parts[0])),
                                    right: String(String.UnicodeScalarView(parts[1])),
                                    line: offset + firstLine))
+        }
+        // Without merges every word is encoded as single bytes: ids the text encoder never saw
+        // in training, and every text embedding would change with no error anywhere.
+        guard !pairs.isEmpty else {
+            throw TokenizerError(code: .malformedMerges, file: url,
+                                 message: "has no merges (a CLIP tokenizer has tens of thousands)")
         }
         return pairs
     }

@@ -19,6 +19,9 @@ public struct CLIPTokenizer: Sendable {
     /// The id ``encode(_:)`` pads with (0, as OpenAI's `clip.tokenize` does).
     public let paddingTokenID: Int32 = 0
 
+    /// The highest id in `vocab.json`.
+    public var highestTokenID: Int32 { model.highestID }
+
     private let model: BPEModel
 
     /// The special token strings, as they appear in `vocab.json`.
@@ -30,15 +33,19 @@ public struct CLIPTokenizer: Sendable {
     /// (a `#version` line, then one merge per line in rank order; at most 48,894 are used, as
     /// OpenAI's tokenizer does).
     ///
-    /// - Parameter contextLength: the sequence length; at least 2.
+    /// - Parameters:
+    ///   - contextLength: the sequence length; at least 2.
+    ///   - vocabularySize: the rows of the text encoder's token embedding
+    ///     (`text_config.vocab_size`); when given, an id in `vocab.json` at or above it is an
+    ///     error, since the encoder would read past its table for it.
     /// - Throws: ``TokenizerError`` naming the file when a file is missing or malformed.
-    public init(vocabularyURL: URL, mergesURL: URL, contextLength: Int = 77) throws {
+    public init(vocabularyURL: URL, mergesURL: URL, contextLength: Int = 77, vocabularySize: Int? = nil) throws {
         guard contextLength >= 2 else {
             throw TokenizerError(code: .invalidContextLength, file: nil,
                                  message: "context length \(contextLength) is too small; it must be at least 2")
         }
         let model = try BPEModel(vocabularyURL: vocabularyURL, mergesURL: mergesURL,
-                                 specialTokens: [Self.startToken, Self.endToken])
+                                 specialTokens: [Self.startToken, Self.endToken], vocabularySize: vocabularySize)
         self.model = model
         self.contextLength = contextLength
         startTokenID = model.vocabulary[Self.startToken]!
@@ -48,10 +55,10 @@ public struct CLIPTokenizer: Sendable {
     /// Loads `vocab.json` and `merges.txt` from `directory` (a Hugging Face CLIP checkpoint).
     ///
     /// - Throws: ``TokenizerError`` naming the file when a file is missing or malformed.
-    public init(directory: URL, contextLength: Int = 77) throws {
+    public init(directory: URL, contextLength: Int = 77, vocabularySize: Int? = nil) throws {
         try self.init(vocabularyURL: directory.appendingPathComponent("vocab.json"),
                       mergesURL: directory.appendingPathComponent("merges.txt"),
-                      contextLength: contextLength)
+                      contextLength: contextLength, vocabularySize: vocabularySize)
     }
 
     /// The BPE ids of `text` without start/end tokens and without truncation.

@@ -125,6 +125,14 @@ public final class SafeTensorsFile: @unchecked Sendable {
             throw fail(.malformedHeader, "header is not valid JSON")
         }
         guard let object = json as? [String: Any] else { throw fail(.malformedHeader, "header is not a JSON object") }
+        // JSONSerialization keeps one entry of a name written twice (the later), so a header
+        // naming a tensor twice would load other bytes than a reader keeping the first.
+        if let path = JSONDuplicateKeys.first(in: headerData) {
+            if path.count == 1 {
+                throw fail(.malformedHeader, "the header names this \(path[0] == "__metadata__" ? "key" : "tensor") twice", tensor: path[0])
+            }
+            throw fail(.badTensorEntry, "key \"\(path.dropFirst().joined(separator: "."))\" appears twice in its entry", tensor: path[0])
+        }
 
         let dataSize = fileSize - 8 - headerLength
         var tensors: [String: TensorInfo] = [:]

@@ -70,6 +70,12 @@ import Testing
         configError("not json", ["not valid JSON"])
     }
 
+    /// JSONSerialization keeps one value of a key written twice; the file is refused instead.
+    @Test func keyWrittenTwiceIsRefused() {
+        configError(#"{"projection_dim": 512, "projection_dim": 768}"#, [#"key "projection_dim": appears twice"#])
+        configError(#"{"text_config": {"vocab_size": 49408, "vocab_size": 100}}"#, [#"key "text_config.vocab_size": appears twice"#])
+    }
+
     @Test func defaultsAndLegacyKeys() throws {
         // Missing keys take transformers' defaults (ViT-B/32: note patch 32).
         let defaults = try CLIPConfiguration(jsonData: Data("{}".utf8))

@@ -111,6 +111,39 @@ struct TokenizerErrorTests {
         #expect(error?.description.contains("line 3") == true)
     }
 
+    /// An id at or past the text encoder's vocabulary size would index past its embedding table.
+    @Test func idPastTheVocabularySizeIsRefused() throws {
+        let files = try ScratchTokenizerFiles()
+        defer { files.remove() }
+        // The real vocabulary's ids are 0...49407: all fit a table of 49408 rows, none one of 49407.
+        _ = try CLIPTokenizer(directory: files.directory, vocabularySize: 49408)
+        let error = tokenizerError { try CLIPTokenizer(directory: files.directory, vocabularySize: 49407) }
+        #expect(error?.code == .malformedVocabulary)
+        #expect(error?.file?.lastPathComponent == "vocab.json")
+        #expect(error?.description.contains("\"<|endoftext|>\" has id 49407, outside the text encoder's vocabulary of 49407") == true)
+    }
+
+    @Test func emptyMergesAreRefused() throws {
+        let files = try ScratchTokenizerFiles()
+        defer { files.remove() }
+        try Data("#version: 0.2\n".utf8).write(to: files.merges)
+        let error = tokenizerError { try files.load() }
+        #expect(error?.code == .malformedMerges)
+        #expect(error?.description.hasSuffix("merges.txt: has no merges (a CLIP tokenizer has tens of thousands)") == true)
+    }
+
+    @Test func tokenListedTwiceIsRefused() throws {
+        let files = try ScratchTokenizerFiles()
+        defer { files.remove() }
+        var text = try String(contentsOf: files.vocabulary, encoding: .utf8)
+        let brace = try #require(text.lastIndex(of: "}"))
+        text.replaceSubrange(brace..., with: ", \"photo</w>\": 5}")
+        try Data(text.utf8).write(to: files.vocabulary)
+        let error = tokenizerError { try files.load() }
+        #expect(error?.code == .malformedVocabulary)
+        #expect(error?.description.hasSuffix("vocab.json: token \"photo</w>\" appears twice") == true)
+    }
+
     @Test func contextLengthTooSmall() {
         let error = tokenizerError { try CLIPTokenizer(directory: FixturePaths.tinyCLIP, contextLength: 1) }
         #expect(error?.code == .invalidContextLength)

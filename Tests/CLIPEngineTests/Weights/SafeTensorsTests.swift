@@ -87,6 +87,21 @@ import Testing
                         data: [0, 0, 0, 0], mentioning: "out of range")
     }
 
+    /// JSONSerialization keeps the later of two entries with one name; the header is refused
+    /// instead, naming the tensor.
+    @Test func tensorNamedTwiceIsRefused() throws {
+        let twice = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        try expectError(.malformedHeader, header: twice, data: [UInt8](repeating: 0, count: 8),
+                        mentioning: "tensor \"a\": the header names this tensor twice")
+        // The same name spelled with an escape is the same name.
+        let escaped = #"{"ab":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\u0061b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        try expectError(.malformedHeader, header: escaped, data: [UInt8](repeating: 0, count: 8),
+                        mentioning: "tensor \"ab\": the header names this tensor twice")
+        let dtypeTwice = #"{"a":{"dtype":"F16","shape":[2],"dtype":"F32","data_offsets":[0,8]}}"#
+        try expectError(.badTensorEntry, header: dtypeTwice, data: [UInt8](repeating: 0, count: 8),
+                        mentioning: "tensor \"a\": key \"dtype\" appears twice in its entry")
+    }
+
     @Test func tooShortFileAndMissingFile() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("short-\(UUID().uuidString).safetensors")
         try Data([1, 2, 3]).write(to: url)
