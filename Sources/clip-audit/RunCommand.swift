@@ -12,9 +12,11 @@ extension ClipAudit {
                 Encodes each distinct image and prompt once (through the embedding cache), scores every \
                 design, and writes into the report folder (default Reports/<name>): predictions.csv, \
                 metrics.csv, disparities.csv, comparison.csv, report.md, report.html (self-contained), \
-                charts/ (one SVG per design, metric and attribute) and, last, run.json. Rows that cannot \
-                be used are skipped with their reason and counted; --strict makes any skip fatal. The audit \
-                file's keys: docs/audit-file.md.
+                charts/ (one SVG per design, metric and attribute), with `retrieval:` retrieval.csv and \
+                retrieval_groups.csv, with `associations:` association.csv, and, last, run.json; \
+                .clip-audit-report.files lists them, and no other file in the folder is replaced or removed. \
+                Rows that cannot be used are skipped with their reason and counted; --strict makes any skip \
+                fatal. The audit file's keys: docs/audit-file.md.
                 """)
 
         @Argument(help: "The audit file (YAML).")

@@ -58,6 +58,17 @@ struct EmbeddingMeasuresTests {
         #expect(Array(association[1].prefix(8)) == ["gender-career", "gender", "Male", "Female", "career", "family", "4", "4"])
         // C(8, 4) = 70 re-partitions, fewer than the 100 asked: the exact test.
         #expect(association[1][12] == "70")
+
+        // The report states both sections beside their baselines, with a chart each.
+        let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("## Retrieval skew") && report.contains("| attribute | k | mean MaxSkew | null MaxSkew |"))
+        #expect(report.contains("## Association tests") && report.contains("| `gender-career` | Male | Female | career | family | 4, 4 |"))
+        for chart in ["retrieval-skew-race.svg", "retrieval-skew-gender.svg", "association-effect-sizes.svg"] {
+            #expect(report.contains("](charts/\(chart))"), "\(chart) not embedded")
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("charts/\(chart)").path), "\(chart)")
+        }
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("Retrieval skew") && html.contains("Association tests: effect sizes"))
     }
 
     @Test("a k above the scored images and a group no scored image has are errors at their lines")

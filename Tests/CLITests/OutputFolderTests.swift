@@ -198,6 +198,17 @@ struct ManifestInputTests {
         return workspace
     }
 
+    /// A failing status and one line on stderr; `validate` may already have printed what it
+    /// checked (the model) on stdout.
+    static func expectOneLineError(_ result: CLI.Result, containing parts: [String],
+                                   sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(result.status != 0, "status 0; stdout: \(result.stdout)", sourceLocation: sourceLocation)
+        #expect(result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        for part in parts {
+            #expect(result.stderr.contains(part), "\"\(part)\" not in: \(result.stderr)", sourceLocation: sourceLocation)
+        }
+    }
+
     /// Runs with a deadline: a hang is a failure, not a stuck suite.
     static func runWithDeadline(_ arguments: [String], seconds: Double = 60) throws -> CLI.Result {
         let started = try CLI.start(arguments)
@@ -215,7 +226,7 @@ struct ManifestInputTests {
         let arguments = command == "run" ? ["run", workspace.audit.path, "--no-cache", "--output", workspace.path("out")]
                                          : ["validate", workspace.audit.path]
         let result = try Self.runWithDeadline(arguments)
-        DamagedInputTests.expectOneLineFailure(result, containing: ["manifest.csv", "FIFO"])
+        Self.expectOneLineError(result, containing: ["manifest.csv", "FIFO"])
     }
 
     @Test("/dev/zero as the manifest is refused at once")
@@ -232,6 +243,6 @@ struct ManifestInputTests {
         defer { workspace.cleanUp() }
         try Data(repeating: 0x61, count: 3 << 20).write(to: URL(fileURLWithPath: workspace.path("manifest.csv")))
         let result = try Self.runWithDeadline(["validate", workspace.audit.path])
-        DamagedInputTests.expectOneLineFailure(result, containing: ["manifest.csv:1", "longer than 1024 KiB"])
+        Self.expectOneLineError(result, containing: ["manifest.csv:1", "longer than 1024 KiB"])
     }
 }
