@@ -73,11 +73,7 @@ extension AuditFileParser {
         let path = "retrieval"
         note(node, path)
         let items = try entries(node, path, known: AuditFileKeys.retrieval)
-        func value(_ key: String) -> Node? {
-            guard let node = items.first(where: { $0.key == key })?.value, !isNull(node) else { return nil }
-            note(node, "\(path).\(key)")
-            return node
-        }
+        func value(_ key: String) -> Node? { present(items, key, path) }
         let templates = try value("templates").map { try self.templates($0, "\(path).templates") } ?? defaultTemplates
         let concepts = try value("concepts").map { try strings($0, "\(path).concepts").map(\.value) } ?? []
         let extra = try value("queries").map { try strings($0, "\(path).queries").map(\.value) } ?? []
@@ -136,11 +132,7 @@ extension AuditFileParser {
             let path = "associations[\(index)]"
             note(item, path)
             let items = try entries(item, path, known: AuditFileKeys.association)
-            func value(_ key: String) -> Node? {
-                guard let node = items.first(where: { $0.key == key })?.value, !isNull(node) else { return nil }
-                note(node, "\(path).\(key)")
-                return node
-            }
+            func value(_ key: String) -> Node? { present(items, key, path) }
             func required(_ key: String, _ what: String) throws -> Node {
                 guard let node = value(key) else { throw fail(item, path, "missing `\(key):` (\(what))") }
                 return node
@@ -185,6 +177,14 @@ extension AuditFileParser {
                                          permutations: permutations, seed: seed, index: index))
         }
         return specs
+    }
+
+    /// The value of `key` among a mapping's `items` when it is there and not null, its line noted
+    /// under `path.key`.
+    mutating func present(_ items: [(key: String, keyNode: Node, value: Node)], _ key: String, _ path: String) -> Node? {
+        guard let node = items.first(where: { $0.key == key })?.value, !isNull(node) else { return nil }
+        note(node, "\(path).\(key)")
+        return node
     }
 
     func firstRepeated(_ values: [String]) -> String? {
