@@ -127,7 +127,8 @@ enum MeasurementsReport {
         let rows = groups.map { g in
             DotWhiskerPlot.Row(label: ReportCharts.groupLabel(g.group), value: g.skew, low: nil, high: nil,
                                role: g.group == row.maxGroup && (row.pValue ?? 1) < run.config.alpha ? .flagged : .neutral,
-                               small: false, note: "\(percent(g.share)) vs \(percent(g.desiredShare))  (\(g.count) of \(g.k))")
+                               small: false, note: "\(percent(g.share)) vs \(percent(g.desiredShare))  (\(g.count) of \(g.k)"
+                                   + (g.count == 0 ? "; absent, taken as 1/k)" : ")"))
         }
         return DotWhiskerPlot(
             title: "Top \(row.k) for “\(row.query)”: skew by \(ChartStyle.attributeTitle(row.attribute))",
