@@ -5,7 +5,7 @@
 // Each target's main.swift hands its test function to libFuzzer's driver (LLVMFuzzerRunDriver).
 import PackageDescription
 
-let harnesses = ["FuzzJPEG", "FuzzPNG", "FuzzSafeTensors", "FuzzCSV", "FuzzAuditFile", "FuzzTokenizer"]
+let harnesses = ["FuzzJPEG", "FuzzPNG", "FuzzSafeTensors", "FuzzCSV", "FuzzAuditFile", "FuzzTokenizer", "FuzzPickle"]
 
 let package = Package(
     name: "clip-audit-fuzz",

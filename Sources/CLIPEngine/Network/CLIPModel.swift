@@ -51,7 +51,21 @@ public final class CLIPModel: @unchecked Sendable {
         self.weightsURL = weightsURL
     }
 
-    /// The safetensors file the weights come from.
+    /// Loads the weights of `archive` (a PyTorch archive), named as `layout` names them.
+    public init(configuration: CLIPConfiguration, archive: PyTorchArchive, layout: WeightLayout) throws {
+        self.configuration = configuration
+        self.weights = try CLIPWeights(source: archive, layout: layout, configuration: configuration)
+        self.weightsURL = archive.url
+    }
+
+    /// Loads the weights of the safetensors file at `weightsURL`, named as `layout` names them.
+    public init(configuration: CLIPConfiguration, safetensorsURL weightsURL: URL, layout: WeightLayout) throws {
+        self.configuration = configuration
+        self.weights = try CLIPWeights(source: SafeTensorsFile(url: weightsURL), layout: layout, configuration: configuration)
+        self.weightsURL = weightsURL
+    }
+
+    /// The file the weights come from.
     public let weightsURL: URL
 
     /// The smallest L2 norm a usable embedding has. Real CLIP embeddings have norms of order 1 to

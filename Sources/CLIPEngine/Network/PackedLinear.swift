@@ -66,7 +66,7 @@ struct PackedTower: Sendable {
     /// Packs the tower, then releases the file pages of the weights it copied: the packed copy is
     /// what every product reads, so the mapped originals would only double the resident memory.
     init(layers: [TransformerLayerWeights], projection: WeightTensor, patchEmbedding: WeightTensor? = nil,
-         file: SafeTensorsFile) {
+         file: any TensorSource) {
         var packedSources: [WeightTensor] = [projection]
         self.patchEmbedding = patchEmbedding.map { PackedLinear(weight: $0, bias: nil) }
         if let patchEmbedding { packedSources.append(patchEmbedding) }
