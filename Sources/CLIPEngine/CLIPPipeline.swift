@@ -8,11 +8,14 @@ public final class CLIPPipeline: @unchecked Sendable {
     public let model: CLIPModel
     public let tokenizer: CLIPTokenizer
     public let processor: CLIPImageProcessor
-    /// `model.safetensors` (symlinks followed).
+    /// The weights file (symlinks followed): `model.safetensors`, `pytorch_model.bin`, the
+    /// OpenCLIP weights or OpenAI's `.pt`.
     public let weightsURL: URL
-    /// SHA-256 of `config.json`.
+    /// SHA-256 of `config.json` (`open_clip_config.json`; for OpenAI's archive, which has no
+    /// configuration file, of the sizes inferred from its weights).
     public let configurationSHA256: String
-    /// SHA-256 of `vocab.json` followed by `merges.txt`: what decides the token ids.
+    /// SHA-256 of `vocab.json` followed by `merges.txt` (the bundled ones for OpenCLIP and
+    /// OpenAI checkpoints): what decides the token ids.
     public let tokenizerSHA256: String
     /// The preprocessing settings as a stable string (part of the image-cache key).
     public let preprocessingKey: String
@@ -20,33 +23,75 @@ public final class CLIPPipeline: @unchecked Sendable {
     /// Floats per preprocessed image (3 × size × size).
     public var pixelCount: Int { model.numChannels * model.imageSize * model.imageSize }
 
-    /// Loads the checkpoint at `resolved.directory`.
+    /// Loads the checkpoint at `resolved.directory`, in its format (`resolved.format`).
     public init(model resolved: ResolvedModel) throws {
         self.resolved = resolved
         let directory = resolved.directory
         func file(_ name: String) -> URL { resolved.files[name] ?? directory.appendingPathComponent(name) }
-        let configURL = file("config.json")
-        weightsURL = file("model.safetensors").resolvingSymlinksInPath()
-        let configuration = try CLIPConfiguration(contentsOf: configURL)
-        model = try CLIPModel(configuration: configuration, weightsURL: weightsURL)
-        tokenizer = try CLIPTokenizer(vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
-                                      contextLength: configuration.text.maxPositionEmbeddings)
-        let preprocessorURL = file("preprocessor_config.json")
-        let preprocessorConfig = FileManager.default.fileExists(atPath: preprocessorURL.path)
-            ? try PreprocessorConfig(contentsOf: preprocessorURL, imageSize: configuration.vision.imageSize)
-            : PreprocessorConfig(imageSize: configuration.vision.imageSize)
-        processor = try CLIPImageProcessor(config: preprocessorConfig)
+        weightsURL = resolved.weightsURL.resolvingSymlinksInPath()
+        let preprocessorConfig: PreprocessorConfig
+        let preprocessorURL: URL
+        let configuration: CLIPConfiguration
+        switch resolved.format {
+        case .huggingFaceSafetensors, .huggingFacePyTorch:
+            let configURL = file("config.json")
+            configuration = try CLIPConfiguration(contentsOf: configURL)
+            if resolved.format == .huggingFacePyTorch {
+                model = try CLIPModel(configuration: configuration, archive: PyTorchArchive(url: weightsURL), layout: .huggingFace)
+            } else {
+                model = try CLIPModel(configuration: configuration, weightsURL: weightsURL)
+            }
+            tokenizer = try CLIPTokenizer(vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
+                                          contextLength: configuration.text.maxPositionEmbeddings)
+            preprocessorURL = file("preprocessor_config.json")
+            preprocessorConfig = FileManager.default.fileExists(atPath: preprocessorURL.path)
+                ? try PreprocessorConfig(contentsOf: preprocessorURL, imageSize: configuration.vision.imageSize)
+                : PreprocessorConfig(imageSize: configuration.vision.imageSize)
+            processor = try CLIPImageProcessor(config: preprocessorConfig)
+            configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
+            // Already read by the tokenizer above: these cannot be FIFOs or missing here.
+            var tokenizerBytes = try FileKind.contents(of: file("vocab.json"))
+            tokenizerBytes.append(try FileKind.contents(of: file("merges.txt")))
+            tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
+        case .openCLIP, .openAI:
+            let foreign: ForeignCheckpointConfiguration
+            if resolved.format == .openCLIP {
+                let configURL = file("open_clip_config.json")
+                foreign = try ForeignCheckpointConfiguration(openCLIPConfig: configURL)
+                configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
+                preprocessorURL = configURL
+                if weightsURL.pathExtension == "safetensors" {
+                    model = try CLIPModel(configuration: foreign.configuration, safetensorsURL: weightsURL, layout: .openAI)
+                } else {
+                    model = try CLIPModel(configuration: foreign.configuration, archive: PyTorchArchive(url: weightsURL), layout: .openAI)
+                }
+            } else {
+                let archive = try PyTorchArchive(url: weightsURL)
+                foreign = try ForeignCheckpointConfiguration(openAIArchive: archive)
+                // No configuration file: the sizes inferred from the weights stand for it.
+                configurationSHA256 = SHA256Digest.hex(of: Data(foreign.summary.utf8))
+                preprocessorURL = weightsURL
+                model = try CLIPModel(configuration: foreign.configuration, archive: archive, layout: .openAI)
+            }
+            configuration = foreign.configuration
+            // The bundled tokenizer's ids run to 49,407: a smaller embedding table cannot take them.
+            guard configuration.text.vocabSize == 49408 else {
+                throw SafeTensorsError(code: .shapeMismatch, file: weightsURL.path, tensor: nil,
+                                       message: "the text tower has a vocabulary of \(configuration.text.vocabSize) tokens, but OpenAI's tokenizer (which this format uses) needs 49408")
+            }
+            tokenizer = try BundledTokenizer.tokenizer(contextLength: configuration.text.maxPositionEmbeddings)
+            tokenizerSHA256 = BundledTokenizer.sha256
+            preprocessorConfig = foreign.preprocessorConfig
+            // torchvision's convert("RGB") after the resize drops alpha; it never composites.
+            processor = try CLIPImageProcessor(config: preprocessorConfig, alphaHandling: .drop, convention: .torchvision)
+        }
         // The encoder takes square images of its configured size: the preprocessing must end there.
         let (h, w) = processor.outputSize(width: 1000, height: 1000)
-        guard preprocessorConfig.doCenterCrop, h == configuration.vision.imageSize, w == configuration.vision.imageSize else {
+        guard h == configuration.vision.imageSize, w == configuration.vision.imageSize,
+              preprocessorConfig.doCenterCrop || resolved.format == .openCLIP else {
             throw ImageError(code: .badConfig, file: preprocessorURL.path,
                              message: "preprocessing gives \(h)×\(w) images but the vision encoder takes \(configuration.vision.imageSize)×\(configuration.vision.imageSize) (needs a centre crop of that size)")
         }
-        configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
-        // Already read by the tokenizer above: these cannot be FIFOs or missing here.
-        var tokenizerBytes = try FileKind.contents(of: file("vocab.json"))
-        tokenizerBytes.append(try FileKind.contents(of: file("merges.txt")))
-        tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
         let c = preprocessorConfig
         preprocessingKey = [
             "v1", "resize=\(c.doResize ? "\(c.resize)" : "none")", "crop=\(c.doCenterCrop ? "\(c.cropHeight)x\(c.cropWidth)" : "none")",
@@ -54,7 +99,7 @@ public final class CLIPPipeline: @unchecked Sendable {
             "mean=\(c.doNormalize ? c.imageMean.map { String($0) }.joined(separator: ",") : "none")",
             "std=\(c.doNormalize ? c.imageStd.map { String($0) }.joined(separator: ",") : "none")",
             "rgb=\(c.doConvertRGB)", "alpha=\(processor.alphaHandling)", "resample=pillow-bicubic",
-        ].joined(separator: ";")
+        ].joined(separator: ";") + (processor.convention == .transformers ? "" : ";convention=\(processor.convention.rawValue)")
     }
 
     /// Loads the checkpoint that `reference` resolves to (a directory or a repo id in the cache).

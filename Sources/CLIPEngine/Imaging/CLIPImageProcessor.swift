@@ -24,14 +24,26 @@ public struct CLIPImageProcessor: Sendable {
         case drop
     }
 
+    /// Whose arithmetic the crop and rescale follow.
+    public enum Convention: String, Sendable, Equatable {
+        /// transformers' `CLIPImageProcessor`: crop offsets (L − S) // 2, rescale in float64.
+        case transformers
+        /// torchvision's transforms on a PIL image (open_clip, OpenAI `clip`): crop offsets
+        /// `int(round((L − S) / 2))` (round half to even), `ToTensor`'s float32 `x / 255`.
+        case torchvision
+    }
+
     public let config: PreprocessorConfig
     public let alphaHandling: AlphaHandling
+    public let convention: Convention
 
     /// Validates `config` (only bicubic resampling, 3-channel mean/std).
-    public init(config: PreprocessorConfig = PreprocessorConfig(), alphaHandling: AlphaHandling = .compositeOnWhite) throws {
+    public init(config: PreprocessorConfig = PreprocessorConfig(), alphaHandling: AlphaHandling = .compositeOnWhite,
+                convention: Convention = .transformers) throws {
         try config.validate()
         self.config = config
         self.alphaHandling = alphaHandling
+        self.convention = convention
     }
 
     /// transformers' `get_resize_output_image_size(..., default_to_square=False)` for the
@@ -119,8 +131,8 @@ public struct CLIPImageProcessor: Sendable {
         }
 
         // Centre crop (or the whole resized image): output (y, x) reads resized (y + top, x + left).
-        let top = config.doCenterCrop ? Self.floorDiv(rh - outH, 2) : 0
-        let left = config.doCenterCrop ? Self.floorDiv(rw - outW, 2) : 0
+        let top = config.doCenterCrop ? cropOffset(rh, outH) : 0
+        let left = config.doCenterCrop ? cropOffset(rw, outW) : 0
 
         // Per channel and byte value, the final float: a 256-entry table computed with exactly
         // numpy's operations and dtypes, so the per-pixel work is a lookup.
@@ -128,7 +140,12 @@ public struct CLIPImageProcessor: Sendable {
         for c in 0..<3 {
             let mean = Float(config.imageMean[c]), std = Float(config.imageStd[c])
             for v in 0..<256 {
-                var x = config.doRescale ? Float(Double(v) * config.rescaleFactor) : Float(v)
+                var x: Float
+                switch convention {
+                case .transformers: x = config.doRescale ? Float(Double(v) * config.rescaleFactor) : Float(v)
+                // ToTensor: `img.to(float32).div(255)`, one correctly rounded float32 division.
+                case .torchvision: x = Float(v) / 255
+                }
                 if config.doNormalize { x = (x - mean) / std }
                 table[c * 256 + v] = x
             }
@@ -172,6 +189,17 @@ public struct CLIPImageProcessor: Sendable {
     /// Decodes the file at `url` and preprocesses it.
     public func preprocess(contentsOf url: URL, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> [Float] {
         preprocess(try decode(contentsOf: url, maxPixels: maxPixels))
+    }
+
+    /// The crop's first row or column in a side of `length` for a crop of `size`.
+    func cropOffset(_ length: Int, _ size: Int) -> Int {
+        switch convention {
+        case .transformers:
+            return Self.floorDiv(length - size, 2)
+        case .torchvision:
+            // int(round((length - size) / 2.0)): halves go to the even neighbour.
+            return Int((Double(length - size) / 2).rounded(.toNearestOrEven))
+        }
     }
 
     static func floorDiv(_ a: Int, _ b: Int) -> Int {

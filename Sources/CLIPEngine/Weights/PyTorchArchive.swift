@@ -95,6 +95,9 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
             guard let entry = zip.entries[prefix + "data/" + key] else {
                 throw PickleError(message: "storage \(key) has no entry \(prefix)data/\(key) in the archive")
             }
+            guard entry.method == 0 else {
+                throw PickleError(message: "storage \(key) is a compressed entry (method \(entry.method)); tensor data must be stored, and is never inflated")
+            }
             let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
             guard !overflow, bytes <= entry.size else {
                 throw PickleError(message: "storage \(key) claims \(count) elements of \(dtype.size) bytes but its entry holds \(entry.size) bytes")
@@ -164,8 +167,7 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
 
     func float32InPlace(_ name: String) -> UnsafeBufferPointer<Float>? {
         guard let tensor = tensors[name], tensor.storage.dtype == .f32, tensor.isContiguous,
-              let entry = storageEntries[tensor.storage.key] else { return nil }
-        let bytes = zip.bytes(entry)
+              let entry = storageEntries[tensor.storage.key], let bytes = try? zip.bytes(entry) else { return nil }
         guard let base = bytes.baseAddress else { return nil }
         let start = base + tensor.offset * 4
         guard Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0 else { return nil }
@@ -182,7 +184,7 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
         guard let tensor = tensors[name], let entry = storageEntries[tensor.storage.key] else {
             throw SafeTensorsError(code: .missingTensor, file: url.path, tensor: name, message: "not found in the file")
         }
-        let bytes = zip.bytes(entry)
+        let bytes = try zip.bytes(entry)
         let dtype = tensor.storage.dtype
         let read: (Int) -> Float
         switch dtype {

@@ -28,9 +28,11 @@ public struct PyTorchArchiveError: Error, CustomStringConvertible, Sendable {
 /// Everything the directory says is checked when the archive is opened, against the file's
 /// size and against the other entries, before any entry is read: offsets and sizes inside the
 /// file, local headers that agree with the central directory, no two entries with one name, no
-/// two entries sharing bytes (the trick of "non-overlapping" zip bombs), no encryption. A
-/// compressed entry is refused rather than inflated: PyTorch never writes one, and refusing
-/// it is what keeps a small file from expanding into gigabytes (a zip bomb).
+/// two entries sharing bytes (the trick of "non-overlapping" zip bombs), no encryption.
+/// Compressed entries are listed but never inflated: TorchScript deflates its `code/` and debug
+/// files, which a weights reader has no use for, while the pickle and the tensor data are
+/// always stored. Asking for a compressed entry's bytes is an error, so a small file can never
+/// expand into gigabytes (a zip bomb).
 final class ZipArchive: @unchecked Sendable {
     /// One stored entry: its name and where its bytes are in the file.
     struct Entry: Sendable, Equatable {
@@ -41,6 +43,8 @@ final class ZipArchive: @unchecked Sendable {
         var size: Int
         /// The CRC-32 the directory records for it.
         var crc32: UInt32
+        /// The compression method (0: stored). A compressed entry is listed but never read.
+        var method: Int = 0
     }
 
     /// The file this was read from.
@@ -170,21 +174,22 @@ final class ZipArchive: @unchecked Sendable {
                 extra += 4 + length
             }
             guard flags & 0x41 == 0 else { throw fail("entry \"\(name)\" is encrypted") }
-            guard method == 0 else {
-                throw fail("entry \"\(name)\" is compressed (method \(method), \(uncompressed) bytes unpacked); PyTorch archives store entries uncompressed, and compressed ones are refused")
+            guard method == 0 || method == 8 else {
+                throw fail("entry \"\(name)\" uses compression method \(method) (only stored and deflated entries are listed)")
             }
-            guard compressed == uncompressed else {
+            guard method != 0 || compressed == uncompressed else {
                 throw fail("entry \"\(name)\" is stored but records \(compressed) bytes stored and \(uncompressed) unpacked")
             }
             guard let local = fileOffset(localOffset), inside(local, 30), u32(local) == 0x0403_4B50 else {
                 throw fail("entry \"\(name)\": its local header is outside the file or damaged (truncated?)")
             }
             let dataOffset = local + 30 + u16(local + 26) + u16(local + 28)
-            guard let entrySize = fileOffset(uncompressed), inside(dataOffset, entrySize), dataOffset + entrySize <= directoryOffset else {
-                throw fail("entry \"\(name)\" (\(uncompressed) bytes) runs past the end of the file's data (\(size) bytes; truncated?)")
+            // The bytes in the file: for a compressed entry, its compressed size (never inflated).
+            guard let entrySize = fileOffset(compressed), inside(dataOffset, entrySize), dataOffset + entrySize <= directoryOffset else {
+                throw fail("entry \"\(name)\" (\(compressed) bytes) runs past the end of the file's data (\(size) bytes; truncated?)")
             }
             guard entries[name] == nil else { throw fail("duplicate entry \"\(name)\" in the zip directory") }
-            entries[name] = Entry(name: name, dataOffset: dataOffset, size: entrySize, crc32: crc)
+            entries[name] = Entry(name: name, dataOffset: dataOffset, size: entrySize, crc32: crc, method: method)
             names.append(name)
             cursor = variable + nameLength + extraLength + commentLength
         }
@@ -205,15 +210,19 @@ final class ZipArchive: @unchecked Sendable {
         munmap(UnsafeMutableRawPointer(mutating: base), mappedLength)
     }
 
-    /// The bytes of `entry`, in place in the mapping (valid while `self` lives).
-    func bytes(_ entry: Entry) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: base + entry.dataOffset, count: entry.size)
+    /// The bytes of a stored `entry`, in place in the mapping (valid while `self` lives). A
+    /// compressed entry is refused, never inflated.
+    func bytes(_ entry: Entry) throws -> UnsafeRawBufferPointer {
+        guard entry.method == 0 else {
+            throw PyTorchArchiveError(file: url.path, message: "entry \"\(entry.name)\" is compressed (method \(entry.method)); PyTorch stores the pickle and the tensor data uncompressed, and compressed entries are never inflated")
+        }
+        return UnsafeRawBufferPointer(start: base + entry.dataOffset, count: entry.size)
     }
 
     /// The bytes of `entry`, after checking them against the CRC-32 the directory records (for
     /// the small entries read whole, such as the pickle; a mismatch means a damaged file).
     func verifiedBytes(_ entry: Entry) throws -> UnsafeRawBufferPointer {
-        let data = bytes(entry)
+        let data = try bytes(entry)
         guard CRC32.checksum(data) == entry.crc32 else {
             throw PyTorchArchiveError(file: url.path, message: "entry \"\(entry.name)\" fails its CRC-32 check (damaged file)")
         }

@@ -139,13 +139,19 @@ import Testing
         #expect(message == "pytorch_model.bin: tensor \"text_model.embeddings.token_embedding.weight\": not found in the file")
     }
 
-    /// A compressed entry declaring 10 GB unpacked is refused without inflating anything, as is
+    /// A compressed entry declaring 4 GB unpacked is refused without inflating anything, as is
     /// a directory where two entries share bytes (how "non-overlapping" zip bombs multiply).
     @Test func zipBombsFail() throws {
-        var writer = archive([("a", "0", 4, 0, [4], [1])], data: ["0": [1, 2, 3, 4]])
+        var writer = archive([("a", "9", 4, 0, [4], [1])], data: [:])
         writer.entries.append(.init(name: "archive/data/9", data: [0x03, 0x00], method: 8, declaredSize: 0xFFFF_FFF0))
         let message = failure { _ = try PyTorchArchive(url: try writer.write()) }
-        #expect(message?.contains("is compressed") == true, "\(message ?? "no error")")
+        #expect(message?.contains("storage 9 is a compressed entry") == true, "\(message ?? "no error")")
+        // A compressed pickle is refused too.
+        var packed = archive([], data: ["0": [1]])
+        packed.entries[0].method = 8
+        packed.entries[0].declaredSize = 0xFFFF_FFF0
+        let pickle = failure { _ = try PyTorchArchive(url: try packed.write()) }
+        #expect(pickle?.contains("entry \"archive/data.pkl\" is compressed") == true, "\(pickle ?? "no error")")
 
         // Two directory entries pointing at one local header.
         let good = archive([("a", "0", 4, 0, [4], [1])], data: ["0": [1, 2, 3, 4]])
