@@ -29,18 +29,23 @@ public final class CLIPPipeline: @unchecked Sendable {
         let directory = resolved.directory
         func file(_ name: String) -> URL { resolved.files[name] ?? directory.appendingPathComponent(name) }
         weightsURL = resolved.weightsURL.resolvingSymlinksInPath()
+        let network = try CheckpointLoader.network(resolved)
+        model = network.model
+        let configuration = model.configuration
         let preprocessorConfig: PreprocessorConfig
         let preprocessorURL: URL
-        let configuration: CLIPConfiguration
-        switch resolved.format {
-        case .huggingFaceSafetensors, .huggingFacePyTorch:
-            let configURL = file("config.json")
-            configuration = try CLIPConfiguration(contentsOf: configURL)
-            if resolved.format == .huggingFacePyTorch {
-                model = try CLIPModel(configuration: configuration, archive: PyTorchArchive(url: weightsURL), layout: .huggingFace)
-            } else {
-                model = try CLIPModel(configuration: configuration, weightsURL: weightsURL)
-            }
+        if let foreign = network.foreign {
+            // No configuration file for OpenAI's archive: the sizes inferred from it stand for one.
+            configurationSHA256 = resolved.format == .openAI
+                ? SHA256Digest.hex(of: Data(foreign.summary.utf8)) : try SHA256Digest.hex(ofFile: network.configurationURL)
+            preprocessorURL = network.configurationURL
+            tokenizer = try BundledTokenizer.tokenizer(contextLength: configuration.text.maxPositionEmbeddings)
+            tokenizerSHA256 = BundledTokenizer.sha256
+            preprocessorConfig = foreign.preprocessorConfig
+            // torchvision's convert("RGB") after the resize drops alpha; it never composites.
+            processor = try CLIPImageProcessor(config: preprocessorConfig, alphaHandling: .drop, convention: .torchvision)
+        } else {
+            configurationSHA256 = try SHA256Digest.hex(ofFile: network.configurationURL)
             tokenizer = try CLIPTokenizer(vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
                                           contextLength: configuration.text.maxPositionEmbeddings)
             preprocessorURL = file("preprocessor_config.json")
@@ -48,42 +53,10 @@ public final class CLIPPipeline: @unchecked Sendable {
                 ? try PreprocessorConfig(contentsOf: preprocessorURL, imageSize: configuration.vision.imageSize)
                 : PreprocessorConfig(imageSize: configuration.vision.imageSize)
             processor = try CLIPImageProcessor(config: preprocessorConfig)
-            configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
             // Already read by the tokenizer above: these cannot be FIFOs or missing here.
             var tokenizerBytes = try FileKind.contents(of: file("vocab.json"))
             tokenizerBytes.append(try FileKind.contents(of: file("merges.txt")))
             tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
-        case .openCLIP, .openAI:
-            let foreign: ForeignCheckpointConfiguration
-            if resolved.format == .openCLIP {
-                let configURL = file("open_clip_config.json")
-                foreign = try ForeignCheckpointConfiguration(openCLIPConfig: configURL)
-                configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
-                preprocessorURL = configURL
-                if weightsURL.pathExtension == "safetensors" {
-                    model = try CLIPModel(configuration: foreign.configuration, safetensorsURL: weightsURL, layout: .openAI)
-                } else {
-                    model = try CLIPModel(configuration: foreign.configuration, archive: PyTorchArchive(url: weightsURL), layout: .openAI)
-                }
-            } else {
-                let archive = try PyTorchArchive(url: weightsURL)
-                foreign = try ForeignCheckpointConfiguration(openAIArchive: archive)
-                // No configuration file: the sizes inferred from the weights stand for it.
-                configurationSHA256 = SHA256Digest.hex(of: Data(foreign.summary.utf8))
-                preprocessorURL = weightsURL
-                model = try CLIPModel(configuration: foreign.configuration, archive: archive, layout: .openAI)
-            }
-            configuration = foreign.configuration
-            // The bundled tokenizer's ids run to 49,407: a smaller embedding table cannot take them.
-            guard configuration.text.vocabSize == 49408 else {
-                throw SafeTensorsError(code: .shapeMismatch, file: weightsURL.path, tensor: nil,
-                                       message: "the text tower has a vocabulary of \(configuration.text.vocabSize) tokens, but OpenAI's tokenizer (which this format uses) needs 49408")
-            }
-            tokenizer = try BundledTokenizer.tokenizer(contextLength: configuration.text.maxPositionEmbeddings)
-            tokenizerSHA256 = BundledTokenizer.sha256
-            preprocessorConfig = foreign.preprocessorConfig
-            // torchvision's convert("RGB") after the resize drops alpha; it never composites.
-            processor = try CLIPImageProcessor(config: preprocessorConfig, alphaHandling: .drop, convention: .torchvision)
         }
         // The encoder takes square images of its configured size: the preprocessing must end there.
         let (h, w) = processor.outputSize(width: 1000, height: 1000)

@@ -51,6 +51,13 @@ public final class CLIPModel: @unchecked Sendable {
         self.weightsURL = weightsURL
     }
 
+    /// Loads the weights of `source`, named as `layout` names them.
+    init(configuration: CLIPConfiguration, source: any TensorSource, layout: WeightLayout) throws {
+        self.configuration = configuration
+        self.weights = try CLIPWeights(source: source, layout: layout, configuration: configuration)
+        self.weightsURL = source.url
+    }
+
     /// Loads the weights of `archive` (a PyTorch archive), named as `layout` names them.
     public init(configuration: CLIPConfiguration, archive: PyTorchArchive, layout: WeightLayout) throws {
         self.configuration = configuration

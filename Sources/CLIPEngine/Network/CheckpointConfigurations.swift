@@ -55,7 +55,8 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         let vision = try section("vision_cfg"), text = try section("text_cfg")
         func isSet(_ dict: [String: Any], _ key: String) -> Bool {
             guard let value = dict[key], !(value is NSNull) else { return false }
-            if let n = value as? NSNumber { return n.boolValue }
+            // A number is set when non-zero (NSNumber's boolValue truncates 0.1 to false).
+            if let n = value as? NSNumber { return String(cString: n.objCType) == "c" ? n.boolValue : n.doubleValue != 0 }
             if let s = value as? String { return !s.isEmpty }
             if let d = value as? [String: Any] { return !d.isEmpty }
             return true

@@ -8,6 +8,8 @@ protocol TensorSource: AnyObject, Sendable {
     var tensorNames: [String] { get }
     /// The shape of a tensor, or nil when there is none of that name.
     func tensorShape(_ name: String) -> [Int]?
+    /// The element type of a tensor, or nil when there is none of that name.
+    func tensorDType(_ name: String) -> TensorDType?
     /// A tensor's F32 values in place in the file's mapping, when it is F32, contiguous and
     /// 4-byte aligned; else nil (its values are then converted by `floatValues`).
     func float32InPlace(_ name: String) -> UnsafeBufferPointer<Float>?
@@ -20,6 +22,7 @@ protocol TensorSource: AnyObject, Sendable {
 extension SafeTensorsFile: TensorSource {
     var tensorNames: [String] { Array(tensors.keys) }
     func tensorShape(_ name: String) -> [Int]? { tensors[name]?.shape }
+    func tensorDType(_ name: String) -> TensorDType? { tensors[name]?.dtype }
     func float32InPlace(_ name: String) -> UnsafeBufferPointer<Float>? { tensors[name].flatMap(float32InPlace) }
     func floatValues(_ name: String) throws -> [Float] { try floats(name) }
 }
@@ -162,8 +165,7 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
 
     func tensorShape(_ name: String) -> [Int]? { tensors[name]?.shape }
 
-    /// The element type of a tensor, or nil when there is none of that name.
-    func dtype(_ name: String) -> TensorDType? { tensors[name]?.storage.dtype.tensorDType }
+    func tensorDType(_ name: String) -> TensorDType? { tensors[name]?.storage.dtype.tensorDType }
 
     func float32InPlace(_ name: String) -> UnsafeBufferPointer<Float>? {
         guard let tensor = tensors[name], tensor.storage.dtype == .f32, tensor.isContiguous,
