@@ -10,7 +10,7 @@ indirect enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    case tuple(PickleTuple)
     case list(PickleList)
     case dict(PickleDict)
     /// An allowed global (`module`, `name`), before it is called.
@@ -41,6 +41,13 @@ indirect enum PickleValue {
     }
 }
 
+/// A pickled tuple. A reference like every container, so that `PickleReader.dismantle` can
+/// empty each one once however often it is shared.
+final class PickleTuple {
+    var items: [PickleValue]
+    init(_ items: [PickleValue]) { self.items = items }
+}
+
 /// A pickled list (a reference: APPEND mutates the memoised object).
 final class PickleList {
     var items: [PickleValue] = []
@@ -49,7 +56,7 @@ final class PickleList {
 /// A pickled dict or `OrderedDict` (a reference), in insertion order. A key set twice is kept
 /// once, as Python does, and remembered in `duplicateKey`: a state dict must not have one.
 final class PickleDict {
-    private(set) var entries: [(key: PickleValue, value: PickleValue)] = []
+    fileprivate(set) var entries: [(key: PickleValue, value: PickleValue)] = []
     private var index: [String: Int] = [:]
     /// The first string key set a second time, if any.
     private(set) var duplicateKey: String?
@@ -186,12 +193,41 @@ struct PickleReader {
     /// The deepest nesting of MARKs accepted (real checkpoints use a handful).
     static let maxMarks = 10_000
 
-    /// Reads `bytes` (one pickle, up to its STOP) into a value.
-    func read(_ bytes: UnsafeRawBufferPointer) throws -> PickleValue {
-        var pos = 0
+    /// Reads `bytes` (one pickle, up to its STOP) and hands the value to `consume`; then takes
+    /// every value apart (`dismantle`), whether reading succeeded or not, so `consume` must
+    /// keep only what holds no containers (tensors, strings, numbers).
+    func read<T>(_ bytes: UnsafeRawBufferPointer, consume: (PickleValue) throws -> T) throws -> T {
         var stack: [PickleValue] = []
-        var marks: [Int] = []
         var memo: [Int: PickleValue] = [:]
+        defer { Self.dismantle(stack + Array(memo.values)) }
+        return try consume(try parse(bytes, stack: &stack, memo: &memo))
+    }
+
+    /// Empties every container reachable from `values`, iteratively. A pickle can nest values
+    /// millions deep in a few bytes each (TUPLE1 after TUPLE1), and releasing such a chain the
+    /// ordinary way recurses once per level and overflows the stack; emptying each container
+    /// (they are all references) before it is released keeps every release shallow, and makes a
+    /// container shared many times (DUP, memo) cost its size once.
+    static func dismantle(_ values: [PickleValue]) {
+        var work = values
+        while let value = work.popLast() {
+            switch value {
+            case .tuple(let t): work += t.items; t.items = []
+            case .list(let l): work += l.items; l.items = []
+            case .dict(let d):
+                for entry in d.entries { work.append(entry.key); work.append(entry.value) }
+                d.entries = []
+                if let state = d.state { work.append(state); d.state = nil }
+            case .object(let o):
+                if let state = o.state { work.append(state); o.state = nil }
+            default: break
+            }
+        }
+    }
+
+    private func parse(_ bytes: UnsafeRawBufferPointer, stack: inout [PickleValue], memo: inout [Int: PickleValue]) throws -> PickleValue {
+        var pos = 0
+        var marks: [Int] = []
         let count = bytes.count
 
         func fail(_ message: String) -> PickleError { PickleError(message: "pickle byte \(pos): \(message)") }
@@ -270,13 +306,13 @@ struct PickleReader {
             case 0x28: // MARK
                 guard marks.count < Self.maxMarks else { throw fail("more than \(Self.maxMarks) nested marks") }
                 marks.append(stack.count)
-            case 0x29: stack.append(.tuple([]))                       // EMPTY_TUPLE
+            case 0x29: stack.append(.tuple(PickleTuple([])))          // EMPTY_TUPLE
             case 0x5D: stack.append(.list(PickleList()))              // EMPTY_LIST
             case 0x7D: stack.append(.dict(PickleDict()))              // EMPTY_DICT
-            case 0x74: stack.append(.tuple(try popMark()))            // TUPLE
-            case 0x85: stack.append(.tuple([try pop()]))              // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))            // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c])) // TUPLE3
+            case 0x74: stack.append(.tuple(PickleTuple(try popMark())))   // TUPLE
+            case 0x85: stack.append(.tuple(PickleTuple([try pop()])))     // TUPLE1
+            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple(PickleTuple([a, b])))            // TUPLE2
+            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple(PickleTuple([a, b, c]))) // TUPLE3
             case 0x6C: // LIST
                 let list = PickleList(); list.items = try popMark(); stack.append(.list(list))
             case 0x64: // DICT
@@ -332,7 +368,7 @@ struct PickleReader {
             case 0x52: // REDUCE
                 let args = try pop(), callable = try pop()
                 guard case .tuple(let values) = args else { throw fail("REDUCE arguments are \(args.kind), not a tuple") }
-                stack.append(try reduce(callable, values, fail: fail))
+                stack.append(try reduce(callable, values.items, fail: fail))
             case 0x81: // NEWOBJ
                 let args = try pop(), cls = try pop()
                 guard case .global(let module, let name) = cls, module.hasPrefix("__torch__") else {
@@ -372,7 +408,7 @@ struct PickleReader {
 
     /// `('storage', torch.XStorage, key, location, numel)`.
     private func persistent(_ pid: PickleValue, fail: (String) -> PickleError) throws -> PickleValue {
-        guard case .tuple(let parts) = pid, parts.count == 5, case .string("storage") = parts[0],
+        guard case .tuple(let tuple) = pid, case let parts = tuple.items, parts.count == 5, case .string("storage") = parts[0],
               case .global(let module, let name) = parts[1], module == "torch", let dtype = TorchDType(rawValue: name),
               case .string(let key) = parts[2], case .int(let numel) = parts[4] else {
             throw fail("persistent id is not ('storage', torch.<type>Storage, key, location, numel)")
@@ -390,15 +426,15 @@ struct PickleReader {
             if let first = args.first {
                 guard case .list(let pairs) = first else { throw fail("OrderedDict(\(first.kind))") }
                 for pair in pairs.items {
-                    guard case .tuple(let kv) = pair, kv.count == 2, case .string = kv[0] else { throw fail("OrderedDict item is not a (name, value) pair") }
-                    dict.set(kv[0], kv[1])
+                    guard case .tuple(let kv) = pair, kv.items.count == 2, case .string = kv.items[0] else { throw fail("OrderedDict item is not a (name, value) pair") }
+                    dict.set(kv.items[0], kv.items[1])
                 }
             }
             return .dict(dict)
         case ("torch._utils", "_rebuild_tensor_v2"):
             // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
             guard args.count >= 4, case .storage(let storage) = args[0], case .int(let offset) = args[1],
-                  case .tuple(let sizeValues) = args[2], case .tuple(let strideValues) = args[3] else {
+                  case .tuple(let sizeTuple) = args[2], case .tuple(let strideTuple) = args[3] else {
                 throw fail("_rebuild_tensor_v2 arguments are not (storage, offset, size, stride, ...)")
             }
             func ints(_ values: [PickleValue]) -> [Int]? {
@@ -409,8 +445,8 @@ struct PickleReader {
                 }
                 return out
             }
-            guard let shape = ints(sizeValues), let strides = ints(strideValues), shape.count == strides.count, shape.count <= 16 else {
-                throw fail("tensor size \(sizeValues.count) and stride \(strideValues.count) are not matching lists of integers")
+            guard let shape = ints(sizeTuple.items), let strides = ints(strideTuple.items), shape.count == strides.count, shape.count <= 16 else {
+                throw fail("tensor size and stride are not matching lists of integers (at most 16)")
             }
             guard offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor of storage \(storage.key) has a negative offset, size or stride (offset \(offset), size \(shape), stride \(strides))")

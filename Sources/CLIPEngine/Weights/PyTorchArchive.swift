@@ -110,53 +110,54 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
             storageEntries[key] = entry
             return storage
         }
-        let root: PickleValue
+        var tensors: [String: PickleTensor] = [:]
+        var rootClass: String?
         do {
-            root = try reader.read(pickleBytes)
+            try reader.read(pickleBytes) { root in
+                switch root {
+                case .dict(var dict):
+                    // A training checkpoint wraps the weights: {"state_dict": {...}, "epoch": ...}.
+                    if case .dict(let inner)? = dict["state_dict"] { dict = inner }
+                    if let duplicate = dict.duplicateKey { throw fail("duplicate tensor name \"\(duplicate)\" in \(pickles[0])") }
+                    for (key, value) in dict.entries {
+                        guard case .string(let name) = key, case .tensor(let tensor) = value else { continue }
+                        tensors[name] = tensor
+                    }
+                    // DataParallel's `module.` prefix on every name, as open_clip strips it.
+                    if !tensors.isEmpty, tensors.keys.allSatisfy({ $0.hasPrefix("module.") }) {
+                        tensors = Dictionary(uniqueKeysWithValues: tensors.map { (String($0.key.dropFirst("module.".count)), $0.value) })
+                    }
+                    rootClass = nil
+                case .object(let object) where isTorchScript:
+                    rootClass = object.className
+                    var visited = Set<ObjectIdentifier>()
+                    func walk(_ object: PickleObject, _ prefix: String, depth: Int) throws {
+                        guard depth <= Self.maxModuleDepth else { throw fail("modules nested deeper than \(Self.maxModuleDepth) in \(pickles[0])") }
+                        guard visited.insert(ObjectIdentifier(object)).inserted else { return }
+                        guard case .dict(let attributes)? = object.state else { return }
+                        if let duplicate = attributes.duplicateKey { throw fail("duplicate attribute \"\(prefix + duplicate)\" in \(pickles[0])") }
+                        for (key, value) in attributes.entries {
+                            guard case .string(let name) = key else { continue }
+                            switch value {
+                            case .tensor(let tensor):
+                                guard tensors[prefix + name] == nil else { throw fail("duplicate tensor name \"\(prefix + name)\" in \(pickles[0])") }
+                                tensors[prefix + name] = tensor
+                            case .object(let child):
+                                try walk(child, prefix + name + ".", depth: depth + 1)
+                            default:
+                                continue
+                            }
+                        }
+                    }
+                    try walk(object, "", depth: 0)
+                default:
+                    throw fail("\(pickles[0]) holds \(root.kind), not a state dict\(isTorchScript ? " or a module" : "")")
+                }
+            }
         } catch let error as PickleError {
             throw fail("\(pickles[0]): \(error.message)")
         }
-
-        var tensors: [String: PickleTensor] = [:]
-        switch root {
-        case .dict(var dict):
-            // A training checkpoint wraps the weights: {"state_dict": {...}, "epoch": ...}.
-            if case .dict(let inner)? = dict["state_dict"] { dict = inner }
-            if let duplicate = dict.duplicateKey { throw fail("duplicate tensor name \"\(duplicate)\" in \(pickles[0])") }
-            for (key, value) in dict.entries {
-                guard case .string(let name) = key, case .tensor(let tensor) = value else { continue }
-                tensors[name] = tensor
-            }
-            // DataParallel's `module.` prefix on every name, as open_clip strips it.
-            if !tensors.isEmpty, tensors.keys.allSatisfy({ $0.hasPrefix("module.") }) {
-                tensors = Dictionary(uniqueKeysWithValues: tensors.map { (String($0.key.dropFirst("module.".count)), $0.value) })
-            }
-            rootClass = nil
-        case .object(let object) where isTorchScript:
-            rootClass = object.className
-            var visited = Set<ObjectIdentifier>()
-            func walk(_ object: PickleObject, _ prefix: String, depth: Int) throws {
-                guard depth <= Self.maxModuleDepth else { throw fail("modules nested deeper than \(Self.maxModuleDepth) in \(pickles[0])") }
-                guard visited.insert(ObjectIdentifier(object)).inserted else { return }
-                guard case .dict(let attributes)? = object.state else { return }
-                if let duplicate = attributes.duplicateKey { throw fail("duplicate attribute \"\(prefix + duplicate)\" in \(pickles[0])") }
-                for (key, value) in attributes.entries {
-                    guard case .string(let name) = key else { continue }
-                    switch value {
-                    case .tensor(let tensor):
-                        guard tensors[prefix + name] == nil else { throw fail("duplicate tensor name \"\(prefix + name)\" in \(pickles[0])") }
-                        tensors[prefix + name] = tensor
-                    case .object(let child):
-                        try walk(child, prefix + name + ".", depth: depth + 1)
-                    default:
-                        continue
-                    }
-                }
-            }
-            try walk(object, "", depth: 0)
-        default:
-            throw fail("\(pickles[0]) holds \(root.kind), not a state dict\(isTorchScript ? " or a module" : "")")
-        }
+        self.rootClass = rootClass
         self.tensors = tensors
         self.storageEntries = storageEntries
     }

@@ -188,6 +188,28 @@ import Testing
         #expect(failure { _ = try PyTorchArchive(url: try writer.write()) }?.contains("no */data.pkl entry") == true)
     }
 
+    /// A few bytes per level nest values a million deep (TUPLE1 after TUPLE1), or share one
+    /// value 2^60 ways (DUP, TUPLE2): reading and freeing either stays shallow and linear, and
+    /// ends in one line, not a stack overflow or a hang.
+    @Test func deepAndSharedPicklesFailWithoutOverflowOrBlowUp() throws {
+        var deep: [UInt8] = [0x80, 0x02, 0x4E]
+        deep += [UInt8](repeating: 0x85, count: 1_000_000)
+        deep.append(0x2E)
+        let url = try archive([], data: [:], pickle: deep).write()
+        #expect(failure { _ = try PyTorchArchive(url: url) }?.contains("holds a tuple, not a state dict") == true)
+        // The same depth in lists (EMPTY_LIST, then APPEND into the next), left on the stack by a
+        // truncated pickle.
+        var lists: [UInt8] = [0x80, 0x02, 0x5D]
+        for _ in 0..<300_000 { lists += [0x5D, 0x32, 0x71, 0x00, 0x30, 0x61, 0x68, 0x00] }
+        let url2 = try archive([], data: [:], pickle: lists).write()
+        #expect(failure { _ = try PyTorchArchive(url: url2) }?.contains("pickle byte") == true)
+        var shared: [UInt8] = [0x80, 0x02, 0x4E]
+        for _ in 0..<60 { shared += [0x32, 0x86] }
+        shared.append(0x2E)
+        let url3 = try archive([], data: [:], pickle: shared).write()
+        #expect(failure { _ = try PyTorchArchive(url: url3) }?.contains("holds a tuple, not a state dict") == true)
+    }
+
     /// Malformed pickles (cut anywhere, bad lengths, stack underflow) fail with one line, never
     /// a crash: every prefix of a real state-dict pickle.
     @Test func everyPrefixOfAPickleFailsCleanly() throws {
