@@ -102,7 +102,13 @@ final class ZipArchive: @unchecked Sendable {
             if u32(scan) == 0x0605_4B50, scan + 22 + u16(scan + 20) == size { eocd = scan; break }
             scan -= 1
         }
-        guard eocd >= 0 else { throw fail("no zip end-of-directory record (not a zip archive, or truncated)") }
+        guard eocd >= 0 else {
+            // torch.save before PyTorch 1.6 wrote a bare pickle (protocol 2: 0x80 0x02), not a zip.
+            if raw.load(as: UInt8.self) == 0x80 {
+                throw fail("a legacy torch.save file (a bare pickle, PyTorch before 1.6), not a zip archive: re-save it with a current PyTorch, or use safetensors")
+            }
+            throw fail("no zip end-of-directory record (not a zip archive, or truncated)")
+        }
         guard u16(eocd + 4) == 0, u16(eocd + 6) == 0 else { throw fail("multi-disk zip archives are not supported") }
         var entryCount = u16(eocd + 10)
         var directorySize = u32(eocd + 12)

@@ -183,6 +183,9 @@ import Testing
         p.int(7); p.op(0x2E)
         #expect(failure { _ = try PyTorchArchive(url: try archive([], data: [:], pickle: p.bytes).write()) }?
             .contains("holds an int, not a state dict") == true)
+        let legacy = dir.appendingPathComponent("old.bin")
+        try Data(PickleBuilder.stateDict([]) + [UInt8](repeating: 0, count: 64)).write(to: legacy)
+        #expect(failure { _ = try PyTorchArchive(url: legacy) }?.hasPrefix("old.bin: a legacy torch.save file") == true)
         var writer = TorchArchiveWriter()
         writer.add("x/other.txt", [1])
         #expect(failure { _ = try PyTorchArchive(url: try writer.write()) }?.contains("no */data.pkl entry") == true)
