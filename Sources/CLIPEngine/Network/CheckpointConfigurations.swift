@@ -76,6 +76,15 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
             }
             return n.doubleValue
         }
+        /// open_clip's MLP width, `int(width * mlp_ratio)`, bounded like every size (a ratio of
+        /// 1e300 must not trap in the conversion to Int).
+        func mlpWidth(_ dict: [String: Any], _ prefix: String, width: Int) throws -> Int {
+            let product = Double(width) * (try number(dict, prefix, "mlp_ratio", 4.0))
+            guard product >= 1, product <= Double(1 << 20) else {
+                throw fail(prefix + "mlp_ratio", "gives an MLP width of \(product) for width \(width), expected 1...\(1 << 20)")
+            }
+            return Int(product)
+        }
         func string(_ dict: [String: Any], _ key: String, _ fallback: String) -> String {
             (dict[key] as? String) ?? fallback
         }
@@ -118,7 +127,7 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         guard v.hiddenSize % headWidth == 0 else { throw fail(vp + "head_width", "\(headWidth) does not divide width \(v.hiddenSize)") }
         v.numAttentionHeads = v.hiddenSize / headWidth
         v.numHiddenLayers = try int(vision, vp, "layers", 12, max: 1024)
-        v.intermediateSize = Int(Double(v.hiddenSize) * (try number(vision, vp, "mlp_ratio", 4.0)))
+        v.intermediateSize = try mlpWidth(vision, vp, width: v.hiddenSize)
         v.patchSize = try int(vision, vp, "patch_size", 16, max: 8192)
         if let sides = vision["image_size"] as? [Any] {
             guard sides.count == 2, let a = sides[0] as? Int, let b = sides[1] as? Int, a == b, a > 0, a <= 8192 else {
@@ -140,9 +149,8 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         t.numAttentionHeads = try int(text, tp, "heads", 8)
         guard t.hiddenSize % t.numAttentionHeads == 0 else { throw fail(tp + "heads", "\(t.numAttentionHeads) does not divide width \(t.hiddenSize)") }
         t.numHiddenLayers = try int(text, tp, "layers", 12, max: 1024)
-        t.intermediateSize = Int(Double(t.hiddenSize) * (try number(text, tp, "mlp_ratio", 4.0)))
+        t.intermediateSize = try mlpWidth(text, tp, width: t.hiddenSize)
         if let norm = text["norm_kwargs"] as? [String: Any] { t.layerNormEps = Float(try number(norm, tp + "norm_kwargs.", "eps", 1e-5)) }
-        guard v.intermediateSize >= 1, t.intermediateSize >= 1 else { throw fail(nil, "an MLP ratio gives an empty MLP") }
         c.vision = v
         c.text = t
         configuration = c

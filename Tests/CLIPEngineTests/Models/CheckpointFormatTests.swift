@@ -80,6 +80,8 @@ import TestSupport
             (#"{"model_cfg": {"embed_dim": 512}, "preprocess_cfg": {"resize_mode": "longest"}}"#, "\"longest\" is not supported"),
             (#"{"model_cfg": {"embed_dim": 512}, "preprocess_cfg": {"mean": [0.5, 0.5]}}"#, "expected three numbers"),
             (#"{"model_cfg": {"embed_dim": 0}}"#, "model_cfg.embed_dim"),
+            (#"{"model_cfg": {"embed_dim": 512, "text_cfg": {"mlp_ratio": 1e300}}}"#, "model_cfg.text_cfg.mlp_ratio"),
+            (#"{"model_cfg": {"embed_dim": 512, "vision_cfg": {"image_size": [224, 1e30]}}}"#, "only square images"),
             (#"[1, 2]"#, "is not a JSON object"),
         ]
         for (json, expected) in cases {
