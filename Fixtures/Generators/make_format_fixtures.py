@@ -42,7 +42,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 OUT = ROOT / "Fixtures" / "formats"
 IMAGES = ROOT / "Fixtures" / "clip-reference" / "images"
 IMAGE_NAMES = ["gradient_rgb.jpg", "gradient_gray.jpg", "real_chelsea.png", "tiny_upscale.png",
-               "extreme_aspect.png", "exact_224.png"]
+               "extreme_aspect.png", "exact_224.png", "gradient_rgba.png", "gradient_palette.png"]
 PROMPTS = ["a photo of a cat", "a photo of an astronaut riding a horse on mars", "hello world",
            "Don't   <b>stop</b> &amp; go!", "a photo of a 30-year-old woman",
            "x " * 90]

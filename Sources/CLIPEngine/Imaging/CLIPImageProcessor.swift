@@ -125,6 +125,11 @@ public struct CLIPImageProcessor: Sendable {
         let resized: [UInt8]
         if rh == image.height && rw == image.width {
             resized = source.pixels
+        } else if convention == .torchvision && image.mode == .palette {
+            resized = Self.nearest(source, width: rw, height: rh)
+        } else if convention == .torchvision && image.mode == .alphaChannel, let alpha = image.alpha {
+            resized = Self.premultipliedResize(source.pixels, alpha: alpha, width: image.width, height: image.height,
+                                               outputWidth: rw, outputHeight: rh)
         } else {
             resized = PillowResampler(inputWidth: image.width, inputHeight: image.height,
                                       outputWidth: rw, outputHeight: rh).resample(source).pixels
@@ -189,6 +194,62 @@ public struct CLIPImageProcessor: Sendable {
     /// Decodes the file at `url` and preprocesses it.
     public func preprocess(contentsOf url: URL, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> [Float] {
         preprocess(try decode(contentsOf: url, maxPixels: maxPixels))
+    }
+
+    /// Pillow's nearest-neighbour resize (`ImagingScaleAffine`, used for palette images): output
+    /// column x reads input column `int(a/2 + x·a)` with a = in / out, accumulated in double
+    /// precision step by step as Pillow does (clamped to the image).
+    static func nearest(_ image: RGBImage, width: Int, height: Int) -> [UInt8] {
+        func table(_ input: Int, _ output: Int) -> [Int] {
+            let a = Double(input) / Double(output)
+            var position = a * 0.5
+            var out: [Int] = []
+            out.reserveCapacity(output)
+            for _ in 0..<output {
+                out.append(min(max(Int(position), 0), input - 1))
+                position += a
+            }
+            return out
+        }
+        let xs = table(image.width, width), ys = table(image.height, height)
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        image.pixels.withUnsafeBufferPointer { src in
+            for (y, sy) in ys.enumerated() {
+                for (x, sx) in xs.enumerated() {
+                    let o = (y * width + x) * 3, i = (sy * image.width + sx) * 3
+                    out[o] = src[i]; out[o + 1] = src[i + 1]; out[o + 2] = src[i + 2]
+                }
+            }
+        }
+        return out
+    }
+
+    /// Pillow's resize of an image with an alpha channel (`RGBA` → `RGBa` → resize → `RGBA`):
+    /// colours premultiplied by alpha (`MULDIV255`), every channel resampled alike, then divided
+    /// back (`255·c / a`, clipped; kept as they are where a is 0 or 255). Returns the RGB bytes
+    /// (torchvision's `convert("RGB")` then drops alpha).
+    static func premultipliedResize(_ pixels: [UInt8], alpha: [UInt8], width: Int, height: Int,
+                                    outputWidth: Int, outputHeight: Int) -> [UInt8] {
+        let count = width * height
+        var premultiplied = pixels
+        var alphaRGB = [UInt8](repeating: 0, count: count * 3)
+        for i in 0..<count {
+            let a = UInt32(alpha[i])
+            for c in 0..<3 {
+                let t = UInt32(pixels[3 * i + c]) * a + 128
+                premultiplied[3 * i + c] = UInt8(((t >> 8) + t) >> 8)
+                alphaRGB[3 * i + c] = alpha[i]
+            }
+        }
+        let resampler = PillowResampler(inputWidth: width, inputHeight: height, outputWidth: outputWidth, outputHeight: outputHeight)
+        var colours = resampler.resample(RGBImage(width: width, height: height, pixels: premultiplied)).pixels
+        let alphas = resampler.resample(RGBImage(width: width, height: height, pixels: alphaRGB)).pixels
+        for i in 0..<(outputWidth * outputHeight) {
+            let a = Int(alphas[3 * i])
+            guard a != 0 && a != 255 else { continue }
+            for c in 0..<3 { colours[3 * i + c] = UInt8(min(255, 255 * Int(colours[3 * i + c]) / a)) }
+        }
+        return colours
     }
 
     /// The crop's first row or column in a side of `length` for a crop of `size`.
