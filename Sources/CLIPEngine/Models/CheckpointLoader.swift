@@ -53,7 +53,7 @@ public enum CheckpointLoader {
                                        message: "the text tower has a vocabulary of \(configuration.text.vocabSize) tokens, but OpenAI's tokenizer (which this format uses) needs 49408")
             }
         }
-        let layout: WeightLayout = foreign == nil ? .huggingFace : .openAI
+        let layout = foreign?.layout ?? .huggingFace
         let model = try CLIPModel(configuration: configuration, source: source, layout: layout)
         let names = source.tensorNames
         let parameters = names.reduce(0) { $0 + (source.tensorShape($1)?.reduce(1, *) ?? 0) }

@@ -12,6 +12,10 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
     public var std: [Double]
     /// open_clip's `resize_mode`: `shortest` (resize + centre crop) or `squash`.
     public var resizeMode: String
+    /// open_clip's `custom_text`: the text tower's tensors are under `text.`.
+    public var customText = false
+    /// How the weights name their tensors.
+    public var layout: WeightLayout { customText ? .openCLIPCustomText : .openAI }
     /// A one-line summary of the sizes, for `model info`.
     public var summary: String {
         let c = configuration, v = c.vision, t = c.text
@@ -92,7 +96,6 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         // What the checkpoint is, when it is not a plain ViT CLIP with OpenAI's tokenizer.
         if isSet(model, "multimodal_cfg") { throw fail("model_cfg.multimodal_cfg", "this is a CoCa checkpoint (a captioning decoder); only plain CLIP is supported") }
         if isSet(model, "init_logit_bias") { throw fail("model_cfg.init_logit_bias", "this is a SigLIP checkpoint (sigmoid loss, its own tokenizer); only CLIP is supported") }
-        if isSet(model, "custom_text") { throw fail("model_cfg.custom_text", "custom text towers (CustomTextCLIP) are not supported") }
         if vision["layers"] is [Any] { throw fail("model_cfg.vision_cfg.layers", "this is a ResNet image tower (ModifiedResNet); only ViT image towers are supported") }
         if isSet(vision, "timm_model_name") { throw fail("model_cfg.vision_cfg.timm_model_name", "this is a timm image tower (\(vision["timm_model_name"]!)); only open_clip's own ViT is supported") }
         if isSet(vision, "attentional_pool") { throw fail("model_cfg.vision_cfg.attentional_pool", "attentional pooling is not supported") }
@@ -116,6 +119,7 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         if string(text, "pool_type", "argmax") != "argmax" { throw fail("model_cfg.text_cfg.pool_type", "\"\(text["pool_type"]!)\" is not supported (only argmax)") }
         if string(text, "proj_type", "linear") != "linear" { throw fail("model_cfg.text_cfg.proj_type", "\"\(text["proj_type"]!)\" is not supported (only linear)") }
 
+        customText = isSet(model, "custom_text")
         let quickGELU = (model["quick_gelu"] as? NSNumber)?.boolValue ?? false
         var c = Self.base(quickGELU: quickGELU)
         c.projectionDim = try int(model, "model_cfg.", "embed_dim", 512)

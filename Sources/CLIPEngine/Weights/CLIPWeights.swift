@@ -24,6 +24,9 @@ public enum WeightLayout: String, Sendable, Equatable {
     /// OpenAI's names, which open_clip keeps (`visual.transformer.resblocks.N.attn.in_proj_weight`,
     /// `visual.proj` and `text_projection` as [width, projection] matrices, `ln_final`).
     case openAI
+    /// open_clip's `CustomTextCLIP`: OpenAI's names with the text tower under `text.`
+    /// (`text.token_embedding.weight`, `text.transformer.resblocks.N…`, `text.text_projection`).
+    case openCLIPCustomText
 }
 
 /// All tensors of a CLIP checkpoint, looked up by name with shapes checked against the
@@ -139,7 +142,7 @@ final class CLIPWeights: @unchecked Sendable {
                         fc1Bias: try tensor(p + "mlp.fc1.bias", [m]),
                         fc2Weight: try tensor(p + "mlp.fc2.weight", [d, m]),
                         fc2Bias: try tensor(p + "mlp.fc2.bias", [d]))
-                case .openAI:
+                case .openAI, .openCLIPCustomText:
                     let p = "\(prefix)transformer.resblocks.\(i)."
                     let w = p + "attn.in_proj_weight", b = p + "attn.in_proj_bias"
                     return TransformerLayerWeights(
@@ -198,13 +201,14 @@ final class CLIPWeights: @unchecked Sendable {
             postLayerNormWeight = try tensor("vision_model.post_layernorm.weight", [v.hiddenSize])
             postLayerNormBias = try tensor("vision_model.post_layernorm.bias", [v.hiddenSize])
             visualProjection = try tensor("visual_projection.weight", [proj, v.hiddenSize])
-        case .openAI:
-            tokenEmbedding = try tensor("token_embedding.weight", [t.vocabSize, t.hiddenSize])
-            textPositionEmbedding = try tensor("positional_embedding", [t.maxPositionEmbeddings, t.hiddenSize])
-            textLayers = try layers("", count: t.numHiddenLayers, width: t.hiddenSize, mlp: t.intermediateSize)
-            finalLayerNormWeight = try tensor("ln_final.weight", [t.hiddenSize])
-            finalLayerNormBias = try tensor("ln_final.bias", [t.hiddenSize])
-            textProjection = try transposed("text_projection", rows: t.hiddenSize, columns: proj)
+        case .openAI, .openCLIPCustomText:
+            let tp = layout == .openCLIPCustomText ? "text." : ""
+            tokenEmbedding = try tensor(tp + "token_embedding.weight", [t.vocabSize, t.hiddenSize])
+            textPositionEmbedding = try tensor(tp + "positional_embedding", [t.maxPositionEmbeddings, t.hiddenSize])
+            textLayers = try layers(tp, count: t.numHiddenLayers, width: t.hiddenSize, mlp: t.intermediateSize)
+            finalLayerNormWeight = try tensor(tp + "ln_final.weight", [t.hiddenSize])
+            finalLayerNormBias = try tensor(tp + "ln_final.bias", [t.hiddenSize])
+            textProjection = try transposed(tp + "text_projection", rows: t.hiddenSize, columns: proj)
 
             classEmbedding = try tensor("visual.class_embedding", [v.hiddenSize])
             patchEmbedding = try tensor("visual.conv1.weight", [v.hiddenSize, v.numChannels, v.patchSize, v.patchSize])

@@ -118,6 +118,35 @@ import TestSupport
         try checkPixels(processor, set, label: "openclip-quickgelu-p16")
     }
 
+    /// open_clip's CustomTextCLIP keeps the text tower under `text.`: the quickgelu fixture with
+    /// its text tensors renamed so, and `custom_text` in its config, gives the same embeddings.
+    @Test func openCLIPCustomTextTowerNamesAreMapped() throws {
+        let source = Self.formats.appendingPathComponent("openclip-quickgelu-p16")
+        let dir = try TorchArchiveWriter.temporaryDirectory()
+        let original = try SafeTensorsFile(url: source.appendingPathComponent("open_clip_model.safetensors"))
+        let entries = try original.tensors.keys.sorted().map { name -> SafeTensorsWriter.Entry in
+            let info = original.tensors[name]!
+            let renamed = name.hasPrefix("visual.") || name == "logit_scale" ? name : "text." + name
+            return .float32(renamed, shape: info.shape, try original.floats(info))
+        }
+        try SafeTensorsWriter.write(entries, to: dir.appendingPathComponent("open_clip_model.safetensors"))
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("open_clip_config.json"))) as! [String: Any]
+        var model = config["model_cfg"] as! [String: Any]
+        model["custom_text"] = true
+        config["model_cfg"] = model
+        try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("open_clip_config.json"))
+
+        let foreign = try ForeignCheckpointConfiguration(openCLIPConfig: dir.appendingPathComponent("open_clip_config.json"))
+        #expect(foreign.layout == .openCLIPCustomText)
+        let renamed = try CLIPModel(configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"),
+                                    layout: foreign.layout)
+        let set = try NetworkGoldenSet(url: source.appendingPathComponent("golden.safetensors"))
+        checkParity(renamed, set, label: "openclip-quickgelu-p16 custom_text")
+        // The plain layout does not find the text tower there, and says which tensor it missed.
+        let message = try? CLIPModel(configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"), layout: .openAI)
+        #expect(message == nil)
+    }
+
     /// Exact GELU, patch 32, F16 weights in `open_clip_pytorch_model.bin`, the full vocabulary:
     /// the whole pipeline from a directory — format detection, the bundled tokenizer (ids against
     /// open_clip's tokenizer), preprocessing, network.
