@@ -143,8 +143,14 @@ import TestSupport
         let set = try NetworkGoldenSet(url: source.appendingPathComponent("golden.safetensors"))
         checkParity(renamed, set, label: "openclip-quickgelu-p16 custom_text")
         // The plain layout does not find the text tower there, and says which tensor it missed.
-        let message = try? CLIPModel(configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"), layout: .openAI)
-        #expect(message == nil)
+        #expect(throws: (any Error).self) {
+            _ = try CLIPModel(configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"), layout: .openAI)
+        }
+        do {
+            _ = try CLIPModel(configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"), layout: .openAI)
+        } catch {
+            #expect("\(error)" == "open_clip_model.safetensors: tensor \"token_embedding.weight\": not found in the file")
+        }
     }
 
     /// Exact GELU, patch 32, F16 weights in `open_clip_pytorch_model.bin`, the full vocabulary:
