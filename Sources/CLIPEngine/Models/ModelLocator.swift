@@ -72,7 +72,7 @@ public struct ModelLocatorError: Error, CustomStringConvertible, Sendable {
 public struct ModelLocator: Sendable {
     /// The model used when neither an argument nor `CLIP_AUDIT_MODEL` names one.
     public static let defaultModel = "openai/clip-vit-base-patch16"
-    /// Files every checkpoint must have.
+    /// Files a transformers safetensors checkpoint must have (other formats: `checkpoint(in:)`).
     public static let requiredFiles = ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
     /// Files used when present.
     public static let optionalFiles = ["preprocessor_config.json"]

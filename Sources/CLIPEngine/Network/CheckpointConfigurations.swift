@@ -188,7 +188,7 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
     /// The sizes of an OpenAI checkpoint, inferred from its tensors' shapes as
     /// `clip.model.build_model` does: widths from the LayerNorms and embeddings, heads = width / 64,
     /// patch and image size from the conv and the positions, layers by counting resblocks.
-    init(openAIArchive archive: PyTorchArchive) throws {
+    public init(openAIArchive archive: PyTorchArchive) throws {
         let path = archive.url.path
         func fail(_ message: String) -> PyTorchArchiveError { PyTorchArchiveError(file: path, message: message) }
         let names = archive.tensorNames

@@ -79,6 +79,11 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
         let isTorchScript = zip.entries[prefix + "constants.pkl"] != nil || zip.names.contains { $0.hasPrefix(prefix + "code/") }
         kind = isTorchScript ? .torchScript : .stateDict
 
+        // Tensor data is in the writer's byte order; this reader reads little-endian only.
+        if let order = zip.entries[prefix + "byteorder"] {
+            let text = String(decoding: try zip.bytes(order).prefix(16), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard text == "little" else { throw fail("\(prefix)byteorder is \"\(text)\": only little-endian tensor data is supported") }
+        }
         let pickleEntry = zip.entries[pickles[0]]!
         guard pickleEntry.size <= Self.maxPickleBytes else {
             throw fail("\(pickles[0]) is \(pickleEntry.size) bytes (at most \(Self.maxPickleBytes) accepted)")

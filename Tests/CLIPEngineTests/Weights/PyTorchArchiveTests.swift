@@ -168,6 +168,16 @@ import Testing
         #expect(overlap?.hasPrefix("overlap.bin: ") == true, "\(overlap ?? "no error")")
     }
 
+    @Test func bigEndianDataIsRefused() throws {
+        var writer = archive([("a", "0", 1, 0, [1], [1])], data: ["0": [1]])
+        writer.add("archive/byteorder", Array("big".utf8))
+        let message = failure { _ = try PyTorchArchive(url: try writer.write()) }
+        #expect(message == "pytorch_model.bin: archive/byteorder is \"big\": only little-endian tensor data is supported")
+        var little = archive([("a", "0", 1, 0, [1], [1])], data: ["0": [1]])
+        little.add("archive/byteorder", Array("little".utf8))
+        #expect(try PyTorchArchive(url: try little.write()).floats("a") == [1])
+    }
+
     @Test func damagedPickleFailsItsChecksum() throws {
         var writer = archive([("a", "0", 4, 0, [4], [1])], data: ["0": [1, 2, 3, 4]])
         writer.entries[0].crc = 1234
