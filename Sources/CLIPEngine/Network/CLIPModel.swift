@@ -22,7 +22,7 @@ public final class CLIPModel: @unchecked Sendable {
         towerLock.lock(); defer { towerLock.unlock() }
         if let tower = packedVision { return tower }
         let tower = PackedTower(layers: weights.visionLayers, projection: weights.visualProjection,
-                                patchEmbedding: weights.patchEmbedding, file: weights.file)
+                                patchEmbedding: weights.patchEmbedding, weights: weights)
         packedVision = tower
         return tower
     }
@@ -31,7 +31,7 @@ public final class CLIPModel: @unchecked Sendable {
     var textTower: PackedTower {
         towerLock.lock(); defer { towerLock.unlock() }
         if let tower = packedText { return tower }
-        let tower = PackedTower(layers: weights.textLayers, projection: weights.textProjection, file: weights.file)
+        let tower = PackedTower(layers: weights.textLayers, projection: weights.textProjection, weights: weights)
         packedText = tower
         return tower
     }

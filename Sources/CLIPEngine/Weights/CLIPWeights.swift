@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One weight tensor as Float values: either in place in the memory-mapped file (F32) or in a
 /// buffer converted once at load (F16, BF16, F64, or unaligned F32) owned by `CLIPWeights`.
 struct WeightTensor: @unchecked Sendable {
@@ -39,8 +45,9 @@ public enum WeightLayout: String, Sendable, Equatable {
 /// transposed into Linear weights (copies: each is one small matrix).
 final class CLIPWeights: @unchecked Sendable {
     let file: any TensorSource
-    /// Buffers holding converted tensors, freed with `self`.
-    private var owned: [UnsafeMutableBufferPointer<Float>] = []
+    /// Page-aligned anonymous mappings holding converted tensors, unmapped with `self`. Each
+    /// tensor has its own, so that giving back one's pages (`releaseCopied`) touches no other.
+    private var owned: [UnsafeMutableRawBufferPointer] = []
 
     let logitScale: Float
 
@@ -71,9 +78,9 @@ final class CLIPWeights: @unchecked Sendable {
     init(source file: any TensorSource, layout: WeightLayout, configuration config: CLIPConfiguration) throws {
         self.file = file
         let url = file.url
-        var owned: [UnsafeMutableBufferPointer<Float>] = []
+        var owned: [UnsafeMutableRawBufferPointer] = []
         var ok = false
-        defer { if !ok { for buffer in owned { buffer.deallocate() } } }
+        defer { if !ok { for mapping in owned { munmap(mapping.baseAddress, mapping.count) } } }
 
         func checkedShape(_ name: String, _ shape: [Int]) throws {
             guard let actual = file.tensorShape(name) else {
@@ -84,11 +91,17 @@ final class CLIPWeights: @unchecked Sendable {
                                        message: "has shape \(actual), expected \(shape)")
             }
         }
-        func ownedTensor(_ values: [Float], _ shape: [Int]) -> WeightTensor {
-            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(values.count, 1))
-            _ = buffer.initialize(from: values)
-            owned.append(buffer)
-            return WeightTensor(data: UnsafeBufferPointer(start: buffer.baseAddress, count: values.count), shape: shape)
+        func ownedTensor(_ values: [Float], _ shape: [Int]) throws -> WeightTensor {
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let length = (max(values.count, 1) * MemoryLayout<Float>.stride + page - 1) / page * page
+            guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
+                throw SafeTensorsError(code: .unreadable, file: url.path, tensor: nil,
+                                       message: "cannot allocate \(length) bytes for converted weights: \(String(cString: strerror(errno)))")
+            }
+            owned.append(UnsafeMutableRawBufferPointer(start: mapped, count: length))
+            let floats = mapped.bindMemory(to: Float.self, capacity: values.count)
+            _ = UnsafeMutableBufferPointer(start: floats, count: values.count).initialize(from: values)
+            return WeightTensor(data: UnsafeBufferPointer(start: floats, count: values.count), shape: shape)
         }
         /// Tensors already loaded whole, so that q, k and v share one conversion of in_proj.
         var loaded: [String: WeightTensor] = [:]
@@ -99,7 +112,7 @@ final class CLIPWeights: @unchecked Sendable {
             if let inPlace = file.float32InPlace(name) {
                 result = WeightTensor(data: inPlace, shape: shape)
             } else {
-                result = ownedTensor(try file.floatValues(name), shape)
+                result = try ownedTensor(try file.floatValues(name), shape)
             }
             loaded[name] = result
             return result
@@ -118,7 +131,7 @@ final class CLIPWeights: @unchecked Sendable {
             let values = try file.floatValues(name)
             var t = [Float](repeating: 0, count: values.count)
             for r in 0..<rows { for c in 0..<columns { t[c * rows + r] = values[r * columns + c] } }
-            return ownedTensor(t, [columns, rows])
+            return try ownedTensor(t, [columns, rows])
         }
         func layers(_ prefix: String, count: Int, width d: Int, mlp m: Int) throws -> [TransformerLayerWeights] {
             try (0..<count).map { i in
@@ -228,7 +241,32 @@ final class CLIPWeights: @unchecked Sendable {
     /// How many tensors were converted to owned Float buffers (0 when all are F32 used in place).
     var convertedTensorCount: Int { owned.count }
 
+    /// Gives back the memory of a Linear weight once a packed layer holds its copy (packing is
+    /// done once per tower; nothing reads the original again). File pages are simply dropped
+    /// (read again from the file if ever touched); the whole pages of a converted copy are
+    /// dropped and made inaccessible, so a read after release would fault rather than see
+    /// zeros. Without this an F16 checkpoint (OpenAI's are) held both an F32 copy and the
+    /// packed one: twice the model's size.
+    func releaseCopied(_ data: UnsafeBufferPointer<Float>) {
+        let bytes = UnsafeRawBufferPointer(data)
+        guard let start = bytes.baseAddress else { return }
+        let isConverted = owned.contains { m in
+            guard let base = m.baseAddress else { return false }
+            return start >= UnsafeRawPointer(base) && start + bytes.count <= UnsafeRawPointer(base) + m.count
+        }
+        guard isConverted else {
+            file.releasePages(bytes)
+            return
+        }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + bytes.count) / page * page
+        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, end - first, MADV_DONTNEED)
+        _ = mprotect(pointer, end - first, PROT_NONE)
+    }
+
     deinit {
-        for buffer in owned { buffer.deallocate() }
+        for mapping in owned { munmap(mapping.baseAddress, mapping.count) }
     }
 }
