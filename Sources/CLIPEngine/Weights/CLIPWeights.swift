@@ -247,6 +247,11 @@ final class CLIPWeights: @unchecked Sendable {
     /// dropped and made inaccessible, so a read after release would fault rather than see
     /// zeros. Without this an F16 checkpoint (OpenAI's are) held both an F32 copy and the
     /// packed one: twice the model's size.
+    /// Bytes of converted copies given back by `releaseCopied` so far.
+    var releasedConvertedBytes: Int { releaseLock.withLock { released } }
+    private let releaseLock = NSLock()
+    private var released = 0
+
     func releaseCopied(_ data: UnsafeBufferPointer<Float>) {
         let bytes = UnsafeRawBufferPointer(data)
         guard let start = bytes.baseAddress else { return }
@@ -264,6 +269,7 @@ final class CLIPWeights: @unchecked Sendable {
         guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
         _ = madvise(pointer, end - first, MADV_DONTNEED)
         _ = mprotect(pointer, end - first, PROT_NONE)
+        releaseLock.withLock { released += end - first }
     }
 
     deinit {

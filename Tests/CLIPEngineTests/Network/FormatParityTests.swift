@@ -175,6 +175,25 @@ import TestSupport
         #expect(NetworkDeviation(texts, set.textEmbeds, width: p).maxRel <= 1e-4)
     }
 
+    /// F16 weights are converted to F32 copies; once a tower is packed, the copies of its
+    /// Linear weights are given back (an F16 checkpoint would otherwise be held twice), and the
+    /// network still gives the reference's embeddings.
+    @Test func convertedWeightsAreGivenBackOncePacked() throws {
+        let dir = Self.formats.appendingPathComponent("openai-p16")
+        let archive = try PyTorchArchive(url: dir.appendingPathComponent("ViT-tiny.pt"))
+        let model = try CLIPModel(configuration: ForeignCheckpointConfiguration(openAIArchive: archive).configuration,
+                                  archive: archive, layout: .openAI)
+        #expect(model.weights.convertedTensorCount > 0)
+        #expect(model.weights.releasedConvertedBytes == 0)
+        let set = try NetworkGoldenSet(url: dir.appendingPathComponent("golden.safetensors"))
+        checkParity(model, set, label: "openai-p16 after release")
+        // Vision: 3 layers of (3·96² + 96² + 2·4·96²) floats, the patch embedding and the
+        // projection; at least most of it lands on whole pages.
+        #expect(model.weights.releasedConvertedBytes > 3 * 12 * 96 * 96 * 4 / 2)
+        // A second use reads only the packed copies.
+        checkParity(model, set, label: "openai-p16 again")
+    }
+
     // MARK: OpenAI
 
     /// OpenAI's TorchScript archive (build_model + trace + save, F16, as ViT-B-16.pt): module
