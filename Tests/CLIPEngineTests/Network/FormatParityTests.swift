@@ -99,9 +99,9 @@ import TestSupport
 
     // MARK: OpenCLIP
 
-    /// QuickGELU, patch 16, widths 40 and 24, an MLP ratio of 2.6, custom mean/std; weights in
-    /// `open_clip_model.safetensors`. Network against open_clip's forward pass, preprocessing
-    /// against open_clip's transform.
+    /// QuickGELU, patch 16, widths 40 and 24, an MLP ratio of 2.6, custom mean/std, the
+    /// `squash` resize (straight to the square, no crop); weights in `open_clip_model.safetensors`.
+    /// Network against open_clip's forward pass, preprocessing against open_clip's transform.
     @Test func openCLIPQuickGELUMatchesOpenCLIP() throws {
         let dir = Self.formats.appendingPathComponent("openclip-quickgelu-p16")
         let foreign = try ForeignCheckpointConfiguration(openCLIPConfig: dir.appendingPathComponent("open_clip_config.json"))
@@ -110,6 +110,7 @@ import TestSupport
         #expect(c.vision.numAttentionHeads == 2 && c.vision.intermediateSize == 104 && c.vision.patchSize == 16)
         #expect(c.text.maxPositionEmbeddings == 20 && c.text.numAttentionHeads == 3 && c.projectionDim == 16)
         #expect(foreign.mean == [0.5, 0.45, 0.4] && foreign.std == [0.25, 0.3, 0.2])
+        #expect(foreign.resizeMode == "squash")
         let model = try CLIPModel(configuration: c, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"),
                                   layout: .openAI)
         let set = try NetworkGoldenSet(url: dir.appendingPathComponent("golden.safetensors"))
