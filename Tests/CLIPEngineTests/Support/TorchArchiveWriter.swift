@@ -14,6 +14,9 @@ struct TorchArchiveWriter {
     }
 
     var entries: [Entry] = []
+    /// Write zip64 records (saturated classic fields, the 64-bit values in the zip64 extra
+    /// field, end record and locator), as writers do past 4 GB.
+    var zip64 = false
 
     mutating func add(_ name: String, _ data: [UInt8]) { entries.append(Entry(name: name, data: data)) }
 
@@ -24,6 +27,7 @@ struct TorchArchiveWriter {
         var central: [UInt8] = []
         func u16(_ v: Int, _ a: inout [UInt8]) { a += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
         func u32(_ v: UInt32, _ a: inout [UInt8]) { for i in 0..<4 { a.append(UInt8(v >> (8 * UInt32(i)) & 0xFF)) } }
+        func u64(_ v: Int, _ a: inout [UInt8]) { for i in 0..<8 { a.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
         for entry in entries {
             let name = Array(entry.name.utf8)
             let offset = out.count
@@ -42,6 +46,15 @@ struct TorchArchiveWriter {
             out += entry.data
             u32(0x0201_4B50, &central); u16(20, &central); u16(20, &central); u16(0, &central)
             u16(Int(entry.method), &central); u16(0, &central); u16(0, &central); u32(crc, &central)
+            if zip64 {
+                u32(0xFFFF_FFFF, &central); u32(0xFFFF_FFFF, &central)
+                u16(name.count, &central); u16(28, &central); u16(0, &central); u16(0, &central); u16(0, &central)
+                u32(0, &central); u32(0xFFFF_FFFF, &central)
+                central += name
+                u16(0x0001, &central); u16(24, &central)
+                u64(Int(size), &central); u64(entry.method == 0 ? Int(size) : entry.data.count, &central); u64(offset, &central)
+                continue
+            }
             u32(entry.method == 0 ? size : UInt32(entry.data.count), &central); u32(size, &central)
             u16(name.count, &central); u16(0, &central); u16(0, &central); u16(0, &central); u16(0, &central)
             u32(0, &central); u32(UInt32(offset), &central)
@@ -50,6 +63,15 @@ struct TorchArchiveWriter {
         let directoryOffset = out.count
         out += central
         var end: [UInt8] = []
+        if zip64 {
+            let record = out.count
+            u32(0x0606_4B50, &end); u64(44, &end); u16(45, &end); u16(45, &end); u32(0, &end); u32(0, &end)
+            u64(entries.count, &end); u64(entries.count, &end); u64(central.count, &end); u64(directoryOffset, &end)
+            u32(0x0706_4B50, &end); u32(0, &end); u64(record, &end); u32(1, &end)
+            u32(0x0605_4B50, &end); u16(0, &end); u16(0, &end); u16(0xFFFF, &end); u16(0xFFFF, &end)
+            u32(0xFFFF_FFFF, &end); u32(0xFFFF_FFFF, &end); u16(0, &end)
+            return out + end
+        }
         u32(0x0605_4B50, &end); u16(0, &end); u16(0, &end); u16(entries.count, &end); u16(entries.count, &end)
         u32(UInt32(central.count), &end); u32(UInt32(directoryOffset), &end); u16(0, &end)
         return out + end

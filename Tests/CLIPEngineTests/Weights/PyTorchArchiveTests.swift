@@ -38,6 +38,23 @@ import Testing
         #expect(file.float32InPlace("t") == nil)
     }
 
+    /// Zip64 directories (what writers use past 4 GB) are read; a zip64 locator pointing
+    /// outside the file fails in one line.
+    @Test func readsZip64Directories() throws {
+        var writer = archive([("a", "0", 4, 0, [2, 2], [2, 1])], data: ["0": [1, 2, 3, 4]])
+        writer.zip64 = true
+        let file = try PyTorchArchive(url: try writer.write())
+        #expect(try file.floatValues("a") == [1, 2, 3, 4])
+        var bytes = writer.bytes()
+        // The locator's record offset is 8 bytes into the locator, 20 + 22 bytes before the end.
+        let field = bytes.count - 22 - 20 + 8
+        for i in 0..<8 { bytes[field + i] = 0x7F }
+        let dir = try TorchArchiveWriter.temporaryDirectory()
+        let url = dir.appendingPathComponent("z64.bin")
+        try Data(bytes).write(to: url)
+        #expect(failure { _ = try PyTorchArchive(url: url) } == "z64.bin: zip64 end-of-directory record out of range or damaged")
+    }
+
     @Test func readsHalfAndBFloat16Storages() throws {
         var writer = TorchArchiveWriter()
         var p = PickleBuilder()
