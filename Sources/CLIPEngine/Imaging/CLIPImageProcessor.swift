@@ -15,6 +15,12 @@ import Foundation
 /// 4. Rescale in float64 then cast to float32 (`Float(Double(v) · factor)`), normalise in float32
 ///    with float32 mean and std (`(x − mean) / std`), channels first (CHW).
 ///
+/// With `convention: .torchvision` it reproduces open_clip's and OpenAI `clip`'s transforms
+/// instead (torchvision's `Resize`, `CenterCrop`, `ToTensor`, `Normalize` on a PIL image): the
+/// resize runs in the image's own mode (nearest neighbour for palette PNGs, premultiplied alpha
+/// for PNGs with an alpha channel, which `convert("RGB")` then drops), the crop offsets are
+/// `int(round((L − S) / 2))` (half to even), and the rescale is float32 `x / 255`.
+///
 /// A value type holding only its configuration: `Sendable`, usable from several threads at once.
 public struct CLIPImageProcessor: Sendable {
     public enum AlphaHandling: Sendable, Equatable {
