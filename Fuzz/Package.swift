@@ -6,7 +6,7 @@
 import PackageDescription
 
 let harnesses = ["FuzzJPEG", "FuzzPNG", "FuzzSafeTensors", "FuzzCSV", "FuzzAuditFile", "FuzzTokenizer",
-                 "FuzzTokenizerFiles", "FuzzPreprocessorConfig", "FuzzModelConfig"]
+                 "FuzzTokenizerFiles", "FuzzPreprocessorConfig", "FuzzModelConfig", "FuzzPickle"]
 
 let package = Package(
     name: "clip-audit-fuzz",

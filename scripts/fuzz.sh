@@ -10,7 +10,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(FuzzJPEG FuzzPNG FuzzSafeTensors FuzzCSV FuzzAuditFile FuzzTokenizer
-                                     FuzzTokenizerFiles FuzzPreprocessorConfig FuzzModelConfig)
+                                     FuzzTokenizerFiles FuzzPreprocessorConfig FuzzModelConfig FuzzPickle)
 
 # Coverage and AddressSanitizer for Swift and the C wrapper; libFuzzer's runtime is linked, but
 # `main` is the harness's (SwiftPM renames it), which hands over to LLVMFuzzerRunDriver.

@@ -8,11 +8,14 @@ public final class CLIPPipeline: @unchecked Sendable {
     public let model: CLIPModel
     public let tokenizer: CLIPTokenizer
     public let processor: CLIPImageProcessor
-    /// `model.safetensors` (symlinks followed).
+    /// The weights file (symlinks followed): `model.safetensors`, `pytorch_model.bin`, the
+    /// OpenCLIP weights or OpenAI's `.pt`.
     public let weightsURL: URL
-    /// SHA-256 of `config.json`.
+    /// SHA-256 of `config.json` (`open_clip_config.json`; for OpenAI's archive, which has no
+    /// configuration file, of the sizes inferred from its weights).
     public let configurationSHA256: String
-    /// SHA-256 of `vocab.json` followed by `merges.txt`: what decides the token ids.
+    /// SHA-256 of `vocab.json` followed by `merges.txt` (the bundled ones for OpenCLIP and
+    /// OpenAI checkpoints): what decides the token ids.
     public let tokenizerSHA256: String
     /// What keys cached text embeddings: the tokenizer files and the revision of the text clean-up,
     /// so prompt embeddings cached by a build that cleaned text otherwise are not reused.
@@ -23,38 +26,59 @@ public final class CLIPPipeline: @unchecked Sendable {
     /// Floats per preprocessed image (3 × size × size).
     public var pixelCount: Int { model.numChannels * model.imageSize * model.imageSize }
 
-    /// Loads the checkpoint at `resolved.directory`.
+    /// Loads the checkpoint at `resolved.directory`, in its format (`resolved.format`).
     public init(model resolved: ResolvedModel) throws {
         self.resolved = resolved
         let directory = resolved.directory
         func file(_ name: String) -> URL { resolved.files[name] ?? directory.appendingPathComponent(name) }
-        let configURL = file("config.json")
-        weightsURL = file("model.safetensors").resolvingSymlinksInPath()
-        let configuration = try CLIPConfiguration(contentsOf: configURL)
-        model = try CLIPModel(configuration: configuration, weightsURL: weightsURL)
-        // Every id the tokenizer gives indexes the token embedding's rows: vocab.json's ids are
-        // checked against their number here, at load, not in the encoder.
-        tokenizer = try CLIPTokenizer(vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
-                                      contextLength: configuration.text.maxPositionEmbeddings,
-                                      vocabularySize: configuration.text.vocabSize)
-        try Self.checkEndToken(configuration.text.eosTokenID, tokenizer: tokenizer, configURL: configURL)
-        let preprocessorURL = file("preprocessor_config.json")
-        let preprocessorConfig = FileManager.default.fileExists(atPath: preprocessorURL.path)
-            ? try PreprocessorConfig(contentsOf: preprocessorURL, imageSize: configuration.vision.imageSize)
-            : PreprocessorConfig(imageSize: configuration.vision.imageSize)
-        processor = try CLIPImageProcessor(config: preprocessorConfig)
-        try Self.checkOutputSize(preprocessorConfig, imageSize: configuration.vision.imageSize, file: preprocessorURL.path)
+        weightsURL = resolved.weightsURL.resolvingSymlinksInPath()
+        let network = try CheckpointLoader.network(resolved)
+        model = network.model
+        let configuration = model.configuration
+        let preprocessorConfig: PreprocessorConfig
+        let preprocessorURL: URL
         // Preprocessing writes RGB planes into slots of `pixelCount` floats: with another channel
         // count they would not fit their slot (or leave part of it unset).
         guard configuration.vision.numChannels == 3 else {
-            throw CLIPConfigurationError(file: configURL.path, key: "vision_config.num_channels",
+            throw CLIPConfigurationError(file: network.configurationURL.path, key: "vision_config.num_channels",
                                          message: "is \(configuration.vision.numChannels), but images are preprocessed to 3 channels (RGB)")
         }
-        configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
-        // Already read by the tokenizer above: these cannot be FIFOs or missing here.
-        var tokenizerBytes = try FileKind.contents(of: file("vocab.json"), limit: FileKind.checkpointTextLimit)
-        tokenizerBytes.append(try FileKind.contents(of: file("merges.txt"), limit: FileKind.checkpointTextLimit))
-        tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
+        if let foreign = network.foreign {
+            // No configuration file for OpenAI's archive: the sizes inferred from it stand for one.
+            configurationSHA256 = resolved.format == .openAI
+                ? SHA256Digest.hex(of: Data(foreign.summary.utf8)) : try SHA256Digest.hex(ofFile: network.configurationURL)
+            preprocessorURL = network.configurationURL
+            tokenizer = try BundledTokenizer.tokenizer(contextLength: configuration.text.maxPositionEmbeddings)
+            tokenizerSHA256 = BundledTokenizer.sha256
+            preprocessorConfig = foreign.preprocessorConfig
+            // torchvision's convert("RGB") after the resize drops alpha; it never composites.
+            processor = try CLIPImageProcessor(config: preprocessorConfig, alphaHandling: .drop, convention: .torchvision)
+            // The encoder takes square images of its configured size: the preprocessing must end there.
+            let (h, w) = processor.outputSize(width: 1000, height: 1000)
+            guard h == configuration.vision.imageSize, w == configuration.vision.imageSize else {
+                throw ImageError(code: .badConfig, file: preprocessorURL.path,
+                                 message: "preprocessing gives \(h)×\(w) images but the vision encoder takes \(configuration.vision.imageSize)×\(configuration.vision.imageSize)")
+            }
+        } else {
+            let configURL = network.configurationURL
+            configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
+            // Every id the tokenizer gives indexes the token embedding's rows: vocab.json's ids are
+            // checked against their number here, at load, not in the encoder.
+            tokenizer = try CLIPTokenizer(vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
+                                          contextLength: configuration.text.maxPositionEmbeddings,
+                                          vocabularySize: configuration.text.vocabSize)
+            try Self.checkEndToken(configuration.text.eosTokenID, tokenizer: tokenizer, configURL: configURL)
+            preprocessorURL = file("preprocessor_config.json")
+            preprocessorConfig = FileManager.default.fileExists(atPath: preprocessorURL.path)
+                ? try PreprocessorConfig(contentsOf: preprocessorURL, imageSize: configuration.vision.imageSize)
+                : PreprocessorConfig(imageSize: configuration.vision.imageSize)
+            processor = try CLIPImageProcessor(config: preprocessorConfig)
+            try Self.checkOutputSize(preprocessorConfig, imageSize: configuration.vision.imageSize, file: preprocessorURL.path)
+            // Already read by the tokenizer above: these cannot be FIFOs or missing here.
+            var tokenizerBytes = try FileKind.contents(of: file("vocab.json"), limit: FileKind.checkpointTextLimit)
+            tokenizerBytes.append(try FileKind.contents(of: file("merges.txt"), limit: FileKind.checkpointTextLimit))
+            tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
+        }
         let c = preprocessorConfig
         preprocessingKey = [
             "v1", "resize=\(c.doResize ? "\(c.resize)" : "none")", "crop=\(c.doCenterCrop ? "\(c.cropHeight)x\(c.cropWidth)" : "none")",
@@ -62,7 +86,7 @@ public final class CLIPPipeline: @unchecked Sendable {
             "mean=\(c.doNormalize ? c.imageMean.map { String($0) }.joined(separator: ",") : "none")",
             "std=\(c.doNormalize ? c.imageStd.map { String($0) }.joined(separator: ",") : "none")",
             "rgb=\(c.doConvertRGB)", "alpha=\(processor.alphaHandling)", "resample=pillow-bicubic",
-        ].joined(separator: ";")
+        ].joined(separator: ";") + (processor.convention == .transformers ? "" : ";convention=\(processor.convention.rawValue)")
     }
 
     /// Checks that the text encoder pools each prompt at its end token. The pooled position is the

@@ -47,7 +47,7 @@ extension ClipAudit {
                 let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
                 CLIPModel.setThreads(threadCount)
                 let resolved = try ModelLocator().resolve(model.model)
-                let model = try CLIPModel(directory: resolved.directory)
+                let model = try CheckpointLoader.network(resolved).model
                 // Deterministic pseudo-random inputs: throughput does not depend on the values.
                 var generator = SeededRandom(seed: 0)
                 let pixelCount = batch * model.numChannels * model.imageSize * model.imageSize

@@ -14,7 +14,7 @@ extension ClipAudit {
             static let configuration = CommandConfiguration(
                 abstract: "Download a checkpoint from $HF_ENDPOINT (default: the public hub) into the Hugging Face cache.")
 
-            @Argument(help: "A repo id such as openai/clip-vit-base-patch16.")
+            @Argument(help: "A repo id such as openai/clip-vit-base-patch16 (transformers) or laion/CLIP-ViT-B-32-laion2B-s34B-b79K (OpenCLIP).")
             var repoID: String
 
             func validate() throws {
@@ -43,35 +43,35 @@ extension ClipAudit {
         /// `clip-audit model info M`.
         struct Info: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Print what a model reference resolves to: its directory, files and sizes.")
+                abstract: "Print what a model reference resolves to: its format, directory, files and sizes.")
 
-            @Argument(help: "A checkpoint directory or a repo id (default: $CLIP_AUDIT_MODEL, else openai/clip-vit-base-patch16).")
+            @Argument(help: "A checkpoint directory, an OpenAI .pt file or a repo id (default: $CLIP_AUDIT_MODEL, else openai/clip-vit-base-patch16).")
             var model: String?
 
             func run() throws {
                 try reportingErrors {
                     let resolved = try ModelLocator().resolve(model)
-                    let config = try CLIPConfiguration(contentsOf: resolved.directory.appendingPathComponent("config.json"))
+                    // Load the network (weights mapped, not read: cheap) so that a truncated,
+                    // corrupt or mis-shaped weights file fails here rather than in a run.
+                    let network = try CheckpointLoader.network(resolved)
+                    let config = network.model.configuration
                     print("model:      \(resolved.id)")
                     print("directory:  \(resolved.directory.path)")
                     if let revision = resolved.revision { print("revision:   \(revision)") }
+                    print("format:     \(resolved.format.rawValue)")
+                    print("numerics:   \(resolved.format.reference)")
                     for name in resolved.files.keys.sorted() {
                         let url = resolved.files[name]!
                         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
                         print("file:       \(name) (\(size.map { ProgressBar.formatBytes(Int64($0)) } ?? "?"))")
                     }
+                    if network.foreign != nil { print("tokenizer:  OpenAI CLIP BPE (bundled with clip-audit)") }
                     let v = config.vision, t = config.text
                     print("vision:     \(v.imageSize) px, patch \(v.patchSize), \(v.numHiddenLayers) layers × \(v.hiddenSize) wide, \(v.numAttentionHeads) heads, MLP \(v.intermediateSize), \(v.hiddenAct.rawValue)")
-                    print("text:       vocab \(t.vocabSize), \(t.maxPositionEmbeddings) positions, \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), eos id \(t.eosTokenID)")
+                    print("text:       vocab \(t.vocabSize), \(t.maxPositionEmbeddings) positions, \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), \(t.eosTokenID == 2 ? "pooled at argmax(input_ids)" : "eos id \(t.eosTokenID)")")
                     print("projection: \(config.projectionDim)")
-                    // Load the weights (mapped, not read: cheap) so that a truncated, corrupt or
-                    // mis-shaped model.safetensors fails here rather than in the middle of a run.
-                    let weightsURL = resolved.files["model.safetensors"] ?? resolved.directory.appendingPathComponent("model.safetensors")
-                    let weights = try SafeTensorsFile(url: weightsURL)
-                    _ = try CLIPModel(configuration: config, weightsURL: weightsURL)
-                    let parameters = weights.tensors.values.reduce(0) { $0 + $1.count }
-                    let types = Set(weights.tensors.values.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
-                    print("weights:    \(weights.tensors.count) tensors, \(parameters) parameters (\(types)); every tensor config.json needs is present with its shape")
+                    let configName = network.configurationURL.lastPathComponent
+                    print("weights:    \(network.tensorCount) tensors, \(network.parameterCount) parameters (\(network.dtypes.joined(separator: ", "))); every tensor \(resolved.format == .openAI ? "the model" : configName) needs is present with its shape")
                 }
             }
         }

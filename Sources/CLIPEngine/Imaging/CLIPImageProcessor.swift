@@ -15,6 +15,12 @@ import Foundation
 /// 4. Rescale in float64 then cast to float32 (`Float(Double(v) · factor)`), normalise in float32
 ///    with float32 mean and std (`(x − mean) / std`), channels first (CHW).
 ///
+/// With `convention: .torchvision` it reproduces open_clip's and OpenAI `clip`'s transforms
+/// instead (torchvision's `Resize`, `CenterCrop`, `ToTensor`, `Normalize` on a PIL image): the
+/// resize runs in the image's own mode (nearest neighbour for palette PNGs, premultiplied alpha
+/// for PNGs with an alpha channel, which `convert("RGB")` then drops), the crop offsets are
+/// `int(round((L − S) / 2))` (half to even), and the rescale is float32 `x / 255`.
+///
 /// A value type holding only its configuration: `Sendable`, usable from several threads at once.
 public struct CLIPImageProcessor: Sendable {
     public enum AlphaHandling: Sendable, Equatable {
@@ -24,14 +30,26 @@ public struct CLIPImageProcessor: Sendable {
         case drop
     }
 
+    /// Whose arithmetic the crop and rescale follow.
+    public enum Convention: String, Sendable, Equatable {
+        /// transformers' `CLIPImageProcessor`: crop offsets (L − S) // 2, rescale in float64.
+        case transformers
+        /// torchvision's transforms on a PIL image (open_clip, OpenAI `clip`): crop offsets
+        /// `int(round((L − S) / 2))` (round half to even), `ToTensor`'s float32 `x / 255`.
+        case torchvision
+    }
+
     public let config: PreprocessorConfig
     public let alphaHandling: AlphaHandling
+    public let convention: Convention
 
     /// Validates `config` (only bicubic resampling, 3-channel mean/std).
-    public init(config: PreprocessorConfig = PreprocessorConfig(), alphaHandling: AlphaHandling = .compositeOnWhite) throws {
+    public init(config: PreprocessorConfig = PreprocessorConfig(), alphaHandling: AlphaHandling = .compositeOnWhite,
+                convention: Convention = .transformers) throws {
         try config.validate()
         self.config = config
         self.alphaHandling = alphaHandling
+        self.convention = convention
     }
 
     /// transformers' `get_resize_output_image_size(..., default_to_square=False)` for the
@@ -113,14 +131,19 @@ public struct CLIPImageProcessor: Sendable {
         let resized: [UInt8]
         if rh == image.height && rw == image.width {
             resized = source.pixels
+        } else if convention == .torchvision && image.mode == .palette {
+            resized = Self.nearest(source, width: rw, height: rh)
+        } else if convention == .torchvision && image.mode == .alphaChannel, let alpha = image.alpha {
+            resized = Self.premultipliedResize(source.pixels, alpha: alpha, width: image.width, height: image.height,
+                                               outputWidth: rw, outputHeight: rh)
         } else {
             resized = PillowResampler(inputWidth: image.width, inputHeight: image.height,
                                       outputWidth: rw, outputHeight: rh).resample(source).pixels
         }
 
         // Centre crop (or the whole resized image): output (y, x) reads resized (y + top, x + left).
-        let top = config.doCenterCrop ? Self.floorDiv(rh - outH, 2) : 0
-        let left = config.doCenterCrop ? Self.floorDiv(rw - outW, 2) : 0
+        let top = config.doCenterCrop ? cropOffset(rh, outH) : 0
+        let left = config.doCenterCrop ? cropOffset(rw, outW) : 0
 
         // Per channel and byte value, the final float: a 256-entry table computed with exactly
         // numpy's operations and dtypes, so the per-pixel work is a lookup.
@@ -128,7 +151,12 @@ public struct CLIPImageProcessor: Sendable {
         for c in 0..<3 {
             let mean = Float(config.imageMean[c]), std = Float(config.imageStd[c])
             for v in 0..<256 {
-                var x = config.doRescale ? Float(Double(v) * config.rescaleFactor) : Float(v)
+                var x: Float
+                switch convention {
+                case .transformers: x = config.doRescale ? Float(Double(v) * config.rescaleFactor) : Float(v)
+                // ToTensor: `img.to(float32).div(255)`, one correctly rounded float32 division.
+                case .torchvision: x = Float(v) / 255
+                }
                 if config.doNormalize { x = (x - mean) / std }
                 table[c * 256 + v] = x
             }
@@ -172,6 +200,73 @@ public struct CLIPImageProcessor: Sendable {
     /// Decodes the file at `url` and preprocesses it.
     public func preprocess(contentsOf url: URL, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> [Float] {
         preprocess(try decode(contentsOf: url, maxPixels: maxPixels))
+    }
+
+    /// Pillow's nearest-neighbour resize (`ImagingScaleAffine`, used for palette images): output
+    /// column x reads input column `int(a/2 + x·a)` with a = in / out, accumulated in double
+    /// precision step by step as Pillow does (clamped to the image).
+    static func nearest(_ image: RGBImage, width: Int, height: Int) -> [UInt8] {
+        func table(_ input: Int, _ output: Int) -> [Int] {
+            let a = Double(input) / Double(output)
+            var position = a * 0.5
+            var out: [Int] = []
+            out.reserveCapacity(output)
+            for _ in 0..<output {
+                out.append(min(max(Int(position), 0), input - 1))
+                position += a
+            }
+            return out
+        }
+        let xs = table(image.width, width), ys = table(image.height, height)
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        image.pixels.withUnsafeBufferPointer { src in
+            for (y, sy) in ys.enumerated() {
+                for (x, sx) in xs.enumerated() {
+                    let o = (y * width + x) * 3, i = (sy * image.width + sx) * 3
+                    out[o] = src[i]; out[o + 1] = src[i + 1]; out[o + 2] = src[i + 2]
+                }
+            }
+        }
+        return out
+    }
+
+    /// Pillow's resize of an image with an alpha channel (`RGBA` → `RGBa` → resize → `RGBA`):
+    /// colours premultiplied by alpha (`MULDIV255`), every channel resampled alike, then divided
+    /// back (`255·c / a`, clipped; kept as they are where a is 0 or 255). Returns the RGB bytes
+    /// (torchvision's `convert("RGB")` then drops alpha).
+    static func premultipliedResize(_ pixels: [UInt8], alpha: [UInt8], width: Int, height: Int,
+                                    outputWidth: Int, outputHeight: Int) -> [UInt8] {
+        let count = width * height
+        var premultiplied = pixels
+        var alphaRGB = [UInt8](repeating: 0, count: count * 3)
+        for i in 0..<count {
+            let a = UInt32(alpha[i])
+            for c in 0..<3 {
+                let t = UInt32(pixels[3 * i + c]) * a + 128
+                premultiplied[3 * i + c] = UInt8(((t >> 8) + t) >> 8)
+                alphaRGB[3 * i + c] = alpha[i]
+            }
+        }
+        let resampler = PillowResampler(inputWidth: width, inputHeight: height, outputWidth: outputWidth, outputHeight: outputHeight)
+        var colours = resampler.resample(RGBImage(width: width, height: height, pixels: premultiplied)).pixels
+        let alphas = resampler.resample(RGBImage(width: width, height: height, pixels: alphaRGB)).pixels
+        for i in 0..<(outputWidth * outputHeight) {
+            let a = Int(alphas[3 * i])
+            guard a != 0 && a != 255 else { continue }
+            for c in 0..<3 { colours[3 * i + c] = UInt8(min(255, 255 * Int(colours[3 * i + c]) / a)) }
+        }
+        return colours
+    }
+
+    /// The crop's first row or column in a side of `length` for a crop of `size`.
+    func cropOffset(_ length: Int, _ size: Int) -> Int {
+        switch convention {
+        case .transformers:
+            return Self.floorDiv(length - size, 2)
+        case .torchvision:
+            // int(round((length - size) / 2.0)): halves go to the even neighbour.
+            return Int((Double(length - size) / 2).rounded(.toNearestOrEven))
+        }
     }
 
     static func floorDiv(_ a: Int, _ b: Int) -> Int {

@@ -7,18 +7,32 @@ import Foundation
 /// composited). When the file carries transparency (an alpha channel or a PNG `tRNS` chunk),
 /// `alpha` holds one byte per pixel (255 = opaque); otherwise it is `nil`.
 public struct RGBImage: Sendable, Equatable {
+    /// The mode Pillow opens the file in, where it changes how torchvision's `Resize` treats
+    /// the image (it resizes in the image's own mode).
+    public enum SourceMode: Sendable, Equatable {
+        /// RGB or greyscale (with or without a `tRNS` colour key): resized as it is.
+        case plain
+        /// A palette PNG (Pillow's `P`): resized with nearest neighbour.
+        case palette
+        /// A PNG with an alpha channel (`RGBA`, `LA`): resized with premultiplied alpha.
+        case alphaChannel
+    }
+
     public var width: Int
     public var height: Int
     public var pixels: [UInt8]
     public var alpha: [UInt8]?
+    /// How Pillow would hold the file (see `SourceMode`).
+    public var mode: SourceMode = .plain
 
-    public init(width: Int, height: Int, pixels: [UInt8], alpha: [UInt8]? = nil) {
+    public init(width: Int, height: Int, pixels: [UInt8], alpha: [UInt8]? = nil, mode: SourceMode = .plain) {
         precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3, "RGB buffer size mismatch")
         precondition(alpha == nil || alpha!.count == width * height, "alpha buffer size mismatch")
         self.width = width
         self.height = height
         self.pixels = pixels
         self.alpha = alpha
+        self.mode = mode
     }
 
     /// This image composited over an opaque white background, as transformers' `convert_to_rgb`
@@ -155,7 +169,19 @@ public enum ImageDecoder {
         let width = Int(image.width), height = Int(image.height)
         let pixels = Array(UnsafeBufferPointer(start: image.rgb, count: width * height * 3))
         let alpha = image.alpha.map { Array(UnsafeBufferPointer(start: $0, count: width * height)) }
-        return RGBImage(width: width, height: height, pixels: pixels, alpha: alpha)
+        return RGBImage(width: width, height: height, pixels: pixels, alpha: alpha,
+                        mode: image.format == CLIP_FORMAT_PNG ? pngMode(raw) : .plain)
+    }
+
+    /// The mode Pillow gives a PNG, from the colour type in its IHDR chunk (byte 25; the decoder
+    /// has already checked the header): 3 is a palette, 4 and 6 carry an alpha channel.
+    static func pngMode(_ raw: UnsafeRawBufferPointer) -> RGBImage.SourceMode {
+        guard raw.count > 25, raw[12] == 0x49, raw[13] == 0x48, raw[14] == 0x44, raw[15] == 0x52 else { return .plain }
+        switch raw[25] {
+        case 3: return .palette
+        case 4, 6: return .alphaChannel
+        default: return .plain
+        }
     }
 
     static func code(for status: clip_status) -> ImageError.Code {

@@ -84,12 +84,7 @@ public struct HubDownloader: Sendable {
         }
         let files: [String]
         if let siblings = info.siblings {
-            let listed = Set(siblings.map(\.rfilename))
-            let missing = ModelLocator.requiredFiles.filter { !listed.contains($0) }
-            guard missing.isEmpty else {
-                throw HubError(message: "\(repoID)@\(commit.prefix(12)) has no \(missing.joined(separator: ", ")) (clip-audit needs a safetensors CLIP checkpoint)")
-            }
-            files = Self.wantedFiles.filter { listed.contains($0) }
+            files = try Self.filesToFetch(listed: Set(siblings.map(\.rfilename)), repo: "\(repoID)@\(commit.prefix(12))")
         } else {
             files = ModelLocator.requiredFiles
         }
@@ -147,12 +142,33 @@ public struct HubDownloader: Sendable {
             throw HubError(message: "cannot write the snapshot \(snapshot.path): \(error.localizedDescription)")
         }
 
-        let (paths, missing) = ModelLocator.checkpointFiles(in: snapshot)
-        guard missing.isEmpty else {
-            throw HubError(message: "\(repoID): snapshot \(snapshot.path) lacks \(missing.joined(separator: ", ")) after the pull")
+        let found = ModelLocator.checkpoint(in: snapshot)
+        guard found.missing.isEmpty else {
+            throw HubError(message: "\(repoID): snapshot \(snapshot.path) lacks \(found.missing.joined(separator: ", ")) after the pull")
         }
-        let model = ResolvedModel(id: repoID, directory: snapshot, revision: commit, files: paths)
+        let model = ResolvedModel(id: repoID, directory: snapshot, revision: commit, files: found.files,
+                                  format: found.format, weightsName: found.weightsName)
         return PullResult(model: model, commit: commit, downloaded: downloaded, reused: reused, bytesReceived: bytes)
+    }
+
+    /// The files to fetch from a repo listing `listed`, in the format `ModelLocator` will read:
+    /// OpenCLIP when `open_clip_config.json` is there (its config and weights, safetensors
+    /// preferred), else transformers (config, tokenizer files and weights, `model.safetensors`
+    /// preferred over `pytorch_model.bin`, plus the optional files listed). `repo` labels errors.
+    static func filesToFetch(listed: Set<String>, repo: String) throws -> [String] {
+        if listed.contains("open_clip_config.json") {
+            guard let weights = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"].first(where: listed.contains) else {
+                throw HubError(message: "\(repo) has open_clip_config.json but neither open_clip_model.safetensors nor open_clip_pytorch_model.bin")
+            }
+            return ["open_clip_config.json", weights]
+        }
+        let weights = listed.contains("model.safetensors") || !listed.contains("pytorch_model.bin") ? "model.safetensors" : "pytorch_model.bin"
+        let required = ["config.json", weights, "vocab.json", "merges.txt"]
+        let missing = required.filter { !listed.contains($0) }
+        guard missing.isEmpty else {
+            throw HubError(message: "\(repo) has no \(missing.joined(separator: ", ")) (clip-audit needs a CLIP checkpoint: transformers with model.safetensors or pytorch_model.bin, or OpenCLIP)")
+        }
+        return required + wantedFiles.filter { listed.contains($0) && !required.contains($0) && !ModelLocator.requiredFiles.contains($0) }
     }
 
     // MARK: - Hub API

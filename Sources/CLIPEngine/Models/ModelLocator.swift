@@ -6,6 +6,30 @@ import Glibc
 import Darwin
 #endif
 
+/// The checkpoint formats clip-audit reads (SPEC "Models").
+public enum CheckpointFormat: String, Sendable, Equatable, CaseIterable {
+    /// transformers: `config.json`, `model.safetensors`, `vocab.json`, `merges.txt`.
+    case huggingFaceSafetensors = "Hugging Face transformers (safetensors)"
+    /// transformers with `pytorch_model.bin` (a `torch.save` zip) instead of `model.safetensors`.
+    case huggingFacePyTorch = "Hugging Face transformers (pytorch_model.bin)"
+    /// `open_clip_config.json` + `open_clip_model.safetensors` or `open_clip_pytorch_model.bin`.
+    case openCLIP = "OpenCLIP"
+    /// OpenAI's TorchScript archive (`ViT-B-16.pt`, what `clip.load` downloads).
+    case openAI = "OpenAI TorchScript"
+
+    /// The reference implementation whose numerics this format follows.
+    public var reference: String {
+        switch self {
+        case .huggingFaceSafetensors, .huggingFacePyTorch:
+            return "transformers CLIPModel + slow CLIPImageProcessor (Pillow)"
+        case .openCLIP:
+            return "open_clip (create_model_and_transforms, its tokenizer and preprocess)"
+        case .openAI:
+            return "OpenAI clip (clip.load(..., jit=False), its tokenizer and transform)"
+        }
+    }
+}
+
 /// A checkpoint that a model reference resolved to.
 public struct ResolvedModel: Sendable, Equatable {
     /// The repo id (`openai/clip-vit-base-patch16`) or the directory path, as the user gave it.
@@ -17,6 +41,23 @@ public struct ResolvedModel: Sendable, Equatable {
     /// The checkpoint's files by name (`config.json`, `model.safetensors`, ...), symlinks
     /// followed: these are the real files (the blobs, for a cache snapshot).
     public var files: [String: URL]
+    /// The checkpoint's format.
+    public var format: CheckpointFormat = .huggingFaceSafetensors
+    /// The name (a key of `files`) of the weights file.
+    public var weightsName = "model.safetensors"
+
+    public init(id: String, directory: URL, revision: String?, files: [String: URL],
+                format: CheckpointFormat = .huggingFaceSafetensors, weightsName: String = "model.safetensors") {
+        self.id = id
+        self.directory = directory
+        self.revision = revision
+        self.files = files
+        self.format = format
+        self.weightsName = weightsName
+    }
+
+    /// The weights file (symlinks followed).
+    public var weightsURL: URL { files[weightsName] ?? directory.appendingPathComponent(weightsName) }
 }
 
 /// A model reference that could not be resolved. The description is one line that says what
@@ -31,7 +72,7 @@ public struct ModelLocatorError: Error, CustomStringConvertible, Sendable {
 public struct ModelLocator: Sendable {
     /// The model used when neither an argument nor `CLIP_AUDIT_MODEL` names one.
     public static let defaultModel = "openai/clip-vit-base-patch16"
-    /// Files every checkpoint must have.
+    /// Files a transformers safetensors checkpoint must have (other formats: `checkpoint(in:)`).
     public static let requiredFiles = ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
     /// Files used when present.
     public static let optionalFiles = ["preprocessor_config.json"]
@@ -84,14 +125,22 @@ public struct ModelLocator: Sendable {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             guard isDir.boolValue else {
-                throw ModelLocatorError(message: "model \"\(ref)\" is a file, not a checkpoint directory (expected a directory holding \(Self.requiredFiles.joined(separator: ", ")))")
+                // A single file is OpenAI's TorchScript archive (`ViT-B-16.pt`), the whole checkpoint.
+                let url = URL(fileURLWithPath: path)
+                guard url.pathExtension == "pt" else {
+                    throw ModelLocatorError(message: "model \"\(ref)\" is a file, not a checkpoint directory (expected a directory holding \(Self.requiredFiles.joined(separator: ", ")), or an OpenAI .pt archive)")
+                }
+                return ResolvedModel(id: ref, directory: url.deletingLastPathComponent(), revision: nil,
+                                     files: [url.lastPathComponent: Self.realPath(url)], format: .openAI,
+                                     weightsName: url.lastPathComponent)
             }
             let dir = URL(fileURLWithPath: path, isDirectory: true)
-            let (files, missing) = Self.checkpointFiles(in: dir)
-            guard missing.isEmpty else {
-                throw ModelLocatorError(message: "model directory \(path) is not a CLIP checkpoint: missing \(missing.joined(separator: ", "))")
+            let found = Self.checkpoint(in: dir)
+            guard found.missing.isEmpty else {
+                throw ModelLocatorError(message: "model directory \(path) is not a CLIP checkpoint: missing \(found.missing.joined(separator: ", "))")
             }
-            return ResolvedModel(id: ref, directory: dir, revision: nil, files: files)
+            return ResolvedModel(id: ref, directory: dir, revision: nil, files: found.files, format: found.format,
+                                 weightsName: found.weightsName)
         }
 
         let (repoID, requested) = Self.splitRevision(ref)
@@ -125,14 +174,63 @@ public struct ModelLocator: Sendable {
         }
 
         let dir = snapshots.appendingPathComponent(revision, isDirectory: true)
-        let (files, missing) = Self.checkpointFiles(in: dir)
-        guard missing.isEmpty else {
-            throw ModelLocatorError(message: "model \"\(repoID)\" in the Hugging Face cache is incomplete: snapshot \(dir.path) lacks \(missing.joined(separator: ", ")) \(pullHint)")
+        let found = Self.checkpoint(in: dir)
+        guard found.missing.isEmpty else {
+            throw ModelLocatorError(message: "model \"\(repoID)\" in the Hugging Face cache is incomplete: snapshot \(dir.path) lacks \(found.missing.joined(separator: ", ")) \(pullHint)")
         }
-        return ResolvedModel(id: repoID, directory: dir, revision: revision, files: files)
+        return ResolvedModel(id: repoID, directory: dir, revision: revision, files: found.files, format: found.format,
+                             weightsName: found.weightsName)
     }
 
     // MARK: - Helpers
+
+    /// What a checkpoint directory holds: its format, files (symlinks followed), weights file,
+    /// and the files its format still lacks.
+    ///
+    /// `open_clip_config.json` makes it OpenCLIP (weights `open_clip_model.safetensors`, else
+    /// `open_clip_pytorch_model.bin`, else the one `.safetensors`/`.bin`/`.pt` beside it);
+    /// otherwise `config.json` makes it transformers (`model.safetensors`, else
+    /// `pytorch_model.bin`); otherwise a folder whose only weights file is one `.pt` is OpenAI's.
+    static func checkpoint(in dir: URL) -> (format: CheckpointFormat, files: [String: URL], weightsName: String, missing: [String]) {
+        func isFile(_ name: String) -> Bool {
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path, isDirectory: &isDir) && !isDir.boolValue
+        }
+        let listing = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter(isFile).sorted()
+        func weights(_ extensions: [String]) -> [String] {
+            listing.filter { name in extensions.contains { name.hasSuffix("." + $0) } }
+        }
+        if isFile("open_clip_config.json") {
+            var files = ["open_clip_config.json": realPath(dir.appendingPathComponent("open_clip_config.json"))]
+            let candidates = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"].filter(isFile)
+            let others = weights(["safetensors", "bin", "pt"])
+            guard let name = candidates.first ?? (others.count == 1 ? others[0] : nil) else {
+                return (.openCLIP, files, "open_clip_model.safetensors",
+                        [others.isEmpty ? "open_clip_model.safetensors (or open_clip_pytorch_model.bin)"
+                                        : "open_clip_model.safetensors (found several weights files: \(others.joined(separator: ", ")))"])
+            }
+            files[name] = realPath(dir.appendingPathComponent(name))
+            return (.openCLIP, files, name, [])
+        }
+        if !isFile("config.json"), !isFile("model.safetensors"), !isFile("pytorch_model.bin") {
+            let archives = weights(["pt"])
+            if archives.count == 1 {
+                return (.openAI, [archives[0]: realPath(dir.appendingPathComponent(archives[0]))], archives[0], [])
+            }
+        }
+        let hasSafetensors = isFile("model.safetensors")
+        let weightsName = hasSafetensors || !isFile("pytorch_model.bin") ? "model.safetensors" : "pytorch_model.bin"
+        var files: [String: URL] = [:]
+        var missing: [String] = []
+        for name in ["config.json", weightsName, "vocab.json", "merges.txt"] + optionalFiles {
+            if isFile(name) {
+                files[name] = realPath(dir.appendingPathComponent(name))
+            } else if !optionalFiles.contains(name) {
+                missing.append(name)
+            }
+        }
+        return (weightsName == "model.safetensors" ? .huggingFaceSafetensors : .huggingFacePyTorch, files, weightsName, missing)
+    }
 
     /// The checkpoint files present in `dir` (symlinks followed; a dangling link counts as
     /// missing) and the required ones that are missing.

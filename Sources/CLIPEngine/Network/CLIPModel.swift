@@ -22,7 +22,7 @@ public final class CLIPModel: @unchecked Sendable {
         towerLock.lock(); defer { towerLock.unlock() }
         if let tower = packedVision { return tower }
         let tower = PackedTower(layers: weights.visionLayers, projection: weights.visualProjection,
-                                patchEmbedding: weights.patchEmbedding, file: weights.file)
+                                patchEmbedding: weights.patchEmbedding, weights: weights)
         packedVision = tower
         return tower
     }
@@ -31,7 +31,7 @@ public final class CLIPModel: @unchecked Sendable {
     var textTower: PackedTower {
         towerLock.lock(); defer { towerLock.unlock() }
         if let tower = packedText { return tower }
-        let tower = PackedTower(layers: weights.textLayers, projection: weights.textProjection, file: weights.file)
+        let tower = PackedTower(layers: weights.textLayers, projection: weights.textProjection, weights: weights)
         packedText = tower
         return tower
     }
@@ -51,7 +51,28 @@ public final class CLIPModel: @unchecked Sendable {
         self.weightsURL = weightsURL
     }
 
-    /// The safetensors file the weights come from.
+    /// Loads the weights of `source`, named as `layout` names them.
+    init(configuration: CLIPConfiguration, source: any TensorSource, layout: WeightLayout) throws {
+        self.configuration = configuration
+        self.weights = try CLIPWeights(source: source, layout: layout, configuration: configuration)
+        self.weightsURL = source.url
+    }
+
+    /// Loads the weights of `archive` (a PyTorch archive), named as `layout` names them.
+    public init(configuration: CLIPConfiguration, archive: PyTorchArchive, layout: WeightLayout) throws {
+        self.configuration = configuration
+        self.weights = try CLIPWeights(source: archive, layout: layout, configuration: configuration)
+        self.weightsURL = archive.url
+    }
+
+    /// Loads the weights of the safetensors file at `weightsURL`, named as `layout` names them.
+    public init(configuration: CLIPConfiguration, safetensorsURL weightsURL: URL, layout: WeightLayout) throws {
+        self.configuration = configuration
+        self.weights = try CLIPWeights(source: SafeTensorsFile(url: weightsURL), layout: layout, configuration: configuration)
+        self.weightsURL = weightsURL
+    }
+
+    /// The file the weights come from.
     public let weightsURL: URL
 
     /// The smallest L2 norm a usable embedding has. Real CLIP embeddings have norms of order 1 to

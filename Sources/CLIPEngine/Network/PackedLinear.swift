@@ -63,21 +63,22 @@ struct PackedTower: Sendable {
     let layers: [EncoderLayer]
     let projection: PackedLinear
 
-    /// Packs the tower, then releases the file pages of the weights it copied: the packed copy is
-    /// what every product reads, so the mapped originals would only double the resident memory.
+    /// Packs the tower, then releases the memory of the weights it copied (file pages, or the
+    /// converted copies of F16/BF16 weights: `CLIPWeights.releaseCopied`): the packed copy is
+    /// what every product reads, so the originals would only double the resident memory.
     init(layers: [TransformerLayerWeights], projection: WeightTensor, patchEmbedding: WeightTensor? = nil,
-         file: SafeTensorsFile) {
+         weights: CLIPWeights) {
         var packedSources: [WeightTensor] = [projection]
         self.patchEmbedding = patchEmbedding.map { PackedLinear(weight: $0, bias: nil) }
         if let patchEmbedding { packedSources.append(patchEmbedding) }
         self.layers = layers.map { layer in
             let packed = EncoderLayer(layer)
             for source in EncoderLayer.packedWeights(of: layer) {
-                file.releasePages(UnsafeRawBufferPointer(source.data))
+                weights.releaseCopied(source.data)
             }
             return packed
         }
         self.projection = PackedLinear(weight: projection, bias: nil)
-        for source in packedSources { file.releasePages(UnsafeRawBufferPointer(source.data)) }
+        for source in packedSources { weights.releaseCopied(source.data) }
     }
 }

@@ -140,6 +140,8 @@ final class BPEModel: @unchecked Sendable {
     // MARK: Loading
 
     private static func readData(_ url: URL) throws -> Data {
+        // OpenAI's tokenizer files that clip-audit carries (for checkpoints that ship none).
+        if let bundled = BundledTokenizer.data(for: url) { return bundled }
         do {
             return try FileKind.contents(of: url, limit: FileKind.checkpointTextLimit)
         } catch {

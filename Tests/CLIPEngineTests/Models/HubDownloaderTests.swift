@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import CLIPEngine
 
 extension Models {
@@ -23,6 +24,27 @@ extension Models {
 
         func contents(_ dir: URL) -> [String] {
             ((try? fm.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+        }
+
+        /// A repo with open_clip_config.json (beside transformers files, as LAION's are): the pull
+        /// fetches only the OpenCLIP config and weights, and the locator resolves it as OpenCLIP.
+        @Test func pullFetchesAnOpenCLIPRepo() async throws {
+            let fixture = FixturePaths.root.appendingPathComponent("formats/openclip-gelu-p32")
+            let server = try LoopbackHubServer(extraFiles: [
+                "open_clip_config.json": fixture.appendingPathComponent("open_clip_config.json"),
+                "open_clip_pytorch_model.bin": fixture.appendingPathComponent("open_clip_pytorch_model.bin"),
+            ])
+            defer { server.stop() }
+            let cache = try tempCache()
+            defer { try? fm.removeItem(at: cache) }
+            let result = try await downloader(server, cache: cache).pull(repo)
+            #expect(Set(result.downloaded) == ["open_clip_config.json", "open_clip_pytorch_model.bin"])
+            #expect(result.model.format == .openCLIP && result.model.weightsName == "open_clip_pytorch_model.bin")
+            #expect(!server.requests.contains { $0.path.hasSuffix("model.safetensors") || $0.path.hasSuffix("vocab.json") })
+            let model = try ModelLocator(environment: ["HF_HUB_CACHE": cache.path]).resolve(repo)
+            #expect(model.format == .openCLIP)
+            let pipeline = try CLIPPipeline(model: model)
+            #expect(pipeline.model.configuration.vision.patchSize == 32)
         }
 
         @Test func pullFillsTheCacheLayoutAndLocatorFindsIt() async throws {

@@ -40,11 +40,16 @@ final class LoopbackHubServer: @unchecked Sendable {
     /// The folder holding Package.swift, found by walking up from this file.
     static var tinyClip: URL { FixturePaths.tinyCLIP }
 
-    init() throws {
+    /// Files listed and served beside the checkpoint's (plain, not LFS), e.g. an OpenCLIP repo's.
+    let extraFiles: [String]
+
+    init(extraFiles extra: [String: URL] = [:]) throws {
         var files: [String: Data] = [:]
         for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"] {
             files[name] = try Data(contentsOf: Self.tinyClip.appendingPathComponent(name))
         }
+        for (name, url) in extra { files[name] = try Data(contentsOf: url) }
+        extraFiles = extra.keys.sorted()
         self.files = files
         lfsSHA256 = SHA256Digest.hex(of: files["model.safetensors"]!)
 
@@ -125,7 +130,7 @@ final class LoopbackHubServer: @unchecked Sendable {
         let path = request.path
         if path == "/api/models/\(Self.repo)/revision/main" {
             let names = ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json",
-                         "pytorch_model.bin", "flax_model.msgpack", "README.md", ".gitattributes"]
+                         "pytorch_model.bin", "flax_model.msgpack", "README.md", ".gitattributes"] + extraFiles
             let siblings = names.map { "{\"rfilename\":\"\($0)\"}" }.joined(separator: ",")
             let json = "{\"id\":\"\(Self.repo)\",\"sha\":\"\(Self.commit)\",\"siblings\":[\(siblings)]}"
             send(fd, status: "200 OK", headers: ["Content-Type": "application/json"], body: Data(json.utf8), request: request)

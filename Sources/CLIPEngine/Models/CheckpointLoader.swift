@@ -1,0 +1,64 @@
+import Foundation
+
+/// Loads the network of a resolved checkpoint in its format: the one place that maps a
+/// `CheckpointFormat` to a configuration, a weights reader and a tensor layout (used by the
+/// pipeline, `bench` and `model info`).
+public enum CheckpointLoader {
+    /// A loaded network and what was learnt on the way.
+    public struct Network: Sendable {
+        public let model: CLIPModel
+        /// The OpenCLIP or OpenAI settings (sizes, preprocessing); nil for transformers.
+        public let foreign: ForeignCheckpointConfiguration?
+        /// The file the sizes come from: `config.json`, `open_clip_config.json`, or for OpenAI
+        /// the weights themselves.
+        public let configurationURL: URL
+        /// Every tensor in the weights file, with the model's or not.
+        public let tensorCount: Int
+        /// Their elements.
+        public let parameterCount: Int
+        /// Their element types (`F32`, `F16`, ...), sorted.
+        public let dtypes: [String]
+    }
+
+    /// Reads the configuration and maps the weights of `resolved` (symlinks followed), checking
+    /// every tensor the network needs. Errors are one line naming the file at fault.
+    public static func network(_ resolved: ResolvedModel) throws -> Network {
+        let weightsURL = resolved.weightsURL.resolvingSymlinksInPath()
+        func file(_ name: String) -> URL { resolved.files[name] ?? resolved.directory.appendingPathComponent(name) }
+        let source: any TensorSource
+        let configuration: CLIPConfiguration
+        var foreign: ForeignCheckpointConfiguration?
+        let configurationURL: URL
+        switch resolved.format {
+        case .huggingFaceSafetensors, .huggingFacePyTorch:
+            configurationURL = file("config.json")
+            configuration = try CLIPConfiguration(contentsOf: configurationURL)
+            source = resolved.format == .huggingFacePyTorch ? try PyTorchArchive(url: weightsURL) : try SafeTensorsFile(url: weightsURL)
+        case .openCLIP:
+            configurationURL = file("open_clip_config.json")
+            foreign = try ForeignCheckpointConfiguration(openCLIPConfig: configurationURL)
+            configuration = foreign!.configuration
+            source = weightsURL.pathExtension == "safetensors" ? try SafeTensorsFile(url: weightsURL) : try PyTorchArchive(url: weightsURL)
+        case .openAI:
+            configurationURL = weightsURL
+            let archive = try PyTorchArchive(url: weightsURL)
+            foreign = try ForeignCheckpointConfiguration(openAIArchive: archive)
+            configuration = foreign!.configuration
+            source = archive
+        }
+        if foreign != nil {
+            // The bundled tokenizer's ids run to 49,407: a smaller embedding table cannot take them.
+            guard configuration.text.vocabSize == 49408 else {
+                throw SafeTensorsError(code: .shapeMismatch, file: weightsURL.path, tensor: nil,
+                                       message: "the text tower has a vocabulary of \(configuration.text.vocabSize) tokens, but OpenAI's tokenizer (which this format uses) needs 49408")
+            }
+        }
+        let layout = foreign?.layout ?? .huggingFace
+        let model = try CLIPModel(configuration: configuration, source: source, layout: layout)
+        let names = source.tensorNames
+        let parameters = names.reduce(0) { $0 + (source.tensorShape($1)?.reduce(1, *) ?? 0) }
+        let dtypes = Set(names.compactMap { source.tensorDType($0)?.rawValue }).sorted()
+        return Network(model: model, foreign: foreign, configurationURL: configurationURL,
+                       tensorCount: names.count, parameterCount: parameters, dtypes: dtypes)
+    }
+}
