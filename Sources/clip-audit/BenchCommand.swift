@@ -52,8 +52,11 @@ extension ClipAudit {
                 var generator = SeededRandom(seed: 0)
                 let pixelCount = batch * model.numChannels * model.imageSize * model.imageSize
                 let pixels = (0..<pixelCount).map { _ in Float(generator.nextUnit() * 4 - 2) }
+                // Start and end as the vocabulary's two last ids (49406, 49407 for CLIP's), words
+                // below them: every id is a row of this model's token table, whatever its size.
+                let vocabulary = model.configuration.text.vocabSize
                 let ids: [[Int32]] = (0..<64).map { _ in
-                    [49406] + (0..<9).map { _ in Int32(1000 + generator.below(39000)) } + [49407]
+                    [Int32(vocabulary - 2)] + (0..<9).map { _ in Int32(generator.below(max(1, vocabulary - 2))) } + [Int32(vocabulary - 1)]
                 }
                 let imagesPerSecond = measure(perCall: batch, seconds: seconds) {
                     _ = pixels.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: batch) }
