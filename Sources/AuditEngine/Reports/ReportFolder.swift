@@ -59,7 +59,8 @@ public struct ReportFolder: Sendable {
                 difference: Double(g.count) / Double(g.n) - Double(ref.count) / Double(ref.n), ratio: ratio,
                 pValue: p, pAdjusted: pAdjusted, significant: r["significant"] == "true",
                 differenceCILow: ci?.lower ?? 0, differenceCIHigh: ci?.upper ?? 0,
-                fourFifthsViolation: ratio.map { $0 < 0.8 || $0 > 1.25 } ?? (g.count > 0),
+                fourFifthsViolation: DisparityRow.fourFifths(value: g.value, referenceValue: ref.value, n: g.n, referenceN: ref.n,
+                                                             minGroupSize: minGroupSize, minDifference: run.minDifference),
                 belowMinimumN: g.n < minGroupSize || ref.n < minGroupSize))
         }
 
@@ -87,11 +88,21 @@ public struct ReportFolder: Sendable {
                                  headlineMetrics: ReportData.headlineMetrics(of: m.design, in: metrics)))
         }
         let weights = model["weights_sha256"] as? String ?? ""
-        let data = ReportData(
+        var data = ReportData(
             name: object["name"] as? String ?? url.lastPathComponent, modelID: model["id"] as? String ?? "unknown",
             weightsSHA256: weights, manifestName: URL(fileURLWithPath: manifest["path"] as? String ?? "manifest.csv").lastPathComponent,
             alpha: alpha, minGroupSize: minGroupSize, slices: attributes + intersections, designs: designs,
             metrics: metrics, disparities: disparities, comparisons: comparisons)
+        data.minDifference = run.minDifference
+        data.dataset = run.dataset
+        data.published = run.published
+        data.runID = object["run_id"] as? String ?? ""
+        // What each variant changes (run.json's `variants`; absent in older folders).
+        for entry in object["variants"] as? [[String: Any]] ?? [] {
+            guard let name = entry["design"] as? String, let index = data.designs.firstIndex(where: { $0.name == name }) else { continue }
+            data.designs[index].addedClasses = entry["added_classes"] as? [String] ?? []
+            data.designs[index].removedClasses = entry["removed_classes"] as? [String] ?? []
+        }
         return ReportFolder(url: url, data: data, attributes: attributes, predictions: predictions)
     }
 
@@ -146,6 +157,10 @@ struct RunSettings {
     var intersections: [String]
     var alpha: Double
     var minGroupSize: Int
+    /// Absent in folders written before `min_difference` existed: the default.
+    var minDifference = AuditConfig.defaultMinDifference
+    var dataset: HubDataset?
+    var published: [String: [PublishedFigure]] = [:]
 
     static func read(_ folder: URL) throws -> RunSettings {
         let url = folder.appendingPathComponent("run.json")
@@ -179,8 +194,35 @@ struct RunSettings {
               case let size = sizeNumber.doubleValue, size >= 0, size <= Double(Int32.max), size == size.rounded() else {
             throw fail("min_group_size", "not a whole number of at least 0")
         }
-        return RunSettings(object: object, attributes: attributes, intersections: intersections,
-                           alpha: alpha, minGroupSize: Int(size))
+        var result = RunSettings(object: object, attributes: attributes, intersections: intersections,
+                                 alpha: alpha, minGroupSize: Int(size))
+        if settings["min_difference"] != nil {
+            guard let number = settings["min_difference"] as? NSNumber, case let value = number.doubleValue, value >= 0, value < 1 else {
+                throw fail("min_difference", "not a number from 0 to below 1")
+            }
+            result.minDifference = value
+        }
+        if let dataset = settings["dataset"] {
+            guard let fields = dataset as? [String: Any], let id = fields["id"] as? String, !id.isEmpty else {
+                throw fail("dataset", "not an object with a string \"id\"")
+            }
+            result.dataset = HubDataset(id: id, split: fields["split"] as? String)
+        }
+        if let published = object["published"] {
+            func bad(_ what: String) -> AuditError { AuditError(file: path, "published: \(what)") }
+            guard let entries = published as? [[String: Any]] else { throw bad("not a list of objects") }
+            for (i, entry) in entries.enumerated() {
+                guard let design = entry["design"] as? String, let source = entry["source"] as? String,
+                      let metric = entry["metric"] as? String, let attribute = entry["attribute"] as? String,
+                      let groups = entry["groups"] as? [String], let values = entry["values"] as? [NSNumber],
+                      groups.count == values.count, values.allSatisfy({ (0...1).contains($0.doubleValue) }) else {
+                    throw bad("entry \(i + 1) needs design, source, metric, attribute, and groups with as many values from 0 to 1")
+                }
+                result.published[design, default: []].append(PublishedFigure(source: source, metric: metric, attribute: attribute,
+                                                                             values: Array(zip(groups, values.map(\.doubleValue)))))
+            }
+        }
+        return result
     }
 
     /// The bytes of a file of the folder; a directory, FIFO or device is an error (reading a
