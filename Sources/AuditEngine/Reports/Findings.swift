@@ -130,20 +130,18 @@ public struct Findings: Sendable {
         for design in data.designs {
             for figure in data.published[design.name] ?? [] {
                 var (k, n) = (0, 0)
-                var outside: [String] = []
                 for (group, value) in figure.values {
                     guard let row = data.metrics.first(where: { $0.design == design.name && $0.metric == figure.metric
                         && $0.attribute == figure.attribute && $0.group == group }) else { continue }
                     n += 1
-                    if value >= row.ciLow && value <= row.ciHigh { k += 1 } else { outside.append(text(ReportCharts.groupLabel(group))) }
+                    if value >= row.ciLow && value <= row.ciHigh { k += 1 }
                 }
                 guard n > 0 else { continue }
                 inside += k
                 total += n
                 let scope = figure.attribute == "*" ? "overall" : "by \(text(ChartStyle.attributeTitle(figure.attribute)))"
                 let metric = figure.metric == "accuracy" ? "accuracy" : "\(categoryName(figure.metric, design: design)) rate"
-                pieces.append("\(code(design.name)) \(text(metric)) \(scope): \(k) of \(n)"
-                              + (outside.isEmpty || figure.attribute == "*" ? "" : " (outside: \(outside.prefix(3).joined(separator: ", "))\(outside.count > 3 ? ", …" : ""))"))
+                pieces.append("\(code(design.name)) \(text(metric)) \(scope): \(k) of \(n)")
             }
         }
         guard total > 0 else { return nil }

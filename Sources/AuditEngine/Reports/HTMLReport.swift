@@ -276,6 +276,12 @@ enum MarkdownHTML {
                 flushText()
                 out += "<code>\(escape(String(chars[(i + 1)..<close])))</code>"
                 i = close + 1
+            } else if c == "[", let (target, label, length) = link(chars, at: i) {
+                // The report's links to its own files (user text never has a bare `[`: it is
+                // escaped); in the page they point at the part that holds the file's content.
+                flushText()
+                out += "<a href=\"\(target)\">\(escape(label))</a>"
+                i += length
             } else if c == "*", i + 1 < chars.count, chars[i + 1] == "*" {
                 pieces.append("")
                 i += 2
@@ -289,6 +295,18 @@ enum MarkdownHTML {
         }
         flushText()
         return out
+    }
+
+    /// The links the reports write between their files: `[details.md](details.md)` → `#details`,
+    /// `[report.md](report.md)` → `#` (the top); with the label and the link's length.
+    static func link(_ chars: [Character], at i: Int) -> (target: String, label: String, length: Int)? {
+        for (file, target) in [(MarkdownReport.detailsName, "#details"), ("report.md", "#")] {
+            let markdown = Array("[\(file)](\(file))")
+            if i + markdown.count <= chars.count && Array(chars[i..<(i + markdown.count)]) == markdown {
+                return (target, file, markdown.count)
+            }
+        }
+        return nil
     }
 
     /// Markdown text as plain text: escapes and entities decoded, nothing else interpreted.
