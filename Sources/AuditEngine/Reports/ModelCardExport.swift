@@ -141,7 +141,7 @@ public enum ModelCardExport {
         return last.isEmpty || last == "/" ? "model" : last
     }
 
-    /// One result per design: its accuracy and harm rates over all images and per group, each
+    /// One result per design: its accuracy and harm rates over all images and per attribute group, each
     /// metric named by its group (`accuracy (race: Black)`) with the group, n and interval in
     /// `args`; the dataset is the audit file's `dataset:` (Hub id and split).
     public static func modelIndex(_ data: ReportData) -> String {
@@ -159,7 +159,8 @@ public enum ModelCardExport {
             if let split = data.dataset?.split { y += "      split: \(yaml(split))\n" }
             y += "    metrics:\n"
             for metric in design.headlineMetrics {
-                for attribute in ["*"] + data.slices {
+                // The whole set and each attribute, as the model card's tables (intersections: report.md, metrics.csv).
+                for attribute in ["*"] + data.slices where !attribute.contains("|") {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
                         let title = metric == "accuracy" ? "accuracy" : ChartStyle.metricTitle(metric)
                         let scope = attribute == "*" ? "all images" : "\(attribute): \(row.group)"
