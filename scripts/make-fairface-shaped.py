@@ -42,6 +42,7 @@ audit = audit[:audit.index("\nretrieval:")] + "\n"
 audit = re.sub(r"(?m)^model: .*$", "model: %s" % os.path.join(root, "Fixtures", "clip-reference", "tiny-clip"), audit)
 audit = re.sub(r"(?m)^  path: .*$", "  path: manifest.csv", audit)
 audit = re.sub(r"(?m)^  image_root: .*$", "  image_root: .", audit)
-audit = audit.replace("\nattributes:", "\ndataset: {id: HuggingFaceM4/FairFace, split: validation}\nattributes:", 1)
+if "\ndataset:" not in audit:
+    audit = audit.replace("\nattributes:", "\ndataset: {id: HuggingFaceM4/FairFace, split: validation}\nattributes:", 1)
 open(os.path.join(out, "audit.yaml"), "w").write(audit)
 print(os.path.join(out, "audit.yaml"))

@@ -65,7 +65,7 @@ public enum ModelCardExport {
         md.blank()
         md.line("Measured with clip-audit on \(data.dataset.map { MarkdownEscape.code($0.id) + ($0.split.map { " (\(MarkdownEscape.code($0)))" } ?? "") } ?? MarkdownEscape.code(data.manifestName)) "
                 + "(audit \(MarkdownEscape.code(data.name))), zero-shot, "
-                + "model \(MarkdownEscape.code(data.modelID))\(data.weightsSHA256.isEmpty ? "" : " (weights SHA-256 \(MarkdownEscape.code(String(data.weightsSHA256.prefix(12)) + "…")))"). "
+                + "model \(MarkdownEscape.code(hubModelName(data.modelID)))\(data.weightsSHA256.isEmpty ? "" : " (weights SHA-256 \(MarkdownEscape.code(String(data.weightsSHA256.prefix(12)) + "…")))"). "
                 + "Rates with 95% Wilson intervals; groups smaller than \(data.minGroupSize) images are marked †. "
                 + "As the CLIP model card notes, these numbers depend on the class design and the prompts as much as on the model.")
         md.blank()

@@ -52,10 +52,12 @@ public enum ReportWriter {
     }
 
     /// What identifies a run's results: SHA-256 over the audit file's hash, the model's
-    /// fingerprint and the metric CSVs. Two runs that measured the same thing share it, so a card
+    /// fingerprint, the settings that decide flags and the metric CSVs. Two runs that measured the same thing share it, so a card
     /// made from either still describes the report beside it; any other run has another.
     public static func runID(_ run: AuditRun, csvs: [String]) -> String {
+        let config = run.config
         var text = "clip-audit run\n\(run.auditFileSHA256)\n\(run.modelFingerprint)\n"
+            + "\(config.alpha) \(config.minGroupSize) \(config.minDifference)\n"
         for csv in csvs { text += "\(csv.utf8.count)\n\(csv)" }
         return String(SHA256Digest.hex(of: Data(text.utf8)).prefix(32))
     }
