@@ -108,7 +108,14 @@ public enum MarkdownReport {
         md.blank()
         // Significant differences, and four-fifths violations that are large and sized enough to
         // read (small groups keep their † in the design tables below).
-        let headline = run.metrics.disparities.filter { isHeadline($0.metric) && $0.isFlagged }
+        let all = run.metrics.disparities.filter { isHeadline($0.metric) && $0.isFlagged }
+        // A variant's row that repeats its base's (no image changed there) says nothing new.
+        let bases = Dictionary(run.config.designs.compactMap { d in d.base.map { (d.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        let headline = all.filter { d in
+            guard let base = bases[d.design] else { return true }
+            return !all.contains { $0.design == base && $0.metric == d.metric && $0.attribute == d.attribute && $0.group == d.group
+                && $0.count == d.count && $0.n == d.n && $0.referenceCount == d.referenceCount && $0.referenceN == d.referenceN }
+        }
         if headline.isEmpty {
             md.line("No group differs significantly from its reference group (Holm-adjusted p < \(formatNumber(run.config.alpha))) "
                     + "and none falls outside the four-fifths band on accuracy or a harm rate by \(formatNumber(run.config.minDifference * 100)) pp or more.")
@@ -116,7 +123,7 @@ public enum MarkdownReport {
             return
         }
         let worse = headline.filter { $0.fairesWorse == true }.count
-        md.line("\(headline.count) group × metric pair\(headline.count == 1 ? "" : "s") flagged: \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
+        md.line("\(headline.count) group × metric pair\(headline.count == 1 ? "" : "s") flagged\(all.count > headline.count ? " (besides \(all.count - headline.count) in variants that repeat their base's exactly)" : ""): \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
                 + "\(headline.count - worse) where it fares better (\(Findings.better)). Flagged means Holm-significant, or a ratio outside [0.8, 1.25] with at least \(run.config.minGroupSize) images on both sides "
                 + "and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp. Worse first, then by size of the difference.")
         md.blank()

@@ -80,6 +80,8 @@ public struct ReportFolder: Sendable {
                                               harmCategory: r["harm_category"]!.isEmpty ? nil : r["harm_category"]!))
         }
 
+        comparisons = Self.countingDiscordantPairs(comparisons, predictions: predictions)
+
         // Designs in metrics.csv order; bases from comparison.csv.
         var designs: [ReportData.Design] = []
         for m in metrics where !designs.contains(where: { $0.name == m.design }) {
@@ -104,6 +106,54 @@ public struct ReportFolder: Sendable {
             data.designs[index].removedClasses = entry["removed_classes"] as? [String] ?? []
         }
         return ReportFolder(url: url, data: data, attributes: attributes, predictions: predictions)
+    }
+
+    /// `comparisons` with their discordant pairs (images positive under the base only, under the
+    /// variant only) counted from `predictions.csv`: comparison.csv does not carry them, and the
+    /// findings need them to tell "no image changed" from "as many changed each way".
+    static func countingDiscordantPairs(_ comparisons: [ComparisonRow], predictions: [PredictionLine]) -> [ComparisonRow] {
+        guard !comparisons.isEmpty else { return comparisons }
+        var byDesign: [String: [String: PredictionLine]] = [:]
+        for line in predictions { byDesign[line.design, default: [:]][line.file] = line }
+        func indicator(_ line: PredictionLine, _ metric: String) -> Bool? {
+            if metric == "accuracy" { return line.truth.map { $0 == line.predicted } }
+            if metric == "harm_rate:\(anyHarmCategory)" { return line.harmCategory != nil }
+            if metric.hasPrefix("harm_rate:") { return line.harmCategory == String(metric.dropFirst("harm_rate:".count)) }
+            if metric.hasPrefix("prediction_rate:") { return line.predicted == String(metric.dropFirst("prediction_rate:".count)) }
+            return nil
+        }
+        func group(_ line: PredictionLine, _ attribute: String) -> String? {
+            if attribute == "*" { return "*" }
+            let parts = attribute.split(separator: "|", omittingEmptySubsequences: false).map { line.groups[String($0)] }
+            guard parts.allSatisfy({ $0 != nil }) else { return nil }
+            return parts.map { $0! }.joined(separator: "|")
+        }
+        var counts: [String: (base: Int, variant: Int)] = [:]
+        var pairs = Set<String>()
+        for row in comparisons { pairs.insert("\(row.design)\u{1F}\(row.base)\u{1F}\(row.metric)") }
+        let slices = Set(comparisons.map(\.attribute))
+        for pair in pairs {
+            let parts = pair.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            guard let variant = byDesign[parts[0]], let base = byDesign[parts[1]] else { continue }
+            for (file, v) in variant {
+                guard let b = base[file], let iv = indicator(v, parts[2]), let ib = indicator(b, parts[2]), iv != ib else { continue }
+                for attribute in slices {
+                    guard let g = group(v, attribute) else { continue }
+                    let key = "\(pair)\u{1F}\(attribute)\u{1F}\(g)"
+                    var c = counts[key] ?? (0, 0)
+                    if ib { c.base += 1 } else { c.variant += 1 }
+                    counts[key] = c
+                }
+            }
+        }
+        return comparisons.map { row in
+            var row = row
+            if let c = counts["\(row.design)\u{1F}\(row.base)\u{1F}\(row.metric)\u{1F}\(row.attribute)\u{1F}\(row.group)"] {
+                row.baseOnly = c.base
+                row.variantOnly = c.variant
+            }
+            return row
+        }
     }
 
     /// Reads one CSV of the folder as rows to check (see ``CheckedRow``).
