@@ -20,10 +20,10 @@ extension ClipAudit {
             try reportingErrors {
                 let folder = try ReportFolder.read(URL(fileURLWithPath: reportDir))
                 let directory = URL(fileURLWithPath: output ?? (reportDir as NSString).appendingPathComponent("card"))
+                for url in try ModelCardExport.write(folder.data, to: directory) { print(url.path) }
                 if folder.data.dataset == nil {
                     printError("note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name")
                 }
-                for url in try ModelCardExport.write(folder.data, to: directory) { print(url.path) }
             }
         }
     }

@@ -98,8 +98,13 @@ public enum ReportWriter {
               let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
               object["tool"] as? String == "clip-audit" else { return [] }
         var owned = Set(fileNames)
-        if let markdown = try? FileKind.contents(of: directory.appendingPathComponent("report.md"), limit: 256 << 20) {
-            owned.formUnion(chartReferences(in: String(decoding: markdown, as: UTF8.self)))
+        // Older reports embed every chart in report.md; newer ones (whose run.json lists
+        // details.md among its files) most of them in details.md.
+        let listed = object["files"] as? [String] ?? []
+        for name in ["report.md"] + (listed.contains(MarkdownReport.detailsName) ? [MarkdownReport.detailsName] : []) {
+            if let markdown = try? FileKind.contents(of: directory.appendingPathComponent(name), limit: 256 << 20) {
+                owned.formUnion(chartReferences(in: String(decoding: markdown, as: UTF8.self)))
+            }
         }
         return owned
     }
