@@ -33,7 +33,8 @@ public enum MarkdownReport {
         md.text += Findings(data).markdown()
         setup(&md, run)
         summary(&md, run)
-        for design in config.designs {
+        // A variant's own tables are in details.md: report.md shows it against its base.
+        for design in config.designs where design.base == nil || design.target != nil {
             designSection(&md, run, design: design, part: .main)
         }
         variants(&md, run)
@@ -132,8 +133,8 @@ public enum MarkdownReport {
             let (wa, wb) = (a.fairesWorse == true, b.fairesWorse == true)
             return wa != wb ? wa : abs(a.difference) > abs(b.difference)
         }
-        disparityTable(&md, sorted.prefix(15), showDesign: true)
-        if headline.count > 15 { md.line("… and \(headline.count - 15) more, by design, in [\(detailsName)](\(detailsName)) and `disparities.csv`."); md.blank() }
+        disparityTable(&md, sorted.prefix(12), showDesign: true)
+        if headline.count > 12 { md.line("… and \(headline.count - 12) more, by design, in [\(detailsName)](\(detailsName)) and `disparities.csv`."); md.blank() }
     }
 
     static func designSection(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, part: Part) {
@@ -380,31 +381,60 @@ public enum MarkdownReport {
             if changed.isEmpty {
                 md.line("No image changed its accuracy or harm outcome (n = \(rows.first { $0.attribute == "*" }?.n ?? rows[0].n)).")
                 md.blank()
+                for metric in Set(rows.map(\.metric)).sorted() {
+                    publishedComparisons(&md, design: variant, metric: metric, rows: run.metrics.metrics.filter { $0.design == variant.name })
+                }
                 continue
+            }
+            // Published figures for the base and the variant over the same rows (the paper's Table 7:
+            // without and with `child`), as a column.
+            let base = run.config.design(named: variant.base!)
+            func published(_ r: ComparisonRow) -> String? {
+                let a = base?.published.first { $0.metric == r.metric && $0.attribute == r.attribute }?.value(for: r.group)
+                let b = variant.published.first { $0.metric == r.metric && $0.attribute == r.attribute }?.value(for: r.group)
+                guard b != nil else { return nil }
+                return "\(a.map(percent) ?? "—") → \(b.map(percent) ?? "—")"
             }
             // The main metric (any harm, else the first harm rate, else accuracy) in every group that
             // changed; the others over all images and where the change is significant. The rest is in details.md.
             let metricNames = rows.map(\.metric)
             let main = metricNames.first { $0 == "harm_rate:\(anyHarmCategory)" } ?? metricNames.first { $0.hasPrefix("harm_rate:") } ?? metricNames[0]
             let listed = changed.filter { $0.metric == main || $0.attribute == "*" || $0.pAdjusted < run.config.alpha }
-            md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |")
-            md.line("|---|---|---|---:|---:|---:|---|---:|")
+            let withPublished = listed.contains { published($0) != nil }
+            md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |" + (withPublished ? " published: base → variant |" : ""))
+            md.line("|---|---|---|---:|---:|---:|---|---:|" + (withPublished ? "---:|" : ""))
             for r in listed {
-                md.line("| \(escape(r.metric)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
+                md.line("| \(escape(r.metric)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
+                        + (withPublished ? " \(published(r) ?? "") |" : ""))
             }
             md.blank()
+            if withPublished {
+                var sources: [String] = []
+                for figure in (base?.published ?? []) + variant.published where listed.contains(where: { $0.metric == figure.metric && $0.attribute == figure.attribute }) {
+                    if !sources.contains(figure.source) { sources.append(figure.source) }
+                }
+                md.line("Published: " + sources.map(escape).joined(separator: "; ") + ". Context, not expected values.")
+                md.blank()
+            }
             if listed.count < changed.count {
                 md.line("\(changed.count - listed.count) more changed group(s) without a significant change, on other metrics: in [\(detailsName)](\(detailsName)).")
                 md.blank()
             }
-            // The unchanged rows, one line per metric: a reader sees they were measured, not their zeros.
+            // The unchanged rows on one line: a reader sees they were measured, not their zeros.
             var metrics: [String] = []
             for r in shown where !metrics.contains(r.metric) { metrics.append(r.metric) }
+            var unchanged: [String] = []
             for metric in metrics {
                 let same = shown.filter { $0.metric == metric && $0.baseOnly + $0.variantOnly == 0 }
                 guard !same.isEmpty else { continue }
-                let names = same.map { $0.attribute == "*" ? "all images" : "\(escape($0.group)) (\(escape($0.attribute)))" }
-                md.line("No image changed for \(escape(metric)) in: \(names.joined(separator: ", ")).")
+                if same.count == shown.filter({ $0.metric == metric }).count {
+                    unchanged.append("\(escape(metric)) in every group")
+                } else {
+                    unchanged.append("\(escape(metric)) in " + same.map { $0.attribute == "*" ? "all images" : "\(escape($0.group)) (\(escape($0.attribute)))" }.joined(separator: ", "))
+                }
+            }
+            if !unchanged.isEmpty {
+                md.line("No image changed for " + unchanged.joined(separator: "; ") + ".")
                 md.blank()
             }
         }

@@ -126,6 +126,15 @@ struct FindingsTests {
         #expect(markdown.contains("| Reference groups | race: White; gender: Male; age: 0-2; race\\|gender: White\\|Male |"))
     }
 
+    @Test func variantRowsWhereNoImageChangedCollapseToOneLine() {
+        let markdown = MarkdownReport.render(ReportFixture.run())
+        let section = markdown.components(separatedBy: "## Variant comparisons")[1].components(separatedBy: "## Skipped rows")[0]
+        // The variant never changes a non-human prediction: no row of zeros, one line instead.
+        #expect(!section.contains("| harm_rate:non-human |"))
+        #expect(section.contains("No image changed for harm_rate:non-human in every group; harm_rate:crime-related in Indian (race)"))
+        #expect(section.contains("| harm_rate:any | race | Black | 16 | 68.8% | 50.0% |"))
+    }
+
     @Test func htmlShowsFindingsFirstAndFoldsTheDetailsClosed() {
         let run = ReportFixture.run()
         let data = ReportData(run: run)
