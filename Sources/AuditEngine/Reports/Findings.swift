@@ -100,7 +100,7 @@ public struct Findings: Sendable {
         let name = variant.change.map { "\($0) (\(code(variant.name)) vs \(code(base)))" } ?? "\(code(variant.name)) vs \(code(base))"
         let rows = data.comparisons.filter { $0.design == variant.name && MarkdownReport.isHeadline($0.metric) }
         if rows.isEmpty { return name + ": no accuracy or harm rate in common to compare." }
-        if rows.allSatisfy({ $0.baseOnly + $0.variantOnly == 0 }) {
+        if rows.allSatisfy({ !$0.changedAnImage }) {
             return name + ": changed no prediction's accuracy or harm outcome (n = \(rows.first { $0.attribute == "*" }?.n ?? rows[0].n))."
         }
         // The metric the variant is about: any harm when there are several categories, else the
@@ -158,7 +158,7 @@ public struct Findings: Sendable {
         for design in data.designs {
             if let base = design.base {
                 let rows = data.comparisons.filter { $0.design == design.name && MarkdownReport.isHeadline($0.metric) }
-                if !rows.isEmpty && rows.allSatisfy({ $0.baseOnly + $0.variantOnly == 0 }) {
+                if !rows.isEmpty && rows.allSatisfy({ !$0.changedAnImage }) {
                     out.append("| \(MarkdownReport.escape(design.name)) | every metric | as \(MarkdownReport.escape(base)): no outcome changed | \(rows[0].n) | | | |")
                     continue
                 }
@@ -252,4 +252,10 @@ public struct Findings: Sendable {
 
     static func text(_ s: String) -> String { MarkdownEscape.text(s) }
     static func code(_ s: String) -> String { MarkdownEscape.code(s) }
+}
+
+extension ComparisonRow {
+    /// Whether any image's outcome changed: discordant pairs, or (for rows read back from a
+    /// folder whose predictions.csv does not account for them) a non-zero delta.
+    var changedAnImage: Bool { baseOnly + variantOnly > 0 || delta != 0 }
 }
