@@ -98,11 +98,6 @@ public struct ReportData: Sendable {
         for spec in config.designs where !spec.published.isEmpty { published[spec.name] = spec.published }
     }
 
-    /// The reference group of each attribute and intersection, as the disparities used them
-    /// (`*` families have none); slices without a disparity row are left out.
-    public var references: [(slice: String, group: String)] {
-        slices.compactMap { slice in disparities.first { $0.attribute == slice }.map { (slice, $0.reference) } }
-    }
 
     /// `accuracy` and `harm_rate:*` metrics of a design in first-appearance order.
     static func headlineMetrics(of design: String, in rows: [MetricRow]) -> [String] {
