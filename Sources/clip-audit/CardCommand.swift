@@ -20,18 +20,10 @@ extension ClipAudit {
             try reportingErrors {
                 let folder = try ReportFolder.read(URL(fileURLWithPath: reportDir))
                 let directory = URL(fileURLWithPath: output ?? (reportDir as NSString).appendingPathComponent("card"))
-                let exports = ModelCardExport.render(folder.data)
-                let names = exports.map(\.name)
-                // A card folder from before ledgers: the exports, all of them, which only `card` writes together.
-                var output = try OutputFolder(url: directory, kind: "card", files: names) { url in
-                    names.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) } ? Set(names) : []
+                for url in try ModelCardExport.write(folder.data, to: directory) { print(url.path) }
+                if folder.data.dataset == nil {
+                    printError("note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name")
                 }
-                for (name, text) in exports {
-                    let url = directory.appendingPathComponent(name)
-                    try AtomicFile.write(text, to: url)
-                    print(url.path)
-                }
-                try output.finish()
             }
         }
     }

@@ -33,7 +33,7 @@ struct ReportScreenshotTests {
         let html = try String(contentsOf: report.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(charts.count >= 30)
         #expect(html.components(separatedBy: "<svg ").count - 1 == charts.count)
-        #expect(html.contains("At a glance"))
+        #expect(html.contains("<h2 id=\"findings\">Findings</h2>"))
 
         // card and diff on the folder.
         let card = try Self.run(tool, ["card", report.path])

@@ -123,6 +123,9 @@ public struct AuditConfig: Sendable {
     public static let defaultAlpha = 0.05
     /// The default smallest group size that is not flagged in reports.
     public static let defaultMinGroupSize = 30
+    /// The default smallest absolute difference a four-fifths flag needs: below it a ratio
+    /// outside [0.8, 1.25] is one or two images on a low rate, not a disparity.
+    public static let defaultMinDifference = 0.05
 
     /// Report title; the default output folder is `Reports/<name>` (default: the file's name without extension).
     public var name: String
@@ -157,6 +160,10 @@ public struct AuditConfig: Sendable {
     public var retrieval: RetrievalSpec?
     /// `associations:`: WEAT-style association tests, in written order.
     public var associations: [AssociationSpec] = []
+    /// `min_difference`: the smallest |difference| a four-fifths flag needs.
+    public var minDifference: Double = AuditConfig.defaultMinDifference
+    /// `dataset:`: the Hugging Face Hub dataset behind the manifest (for `card`'s model-index).
+    public var dataset: HubDataset?
 
     /// Creates a configuration directly (for tests and programmatic use).
     public init(name: String, description: String? = nil, model: ModelReference? = nil, manifest: ManifestSettings,
@@ -281,5 +288,17 @@ extension ModelReference {
         case .directory(let url): return url.path
         case .repoID(let id): return id
         }
+    }
+}
+
+/// A Hugging Face Hub dataset and split (`dataset: {id: HuggingFaceM4/FairFace, split: validation}`),
+/// what a model card's `model-index` names as the evaluation data.
+public struct HubDataset: Sendable, Equatable {
+    public var id: String
+    public var split: String?
+
+    public init(id: String, split: String? = nil) {
+        self.id = id
+        self.split = split
     }
 }

@@ -82,7 +82,7 @@ extension AuditConfig {
 /// checked against docs/audit-file.md by AuditFileReferenceTests).
 enum AuditFileKeys {
     static let top = ["name", "description", "model", "manifest", "attributes", "intersections",
-                      "reference_groups", "alpha", "min_group_size", "templates", "designs", "retrieval", "associations"]
+                      "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations"]
     static let manifest = ["path", "image_root", "file_column", "limit"]
     static let design = ["name", "target", "templates", "classes", "harm_categories", "extends",
                          "add_classes", "remove_classes", "published"]
@@ -323,6 +323,35 @@ struct AuditFileParser {
         }
         let minGroupSize = try value("min_group_size").map { try integer($0, "min_group_size", minimum: 0) }
             ?? AuditConfig.defaultMinGroupSize
+        var minDifference = AuditConfig.defaultMinDifference
+        if let node = value("min_difference") {
+            minDifference = try number(node, "min_difference")
+            if !(minDifference >= 0 && minDifference < 1) {
+                throw fail(node, "min_difference", "must be at least 0 and below 1 (a difference of proportions), found \(minDifference)")
+            }
+        }
+        var dataset: HubDataset?
+        if let node = value("dataset") {
+            var id: String?
+            var split: String?
+            for entry in try entries(node, "dataset", known: ["id", "split"]) {
+                let path = "dataset.\(entry.key)"
+                let text = try string(entry.value, path)
+                if entry.key == "id" {
+                    // A Hub id is `name` or `owner/name`; a path or URL here would end up in a model card.
+                    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+                    let valid = parts.count <= 2 && parts.allSatisfy { part in
+                        !part.isEmpty && part.first != "." && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+                    }
+                    if !valid { throw fail(entry.value, path, "\"\(text)\" is not a Hugging Face Hub dataset id (like HuggingFaceM4/FairFace)") }
+                    id = text
+                } else {
+                    split = text
+                }
+            }
+            guard let id else { throw fail(node, "dataset", "needs `id:` (a Hub dataset id, like HuggingFaceM4/FairFace)") }
+            dataset = HubDataset(id: id, split: split)
+        }
         let templates = try value("templates").map { try self.templates($0, "templates") } ?? AuditConfig.defaultTemplates
 
         guard let designsNode = value("designs") else {
@@ -343,6 +372,8 @@ struct AuditFileParser {
                                  sourceFile: file, sourceLines: lines)
         config.retrieval = retrieval
         config.associations = associations
+        config.minDifference = minDifference
+        config.dataset = dataset
         return config
     }
 

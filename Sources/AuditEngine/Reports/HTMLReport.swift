@@ -1,22 +1,38 @@
 import Foundation
 
 /// Renders `report.html`: one self-contained page with the content of `report.md` (rendered
-/// from the same Markdown, so the two cannot drift apart), the charts inline as SVG, and a banner
-/// at the top that names, per design, the groups that stand apart. Inline CSS and a few lines of
-/// inline script (click a column header to sort a table); nothing is loaded from anywhere.
+/// from the same Markdown, so the two cannot drift apart) — the findings first — and then the
+/// content of `details.md` in collapsible sections, closed. Charts inline as SVG, inline CSS and
+/// a few lines of inline script (click a column header to sort a table); nothing is loaded from anywhere.
 public enum HTMLReport {
-    public static func render(markdown: String, charts: [ChartFile], data: ReportData) -> String {
+    public static func render(markdown: String, details: String = "", charts: [ChartFile], data: ReportData) -> String {
         let chartsByPath = Dictionary(charts.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var body = MarkdownHTML.convert(markdown) { path in chartsByPath[path] }
-        // The banner goes right under the title.
-        let overview = charts.first { $0.kind == .overview }
-        let banner = Self.banner(data, overview: overview)
-        if let end = body.range(of: "</h1>\n") {
-            body.insert(contentsOf: banner, at: end.upperBound)
-        } else {
-            body = banner + body
-        }
+        if !details.isEmpty { body += folded(details, charts: chartsByPath) }
         return page(title: "Bias audit: \(data.name)", body: body)
+    }
+
+    /// `details.md` as closed `<details>` sections, one per `##` heading (its `#` title and
+    /// opening paragraph become the heading of the part).
+    static func folded(_ details: String, charts: [String: ChartFile]) -> String {
+        var sections: [(title: String, lines: [String])] = []
+        for line in details.components(separatedBy: "\n") {
+            if line.hasPrefix("## ") {
+                sections.append((String(line.dropFirst(3)), []))
+            } else if !sections.isEmpty {
+                sections[sections.count - 1].lines.append(line)
+            }
+        }
+        guard !sections.isEmpty else { return "" }
+        var html = "<h2 id=\"details\">Details</h2>\n<p>The evidence behind the tables above (also in <code>details.md</code>); click a section to open it.</p>\n"
+        for section in sections {
+            html += "<details class=\"fold\">\n<summary>\(MarkdownHTML.inline(section.title))</summary>\n"
+            // Headings inside a fold sit one level lower than the fold's own.
+            let body = section.lines.map { $0.hasPrefix("### ") ? "#" + $0 : $0 }.joined(separator: "\n")
+            html += MarkdownHTML.convert(body) { charts[$0] }
+            html += "</details>\n"
+        }
+        return html
     }
 
     /// A whole self-contained page around `body` (HTML), with the shared style and script.
@@ -44,49 +60,6 @@ public enum HTMLReport {
             """
     }
 
-    /// "At a glance": for each design, the flagged groups (significant after Holm, or outside the
-    /// four-fifths band with enough images on both sides), largest differences first.
-    static func banner(_ data: ReportData, overview: ChartFile?) -> String {
-        let flagged = data.headlineDisparities
-        var html = "<section class=\"banner\" aria-label=\"At a glance\">\n<h2>At a glance</h2>\n"
-        html += "<p class=\"banner-rule\">Flagged: groups whose accuracy or harm rate differs from their reference group's "
-            + "significantly (Holm-adjusted p &lt; \(escape(MarkdownReport.formatNumber(data.alpha)))) or by a ratio outside "
-            + "the four-fifths band [0.8, 1.25] with at least \(data.minGroupSize) images on both sides.</p>\n<ul>\n"
-        for design in data.designs {
-            let rows = flagged.filter { $0.design == design.name }.sorted { abs($0.difference) > abs($1.difference) }
-            if rows.isEmpty {
-                html += "<li class=\"clear\"><strong>\(escape(design.name))</strong>: no group flagged.</li>\n"
-                continue
-            }
-            // One entry per group and attribute; the metrics it is flagged on listed together.
-            var entries: [(key: String, text: String)] = []
-            for d in rows {
-                let key = "\(d.attribute)\u{1F}\(d.group)"
-                var why: [String] = []
-                if d.significant { why.append("significant") }
-                if d.fourFifthsViolation { why.append("four-fifths") }
-                let text = "\(ChartStyle.metricTitle(d.metric)) \(MarkdownReport.percent(d.value)) vs \(MarkdownReport.percent(d.referenceValue)) "
-                    + "(\(MarkdownReport.signedPoints(d.difference)); \(why.joined(separator: ", ")))"
-                if let i = entries.firstIndex(where: { $0.key == key }) {
-                    entries[i].text += "; " + escape(text)
-                } else {
-                    entries.append((key, "<span class=\"flag\">\(escape(ReportCharts.groupLabel(d.group)))</span> "
-                                    + "<span class=\"vs\">(\(escape(ChartStyle.attributeTitle(d.attribute))), vs \(escape(ReportCharts.groupLabel(d.reference))))</span>: "
-                                    + escape(text)))
-                }
-            }
-            html += "<li><strong>\(escape(design.name))</strong>: \(entries.count) group\(entries.count == 1 ? "" : "s") flagged\n<ul>\n"
-            for entry in entries { html += "<li>\(entry.text)</li>\n" }
-            html += "</ul></li>\n"
-        }
-        html += "</ul>\n"
-        if let overview {
-            html += "<figure class=\"chart\" data-chart=\"\(escape(overview.path))\">\n\(overview.svg)</figure>\n"
-        }
-        html += "</section>\n"
-        return html
-    }
-
     static func escape(_ s: String) -> String { MarkdownHTML.escape(s) }
 
     static let css = """
@@ -107,14 +80,14 @@ public enum HTMLReport {
         tbody tr:nth-child(even) { background: #FAFAFA; }
         figure { margin: 8px 0 20px; }
         figure svg { max-width: 100%; height: auto; border: 1px solid #E6E6E6; }
-        .banner { border: 3px solid #D55E00; background: #FFF6EE; padding: 8px 18px 10px; border-radius: 6px; margin: 8px 0 24px; }
-        .banner h2 { border: 0; margin: 6px 0; font-size: 20px; }
-        .banner > ul { padding-left: 18px; margin: 6px 0; }
-        .banner li { margin: 3px 0; }
-        .banner li.clear { color: #0B5E46; }
-        .banner .flag { color: #B34700; font-weight: bold; }
-        .banner .vs { color: #555555; }
-        .banner-rule { font-size: 13px; color: #444444; margin: 0 0 6px; }
+        h2#findings { border-bottom-color: #D55E00; }
+        h2#findings + ul { background: #FFF9F3; border-left: 4px solid #D55E00; padding: 8px 12px 8px 30px; margin: 8px 0 12px; }
+        h2#findings + ul li { margin: 4px 0; }
+        .worse { color: #B34700; font-weight: bold; }
+        .better { color: #00704F; font-weight: bold; }
+        details.fold { border: 1px solid #D0D0D0; border-radius: 4px; margin: 6px 0; padding: 0 12px; }
+        details.fold > summary { cursor: pointer; font-size: 16px; font-weight: bold; padding: 6px 0; }
+        details.fold[open] > summary { border-bottom: 1px solid #E0E0E0; margin-bottom: 8px; }
         """
 
     static let script = """
@@ -177,10 +150,7 @@ enum MarkdownHTML {
                 flushParagraph()
                 let alt = String(line[line.index(line.startIndex, offsetBy: 2)..<close.lowerBound])
                 let path = String(line[close.upperBound..<line.index(before: line.endIndex)])
-                if let chart = chart(path), chart.kind == .overview {
-                    // Drawn in the banner at the top; once is enough.
-                    html += "<p class=\"see-top\">The chart of these differences is under “At a glance” at the top.</p>\n"
-                } else if let chart = chart(path) {
+                if let chart = chart(path) {
                     html += "<figure class=\"chart\" data-chart=\"\(escape(path))\">\n\(chart.svg)</figure>\n"
                 } else {
                     html += "<p><img src=\"\(escape(path))\" alt=\"\(escape(plain(alt)))\"></p>\n"
@@ -267,6 +237,18 @@ enum MarkdownHTML {
     /// between code spans), the backslash escapes and the `&lt;` `&gt;` `&amp;` entities that
     /// ``MarkdownEscape`` writes; everything else is text, HTML-escaped.
     static func inline(_ text: String) -> String {
+        colourDirections(inlineMarkup(text))
+    }
+
+    /// The direction words in a colour (as well as in words): `▲ worse`, `▼ better`. The markers
+    /// are not ASCII, so a user's label holding them is only coloured, never re-interpreted.
+    static func colourDirections(_ html: String) -> String {
+        guard html.contains("▲") || html.contains("▼") else { return html }
+        return html.replacingOccurrences(of: Findings.worse, with: "<span class=\"worse\">\(Findings.worse)</span>")
+            .replacingOccurrences(of: Findings.better, with: "<span class=\"better\">\(Findings.better)</span>")
+    }
+
+    static func inlineMarkup(_ text: String) -> String {
         var out = ""
         // The text since the last code span: literal pieces, split where an unescaped `**` is.
         var pieces: [String] = [""]
@@ -294,6 +276,12 @@ enum MarkdownHTML {
                 flushText()
                 out += "<code>\(escape(String(chars[(i + 1)..<close])))</code>"
                 i = close + 1
+            } else if c == "[", let (target, label, length) = link(chars, at: i) {
+                // The report's links to its own files (user text never has a bare `[`: it is
+                // escaped); in the page they point at the part that holds the file's content.
+                flushText()
+                out += "<a href=\"\(target)\">\(escape(label))</a>"
+                i += length
             } else if c == "*", i + 1 < chars.count, chars[i + 1] == "*" {
                 pieces.append("")
                 i += 2
@@ -307,6 +295,18 @@ enum MarkdownHTML {
         }
         flushText()
         return out
+    }
+
+    /// The links the reports write between their files: `[details.md](details.md)` → `#details`,
+    /// `[report.md](report.md)` → `#` (the top); with the label and the link's length.
+    static func link(_ chars: [Character], at i: Int) -> (target: String, label: String, length: Int)? {
+        for (file, target) in [(MarkdownReport.detailsName, "#details"), ("report.md", "#")] {
+            let markdown = Array("[\(file)](\(file))")
+            if i + markdown.count <= chars.count && Array(chars[i..<(i + markdown.count)]) == markdown {
+                return (target, file, markdown.count)
+            }
+        }
+        return nil
     }
 
     /// Markdown text as plain text: escapes and entities decoded, nothing else interpreted.

@@ -1,19 +1,25 @@
 import Foundation
 
 /// Renders `report.md`: the human report, laid out like the fairness section of the CLIP model
-/// card — setup, accuracy by group per design, harm rates by group, the disparities that matter,
-/// variant effects, and what was skipped.
+/// card — the findings first (``Findings``), then setup, the flagged disparities, accuracy by group
+/// per design, harm rates by group, variant effects, and what was skipped — and `details.md`: the
+/// evidence a reader opens only to check something (intersections, predicted-class shares, ratio
+/// and rate charts, confusion matrices, every design's disparity list).
 public enum MarkdownReport {
+    /// The name of the details file beside `report.md`.
+    public static let detailsName = "details.md"
+
     public static func render(_ run: AuditRun) -> String {
         render(run, charts: ReportCharts.all(ReportData(run: run)) + MeasurementsReport.charts(run))
     }
 
-    /// The report with `charts` (written beside it by ``ReportWriter``) embedded as images
-    /// under the tables they draw.
+    /// The report with the overview chart of `charts` (written beside it by ``ReportWriter``)
+    /// embedded; every other chart is in ``renderDetails(_:charts:)``.
     public static func render(_ run: AuditRun, charts: [ChartFile]) -> String {
         var md = MarkdownText()
         md.charts = charts
         let config = run.config
+        let data = ReportData(run: run)
         md.line("# Bias audit: \(escape(config.name))")
         md.blank()
         if let description = config.description?.trimmingCharacters(in: .whitespacesAndNewlines), !description.isEmpty {
@@ -21,13 +27,15 @@ public enum MarkdownReport {
             md.blank()
         }
         md.line("Zero-shot CLIP predictions over a labelled face manifest, disaggregated by \(config.attributes.map { MarkdownEscape.code($0) }.joined(separator: ", "))"
-                + (config.intersections.isEmpty ? "" : " and their intersections \(config.intersections.map { MarkdownEscape.code($0.joined(separator: "|")) }.joined(separator: ", "))") + ".")
+                + (config.intersections.isEmpty ? "" : " and their intersections \(config.intersections.map { MarkdownEscape.code($0.joined(separator: "|")) }.joined(separator: ", "))")
+                + ". The evidence behind each table (intersections, predicted-class shares, charts, confusion matrices, every disparity by design) is in [\(detailsName)](\(detailsName)).")
         md.blank()
-
+        md.text += Findings(data).markdown()
         setup(&md, run)
         summary(&md, run)
-        for design in config.designs {
-            designSection(&md, run, design: design)
+        // A variant's own tables are in details.md: report.md shows it against its base.
+        for design in config.designs where design.base == nil || design.target != nil {
+            designSection(&md, run, design: design, part: .main)
         }
         variants(&md, run)
         MeasurementsReport.sections(&md, run)
@@ -35,6 +43,24 @@ public enum MarkdownReport {
         method(&md, run)
         return md.text
     }
+
+    /// `details.md`: per design, the tables and charts report.md leaves out.
+    public static func renderDetails(_ run: AuditRun, charts: [ChartFile]) -> String {
+        var md = MarkdownText()
+        md.charts = charts
+        md.line("# Details: \(escape(run.config.name))")
+        md.blank()
+        md.line("The evidence behind [report.md](report.md): every slice, chart and list the report summarises.")
+        md.blank()
+        for design in run.config.designs {
+            designSection(&md, run, design: design, part: .details)
+        }
+        variantCharts(&md, run)
+        return md.text
+    }
+
+    /// Which file a section is rendered for.
+    enum Part { case main, details }
 
     // MARK: Sections
 
@@ -47,17 +73,17 @@ public enum MarkdownReport {
         md.line("| Model | \(code(run.model.id))\(run.model.revision.map { " (revision \(code($0)))" } ?? "") |")
         md.line("| Weights SHA-256 | `\(run.modelFingerprint.split(separator: ":").first ?? "")` |")
         md.line("| Manifest | \(code(config.manifest.path.lastPathComponent)): \(run.manifestRows) rows read, \(run.usableRows) scored, \(run.skipped.count) skipped |")
+        if let dataset = config.dataset {
+            md.line("| Dataset | \(code(dataset.id))\(dataset.split.map { ", split \(code($0))" } ?? "") |")
+        }
         // What the cache held is provenance (run.json), not a result: a resumed or sharded run's
         // report.md must be byte-identical to an uninterrupted single-process run's.
         md.line("| Images | \(run.uniqueImages) distinct |")
         md.line("| Prompts | \(run.promptsTotal) distinct |")
-        let references = config.attributes.map { attribute -> String in
-            let group = run.metrics.disparities.first { $0.attribute == attribute }?.reference ?? config.referenceGroups[attribute] ?? "—"
-            return "\(attribute): \(group)"
-        }
-        md.line("| Reference groups | \(escape(references.joined(separator: "; "))) |")
+        md.line("| Reference groups | \(escape(references(run).joined(separator: "; "))) |")
         for note in run.notes { md.line("| Note | \(escape(note)) |") }
         md.line("| Significance | two-sided pooled z-test, Holm-adjusted, α = \(formatNumber(config.alpha)) |")
+        md.line("| Four-fifths flag | ratio outside [0.8, 1.25], both sides ≥ \(config.minGroupSize) images, and \\|difference\\| ≥ \(formatNumber(config.minDifference * 100)) pp |")
         md.line("| Minimum group size | \(config.minGroupSize) (smaller groups are reported and marked †) |")
         md.blank()
         md.line("| Design | Target | Classes | Prompts per class | Harm categories | Extends |")
@@ -70,60 +96,98 @@ public enum MarkdownReport {
         md.blank()
     }
 
+    /// Every attribute's and intersection's reference group as the disparities used it
+    /// (`race: White`, `race|gender: White|Male`); the configured one where no disparity was computed.
+    static func references(_ run: AuditRun) -> [String] {
+        let config = run.config
+        return (config.attributes + config.intersections.map { $0.joined(separator: "|") }).map { slice in
+            let group = run.metrics.disparities.first { $0.attribute == slice }?.reference ?? config.referenceGroups[slice] ?? "—"
+            return "\(slice): \(group)"
+        }
+    }
+
     static func summary(_ md: inout MarkdownText, _ run: AuditRun) {
-        md.line("## Disparities that matter")
+        md.line("## Flagged disparities")
         md.blank()
-        // Significant differences, and four-fifths violations on groups large enough to read
-        // (small groups keep their ⚠ in the design tables below).
-        let headline = run.metrics.disparities.filter {
-            isHeadline($0.metric) && ($0.significant || ($0.fourFifthsViolation && !$0.belowMinimumN))
+        // Significant differences, and four-fifths violations that are large and sized enough to
+        // read (small groups keep their † in the design tables below).
+        let all = run.metrics.disparities.filter { isHeadline($0.metric) && $0.isFlagged }
+        // A variant's row that repeats its base's (no image changed there) says nothing new.
+        let bases = Dictionary(run.config.designs.compactMap { d in d.base.map { (d.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        let headline = all.filter { d in
+            guard let base = bases[d.design] else { return true }
+            return !all.contains { $0.design == base && $0.metric == d.metric && $0.attribute == d.attribute && $0.group == d.group
+                && $0.count == d.count && $0.n == d.n && $0.referenceCount == d.referenceCount && $0.referenceN == d.referenceN }
         }
         if headline.isEmpty {
             md.line("No group differs significantly from its reference group (Holm-adjusted p < \(formatNumber(run.config.alpha))) "
-                    + "and none falls outside the four-fifths band on accuracy or a harm rate.")
+                    + "and none falls outside the four-fifths band on accuracy or a harm rate by \(formatNumber(run.config.minDifference * 100)) pp or more.")
             md.blank()
             return
         }
-        md.line("Groups whose accuracy or harm rate differs from the reference group's significantly (Holm-adjusted), "
-                + "or whose ratio to it is outside the four-fifths band [0.8, 1.25] with at least \(run.config.minGroupSize) images on both sides; largest differences first.")
+        let worse = headline.filter { $0.fairesWorse == true }.count
+        md.line("\(headline.count) group × metric pair\(headline.count == 1 ? "" : "s") flagged\(all.count > headline.count ? " (besides \(all.count - headline.count) in variants that repeat their base's exactly)" : ""): \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
+                + "\(headline.count - worse) where it fares better (\(Findings.better)). Flagged means Holm-significant, or a ratio outside [0.8, 1.25] with at least \(run.config.minGroupSize) images on both sides "
+                + "and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp. Worse first, then by size of the difference.")
         md.blank()
         embedCharts(&md, design: "*", metric: "*", attribute: "*", kinds: [.overview])
-        disparityTable(&md, headline.sorted { abs($0.difference) > abs($1.difference) }.prefix(25), showDesign: true)
-        if headline.count > 25 { md.line("… and \(headline.count - 25) more in `disparities.csv`."); md.blank() }
+        let sorted = headline.sorted { a, b in
+            let (wa, wb) = (a.fairesWorse == true, b.fairesWorse == true)
+            return wa != wb ? wa : abs(a.difference) > abs(b.difference)
+        }
+        disparityTable(&md, sorted.prefix(12), showDesign: true)
+        if headline.count > 12 { md.line("… and \(headline.count - 12) more, by design, in [\(detailsName)](\(detailsName)) and `disparities.csv`."); md.blank() }
     }
 
-    static func designSection(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec) {
+    static func designSection(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, part: Part) {
         let config = run.config
         let rows = run.metrics.metrics.filter { $0.design == design.name }
         md.line("## Design \(MarkdownEscape.code(design.name))")
         md.blank()
-        var slices = config.attributes
-        slices += config.intersections.map { $0.joined(separator: "|") }
+        // report.md: the model card's tables, by attribute; details.md: the intersections, and
+        // the charts of every table.
+        let intersections = config.intersections.map { $0.joined(separator: "|") }
+        let slices = part == .main ? config.attributes : config.attributes + intersections
+        let chartKinds: [ChartFile.Kind] = part == .main ? [] : [.rate, .ratio]
 
         if design.target != nil {
             let overall = rows.first { $0.metric == "accuracy" && $0.attribute == "*" }
             md.line("### Accuracy by group")
             md.blank()
-            if let overall { md.line("Overall accuracy: **\(percentWithCI(overall))** (n = \(overall.n)).") ; md.blank() }
-            publishedNote(&md, design: design, metric: "accuracy", attribute: "*", rows: rows)
-            for attribute in slices {
-                metricByGroup(&md, run, design: design, metric: "accuracy", attribute: attribute, title: "accuracy")
+            if part == .main {
+                if let overall { md.line("Overall accuracy: **\(percentWithCI(overall))** (n = \(overall.n)).") ; md.blank() }
+                publishedNote(&md, design: design, metric: "accuracy", attribute: "*", rows: rows)
             }
-            confusion(&md, run, design: design)
+            for attribute in slices {
+                metricByGroup(&md, run, design: design, metric: "accuracy", attribute: attribute, title: "accuracy", charts: chartKinds)
+            }
+            if part == .details { confusion(&md, run, design: design) }
         }
         let harmMetrics = (design.harmCategories.map { "harm_rate:\($0.name)" }
                            + (design.harmCategories.count > 1 ? ["harm_rate:\(anyHarmCategory)"] : []))
-        if !harmMetrics.isEmpty {
+        // A variant's harm rates by group are in its comparison with its base (report.md) and here in details.
+        if !harmMetrics.isEmpty && (part == .details || design.base == nil) {
             md.line("### Harm rates by group")
             md.blank()
             md.line("Share of faces whose top prediction falls in each harm category"
-                    + (design.harmCategories.count > 1 ? " (`any`: in any of them)" : "") + ".")
+                    + (design.harmCategories.count > 1 ? " (`any`: in any of them)" : "") + "; \(Findings.worse) / \(Findings.better) mark groups flagged against their reference.")
             md.blank()
-            for attribute in ["*"] + slices {
-                harmTable(&md, run, design: design, metrics: harmMetrics, attribute: attribute)
+            for attribute in (part == .main ? ["*"] : []) + slices {
+                harmTable(&md, run, design: design, metrics: harmMetrics, attribute: attribute, charts: chartKinds)
             }
+            if part == .main {
+                // Published figures over a slice report.md has no table for (an intersection, or a
+                // group it does not show) keep their own table.
+                for metric in harmMetrics {
+                    publishedComparisons(&md, design: design, metric: metric, rows: rows, skipping: ["*"] + slices)
+                }
+            }
+        } else if !harmMetrics.isEmpty, let base = design.base {
+            md.line("A variant of \(MarkdownEscape.code(base)): its harm rates by group are under Variant comparisons, beside the base's, and in [\(detailsName)](\(detailsName)).")
+            md.blank()
             for metric in harmMetrics { publishedComparisons(&md, design: design, metric: metric, rows: rows) }
         }
+        guard part == .details else { return }
         if design.target == nil {
             predictionRates(&md, run, design: design)
         }
@@ -133,15 +197,15 @@ public enum MarkdownReport {
         md.line("### Disparities against the reference group")
         md.blank()
         if disparities.isEmpty {
-            md.line("None significant at α = \(formatNumber(config.alpha)) after Holm adjustment, and no accuracy or harm rate outside the four-fifths band.")
+            md.line("None significant at α = \(formatNumber(config.alpha)) after Holm adjustment, and no accuracy or harm rate flagged by the four-fifths rule.")
             md.blank()
         } else {
-            disparityTable(&md, disparities.sorted { ($0.metric, -abs($0.difference)) < ($1.metric, -abs($1.difference)) }.prefix(40), showDesign: false)
-            if disparities.count > 40 { md.line("… and \(disparities.count - 40) more in `disparities.csv`."); md.blank() }
+            disparityTable(&md, disparities.sorted { ($0.metric, -abs($0.difference)) < ($1.metric, -abs($1.difference)) }, showDesign: false)
         }
     }
 
-    static func metricByGroup(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metric: String, attribute: String, title: String) {
+    static func metricByGroup(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metric: String, attribute: String, title: String,
+                              charts: [ChartFile.Kind]) {
         let rows = run.metrics.metrics.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
         guard !rows.isEmpty else { return }
         let published = design.published.filter { $0.metric == metric && $0.attribute == attribute }
@@ -156,7 +220,7 @@ public enum MarkdownReport {
         for row in rows {
             var line = "| \(escape(row.group))\(row.belowMinimumN ? " †" : "") | \(row.n) | \(percentWithCI(row)) | "
             if let d = disparities.first(where: { $0.group == row.group }) {
-                line += "\(signedPoints(d.difference))\(d.fourFifthsViolation ? " ⚠" : "") | \(formatP(d.pAdjusted))\(d.significant ? " *" : "") |"
+                line += "\(signedPoints(d.difference))\(directionMark(d)) | \(formatP(d.pAdjusted))\(d.significant ? " *" : "") |"
             } else {
                 line += "reference | |"
             }
@@ -164,11 +228,18 @@ public enum MarkdownReport {
             md.line(line)
         }
         md.blank()
+        // One list item per source: notes on consecutive plain lines would render as one paragraph.
         for (i, figure) in published.enumerated() {
-            md.line("\(published.count > 1 ? "[\(i + 1)] " : "")Published: \(escape(figure.source)). Context, not an expected value.")
+            md.line("\(published.count > 1 ? "- [\(i + 1)] " : "")Published: \(escape(figure.source)). Context, not an expected value.")
         }
         if !published.isEmpty { md.blank() }
-        embedCharts(&md, design: design.name, metric: metric, attribute: attribute, kinds: [.rate, .ratio])
+        embedCharts(&md, design: design.name, metric: metric, attribute: attribute, kinds: charts)
+    }
+
+    /// ` ▲ worse` / ` ▼ better` after a flagged difference (words, so colour is never the only carrier).
+    static func directionMark(_ d: DisparityRow) -> String {
+        guard d.isFlagged, let worse = d.fairesWorse else { return d.isFlagged ? " ⚑" : "" }
+        return " " + (worse ? Findings.worse : Findings.better)
     }
 
     /// Embeds the charts of one table, in the order of `kinds`.
@@ -184,32 +255,49 @@ public enum MarkdownReport {
     /// Alt text: no brackets or line breaks that would end it early, and escaped (``MarkdownEscape/alt(_:)``).
     static func escapeAlt(_ text: String) -> String { MarkdownEscape.alt(text) }
 
-    static func harmTable(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [String], attribute: String) {
+    static func harmTable(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [String], attribute: String,
+                          charts: [ChartFile.Kind]) {
         let rows = run.metrics.metrics.filter { $0.design == design.name && $0.attribute == attribute && metrics.contains($0.metric) }
         guard !rows.isEmpty else { return }
         var groups: [String] = []
         for r in rows where !groups.contains(r.group) { groups.append(r.group) }
+        // Published figures over this slice, each a column after the measured one it matches.
+        let published = metrics.map { metric in design.published.filter { $0.metric == metric && $0.attribute == attribute } }
         md.line(attribute == "*" ? "**All images**" : "**By \(escape(ChartStyle.attributeTitle(attribute)))**")
         md.blank()
-        md.line("| \(attribute == "*" ? "set" : escape(attribute)) | n | " + metrics.map { escape(String($0.dropFirst("harm_rate:".count))) + " (95% CI)" }.joined(separator: " | ") + " |")
-        md.line("|---|---:|" + String(repeating: "---|", count: metrics.count))
+        var header = "| \(attribute == "*" ? "set" : escape(attribute)) | n |"
+        var rule = "|---|---:|"
+        for (metric, figures) in zip(metrics, published) {
+            header += " " + escape(String(metric.dropFirst("harm_rate:".count))) + " (95% CI) |"
+            rule += "---|"
+            for (i, _) in figures.enumerated() { header += " published\(figures.count > 1 ? " [\(i + 1)]" : "") |"; rule += "---:|" }
+        }
+        md.line(header)
+        md.line(rule)
         for group in groups {
-            let cells = metrics.map { metric -> String in
-                guard let r = rows.first(where: { $0.metric == metric && $0.group == group }) else { return "" }
+            let cells = zip(metrics, published).flatMap { metric, figures -> [String] in
+                guard let r = rows.first(where: { $0.metric == metric && $0.group == group }) else { return [""] + figures.map { _ in "" } }
                 let flag = run.metrics.disparities.first { $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group }
-                return percentWithCI(r) + ((flag?.significant ?? false) ? " *" : "")
+                return [percentWithCI(r) + (flag.map(directionMark) ?? "")] + figures.map { $0.value(for: group).map(percent) ?? "" }
             }
             let n = rows.first { $0.group == group }
             md.line("| \(group == "*" ? "all" : escape(group))\((n?.belowMinimumN ?? false) ? " †" : "") | \(n?.n ?? 0) | " + cells.joined(separator: " | ") + " |")
         }
         md.blank()
+        var sources: [String] = []
+        for figures in published { for figure in figures where !sources.contains(figure.source) { sources.append(figure.source) } }
+        if !sources.isEmpty {
+            md.line("Published: " + sources.map(escape).joined(separator: "; ") + ". Context, not expected values.")
+            md.blank()
+        }
         for metric in metrics {
-            embedCharts(&md, design: design.name, metric: metric, attribute: attribute, kinds: [.rate, .ratio])
+            embedCharts(&md, design: design.name, metric: metric, attribute: attribute, kinds: charts)
         }
     }
 
-    static func publishedComparisons(_ md: inout MarkdownText, design: DesignSpec, metric: String, rows: [MetricRow]) {
-        for figure in design.published where figure.metric == metric {
+    static func publishedComparisons(_ md: inout MarkdownText, design: DesignSpec, metric: String, rows: [MetricRow],
+                                     skipping shown: [String] = []) {
+        for figure in design.published where figure.metric == metric && !shown.contains(figure.attribute) {
             md.line("**Published beside measured: \(escape(metric)), by \(escape(figure.attribute))** — \(escape(figure.source)). Context, not an expected value.")
             md.blank()
             md.line("| \(escape(figure.attribute)) | published | measured (95% CI) | n |")
@@ -284,19 +372,99 @@ public enum MarkdownReport {
         guard !variants.isEmpty else { return }
         md.line("## Variant comparisons")
         md.blank()
-        md.line("Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(run.config.alpha)).")
+        md.line("Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(run.config.alpha)). Groups where no image changed are listed on one line.")
         md.blank()
         for variant in variants {
             let rows = run.metrics.comparisons.filter { $0.design == variant.name && isHeadline($0.metric) }
             md.line("### \(MarkdownEscape.code(variant.name)) vs \(MarkdownEscape.code(variant.base!))")
             md.blank()
             guard !rows.isEmpty else { md.line("No shared accuracy or harm metric to compare."); md.blank(); continue }
-            md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |")
-            md.line("|---|---|---|---:|---:|---:|---|---:|")
-            for r in rows where r.attribute == "*" || run.config.attributes.contains(r.attribute) {
-                md.line("| \(escape(r.metric)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
+            let shown = rows.filter { $0.attribute == "*" || run.config.attributes.contains($0.attribute) }
+            let changed = shown.filter { $0.baseOnly + $0.variantOnly > 0 }
+            if changed.isEmpty {
+                md.line("No image changed its accuracy or harm outcome (n = \(rows.first { $0.attribute == "*" }?.n ?? rows[0].n)).")
+                md.blank()
+                for metric in Set(rows.map(\.metric)).sorted() {
+                    publishedComparisons(&md, design: variant, metric: metric, rows: run.metrics.metrics.filter { $0.design == variant.name })
+                }
+                continue
+            }
+            // Published figures for the base and the variant over the same rows (the paper's Table 7:
+            // without and with `child`), as a column.
+            let base = run.config.design(named: variant.base!)
+            func published(_ r: ComparisonRow) -> String? {
+                let a = base?.published.first { $0.metric == r.metric && $0.attribute == r.attribute }?.value(for: r.group)
+                let b = variant.published.first { $0.metric == r.metric && $0.attribute == r.attribute }?.value(for: r.group)
+                guard b != nil else { return nil }
+                return "\(a.map(percent) ?? "—") → \(b.map(percent) ?? "—")"
+            }
+            // The main metric (any harm, else the first harm rate, else accuracy) in every group that
+            // changed; the others over all images and where the change is significant. The rest is in details.md.
+            let metricNames = rows.map(\.metric)
+            let main = metricNames.first { $0 == "harm_rate:\(anyHarmCategory)" } ?? metricNames.first { $0.hasPrefix("harm_rate:") } ?? metricNames[0]
+            let listed = changed.filter { $0.metric == main || $0.attribute == "*" || $0.pAdjusted < run.config.alpha }
+            let withPublished = listed.contains { published($0) != nil }
+            md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |" + (withPublished ? " published: base → variant |" : ""))
+            md.line("|---|---|---|---:|---:|---:|---|---:|" + (withPublished ? "---:|" : ""))
+            for r in listed {
+                md.line("| \(escape(r.metric)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
+                        + (withPublished ? " \(published(r) ?? "") |" : ""))
             }
             md.blank()
+            if withPublished {
+                var sources: [String] = []
+                for figure in (base?.published ?? []) + variant.published where listed.contains(where: { $0.metric == figure.metric && $0.attribute == figure.attribute }) {
+                    if !sources.contains(figure.source) { sources.append(figure.source) }
+                }
+                md.line("Published: " + sources.map(escape).joined(separator: "; ") + ". Context, not expected values.")
+                md.blank()
+            }
+            if listed.count < changed.count {
+                md.line("\(changed.count - listed.count) more changed group(s) without a significant change, on other metrics: in [\(detailsName)](\(detailsName)).")
+                md.blank()
+            }
+            // The unchanged rows on one line: a reader sees they were measured, not their zeros.
+            var metrics: [String] = []
+            for r in shown where !metrics.contains(r.metric) { metrics.append(r.metric) }
+            var unchanged: [String] = []
+            for metric in metrics {
+                let same = shown.filter { $0.metric == metric && $0.baseOnly + $0.variantOnly == 0 }
+                guard !same.isEmpty else { continue }
+                if same.count == shown.filter({ $0.metric == metric }).count {
+                    unchanged.append("\(escape(metric)) in every group")
+                } else {
+                    unchanged.append("\(escape(metric)) in " + same.map { $0.attribute == "*" ? "all images" : "\(escape($0.group)) (\(escape($0.attribute)))" }.joined(separator: ", "))
+                }
+            }
+            if !unchanged.isEmpty {
+                md.line("No image changed for " + unchanged.joined(separator: "; ") + ".")
+                md.blank()
+            }
+        }
+    }
+
+    /// The variants' every changed group, intersections included, and their delta charts (details.md).
+    static func variantCharts(_ md: inout MarkdownText, _ run: AuditRun) {
+        let variants = run.config.designs.filter { $0.base != nil }
+        guard !variants.isEmpty else { return }
+        md.line("## Variant comparisons, every group")
+        md.blank()
+        for variant in variants {
+            md.line("### \(MarkdownEscape.code(variant.name)) vs \(MarkdownEscape.code(variant.base!))")
+            md.blank()
+            let rows = run.metrics.comparisons.filter { $0.design == variant.name && isHeadline($0.metric) }
+            let changed = rows.filter { $0.baseOnly + $0.variantOnly > 0 }
+            if changed.isEmpty {
+                md.line("No image changed its accuracy or harm outcome.")
+                md.blank()
+            } else {
+                md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |")
+                md.line("|---|---|---|---:|---:|---:|---|---:|")
+                for r in changed {
+                    md.line("| \(escape(r.metric)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
+                }
+                md.blank()
+            }
             var metrics: [String] = []
             for r in rows where !metrics.contains(r.metric) { metrics.append(r.metric) }
             for metric in metrics {
@@ -334,7 +502,7 @@ public enum MarkdownReport {
         md.line("- Intervals: 95% Wilson score intervals for rates; Newcombe's hybrid score interval for differences.")
         md.line("- Disparities: each group against its attribute's reference group with a two-sided pooled two-proportion z-test, Holm-adjusted within design × metric × attribute; * marks p_adjusted < α.")
         md.line("- Variant comparisons: each variant against its base on the same images, exact McNemar test on the discordant pairs, Holm-adjusted within variant × metric × attribute in this report; comparison.csv's p_value is unadjusted.")
-        md.line("- ⚠ marks a ratio to the reference outside [0.8, 1.25] (the four-fifths rule, applied both ways because a higher harm rate is worse).")
+        md.line("- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference. Flagged: Holm-significant, or a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(run.config.minGroupSize) images on both sides and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp; against a reference rate of 0 there is no ratio. ⚑ marks a flagged prediction rate, which has no better side.")
         md.line("- † marks groups smaller than \(run.config.minGroupSize) images: reported, not dropped, but read with care.")
         md.line("- Published figures are context from the CLIP paper and model card; they were measured with other backbones, prompts or probes, and are not expected values for this model.")
         md.blank()
@@ -343,15 +511,16 @@ public enum MarkdownReport {
     // MARK: Formatting
 
     static func disparityTable<S: Sequence>(_ md: inout MarkdownText, _ rows: S, showDesign: Bool) where S.Element == DisparityRow {
-        md.line((showDesign ? "| design " : "") + "| metric | attribute | group | reference | value | reference value | difference (95% CI) | ratio | p (Holm) | flags |")
-        md.line((showDesign ? "|---" : "") + "|---|---|---|---|---:|---:|---|---:|---:|---|")
+        md.line((showDesign ? "| design " : "") + "| metric | attribute | group | reference | value | reference value | difference (95% CI) | ratio | p (Holm) | fares | flags |")
+        md.line((showDesign ? "|---" : "") + "|---|---|---|---|---:|---:|---|---:|---:|---|---|")
         for d in rows {
             var flags: [String] = []
             if d.significant { flags.append("significant") }
             if d.fourFifthsViolation { flags.append("four-fifths") }
             if d.belowMinimumN { flags.append("small n") }
+            let fares = d.fairesWorse.map { $0 ? Findings.worse : Findings.better } ?? "—"
             md.line((showDesign ? "| \(escape(d.design)) " : "")
-                    + "| \(escape(d.metric)) | \(escape(d.attribute)) | \(escape(d.group)) | \(escape(d.reference)) | \(percent(d.value)) (n = \(d.n)) | \(percent(d.referenceValue)) (n = \(d.referenceN)) | \(signedPoints(d.difference)) [\(signedPoints(d.differenceCILow)), \(signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "—") | \(formatP(d.pAdjusted)) | \(flags.joined(separator: ", ")) |")
+                    + "| \(escape(d.metric)) | \(escape(d.attribute)) | \(escape(d.group)) | \(escape(d.reference)) | \(percent(d.value)) (n = \(d.n)) | \(percent(d.referenceValue)) (n = \(d.referenceN)) | \(signedPoints(d.difference)) [\(signedPoints(d.differenceCILow)), \(signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |")
         }
         md.blank()
     }

@@ -1,110 +1,175 @@
 import CLIPEngine
 import Foundation
 
-/// The model-card exports of `clip-audit card`: a Markdown "Bias and Fairness" section laid out
-/// like the CLIP model card's (tables by group, measured here), a Hugging Face `model-index`
-/// block with one result per slice, and Google Model Card Toolkit JSON
-/// (`quantitative_analysis.performance_metrics` with `slice` and `confidence_interval`).
+/// The model-card exports of `clip-audit card`: a Markdown "Bias and Fairness" section — the
+/// findings (``Findings``), then the model card's tables by group, variants beside their bases —
+/// a Hugging Face `model-index` block (one result per design, metrics named by group) and Google
+/// Model Card Toolkit JSON (`quantitative_analysis.performance_metrics` with `slice` and
+/// `confidence_interval`).
 public enum ModelCardExport {
     /// The file names `card` writes, in order.
     public static let fileNames = ["fairness.md", "model-index.yaml", "model-card.json"]
+    /// The card's record of the run it came from (its ``ReportData/runID``), beside the exports.
+    public static let runKeyName = ".clip-audit-card.run"
+    /// The folder `card` writes into by default, inside the report folder.
+    public static let defaultFolder = "card"
 
     public static func render(_ data: ReportData) -> [(name: String, text: String)] {
         [("fairness.md", markdown(data)), ("model-index.yaml", modelIndex(data)), ("model-card.json", toolkitJSON(data))]
     }
 
+    /// Writes the exports and the run key into `directory` (only files `card` wrote there are
+    /// replaced); returns the exports' paths.
+    public static func write(_ data: ReportData, to directory: URL) throws -> [URL] {
+        let exports = render(data)
+        let names = exports.map(\.name)
+        // A card folder from before ledgers: the exports, all of them, which only `card` writes together.
+        var folder = try OutputFolder(url: directory, kind: "card", files: names + [runKeyName]) { url in
+            names.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) } ? Set(names) : []
+        }
+        var written: [URL] = []
+        for (name, text) in exports {
+            let url = directory.appendingPathComponent(name)
+            try AtomicFile.write(text, to: url)
+            written.append(url)
+        }
+        try AtomicFile.write(data.runID + "\n", to: directory.appendingPathComponent(runKeyName))
+        try folder.finish()
+        return written
+    }
+
+    /// Removes the files `card` wrote into the report's `card/` folder when they came from
+    /// another run than `runID` (a card beside a report must describe that report). Only files
+    /// the card's ledger lists are removed; the folder goes too when nothing else is in it.
+    public static func removeStaleCard(in reportDirectory: URL, runID: String) throws {
+        let card = reportDirectory.appendingPathComponent(defaultFolder, isDirectory: true)
+        let fm = FileManager.default
+        let ledger = card.appendingPathComponent(OutputFolder.ledgerName("card"))
+        guard fm.fileExists(atPath: ledger.path) else { return }
+        let key = (try? FileKind.contents(of: card.appendingPathComponent(runKeyName), limit: 4096))
+            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        if let key, !runID.isEmpty, key == runID { return }
+        var folder = try OutputFolder(url: card, kind: "card", files: [], what: "card folder")
+        try folder.finish()
+        try? fm.removeItem(at: ledger)
+        if (try? fm.contentsOfDirectory(atPath: card.path))?.isEmpty == true { try? fm.removeItem(at: card) }
+    }
+
     // MARK: Markdown
 
+    /// The fairness section: findings, then one table per attribute for accuracy (a column per
+    /// design) and one for harm rates (a column per design × category, variants beside their base).
     public static func markdown(_ data: ReportData) -> String {
         var md = MarkdownText()
         md.line("## Bias and Fairness")
         md.blank()
-        md.line("Measured with clip-audit on \(MarkdownEscape.code(data.manifestName)) (audit \(MarkdownEscape.code(data.name))), zero-shot, "
-                + "model \(MarkdownEscape.code(data.modelID))\(data.weightsSHA256.isEmpty ? "" : " (weights SHA-256 \(MarkdownEscape.code(String(data.weightsSHA256.prefix(12)) + "…")))"). "
+        md.line("Measured with clip-audit on \(data.dataset.map { MarkdownEscape.code($0.id) + ($0.split.map { " (\(MarkdownEscape.code($0)))" } ?? "") } ?? MarkdownEscape.code(data.manifestName)) "
+                + "(audit \(MarkdownEscape.code(data.name))), zero-shot, "
+                + "model \(MarkdownEscape.code(hubModelName(data.modelID)))\(data.weightsSHA256.isEmpty ? "" : " (weights SHA-256 \(MarkdownEscape.code(String(data.weightsSHA256.prefix(12)) + "…")))"). "
                 + "Rates with 95% Wilson intervals; groups smaller than \(data.minGroupSize) images are marked †. "
                 + "As the CLIP model card notes, these numbers depend on the class design and the prompts as much as on the model.")
         md.blank()
+        var findings = Findings(data)
+        findings.table = []
+        md.text += findings.markdown(heading: "###")
+        let attributes = data.slices.filter { !$0.contains("|") }
+        typealias Column = (design: ReportData.Design, metric: String)
+        let accuracy: [Column] = data.designs.filter { $0.headlineMetrics.contains("accuracy") }.map { ($0, "accuracy") }
+        var harms: [Column] = []
         for design in data.designs {
-            guard !design.headlineMetrics.isEmpty else { continue }
-            md.line("### \(design.hasTarget ? "Classification" : "Denigration harms"): \(MarkdownEscape.code(design.name))\(design.base.map { " (variant of \(MarkdownEscape.code($0)))" } ?? "")")
+            for metric in design.headlineMetrics where metric.hasPrefix("harm_rate:") { harms.append((design, metric)) }
+        }
+        // Each variant's column beside its base's (the paper's Table 7: without and with `child`).
+        var harmColumns: [Column] = []
+        for column in harms where column.design.base == nil {
+            harmColumns.append(column)
+            harmColumns += harms.filter { $0.design.base == column.design.name && $0.metric == column.metric }
+        }
+        for column in harms where !harmColumns.contains(where: { $0.design.name == column.design.name && $0.metric == column.metric }) {
+            harmColumns.append(column)
+        }
+        let tables: [(String, [Column])] = [("Accuracy", accuracy), ("Harm rates", harmColumns)]
+        for (title, columns) in tables where !columns.isEmpty {
+            md.line("### \(title) by group")
             md.blank()
-            for metric in design.headlineMetrics {
-                if let overall = data.overall(design: design.name, metric: metric) {
-                    md.line("Overall \(MarkdownEscape.text(ChartStyle.metricTitle(metric))): **\(MarkdownReport.percentWithCI(overall))** (n = \(overall.n)).")
-                    md.blank()
-                }
-                for attribute in data.slices {
-                    let rows = data.rows(design: design.name, metric: metric, attribute: attribute)
-                    guard !rows.isEmpty else { continue }
-                    md.line("| \(MarkdownReport.escape(ChartStyle.attributeTitle(attribute))) | n | \(MarkdownEscape.text(ChartStyle.metricTitle(metric))) (95% CI) |")
-                    md.line("|---|---:|---|")
-                    for row in rows {
-                        md.line("| \(MarkdownReport.escape(ReportCharts.groupLabel(row.group)))\(row.belowMinimumN ? " †" : "") | \(row.n) | \(MarkdownReport.percentWithCI(row)) |")
-                    }
-                    md.blank()
-                    if let lo = rows.filter({ !$0.belowMinimumN }).min(by: { $0.value < $1.value }),
-                       let hi = rows.filter({ !$0.belowMinimumN }).max(by: { $0.value < $1.value }), lo.group != hi.group {
-                        md.line("By \(MarkdownEscape.text(ChartStyle.attributeTitle(attribute))), \(MarkdownEscape.text(ChartStyle.metricTitle(metric))) ranges from \(MarkdownReport.percent(lo.value)) "
-                                + "(\(MarkdownReport.escape(ReportCharts.groupLabel(lo.group)))) to \(MarkdownReport.percent(hi.value)) "
-                                + "(\(MarkdownReport.escape(ReportCharts.groupLabel(hi.group))))\(rows.contains(where: \.belowMinimumN) ? " among groups of at least \(data.minGroupSize) images" : "").")
-                        md.blank()
-                    }
-                }
+            for attribute in attributes {
+                groupTable(&md, data, attribute: attribute, columns: columns)
             }
         }
-        let flagged = data.headlineDisparities
-        md.line("### Disparities")
-        md.blank()
-        if flagged.isEmpty {
-            md.line("No group differs from its reference group significantly (two-sided z-test, Holm-adjusted, α = \(MarkdownReport.formatNumber(data.alpha))) "
-                    + "or by a ratio outside the four-fifths band [0.8, 1.25] with at least \(data.minGroupSize) images on both sides.")
-        } else {
-            md.line("Groups that differ from their reference group significantly (two-sided z-test, Holm-adjusted, α = \(MarkdownReport.formatNumber(data.alpha))) "
-                    + "or by a ratio outside the four-fifths band [0.8, 1.25] with at least \(data.minGroupSize) images on both sides:")
-            md.blank()
-            for d in flagged {
-                var why: [String] = []
-                if d.significant { why.append("p = \(MarkdownReport.formatP(d.pAdjusted))") }
-                if d.fourFifthsViolation { why.append("ratio \(d.ratio.map { String(format: "%.2f", $0) } ?? "∞")") }
-                md.line("- \(MarkdownEscape.code(d.design)), \(MarkdownEscape.text(ChartStyle.metricTitle(d.metric))): \(MarkdownReport.escape(ReportCharts.groupLabel(d.group))) "
-                        + "\(MarkdownReport.percent(d.value)) vs \(MarkdownReport.escape(ReportCharts.groupLabel(d.reference))) \(MarkdownReport.percent(d.referenceValue)) "
-                        + "(\(MarkdownReport.signedPoints(d.difference)) [\(MarkdownReport.signedPoints(d.differenceCILow)), \(MarkdownReport.signedPoints(d.differenceCIHigh))]; \(why.joined(separator: ", ")))")
-            }
-        }
-        md.blank()
         return md.text
+    }
+
+    /// One table: the attribute's groups as rows, each column one design × metric.
+    static func groupTable(_ md: inout MarkdownText, _ data: ReportData, attribute: String, columns: [(design: ReportData.Design, metric: String)]) {
+        var groups: [String] = []
+        for (design, metric) in columns {
+            for r in data.rows(design: design.name, metric: metric, attribute: attribute) where !groups.contains(r.group) { groups.append(r.group) }
+        }
+        guard !groups.isEmpty else { return }
+        groups.sort(by: compareGroupValues)
+        let headers = columns.map { design, metric in
+            "\(MarkdownReport.escape(design.name))\(metric == "accuracy" ? "" : " " + MarkdownReport.escape(String(metric.dropFirst("harm_rate:".count))))"
+        }
+        md.line("| \(MarkdownReport.escape(attribute)) | n | " + headers.joined(separator: " | ") + " |")
+        md.line("|---|---:|" + String(repeating: "---|", count: columns.count))
+        for group in groups {
+            var n: Int?
+            var small = false
+            let cells = columns.map { design, metric -> String in
+                guard let row = data.rows(design: design.name, metric: metric, attribute: attribute).first(where: { $0.group == group }) else { return "" }
+                n = n ?? row.n
+                small = small || row.belowMinimumN
+                let flag = data.disparities.first { $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group }
+                return MarkdownReport.percentWithCI(row) + (flag.map(MarkdownReport.directionMark) ?? "")
+            }
+            md.line("| \(MarkdownReport.escape(ReportCharts.groupLabel(group)))\(small ? " †" : "") | \(n.map(String.init) ?? "") | " + cells.joined(separator: " | ") + " |")
+        }
+        md.blank()
     }
 
     // MARK: Hugging Face model-index
 
-    /// One result per slice (design × attribute × group, and each design's whole set), holding
-    /// the design's accuracy or harm rates on that slice; `args` carries n and the interval.
+    /// The model's Hub id for `model-index`'s `name`: the repo id when the run used one; for a
+    /// local checkpoint directory its folder name (a local path never goes into a model card).
+    static func hubModelName(_ id: String) -> String {
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+        let isRepoID = parts.count == 2 && parts.allSatisfy { part in
+            !part.isEmpty && part.first != "." && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        }
+        if isRepoID { return id }
+        let last = URL(fileURLWithPath: id).standardizedFileURL.lastPathComponent
+        return last.isEmpty || last == "/" ? "model" : last
+    }
+
+    /// One result per design: its accuracy and harm rates over all images and per attribute group, each
+    /// metric named by its group (`accuracy (race: Black)`) with the group, n and interval in
+    /// `args`; the dataset is the audit file's `dataset:` (Hub id and split).
     public static func modelIndex(_ data: ReportData) -> String {
         var y = "model-index:\n"
-        y += "- name: \(yaml(data.modelID))\n"
+        y += "- name: \(yaml(hubModelName(data.modelID)))\n"
         y += "  results:\n"
+        let datasetName = data.dataset?.id ?? data.name
         for design in data.designs where !design.headlineMetrics.isEmpty {
-            for attribute in ["*"] + data.slices {
-                var groups: [String] = []
-                for m in data.metrics where m.design == design.name && m.attribute == attribute && design.headlineMetrics.contains(m.metric) && !groups.contains(m.group) {
-                    groups.append(m.group)
-                }
-                for group in groups {
-                    let slice = sliceName(attribute: attribute, group: group)
-                    y += "  - task:\n"
-                    y += "      type: zero-shot-image-classification\n"
-                    y += "      name: \(yaml("Zero-shot classification, class design \(design.name)"))\n"
-                    y += "    dataset:\n"
-                    y += "      name: \(yaml(data.name))\n"
-                    y += "      type: \(yaml(URL(fileURLWithPath: data.manifestName).deletingPathExtension().lastPathComponent))\n"
-                    y += "      split: \(yaml(slice))\n"
-                    y += "    metrics:\n"
-                    for metric in design.headlineMetrics {
-                        guard let row = data.metrics.first(where: { $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group }) else { continue }
+            y += "  - task:\n"
+            y += "      type: zero-shot-image-classification\n"
+            y += "      name: \(yaml("Zero-shot classification, class design \(design.name)\(design.base.map { " (variant of \($0))" } ?? "")"))\n"
+            y += "    dataset:\n"
+            y += "      name: \(yaml(datasetName))\n"
+            y += "      type: \(yaml(data.dataset?.id ?? data.name))\n"
+            if let split = data.dataset?.split { y += "      split: \(yaml(split))\n" }
+            y += "    metrics:\n"
+            for metric in design.headlineMetrics {
+                // The whole set and each attribute, as the model card's tables (intersections: report.md, metrics.csv).
+                for attribute in ["*"] + data.slices where !attribute.contains("|") {
+                    for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
+                        let title = metric == "accuracy" ? "accuracy" : ChartStyle.metricTitle(metric)
+                        let scope = attribute == "*" ? "all images" : "\(attribute): \(row.group)"
                         y += "    - type: \(yaml(metric == "accuracy" ? "accuracy" : ChartStyle.slug(metric).replacingOccurrences(of: "-", with: "_")))\n"
                         y += "      value: \(number(row.value))\n"
-                        y += "      name: \(yaml("\(design.name) \(ChartStyle.metricTitle(metric)), \(slice)"))\n"
+                        y += "      name: \(yaml("\(title) (\(scope))"))\n"
                         y += "      args:\n"
+                        y += "        attribute: \(yaml(attribute == "*" ? "all" : attribute))\n"
+                        y += "        group: \(yaml(attribute == "*" ? "all" : row.group))\n"
                         y += "        n: \(row.n)\n"
                         y += "        ci_low: \(number(row.ciLow))\n"
                         y += "        ci_high: \(number(row.ciHigh))\n"

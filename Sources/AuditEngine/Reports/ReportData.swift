@@ -12,12 +12,26 @@ public struct ReportData: Sendable {
         public var hasTarget: Bool
         /// `accuracy` and `harm_rate:*` metrics, in `metrics.csv` order.
         public var headlineMetrics: [String]
+        /// For a variant, the classes it adds to and removes from its base.
+        public var addedClasses: [String] = []
+        public var removedClasses: [String] = []
 
         public init(name: String, base: String? = nil, hasTarget: Bool, headlineMetrics: [String]) {
             self.name = name
             self.base = base
             self.hasTarget = hasTarget
             self.headlineMetrics = headlineMetrics
+        }
+
+        /// What a variant changes, in words: "Adding `child`", "Removing `thief`"; nil when it
+        /// changes no class (templates or phrases only) or is not a variant.
+        public var change: String? {
+            var parts: [String] = []
+            if !addedClasses.isEmpty { parts.append("adding " + addedClasses.map { MarkdownEscape.code($0) }.joined(separator: ", ")) }
+            if !removedClasses.isEmpty { parts.append("removing " + removedClasses.map { MarkdownEscape.code($0) }.joined(separator: ", ")) }
+            guard base != nil, !parts.isEmpty else { return nil }
+            let text = parts.joined(separator: ", ")
+            return text.prefix(1).uppercased() + text.dropFirst()
         }
     }
 
@@ -34,6 +48,18 @@ public struct ReportData: Sendable {
     public var metrics: [MetricRow]
     public var disparities: [DisparityRow]
     public var comparisons: [ComparisonRow]
+    /// `min_difference`: the smallest |difference| a four-fifths flag needs.
+    public var minDifference: Double = AuditConfig.defaultMinDifference
+    /// The Hub dataset behind the manifest (`dataset:`), for `card`'s model-index.
+    public var dataset: HubDataset?
+    /// Published figures per design (context beside the measured ones).
+    public var published: [String: [PublishedFigure]] = [:]
+    /// Identifies the run's results (see ``ReportWriter/runID(_:)``): `card` records it, and a
+    /// later `run` removes a card whose run id is not its own.
+    public var runID: String = ""
+    /// The retrieval-skew and association-test findings, as sentences (see
+    /// ``MeasurementsReport/findings(_:)``); run.json keeps them for `card` on a folder.
+    public var measurementFindings: [String] = []
 
     public init(name: String, modelID: String, weightsSHA256: String, manifestName: String, alpha: Double,
                 minGroupSize: Int, slices: [String], designs: [Design], metrics: [MetricRow],
@@ -55,8 +81,13 @@ public struct ReportData: Sendable {
     public init(run: AuditRun) {
         let config = run.config
         let designs = config.designs.map { spec in
-            Design(name: spec.name, base: spec.base, hasTarget: spec.target != nil,
-                   headlineMetrics: ReportData.headlineMetrics(of: spec.name, in: run.metrics.metrics))
+            var design = Design(name: spec.name, base: spec.base, hasTarget: spec.target != nil,
+                                headlineMetrics: ReportData.headlineMetrics(of: spec.name, in: run.metrics.metrics))
+            if let base = spec.base.flatMap(config.design(named:)) {
+                design.addedClasses = spec.classNames.filter { !base.classNames.contains($0) }
+                design.removedClasses = base.classNames.filter { !spec.classNames.contains($0) }
+            }
+            return design
         }
         self.init(name: config.name, modelID: run.model.id,
                   weightsSHA256: String(run.modelFingerprint.split(separator: ":").first ?? ""),
@@ -65,7 +96,12 @@ public struct ReportData: Sendable {
                   slices: config.attributes + config.intersections.map { $0.joined(separator: "|") },
                   designs: designs, metrics: run.metrics.metrics, disparities: run.metrics.disparities,
                   comparisons: run.metrics.comparisons)
+        minDifference = config.minDifference
+        dataset = config.dataset
+        for spec in config.designs where !spec.published.isEmpty { published[spec.name] = spec.published }
+        measurementFindings = MeasurementsReport.findings(run)
     }
+
 
     /// `accuracy` and `harm_rate:*` metrics of a design in first-appearance order.
     static func headlineMetrics(of design: String, in rows: [MetricRow]) -> [String] {
@@ -94,11 +130,10 @@ public struct ReportData: Sendable {
         comparisons.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
     }
 
-    /// Disparities a reader should see first: significant after Holm, or outside the
-    /// four-fifths band with enough images on both sides (the rule of report.md's summary).
+    /// Disparities a reader should see first: on accuracy or a harm rate, significant after
+    /// Holm, or outside the four-fifths band with enough images on both sides and a difference
+    /// of at least `min_difference` (``DisparityRow/isFlagged``).
     public var headlineDisparities: [DisparityRow] {
-        disparities.filter {
-            MarkdownReport.isHeadline($0.metric) && ($0.significant || ($0.fourFifthsViolation && !$0.belowMinimumN))
-        }
+        disparities.filter { MarkdownReport.isHeadline($0.metric) && $0.isFlagged }
     }
 }

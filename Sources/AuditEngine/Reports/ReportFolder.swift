@@ -59,7 +59,8 @@ public struct ReportFolder: Sendable {
                 difference: Double(g.count) / Double(g.n) - Double(ref.count) / Double(ref.n), ratio: ratio,
                 pValue: p, pAdjusted: pAdjusted, significant: r["significant"] == "true",
                 differenceCILow: ci?.lower ?? 0, differenceCIHigh: ci?.upper ?? 0,
-                fourFifthsViolation: ratio.map { $0 < 0.8 || $0 > 1.25 } ?? (g.count > 0),
+                fourFifthsViolation: DisparityRow.fourFifths(value: g.value, referenceValue: ref.value, n: g.n, referenceN: ref.n,
+                                                             minGroupSize: minGroupSize, minDifference: run.minDifference),
                 belowMinimumN: g.n < minGroupSize || ref.n < minGroupSize))
         }
 
@@ -79,6 +80,8 @@ public struct ReportFolder: Sendable {
                                               harmCategory: r["harm_category"]!.isEmpty ? nil : r["harm_category"]!))
         }
 
+        comparisons = Self.countingDiscordantPairs(comparisons, predictions: predictions)
+
         // Designs in metrics.csv order; bases from comparison.csv.
         var designs: [ReportData.Design] = []
         for m in metrics where !designs.contains(where: { $0.name == m.design }) {
@@ -87,12 +90,77 @@ public struct ReportFolder: Sendable {
                                  headlineMetrics: ReportData.headlineMetrics(of: m.design, in: metrics)))
         }
         let weights = model["weights_sha256"] as? String ?? ""
-        let data = ReportData(
+        var data = ReportData(
             name: object["name"] as? String ?? url.lastPathComponent, modelID: model["id"] as? String ?? "unknown",
             weightsSHA256: weights, manifestName: URL(fileURLWithPath: manifest["path"] as? String ?? "manifest.csv").lastPathComponent,
             alpha: alpha, minGroupSize: minGroupSize, slices: attributes + intersections, designs: designs,
             metrics: metrics, disparities: disparities, comparisons: comparisons)
+        data.minDifference = run.minDifference
+        data.dataset = run.dataset
+        data.published = run.published
+        data.runID = object["run_id"] as? String ?? ""
+        // Retrieval and association findings, as the run wrote them (absent in older folders).
+        // They are escaped Markdown, which never holds a raw `<` or `>`: an edited run.json cannot
+        // bring markup into a card through them.
+        data.measurementFindings = (object["measurement_findings"] as? [Any] ?? []).compactMap { $0 as? String }.map {
+            TextSafety.visibleControls($0, keeping: []).replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;")
+        }
+        // What each variant changes (run.json's `variants`; absent in older folders).
+        for entry in object["variants"] as? [[String: Any]] ?? [] {
+            guard let name = entry["design"] as? String, let index = data.designs.firstIndex(where: { $0.name == name }) else { continue }
+            data.designs[index].addedClasses = entry["added_classes"] as? [String] ?? []
+            data.designs[index].removedClasses = entry["removed_classes"] as? [String] ?? []
+        }
         return ReportFolder(url: url, data: data, attributes: attributes, predictions: predictions)
+    }
+
+    /// `comparisons` with their discordant pairs (images positive under the base only, under the
+    /// variant only) counted from `predictions.csv`: comparison.csv does not carry them, and the
+    /// findings need them to tell "no image changed" from "as many changed each way".
+    static func countingDiscordantPairs(_ comparisons: [ComparisonRow], predictions: [PredictionLine]) -> [ComparisonRow] {
+        guard !comparisons.isEmpty else { return comparisons }
+        var byDesign: [String: [String: PredictionLine]] = [:]
+        for line in predictions { byDesign[line.design, default: [:]][line.file] = line }
+        func indicator(_ line: PredictionLine, _ metric: String) -> Bool? {
+            if metric == "accuracy" { return line.truth.map { $0 == line.predicted } }
+            if metric == "harm_rate:\(anyHarmCategory)" { return line.harmCategory != nil }
+            if metric.hasPrefix("harm_rate:") { return line.harmCategory == String(metric.dropFirst("harm_rate:".count)) }
+            if metric.hasPrefix("prediction_rate:") { return line.predicted == String(metric.dropFirst("prediction_rate:".count)) }
+            return nil
+        }
+        func group(_ line: PredictionLine, _ attribute: String) -> String? {
+            if attribute == "*" { return "*" }
+            let parts = attribute.split(separator: "|", omittingEmptySubsequences: false).map { line.groups[String($0)] }
+            guard parts.allSatisfy({ $0 != nil }) else { return nil }
+            return parts.map { $0! }.joined(separator: "|")
+        }
+        var counts: [String: (base: Int, variant: Int)] = [:]
+        var pairs = Set<String>()
+        for row in comparisons { pairs.insert("\(row.design)\u{1F}\(row.base)\u{1F}\(row.metric)") }
+        let slices = Set(comparisons.map(\.attribute))
+        for pair in pairs {
+            let parts = pair.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            guard let variant = byDesign[parts[0]], let base = byDesign[parts[1]] else { continue }
+            for (file, v) in variant {
+                guard let b = base[file], let iv = indicator(v, parts[2]), let ib = indicator(b, parts[2]), iv != ib else { continue }
+                for attribute in slices {
+                    guard let g = group(v, attribute) else { continue }
+                    let key = "\(pair)\u{1F}\(attribute)\u{1F}\(g)"
+                    var c = counts[key] ?? (0, 0)
+                    if ib { c.base += 1 } else { c.variant += 1 }
+                    counts[key] = c
+                }
+            }
+        }
+        return comparisons.map { row in
+            var row = row
+            if let c = counts["\(row.design)\u{1F}\(row.base)\u{1F}\(row.metric)\u{1F}\(row.attribute)\u{1F}\(row.group)"] {
+                row.baseOnly = c.base
+                row.variantOnly = c.variant
+            }
+            return row
+        }
     }
 
     /// Reads one CSV of the folder as rows to check (see ``CheckedRow``).
@@ -146,6 +214,10 @@ struct RunSettings {
     var intersections: [String]
     var alpha: Double
     var minGroupSize: Int
+    /// Absent in folders written before `min_difference` existed: the default.
+    var minDifference = AuditConfig.defaultMinDifference
+    var dataset: HubDataset?
+    var published: [String: [PublishedFigure]] = [:]
 
     static func read(_ folder: URL) throws -> RunSettings {
         let url = folder.appendingPathComponent("run.json")
@@ -179,8 +251,35 @@ struct RunSettings {
               case let size = sizeNumber.doubleValue, size >= 0, size <= Double(Int32.max), size == size.rounded() else {
             throw fail("min_group_size", "not a whole number of at least 0")
         }
-        return RunSettings(object: object, attributes: attributes, intersections: intersections,
-                           alpha: alpha, minGroupSize: Int(size))
+        var result = RunSettings(object: object, attributes: attributes, intersections: intersections,
+                                 alpha: alpha, minGroupSize: Int(size))
+        if settings["min_difference"] != nil {
+            guard let number = settings["min_difference"] as? NSNumber, case let value = number.doubleValue, value >= 0, value < 1 else {
+                throw fail("min_difference", "not a number from 0 to below 1")
+            }
+            result.minDifference = value
+        }
+        if let dataset = settings["dataset"] {
+            guard let fields = dataset as? [String: Any], let id = fields["id"] as? String, !id.isEmpty else {
+                throw fail("dataset", "not an object with a string \"id\"")
+            }
+            result.dataset = HubDataset(id: id, split: fields["split"] as? String)
+        }
+        if let published = object["published"] {
+            func bad(_ what: String) -> AuditError { AuditError(file: path, "published: \(what)") }
+            guard let entries = published as? [[String: Any]] else { throw bad("not a list of objects") }
+            for (i, entry) in entries.enumerated() {
+                guard let design = entry["design"] as? String, let source = entry["source"] as? String,
+                      let metric = entry["metric"] as? String, let attribute = entry["attribute"] as? String,
+                      let groups = entry["groups"] as? [String], let values = entry["values"] as? [NSNumber],
+                      groups.count == values.count, values.allSatisfy({ (0...1).contains($0.doubleValue) }) else {
+                    throw bad("entry \(i + 1) needs design, source, metric, attribute, and groups with as many values from 0 to 1")
+                }
+                result.published[design, default: []].append(PublishedFigure(source: source, metric: metric, attribute: attribute,
+                                                                             values: Array(zip(groups, values.map(\.doubleValue)))))
+            }
+        }
+        return result
     }
 
     /// The bytes of a file of the folder; a directory, FIFO or device is an error (reading a

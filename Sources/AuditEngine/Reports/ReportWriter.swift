@@ -12,7 +12,7 @@ public enum ReportWriter {
     /// The report file names, in the order they are written (`run.json` last: its presence says
     /// the others are complete). The charts come before them, under ``ReportCharts/folder``.
     public static let fileNames = ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md",
-                                   "report.html", "run.json"]
+                                   "details.md", "report.html", "run.json"]
 
     /// Writes every report file of `run` into `directory` (created if needed).
     ///
@@ -20,21 +20,26 @@ public enum ReportWriter {
     /// removed (see ``OutputFolder``), and a file of the report's names that clip-audit did not
     /// write stops the write before anything is touched.
     public static func write(_ run: AuditRun, to directory: URL) throws {
-        let data = ReportData(run: run)
+        var data = ReportData(run: run)
         let charts = ReportCharts.all(data) + MeasurementsReport.charts(run)
         let measurementFiles = MeasurementsCSV.files(run.measurements)
         let written = charts.map(\.path) + measurementFiles.map(\.name) + fileNames
         var folder = try OutputFolder(url: directory, kind: "report", files: written, what: "report folder",
                                       legacyOwned: legacyReportFiles)
         try removeCompletionMarker(directory)
-        let markdown = MarkdownReport.render(run, charts: charts)
-        let files: [(String, String)] = measurementFiles + [
+        let csvs = [
             ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
             ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
             ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
+        ]
+        data.runID = runID(run, csvs: csvs.map(\.1))
+        let markdown = MarkdownReport.render(run, charts: charts)
+        let details = MarkdownReport.renderDetails(run, charts: charts)
+        let files: [(String, String)] = measurementFiles + csvs + [
             ("report.md", markdown),
-            ("report.html", HTMLReport.render(markdown: markdown, charts: charts, data: data)),
-            ("run.json", try runJSON(run, files: written)),
+            ("details.md", details),
+            ("report.html", HTMLReport.render(markdown: markdown, details: details, charts: charts, data: data)),
+            ("run.json", try runJSON(run, files: written, runID: data.runID)),
         ]
         // Charts first: report.md and report.html point at them.
         try writeCharts(charts, to: directory)
@@ -43,6 +48,18 @@ public enum ReportWriter {
             try AtomicFile.write(text, to: directory.appendingPathComponent(name))
         }
         try folder.finish()
+        try ModelCardExport.removeStaleCard(in: directory, runID: data.runID)
+    }
+
+    /// What identifies a run's results: SHA-256 over the audit file's hash, the model's
+    /// fingerprint, the settings that decide flags and the metric CSVs. Two runs that measured the same thing share it, so a card
+    /// made from either still describes the report beside it; any other run has another.
+    public static func runID(_ run: AuditRun, csvs: [String]) -> String {
+        let config = run.config
+        var text = "clip-audit run\n\(run.auditFileSHA256)\n\(run.modelFingerprint)\n"
+            + "\(config.alpha) \(config.minGroupSize) \(config.minDifference)\n"
+        for csv in csvs { text += "\(csv.utf8.count)\n\(csv)" }
+        return String(SHA256Digest.hex(of: Data(text.utf8)).prefix(32))
     }
 
     /// Fails before a run when `directory` cannot take its report: the filesystem root, a folder
@@ -81,8 +98,13 @@ public enum ReportWriter {
               let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
               object["tool"] as? String == "clip-audit" else { return [] }
         var owned = Set(fileNames)
-        if let markdown = try? FileKind.contents(of: directory.appendingPathComponent("report.md"), limit: 256 << 20) {
-            owned.formUnion(chartReferences(in: String(decoding: markdown, as: UTF8.self)))
+        // Older reports embed every chart in report.md; newer ones (whose run.json lists
+        // details.md among its files) most of them in details.md.
+        let listed = object["files"] as? [String] ?? []
+        for name in ["report.md"] + (listed.contains(MarkdownReport.detailsName) ? [MarkdownReport.detailsName] : []) {
+            if let markdown = try? FileKind.contents(of: directory.appendingPathComponent(name), limit: 256 << 20) {
+                owned.formUnion(chartReferences(in: String(decoding: markdown, as: UTF8.self)))
+            }
         }
         return owned
     }
@@ -128,7 +150,7 @@ public enum ReportWriter {
     /// `run.json`: provenance — tool version, model id and weights hash, audit-file hash, counts,
     /// skipped rows with reasons, timings.
     /// `files` are the report's files, relative to its folder (the ones a later run may replace).
-    public static func runJSON(_ run: AuditRun, files: [String]) throws -> String {
+    public static func runJSON(_ run: AuditRun, files: [String], runID: String = "") throws -> String {
         let config = run.config
         var model: [String: Any] = [
             "id": run.model.id,
@@ -138,8 +160,35 @@ public enum ReportWriter {
         ]
         if let revision = run.model.revision { model["revision"] = revision }
         let reasons = Dictionary(uniqueKeysWithValues: SkipSummary.counts(run.skipped).map { ($0.kind, $0.count) })
+        var settings: [String: Any] = [
+            "alpha": config.alpha,
+            "min_group_size": config.minGroupSize,
+            "min_difference": config.minDifference,
+            "attributes": config.attributes,
+            "intersections": config.intersections.map { $0.joined(separator: "|") },
+            "reference_groups": config.referenceGroups,
+        ]
+        if let dataset = config.dataset {
+            settings["dataset"] = ["id": dataset.id, "split": dataset.split.map { $0 as Any } ?? NSNull()] as [String: Any]
+        }
+        let published: [[String: Any]] = config.designs.flatMap { spec in
+            spec.published.map { figure -> [String: Any] in
+                ["design": spec.name, "source": figure.source, "metric": figure.metric, "attribute": figure.attribute,
+                 "groups": figure.values.map(\.group), "values": figure.values.map(\.value)]
+            }
+        }
+        let variants: [[String: Any]] = config.designs.compactMap { spec in
+            guard let base = spec.base.flatMap(config.design(named:)) else { return nil }
+            return ["design": spec.name, "base": base.name,
+                    "added_classes": spec.classNames.filter { !base.classNames.contains($0) },
+                    "removed_classes": base.classNames.filter { !spec.classNames.contains($0) }]
+        }
         let object: [String: Any] = [
             "tool": "clip-audit",
+            "variants": variants,
+            "run_id": runID,
+            "measurement_findings": MeasurementsReport.findings(run),
+            "published": published,
             "version": CLIPEngineInfo.version,
             "name": config.name,
             "audit_file": config.sourceFile.path,
@@ -174,13 +223,7 @@ public enum ReportWriter {
             "timings_s": Dictionary(run.timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +),
             "cache": run.cachePath ?? NSNull(),
             "files": files.sorted(),
-            "settings": [
-                "alpha": config.alpha,
-                "min_group_size": config.minGroupSize,
-                "attributes": config.attributes,
-                "intersections": config.intersections.map { $0.joined(separator: "|") },
-                "reference_groups": config.referenceGroups,
-            ] as [String: Any],
+            "settings": settings,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"

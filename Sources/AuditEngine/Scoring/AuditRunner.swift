@@ -304,7 +304,7 @@ public enum AuditRunner {
         }
         let settings = MetricSettings(attributes: config.attributes, intersections: config.intersections,
                                       referenceGroups: config.referenceGroups, alpha: config.alpha,
-                                      minGroupSize: config.minGroupSize)
+                                      minGroupSize: config.minGroupSize, minDifference: config.minDifference)
         let metrics = computeAuditMetrics(table, settings: settings)
         lap("score and measure")
         var measurements = EmbeddingMeasurements()

@@ -60,21 +60,26 @@ public struct MetricSettings: Sendable, Equatable {
     /// Intersections, each a list of attribute names (reported as `race|gender`).
     public var intersections: [[String]]
     /// Reference group per attribute (`race: White`) or intersection (`race|gender: White|Male`).
-    /// Missing (or naming a group absent from the data): the largest group, ties broken by
-    /// the first in group order (see ``compareGroupValues(_:_:)``).
+    /// An attribute missing here (or naming a group absent from the data) takes its largest
+    /// group, ties broken by the first in group order (see ``compareGroupValues(_:_:)``); an
+    /// intersection missing here takes its attributes' references joined (`White|Male`), and
+    /// the largest group only when that cell has no images.
     public var referenceGroups: [String: String]
     /// Significance level for `significant` (on Holm-adjusted p-values).
     public var alpha: Double = 0.05
     /// Groups with fewer images are flagged (``MetricRow/belowMinimumN``), never dropped.
     public var minGroupSize: Int = 30
+    /// The smallest |difference| a four-fifths flag needs (``DisparityRow/fourFifthsViolation``).
+    public var minDifference: Double = 0.05
 
     public init(attributes: [String], intersections: [[String]] = [], referenceGroups: [String: String] = [:],
-                alpha: Double = 0.05, minGroupSize: Int = 30) {
+                alpha: Double = 0.05, minGroupSize: Int = 30, minDifference: Double = 0.05) {
         self.attributes = attributes
         self.intersections = intersections
         self.referenceGroups = referenceGroups
         self.alpha = alpha
         self.minGroupSize = minGroupSize
+        self.minDifference = minDifference
     }
 }
 
@@ -124,13 +129,40 @@ public struct DisparityRow: Sendable, Equatable {
     /// Newcombe hybrid score 95% interval for `difference` (not a CSV column).
     public var differenceCILow: Double
     public var differenceCIHigh: Double
-    /// The four-fifths rule applied in both directions: ratio < 0.8 or ratio > 1.25. Both
-    /// directions count because a metric can be bad when high (harm rates) or when low
-    /// (accuracy). With a reference value of 0 the ratio is +∞ when value > 0 (a violation)
-    /// and undefined when value = 0 (not one). Not a CSV column.
+    /// The four-fifths rule applied in both directions (ratio < 0.8 or ratio > 1.25), counted
+    /// only where it means something: both sides have at least ``MetricSettings/minGroupSize``
+    /// images and |difference| ≥ ``MetricSettings/minDifference``. Both directions count
+    /// because a metric can be bad when high (harm rates) or when low (accuracy). With a
+    /// reference value of 0 a non-zero value counts as outside the band (there is no ratio).
     public var fourFifthsViolation: Bool
     /// The group or the reference has fewer than ``MetricSettings/minGroupSize`` images.
     public var belowMinimumN: Bool
+}
+
+extension DisparityRow {
+    /// Whether the group fares worse than its reference: a higher harm rate, a lower accuracy
+    /// (recall); a lower false-positive rate is better. `nil` for metrics with no better side
+    /// (prediction rates) and for no difference.
+    public var fairesWorse: Bool? {
+        guard difference != 0 else { return nil }
+        if metric.hasPrefix("harm_rate:") || metric.hasPrefix("fpr:") { return difference > 0 }
+        if metric == "accuracy" || metric.hasPrefix("recall:") { return difference < 0 }
+        return nil
+    }
+
+    /// Flagged for a reader: Holm-significant, or outside the four-fifths band with enough
+    /// images on both sides and a difference of at least `min_difference`.
+    public var isFlagged: Bool { significant || (fourFifthsViolation && !belowMinimumN) }
+
+    /// The four-fifths flag of SPEC.md's `disparities.csv`: outside [0.8, 1.25] (a non-zero value
+    /// against a zero reference counts as outside), both sides at least `minGroupSize`, and
+    /// |difference| ≥ `minDifference`.
+    public static func fourFifths(value: Double, referenceValue: Double, n: Int, referenceN: Int,
+                                  minGroupSize: Int, minDifference: Double) -> Bool {
+        let outside = referenceValue == 0 ? value > 0 : (value / referenceValue < 0.8 || value / referenceValue > 1.25)
+        // The tolerance keeps a difference written with six digits (read back from the CSV) on the same side.
+        return outside && n >= minGroupSize && referenceN >= minGroupSize && abs(value - referenceValue) >= minDifference - 1e-9
+    }
 }
 
 /// One row of `comparison.csv`: a variant design against its base on the images both scored.

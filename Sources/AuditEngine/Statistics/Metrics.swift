@@ -84,11 +84,19 @@ struct SliceFamily {
     }
 }
 
-/// The reference group of a family: the configured one when it is present in the data,
-/// otherwise the largest group (ties: the first in group order).
-func referenceGroup(of family: SliceFamily, settings: MetricSettings) -> Int? {
+/// The reference group of a family: the configured one when it is present in the data; for
+/// an intersection without one, its attributes' references joined (`attributeReferences`, so
+/// `race: White, gender: Male` makes `White|Male`) when that cell has images; otherwise the
+/// largest group (ties: the first in group order).
+func referenceGroup(of family: SliceFamily, settings: MetricSettings, attributeReferences: [String: String] = [:]) -> Int? {
     if let configured = settings.referenceGroups[family.attribute], let index = family.groups.firstIndex(of: configured) {
         return index
+    }
+    if family.isIntersection {
+        let parts = family.attribute.split(separator: "|", omittingEmptySubsequences: false).map { attributeReferences[String($0)] }
+        if parts.allSatisfy({ $0 != nil }), let index = family.groups.firstIndex(of: parts.map { $0! }.joined(separator: "|")) {
+            return index
+        }
     }
     var best: Int?
     for (index, size) in family.sizes.enumerated() where size > (best.map { family.sizes[$0] } ?? -1) {
@@ -234,6 +242,11 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
             family.groupOfRow = []
             families.append((family, tallies, confusions))
         }
+        // Each attribute's reference, which its intersections' references are built from.
+        var attributeReferences: [String: String] = [:]
+        for (family, _, _) in families where family.attribute != "*" && !family.isIntersection {
+            if let index = referenceGroup(of: family, settings: settings) { attributeReferences[family.attribute] = family.groups[index] }
+        }
         for (index, definition) in definitions.enumerated() {
             for (family, tallies, _) in families {
                 for (group, tally) in zip(family.groups, tallies[index]) {
@@ -245,7 +258,8 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
                 }
                 guard family.attribute != "*" else { continue }
                 result.disparities += disparities(design: design.name, metric: definition.name, family: family,
-                                                  tallies: tallies[index], settings: settings)
+                                                  tallies: tallies[index], settings: settings,
+                                                  attributeReferences: attributeReferences)
             }
         }
         for (family, _, confusions) in families {
@@ -268,8 +282,8 @@ public func computeAuditMetrics(_ designs: [DesignOutcomes], settings: MetricSet
 }
 
 private func disparities(design: String, metric: String, family: SliceFamily, tallies: [Tally],
-                         settings: MetricSettings) -> [DisparityRow] {
-    guard let reference = referenceGroup(of: family, settings: settings) else { return [] }
+                         settings: MetricSettings, attributeReferences: [String: String]) -> [DisparityRow] {
+    guard let reference = referenceGroup(of: family, settings: settings, attributeReferences: attributeReferences) else { return [] }
     let (rn, rc) = (tallies[reference].n, tallies[reference].count)
     guard rn > 0 else { return [] }
     let referenceValue = Double(rc) / Double(rn)
@@ -281,8 +295,8 @@ private func disparities(design: String, metric: String, family: SliceFamily, ta
         let test = pooledTwoProportionZTest(successes1: count, trials1: n, successes2: rc, trials2: rn)
         let interval = newcombeUnpairedDifferenceInterval(successes1: count, trials1: n, successes2: rc, trials2: rn)!
         let ratio: Double? = referenceValue == 0 ? nil : value / referenceValue
-        let violation: Bool
-        if let ratio { violation = ratio < 0.8 || ratio > 1.25 } else { violation = value > 0 }
+        let violation = DisparityRow.fourFifths(value: value, referenceValue: referenceValue, n: n, referenceN: rn,
+                                                minGroupSize: settings.minGroupSize, minDifference: settings.minDifference)
         rows.append(DisparityRow(
             design: design, metric: metric, attribute: family.attribute, group: group, reference: family.groups[reference],
             n: n, count: count, referenceN: rn, referenceCount: rc, value: value, referenceValue: referenceValue,

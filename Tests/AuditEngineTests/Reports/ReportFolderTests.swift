@@ -23,23 +23,26 @@ struct ReportFolderTests {
     @Test func writerAddsChartsAndHTMLAndKeepsTheSpecFiles() throws {
         let (dir, run) = try Self.writtenFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        for name in ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md", "run.json", "report.html"] {
+        for name in ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md", "details.md", "run.json", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
         }
         let charts = ReportCharts.all(ReportData(run: run))
         let svgs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("charts").path).filter { $0.hasSuffix(".svg") }
         #expect(svgs.count == charts.count)
-        // Every chart is embedded in report.md and inline in report.html, which loads nothing.
+        // Every chart is embedded in report.md or details.md, and inline in report.html, which loads nothing.
         let markdown = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+            + String(contentsOf: dir.appendingPathComponent("details.md"), encoding: .utf8)
         for chart in charts { #expect(markdown.contains("](\(chart.path))")) }
         let html = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.components(separatedBy: "<svg ").count - 1 == charts.count)
         #expect(!html.contains("src=") && !html.contains("<link") && !html.contains("@import") && !html.contains("url("))
         #expect(html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").range(of: "https?://", options: .regularExpression) == nil)
-        #expect(html.contains("At a glance") && html.contains("<script>") && html.contains("aria-sort"))
-        // The banner names the flagged groups of each design.
-        let banner = String(html[html.range(of: "<section class=\"banner\"")!.lowerBound..<html.range(of: "</section>")!.upperBound])
-        #expect(banner.contains("<span class=\"flag\">Black</span>"))
+        #expect(html.contains("<h2 id=\"findings\">Findings</h2>") && html.contains("<script>") && html.contains("aria-sort"))
+        // The findings name the groups that fare worst.
+        let findings = try #require(html.range(of: "<h2 id=\"findings\">").flatMap { start in
+            html.range(of: "<h2 id=\"setup\">").map { String(html[start.lowerBound..<$0.lowerBound]) }
+        })
+        #expect(findings.contains("<strong>Black</strong> faces (race) were labelled crime-related"))
         // Stale charts of an earlier run (the ledger says it wrote them) go, a user's SVG stays;
         // a rerun gives identical bytes.
         let stale = dir.appendingPathComponent("charts/old-design-rate-accuracy-race.svg")
@@ -65,7 +68,11 @@ struct ReportFolderTests {
         #expect(folder.data.designs == ReportData(run: run).designs)
         #expect(folder.predictions.count == run.predictions.count)
         let fromFolder = ModelCardExport.render(folder.data), fromRun = ModelCardExport.render(ReportData(run: run))
-        for (a, b) in zip(fromFolder, fromRun) { #expect(a.text == b.text, "\(a.name)") }
+        for (a, b) in zip(fromFolder, fromRun) {
+            let (la, lb) = (a.text.components(separatedBy: "\n"), b.text.components(separatedBy: "\n"))
+            let first = zip(la, lb).first { $0 != $1 }
+            #expect(a.text == b.text, "\(a.name): \(first.map { "\($0.0)\n  vs run: \($0.1)" } ?? "lengths differ")")
+        }
         // The toolkit JSON parses and has one metric per design × metric × slice, with intervals.
         let json = try JSONSerialization.jsonObject(with: Data(fromFolder[2].text.utf8)) as! [String: Any]
         let metrics = (json["quantitative_analysis"] as! [String: Any])["performance_metrics"] as! [[String: Any]]
@@ -75,11 +82,10 @@ struct ReportFolderTests {
         let ci = try #require(white["confidence_interval"] as? [String: Double])
         let value = try #require(white["value"] as? Double)
         #expect(ci["lower_bound"]! <= value && value <= ci["upper_bound"]!)
-        // model-index: one result per slice.
+        // model-index: one result per design, metrics named by their group.
         let yaml = fromFolder[1].text
-        let slices = Set(run.metrics.metrics.filter { MarkdownReport.isHeadline($0.metric) }.map { "\($0.design)|\($0.attribute)|\($0.group)" })
-        #expect(yaml.components(separatedBy: "  - task:\n").count - 1 == slices.count)
-        #expect(yaml.contains("split: \"race_Black,gender_Female\""))
+        #expect(yaml.components(separatedBy: "  - task:\n").count - 1 == run.config.designs.count)
+        #expect(yaml.contains("      name: \"accuracy (race: Black)\"\n      args:\n        attribute: \"race\"\n        group: \"Black\"\n"))
     }
 
     @Test func diffOfARunWithItselfIsPairedAndZero() throws {

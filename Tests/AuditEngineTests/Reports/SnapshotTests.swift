@@ -36,9 +36,14 @@ struct SnapshotTests {
     }
 
     @Test func reportMarkdown() throws {
-        let markdown = MarkdownReport.render(ReportFixture.run())
-        #expect(markdown.contains("![gender: accuracy by race](charts/gender-rate-accuracy-race.svg)"))
+        let run = ReportFixture.run()
+        let markdown = MarkdownReport.render(run)
+        let details = MarkdownReport.renderDetails(run, charts: ReportCharts.all(ReportData(run: run)))
+        // The per-table charts are evidence: in details.md, not in report.md.
+        #expect(details.contains("![gender: accuracy by race](charts/gender-rate-accuracy-race.svg)"))
+        #expect(!markdown.contains("charts/gender-rate-accuracy-race.svg"))
         try Self.check("report.md", markdown)
+        try Self.check("details.md", details)
     }
 
     @Test func cardExports() throws {

@@ -18,6 +18,8 @@ public enum ChartStyle {
 
     /// Groups that stand apart (significant or outside the four-fifths band).
     public static let flagged = vermillion
+    /// Groups that stand apart and fare better than their reference (lower harm, higher accuracy).
+    public static let better = bluishGreen
     /// Groups that do not.
     public static let neutral = blue
     /// The reference group and the overall line.

@@ -21,9 +21,9 @@ enum DisparityChart {
                 continue
             }
             guard let d = disparities.first(where: { $0.group == row.group }) else { continue }
-            let role: DotWhiskerPlot.Role = d.significant || (d.fourFifthsViolation && !d.belowMinimumN) ? .flagged : .neutral
-            var note = String(format: "×%.2f", d.ratio ?? .infinity).replacingOccurrences(of: "inf", with: "∞")
-            note += "  p = \(MarkdownReport.formatP(d.pAdjusted))\(d.significant ? " *" : "")"
+            let role = ReportCharts.role(d)
+            var note = d.ratio.map { String(format: "×%.2f", $0) } ?? "no ratio"
+            note += "  p = \(MarkdownReport.formatP(d.pAdjusted))\(d.significant ? " *" : "")\(ReportCharts.directionNote(d))"
             var plotRow = DotWhiskerPlot.Row(label: ReportCharts.groupLabel(row.group), value: nil, role: role,
                                              small: d.belowMinimumN, note: note, stemFrom: 1)
             switch d.ratio {
@@ -32,7 +32,7 @@ enum DisparityChart {
                 plotRow.note = "both 0%"
             case nil:
                 plotRow.value = hi
-                plotRow.edge = .right("∞ (reference 0%)")
+                plotRow.edge = .right("no ratio: reference 0%")
             case let r? where r < lo:
                 plotRow.value = lo
                 plotRow.edge = .left(r == 0 ? "0" : String(format: "×%.2f", r))
@@ -58,7 +58,7 @@ enum DisparityChart {
             axis: .init(domain: lo...hi, transform: { log2($0) }, ticks: ticks, title: "ratio to the reference group (log scale)"),
             lines: [.init(x: 1, label: "", dashed: false)],
             band: .init(low: 0.8, high: 1.25, label: "four-fifths band (0.8–1.25)"),
-            flaggedMeaning: "stands apart: significant (Holm) or outside the band with enough images",
+            flaggedMeaning: "flagged, fares worse: significant (Holm), or outside the band with enough images and difference",
             neutralMeaning: "no flagged difference",
             showReferenceInLegend: true,
             minGroupSize: data.minGroupSize)

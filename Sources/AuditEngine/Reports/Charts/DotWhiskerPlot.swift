@@ -5,7 +5,8 @@ import Foundation
 /// shaded band, and a legend underneath. The chart kinds (``ForestPlot``, ``DisparityChart``,
 /// ``DeltaChart``) only decide what goes in it.
 struct DotWhiskerPlot {
-    enum Role: String { case neutral, flagged, reference }
+    /// `flagged`: stands apart and fares worse (or has no better side); `better`: stands apart and fares better.
+    enum Role: String { case neutral, flagged, better, reference }
     /// Where a value beyond the axis is drawn: an arrow at that edge with its text.
     enum Edge { case left(String), right(String) }
 
@@ -56,6 +57,8 @@ struct DotWhiskerPlot {
     var band: Band? = nil
     /// Words for the flagged colour in the legend.
     var flaggedMeaning: String
+    /// Words for the `better` colour in the legend.
+    var betterMeaning: String = "flagged, fares better than the reference"
     var neutralMeaning: String
     var showReferenceInLegend: Bool = false
     var minGroupSize: Int
@@ -133,8 +136,8 @@ struct DotWhiskerPlot {
             let colour = Self.colour(row.role)
             svg.group(["class": .s("group \(row.role.rawValue)\(row.small ? " small" : "")"), "data-group": .s(row.label)]) { g in
                 g.text("text", ["class": "label", "x": .n(left - 10), "y": .n(cy + 4), "text-anchor": "end",
-                                "font-weight": row.role == .flagged ? "bold" : "normal",
-                                "fill": row.role == .flagged ? .s(ChartStyle.flagged) : .s(ChartStyle.black)], labels[i])
+                                "font-weight": row.role == .flagged || row.role == .better ? "bold" : "normal",
+                                "fill": row.role == .flagged || row.role == .better ? .s(Self.colour(row.role)) : .s(ChartStyle.black)], labels[i])
                 if let placeholder = row.placeholder {
                     let px = x(row.value ?? axis.domain.lowerBound)
                     g.element("path", ["class": "point", "d": .s(Self.diamond(px, cy)), "fill": .s(ChartStyle.reference)])
@@ -172,7 +175,7 @@ struct DotWhiskerPlot {
                     }
                 }
                 g.text("text", ["class": "note", "x": .n(right + 10), "y": .n(cy + 4), "font-size": 11,
-                                "fill": row.role == .flagged ? .s(ChartStyle.flagged) : .s(ChartStyle.axis)], row.note)
+                                "fill": row.role == .flagged || row.role == .better ? .s(Self.colour(row.role)) : .s(ChartStyle.axis)], row.note)
             }
         }
         // Legend.
@@ -207,6 +210,7 @@ struct DotWhiskerPlot {
         var items: [(LegendSymbol, String)] = []
         if rows.contains(where: { $0.low != nil }) { items.append((.whisker, "line: 95% confidence interval")) }
         if rows.contains(where: { $0.role == .flagged }) { items.append((.dot(.flagged), flaggedMeaning)) }
+        if rows.contains(where: { $0.role == .better }) { items.append((.dot(.better), betterMeaning)) }
         if !neutralMeaning.isEmpty { items.append((.dot(.neutral), neutralMeaning)) }
         if showReferenceInLegend { items.append((.dot(.reference), "reference group")) }
         if let band { items.append((.band, band.label)) }
@@ -220,6 +224,7 @@ struct DotWhiskerPlot {
         switch role {
         case .neutral: return ChartStyle.neutral
         case .flagged: return ChartStyle.flagged
+        case .better: return ChartStyle.better
         case .reference: return ChartStyle.reference
         }
     }

@@ -15,7 +15,7 @@ enum ForestPlot {
             let d = disparities.first { $0.group == row.group }
             var role = DotWhiskerPlot.Role.neutral
             if row.group == reference { role = .reference }
-            if let d, d.significant || (d.fourFifthsViolation && !d.belowMinimumN) { role = .flagged }
+            if let d { role = ReportCharts.role(d) }
             var note = "\(ChartStyle.percent(row.value))  n = \(row.n)"
             if let d, d.significant { note += "  p = \(MarkdownReport.formatP(d.pAdjusted))" }
             if row.group == reference { note += "  (reference)" }
@@ -34,7 +34,7 @@ enum ForestPlot {
             axis: .init(domain: 0...1, ticks: stride(from: 0.0, through: 1.0, by: 0.2).map { ($0, String(format: "%.0f%%", $0 * 100)) },
                         title: ChartStyle.metricTitle(metric)),
             lines: lines,
-            flaggedMeaning: "stands apart from the reference: significant (Holm) or outside the four-fifths band",
+            flaggedMeaning: "flagged, fares worse than the reference: significant (Holm) or outside the four-fifths band",
             neutralMeaning: "no flagged difference from the reference",
             showReferenceInLegend: reference != nil,
             minGroupSize: data.minGroupSize)

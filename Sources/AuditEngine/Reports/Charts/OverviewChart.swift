@@ -23,8 +23,8 @@ enum OverviewChart {
             if d.fourFifthsViolation { why.append("four-fifths") }
             return DotWhiskerPlot.Row(
                 label: "\(d.design) · \(ChartStyle.metricTitle(d.metric)) · \(ReportCharts.groupLabel(d.group)) vs \(ReportCharts.groupLabel(d.reference))",
-                value: d.difference, low: d.differenceCILow, high: d.differenceCIHigh, role: .flagged, small: d.belowMinimumN,
-                note: "\(ChartStyle.points(d.difference))  \(why.joined(separator: ", "))")
+                value: d.difference, low: d.differenceCILow, high: d.differenceCIHigh, role: ReportCharts.role(d), small: d.belowMinimumN,
+                note: "\(ChartStyle.points(d.difference))  \(why.joined(separator: ", "))\(ReportCharts.directionNote(d))")
         }
         var subtitle = "Group minus reference group, 95% Newcombe interval; flagged = significant (Holm) or outside the four-fifths band"
         if ordered.count > maxRows { subtitle += "; first \(maxRows) of \(ordered.count)" }
@@ -35,7 +35,7 @@ enum OverviewChart {
                         ticks: stride(from: -limit, through: limit + step / 2, by: step).map { ($0, String(format: "%+.0f", $0 * 100).replacingOccurrences(of: "+0", with: "0")) },
                         title: "difference from the reference group (percentage points)"),
             lines: [.init(x: 0, label: "same as reference", dashed: false)],
-            flaggedMeaning: "flagged group (see the note for why)",
+            flaggedMeaning: "flagged, fares worse than the reference (the note says why)",
             neutralMeaning: "",
             minGroupSize: data.minGroupSize)
     }

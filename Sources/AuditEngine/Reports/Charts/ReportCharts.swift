@@ -57,6 +57,18 @@ public enum ReportCharts {
     }
 
     /// A group as charts print it: intersections as `Black × Female`.
+    /// A disparity's point: flagged and worse (or with no better side), flagged and better, or neutral.
+    static func role(_ d: DisparityRow) -> DotWhiskerPlot.Role {
+        guard d.isFlagged else { return .neutral }
+        return d.fairesWorse == false ? .better : .flagged
+    }
+
+    /// `  ▲ worse` / `  ▼ better` for a flagged disparity's note (the words carry what the colour does).
+    static func directionNote(_ d: DisparityRow) -> String {
+        guard d.isFlagged, let worse = d.fairesWorse else { return "" }
+        return "  " + (worse ? Findings.worse : Findings.better)
+    }
+
     static func groupLabel(_ group: String) -> String {
         group.replacingOccurrences(of: "|", with: " × ")
     }
