@@ -11,7 +11,8 @@ extension ClipAudit {
             discussion: """
                 Encodes each distinct image and prompt once (through the embedding cache), scores every \
                 design, and writes into the report folder (default Reports/<name>): predictions.csv, \
-                metrics.csv, disparities.csv, comparison.csv, report.md, report.html (self-contained), \
+                metrics.csv, disparities.csv, comparison.csv, report.md, details.md (the evidence behind report.md), \
+                report.html (self-contained), \
                 charts/ (one SVG per design, metric and attribute), with `retrieval:` retrieval.csv and \
                 retrieval_groups.csv, with `associations:` association.csv, and, last, run.json; \
                 .clip-audit-report.files lists them, and no other file in the folder is replaced or removed. \

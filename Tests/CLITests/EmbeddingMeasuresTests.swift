@@ -67,6 +67,14 @@ struct EmbeddingMeasuresTests {
             #expect(report.contains("](charts/\(chart))"), "\(chart) not embedded")
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("charts/\(chart)").path), "\(chart)")
         }
+        // Both join the findings at the top, and the card made from the folder.
+        let findings = String(report[report.range(of: "## Findings")!.lowerBound..<report.range(of: "## Setup")!.lowerBound])
+        #expect(findings.contains("- Retrieval by race: the top ") && findings.contains("for a random ranking (p = "))
+        #expect(findings.contains("- Association `gender-career`: effect size "))
+        let card = try CLI.run(["card", out.path])
+        #expect(card.status == 0, "\(card.stderr)")
+        let fairness = try String(contentsOf: out.appendingPathComponent("card/fairness.md"), encoding: .utf8)
+        #expect(fairness.contains("Retrieval by gender: the top ") && fairness.contains("Association `gender-career`: effect size "))
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("Retrieval skew") && html.contains("Association tests: effect sizes"))
     }

@@ -25,21 +25,33 @@ enum MeasurementsReport {
     /// and each association test, with their uncertainty.
     static func findings(_ run: AuditRun) -> [String] {
         var lines: [String] = []
+        let alpha = run.config.alpha
         for attribute in retrievalAttributes(run) {
-            guard let top = mostSkewed(run, attribute: attribute), let over = group(run, top, top.maxGroup) else { continue }
+            guard let top = mostSkewed(run, attribute: attribute), let over = overRepresented(run, top) else { continue }
+            let p = top.pValue ?? 1
             lines.append("Retrieval by \(MarkdownEscape.text(attribute)): the top \(top.k) for “\(MarkdownEscape.text(top.query))” "
-                         + "holds \(MarkdownEscape.text(over.group)) at \(percent(over.share)) against \(percent(over.desiredShare)) of the set "
-                         + "(MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) for a random ranking, "
-                         + "p = \(MarkdownReport.formatP(top.pValue ?? 1))).")
+                         + "holds \(MarkdownEscape.text(over.group)) at \(percent(over.share)) against \(percent(over.desiredShare)) of the set; "
+                         + "MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) for a random ranking "
+                         + "(p = \(MarkdownReport.formatP(p))): " + (p < alpha ? "beyond what chance gives." : "within what chance gives."))
         }
         for (spec, result) in run.measurements.associations {
-            lines.append("Association \(MarkdownEscape.code(spec.name)): \(MarkdownEscape.text(spec.groupX)) faces sit "
-                         + (result.effectSize >= 0 ? "closer to \(MarkdownEscape.text(spec.targetA.name))" : "closer to \(MarkdownEscape.text(spec.targetB.name))")
-                         + " words than \(MarkdownEscape.text(spec.groupY)) faces do: effect size \(number(result.effectSize)) "
-                         + "[\(number(result.ciLow)), \(number(result.ciHigh))], p = \(MarkdownReport.formatP(result.pValue)) "
-                         + "(n = \(result.nX) and \(result.nY)).")
+            let direction = result.effectSize >= 0
+                ? "\(MarkdownEscape.text(spec.groupX)) faces closer to \(MarkdownEscape.text(spec.targetA.name)) words, \(MarkdownEscape.text(spec.groupY)) faces to \(MarkdownEscape.text(spec.targetB.name))"
+                : "\(MarkdownEscape.text(spec.groupX)) faces closer to \(MarkdownEscape.text(spec.targetB.name)) words, \(MarkdownEscape.text(spec.groupY)) faces to \(MarkdownEscape.text(spec.targetA.name))"
+            lines.append("Association \(MarkdownEscape.code(spec.name)): effect size \(number(result.effectSize)) "
+                         + "[\(number(result.ciLow)), \(number(result.ciHigh))] (\(direction)), p = \(MarkdownReport.formatP(result.pValue)) "
+                         + "(n = \(result.nX) and \(result.nY)): " + (result.pValue < alpha ? "a significant association." : "not significant."))
         }
         return lines
+    }
+
+    /// The group a sentence names as over-represented in `row`'s top k: the one with the largest
+    /// skew among the groups that are there (under Berg et al.'s convention an absent group counts
+    /// as 1/k and can have the largest skew, which is no over-representation to report).
+    static func overRepresented(_ run: AuditRun, _ row: RetrievalRow) -> RetrievalGroupRow? {
+        run.measurements.retrievalGroups
+            .filter { $0.query == row.query && $0.attribute == row.attribute && $0.k == row.k && $0.count > 0 }
+            .max { $0.skew < $1.skew }
     }
 
     /// `## Retrieval skew` and `## Association tests`, when the audit asks for them.
