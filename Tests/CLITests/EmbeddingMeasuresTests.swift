@@ -59,22 +59,28 @@ struct EmbeddingMeasuresTests {
         // C(8, 4) = 70 re-partitions, fewer than the 100 asked: the exact test.
         #expect(association[1][12] == "70")
 
-        // The report states both sections beside their baselines, with a chart each.
+        // report.md states both beside their baselines in one compact section; details.md has
+        // them in full, with a chart each.
         let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(report.contains("## Retrieval skew") && report.contains("| attribute | k | mean MaxSkew | null MaxSkew |"))
-        #expect(report.contains("## Association tests") && report.contains("| `gender-career` | Male | Female | career | family | 4, 4 |"))
+        #expect(report.contains("## Retrieval skew and association tests"))
+        #expect(report.contains("| retrieval by | MaxSkew@2 (null) | MaxSkew@4 (null) | queries beyond the null (Holm), k = 2/4 |"))
+        #expect(report.contains("| `gender-career` | Male vs Female (4, 4) | career vs family | "))
+        let details = try String(contentsOf: out.appendingPathComponent("details.md"), encoding: .utf8)
+        #expect(details.contains("## Retrieval skew") && details.contains("| attribute | k | mean MaxSkew | null MaxSkew |"))
+        #expect(details.contains("## Association tests") && details.contains("| `gender-career` | Male | Female | career | family | 4, 4 |"))
         for chart in ["retrieval-skew-race.svg", "retrieval-skew-gender.svg", "association-effect-sizes.svg"] {
-            #expect(report.contains("](charts/\(chart))"), "\(chart) not embedded")
+            #expect(details.contains("](charts/\(chart))"), "\(chart) not embedded")
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("charts/\(chart)").path), "\(chart)")
         }
+
         // Both join the findings at the top, and the card made from the folder.
         let findings = String(report[report.range(of: "## Findings")!.lowerBound..<report.range(of: "## Setup")!.lowerBound])
-        #expect(findings.contains("- Retrieval by race: the top ") && findings.contains("for a random ranking (p = "))
-        #expect(findings.contains("- Association `gender-career`: effect size "))
+        #expect(findings.contains("- Retrieval over 3 neutral queries: at k = 4, the queries whose top k is skewed beyond"))
+        #expect(findings.contains("- Association tests (effect size, positive: the first group's faces closer to the first word set): `gender-career` "))
         let card = try CLI.run(["card", out.path])
         #expect(card.status == 0, "\(card.stderr)")
         let fairness = try String(contentsOf: out.appendingPathComponent("card/fairness.md"), encoding: .utf8)
-        #expect(fairness.contains("Retrieval by gender: the top ") && fairness.contains("Association `gender-career`: effect size "))
+        #expect(fairness.contains("Retrieval over 3 neutral queries") && fairness.contains("Association tests (effect size"))
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("Retrieval skew") && html.contains("Association tests: effect sizes"))
     }

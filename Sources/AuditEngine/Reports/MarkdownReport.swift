@@ -56,6 +56,7 @@ public enum MarkdownReport {
             designSection(&md, run, design: design, part: .details)
         }
         variantCharts(&md, run)
+        MeasurementsReport.detailSections(&md, run)
         return md.text
     }
 

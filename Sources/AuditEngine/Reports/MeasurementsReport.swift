@@ -26,21 +26,35 @@ enum MeasurementsReport {
     static func findings(_ run: AuditRun) -> [String] {
         var lines: [String] = []
         let alpha = run.config.alpha
-        for attribute in retrievalAttributes(run) {
-            guard let top = mostSkewed(run, attribute: attribute), let over = overRepresented(run, top) else { continue }
-            let p = top.pValue ?? 1
-            lines.append("Retrieval by \(MarkdownEscape.text(attribute)): the top \(top.k) for “\(MarkdownEscape.text(top.query))” "
-                         + "holds \(MarkdownEscape.text(over.group)) at \(percent(over.share)) against \(percent(over.desiredShare)) of the set; "
-                         + "MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) for a random ranking "
-                         + "(p = \(MarkdownReport.formatP(p))): " + (p < alpha ? "beyond what chance gives." : "within what chance gives."))
+        let rows = run.measurements.retrieval
+        if !rows.isEmpty {
+            // How many queries go beyond the null, per attribute at the largest k, then the one
+            // query that stands furthest above it.
+            let queries = Set(rows.map(\.query)).subtracting(["*"]).count
+            let kmax = rows.map(\.k).max() ?? 0
+            let counts = retrievalAttributes(run).map { attribute -> String in
+                let p = rows.filter { $0.query != "*" && $0.attribute == attribute && $0.k == kmax && $0.desired == .dataset }
+                    .compactMap(\.pValue)
+                return "\(MarkdownEscape.text(attribute)) \(holmAdjusted(p).filter { $0 < alpha }.count)"
+            }
+            var line = "Retrieval over \(queries) neutral queries: at k = \(kmax), the queries whose top k is skewed beyond what "
+                + "a random ranking gives (Holm, α = \(MarkdownReport.formatNumber(alpha))) number \(counts.joined(separator: ", "))"
+            let top = retrievalAttributes(run).compactMap { mostSkewed(run, attribute: $0) }.max { excess($0) < excess($1) }
+            if let top, let over = overRepresented(run, top) {
+                line += "; the most skewed, the top \(top.k) for “\(MarkdownEscape.text(top.query))”, holds "
+                    + "\(MarkdownEscape.text(over.group)) (\(MarkdownEscape.text(top.attribute))) at \(percent(over.share)) against "
+                    + "\(percent(over.desiredShare)) of the set (MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) "
+                    + "for a random ranking, p = \(MarkdownReport.formatP(top.pValue ?? 1)))"
+            }
+            lines.append(line + ".")
         }
-        for (spec, result) in run.measurements.associations {
-            let direction = result.effectSize >= 0
-                ? "\(MarkdownEscape.text(spec.groupX)) faces closer to \(MarkdownEscape.text(spec.targetA.name)) words, \(MarkdownEscape.text(spec.groupY)) faces to \(MarkdownEscape.text(spec.targetB.name))"
-                : "\(MarkdownEscape.text(spec.groupX)) faces closer to \(MarkdownEscape.text(spec.targetB.name)) words, \(MarkdownEscape.text(spec.groupY)) faces to \(MarkdownEscape.text(spec.targetA.name))"
-            lines.append("Association \(MarkdownEscape.code(spec.name)): effect size \(number(result.effectSize)) "
-                         + "[\(number(result.ciLow)), \(number(result.ciHigh))] (\(direction)), p = \(MarkdownReport.formatP(result.pValue)) "
-                         + "(n = \(result.nX) and \(result.nY)): " + (result.pValue < alpha ? "a significant association." : "not significant."))
+        let tests = run.measurements.associations.map { spec, r -> String in
+            "\(MarkdownEscape.code(spec.name)) \(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))], "
+                + "p = \(MarkdownReport.formatP(r.pValue))" + (r.pValue < alpha ? " (significant)" : "")
+        }
+        if !tests.isEmpty {
+            lines.append("Association tests (effect size, positive: the first group's faces closer to the first word set): "
+                         + tests.joined(separator: "; ") + ".")
         }
         return lines
     }
@@ -54,8 +68,49 @@ enum MeasurementsReport {
             .max { $0.skew < $1.skew }
     }
 
-    /// `## Retrieval skew` and `## Association tests`, when the audit asks for them.
+    /// report.md's part: one table per kind, each figure beside its baseline; the rest is in
+    /// details.md (``detailSections(_:_:)``).
     static func sections(_ md: inout MarkdownText, _ run: AuditRun) {
+        let rows = run.measurements.retrieval, tests = run.measurements.associations
+        guard !rows.isEmpty || !tests.isEmpty else { return }
+        md.line("## Retrieval skew and association tests")
+        md.blank()
+        if !rows.isEmpty {
+            let ks = Array(Set(rows.map(\.k))).sorted()
+            let queries = Set(rows.map(\.query)).subtracting(["*"]).count
+            md.line("| retrieval by | " + ks.map { "MaxSkew@\($0) (null)" }.joined(separator: " | ")
+                    + " | queries beyond the null (Holm), k = \(ks.map(String.init).joined(separator: "/")) |")
+            md.line("|---|" + ks.map { _ in "---:|" }.joined() + "---:|")
+            for attribute in retrievalAttributes(run) {
+                var cells: [String] = [], beyond: [String] = []
+                for k in ks {
+                    let mean = rows.first { $0.query == "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
+                    cells.append(mean.map { "\(number($0.maxSkew)) (\($0.nullMaxSkew.map(number) ?? "—"))" } ?? "—")
+                    let p = rows.filter { $0.query != "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }.compactMap(\.pValue)
+                    beyond.append(p.isEmpty ? "—" : "\(holmAdjusted(p).filter { $0 < run.config.alpha }.count)")
+                }
+                md.line("| \(MarkdownEscape.text(attribute)) | " + cells.joined(separator: " | ") + " | \(beyond.joined(separator: "/")) of \(queries) |")
+            }
+            md.blank()
+        }
+        if !tests.isEmpty {
+            md.line("| association | X vs Y | A vs B | effect size (95% CI) | p |")
+            md.line("|---|---|---|---|---:|")
+            for (spec, r) in tests {
+                md.line("| \(MarkdownEscape.code(spec.name, inTable: true)) | \(MarkdownEscape.text(spec.groupX)) vs \(MarkdownEscape.text(spec.groupY)) (\(r.nX), \(r.nY)) | "
+                        + "\(MarkdownEscape.text(spec.targetA.name)) vs \(MarkdownEscape.text(spec.targetB.name)) | "
+                        + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |")
+            }
+            md.blank()
+        }
+        md.line("MaxSkew: the log-ratio of the most over-represented group's share of the top k to its share of the set (0: as in the set), mean over the queries; "
+                + "null: the same for rankings with the labels permuted, what chance alone gives. Effect size: the two groups' mean association with A rather than B, "
+                + "in pooled standard deviations. The most skewed queries, NDKL and the charts are in [details.md](details.md).")
+        md.blank()
+    }
+
+    /// details.md's part: `## Retrieval skew` and `## Association tests` in full.
+    static func detailSections(_ md: inout MarkdownText, _ run: AuditRun) {
         retrievalSection(&md, run)
         associationSection(&md, run)
     }
