@@ -12,7 +12,11 @@ public enum MetricsCSV {
     /// The header of `disparities.csv`.
     public static let disparitiesHeader = ["design", "metric", "attribute", "group", "reference", "value",
                                            "reference_value", "difference", "ratio", "p_value", "p_adjusted",
-                                           "significant"]
+                                           "significant", "n", "reference_n", "diff_ci_low", "diff_ci_high",
+                                           "four_fifths", "small_group"]
+    /// The header `disparities.csv` had before SPEC appended its sizes, interval and flags; a
+    /// report folder written then is still read.
+    public static let disparitiesHeaderBefore = Array(disparitiesHeader.prefix(12))
     /// The header of `comparison.csv`.
     public static let comparisonHeader = ["design", "base", "metric", "attribute", "group", "n", "base_value", "value",
                                           "delta", "ci_low", "ci_high", "p_value"]
@@ -29,14 +33,17 @@ public enum MetricsCSV {
     }
 
     /// `disparities.csv`: one row per ``DisparityRow``; `ratio` empty when the reference value is 0;
-    /// `significant` is `true` or `false`.
+    /// `significant` is `true` or `false`; then, appended (SPEC.md): the two sizes, the Newcombe
+    /// hybrid score interval of the difference, and the four-fifths and small-group flags.
     public static func renderDisparities(_ rows: [DisparityRow]) -> String {
         var writer = CSVWriter()
         writer.writeRow(disparitiesHeader)
         for row in rows {
             writer.writeRow([.text(row.design), .text(row.metric), .text(row.attribute), .text(row.group), .text(row.reference),
                              .number(row.value), .number(row.referenceValue), .number(row.difference), .number(row.ratio),
-                             .number(row.pValue), .number(row.pAdjusted), .number(row.significant)])
+                             .number(row.pValue), .number(row.pAdjusted), .number(row.significant),
+                             .number(row.n), .number(row.referenceN), .number(row.differenceCILow), .number(row.differenceCIHigh),
+                             .number(row.fourFifthsViolation), .number(row.belowMinimumN)])
         }
         return writer.text
     }

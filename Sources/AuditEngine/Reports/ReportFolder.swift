@@ -45,7 +45,8 @@ public struct ReportFolder: Sendable {
         }
 
         var disparities: [DisparityRow] = []
-        for row in try rows(url, "disparities.csv", MetricsCSV.disparitiesHeader) {
+        // The appended columns are recomputed below from metrics.csv, as every other derived figure.
+        for row in try rows(url, "disparities.csv", MetricsCSV.disparitiesHeader, or: MetricsCSV.disparitiesHeaderBefore) {
             let r = row.fields
             let key = "\(r["design"]!)\u{1F}\(r["metric"]!)\u{1F}\(r["attribute"]!)\u{1F}"
             guard let g = counts[key + r["group"]!], let ref = counts[key + r["reference"]!] else {
@@ -164,15 +165,16 @@ public struct ReportFolder: Sendable {
     }
 
     /// Reads one CSV of the folder as rows to check (see ``CheckedRow``).
-    static func rows(_ folder: URL, _ name: String, _ header: [String]) throws -> [CheckedRow] {
+    static func rows(_ folder: URL, _ name: String, _ header: [String], or earlier: [String]? = nil) throws -> [CheckedRow] {
         let file = folder.appendingPathComponent(name).path
-        return try table(folder, name, header, textColumns: MetricsCSV.textColumns).map { CheckedRow(file: file, line: $0.line, fields: $0.fields) }
+        return try table(folder, name, header, or: earlier, textColumns: MetricsCSV.textColumns)
+            .map { CheckedRow(file: file, line: $0.line, fields: $0.fields) }
     }
 
     /// Reads one CSV of the folder, checking its header; rows as column → field with their line.
     /// The header and the fields of `textColumns` were written as text cells, so they come back
     /// through ``CSVWriter/restore(_:)``: the labels the run had, not their neutralised form.
-    static func table(_ folder: URL, _ name: String, _ header: [String],
+    static func table(_ folder: URL, _ name: String, _ header: [String], or earlier: [String]? = nil,
                       textColumns: Set<String>) throws -> [(line: Int, fields: [String: String])] {
         let file = folder.appendingPathComponent(name)
         guard let text = String(data: try RunSettings.contents(of: file), encoding: .utf8) else {
@@ -182,9 +184,10 @@ public struct ReportFolder: Sendable {
         do { records = try SimpleCSV.parse(text) } catch let error as SimpleCSV.Failure {
             throw AuditError(file: file.path, error.message)
         }
-        guard let first = records.first, first.map(CSVWriter.restore) == header else {
+        guard let first = records.first?.map(CSVWriter.restore), first == header || (earlier != nil && first == earlier) else {
             throw AuditError(file: file.path, "unexpected header (expected \(header.joined(separator: ",")))")
         }
+        let header = first
         // An attribute named like a fixed column (`truth`, `design`, …) repeats a name; reading
         // rows into column → field would then trap.
         var seen = Set<String>()

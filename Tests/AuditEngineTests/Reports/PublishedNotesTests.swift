@@ -24,3 +24,38 @@ struct PublishedNotesTests {
         #expect(single.contains("Published: CLIP paper, Table 4. Context, not an expected value."), "\(single)")
     }
 }
+
+/// `disparities.csv` has SPEC.md's appended columns, and a folder written before them still reads.
+@Suite("disparities.csv's appended columns")
+struct DisparitiesColumnsTests {
+    @Test("sizes, the Newcombe interval and the two flags follow SPEC's columns; the old header is read")
+    func appendedColumns() throws {
+        let run = ReportFixture.run()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-disp-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try ReportWriter.write(run, to: dir)
+        let url = dir.appendingPathComponent("disparities.csv")
+        let records = try SimpleCSV.parse(String(contentsOf: url, encoding: .utf8))
+        #expect(records[0] == ["design", "metric", "attribute", "group", "reference", "value", "reference_value", "difference",
+                               "ratio", "p_value", "p_adjusted", "significant", "n", "reference_n", "diff_ci_low", "diff_ci_high",
+                               "four_fifths", "small_group"])
+        for (record, row) in zip(records.dropFirst(), run.metrics.disparities) {
+            #expect(record[12] == String(row.n) && record[13] == String(row.referenceN))
+            #expect(record[14] == CSVNumber.format(row.differenceCILow) && record[15] == CSVNumber.format(row.differenceCIHigh))
+            // The interval holds the difference; the flags are SPEC's.
+            #expect(row.differenceCILow <= row.difference + 1e-12 && row.difference <= row.differenceCIHigh + 1e-12)
+            #expect(record[16] == String(row.fourFifthsViolation) && record[17] == String(row.belowMinimumN))
+            #expect(row.belowMinimumN == (row.n < run.config.minGroupSize || row.referenceN < run.config.minGroupSize))
+        }
+        #expect(records.dropFirst().contains { $0[16] == "true" } && records.dropFirst().contains { $0[17] == "true" })
+        let before = try ReportFolder.read(dir)
+
+        // The same folder as written before the columns were appended.
+        let old = records.map { Array($0.prefix(12)) }
+        var writer = CSVWriter()
+        for r in old { writer.writeRow(r.map(CSVCell.verbatim)) }
+        try writer.text.write(to: url, atomically: true, encoding: .utf8)
+        let after = try ReportFolder.read(dir)
+        #expect(after.data.disparities == before.data.disparities)
+    }
+}
