@@ -37,7 +37,8 @@ struct CSVTests {
         let disparities = MetricsCSV.renderDisparities([])
         let comparison = MetricsCSV.renderComparisons([])
         #expect(metrics == "design,metric,attribute,group,n,count,value,ci_low,ci_high\n")
-        #expect(disparities == "design,metric,attribute,group,reference,value,reference_value,difference,ratio,p_value,p_adjusted,significant\n")
+        #expect(disparities == "design,metric,attribute,group,reference,value,reference_value,difference,ratio,p_value,p_adjusted,significant,"
+                + "n,reference_n,diff_ci_low,diff_ci_high,four_fifths,small_group\n")
         #expect(comparison == "design,base,metric,attribute,group,n,base_value,value,delta,ci_low,ci_high,p_value\n")
     }
 
@@ -54,7 +55,7 @@ struct CSVTests {
                                      pValue: 0.5, pAdjusted: 1, significant: false, differenceCILow: -0.1,
                                      differenceCIHigh: 0.5, fourFifthsViolation: true, belowMinimumN: true)
         #expect(MetricsCSV.renderDisparities([disparity]).split(separator: "\n").last
-                == "d,\"prediction_rate:white man, adult\",race,Black,White,0.2,0,0.2,,0.5,1,false")
+                == "d,\"prediction_rate:white man, adult\",race,Black,White,0.2,0,0.2,,0.5,1,false,10,10,-0.1,0.5,true,true")
 
         let comparison = ComparisonRow(design: "v", base: "b", metric: "accuracy", attribute: "*", group: "*", n: 8,
                                        baseValue: 0.125, value: 0.25, delta: 0.125, ciLow: -0.2, ciHigh: 0.45,

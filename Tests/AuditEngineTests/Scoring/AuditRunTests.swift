@@ -154,7 +154,8 @@ import Testing
         #expect(predictions.filter { $0.hasPrefix("harm,") }.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[4].isEmpty })
         #expect(try lines("metrics.csv")[0] == "design,metric,attribute,group,n,count,value,ci_low,ci_high")
         #expect(try lines("metrics.csv").contains("gender,accuracy,race|gender,White|Male,2,\(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == "accuracy" }!.count),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == "accuracy" }!.value)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == "accuracy" }!.ciLow)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == "accuracy" }!.ciHigh))"))
-        #expect(try lines("disparities.csv")[0] == "design,metric,attribute,group,reference,value,reference_value,difference,ratio,p_value,p_adjusted,significant")
+        #expect(try lines("disparities.csv")[0] == "design,metric,attribute,group,reference,value,reference_value,difference,ratio,p_value,p_adjusted,significant,"
+                + "n,reference_n,diff_ci_low,diff_ci_high,four_fifths,small_group")
         let comparison = try lines("comparison.csv")
         #expect(comparison[0] == "design,base,metric,attribute,group,n,base_value,value,delta,ci_low,ci_high,p_value")
         #expect(comparison.contains { $0.hasPrefix("harm+child,harm,harm_rate:any,*,*,13,") })
