@@ -113,6 +113,19 @@ public enum FileKind {
         return Data(bytesNoCopy: base, count: size, deallocator: .custom { pointer, count in munmap(pointer, count) })
     }
 
+    /// Gives back the resident pages wholly inside `bytes`, a part of the read-only private
+    /// mapping at `base` of `length` bytes, once they have been copied elsewhere, so that they stop
+    /// counting in the process's memory; a page read again later is simply read from the file.
+    /// Bytes outside the mapping are left alone.
+    public static func releaseMappedPages(_ bytes: UnsafeRawBufferPointer, mapping base: UnsafeRawPointer, length: Int) {
+        guard let start = bytes.baseAddress, start >= base, start + bytes.count <= base + length else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + bytes.count) / page * page
+        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, end - first, MADV_DONTNEED)
+    }
+
     /// The operating system's reason for a Foundation file error (`Is a directory`,
     /// `Permission denied`) rather than Foundation's "The operation could not be completed" or
     /// "(NSCocoaErrorDomain error 512.)".

@@ -92,15 +92,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
         func fail(_ code: SafeTensorsError.Code, _ message: String, tensor: String? = nil) -> SafeTensorsError {
             SafeTensorsError(code: code, file: path, tensor: tensor, message: message)
         }
-        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever,
-        // before the check below could refuse it (it changes nothing for a regular file).
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw fail(.unreadable, "cannot open: \(String(cString: strerror(errno)))") }
+        // A FIFO is refused without waiting for a writer (see FileKind.openRegular).
+        let fd: Int32, fileSize: Int
+        do { (fd, fileSize) = try FileKind.openRegular(url) } catch {
+            throw fail(.unreadable, error.kind.map { "not a regular file (\($0))" } ?? "cannot open: \(error.reason)")
+        }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw fail(.unreadable, "cannot stat: \(String(cString: strerror(errno)))") }
-        if let kind = FileKind.describe(mode: st.st_mode) { throw fail(.unreadable, "not a regular file (\(kind))") }
-        let fileSize = Int(st.st_size)
         guard fileSize >= 8 else { throw fail(.malformedHeader, "file is \(fileSize) bytes, too short for a safetensors header") }
         guard let mapped = mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
             throw fail(.unreadable, "cannot map: \(String(cString: strerror(errno)))")
@@ -226,15 +223,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
     }
 
     /// Gives back the resident pages wholly inside `bytes` (a part of this file's mapping) once
-    /// they have been copied elsewhere, so that they stop counting in the process's memory. The
-    /// mapping is private and read-only, so a page read again later is simply read from the file.
+    /// they have been copied elsewhere (see ``FileKind/releaseMappedPages(_:mapping:length:)``).
     public func releasePages(_ bytes: UnsafeRawBufferPointer) {
-        guard let start = bytes.baseAddress, start >= base, start + bytes.count <= base + mappedLength else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let first = (Int(bitPattern: start) + page - 1) / page * page
-        let end = (Int(bitPattern: start) + bytes.count) / page * page
-        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
-        _ = madvise(pointer, end - first, MADV_DONTNEED)
+        FileKind.releaseMappedPages(bytes, mapping: base, length: mappedLength)
     }
 
     /// The F32 data of a tensor in place, without a copy, when it is F32 and 4-byte aligned; else nil.

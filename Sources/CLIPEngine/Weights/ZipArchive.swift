@@ -69,14 +69,12 @@ final class ZipArchive: @unchecked Sendable {
         let path = url.path
         func fail(_ message: String) -> PyTorchArchiveError { PyTorchArchiveError(file: path, message: message) }
 
-        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer before fstat could refuse it.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw fail("cannot open: \(String(cString: strerror(errno)))") }
+        // A FIFO is refused without waiting for a writer (see FileKind.openRegular).
+        let fd: Int32, size: Int
+        do { (fd, size) = try FileKind.openRegular(url) } catch {
+            throw fail(error.kind.map { "not a regular file (\($0))" } ?? "cannot open: \(error.reason)")
+        }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw fail("cannot stat: \(String(cString: strerror(errno)))") }
-        if let kind = FileKind.describe(mode: st.st_mode) { throw fail("not a regular file (\(kind))") }
-        let size = Int(st.st_size)
         guard size >= 22 else { throw fail("file is \(size) bytes, too short for a zip archive (truncated?)") }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
             throw fail("cannot map: \(String(cString: strerror(errno)))")
@@ -238,12 +236,7 @@ final class ZipArchive: @unchecked Sendable {
     /// Gives back the resident pages wholly inside `bytes` (a part of this mapping) once they
     /// have been copied elsewhere (see `SafeTensorsFile.releasePages`).
     func releasePages(_ bytes: UnsafeRawBufferPointer) {
-        guard let start = bytes.baseAddress, start >= base, start + bytes.count <= base + mappedLength else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let first = (Int(bitPattern: start) + page - 1) / page * page
-        let end = (Int(bitPattern: start) + bytes.count) / page * page
-        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
-        _ = madvise(pointer, end - first, MADV_DONTNEED)
+        FileKind.releaseMappedPages(bytes, mapping: base, length: mappedLength)
     }
 }
 
