@@ -156,6 +156,9 @@ public struct AuditConfig: Sendable {
     /// The line in `sourceFile` of each key path that was written (e.g. `attributes[1]`,
     /// `manifest.file_column`, `designs[0].target`), for errors that point into the file.
     public var sourceLines: [String: Int]
+    /// SHA-256 of the bytes the configuration was parsed from (`load(contentsOf:)`; empty for
+    /// one built in memory), for run.json's provenance.
+    public var sourceSHA256 = ""
     /// `retrieval:`: retrieval skew over neutral queries (nil: not measured).
     public var retrieval: RetrievalSpec?
     /// `associations:`: WEAT-style association tests, in written order.

@@ -25,7 +25,9 @@ extension AuditConfig {
         guard let text = String(data: data, encoding: .utf8) else {
             throw AuditFileError(file: url, line: invalidUTF8Line(data), keyPath: nil, message: "the audit file is not valid UTF-8")
         }
-        return try parse(yaml: text, sourceFile: url)
+        var config = try parse(yaml: text, sourceFile: url)
+        config.sourceSHA256 = data.withUnsafeBytes { SHA256Digest.hex(of: $0) }
+        return config
     }
 
     /// The largest audit file read (16 MiB): real ones are a few KiB, and a bound keeps a

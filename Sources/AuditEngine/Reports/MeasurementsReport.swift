@@ -33,9 +33,7 @@ enum MeasurementsReport {
             let queries = Set(rows.map(\.query)).subtracting(["*"]).count
             let kmax = rows.map(\.k).max() ?? 0
             let counts = retrievalAttributes(run).map { attribute -> String in
-                let p = rows.filter { $0.query != "*" && $0.attribute == attribute && $0.k == kmax && $0.desired == .dataset }
-                    .compactMap(\.pValue)
-                return "\(MarkdownEscape.text(attribute)) \(holmAdjusted(p).filter { $0 < alpha }.count)"
+                "\(MarkdownEscape.text(attribute)) \(beyondNull(run, attribute: attribute, k: kmax)?.count ?? 0)"
             }
             var line = "Retrieval over \(queries) neutral queries: at k = \(kmax), the queries whose top k is skewed beyond what "
                 + "a random ranking gives (Holm, α = \(MarkdownReport.formatNumber(alpha))) number \(counts.joined(separator: ", "))"
@@ -86,8 +84,7 @@ enum MeasurementsReport {
                 for k in ks {
                     let mean = rows.first { $0.query == "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
                     cells.append(mean.map { "\(number($0.maxSkew)) (\($0.nullMaxSkew.map(number) ?? "—"))" } ?? "—")
-                    let p = rows.filter { $0.query != "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }.compactMap(\.pValue)
-                    beyond.append(p.isEmpty ? "—" : "\(holmAdjusted(p).filter { $0 < run.config.alpha }.count)")
+                    beyond.append(beyondNull(run, attribute: attribute, k: k).map { "\($0.count)" } ?? "—")
                 }
                 md.line("| \(MarkdownEscape.text(attribute)) | " + cells.joined(separator: " | ") + " | \(beyond.joined(separator: "/")) of \(queries) |")
             }
@@ -130,6 +127,24 @@ enum MeasurementsReport {
             .max { excess($0) < excess($1) }
     }
 
+    /// How many queries' MaxSkew at `k` (desired: dataset) goes beyond the permutation null after
+    /// Holm's adjustment over the queries, of how many; nil without permutations.
+    static func beyondNull(_ run: AuditRun, attribute: String, k: Int) -> (count: Int, of: Int)? {
+        let p = run.measurements.retrieval
+            .filter { $0.query != "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
+            .compactMap(\.pValue)
+        guard !p.isEmpty else { return nil }
+        return (holmAdjusted(p).filter { $0 < run.config.alpha }.count, p.count)
+    }
+
+    /// A symmetric axis around 0 wide enough for `reach`: the first of `limits` that holds it
+    /// (else the last), with ticks at halves.
+    static func symmetricAxis(reach: Double, limits: [Double], title: String) -> DotWhiskerPlot.Axis {
+        let limit = limits.first { $0 >= reach } ?? limits.last!
+        let ticks = stride(from: -limit, through: limit + limit / 8, by: limit / 2).map { ($0, String(format: "%g", $0)) }
+        return .init(domain: -limit...limit, ticks: ticks, title: title)
+    }
+
     static func excess(_ row: RetrievalRow) -> Double { row.maxSkew - (row.nullMaxSkew ?? 0) }
 
     static func group(_ run: AuditRun, _ row: RetrievalRow, _ name: String?) -> RetrievalGroupRow? {
@@ -152,9 +167,7 @@ enum MeasurementsReport {
         md.line("| attribute | k | mean MaxSkew | null MaxSkew | mean NDKL | queries beyond the null (Holm, α = \(MarkdownReport.formatNumber(alpha))) |")
         md.line("|---|---:|---:|---:|---:|---:|")
         for mean in rows where mean.query == "*" && mean.desired == .dataset {
-            let perQuery = rows.filter { $0.query != "*" && $0.attribute == mean.attribute && $0.k == mean.k && $0.desired == .dataset }
-            let beyond = perQuery.compactMap(\.pValue).isEmpty ? "—"
-                : "\(holmAdjusted(perQuery.compactMap(\.pValue)).filter { $0 < alpha }.count) of \(perQuery.count)"
+            let beyond = beyondNull(run, attribute: mean.attribute, k: mean.k).map { "\($0.count) of \($0.of)" } ?? "—"
             md.line("| \(MarkdownEscape.text(mean.attribute)) | \(mean.k) | \(number(mean.maxSkew)) | \(mean.nullMaxSkew.map(number) ?? "—") | \(number(mean.ndkl)) | \(beyond) |")
         }
         md.blank()
@@ -188,9 +201,6 @@ enum MeasurementsReport {
     static func skewChart(_ run: AuditRun, _ row: RetrievalRow) -> DotWhiskerPlot? {
         let groups = run.measurements.retrievalGroups.filter { $0.query == row.query && $0.attribute == row.attribute && $0.k == row.k }
         guard !groups.isEmpty else { return nil }
-        let reach = groups.map { abs($0.skew) }.max() ?? 0
-        let limit = [0.5, 1, 2, 3, 5].first { $0 >= reach } ?? 5
-        let ticks = stride(from: -limit, through: limit + limit / 8, by: limit / 2).map { ($0, String(format: "%g", $0)) }
         let rows = groups.map { g in
             DotWhiskerPlot.Row(label: ReportCharts.groupLabel(g.group), value: g.skew, low: nil, high: nil,
                                role: g.group == row.maxGroup && (row.pValue ?? 1) < run.config.alpha ? .flagged : .neutral,
@@ -200,7 +210,8 @@ enum MeasurementsReport {
         return DotWhiskerPlot(
             title: "Top \(row.k) for “\(row.query)”: skew by \(ChartStyle.attributeTitle(row.attribute))",
             subtitle: "ln(share in the top k / share of the set); absent groups count as 1/k. MaxSkew \(number(row.maxSkew)), null \(row.nullMaxSkew.map(number) ?? "—")",
-            rows: rows, axis: .init(domain: -limit...limit, ticks: ticks, title: "skew (0: as in the set)"),
+            rows: rows, axis: symmetricAxis(reach: groups.map { abs($0.skew) }.max() ?? 0, limits: [0.5, 1, 2, 3, 5],
+                                            title: "skew (0: as in the set)"),
             lines: [.init(x: 0, label: "as in the set", dashed: false)],
             flaggedMeaning: "over-represented beyond the permutation null (p < \(MarkdownReport.formatNumber(run.config.alpha)))",
             neutralMeaning: "within what a random ranking gives", minGroupSize: 0)
@@ -234,8 +245,6 @@ enum MeasurementsReport {
         let tests = run.measurements.associations
         guard !tests.isEmpty else { return nil }
         let reach = tests.flatMap { [abs($0.result.ciLow), abs($0.result.ciHigh), abs($0.result.effectSize)] }.filter(\.isFinite).max() ?? 0
-        let limit = [0.5, 1, 1.5, 2].first { $0 >= reach } ?? 2
-        let ticks = stride(from: -limit, through: limit + limit / 8, by: limit / 2).map { ($0, String(format: "%g", $0)) }
         let rows = tests.map { spec, r in
             DotWhiskerPlot.Row(label: spec.name, value: r.effectSize.isFinite ? r.effectSize : nil, low: r.ciLow, high: r.ciHigh,
                                role: r.pValue < run.config.alpha ? .flagged : .neutral, small: false,
@@ -244,7 +253,7 @@ enum MeasurementsReport {
         return DotWhiskerPlot(
             title: "Association tests: effect sizes",
             subtitle: "Positive: X faces closer to word set A than Y faces are; 95% bootstrap interval",
-            rows: rows, axis: .init(domain: -limit...limit, ticks: ticks, title: "effect size (pooled standard deviations)"),
+            rows: rows, axis: symmetricAxis(reach: reach, limits: [0.5, 1, 1.5, 2], title: "effect size (pooled standard deviations)"),
             lines: [.init(x: 0, label: "no association", dashed: false)],
             flaggedMeaning: "p < \(MarkdownReport.formatNumber(run.config.alpha)) (one-sided permutation test)",
             neutralMeaning: "not significant", minGroupSize: 0)

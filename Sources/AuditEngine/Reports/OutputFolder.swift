@@ -48,12 +48,7 @@ public struct OutputFolder {
         self.files = files
         try OutputFolder.refuseRoot(url)
         try AuditError.createFolder(url, what)
-        let ledger = url.appendingPathComponent(Self.ledgerName(kind))
-        if FileManager.default.fileExists(atPath: ledger.path) {
-            owned = try Self.readLedger(ledger)
-        } else {
-            owned = legacyOwned(url)
-        }
+        owned = try Self.owned(url, kind: kind, legacyOwned: legacyOwned)
         try Self.refuseForeign(files, in: url, owned: owned)
         removeAbandonedTemporaries()
         try writeLedger(owned.union(files))
@@ -63,9 +58,14 @@ public struct OutputFolder {
     /// write there; for a check before a long run (the chart names are only known at its end).
     public static func check(url: URL, kind: String, files: [String], legacyOwned: (URL) -> Set<String> = { _ in [] }) throws {
         try refuseRoot(url)
+        try refuseForeign(files, in: url, owned: owned(url, kind: kind, legacyOwned: legacyOwned))
+    }
+
+    /// What clip-audit wrote in `url` as `kind`: its ledger, or without one what `legacyOwned`
+    /// proves an earlier version wrote.
+    private static func owned(_ url: URL, kind: String, legacyOwned: (URL) -> Set<String>) throws -> Set<String> {
         let ledger = url.appendingPathComponent(ledgerName(kind))
-        let owned = FileManager.default.fileExists(atPath: ledger.path) ? try readLedger(ledger) : legacyOwned(url)
-        try refuseForeign(files, in: url, owned: owned)
+        return FileManager.default.fileExists(atPath: ledger.path) ? try readLedger(ledger) : legacyOwned(url)
     }
 
     private static func refuseForeign(_ files: [String], in url: URL, owned: Set<String>) throws {

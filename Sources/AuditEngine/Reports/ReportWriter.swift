@@ -39,7 +39,7 @@ public enum ReportWriter {
             ("report.md", markdown),
             ("details.md", details),
             ("report.html", HTMLReport.render(markdown: markdown, details: details, charts: charts, data: data)),
-            ("run.json", try runJSON(run, files: written, runID: data.runID)),
+            ("run.json", try runJSON(run, files: written, runID: data.runID, measurementFindings: data.measurementFindings)),
         ]
         // Charts first: report.md and report.html point at them.
         try writeCharts(charts, to: directory)
@@ -150,7 +150,9 @@ public enum ReportWriter {
     /// `run.json`: provenance — tool version, model id and weights hash, audit-file hash, counts,
     /// skipped rows with reasons, timings.
     /// `files` are the report's files, relative to its folder (the ones a later run may replace).
-    public static func runJSON(_ run: AuditRun, files: [String], runID: String = "") throws -> String {
+    /// `measurementFindings` are ``ReportData/measurementFindings``, made once for the report.
+    public static func runJSON(_ run: AuditRun, files: [String], runID: String = "",
+                               measurementFindings: [String] = []) throws -> String {
         let config = run.config
         var model: [String: Any] = [
             "id": run.model.id,
@@ -187,7 +189,7 @@ public enum ReportWriter {
             "tool": "clip-audit",
             "variants": variants,
             "run_id": runID,
-            "measurement_findings": MeasurementsReport.findings(run),
+            "measurement_findings": measurementFindings,
             "published": published,
             "version": CLIPEngineInfo.version,
             "name": config.name,

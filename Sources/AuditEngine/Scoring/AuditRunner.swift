@@ -195,11 +195,8 @@ public enum AuditRunner {
         // 1. The audit file and the manifest: which rows count.
         var config = try AuditConfig.load(contentsOf: auditFile)
         if let limit = options.limit { config.manifest.limit = limit }
-        let auditBytes: Data
-        do { auditBytes = try FileKind.contents(of: auditFile, limit: AuditConfig.maxFileSize) } catch {
-            throw AuditError(file: auditFile.path, error.reason)
-        }
-        let auditHash = auditBytes.withUnsafeBytes { SHA256Digest.hex(of: $0) }
+        // The hash of the bytes that were parsed: reading the file again could hash other bytes.
+        let auditHash = config.sourceSHA256
         let validation = try AuditValidator.validate(config, referenceFallback: options.limit != nil)
         if let error = validation.errors.first {
             // Configuration errors (missing columns, label values that are no class) are fatal:
