@@ -225,3 +225,57 @@ public struct AuditMetrics: Sendable, Equatable {
     public var comparisons: [ComparisonRow]
     public var confusions: [ConfusionTable]
 }
+
+/// One model against the base model (the first of the audit file's `models:`) on the same
+/// images, for one design × metric × group: a line of the top folder's `models.csv`.
+/// The arithmetic is a variant comparison's (``ComparisonRow``) with two models in place of two
+/// designs: Newcombe's paired interval, the exact McNemar test, Holm within
+/// design × metric × attribute.
+public struct ModelComparisonRow: Sendable, Equatable {
+    public var design: String
+    public var metric: String
+    public var attribute: String
+    public var group: String
+    /// The compared model's label.
+    public var model: String
+    /// The base model's label.
+    public var baseModel: String
+    /// Images scored by both models in this group.
+    public var n: Int
+    public var baseValue: Double
+    public var value: Double
+    /// value − baseValue.
+    public var delta: Double
+    public var ciLow: Double
+    public var ciHigh: Double
+    /// Exact McNemar p on the images whose indicator differs between the models.
+    public var pValue: Double
+    /// `pValue` Holm-adjusted within design × metric × attribute (per compared model).
+    public var pAdjusted: Double
+    /// Images positive under the base model only / under the compared model only.
+    public var baseOnly: Int
+    public var modelOnly: Int
+    public var belowMinimumN: Bool
+
+    public init(design: String, metric: String, attribute: String, group: String, model: String, baseModel: String,
+                n: Int, baseValue: Double, value: Double, delta: Double, ciLow: Double, ciHigh: Double,
+                pValue: Double, pAdjusted: Double, baseOnly: Int, modelOnly: Int, belowMinimumN: Bool) {
+        self.design = design
+        self.metric = metric
+        self.attribute = attribute
+        self.group = group
+        self.model = model
+        self.baseModel = baseModel
+        self.n = n
+        self.baseValue = baseValue
+        self.value = value
+        self.delta = delta
+        self.ciLow = ciLow
+        self.ciHigh = ciHigh
+        self.pValue = pValue
+        self.pAdjusted = pAdjusted
+        self.baseOnly = baseOnly
+        self.modelOnly = modelOnly
+        self.belowMinimumN = belowMinimumN
+    }
+}
