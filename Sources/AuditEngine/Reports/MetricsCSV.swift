@@ -5,7 +5,8 @@
 public enum MetricsCSV {
     /// The columns of the three files that hold names and labels; ``ReportFolder`` restores
     /// them (``CSVWriter/restore(_:)``) when it reads a folder back.
-    public static let textColumns: Set<String> = ["design", "base", "metric", "attribute", "group", "reference"]
+    public static let textColumns: Set<String> = ["design", "base", "metric", "attribute", "group", "reference",
+                                                  "model", "base_model"]
 
     /// The header of `metrics.csv`.
     public static let metricsHeader = ["design", "metric", "attribute", "group", "n", "count", "value", "ci_low", "ci_high"]
@@ -20,6 +21,9 @@ public enum MetricsCSV {
     /// The header of `comparison.csv`.
     public static let comparisonHeader = ["design", "base", "metric", "attribute", "group", "n", "base_value", "value",
                                           "delta", "ci_low", "ci_high", "p_value"]
+    /// The header of a several-model audit's `models.csv` (the top folder).
+    public static let modelsHeader = ["design", "metric", "attribute", "group", "model", "base_model", "n", "base_value",
+                                      "value", "delta", "ci_low", "ci_high", "p_value", "p_adjusted"]
 
     /// `metrics.csv`: one row per ``MetricRow``.
     public static func renderMetrics(_ rows: [MetricRow]) -> String {
@@ -56,6 +60,19 @@ public enum MetricsCSV {
             writer.writeRow([.text(row.design), .text(row.base), .text(row.metric), .text(row.attribute), .text(row.group),
                              .number(row.n), .number(row.baseValue), .number(row.value), .number(row.delta),
                              .number(row.ciLow), .number(row.ciHigh), .number(row.pValue)])
+        }
+        return writer.text
+    }
+
+    /// `models.csv`: one row per ``ModelComparisonRow``.
+    public static func renderModels(_ rows: [ModelComparisonRow]) -> String {
+        var writer = CSVWriter()
+        writer.writeRow(modelsHeader)
+        for row in rows {
+            writer.writeRow([.text(row.design), .text(row.metric), .text(row.attribute), .text(row.group), .text(row.model),
+                             .text(row.baseModel), .number(row.n), .number(row.baseValue), .number(row.value),
+                             .number(row.delta), .number(row.ciLow), .number(row.ciHigh), .number(row.pValue),
+                             .number(row.pAdjusted)])
         }
         return writer.text
     }
