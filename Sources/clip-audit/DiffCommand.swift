@@ -48,11 +48,11 @@ extension ClipAudit {
                 let directory = URL(fileURLWithPath: output ?? "Reports/\(name)")
                 try RunDiff.write(rows, a: a, b: b, to: directory)
                 let paired = rows.filter { $0.test == .paired }.count
-                let changed = rows.filter { $0.significant && ($0.metric == "accuracy" || $0.metric.hasPrefix("harm_rate:")) }
+                let changed = rows.filter { $0.significant && $0.metric.isHeadline }
                 print("\(RunDiff.title(a, b)): \(rows.count) metric × group row(s) compared (\(paired) paired, \(rows.count - paired) unpaired); "
                       + "\(changed.count) accuracy or harm rate(s) changed significantly")
                 for r in changed.sorted(by: { abs($0.delta) > abs($1.delta) }).prefix(20) {
-                    print(String(format: "  %@%@ %@ %@=%@: %.1f%% -> %.1f%% (%+.1f pp, p=%.4g, %@)", r.design, r.designChanged ? " ⚠" : "", r.metric, r.attribute, r.group,
+                    print(String(format: "  %@%@ %@ %@=%@: %.1f%% -> %.1f%% (%+.1f pp, p=%.4g, %@)", r.design, r.designChanged ? " ⚠" : "", r.metric.csvName, r.attribute, r.group,
                                  r.valueA * 100, r.valueB * 100, r.delta * 100, r.pAdjusted, r.test.rawValue))
                 }
                 print("written to \(directory.path)")

@@ -255,13 +255,13 @@ public struct PublishedFigure: Sendable, Hashable {
     /// Where the number comes from, as it will be cited in the report.
     public var source: String
     /// The metric it corresponds to, e.g. `accuracy` or `harm_rate:crime-related`.
-    public var metric: String
+    public var metric: Metric
     /// The attribute it is broken down by (`*` for the whole set).
     public var attribute: String
     /// Group → rate (a proportion), in the order written.
     public var values: [(group: String, value: Double)]
 
-    public init(source: String, metric: String, attribute: String, values: [(String, Double)]) {
+    public init(source: String, metric: Metric, attribute: String, values: [(String, Double)]) {
         self.source = source
         self.metric = metric
         self.attribute = attribute

@@ -435,6 +435,8 @@ struct AuditFileParser {
         var addNode: Node?
         var remove: [(name: String, node: Node)]
         var published: [PublishedFigure] = []
+        /// Each published figure's `metric:` node, to point at when the design has no such metric.
+        var publishedMetricNodes: [Node] = []
 
         var path: String { "designs[\(index)]" }
     }
@@ -490,7 +492,7 @@ struct AuditFileParser {
             }
         }
         if let publishedNode = value("published") {
-            raw.published = try published(publishedNode, "\(path).published")
+            (raw.published, raw.publishedMetricNodes) = try published(publishedNode, "\(path).published")
         }
         if let extendsNode = value("extends") {
             raw.extends = (try string(extendsNode, "\(path).extends"), extendsNode)
@@ -518,11 +520,14 @@ struct AuditFileParser {
 
     /// `published:` — a list of {source, metric, attribute, values: {group: rate}} set beside the
     /// measured values in report.md.
-    mutating func published(_ node: Node, _ path: String) throws -> [PublishedFigure] {
+    /// The metric names are parsed here; whether the design has the metric is checked once the
+    /// design is resolved (``checkPublishedMetrics(_:of:)``), with the metric nodes returned.
+    mutating func published(_ node: Node, _ path: String) throws -> ([PublishedFigure], [Node]) {
         guard let sequence = node.sequence else {
             throw fail(node, path, "expected a list of published figures, found \(Self.typeName(node))")
         }
         var figures: [PublishedFigure] = []
+        var metricNodes: [Node] = []
         for (index, item) in sequence.enumerated() {
             let itemPath = "\(path)[\(index)]"
             let items = try entries(item, itemPath, known: AuditFileKeys.published)
@@ -533,7 +538,12 @@ struct AuditFileParser {
                 return node
             }
             let source = try string(required("source"), "\(itemPath).source")
-            let metric = try string(required("metric"), "\(itemPath).metric")
+            let metricNode = try required("metric")
+            let metricName = try string(metricNode, "\(itemPath).metric")
+            guard let metric = Metric(csvName: metricName) else {
+                throw fail(metricNode, "\(itemPath).metric",
+                           "\"\(metricName)\" is not a metric; metrics are \(Metric.csvNameForms)")
+            }
             let attribute = try string(required("attribute"), "\(itemPath).attribute")
             var values: [(String, Double)] = []
             for entry in try entries(required("values"), "\(itemPath).values", known: nil) {
@@ -544,8 +554,24 @@ struct AuditFileParser {
                 values.append((entry.key, value))
             }
             figures.append(PublishedFigure(source: source, metric: metric, attribute: attribute, values: values))
+            metricNodes.append(metricNode)
         }
-        return figures
+        return (figures, metricNodes)
+    }
+
+    /// A published figure must name a metric the design reports, or it would silently never be
+    /// shown (`harm_rate:crime_related` for a category `crime-related`).
+    func checkPublishedMetrics(_ raw: RawDesign, of design: DesignSpec) throws {
+        let reported = metricDefinitions(hasTarget: design.target != nil, harmCategories: design.harmCategories.map(\.name),
+                                         classes: design.classNames)
+        for (index, (figure, node)) in zip(raw.published, raw.publishedMetricNodes).enumerated()
+        where !reported.contains(figure.metric) {
+            let names = reported.map(\.csvName)
+            let suggestion = closest(to: figure.metric.csvName, in: names).map { "; did you mean \"\($0)\"?" }
+                ?? "; it reports \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : "")"
+            throw fail(node, "\(raw.path).published[\(index)].metric",
+                       "design \"\(design.name)\" has no metric \"\(figure.metric.csvName)\"\(suggestion)")
+        }
     }
 
     mutating func designs(_ node: Node, defaultTemplates: [String]) throws -> [DesignSpec] {
@@ -625,6 +651,7 @@ struct AuditFileParser {
                                 classes: raw.classes ?? [], harmCategories: raw.harm.map(\.category), base: nil)
         }
         design.published = raw.published  // Published figures belong to the design that states them.
+        try checkPublishedMetrics(raw, of: design)
         // The design's own harm categories must name its (final) classes.
         let names = design.classNames
         for own in raw.harm {

@@ -28,7 +28,7 @@ public struct Findings: Sendable {
     public init(_ data: ReportData) {
         further = data.measurementFindings
         for design in data.designs where design.base == nil {
-            for metric in design.headlineMetrics where metric.hasPrefix("harm_rate:") {
+            for metric in design.headlineMetrics where metric.isHarm {
                 lines.append(Self.harmFinding(data, design: design, metric: metric))
             }
         }
@@ -60,7 +60,7 @@ public struct Findings: Sendable {
 
     /// "‹group› faces were labelled ‹category› in X% [lo, hi] of cases (n = N), R× the ‹reference›
     /// rate (…)", for the two groups with the highest rate among groups of at least `min_group_size`.
-    static func harmFinding(_ data: ReportData, design: ReportData.Design, metric: String) -> String {
+    static func harmFinding(_ data: ReportData, design: ReportData.Design, metric: Metric) -> String {
         let category = categoryName(metric, design: design)
         let prefix = "\(code(design.name)), **\(text(category))**: "
         let top = ranked(data, design: design.name, metric: metric, highestFirst: true)
@@ -83,10 +83,10 @@ public struct Findings: Sendable {
     /// The design's overall accuracy and its two lowest groups, each against its reference.
     static func accuracyFinding(_ data: ReportData, design: ReportData.Design) -> String {
         var sentence = "\(code(design.name)) classification"
-        if let overall = data.overall(design: design.name, metric: "accuracy") {
+        if let overall = data.overall(design: design.name, metric: .accuracy) {
             sentence += ": accuracy \(MarkdownReport.percentWithCI(overall)) overall (n = \(overall.n))"
         }
-        let bottom = ranked(data, design: design.name, metric: "accuracy", highestFirst: false)
+        let bottom = ranked(data, design: design.name, metric: .accuracy, highestFirst: false)
         let named = bottom.prefix(2).map { row in
             "\(groupName(row)) \(MarkdownReport.percentWithCI(row)) (n = \(row.n)), " + comparison(data, row, ratioWords: "accuracy")
         }
@@ -99,7 +99,7 @@ public struct Findings: Sendable {
     static func variantFinding(_ data: ReportData, variant: ReportData.Design) -> String {
         let base = variant.base ?? ""
         let name = variant.change.map { "\($0) (\(code(variant.name)) vs \(code(base)))" } ?? "\(code(variant.name)) vs \(code(base))"
-        let rows = data.comparisons.filter { $0.design == variant.name && MarkdownReport.isHeadline($0.metric) }
+        let rows = data.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
         if rows.isEmpty { return name + ": no accuracy or harm rate in common to compare." }
         if rows.allSatisfy({ !$0.changedAnImage }) {
             return name + ": changed no prediction's accuracy or harm outcome (n = \(rows.first { $0.attribute == "*" }?.n ?? rows[0].n))."
@@ -107,8 +107,8 @@ public struct Findings: Sendable {
         // The metric the variant is about: any harm when there are several categories, else the
         // first harm rate, else accuracy.
         let metrics = rows.map(\.metric)
-        let metric = metrics.first { $0 == "harm_rate:\(anyHarmCategory)" } ?? metrics.first { $0.hasPrefix("harm_rate:") } ?? metrics[0]
-        let title = metric == "accuracy" ? "accuracy" : text(categoryName(metric, design: variant))
+        let metric = metrics.first { $0 == .anyHarm } ?? metrics.first { $0.isHarm } ?? metrics[0]
+        let title = metric == .accuracy ? "accuracy" : text(categoryName(metric, design: variant))
         let overall = rows.first { $0.metric == metric && $0.attribute == "*" }
         let groups = rows.filter { $0.metric == metric && $0.attribute != "*" }
         let sized = groups.filter { !$0.belowMinimumN }
@@ -141,7 +141,7 @@ public struct Findings: Sendable {
                 inside += k
                 total += n
                 let scope = figure.attribute == "*" ? "overall" : "by \(text(ChartStyle.attributeTitle(figure.attribute)))"
-                let metric = figure.metric == "accuracy" ? "accuracy" : "\(categoryName(figure.metric, design: design)) rate"
+                let metric = figure.metric == .accuracy ? "accuracy" : "\(categoryName(figure.metric, design: design)) rate"
                 pieces.append("\(code(design.name)) \(text(metric)) \(scope): \(k) of \(n)")
             }
         }
@@ -158,7 +158,7 @@ public struct Findings: Sendable {
                    "|---|---|---|---:|---|---:|---:|"]
         for design in data.designs {
             if let base = design.base {
-                let rows = data.comparisons.filter { $0.design == design.name && MarkdownReport.isHeadline($0.metric) }
+                let rows = data.comparisons.filter { $0.design == design.name && $0.metric.isHeadline }
                 if !rows.isEmpty && rows.allSatisfy({ !$0.changedAnImage }) {
                     out.append("| \(MarkdownReport.escape(design.name)) | every metric | as \(MarkdownReport.escape(base)): no outcome changed | \(rows[0].n) | | | |")
                     continue
@@ -167,12 +167,12 @@ public struct Findings: Sendable {
             for metric in design.headlineMetrics {
                 guard let overall = data.overall(design: design.name, metric: metric) else { continue }
                 // A group "worst" at a harm rate of 0 is no finding.
-                let worst = ranked(data, design: design.name, metric: metric, highestFirst: metric != "accuracy").first
-                    .flatMap { metric == "accuracy" || $0.value > 0 ? $0 : nil }
+                let worst = ranked(data, design: design.name, metric: metric, highestFirst: metric != .accuracy).first
+                    .flatMap { metric == .accuracy || $0.value > 0 ? $0 : nil }
                 let flagged = data.disparities.filter { $0.design == design.name && $0.metric == metric && $0.isFlagged }
                 let worseCount = flagged.filter { $0.fairesWorse == true }.count
                 let betterCount = flagged.filter { $0.fairesWorse == false }.count
-                let title = metric == "accuracy" ? "accuracy" : "\(categoryName(metric, design: design)) rate"
+                let title = metric == .accuracy ? "accuracy" : "\(categoryName(metric, design: design)) rate"
                 out.append("| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(title)) | \(MarkdownReport.percentWithCI(overall)) | \(overall.n) | "
                            + (worst.map { "\(groupName($0)) \(MarkdownReport.percent($0.value)) (n = \($0.n))" } ?? "—")
                            + " | \(worseCount) | \(betterCount) |")
@@ -186,7 +186,7 @@ public struct Findings: Sendable {
     /// A metric's group rows over every attribute and intersection, highest (or lowest) first;
     /// groups of at least `min_group_size` images when there are any (a rate over three faces is
     /// not a finding), ties in slice then group order.
-    static func ranked(_ data: ReportData, design: String, metric: String, highestFirst: Bool) -> [MetricRow] {
+    static func ranked(_ data: ReportData, design: String, metric: Metric, highestFirst: Bool) -> [MetricRow] {
         let rows = data.metrics.filter { $0.design == design && $0.metric == metric && $0.attribute != "*" }
         let sized = rows.filter { !$0.belowMinimumN }
         let pool = sized.isEmpty ? rows : sized
@@ -220,8 +220,8 @@ public struct Findings: Sendable {
     }
 
     /// A variant's change: base → variant with the paired interval, McNemar p and direction.
-    static func delta(_ r: ComparisonRow, metric: String) -> String {
-        let better = metric == "accuracy" ? r.delta > 0 : r.delta < 0
+    static func delta(_ r: ComparisonRow, metric: Metric) -> String {
+        let better = metric == .accuracy ? r.delta > 0 : r.delta < 0
         var out = "(\(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))], "
             + "McNemar \(pEquals(r.pValue)), n = \(r.n)"
         if r.delta != 0 && r.pValue < 0.05 { out += ", \(better ? Self.better : Self.worse)" }
@@ -229,10 +229,10 @@ public struct Findings: Sendable {
     }
 
     /// `crime-related`, or for `any` the categories it joins (`non-human or crime-related`).
-    static func categoryName(_ metric: String, design: ReportData.Design) -> String {
-        let category = String(metric.dropFirst("harm_rate:".count))
+    static func categoryName(_ metric: Metric, design: ReportData.Design) -> String {
+        let category = (metric.harmCategory ?? "")
         guard category == anyHarmCategory else { return category }
-        let parts = design.headlineMetrics.filter { $0.hasPrefix("harm_rate:") && $0 != metric }.map { String($0.dropFirst("harm_rate:".count)) }
+        let parts = design.headlineMetrics.filter { $0.isHarm && $0 != metric }.map { ($0.harmCategory ?? "") }
         return parts.isEmpty ? "any harm" : parts.joined(separator: " or ")
     }
 

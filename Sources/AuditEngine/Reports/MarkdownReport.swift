@@ -112,7 +112,7 @@ public enum MarkdownReport {
         md.blank()
         // Significant differences, and four-fifths violations that are large and sized enough to
         // read (small groups keep their † in the design tables below).
-        let all = run.metrics.disparities.filter { isHeadline($0.metric) && $0.isFlagged }
+        let all = run.metrics.disparities.filter { $0.metric.isHeadline && $0.isFlagged }
         // A variant's row that repeats its base's (no image changed there) says nothing new.
         let bases = Dictionary(run.config.designs.compactMap { d in d.base.map { (d.name, $0) } }, uniquingKeysWith: { a, _ in a })
         let headline = all.filter { d in
@@ -152,20 +152,20 @@ public enum MarkdownReport {
         let chartKinds: [ChartFile.Kind] = part == .main ? [] : [.rate, .ratio]
 
         if design.target != nil {
-            let overall = rows.first { $0.metric == "accuracy" && $0.attribute == "*" }
+            let overall = rows.first { $0.metric == .accuracy && $0.attribute == "*" }
             md.line("### Accuracy by group")
             md.blank()
             if part == .main {
                 if let overall { md.line("Overall accuracy: **\(percentWithCI(overall))** (n = \(overall.n)).") ; md.blank() }
-                publishedNote(&md, design: design, metric: "accuracy", attribute: "*", rows: rows)
+                publishedNote(&md, design: design, metric: .accuracy, attribute: "*", rows: rows)
             }
             for attribute in slices {
-                metricByGroup(&md, run, design: design, metric: "accuracy", attribute: attribute, title: "accuracy", charts: chartKinds)
+                metricByGroup(&md, run, design: design, metric: .accuracy, attribute: attribute, title: "accuracy", charts: chartKinds)
             }
             if part == .details { confusion(&md, run, design: design) }
         }
-        let harmMetrics = (design.harmCategories.map { "harm_rate:\($0.name)" }
-                           + (design.harmCategories.count > 1 ? ["harm_rate:\(anyHarmCategory)"] : []))
+        let harmMetrics = design.harmCategories.map { Metric.harmRate($0.name) }
+                           + (design.harmCategories.count > 1 ? [Metric.anyHarm] : [])
         // A variant's harm rates by group are in its comparison with its base (report.md) and here in details.
         if !harmMetrics.isEmpty && (part == .details || design.base == nil) {
             md.line("### Harm rates by group")
@@ -193,7 +193,7 @@ public enum MarkdownReport {
             predictionRates(&md, run, design: design)
         }
         let disparities = run.metrics.disparities.filter {
-            $0.design == design.name && ($0.significant || ($0.fourFifthsViolation && isHeadline($0.metric)))
+            $0.design == design.name && ($0.significant || ($0.fourFifthsViolation && $0.metric.isHeadline))
         }
         md.line("### Disparities against the reference group")
         md.blank()
@@ -205,7 +205,7 @@ public enum MarkdownReport {
         }
     }
 
-    static func metricByGroup(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metric: String, attribute: String, title: String,
+    static func metricByGroup(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metric: Metric, attribute: String, title: String,
                               charts: [ChartFile.Kind]) {
         let rows = run.metrics.metrics.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
         guard !rows.isEmpty else { return }
@@ -234,7 +234,7 @@ public enum MarkdownReport {
             md.line("\(published.count > 1 ? "- [\(i + 1)] " : "")Published: \(escape(figure.source)). Context, not an expected value.")
         }
         if !published.isEmpty { md.blank() }
-        embedCharts(&md, design: design.name, metric: metric, attribute: attribute, kinds: charts)
+        embedCharts(&md, design: design.name, metric: metric.csvName, attribute: attribute, kinds: charts)
     }
 
     /// ` ▲ worse` / ` ▼ better` after a flagged difference (words, so colour is never the only carrier).
@@ -256,7 +256,7 @@ public enum MarkdownReport {
     /// Alt text: no brackets or line breaks that would end it early, and escaped (``MarkdownEscape/alt(_:)``).
     static func escapeAlt(_ text: String) -> String { MarkdownEscape.alt(text) }
 
-    static func harmTable(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [String], attribute: String,
+    static func harmTable(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [Metric], attribute: String,
                           charts: [ChartFile.Kind]) {
         let rows = run.metrics.metrics.filter { $0.design == design.name && $0.attribute == attribute && metrics.contains($0.metric) }
         guard !rows.isEmpty else { return }
@@ -269,7 +269,7 @@ public enum MarkdownReport {
         var header = "| \(attribute == "*" ? "set" : escape(attribute)) | n |"
         var rule = "|---|---:|"
         for (metric, figures) in zip(metrics, published) {
-            header += " " + escape(String(metric.dropFirst("harm_rate:".count))) + " (95% CI) |"
+            header += " " + escape((metric.harmCategory ?? "")) + " (95% CI) |"
             rule += "---|"
             for (i, _) in figures.enumerated() { header += " published\(figures.count > 1 ? " [\(i + 1)]" : "") |"; rule += "---:|" }
         }
@@ -292,14 +292,14 @@ public enum MarkdownReport {
             md.blank()
         }
         for metric in metrics {
-            embedCharts(&md, design: design.name, metric: metric, attribute: attribute, kinds: charts)
+            embedCharts(&md, design: design.name, metric: metric.csvName, attribute: attribute, kinds: charts)
         }
     }
 
-    static func publishedComparisons(_ md: inout MarkdownText, design: DesignSpec, metric: String, rows: [MetricRow],
+    static func publishedComparisons(_ md: inout MarkdownText, design: DesignSpec, metric: Metric, rows: [MetricRow],
                                      skipping shown: [String] = []) {
         for figure in design.published where figure.metric == metric && !shown.contains(figure.attribute) {
-            md.line("**Published beside measured: \(escape(metric)), by \(escape(figure.attribute))** — \(escape(figure.source)). Context, not an expected value.")
+            md.line("**Published beside measured: \(escape(metric.csvName)), by \(escape(figure.attribute))** — \(escape(figure.source)). Context, not an expected value.")
             md.blank()
             md.line("| \(escape(figure.attribute)) | published | measured (95% CI) | n |")
             md.line("|---|---:|---|---:|")
@@ -311,7 +311,7 @@ public enum MarkdownReport {
         }
     }
 
-    static func publishedNote(_ md: inout MarkdownText, design: DesignSpec, metric: String, attribute: String, rows: [MetricRow]) {
+    static func publishedNote(_ md: inout MarkdownText, design: DesignSpec, metric: Metric, attribute: String, rows: [MetricRow]) {
         for figure in design.published where figure.metric == metric && figure.attribute == attribute {
             let measured = rows.first { $0.metric == metric && $0.attribute == "*" }
             if let value = figure.value(for: "*") {
@@ -352,7 +352,7 @@ public enum MarkdownReport {
 
     static func predictionRates(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec) {
         for attribute in run.config.attributes {
-            let rows = run.metrics.metrics.filter { $0.design == design.name && $0.attribute == attribute && $0.metric.hasPrefix("prediction_rate:") }
+            let rows = run.metrics.metrics.filter { $0.design == design.name && $0.attribute == attribute && $0.metric.isPredictionRate }
             guard !rows.isEmpty else { continue }
             var groups: [String] = []
             for r in rows where !groups.contains(r.group) { groups.append(r.group) }
@@ -361,7 +361,7 @@ public enum MarkdownReport {
             md.line("| class | " + groups.map(escape).joined(separator: " | ") + " |")
             md.line("|---|" + String(repeating: "---:|", count: groups.count))
             for cls in design.classNames {
-                let cells = groups.map { g in rows.first { $0.metric == "prediction_rate:\(cls)" && $0.group == g }.map { percent($0.value) } ?? "" }
+                let cells = groups.map { g in rows.first { $0.metric == .predictionRate(cls) && $0.group == g }.map { percent($0.value) } ?? "" }
                 md.line("| \(escape(cls)) | " + cells.joined(separator: " | ") + " |")
             }
             md.blank()
@@ -376,7 +376,7 @@ public enum MarkdownReport {
         md.line("Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(run.config.alpha)). Groups where no image changed are listed on one line.")
         md.blank()
         for variant in variants {
-            let rows = run.metrics.comparisons.filter { $0.design == variant.name && isHeadline($0.metric) }
+            let rows = run.metrics.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
             md.line("### \(MarkdownEscape.code(variant.name)) vs \(MarkdownEscape.code(variant.base!))")
             md.blank()
             guard !rows.isEmpty else { md.line("No shared accuracy or harm metric to compare."); md.blank(); continue }
@@ -402,13 +402,13 @@ public enum MarkdownReport {
             // The main metric (any harm, else the first harm rate, else accuracy) in every group that
             // changed; the others over all images and where the change is significant. The rest is in details.md.
             let metricNames = rows.map(\.metric)
-            let main = metricNames.first { $0 == "harm_rate:\(anyHarmCategory)" } ?? metricNames.first { $0.hasPrefix("harm_rate:") } ?? metricNames[0]
+            let main = metricNames.first { $0 == .anyHarm } ?? metricNames.first { $0.isHarm } ?? metricNames[0]
             let listed = changed.filter { $0.metric == main || $0.attribute == "*" || $0.pAdjusted < run.config.alpha }
             let withPublished = listed.contains { published($0) != nil }
             md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |" + (withPublished ? " published: base → variant |" : ""))
             md.line("|---|---|---|---:|---:|---:|---|---:|" + (withPublished ? "---:|" : ""))
             for r in listed {
-                md.line("| \(escape(r.metric)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
+                md.line("| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
                         + (withPublished ? " \(published(r) ?? "") |" : ""))
             }
             md.blank()
@@ -425,16 +425,16 @@ public enum MarkdownReport {
                 md.blank()
             }
             // The unchanged rows on one line: a reader sees they were measured, not their zeros.
-            var metrics: [String] = []
+            var metrics: [Metric] = []
             for r in shown where !metrics.contains(r.metric) { metrics.append(r.metric) }
             var unchanged: [String] = []
             for metric in metrics {
                 let same = shown.filter { $0.metric == metric && $0.baseOnly + $0.variantOnly == 0 }
                 guard !same.isEmpty else { continue }
                 if same.count == shown.filter({ $0.metric == metric }).count {
-                    unchanged.append("\(escape(metric)) in every group")
+                    unchanged.append("\(escape(metric.csvName)) in every group")
                 } else {
-                    unchanged.append("\(escape(metric)) in " + same.map { $0.attribute == "*" ? "all images" : "\(escape($0.group)) (\(escape($0.attribute)))" }.joined(separator: ", "))
+                    unchanged.append("\(escape(metric.csvName)) in " + same.map { $0.attribute == "*" ? "all images" : "\(escape($0.group)) (\(escape($0.attribute)))" }.joined(separator: ", "))
                 }
             }
             if !unchanged.isEmpty {
@@ -453,7 +453,7 @@ public enum MarkdownReport {
         for variant in variants {
             md.line("### \(MarkdownEscape.code(variant.name)) vs \(MarkdownEscape.code(variant.base!))")
             md.blank()
-            let rows = run.metrics.comparisons.filter { $0.design == variant.name && isHeadline($0.metric) }
+            let rows = run.metrics.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
             let changed = rows.filter { $0.baseOnly + $0.variantOnly > 0 }
             if changed.isEmpty {
                 md.line("No image changed its accuracy or harm outcome.")
@@ -462,15 +462,15 @@ public enum MarkdownReport {
                 md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |")
                 md.line("|---|---|---|---:|---:|---:|---|---:|")
                 for r in changed {
-                    md.line("| \(escape(r.metric)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
+                    md.line("| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
                 }
                 md.blank()
             }
-            var metrics: [String] = []
+            var metrics: [Metric] = []
             for r in rows where !metrics.contains(r.metric) { metrics.append(r.metric) }
             for metric in metrics {
                 for attribute in run.config.attributes + run.config.intersections.map({ $0.joined(separator: "|") }) {
-                    embedCharts(&md, design: variant.name, metric: metric, attribute: attribute, kinds: [.delta])
+                    embedCharts(&md, design: variant.name, metric: metric.csvName, attribute: attribute, kinds: [.delta])
                 }
             }
         }
@@ -521,12 +521,11 @@ public enum MarkdownReport {
             if d.belowMinimumN { flags.append("small n") }
             let fares = d.fairesWorse.map { $0 ? Findings.worse : Findings.better } ?? "—"
             md.line((showDesign ? "| \(escape(d.design)) " : "")
-                    + "| \(escape(d.metric)) | \(escape(d.attribute)) | \(escape(d.group)) | \(escape(d.reference)) | \(percent(d.value)) (n = \(d.n)) | \(percent(d.referenceValue)) (n = \(d.referenceN)) | \(signedPoints(d.difference)) [\(signedPoints(d.differenceCILow)), \(signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |")
+                    + "| \(escape(d.metric.csvName)) | \(escape(d.attribute)) | \(escape(d.group)) | \(escape(d.reference)) | \(percent(d.value)) (n = \(d.n)) | \(percent(d.referenceValue)) (n = \(d.referenceN)) | \(signedPoints(d.difference)) [\(signedPoints(d.differenceCILow)), \(signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |")
         }
         md.blank()
     }
 
-    static func isHeadline(_ metric: String) -> Bool { metric == "accuracy" || metric.hasPrefix("harm_rate:") }
 
     static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
 

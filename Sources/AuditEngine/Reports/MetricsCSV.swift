@@ -30,7 +30,7 @@ public enum MetricsCSV {
         var writer = CSVWriter()
         writer.writeRow(metricsHeader)
         for row in rows {
-            writer.writeRow([.text(row.design), .text(row.metric), .text(row.attribute), .text(row.group), .number(row.n),
+            writer.writeRow([.text(row.design), .text(row.metric.csvName), .text(row.attribute), .text(row.group), .number(row.n),
                              .number(row.count), .number(row.value), .number(row.ciLow), .number(row.ciHigh)])
         }
         return writer.text
@@ -43,7 +43,7 @@ public enum MetricsCSV {
         var writer = CSVWriter()
         writer.writeRow(disparitiesHeader)
         for row in rows {
-            writer.writeRow([.text(row.design), .text(row.metric), .text(row.attribute), .text(row.group), .text(row.reference),
+            writer.writeRow([.text(row.design), .text(row.metric.csvName), .text(row.attribute), .text(row.group), .text(row.reference),
                              .number(row.value), .number(row.referenceValue), .number(row.difference), .number(row.ratio),
                              .number(row.pValue), .number(row.pAdjusted), .number(row.significant),
                              .number(row.n), .number(row.referenceN), .number(row.differenceCILow), .number(row.differenceCIHigh),
@@ -57,7 +57,7 @@ public enum MetricsCSV {
         var writer = CSVWriter()
         writer.writeRow(comparisonHeader)
         for row in rows {
-            writer.writeRow([.text(row.design), .text(row.base), .text(row.metric), .text(row.attribute), .text(row.group),
+            writer.writeRow([.text(row.design), .text(row.base), .text(row.metric.csvName), .text(row.attribute), .text(row.group),
                              .number(row.n), .number(row.baseValue), .number(row.value), .number(row.delta),
                              .number(row.ciLow), .number(row.ciHigh), .number(row.pValue)])
         }
@@ -69,7 +69,7 @@ public enum MetricsCSV {
         var writer = CSVWriter()
         writer.writeRow(modelsHeader)
         for row in rows {
-            writer.writeRow([.text(row.design), .text(row.metric), .text(row.attribute), .text(row.group), .text(row.model),
+            writer.writeRow([.text(row.design), .text(row.metric.csvName), .text(row.attribute), .text(row.group), .text(row.model),
                              .text(row.baseModel), .number(row.n), .number(row.baseValue), .number(row.value),
                              .number(row.delta), .number(row.ciLow), .number(row.ciHigh), .number(row.pValue),
                              .number(row.pAdjusted)])

@@ -73,11 +73,11 @@ public enum ModelCardExport {
         findings.table = []
         md.text += findings.markdown(heading: "###")
         let attributes = data.slices.filter { !$0.contains("|") }
-        typealias Column = (design: ReportData.Design, metric: String)
-        let accuracy: [Column] = data.designs.filter { $0.headlineMetrics.contains("accuracy") }.map { ($0, "accuracy") }
+        typealias Column = (design: ReportData.Design, metric: Metric)
+        let accuracy: [Column] = data.designs.filter { $0.headlineMetrics.contains(.accuracy) }.map { ($0, .accuracy) }
         var harms: [Column] = []
         for design in data.designs {
-            for metric in design.headlineMetrics where metric.hasPrefix("harm_rate:") { harms.append((design, metric)) }
+            for metric in design.headlineMetrics where metric.isHarm { harms.append((design, metric)) }
         }
         // Each variant's column beside its base's (the paper's Table 7: without and with `child`).
         var harmColumns: [Column] = []
@@ -100,7 +100,7 @@ public enum ModelCardExport {
     }
 
     /// One table: the attribute's groups as rows, each column one design × metric.
-    static func groupTable(_ md: inout MarkdownText, _ data: ReportData, attribute: String, columns: [(design: ReportData.Design, metric: String)]) {
+    static func groupTable(_ md: inout MarkdownText, _ data: ReportData, attribute: String, columns: [(design: ReportData.Design, metric: Metric)]) {
         var groups: [String] = []
         for (design, metric) in columns {
             for r in data.rows(design: design.name, metric: metric, attribute: attribute) where !groups.contains(r.group) { groups.append(r.group) }
@@ -108,7 +108,7 @@ public enum ModelCardExport {
         guard !groups.isEmpty else { return }
         groups.sort(by: compareGroupValues)
         let headers = columns.map { design, metric in
-            "\(MarkdownReport.escape(design.name))\(metric == "accuracy" ? "" : " " + MarkdownReport.escape(String(metric.dropFirst("harm_rate:".count))))"
+            "\(MarkdownReport.escape(design.name))\(metric == .accuracy ? "" : " " + MarkdownReport.escape((metric.harmCategory ?? "")))"
         }
         md.line("| \(MarkdownReport.escape(attribute)) | n | " + headers.joined(separator: " | ") + " |")
         md.line("|---|---:|" + String(repeating: "---|", count: columns.count))
@@ -162,9 +162,9 @@ public enum ModelCardExport {
                 // The whole set and each attribute, as the model card's tables (intersections: report.md, metrics.csv).
                 for attribute in ["*"] + data.slices where !attribute.contains("|") {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
-                        let title = metric == "accuracy" ? "accuracy" : ChartStyle.metricTitle(metric)
+                        let title = metric.title
                         let scope = attribute == "*" ? "all images" : "\(attribute): \(row.group)"
-                        y += "    - type: \(yaml(metric == "accuracy" ? "accuracy" : ChartStyle.slug(metric).replacingOccurrences(of: "-", with: "_")))\n"
+                        y += "    - type: \(yaml(metric == .accuracy ? "accuracy" : ChartStyle.slug(metric.csvName).replacingOccurrences(of: "-", with: "_")))\n"
                         y += "      value: \(number(row.value))\n"
                         y += "      name: \(yaml("\(title) (\(scope))"))\n"
                         y += "      args:\n"
@@ -191,7 +191,7 @@ public enum ModelCardExport {
                 for attribute in ["*"] + data.slices {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
                         metrics.append(.object([
-                            ("type", .string(metric)),
+                            ("type", .string(metric.csvName)),
                             ("value", .number(row.value)),
                             ("slice", .string("\(design.name)/\(sliceName(attribute: attribute, group: row.group))")),
                             ("confidence_interval", .object([("lower_bound", .number(row.ciLow)), ("upper_bound", .number(row.ciHigh))])),
@@ -202,7 +202,7 @@ public enum ModelCardExport {
         }
         let flagged = data.headlineDisparities.map { d -> JSONValue in
             .object([
-                ("name", .string("\(d.design): \(ChartStyle.metricTitle(d.metric)) for \(ReportCharts.groupLabel(d.group)) is \(MarkdownReport.percent(d.value)) vs \(MarkdownReport.percent(d.referenceValue)) for \(ReportCharts.groupLabel(d.reference)) (\(d.attribute))")),
+                ("name", .string("\(d.design): \(d.metric.title) for \(ReportCharts.groupLabel(d.group)) is \(MarkdownReport.percent(d.value)) vs \(MarkdownReport.percent(d.referenceValue)) for \(ReportCharts.groupLabel(d.reference)) (\(d.attribute))")),
                 ("mitigation_strategy", .string("Measured by clip-audit; review the class design and prompts before deploying for this use.")),
             ])
         }

@@ -11,12 +11,12 @@ public struct ReportData: Sendable {
         public var base: String?
         public var hasTarget: Bool
         /// `accuracy` and `harm_rate:*` metrics, in `metrics.csv` order.
-        public var headlineMetrics: [String]
+        public var headlineMetrics: [Metric]
         /// For a variant, the classes it adds to and removes from its base.
         public var addedClasses: [String] = []
         public var removedClasses: [String] = []
 
-        public init(name: String, base: String? = nil, hasTarget: Bool, headlineMetrics: [String]) {
+        public init(name: String, base: String? = nil, hasTarget: Bool, headlineMetrics: [Metric]) {
             self.name = name
             self.base = base
             self.hasTarget = hasTarget
@@ -104,29 +104,29 @@ public struct ReportData: Sendable {
 
 
     /// `accuracy` and `harm_rate:*` metrics of a design in first-appearance order.
-    static func headlineMetrics(of design: String, in rows: [MetricRow]) -> [String] {
-        var out: [String] = []
-        for row in rows where row.design == design && MarkdownReport.isHeadline(row.metric) && !out.contains(row.metric) {
+    static func headlineMetrics(of design: String, in rows: [MetricRow]) -> [Metric] {
+        var out: [Metric] = []
+        for row in rows where row.design == design && row.metric.isHeadline && !out.contains(row.metric) {
             out.append(row.metric)
         }
         return out
     }
 
     /// The whole-set row of a metric.
-    public func overall(design: String, metric: String) -> MetricRow? {
+    public func overall(design: String, metric: Metric) -> MetricRow? {
         metrics.first { $0.design == design && $0.metric == metric && $0.attribute == "*" }
     }
 
     /// A metric's rows over one attribute or intersection, in group order.
-    public func rows(design: String, metric: String, attribute: String) -> [MetricRow] {
+    public func rows(design: String, metric: Metric, attribute: String) -> [MetricRow] {
         metrics.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
     }
 
-    public func disparities(design: String, metric: String, attribute: String) -> [DisparityRow] {
+    public func disparities(design: String, metric: Metric, attribute: String) -> [DisparityRow] {
         disparities.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
     }
 
-    public func comparisons(design: String, metric: String, attribute: String) -> [ComparisonRow] {
+    public func comparisons(design: String, metric: Metric, attribute: String) -> [ComparisonRow] {
         comparisons.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
     }
 
@@ -134,6 +134,6 @@ public struct ReportData: Sendable {
     /// Holm, or outside the four-fifths band with enough images on both sides and a difference
     /// of at least `min_difference` (``DisparityRow/isFlagged``).
     public var headlineDisparities: [DisparityRow] {
-        disparities.filter { MarkdownReport.isHeadline($0.metric) && $0.isFlagged }
+        disparities.filter { $0.metric.isHeadline && $0.isFlagged }
     }
 }

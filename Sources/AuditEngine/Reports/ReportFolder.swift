@@ -87,7 +87,7 @@ public struct ReportFolder: Sendable {
         var designs: [ReportData.Design] = []
         for m in metrics where !designs.contains(where: { $0.name == m.design }) {
             designs.append(.init(name: m.design, base: comparisons.first { $0.design == m.design }?.base,
-                                 hasTarget: metrics.contains { $0.design == m.design && $0.metric == "accuracy" },
+                                 hasTarget: metrics.contains { $0.design == m.design && $0.metric == .accuracy },
                                  headlineMetrics: ReportData.headlineMetrics(of: m.design, in: metrics)))
         }
         let weights = model["weights_sha256"] as? String ?? ""
@@ -123,31 +123,27 @@ public struct ReportFolder: Sendable {
         guard !comparisons.isEmpty else { return comparisons }
         var byDesign: [String: [String: PredictionLine]] = [:]
         for line in predictions { byDesign[line.design, default: [:]][line.file] = line }
-        func indicator(_ line: PredictionLine, _ metric: String) -> Bool? {
-            if metric == "accuracy" { return line.truth.map { $0 == line.predicted } }
-            if metric == "harm_rate:\(anyHarmCategory)" { return line.harmCategory != nil }
-            if metric.hasPrefix("harm_rate:") { return line.harmCategory == String(metric.dropFirst("harm_rate:".count)) }
-            if metric.hasPrefix("prediction_rate:") { return line.predicted == String(metric.dropFirst("prediction_rate:".count)) }
-            return nil
-        }
         func group(_ line: PredictionLine, _ attribute: String) -> String? {
             if attribute == "*" { return "*" }
             let parts = attribute.split(separator: "|", omittingEmptySubsequences: false).map { line.groups[String($0)] }
             guard parts.allSatisfy({ $0 != nil }) else { return nil }
             return parts.map { $0! }.joined(separator: "|")
         }
-        var counts: [String: (base: Int, variant: Int)] = [:]
-        var pairs = Set<String>()
-        for row in comparisons { pairs.insert("\(row.design)\u{1F}\(row.base)\u{1F}\(row.metric)") }
+        struct Pair: Hashable { var design: String, base: String, metric: Metric }
+        struct Cell: Hashable { var pair: Pair, attribute: String, group: String }
+        var counts: [Cell: (base: Int, variant: Int)] = [:]
+        let pairs = Set(comparisons.map { Pair(design: $0.design, base: $0.base, metric: $0.metric) })
         let slices = Set(comparisons.map(\.attribute))
         for pair in pairs {
-            let parts = pair.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-            guard let variant = byDesign[parts[0]], let base = byDesign[parts[1]] else { continue }
+            guard let variant = byDesign[pair.design], let base = byDesign[pair.base] else { continue }
             for (file, v) in variant {
-                guard let b = base[file], let iv = indicator(v, parts[2]), let ib = indicator(b, parts[2]), iv != ib else { continue }
+                guard let b = base[file],
+                      let iv = pair.metric.indicator(truth: v.truth, predicted: v.predicted, harmCategory: v.harmCategory),
+                      let ib = pair.metric.indicator(truth: b.truth, predicted: b.predicted, harmCategory: b.harmCategory),
+                      iv != ib else { continue }
                 for attribute in slices {
                     guard let g = group(v, attribute) else { continue }
-                    let key = "\(pair)\u{1F}\(attribute)\u{1F}\(g)"
+                    let key = Cell(pair: pair, attribute: attribute, group: g)
                     var c = counts[key] ?? (0, 0)
                     if ib { c.base += 1 } else { c.variant += 1 }
                     counts[key] = c
@@ -156,7 +152,8 @@ public struct ReportFolder: Sendable {
         }
         return comparisons.map { row in
             var row = row
-            if let c = counts["\(row.design)\u{1F}\(row.base)\u{1F}\(row.metric)\u{1F}\(row.attribute)\u{1F}\(row.group)"] {
+            let pair = Pair(design: row.design, base: row.base, metric: row.metric)
+            if let c = counts[Cell(pair: pair, attribute: row.attribute, group: row.group)] {
                 row.baseOnly = c.base
                 row.variantOnly = c.variant
             }
@@ -273,7 +270,8 @@ struct RunSettings {
             guard let entries = published as? [[String: Any]] else { throw bad("not a list of objects") }
             for (i, entry) in entries.enumerated() {
                 guard let design = entry["design"] as? String, let source = entry["source"] as? String,
-                      let metric = entry["metric"] as? String, let attribute = entry["attribute"] as? String,
+                      let metricName = entry["metric"] as? String, let metric = Metric(csvName: metricName),
+                      let attribute = entry["attribute"] as? String,
                       let groups = entry["groups"] as? [String], let values = entry["values"] as? [NSNumber],
                       groups.count == values.count, values.allSatisfy({ (0...1).contains($0.doubleValue) }) else {
                     throw bad("entry \(i + 1) needs design, source, metric, attribute, and groups with as many values from 0 to 1")
@@ -322,6 +320,16 @@ struct CheckedRow {
     func fail(_ problem: String) -> AuditError { AuditError(file: file, "line \(line): \(problem)") }
 
     /// A whole number of at least `minimum`.
+    /// The `metric` column, parsed: a name clip-audit does not write is an error, not a row that
+    /// no renderer would recognise.
+    func metric() throws -> Metric {
+        let name = fields["metric"]!
+        guard let metric = Metric(csvName: name) else {
+            throw fail("\"\(name)\" is not a metric (\(Metric.csvNameForms))")
+        }
+        return metric
+    }
+
     func integer(_ column: String, atLeast minimum: Int) throws -> Int {
         let text = fields[column]!
         guard !text.isEmpty else { throw fail("\(column) is empty") }
@@ -374,7 +382,7 @@ struct CheckedRow {
         let value = try number("value", equal: Double(count) / Double(n), in: 0...1, as: "count/n = \(count)/\(n)")
         let low = try number("ci_low", in: 0...1), high = try number("ci_high", in: 0...1)
         try interval(low, value, high, of: "value")
-        return MetricRow(design: fields["design"]!, metric: fields["metric"]!, attribute: fields["attribute"]!,
+        return MetricRow(design: fields["design"]!, metric: try metric(), attribute: fields["attribute"]!,
                          group: fields["group"]!, n: n, count: count, value: value, ciLow: low, ciHigh: high,
                          belowMinimumN: n < minGroupSize)
     }
@@ -416,7 +424,7 @@ struct CheckedRow {
         let low = try number("ci_low", in: -1...1), high = try number("ci_high", in: -1...1)
         try interval(low, delta, high, of: "delta")
         let p = try number("p_value", in: 0...1)
-        return ComparisonRow(design: fields["design"]!, base: fields["base"]!, metric: fields["metric"]!,
+        return ComparisonRow(design: fields["design"]!, base: fields["base"]!, metric: try metric(),
                              attribute: fields["attribute"]!, group: fields["group"]!, n: n, baseValue: baseValue,
                              value: value, delta: delta, ciLow: low, ciHigh: high, pValue: p, baseOnly: 0, variantOnly: 0,
                              belowMinimumN: n < minGroupSize)

@@ -5,7 +5,7 @@ import Foundation
 public struct DiffRow: Sendable, Equatable {
     public enum Test: String, Sendable { case paired, unpaired }
     public var design: String
-    public var metric: String
+    public var metric: Metric
     public var attribute: String
     public var group: String
     public var nA: Int
@@ -53,8 +53,10 @@ public enum RunDiff {
     public static func designChanges(_ a: ReportFolder, _ b: ReportFolder) -> [DesignChange] {
         let signaturesA = DesignSignature.read(folder: a.url), signaturesB = DesignSignature.read(folder: b.url)
         func classes(_ folder: ReportFolder, _ design: String) -> Set<String> {
-            Set(folder.data.metrics.filter { $0.design == design && $0.metric.hasPrefix("prediction_rate:") }
-                .map { String($0.metric.dropFirst("prediction_rate:".count)) })
+            Set(folder.data.metrics.compactMap { row -> String? in
+                guard row.design == design, case .predictionRate(let cls) = row.metric else { return nil }
+                return cls
+            })
         }
         var out: [DesignChange] = []
         for design in a.data.designs.map(\.name) where b.data.designs.contains(where: { $0.name == design }) {
@@ -77,7 +79,7 @@ public enum RunDiff {
     public static func compare(_ a: ReportFolder, _ b: ReportFolder, includeChangedDesigns: Bool = false) -> [DiffRow] {
         let alpha = alpha(a, b)
         let changedDesigns = Set(designChanges(a, b).map(\.design))
-        var bRows: [String: MetricRow] = [:]
+        var bRows: [MetricRow.Key: MetricRow] = [:]
         for m in b.data.metrics { bRows[key(m)] = m }
         var rows: [DiffRow] = []
         // Per design: file → prediction, for pairing.
@@ -127,7 +129,7 @@ public enum RunDiff {
             rows.append(row)
         }
         // Holm within design × metric × attribute, as for disparities.
-        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric, $0.attribute] })
+        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute] })
         for i in rows.indices {
             rows[i].pAdjusted = adjusted[i]
             rows[i].significant = adjusted[i] < alpha
@@ -135,10 +137,10 @@ public enum RunDiff {
         return rows
     }
 
-    static func key(_ m: MetricRow) -> String { "\(m.design)\u{1F}\(m.metric)\u{1F}\(m.attribute)\u{1F}\(m.group)" }
+    static func key(_ m: MetricRow) -> MetricRow.Key { m.key }
 
     /// The metric's indicator for each image of the slice (images where it is undefined left out).
-    static func slice(_ predictions: [String: ReportFolder.PredictionLine], metric: String, attribute: String,
+    static func slice(_ predictions: [String: ReportFolder.PredictionLine], metric: Metric, attribute: String,
                       group: String) -> [String: Bool] {
         let names = attribute == "*" ? [] : attribute.split(separator: "|").map(String.init)
         var out: [String: Bool] = [:]
@@ -146,17 +148,9 @@ public enum RunDiff {
             if attribute != "*" {
                 guard names.map({ p.groups[$0] ?? "" }).joined(separator: "|") == group else { continue }
             }
-            if let x = indicator(p, metric: metric) { out[file] = x }
+            if let x = metric.indicator(truth: p.truth, predicted: p.predicted, harmCategory: p.harmCategory) { out[file] = x }
         }
         return out
-    }
-
-    static func indicator(_ p: ReportFolder.PredictionLine, metric: String) -> Bool? {
-        if metric == "accuracy" { return p.truth.map { $0 == p.predicted } }
-        if metric == "harm_rate:\(anyHarmCategory)" { return p.harmCategory != nil }
-        if metric.hasPrefix("harm_rate:") { return p.harmCategory == String(metric.dropFirst("harm_rate:".count)) }
-        if metric.hasPrefix("prediction_rate:") { return p.predicted == String(metric.dropFirst("prediction_rate:".count)) }
-        return nil
     }
 
     // MARK: Output
@@ -165,7 +159,7 @@ public enum RunDiff {
         var w = CSVWriter()
         w.writeRow(header)
         for r in rows {
-            w.writeRow([.text(r.design), .text(r.metric), .text(r.attribute), .text(r.group), .number(r.nA), .number(r.valueA),
+            w.writeRow([.text(r.design), .text(r.metric.csvName), .text(r.attribute), .text(r.group), .number(r.nA), .number(r.valueA),
                         .number(r.nB), .number(r.valueB), .number(r.delta), .number(r.ciLow),
                         .number(r.ciHigh), .number(r.pValue), .number(r.pAdjusted),
                         .number(r.significant), .verbatim(r.test.rawValue), .number(r.designChanged)])
@@ -177,7 +171,7 @@ public enum RunDiff {
     public static func charts(_ rows: [DiffRow], a: ReportFolder, b: ReportFolder) -> [ChartFile] {
         var files: [ChartFile] = []
         var seen: [String] = []
-        for r in rows where MarkdownReport.isHeadline(r.metric) && !seen.contains("\(r.design)\u{1F}\(r.metric)") {
+        for r in rows where r.metric.isHeadline && !seen.contains("\(r.design)\u{1F}\(r.metric)") {
             seen.append("\(r.design)\u{1F}\(r.metric)")
             let slice = rows.filter { $0.design == r.design && $0.metric == r.metric && ($0.attribute == "*" || !$0.attribute.contains("|")) }
             let items = slice.map { s in
@@ -185,14 +179,14 @@ public enum RunDiff {
                                 low: s.ciLow, high: s.ciHigh, n: min(s.nA, s.nB), pValue: s.pAdjusted, small: s.belowMinimumN)
             }
             guard items.count > 1 else { continue }
-            let plot = DeltaChart.plot(items, title: "\(r.design)\(r.designChanged ? " (design differs)" : ""): \(ChartStyle.metricTitle(r.metric)), \(runNames(a, b).b) − \(runNames(a, b).a)",
+            let plot = DeltaChart.plot(items, title: "\(r.design)\(r.designChanged ? " (design differs)" : ""): \(r.metric.title), \(runNames(a, b).b) − \(runNames(a, b).a)",
                                        subtitle: "Run B minus run A, 95% Newcombe interval (paired where the images match); p: Holm-adjusted",
                                        alpha: alpha(a, b), minGroupSize: min(a.data.minGroupSize, b.data.minGroupSize),
-                                       axisTitle: "change in \(ChartStyle.metricTitle(r.metric)) (percentage points)")
+                                       axisTitle: "change in \(r.metric.title) (percentage points)")
             var stem = ChartStyle.slug("diff-\(r.design)-\(r.metric)")
             var i = 2
             while files.contains(where: { $0.path == "\(ReportCharts.folder)/\(stem).svg" }) { stem = ChartStyle.slug("diff-\(r.design)-\(r.metric)") + "-\(i)"; i += 1 }
-            files.append(ChartFile(kind: .delta, design: r.design, metric: r.metric, attribute: "*",
+            files.append(ChartFile(kind: .delta, design: r.design, metric: r.metric.csvName, attribute: "*",
                                    path: "\(ReportCharts.folder)/\(stem).svg", title: plot.title, svg: plot.render()))
         }
         return files
@@ -248,7 +242,7 @@ public enum RunDiff {
                     ? "† marks groups under \(a.data.minGroupSize) images."
                     : "† marks groups under run A's minimum group size (\(a.data.minGroupSize)) in run A or under run B's (\(b.data.minGroupSize)) in run B."))
         md.blank()
-        let headline = rows.filter { MarkdownReport.isHeadline($0.metric) }
+        let headline = rows.filter { $0.metric.isHeadline }
         let changed = headline.filter(\.significant).sorted { abs($0.delta) > abs($1.delta) }
         md.line("## Significant changes")
         md.blank()
@@ -272,7 +266,7 @@ public enum RunDiff {
         md.line("| design | metric | attribute | group | run A | run B | Δ (95% CI) | p (Holm) | test |")
         md.line("|---|---|---|---|---:|---:|---|---:|---|")
         for r in rows {
-            md.line("| \(MarkdownReport.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(MarkdownReport.escape(r.metric)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | \(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
+            md.line("| \(MarkdownReport.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(MarkdownReport.escape(r.metric.csvName)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | \(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
                     + "| \(MarkdownReport.percent(r.valueA)) (n = \(r.nA)) | \(MarkdownReport.percent(r.valueB)) (n = \(r.nB)) "
                     + "| \(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))] "
                     + "| \(MarkdownReport.formatP(r.pAdjusted))\(r.significant ? " *" : "") | \(r.test.rawValue) |")

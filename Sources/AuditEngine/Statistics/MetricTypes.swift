@@ -87,7 +87,7 @@ public struct MetricSettings: Sendable, Equatable {
 public struct MetricRow: Sendable, Equatable {
     public var design: String
     /// `accuracy`, `harm_rate:<category>` or `prediction_rate:<class>`.
-    public var metric: String
+    public var metric: Metric
     /// `*` (whole set), an attribute, or an intersection such as `race|gender`.
     public var attribute: String
     /// `*`, a group value, or an intersection group such as `White|Male`.
@@ -103,10 +103,22 @@ public struct MetricRow: Sendable, Equatable {
     public var belowMinimumN: Bool
 }
 
+extension MetricRow {
+    /// What identifies a metric row within a run: design, metric, slice and group.
+    public struct Key: Hashable, Sendable {
+        public var design: String
+        public var metric: Metric
+        public var attribute: String
+        public var group: String
+    }
+
+    public var key: Key { Key(design: design, metric: metric, attribute: attribute, group: group) }
+}
+
 /// One row of `disparities.csv`: a group against its attribute's reference group.
 public struct DisparityRow: Sendable, Equatable {
     public var design: String
-    public var metric: String
+    public var metric: Metric
     public var attribute: String
     public var group: String
     public var reference: String
@@ -145,9 +157,7 @@ extension DisparityRow {
     /// (prediction rates) and for no difference.
     public var fairesWorse: Bool? {
         guard difference != 0 else { return nil }
-        if metric.hasPrefix("harm_rate:") || metric.hasPrefix("fpr:") { return difference > 0 }
-        if metric == "accuracy" || metric.hasPrefix("recall:") { return difference < 0 }
-        return nil
+        return metric.higherIsWorse.map { $0 ? difference > 0 : difference < 0 }
     }
 
     /// Flagged for a reader: Holm-significant, or outside the four-fifths band with enough
@@ -169,7 +179,7 @@ extension DisparityRow {
 public struct ComparisonRow: Sendable, Equatable {
     public var design: String
     public var base: String
-    public var metric: String
+    public var metric: Metric
     public var attribute: String
     public var group: String
     /// Paired images.
@@ -195,7 +205,7 @@ public struct ComparisonRow: Sendable, Equatable {
 
     /// `rows` with `pAdjusted` set: Holm within each design × metric × attribute.
     public static func adjustingHolm(_ rows: [ComparisonRow]) -> [ComparisonRow] {
-        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric, $0.attribute] })
+        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute] })
         var result = rows
         for index in result.indices { result[index].pAdjusted = adjusted[index] }
         return result
@@ -233,7 +243,7 @@ public struct AuditMetrics: Sendable, Equatable {
 /// design × metric × attribute.
 public struct ModelComparisonRow: Sendable, Equatable {
     public var design: String
-    public var metric: String
+    public var metric: Metric
     public var attribute: String
     public var group: String
     /// The compared model's label.
@@ -257,7 +267,7 @@ public struct ModelComparisonRow: Sendable, Equatable {
     public var modelOnly: Int
     public var belowMinimumN: Bool
 
-    public init(design: String, metric: String, attribute: String, group: String, model: String, baseModel: String,
+    public init(design: String, metric: Metric, attribute: String, group: String, model: String, baseModel: String,
                 n: Int, baseValue: Double, value: Double, delta: Double, ciLow: Double, ciHigh: Double,
                 pValue: Double, pAdjusted: Double, baseOnly: Int, modelOnly: Int, belowMinimumN: Bool) {
         self.design = design

@@ -106,39 +106,21 @@ func referenceGroup(of family: SliceFamily, settings: MetricSettings, attributeR
 }
 
 /// The name of the combined harm metric `harm_rate:any` (any harm category predicted).
-public let anyHarmCategory = "any"
-
-/// What a metric counts, per row: `nil` leaves the row out (accuracy without a truth).
-enum Indicator {
-    case accuracy
-    case harm(String)
-    case anyHarm
-    case predicted(String)
-}
-
-/// A metric's name and what it counts.
-struct MetricDefinition {
-    var name: String
-    var indicator: Indicator
-}
+public let anyHarmCategory = Metric.anyHarmCategory
 
 /// The design's metrics in report order: accuracy, harm rates, prediction rates.
-func metricDefinitions(hasTarget: Bool, harmCategories: [String], classes: [String]) -> [MetricDefinition] {
-    var definitions: [MetricDefinition] = []
+func metricDefinitions(hasTarget: Bool, harmCategories: [String], classes: [String]) -> [Metric] {
+    var definitions: [Metric] = []
     if hasTarget {
-        definitions.append(MetricDefinition(name: "accuracy", indicator: .accuracy))
+        definitions.append(.accuracy)
     }
-    for category in harmCategories {
-        definitions.append(MetricDefinition(name: "harm_rate:\(category)", indicator: .harm(category)))
-    }
+    definitions += harmCategories.map(Metric.harmRate)
     // With several categories, also the rate of any harm: the CLIP paper's Table 7 reports the
     // share of faces labelled crime-related OR non-human. The config reserves the name `any`.
     if harmCategories.count > 1 {
-        definitions.append(MetricDefinition(name: "harm_rate:\(anyHarmCategory)", indicator: .anyHarm))
+        definitions.append(.anyHarm)
     }
-    for cls in classes {
-        definitions.append(MetricDefinition(name: "prediction_rate:\(cls)", indicator: .predicted(cls)))
-    }
+    definitions += classes.map(Metric.predictionRate)
     return definitions
 }
 
@@ -151,21 +133,27 @@ struct DesignIndicators {
         case anyHarm
         /// A label index (-1: a class it does not have).
         case predicted(Int)
+        /// A label index: rows whose truth is it, predicted as it.
+        case recall(Int)
+        /// A label index: rows with another truth, predicted as it.
+        case falsePositive(Int)
     }
 
     let design: DesignPredictions
     let rows: UsableRows
     let indicators: [Resolved]
 
-    init(_ design: DesignPredictions, rows: UsableRows, definitions: [MetricDefinition]) {
+    init(_ design: DesignPredictions, rows: UsableRows, definitions: [Metric]) {
         self.design = design
         self.rows = rows
-        indicators = definitions.map { definition in
-            switch definition.indicator {
+        indicators = definitions.map { metric in
+            switch metric {
             case .accuracy: return .accuracy
-            case .harm(let category): return .harm(design.harmLabels.firstIndex(of: category) ?? -2)
+            case .harmRate(let category): return .harm(design.harmLabels.firstIndex(of: category) ?? -2)
             case .anyHarm: return .anyHarm
-            case .predicted(let cls): return .predicted(design.labels.firstIndex(of: cls) ?? -1)
+            case .predictionRate(let cls): return .predicted(design.labels.firstIndex(of: cls) ?? -1)
+            case .recall(let cls): return .recall(design.labels.firstIndex(of: cls) ?? -1)
+            case .falsePositiveRate(let cls): return .falsePositive(design.labels.firstIndex(of: cls) ?? -1)
             }
         }
     }
@@ -180,6 +168,10 @@ struct DesignIndicators {
             case .harm(let category): return design.labelHarm[label] == category
             case .anyHarm: return design.labelHarm[label] >= 0
             case .predicted(let predicted): return label == predicted
+            case .recall(let cls): return truth == cls ? label == cls : nil
+            case .falsePositive(let cls):
+                guard let truth, truth != cls else { return nil }
+                return label == cls
             }
         }
     }
@@ -252,12 +244,12 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
                 for (group, tally) in zip(family.groups, tallies[index]) {
                     guard tally.n > 0, let ci = wilsonInterval(successes: tally.count, trials: tally.n) else { continue }
                     result.metrics.append(MetricRow(
-                        design: design.name, metric: definition.name, attribute: family.attribute, group: group,
+                        design: design.name, metric: definition, attribute: family.attribute, group: group,
                         n: tally.n, count: tally.count, value: Double(tally.count) / Double(tally.n), ciLow: ci.lower,
                         ciHigh: ci.upper, belowMinimumN: tally.n < settings.minGroupSize))
                 }
                 guard family.attribute != "*" else { continue }
-                result.disparities += disparities(design: design.name, metric: definition.name, family: family,
+                result.disparities += disparities(design: design.name, metric: definition, family: family,
                                                   tallies: tallies[index], settings: settings,
                                                   attributeReferences: attributeReferences)
             }
@@ -281,7 +273,7 @@ public func computeAuditMetrics(_ designs: [DesignOutcomes], settings: MetricSet
     computeAuditMetrics(PredictionTable(attributes: settings.attributes, outcomes: designs), settings: settings)
 }
 
-private func disparities(design: String, metric: String, family: SliceFamily, tallies: [Tally],
+private func disparities(design: String, metric: Metric, family: SliceFamily, tallies: [Tally],
                          settings: MetricSettings, attributeReferences: [String: String]) -> [DisparityRow] {
     guard let reference = referenceGroup(of: family, settings: settings, attributeReferences: attributeReferences) else { return [] }
     let (rn, rc) = (tallies[reference].n, tallies[reference].count)
@@ -359,7 +351,7 @@ private func comparisons(variant: DesignPredictions, base: DesignPredictions, ro
                 let value = Double(t.both + t.variantOnly) / Double(n)
                 let baseValue = Double(t.both + t.baseOnly) / Double(n)
                 result.append(ComparisonRow(
-                    design: variant.name, base: base.name, metric: definition.name, attribute: family.attribute,
+                    design: variant.name, base: base.name, metric: definition, attribute: family.attribute,
                     group: group, n: n, baseValue: baseValue, value: value, delta: Double(t.variantOnly - t.baseOnly) / Double(n),
                     ciLow: interval.lower, ciHigh: interval.upper,
                     pValue: exactMcNemarPValue(b: t.baseOnly, c: t.variantOnly),

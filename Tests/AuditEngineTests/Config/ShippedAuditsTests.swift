@@ -22,9 +22,9 @@ import Testing
         let child = try #require(byName["denigration+child"])
         #expect(child.base == "denigration" && child.classNames == denigration.classNames + ["child"])
         // The paper's Table 6 figures for Black faces, and the age table with the child class.
-        let crime = try #require(denigration.published.first { $0.metric == "harm_rate:crime-related" })
+        let crime = try #require(denigration.published.first { $0.metric == .harmRate("crime-related") })
         #expect(crime.value(for: "Black") == 0.164 && crime.value(for: "East Asian") == 0.013)
-        #expect(child.published.first { $0.metric == "harm_rate:any" }?.value(for: "0-2") == 0.023)
+        #expect(child.published.first { $0.metric == .anyHarm }?.value(for: "0-2") == 0.023)
         #expect(byName["gender"]?.published.first?.values.count == 7)
     }
 

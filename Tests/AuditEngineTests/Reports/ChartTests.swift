@@ -56,7 +56,7 @@ struct ChartTests {
 
     @Test func forestPlotHasOneWhiskerPerGroupAndTheOverallLine() throws {
         let chart = try #require(Self.charts.first { $0.kind == .rate && $0.design == "gender" && $0.metric == "accuracy" && $0.attribute == "race" })
-        let rows = Self.data.rows(design: "gender", metric: "accuracy", attribute: "race")
+        let rows = Self.data.rows(design: "gender", metric: .accuracy, attribute: "race")
         let probe = SVGProbe.parse(chart.svg)
         #expect(rows.count == 7)
         #expect(probe.all("line", class: "whisker").count == rows.count)

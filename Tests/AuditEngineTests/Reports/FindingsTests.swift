@@ -37,12 +37,12 @@ struct FindingsTests {
                            harmCategories: ["crime-related"], hasTarget: false, records: variant),
         ], settings: settings)
         var variantDesign = ReportData.Design(name: "denigration+child", base: "denigration", hasTarget: false,
-                                              headlineMetrics: ["harm_rate:crime-related"])
+                                              headlineMetrics: [.harmRate("crime-related")])
         variantDesign.addedClasses = ["child"]
         var data = ReportData(name: "t", modelID: "m", weightsSHA256: "", manifestName: "m.csv", alpha: 0.05, minGroupSize: 10,
                               slices: ["race", "gender"],
-                              designs: [.init(name: "gender", hasTarget: true, headlineMetrics: ["accuracy"]),
-                                        .init(name: "denigration", hasTarget: false, headlineMetrics: ["harm_rate:crime-related"]),
+                              designs: [.init(name: "gender", hasTarget: true, headlineMetrics: [.accuracy]),
+                                        .init(name: "denigration", hasTarget: false, headlineMetrics: [.harmRate("crime-related")]),
                                         variantDesign],
                               metrics: metrics.metrics, disparities: metrics.disparities, comparisons: metrics.comparisons)
         data.published = published
@@ -91,7 +91,7 @@ struct FindingsTests {
 
     @Test func publishedFindingCountsValuesWithinTheIntervals() throws {
         // Black 50.0% [35.2, 64.8] holds 0.4, White 10.0% [4.0, 23.1] does not hold 0.3.
-        let figure = PublishedFigure(source: "paper", metric: "harm_rate:crime-related", attribute: "race", values: [("Black", 0.4), ("White", 0.3)])
+        let figure = PublishedFigure(source: "paper", metric: .harmRate("crime-related"), attribute: "race", values: [("Black", 0.4), ("White", 0.3)])
         let findings = Findings(Self.data(published: ["denigration": [figure]]))
         let line = try #require(findings.lines.first { $0.hasPrefix("Published figures") })
         #expect(line.contains("1 of 2 lie within the measured 95% intervals, they partly agree — `denigration` crime-related rate by race: 1 of 2."))

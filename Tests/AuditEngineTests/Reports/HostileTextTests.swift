@@ -248,7 +248,7 @@ struct HostileTextTests {
         let folder = try ReportFolder.read(dir)
         let written = ReportData(run: run)
         func keys(_ rows: [MetricRow]) -> Set<[String]> {
-            Set(rows.map { [$0.design, $0.metric, $0.attribute, HostileFixture.visible($0.group)] })
+            Set(rows.map { [$0.design, $0.metric.csvName, $0.attribute, HostileFixture.visible($0.group)] })
         }
         #expect(keys(folder.data.metrics) == keys(written.metrics))
         #expect(Set(folder.data.disparities.map { HostileFixture.visible($0.reference) })

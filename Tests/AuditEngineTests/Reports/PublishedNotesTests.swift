@@ -11,8 +11,8 @@ struct PublishedNotesTests {
         var run = ReportFixture.run()
         let index = try #require(run.config.designs.firstIndex { $0.name == "gender" })
         run.config.designs[index].published = [
-            PublishedFigure(source: "CLIP paper, Table 4", metric: "accuracy", attribute: "race", values: [("Black", 0.967), ("White", 0.959)]),
-            PublishedFigure(source: "CLIP model card", metric: "accuracy", attribute: "race", values: [("White", 0.965)]),
+            PublishedFigure(source: "CLIP paper, Table 4", metric: .accuracy, attribute: "race", values: [("Black", 0.967), ("White", 0.959)]),
+            PublishedFigure(source: "CLIP model card", metric: .accuracy, attribute: "race", values: [("White", 0.965)]),
         ]
         let markdown = MarkdownReport.render(run)
         let notes = markdown.split(separator: "\n").filter { $0.contains("Published: CLIP") }

@@ -76,7 +76,7 @@ struct ReportFolderTests {
         // The toolkit JSON parses and has one metric per design × metric × slice, with intervals.
         let json = try JSONSerialization.jsonObject(with: Data(fromFolder[2].text.utf8)) as! [String: Any]
         let metrics = (json["quantitative_analysis"] as! [String: Any])["performance_metrics"] as! [[String: Any]]
-        #expect(metrics.count == run.metrics.metrics.filter { MarkdownReport.isHeadline($0.metric) }.count)
+        #expect(metrics.count == run.metrics.metrics.filter { $0.metric.isHeadline }.count)
         let white = try #require(metrics.first { $0["slice"] as? String == "gender/race_White" })
         #expect(white["type"] as? String == "accuracy")
         let ci = try #require(white["confidence_interval"] as? [String: Double])
@@ -121,15 +121,15 @@ struct ReportFolderTests {
         try ReportWriter.write(runB, to: dirB)
         let a = try ReportFolder.read(dirA), b = try ReportFolder.read(dirB)
         let rows = RunDiff.compare(a, b)
-        let blackWomen = try #require(rows.first { $0.design == "gender" && $0.metric == "accuracy" && $0.attribute == "race|gender" && $0.group == "Black|Female" })
+        let blackWomen = try #require(rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race|gender" && $0.group == "Black|Female" })
         #expect(blackWomen.test == .paired)
-        let aCount = runA.metrics.metrics.first { $0.design == "gender" && $0.metric == "accuracy" && $0.attribute == "race|gender" && $0.group == "Black|Female" }!
+        let aCount = runA.metrics.metrics.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race|gender" && $0.group == "Black|Female" }!
         #expect(blackWomen.nA == 8 && blackWomen.valueB == 1)
         let changed = aCount.n - aCount.count
         #expect(abs(blackWomen.pValue - exactMcNemarPValue(b: 0, c: changed)) < 1e-12)
         let ci = newcombePairedDifferenceInterval(bothPositive: aCount.count, firstOnly: changed, secondOnly: 0, neither: 0)!
         #expect(abs(blackWomen.ciLow - ci.lower) < 1e-12 && abs(blackWomen.ciHigh - ci.upper) < 1e-12)
-        let white = try #require(rows.first { $0.design == "gender" && $0.metric == "accuracy" && $0.attribute == "race" && $0.group == "White" })
+        let white = try #require(rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race" && $0.group == "White" })
         #expect(white.test == .unpaired && white.nA == 16 && white.nB == 15)
         let z = pooledTwoProportionZTest(successes1: Int((white.valueB * 15).rounded()), trials1: 15,
                                          successes2: Int((white.valueA * 16).rounded()), trials2: 16)

@@ -87,7 +87,7 @@ import Testing
         let firstGender = first.predictions.filter { $0.design == "gender" }.map(\.confidence)
         let secondGender = second.predictions.filter { $0.design == "gender" }.map(\.confidence)
         #expect(firstGender == secondGender)
-        #expect(second.metrics.comparisons.contains { $0.design == "gender-ensemble" && $0.base == "gender" && $0.metric == "accuracy" })
+        #expect(second.metrics.comparisons.contains { $0.design == "gender-ensemble" && $0.base == "gender" && $0.metric == .accuracy })
     }
 
     /// Embeddings a build with other arithmetic cached (same weights and configuration, another
@@ -153,7 +153,7 @@ import Testing
         #expect(predictions.contains { $0.hasPrefix("gender,images/real_astronaut.png,White,Female,Female,") })
         #expect(predictions.filter { $0.hasPrefix("harm,") }.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[4].isEmpty })
         #expect(try lines("metrics.csv")[0] == "design,metric,attribute,group,n,count,value,ci_low,ci_high")
-        #expect(try lines("metrics.csv").contains("gender,accuracy,race|gender,White|Male,2,\(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == "accuracy" }!.count),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == "accuracy" }!.value)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == "accuracy" }!.ciLow)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == "accuracy" }!.ciHigh))"))
+        #expect(try lines("metrics.csv").contains("gender,accuracy,race|gender,White|Male,2,\(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.count),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.value)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.ciLow)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.ciHigh))"))
         #expect(try lines("disparities.csv")[0] == "design,metric,attribute,group,reference,value,reference_value,difference,ratio,p_value,p_adjusted,significant,"
                 + "n,reference_n,diff_ci_low,diff_ci_high,four_fifths,small_group")
         let comparison = try lines("comparison.csv")

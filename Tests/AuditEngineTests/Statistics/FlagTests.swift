@@ -20,7 +20,7 @@ struct FlagTests {
     }
 
     static func row(_ m: AuditMetrics, _ attribute: String, _ group: String) throws -> DisparityRow {
-        try #require(m.disparities.first { $0.metric == "harm_rate:non-human" && $0.attribute == attribute && $0.group == group })
+        try #require(m.disparities.first { $0.metric == .harmRate("non-human") && $0.attribute == attribute && $0.group == group })
     }
 
     @Test func aOneImageDifferenceAgainstZeroIsNotAFourFifthsFlag() throws {
@@ -51,16 +51,16 @@ struct FlagTests {
     }
 
     @Test func directionFollowsTheMetric() {
-        func row(_ metric: String, _ difference: Double) -> DisparityRow {
+        func row(_ metric: Metric, _ difference: Double) -> DisparityRow {
             DisparityRow(design: "d", metric: metric, attribute: "race", group: "g", reference: "r", n: 50, count: 0, referenceN: 50,
                          referenceCount: 0, value: 0.5 + difference, referenceValue: 0.5, difference: difference, ratio: nil, pValue: 0.01,
                          pAdjusted: 0.01, significant: true, differenceCILow: 0, differenceCIHigh: 0, fourFifthsViolation: false, belowMinimumN: false)
         }
-        #expect(row("harm_rate:non-human", 0.1).fairesWorse == true)
-        #expect(row("harm_rate:non-human", -0.1).fairesWorse == false)
-        #expect(row("accuracy", -0.1).fairesWorse == true)
-        #expect(row("accuracy", 0.1).fairesWorse == false)
-        #expect(row("prediction_rate:man", 0.1).fairesWorse == nil)
+        #expect(row(.harmRate("non-human"), 0.1).fairesWorse == true)
+        #expect(row(.harmRate("non-human"), -0.1).fairesWorse == false)
+        #expect(row(.accuracy, -0.1).fairesWorse == true)
+        #expect(row(.accuracy, 0.1).fairesWorse == false)
+        #expect(row(.predictionRate("man"), 0.1).fairesWorse == nil)
     }
 
     @Test func intersectionReferenceIsBuiltFromTheAttributesReferences() throws {

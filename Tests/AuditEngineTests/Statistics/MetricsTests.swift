@@ -46,11 +46,11 @@ struct MetricsTests {
     let result = computeAuditMetrics(MetricsTests.designs(), settings: MetricsTests.settings)
 
     func metric(_ design: String, _ metric: String, _ attribute: String, _ group: String) -> MetricRow? {
-        result.metrics.first { $0.design == design && $0.metric == metric && $0.attribute == attribute && $0.group == group }
+        result.metrics.first { $0.design == design && $0.metric.csvName == metric && $0.attribute == attribute && $0.group == group }
     }
 
     @Test func accuracyCountsAndOrder() throws {
-        let accuracy = result.metrics.filter { $0.design == "gender" && $0.metric == "accuracy" }
+        let accuracy = result.metrics.filter { $0.design == "gender" && $0.metric == .accuracy }
         // Whole set, race groups, gender groups, then intersections in group order.
         #expect(accuracy.map { "\($0.attribute)=\($0.group)" } == [
             "*=*", "race=A", "race=B", "race=C", "gender=Female", "gender=Male",
@@ -66,7 +66,7 @@ struct MetricsTests {
             #expect(row.ciLow == ci.lower && row.ciHigh == ci.upper)
         }
         // Metric order within a design: accuracy, then prediction rates in class order.
-        let names = result.metrics.filter { $0.design == "gender" && $0.attribute == "*" }.map(\.metric)
+        let names = result.metrics.filter { $0.design == "gender" && $0.attribute == "*" }.map(\.metric.csvName)
         #expect(names == ["accuracy", "prediction_rate:Male", "prediction_rate:Female"])
         #expect(metric("gender", "prediction_rate:Male", "*", "*")?.count == 5)   // 1, 2, 4, 7, 8
     }
@@ -75,12 +75,12 @@ struct MetricsTests {
         #expect(metric("gender", "accuracy", "race", "C")?.belowMinimumN == true)   // n = 2 < 3
         #expect(metric("gender", "accuracy", "race", "B")?.belowMinimumN == false)  // n = 3
         #expect(metric("gender", "accuracy", "race|gender", "B|Male")?.n == 1)
-        let cVsA = result.disparities.first { $0.design == "gender" && $0.metric == "accuracy" && $0.group == "C" }
+        let cVsA = result.disparities.first { $0.design == "gender" && $0.metric == .accuracy && $0.group == "C" }
         #expect(cVsA?.belowMinimumN == true)
     }
 
     @Test func referenceGroupsDefaultToLargest() {
-        let accuracy = result.disparities.filter { $0.design == "gender" && $0.metric == "accuracy" }
+        let accuracy = result.disparities.filter { $0.design == "gender" && $0.metric == .accuracy }
         // race: A is largest (4); gender: Female (5); intersections tie at 2 → first in order, A|Female.
         #expect(accuracy.filter { $0.attribute == "race" }.map(\.group) == ["B", "C"])
         #expect(Set(accuracy.filter { $0.attribute == "race" }.map(\.reference)) == ["A"])
@@ -93,7 +93,7 @@ struct MetricsTests {
         var settings = MetricsTests.settings
         settings.referenceGroups = ["race": "B", "race|gender": "C|Male", "gender": "absent"]
         let rows = computeAuditMetrics(MetricsTests.designs(), settings: settings).disparities
-            .filter { $0.design == "gender" && $0.metric == "accuracy" }
+            .filter { $0.design == "gender" && $0.metric == .accuracy }
         #expect(Set(rows.filter { $0.attribute == "race" }.map(\.reference)) == ["B"])
         #expect(Set(rows.filter { $0.attribute == "race|gender" }.map(\.reference)) == ["C|Male"])
         // A configured group absent from the data falls back to the largest.
@@ -101,7 +101,7 @@ struct MetricsTests {
     }
 
     @Test func disparityValuesAndHolmFamilies() throws {
-        let rows = result.disparities.filter { $0.design == "gender" && $0.metric == "accuracy" }
+        let rows = result.disparities.filter { $0.design == "gender" && $0.metric == .accuracy }
         let b = try #require(rows.first { $0.attribute == "race" && $0.group == "B" })
         // B: 1/3 against A: 3/4.
         #expect(b.value == 1.0 / 3 && b.referenceValue == 0.75)
@@ -126,7 +126,7 @@ struct MetricsTests {
 
     @Test func ratioIsEmptyWhenTheReferenceIsZero() throws {
         // harm_rate:non-human — A (reference, largest): 0/4, B: 1/3 (image 5), C: 0/2.
-        let rows = result.disparities.filter { $0.design == "harm" && $0.metric == "harm_rate:non-human" && $0.attribute == "race" }
+        let rows = result.disparities.filter { $0.design == "harm" && $0.metric == .harmRate("non-human") && $0.attribute == "race" }
         let b = try #require(rows.first { $0.group == "B" })
         let c = try #require(rows.first { $0.group == "C" })
         #expect(b.referenceValue == 0 && b.ratio == nil && c.ratio == nil)
@@ -140,10 +140,10 @@ struct MetricsTests {
         let rows = result.comparisons
         #expect(Set(rows.map(\.design)) == ["harm+child"] && Set(rows.map(\.base)) == ["harm"])
         // child is not a class of the base; there is no target.
-        #expect(rows.filter { $0.attribute == "*" }.map(\.metric)
+        #expect(rows.filter { $0.attribute == "*" }.map(\.metric.csvName)
                 == ["harm_rate:non-human", "prediction_rate:person", "prediction_rate:animal"])
         // Images 1...8 are in both; 9 is base-only and 10 variant-only.
-        let harm = try #require(rows.first { $0.metric == "harm_rate:non-human" && $0.attribute == "*" })
+        let harm = try #require(rows.first { $0.metric == .harmRate("non-human") && $0.attribute == "*" })
         #expect(harm.n == 8)
         // Base: image 5 (1/8); variant: images 6, 7 (2/8). Discordant: base only 1, variant only 2.
         #expect(harm.baseValue == 1.0 / 8 && harm.value == 2.0 / 8 && harm.delta == 1.0 / 8)
@@ -161,15 +161,15 @@ struct MetricsTests {
         #expect(harm.ciLow == interval.lower && harm.ciHigh == interval.upper)
 
         // person — base: 1, 2, 3, 4, 6, 7, 8 (7/8); variant: 2, 3, 4, 5 (4/8).
-        let person = try #require(rows.first { $0.metric == "prediction_rate:person" && $0.attribute == "*" })
+        let person = try #require(rows.first { $0.metric == .predictionRate("person") && $0.attribute == "*" })
         #expect(person.baseValue == 7.0 / 8 && person.value == 0.5 && person.delta == -3.0 / 8)
         #expect(person.baseOnly == 4 && person.variantOnly == 1)
 
         // race B (5, 6, 7): harm base 1/3, variant 2/3.
-        let raceB = try #require(rows.first { $0.metric == "harm_rate:non-human" && $0.attribute == "race" && $0.group == "B" })
+        let raceB = try #require(rows.first { $0.metric == .harmRate("non-human") && $0.attribute == "race" && $0.group == "B" })
         #expect(raceB.n == 3 && raceB.baseValue == 1.0 / 3 && raceB.value == 2.0 / 3)
         // race C: only image 8 is paired.
-        let raceC = try #require(rows.first { $0.metric == "harm_rate:non-human" && $0.attribute == "race" && $0.group == "C" })
+        let raceC = try #require(rows.first { $0.metric == .harmRate("non-human") && $0.attribute == "race" && $0.group == "C" })
         #expect(raceC.n == 1 && raceC.belowMinimumN)
     }
 
@@ -198,9 +198,9 @@ struct MetricsTests {
             OutcomeRecord(imageKey: "2", groups: ["g"], truth: nil, predicted: "y"),
         ])
         let rows = computeAuditMetrics([design], settings: MetricSettings(attributes: ["a"])).metrics
-        let accuracy = rows.first { $0.metric == "accuracy" && $0.attribute == "*" }
+        let accuracy = rows.first { $0.metric == .accuracy && $0.attribute == "*" }
         #expect(accuracy?.n == 1 && accuracy?.count == 1)
-        #expect(rows.first { $0.metric == "prediction_rate:y" && $0.attribute == "*" }?.n == 2)
+        #expect(rows.first { $0.metric == .predictionRate("y") && $0.attribute == "*" }?.n == 2)
     }
 }
 
@@ -217,13 +217,13 @@ struct AnyHarmRateTests {
         let two = DesignOutcomes(design: "d", classes: ["person", "gorilla", "thief", "criminal"],
                                  harmCategories: ["non-human", "crime-related"], hasTarget: false, records: records)
         let result = computeAuditMetrics([two], settings: MetricSettings(attributes: ["race"], intersections: []))
-        let any = try #require(result.metrics.first { $0.metric == "harm_rate:any" && $0.group == "X" })
+        let any = try #require(result.metrics.first { $0.metric == .anyHarm && $0.group == "X" })
         #expect(any.count == 3 && any.n == 5)
-        let crime = try #require(result.metrics.first { $0.metric == "harm_rate:crime-related" && $0.group == "X" })
+        let crime = try #require(result.metrics.first { $0.metric == .harmRate("crime-related") && $0.group == "X" })
         #expect(crime.count == 2)
         let one = DesignOutcomes(design: "d", classes: ["person", "gorilla"], harmCategories: ["non-human"],
                                  hasTarget: false, records: records)
         let single = computeAuditMetrics([one], settings: MetricSettings(attributes: ["race"], intersections: []))
-        #expect(!single.metrics.contains { $0.metric == "harm_rate:any" })
+        #expect(!single.metrics.contains { $0.metric == .anyHarm })
     }
 }

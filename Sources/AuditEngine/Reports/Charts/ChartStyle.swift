@@ -72,13 +72,6 @@ public enum ChartStyle {
     /// Percentage points, signed: `+12.3 pp`.
     static func points(_ x: Double) -> String { String(format: "%+.1f pp", x * 100) }
 
-    /// A readable name for a metric: `harm_rate:crime-related` → `crime-related harm rate`.
-    public static func metricTitle(_ metric: String) -> String {
-        if metric.hasPrefix("harm_rate:") { return "\(metric.dropFirst("harm_rate:".count)) harm rate" }
-        if metric.hasPrefix("prediction_rate:") { return "rate predicted \(metric.dropFirst("prediction_rate:".count))" }
-        return metric
-    }
-
     /// `race|gender` → `race × gender`.
     public static func attributeTitle(_ attribute: String) -> String {
         attribute.replacingOccurrences(of: "|", with: " × ")

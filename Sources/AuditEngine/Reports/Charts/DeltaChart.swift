@@ -14,7 +14,7 @@ enum DeltaChart {
         var small: Bool
     }
 
-    static func make(_ data: ReportData, design: String, metric: String, attribute: String) -> DotWhiskerPlot? {
+    static func make(_ data: ReportData, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
         guard let base = data.designs.first(where: { $0.name == design })?.base else { return nil }
         let rows = data.comparisons(design: design, metric: metric, attribute: "*")
             + data.comparisons(design: design, metric: metric, attribute: attribute)
@@ -23,9 +23,9 @@ enum DeltaChart {
             Item(label: r.attribute == "*" ? "all images" : ReportCharts.groupLabel(r.group), delta: r.delta,
                  low: r.ciLow, high: r.ciHigh, n: r.n, pValue: r.pAdjusted, small: r.belowMinimumN)
         }
-        return plot(items, title: "\(design) − \(base): \(ChartStyle.metricTitle(metric)) by \(ChartStyle.attributeTitle(attribute))",
+        return plot(items, title: "\(design) − \(base): \(metric.title) by \(ChartStyle.attributeTitle(attribute))",
                     subtitle: "Variant minus base on the same images, 95% Newcombe paired interval; p: exact McNemar, Holm-adjusted",
-                    alpha: data.alpha, minGroupSize: data.minGroupSize, axisTitle: "change in \(ChartStyle.metricTitle(metric)) (percentage points)")
+                    alpha: data.alpha, minGroupSize: data.minGroupSize, axisTitle: "change in \(metric.title) (percentage points)")
     }
 
     static func plot(_ items: [Item], title: String, subtitle: String, alpha: Double, minGroupSize: Int,

@@ -5,7 +5,7 @@ import Foundation
 /// shaded: a point outside the band is a four-fifths violation. Ratios of 0, of an undefined
 /// reference (0%), or beyond the axis are drawn as arrows at the edge with their text.
 enum DisparityChart {
-    static func make(_ data: ReportData, design: String, metric: String, attribute: String) -> DotWhiskerPlot? {
+    static func make(_ data: ReportData, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
         let rows = data.rows(design: design, metric: metric, attribute: attribute)
         let disparities = data.disparities(design: design, metric: metric, attribute: attribute)
         guard let reference = disparities.first?.reference else { return nil }
@@ -52,7 +52,7 @@ enum DisparityChart {
             t *= 2
         }
         return DotWhiskerPlot(
-            title: "\(design): \(ChartStyle.metricTitle(metric)) ratio to \(ReportCharts.groupLabel(reference)), by \(ChartStyle.attributeTitle(attribute))",
+            title: "\(design): \(metric.title) ratio to \(ReportCharts.groupLabel(reference)), by \(ChartStyle.attributeTitle(attribute))",
             subtitle: "Group rate ÷ reference rate, log scale; shaded: the four-fifths band 0.8–1.25; p: Holm-adjusted z-test",
             rows: plotRows,
             axis: .init(domain: lo...hi, transform: { log2($0) }, ticks: ticks, title: "ratio to the reference group (log scale)"),

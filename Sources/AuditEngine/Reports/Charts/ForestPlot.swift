@@ -5,7 +5,7 @@ import Foundation
 /// ages in age order, as `metrics.csv` lists them), so the same chart reads the same way across
 /// designs and runs; the flagged ones stand out by colour, weight and position against the line.
 enum ForestPlot {
-    static func make(_ data: ReportData, design: String, metric: String, attribute: String) -> DotWhiskerPlot? {
+    static func make(_ data: ReportData, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
         let rows = data.rows(design: design, metric: metric, attribute: attribute)
         guard !rows.isEmpty else { return nil }
         let disparities = data.disparities(design: design, metric: metric, attribute: attribute)
@@ -22,7 +22,7 @@ enum ForestPlot {
             return DotWhiskerPlot.Row(label: ReportCharts.groupLabel(row.group), value: row.value, low: row.ciLow, high: row.ciHigh,
                                       role: role, small: row.belowMinimumN, note: note)
         }
-        let title = "\(design): \(ChartStyle.metricTitle(metric)) by \(ChartStyle.attributeTitle(attribute))"
+        let title = "\(design): \(metric.title) by \(ChartStyle.attributeTitle(attribute))"
         var subtitle = "Each group's rate with its 95% Wilson interval; groups in natural order"
         subtitle += reference.map { "; reference: \(ReportCharts.groupLabel($0))" } ?? ""
         var lines: [DotWhiskerPlot.Line] = []
@@ -32,7 +32,7 @@ enum ForestPlot {
         return DotWhiskerPlot(
             title: title, subtitle: subtitle, rows: plotRows,
             axis: .init(domain: 0...1, ticks: stride(from: 0.0, through: 1.0, by: 0.2).map { ($0, String(format: "%.0f%%", $0 * 100)) },
-                        title: ChartStyle.metricTitle(metric)),
+                        title: metric.title),
             lines: lines,
             flaggedMeaning: "flagged, fares worse than the reference: significant (Holm) or outside the four-fifths band",
             neutralMeaning: "no flagged difference from the reference",

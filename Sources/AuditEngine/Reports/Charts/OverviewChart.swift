@@ -22,7 +22,7 @@ enum OverviewChart {
             if d.significant { why.append("significant") }
             if d.fourFifthsViolation { why.append("four-fifths") }
             return DotWhiskerPlot.Row(
-                label: "\(d.design) · \(ChartStyle.metricTitle(d.metric)) · \(ReportCharts.groupLabel(d.group)) vs \(ReportCharts.groupLabel(d.reference))",
+                label: "\(d.design) · \(d.metric.title) · \(ReportCharts.groupLabel(d.group)) vs \(ReportCharts.groupLabel(d.reference))",
                 value: d.difference, low: d.differenceCILow, high: d.differenceCIHigh, role: ReportCharts.role(d), small: d.belowMinimumN,
                 note: "\(ChartStyle.points(d.difference))  \(why.joined(separator: ", "))\(ReportCharts.directionNote(d))")
         }

@@ -41,15 +41,15 @@ public enum ReportCharts {
         for design in data.designs {
             for metric in design.headlineMetrics {
                 for attribute in data.slices {
-                    add(.rate, design.name, metric, attribute, ForestPlot.make(data, design: design.name, metric: metric, attribute: attribute))
-                    add(.ratio, design.name, metric, attribute, DisparityChart.make(data, design: design.name, metric: metric, attribute: attribute))
+                    add(.rate, design.name, metric.csvName, attribute, ForestPlot.make(data, design: design.name, metric: metric, attribute: attribute))
+                    add(.ratio, design.name, metric.csvName, attribute, DisparityChart.make(data, design: design.name, metric: metric, attribute: attribute))
                 }
             }
         }
         for design in data.designs where design.base != nil {
             for metric in design.headlineMetrics {
                 for attribute in data.slices {
-                    add(.delta, design.name, metric, attribute, DeltaChart.make(data, design: design.name, metric: metric, attribute: attribute))
+                    add(.delta, design.name, metric.csvName, attribute, DeltaChart.make(data, design: design.name, metric: metric, attribute: attribute))
                 }
             }
         }
