@@ -328,7 +328,7 @@ private struct PairedTally {
     }
 }
 
-private func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: UsableRows, specs: [SliceSpec],
+func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: UsableRows, specs: [SliceSpec],
                          settings: MetricSettings) -> [ComparisonRow] {
     let definitions = metricDefinitions(
         hasTarget: variant.hasTarget && base.hasTarget,
