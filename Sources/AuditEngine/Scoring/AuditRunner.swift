@@ -419,6 +419,8 @@ public enum AuditRunner {
             return .single(runs[0])
         }
         lap("score and measure")
+        // Within "encode images" (the pass, wall time): the reading and decoding every model shared.
+        timings.append(("read and decode images", imageEmbedder.prepareSeconds))
         let comparisons = options.shard == nil ? modelComparisons(runs: runs, labels: labels, settings: settings) : []
         lap("compare models")
         return .models(ModelsRun(config: config, labels: labels, runs: runs, comparisons: comparisons,

@@ -40,6 +40,9 @@ public final class ImageEmbedder: @unchecked Sendable {
     let allowEncoding: Bool
     /// Per member, the seconds spent in its image encoder so far (run.json's per-model encode time).
     public private(set) var encodeSeconds: [Double]
+    /// The seconds the producer spent reading, hashing, looking up, decoding and preprocessing
+    /// (shared by every model; it overlaps the encoding). Read once ``embedAll(count:file:body:)`` returns.
+    public private(set) var prepareSeconds: Double = 0
 
     public convenience init(pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: String, batchSize: Int,
                             decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true) {
@@ -100,7 +103,11 @@ public final class ImageEmbedder: @unchecked Sendable {
                 let range = start..<min(start + size, count)
                 handoff.waitForSlot()
                 do {
-                    handoff.put(.success(try prepare(files: range.map(file), range: range)))
+                    let started = Date()
+                    let batch = try prepare(files: range.map(file), range: range)
+                    // Written by the producer only; the hand-off orders it before the last take.
+                    prepareSeconds += Date().timeIntervalSince(started)
+                    handoff.put(.success(batch))
                 } catch {
                     handoff.put(.failure(error))
                     return
