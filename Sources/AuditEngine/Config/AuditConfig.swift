@@ -307,6 +307,10 @@ public struct AuditModel: Sendable, Equatable {
         self.model = model
     }
 
+    /// Names of the top report folder's own files and folders: a model's folder cannot take them
+    /// (compared ignoring case, as some file systems do).
+    public static let reservedLabels = ["models.csv", "run.json", "report.md", "report.html", "charts"]
+
     /// Letters, digits, `-`, `_` and `.` (not `.` or `..` alone): a folder name on any system.
     public static func isValidLabel(_ label: String) -> Bool {
         !label.isEmpty && label != "." && label != ".."

@@ -409,7 +409,13 @@ struct AuditFileParser {
             if !AuditModel.isValidLabel(label) {
                 throw fail(labelNode, "\(path).label", "\"\(label)\" may hold only letters, digits, `-`, `_` and `.` (it names the model's report folder)")
             }
-            if result.contains(where: { $0.label == label }) {
+            if label.hasPrefix(".") {
+                throw fail(labelNode, "\(path).label", "\"\(label)\" must not start with `.` (its report folder would be hidden, or a ledger's name)")
+            }
+            if let taken = AuditModel.reservedLabels.first(where: { $0.lowercased() == label.lowercased() }) {
+                throw fail(labelNode, "\(path).label", "\"\(label)\" is the name of a file of the top report folder (\(taken)); choose another label")
+            }
+            if result.contains(where: { $0.label.lowercased() == label.lowercased() }) {
                 throw fail(labelNode, "\(path).label", "\"\(label)\" is used by an earlier model; labels must be unique")
             }
             result.append(AuditModel(label: label, model: try modelReference(try string(modelNode, "\(path).model"))))

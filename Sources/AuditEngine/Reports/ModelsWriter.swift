@@ -18,7 +18,8 @@ public enum ModelsWriter {
             ("audit file", config.sourceFile), ("manifest", config.manifest.path),
             ("image folder", config.manifest.imageRoot),
         ])
-        try OutputFolder.check(url: directory, kind: kind, files: fileNames)
+        // The top report's own names too (its charts are only known at the end).
+        try OutputFolder.check(url: directory, kind: kind, files: fileNames + ["report.md", "report.html"])
         for label in labels {
             try ReportWriter.checkFolder(directory.appendingPathComponent(label, isDirectory: true), for: config)
         }

@@ -83,6 +83,11 @@ import Testing
             == "a.yaml:3: models: lists 1 model(s); `models:` needs two or more (use `model:` for one)")
         #expect(error("  - {label: a, model: org/a}\n  - {label: b}") == "a.yaml:4: models[1]: missing `model:` (a repo id or a checkpoint directory)")
         #expect(error("  - {label: .., model: org/a}\n  - {label: b, model: org/b}").hasPrefix("a.yaml:3: models[0].label: \"..\" may hold only"))
+        #expect(error("  - {label: .hidden, model: org/a}\n  - {label: b, model: org/b}").hasPrefix("a.yaml:3: models[0].label: \".hidden\" must not start with `.`"))
+        #expect(error("  - {label: a, model: org/a}\n  - {label: Charts, model: org/b}")
+            == "a.yaml:4: models[1].label: \"Charts\" is the name of a file of the top report folder (charts); choose another label")
+        #expect(error("  - {label: a, model: org/a}\n  - {label: run.json, model: org/b}").hasPrefix("a.yaml:4: models[1].label: \"run.json\" is the name"))
+        #expect(error("  - {label: ab, model: org/a}\n  - {label: AB, model: org/b}").hasSuffix("labels must be unique"))
         let config = try AuditConfig.parse(yaml: "models:\n\(two)\nmanifest: {path: m.csv}\nattributes: [race]\ndesigns:\n  - name: d\n    classes: {a: [a]}\n",
                                            sourceFile: file)
         #expect(config.models == [AuditModel(label: "a", model: .repoID("org/a")), AuditModel(label: "b", model: .repoID("org/b"))])
