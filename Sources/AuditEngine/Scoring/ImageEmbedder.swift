@@ -261,7 +261,7 @@ public final class ImageEmbedder: @unchecked Sendable {
             pixels.withUnsafeMutableBufferPointer { destination in
                 for (item, entry) in kept.enumerated() {
                     let source = slots[g][entry.sha]! * stride
-                    for i in 0..<stride { destination[item * stride + i] = buffers[g][source + i] }
+                    (destination.baseAddress! + item * stride).update(from: buffers[g].baseAddress! + source, count: stride)
                 }
             }
             batch.toEncode[m] = kept
