@@ -191,7 +191,7 @@ public enum AuditRunner {
     }
 
     /// What ``perform(auditFile:options:progress:)`` measured: one model, or several (`models:`).
-    public enum Result: Sendable {
+    public enum Outcome: Sendable {
         case single(AuditRun)
         case models(ModelsRun)
     }
@@ -200,7 +200,7 @@ public enum AuditRunner {
     /// `models:` (unless `options.model` replaces them with one) in one pass over the images.
     /// - Parameter progress: called with (images done, images total) as encoding proceeds.
     public static func perform(auditFile: URL, options: RunOptions,
-                               progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+                               progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         var timings: [(String, Double)] = []
         var clock = Date()
         func lap(_ stage: String) {

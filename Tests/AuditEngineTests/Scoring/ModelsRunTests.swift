@@ -54,7 +54,7 @@ import Testing
         return options
     }
 
-    static func models(_ result: AuditRunner.Result) throws -> ModelsRun {
+    static func models(_ result: AuditRunner.Outcome) throws -> ModelsRun {
         guard case .models(let run) = result else { throw AuditError("expected a several-model run") }
         return run
     }
