@@ -16,6 +16,9 @@ extension ClipAudit {
                 charts/ (one SVG per design, metric and attribute), with `retrieval:` retrieval.csv and \
                 retrieval_groups.csv, with `associations:` association.csv, and, last, run.json; \
                 .clip-audit-report.files lists them, and no other file in the folder is replaced or removed. \
+                With `models:` (several models on the same images), each model's report folder as above goes to \
+                <output>/<label>/, and the top folder holds models.csv (each model against the first, group by \
+                group), report.md, report.html, charts/ and run.json (.clip-audit-models.files lists them). \
                 Rows that cannot be used are skipped with their reason and counted; --strict makes any skip \
                 fatal. The audit file's keys: docs/audit-file.md.
                 """)
@@ -89,10 +92,18 @@ extension ClipAudit {
                 options.maxPixels = maxPixels
 
                 let meter = ProgressMeter(enabled: stderrIsTerminal)
-                let run = try AuditRunner.run(auditFile: URL(fileURLWithPath: auditFile), options: options) { done, total in
+                let result = try AuditRunner.perform(auditFile: URL(fileURLWithPath: auditFile), options: options) { done, total in
                     meter.update(done: done, total: total)
                 }
                 meter.finish()
+                let run: AuditRun
+                switch result {
+                case .single(let single):
+                    run = single
+                case .models(let models):
+                    try finish(models, options: options)
+                    return
+                }
                 for note in run.notes { printError("warning: \(note)") }
 
                 if let shard = options.shard {
@@ -103,14 +114,36 @@ extension ClipAudit {
                 try ReportWriter.write(run, to: directory)
                 var summary = "\(run.usableRows) row(s) scored with \(run.config.designs.count) design(s); "
                 summary += "\(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) from the cache"
-                if !run.skipped.isEmpty {
-                    // How many were skipped and why, by kind; every row is listed in report.md and run.json.
-                    let kinds = SkipSummary.counts(run.skipped).map { "\($0.kind): \($0.count)" }
-                    summary += "; \(run.skipped.count) row(s) skipped (" + kinds.joined(separator: ", ") + "; listed in report.md)"
-                }
+                summary += Self.skipSummary(run.skipped)
                 printError(summary)
                 print(directory.appendingPathComponent("report.md").path)
             }
+        }
+
+        /// How many rows were skipped and why, by kind (every row is listed in report.md and run.json).
+        static func skipSummary(_ skipped: [SkippedEntry]) -> String {
+            guard !skipped.isEmpty else { return "" }
+            let kinds = SkipSummary.counts(skipped).map { "\($0.kind): \($0.count)" }
+            return "; \(skipped.count) row(s) skipped (" + kinds.joined(separator: ", ") + "; listed in report.md)"
+        }
+
+        /// Writes a several-model run (or, for a shard, says what it cached) and where it went.
+        func finish(_ run: ModelsRun, options: RunOptions) throws {
+            for note in run.notes { printError("warning: \(note)") }
+            let counts = zip(run.labels, run.runs).map { "\($0): \($1.imagesEncoded) encoded, \($1.imagesFromCache) from the cache" }
+            if let shard = options.shard {
+                printError("shard \(shard): image(s) per model: \(counts.joined(separator: "; ")), into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)")
+                return
+            }
+            let directory = options.outputDirectory ?? AuditRunner.defaultReportFolder(name: run.config.name)
+            try ModelsWriter.write(run, to: directory)
+            printError("\(run.usableRows) row(s) scored by \(run.labels.count) models with \(run.config.designs.count) design(s); image(s) per model: "
+                       + counts.joined(separator: "; ") + Self.skipSummary(run.skipped))
+            for label in run.labels {
+                printError("\(label): \(directory.appendingPathComponent(label).path)/")
+            }
+            printError("models compared (models.csv) and the top report: \(directory.path)/")
+            print(directory.appendingPathComponent("report.md").path)
         }
     }
 }

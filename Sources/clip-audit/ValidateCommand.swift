@@ -41,14 +41,27 @@ extension ClipAudit {
                 // The model first: a mistyped path is the cheapest thing to find, and run would
                 // stop on it before reading a single image.
                 var modelError: String?
-                do {
-                    let reference = model.model ?? config.model.map(\.locatorString)
-                    let resolved = try ModelLocator().resolve(reference)
-                    // config.json decides the encoders' shapes; reading it costs nothing.
-                    _ = try CLIPConfiguration(contentsOf: resolved.files["config.json"] ?? resolved.directory.appendingPathComponent("config.json"))
-                    print("model: \(resolved.id) (\(resolved.directory.path))")
-                } catch {
-                    modelError = "\(error)"
+                // Every model of `models:` (unless --model replaces them), each as run would find it.
+                let models: [(label: String?, reference: String?)] = model.model != nil || config.models.isEmpty
+                    ? [(nil, model.model ?? config.model.map(\.locatorString))]
+                    : config.models.map { ($0.label, $0.model.locatorString) }
+                for (label, reference) in models where modelError == nil {
+                    do {
+                        let resolved = try ModelLocator().resolve(reference)
+                        // The configuration decides the encoders' shapes; reading it costs nothing.
+                        // (OpenAI's archive has none: its sizes come from the weights, read by run.)
+                        switch resolved.format {
+                        case .huggingFaceSafetensors, .huggingFacePyTorch:
+                            _ = try CLIPConfiguration(contentsOf: resolved.files["config.json"] ?? resolved.directory.appendingPathComponent("config.json"))
+                        case .openCLIP:
+                            _ = try ForeignCheckpointConfiguration(openCLIPConfig: resolved.files["open_clip_config.json"] ?? resolved.directory.appendingPathComponent("open_clip_config.json"))
+                        case .openAI:
+                            break
+                        }
+                        print("model\(label.map { " \($0)" } ?? ""): \(resolved.id) (\(resolved.directory.path))")
+                    } catch {
+                        modelError = (label.map { "model \($0): " } ?? "") + "\(error)"
+                    }
                 }
                 var report = try AuditValidator.validate(config)
                 if report.errors.isEmpty {

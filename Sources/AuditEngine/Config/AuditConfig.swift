@@ -167,6 +167,9 @@ public struct AuditConfig: Sendable {
     public var minDifference: Double = AuditConfig.defaultMinDifference
     /// `dataset:`: the Hugging Face Hub dataset behind the manifest (for `card`'s model-index).
     public var dataset: HubDataset?
+    /// `models:`: the models compared on the same rows, in written order (the first is the
+    /// base); empty for a one-model audit (`model:`).
+    public var models: [AuditModel] = []
 
     /// Creates a configuration directly (for tests and programmatic use).
     public init(name: String, description: String? = nil, model: ModelReference? = nil, manifest: ManifestSettings,
@@ -291,6 +294,27 @@ extension ModelReference {
         case .directory(let url): return url.path
         case .repoID(let id): return id
         }
+    }
+}
+
+/// One entry of `models:`: a label (the model's name in reports and its folder) and the model.
+public struct AuditModel: Sendable, Equatable {
+    public var label: String
+    public var model: ModelReference
+
+    public init(label: String, model: ModelReference) {
+        self.label = label
+        self.model = model
+    }
+
+    /// Names of the top report folder's own files and folders: a model's folder cannot take them
+    /// (compared ignoring case, as some file systems do).
+    public static let reservedLabels = ["models.csv", "run.json", "report.md", "report.html", "charts"]
+
+    /// Letters, digits, `-`, `_` and `.` (not `.` or `..` alone): a folder name on any system.
+    public static func isValidLabel(_ label: String) -> Bool {
+        !label.isEmpty && label != "." && label != ".."
+            && label.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
     }
 }
 

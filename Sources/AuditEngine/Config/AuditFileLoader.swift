@@ -83,12 +83,13 @@ extension AuditConfig {
 /// The known keys at each level (kept in one place for the "did you mean" suggestions, and
 /// checked against docs/audit-file.md by AuditFileReferenceTests).
 enum AuditFileKeys {
-    static let top = ["name", "description", "model", "manifest", "attributes", "intersections",
+    static let top = ["name", "description", "model", "models", "manifest", "attributes", "intersections",
                       "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations"]
     static let manifest = ["path", "image_root", "file_column", "limit"]
     static let design = ["name", "target", "templates", "classes", "harm_categories", "extends",
                          "add_classes", "remove_classes", "published"]
     static let published = ["source", "metric", "attribute", "values"]
+    static let modelEntry = ["label", "model"]
 }
 
 /// Walks the composed YAML tree, checking types and keys, and builds an `AuditConfig`.
@@ -256,6 +257,12 @@ struct AuditFileParser {
         }
         let description = try value("description").map { try string($0, "description", allowEmpty: true) }
         let model = try value("model").map { try modelReference(try string($0, "model")) }
+        var models: [AuditModel] = []
+        if let node = value("models") {
+            // Two places naming the model would leave it unclear which one a report measured.
+            if model != nil { throw fail(keyNode("models"), "models", "give either `model:` or `models:`, not both") }
+            models = try self.models(node)
+        }
 
         guard let manifestNode = value("manifest") else {
             throw fail(keyNode("manifest") ?? root, "manifest", "missing `manifest:` (with at least `path:`)")
@@ -376,7 +383,47 @@ struct AuditFileParser {
         config.associations = associations
         config.minDifference = minDifference
         config.dataset = dataset
+        config.models = models
         return config
+    }
+
+    /// `models:`: two or more `{label, model}` entries, labels unique and usable as folder names.
+    mutating func models(_ node: Node) throws -> [AuditModel] {
+        guard let sequence = node.sequence else {
+            throw fail(node, "models", "expected a list of {label, model} entries, found \(Self.typeName(node))")
+        }
+        var result: [AuditModel] = []
+        for (index, item) in sequence.enumerated() {
+            let path = "models[\(index)]"
+            note(item, path)
+            let items = try entries(item, path, known: AuditFileKeys.modelEntry)
+            guard let labelNode = items.first(where: { $0.key == "label" })?.value else {
+                throw fail(item, path, "missing `label:` (the model's name in reports and its folder's name)")
+            }
+            guard let modelNode = items.first(where: { $0.key == "model" })?.value else {
+                throw fail(item, path, "missing `model:` (a repo id or a checkpoint directory)")
+            }
+            let label = try string(labelNode, "\(path).label")
+            // The label names a folder under the report: nothing that could climb out of it or
+            // need quoting in a path.
+            if !AuditModel.isValidLabel(label) {
+                throw fail(labelNode, "\(path).label", "\"\(label)\" may hold only letters, digits, `-`, `_` and `.` (it names the model's report folder)")
+            }
+            if label.hasPrefix(".") {
+                throw fail(labelNode, "\(path).label", "\"\(label)\" must not start with `.` (its report folder would be hidden, or a ledger's name)")
+            }
+            if let taken = AuditModel.reservedLabels.first(where: { $0.lowercased() == label.lowercased() }) {
+                throw fail(labelNode, "\(path).label", "\"\(label)\" is the name of a file of the top report folder (\(taken)); choose another label")
+            }
+            if result.contains(where: { $0.label.lowercased() == label.lowercased() }) {
+                throw fail(labelNode, "\(path).label", "\"\(label)\" is used by an earlier model; labels must be unique")
+            }
+            result.append(AuditModel(label: label, model: try modelReference(try string(modelNode, "\(path).model"))))
+        }
+        if result.count < 2 {
+            throw fail(node, "models", "lists \(result.count) model(s); `models:` needs two or more (use `model:` for one)")
+        }
+        return result
     }
 
     // MARK: Paths

@@ -27,12 +27,8 @@ public enum ReportWriter {
         var folder = try OutputFolder(url: directory, kind: "report", files: written, what: "report folder",
                                       legacyOwned: legacyReportFiles)
         try removeCompletionMarker(directory)
-        let csvs = [
-            ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
-            ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
-            ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
-        ]
-        data.runID = runID(run, csvs: csvs.map(\.1))
+        let csvs = metricCSVs(run)
+        data.runID = runID(run, csvs: csvs.map(\.text))
         let markdown = MarkdownReport.render(run, charts: charts)
         let details = MarkdownReport.renderDetails(run, charts: charts)
         let files: [(String, String)] = measurementFiles + csvs + [
@@ -49,6 +45,15 @@ public enum ReportWriter {
         }
         try folder.finish()
         try ModelCardExport.removeStaleCard(in: directory, runID: data.runID)
+    }
+
+    /// `metrics.csv`, `disparities.csv` and `comparison.csv` of `run`, as (name, text).
+    static func metricCSVs(_ run: AuditRun) -> [(name: String, text: String)] {
+        [
+            ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
+            ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
+            ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
+        ]
     }
 
     /// What identifies a run's results: SHA-256 over the audit file's hash, the model's

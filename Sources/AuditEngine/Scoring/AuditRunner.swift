@@ -177,11 +177,30 @@ public enum AuditRunner {
         }
     }
 
-    /// Performs the audit described by `auditFile`.
-    /// - Parameter progress: called with (images done, images total, images encoded now) as
-    ///   encoding proceeds; the CLI draws its progress line from it.
+    /// Performs the one-model audit described by `auditFile` (an audit file with `models:` needs
+    /// `options.model`, which replaces the list; otherwise use ``perform(auditFile:options:progress:)``).
+    /// - Parameter progress: called with (images done, images total) as encoding proceeds; the
+    ///   CLI draws its progress line from it.
     public static func run(auditFile: URL, options: RunOptions,
                            progress: ((Int, Int) -> Void)? = nil) throws -> AuditRun {
+        switch try perform(auditFile: auditFile, options: options, progress: progress) {
+        case .single(let run): return run
+        case .models:
+            throw AuditError(file: auditFile.path, "lists several models (`models:`); this call measures one (give --model)")
+        }
+    }
+
+    /// What ``perform(auditFile:options:progress:)`` measured: one model, or several (`models:`).
+    public enum Outcome: Sendable {
+        case single(AuditRun)
+        case models(ModelsRun)
+    }
+
+    /// Performs the audit described by `auditFile`: for its one model, or for every model of its
+    /// `models:` (unless `options.model` replaces them with one) in one pass over the images.
+    /// - Parameter progress: called with (images done, images total) as encoding proceeds.
+    public static func perform(auditFile: URL, options: RunOptions,
+                               progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         var timings: [(String, Double)] = []
         var clock = Date()
         func lap(_ stage: String) {
@@ -195,6 +214,10 @@ public enum AuditRunner {
         // 1. The audit file and the manifest: which rows count.
         var config = try AuditConfig.load(contentsOf: auditFile)
         if let limit = options.limit { config.manifest.limit = limit }
+        // --model replaces the list with one model: an ordinary one-model run.
+        if options.model != nil { config.models = [] }
+        let several = !config.models.isEmpty
+        let labels = config.models.map(\.label)
         // The hash of the bytes that were parsed: reading the file again could hash other bytes.
         let auditHash = config.sourceSHA256
         let validation = try AuditValidator.validate(config, referenceFallback: options.limit != nil)
@@ -205,7 +228,12 @@ public enum AuditRunner {
         }
         if options.shard == nil {
             // Before an hour of encoding, not after: a folder the report cannot go to.
-            try ReportWriter.checkFolder(options.outputDirectory ?? defaultReportFolder(name: config.name), for: config)
+            let folder = options.outputDirectory ?? defaultReportFolder(name: config.name)
+            if several {
+                try ModelsWriter.checkFolder(folder, labels: labels, for: config)
+            } else {
+                try ReportWriter.checkFolder(folder, for: config)
+            }
         }
         var notes: [String] = []
         for fallback in validation.referenceFallbacks {
@@ -217,71 +245,117 @@ public enum AuditRunner {
             SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)", kind: $0.reason.category)
         }
         let rows = validation.usableRows
-        var table = try PredictionTable(rows: rows, designs: config.designs)
+        let references: [String?] = several
+            ? config.models.map { $0.model.locatorString }
+            : [options.model ?? config.model.map(\.locatorString)]
+        var tables = try references.map { _ in try PredictionTable(rows: rows, designs: config.designs) }
         lap("read manifest")
 
-        // 2. The model, tokenizer and preprocessing, and the keys they give the cache.
-        let reference = options.model ?? config.model.map(\.locatorString)
-        let resolved = try ModelLocator(environment: options.environment).resolve(reference)
+        // 2. The models, tokenizers and preprocessing, and the keys they give the cache.
         CLIPModel.setThreads(options.threads)
-        let pipeline = try CLIPPipeline(model: resolved)
         let cache: EmbeddingCache? = options.useCache
             ? try EmbeddingCache(url: options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment),
                                  fallbacks: options.extraCacheURLs)
             : nil
-        let weightsHash = try cache?.fingerprint(ofFile: pipeline.weightsURL) { try SHA256Digest.hex(ofFile: $0) }
-            ?? SHA256Digest.hex(ofFile: pipeline.weightsURL)
-        // The weights, the configuration and the arithmetic: embeddings from another build's
-        // forward pass differ in their last bits and must not be mixed with this one's.
-        let modelKey = "\(weightsHash):\(pipeline.configurationSHA256):numerics-\(CLIPModel.numericsRevision)"
+        var resolvedModels: [ResolvedModel] = [], pipelines: [CLIPPipeline] = [], modelKeys: [String] = []
+        var loadSeconds: [Double] = []
+        for (index, reference) in references.enumerated() {
+            let started = Date()
+            do {
+                let resolved = try ModelLocator(environment: options.environment).resolve(reference)
+                let pipeline = try CLIPPipeline(model: resolved)
+                let weightsHash = try cache?.fingerprint(ofFile: pipeline.weightsURL) { try SHA256Digest.hex(ofFile: $0) }
+                    ?? SHA256Digest.hex(ofFile: pipeline.weightsURL)
+                resolvedModels.append(resolved)
+                pipelines.append(pipeline)
+                // The weights, the configuration and the arithmetic: embeddings from another build's
+                // forward pass differ in their last bits and must not be mixed with this one's.
+                modelKeys.append("\(weightsHash):\(pipeline.configurationSHA256):numerics-\(CLIPModel.numericsRevision)")
+            } catch {
+                // Which entry of `models:` failed, when there are several.
+                guard several else { throw error }
+                throw AuditError(file: auditFile.path, "model \(labels[index]): \(error)")
+            }
+            loadSeconds.append(Date().timeIntervalSince(started))
+        }
         lap("load model")
 
-        // 3. Text: every distinct prompt of every design, once.
-        let textEmbedder = TextEmbedder(model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache,
-                                        modelKey: modelKey, tokenizerKey: pipeline.tokenizerKey,
-                                        allowEncoding: !options.cachedOnly)
+        // 3. Text: every distinct prompt of every design, once per model.
         var allPrompts: [String] = []
         for design in config.designs {
             for c in design.classes { allPrompts += design.prompts(forClass: c.name) }
         }
         allPrompts += EmbeddingMeasurements.prompts(for: config)
-        let (promptEmbeddings, promptsEncoded) = try textEmbedder.embed(allPrompts)
+        var promptEmbeddings: [[String: [Float]]] = [], promptsEncoded: [Int] = [], promptSeconds: [Double] = []
+        for (pipeline, modelKey) in zip(pipelines, modelKeys) {
+            let started = Date()
+            let textEmbedder = TextEmbedder(model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache,
+                                            modelKey: modelKey, tokenizerKey: pipeline.tokenizerKey,
+                                            allowEncoding: !options.cachedOnly)
+            let (embeddings, encoded) = try textEmbedder.embed(allPrompts)
+            promptEmbeddings.append(embeddings)
+            promptsEncoded.append(encoded)
+            promptSeconds.append(Date().timeIntervalSince(started))
+        }
         lap("encode prompts")
 
         // 4. Images, scored as each batch arrives. Every usable row names its own file (the
         // validator skips a row naming an earlier row's file), so the images are the rows, in
         // order; a shard takes every count-th. Files with the same bytes (copies, hard links)
         // are encoded once: the embedder shares them within a batch, the cache across batches.
+        // Each image is read and decoded once for all the models.
         let share = options.shard.map { (first: $0.index - 1, step: $0.count) } ?? (first: 0, step: 1)
         let shareCount = rows.count > share.first ? (rows.count - share.first + share.step - 1) / share.step : 0
-        let imageEmbedder = ImageEmbedder(pipeline: pipeline, cache: cache, modelKey: modelKey,
-                                          batchSize: options.batchSize, decodeThreads: options.threads,
-                                          maxPixels: options.maxPixels, allowEncoding: !options.cachedOnly)
-        let classifiers = try config.designs.map { design in
-            try ZeroShotClassifier(
-                classes: design.classNames,
-                promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { promptEmbeddings[$0]! } },
-                logitScale: pipeline.model.logitScale)
+        let members = pipelines.indices.map {
+            ImageEmbedder.Member(pipeline: pipelines[$0], modelKey: modelKeys[$0], label: several ? labels[$0] : nil)
         }
-        var scored = 0, encoded = 0, fromCache = 0
+        let imageEmbedder = ImageEmbedder(members: members, cache: cache, batchSize: options.batchSize,
+                                          decodeThreads: options.threads, maxPixels: options.maxPixels,
+                                          allowEncoding: !options.cachedOnly)
+        let classifiers = try pipelines.indices.map { m in
+            try config.designs.map { design in
+                try ZeroShotClassifier(
+                    classes: design.classNames,
+                    promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { promptEmbeddings[m][$0]! } },
+                    logitScale: pipelines[m].model.logitScale)
+            }
+        }
+        var scored = 0
+        var encoded = Array(repeating: 0, count: pipelines.count), fromCache = encoded
         // Retrieval and association tests work on the embeddings themselves: keep them when asked.
         let keepImages = config.retrieval != nil || !config.associations.isEmpty
-        var images = EmbeddingMeasurements.ImageSet()
-        try imageEmbedder.embed(count: shareCount, file: { rows.imageURL(share.first + $0 * share.step) }) { files, outcomes in
-            for (index, outcome) in zip(files, outcomes) {
+        var images = Array(repeating: EmbeddingMeasurements.ImageSet(), count: pipelines.count)
+        try imageEmbedder.embedAll(count: shareCount, file: { rows.imageURL(share.first + $0 * share.step) }) { files, outcomes in
+            for (position, index) in files.enumerated() {
                 let row = share.first + index * share.step
-                switch outcome {
-                case .embedded(_, let embedding, let cached):
-                    if cached { fromCache += 1 } else { encoded += 1 }
-                    for (design, classifier) in classifiers.enumerated() {
-                        let scores = classifier.score(imageEmbedding: embedding)
-                        table.record(design: design, row: row, classIndex: scores.predicted, confidence: scores.confidence)
+                // An image that any model cannot use is skipped for all: every model is measured
+                // on the same rows.
+                var embeddings: [(embedding: [Float], cached: Bool)] = []
+                var failures: [(model: Int, reason: String)] = []
+                for m in outcomes.indices {
+                    switch outcomes[m][position] {
+                    case .embedded(_, let embedding, let cached): embeddings.append((embedding, cached))
+                    case .failed(let reason): failures.append((m, reason))
                     }
-                    scored += 1
-                    if keepImages { images.append(row: row, embedding: embedding) }
-                case .failed(let reason):
-                    skipped.append(SkippedEntry(line: rows.line(row), file: rows.file(row), reason: reason))
                 }
+                if let first = failures.first {
+                    // Name the models when not all of them fail, or fail differently.
+                    let reason = failures.count == outcomes.count && failures.allSatisfy({ $0.reason == first.reason })
+                        ? first.reason
+                        : failures.map { "model \(labels[$0.model]): \($0.reason)" }.joined(separator: "; ")
+                    skipped.append(SkippedEntry(line: rows.line(row), file: rows.file(row), reason: reason,
+                                                kind: SkipSummary.kind(of: first.reason)))
+                    continue
+                }
+                for (m, item) in embeddings.enumerated() {
+                    if item.cached { fromCache[m] += 1 } else { encoded[m] += 1 }
+                    for (design, classifier) in classifiers[m].enumerated() {
+                        let scores = classifier.score(imageEmbedding: item.embedding)
+                        tables[m].record(design: design, row: row, classIndex: scores.predicted, confidence: scores.confidence)
+                    }
+                    if keepImages { images[m].append(row: row, embedding: item.embedding) }
+                }
+                scored += 1
             }
             progress?(files.upperBound, shareCount)
         }
@@ -302,21 +376,57 @@ public enum AuditRunner {
         let settings = MetricSettings(attributes: config.attributes, intersections: config.intersections,
                                       referenceGroups: config.referenceGroups, alpha: config.alpha,
                                       minGroupSize: config.minGroupSize, minDifference: config.minDifference)
-        let metrics = computeAuditMetrics(table, settings: settings)
-        lap("score and measure")
-        var measurements = EmbeddingMeasurements()
-        if keepImages && options.shard == nil {
-            measurements = try EmbeddingMeasurements.measure(config: config, rows: rows, images: images,
-                                                             textEmbeddings: promptEmbeddings)
-            lap("retrieval and associations")
+        var runs: [AuditRun] = []
+        var scoringSeconds: [Double] = [], measureSeconds: [Double] = []
+        for m in pipelines.indices {
+            let started = Date()
+            let metrics = computeAuditMetrics(tables[m], settings: settings)
+            let scoring = Date().timeIntervalSince(started)
+            var measurements = EmbeddingMeasurements()
+            if keepImages && options.shard == nil {
+                measurements = try EmbeddingMeasurements.measure(config: config, rows: rows, images: images[m],
+                                                                 textEmbeddings: promptEmbeddings[m])
+            }
+            images[m] = EmbeddingMeasurements.ImageSet()
+            scoringSeconds.append(scoring)
+            measureSeconds.append(Date().timeIntervalSince(started) - scoring)
+            // Each model's run is a one-model audit of its own: its folder reads as one.
+            var modelConfig = config
+            if several {
+                modelConfig.models = []
+                modelConfig.model = config.models[m].model
+            }
+            let modelTimings: [(stage: String, seconds: Double)]
+            if several {
+                modelTimings = [("read manifest", timings[0].1), ("load model", loadSeconds[m]), ("encode prompts", promptSeconds[m]),
+                                ("encode images", imageEmbedder.encodeSeconds[m]), ("score and measure", scoring)]
+                    + (keepImages && options.shard == nil ? [("retrieval and associations", measureSeconds[m])] : [])
+            } else {
+                modelTimings = []   // set below, from the stages as they ran
+            }
+            runs.append(AuditRun(config: modelConfig, model: resolvedModels[m], modelFingerprint: modelKeys[m], auditFileSHA256: auditHash,
+                                 manifestRows: validation.rowsRead, usableRows: scored,
+                                 skipped: skipped, uniqueImages: rows.count, imagesEncoded: encoded[m],
+                                 imagesFromCache: fromCache[m], promptsEncoded: promptsEncoded[m],
+                                 promptsTotal: Set(allPrompts).count, table: tables[m],
+                                 metrics: metrics, timings: modelTimings, cachePath: cache?.url.path, shard: options.shard,
+                                 measurements: measurements, notes: notes))
         }
-
-        return AuditRun(config: config, model: resolved, modelFingerprint: modelKey, auditFileSHA256: auditHash,
-                        manifestRows: validation.rowsRead, usableRows: scored,
-                        skipped: skipped, uniqueImages: rows.count, imagesEncoded: encoded,
-                        imagesFromCache: fromCache, promptsEncoded: promptsEncoded,
-                        promptsTotal: Set(allPrompts).count, table: table,
-                        metrics: metrics, timings: timings, cachePath: cache?.url.path, shard: options.shard,
-                        measurements: measurements, notes: notes)
+        if !several {
+            timings.append(("score and measure", scoringSeconds[0]))
+            if keepImages && options.shard == nil { timings.append(("retrieval and associations", measureSeconds[0])) }
+            runs[0].timings = timings
+            return .single(runs[0])
+        }
+        lap("score and measure")
+        // Within "encode images" (the pass, wall time): the reading and decoding every model shared.
+        timings.append(("read and decode images", imageEmbedder.prepareSeconds))
+        let comparisons = options.shard == nil ? modelComparisons(runs: runs, labels: labels, settings: settings) : []
+        lap("compare models")
+        return .models(ModelsRun(config: config, labels: labels, runs: runs, comparisons: comparisons,
+                                 encodeSeconds: pipelines.indices.map { imageEmbedder.encodeSeconds[$0] + promptSeconds[$0] },
+                                 auditFileSHA256: auditHash, manifestRows: validation.rowsRead, usableRows: scored,
+                                 skipped: skipped, timings: timings, cachePath: cache?.url.path, shard: options.shard,
+                                 notes: notes))
     }
 }

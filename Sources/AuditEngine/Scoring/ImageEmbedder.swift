@@ -1,13 +1,15 @@
 import CLIPEngine
 import Foundation
 
-/// Encodes a list of image files into CLIP image embeddings, each distinct image content once.
+/// Encodes a list of image files into CLIP image embeddings, each distinct image content once,
+/// for one model or for several at once (an audit's `models:`).
 ///
-/// For every batch it reads the files, hashes their bytes (SHA-256), takes what the cache has,
-/// decodes and preprocesses the rest in parallel and runs the image encoder on them. A producer
-/// thread prepares batch k+1 (I/O, hashing, decoding, resizing) while batch k is being encoded,
-/// so the encoder does not wait for the decoder. A file that cannot be read or decoded is
-/// reported with its reason; the others go on.
+/// For every batch it reads the files and hashes their bytes (SHA-256) once, takes what the cache
+/// has for each model, decodes each missing image once, preprocesses it once per distinct
+/// preprocessing (models whose ``CLIPPipeline/preprocessingKey`` is equal share the pixel values)
+/// and runs each model's image encoder on its misses. A producer thread prepares batch k+1 (I/O,
+/// hashing, decoding, resizing) while batch k is being encoded, so the encoders do not wait for
+/// the decoder. A file that cannot be read or decoded is reported with its reason; the others go on.
 public final class ImageEmbedder: @unchecked Sendable {
     /// What became of one file.
     public enum Outcome: Sendable {
@@ -15,46 +17,83 @@ public final class ImageEmbedder: @unchecked Sendable {
         case failed(reason: String)
     }
 
-    let pipeline: CLIPPipeline
+    /// One model the images are encoded for: its pipeline, its cache key and, in a several-model
+    /// audit, its label (named in `--cached-only` errors).
+    public struct Member: Sendable {
+        public var pipeline: CLIPPipeline
+        public var modelKey: String
+        public var label: String?
+
+        public init(pipeline: CLIPPipeline, modelKey: String, label: String? = nil) {
+            self.pipeline = pipeline
+            self.modelKey = modelKey
+            self.label = label
+        }
+    }
+
+    let members: [Member]
     let cache: EmbeddingCache?
-    let modelKey: String
     let batchSize: Int
     let decodeThreads: Int
     let maxPixels: Int
     /// False: an image missing from the cache is an error instead of an encoder pass (`--cached-only`).
     let allowEncoding: Bool
+    /// Per member, the seconds spent in its image encoder so far (run.json's per-model encode time).
+    public private(set) var encodeSeconds: [Double]
+    /// The seconds the producer spent reading, hashing, looking up, decoding and preprocessing
+    /// (shared by every model; it overlaps the encoding). Read once ``embedAll(count:file:body:)`` returns.
+    public private(set) var prepareSeconds: Double = 0
 
-    public init(pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: String, batchSize: Int,
+    public convenience init(pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: String, batchSize: Int,
+                            decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true) {
+        self.init(members: [Member(pipeline: pipeline, modelKey: modelKey)], cache: cache, batchSize: batchSize,
+                  decodeThreads: decodeThreads, maxPixels: maxPixels, allowEncoding: allowEncoding)
+    }
+
+    /// An embedder for every model of `members` (at least one), reading each image once.
+    public init(members: [Member], cache: EmbeddingCache?, batchSize: Int,
                 decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true) {
+        precondition(!members.isEmpty, "an image embedder needs a model")
         self.allowEncoding = allowEncoding
-        self.pipeline = pipeline
+        self.members = members
         self.cache = cache
-        self.modelKey = modelKey
         self.batchSize = max(1, batchSize)
         self.decodeThreads = max(1, decodeThreads)
         self.maxPixels = maxPixels
+        encodeSeconds = Array(repeating: 0, count: members.count)
     }
 
-    /// A batch ready for the encoder: pixels for the misses, and every file's state.
+    /// A batch ready for the encoders: per model, pixels for its misses, and every file's state.
     final class PreparedBatch: @unchecked Sendable {
         var range: Range<Int>
-        var outcomes: [Outcome?]
+        /// [member][file of the batch]
+        var outcomes: [[Outcome?]]
         var hashes: [String?]
-        /// Distinct image contents to encode, in pixel-buffer order, and the files they serve.
-        var toEncode: [(sha: String, files: [Int])] = []
-        var pixels: [Float] = []
-        init(range: Range<Int>) {
+        /// Per member: distinct image contents to encode, in pixel-buffer order, and the files they serve.
+        var toEncode: [[(sha: String, files: [Int])]]
+        var pixels: [[Float]]
+        init(range: Range<Int>, members: Int) {
             self.range = range
-            outcomes = Array(repeating: nil, count: range.count)
+            outcomes = Array(repeating: Array(repeating: nil, count: range.count), count: members)
             hashes = Array(repeating: nil, count: range.count)
+            toEncode = Array(repeating: [], count: members)
+            pixels = Array(repeating: [], count: members)
         }
     }
 
     /// Encodes `count` files, `file(i)` naming the i-th, batch by batch: `body` gets each batch's
     /// file indices and outcomes, in order, as soon as the batch is encoded. Nothing of a batch is
-    /// kept once `body` returns, so memory does not grow with the number of files.
+    /// kept once `body` returns, so memory does not grow with the number of files. (The first
+    /// model's outcomes; ``embedAll(count:file:body:)`` gives every model's.)
     public func embed(count: Int, file: @escaping @Sendable (Int) -> URL,
                       body: (_ files: Range<Int>, _ outcomes: [Outcome]) throws -> Void) throws {
+        try embedAll(count: count, file: file) { try body($0, $1[0]) }
+    }
+
+    /// ``embed(count:file:body:)`` for every model: `outcomes[m][i]` is what became of the batch's
+    /// i-th file for member `m`.
+    public func embedAll(count: Int, file: @escaping @Sendable (Int) -> URL,
+                         body: (_ files: Range<Int>, _ outcomes: [[Outcome]]) throws -> Void) throws {
         let batchCount = (count + batchSize - 1) / batchSize
         guard batchCount > 0 else { return }
         let size = batchSize
@@ -64,7 +103,11 @@ public final class ImageEmbedder: @unchecked Sendable {
                 let range = start..<min(start + size, count)
                 handoff.waitForSlot()
                 do {
-                    handoff.put(.success(try prepare(files: range.map(file), range: range)))
+                    let started = Date()
+                    let batch = try prepare(files: range.map(file), range: range)
+                    // Written by the producer only; the hand-off orders it before the last take.
+                    prepareSeconds += Date().timeIntervalSince(started)
+                    handoff.put(.success(batch))
                 } catch {
                     handoff.put(.failure(error))
                     return
@@ -76,125 +119,187 @@ public final class ImageEmbedder: @unchecked Sendable {
 
         for _ in 0..<batchCount {
             let batch = try handoff.take().get()
-            try encode(batch, file: file)
-            try body(batch.range, batch.outcomes.map { $0 ?? .failed(reason: "internal: not processed") })
+            for member in members.indices { try encode(batch, member: member, file: file) }
+            try body(batch.range, batch.outcomes.map { $0.map { $0 ?? .failed(reason: "internal: not processed") } })
         }
     }
 
     /// Reads, hashes, looks up and decodes one batch: `files` are the files of `range`.
     private func prepare(files: [URL], range: Range<Int>) throws -> PreparedBatch {
-        let batch = PreparedBatch(range: range)
+        let batch = PreparedBatch(range: range, members: members.count)
+        func failAll(_ offset: Int, _ reason: String) {
+            for m in members.indices { batch.outcomes[m][offset] = .failed(reason: reason) }
+        }
         var contents = [Data?](repeating: nil, count: range.count)
         for offset in 0..<range.count {
             do {
                 let data = try FileKind.mappedContents(of: files[offset])
                 guard !data.isEmpty else {
-                    batch.outcomes[offset] = .failed(reason: "empty file (0 bytes)")
+                    failAll(offset, "empty file (0 bytes)")
                     continue
                 }
                 contents[offset] = data
                 batch.hashes[offset] = data.withUnsafeBytes { SHA256Digest.hex(of: $0) }
             } catch {
-                batch.outcomes[offset] = .failed(reason: "cannot read: \(error.reason)")
+                failAll(offset, "cannot read: \(error.reason)")
             }
         }
         let keys = batch.hashes.compactMap { $0 }
-        let lookup = try cache?.imageEmbeddingLookup(for: keys, model: modelKey, preprocessing: pipeline.preprocessingKey) ?? EmbeddingCache.Lookup()
-        let cached = lookup.found
-        var pending: [String: [Int]] = [:]
-        var order: [String] = []
-        for offset in 0..<range.count {
-            guard let sha = batch.hashes[offset], batch.outcomes[offset] == nil else { continue }
-            if let embedding = cached[sha] {
-                // The limits a decode applies hold for cached images too: a report must not
-                // depend on what the cache held (a large image scored with a cache, skipped without).
-                do {
-                    try pipeline.processor.checkLimits(data: contents[offset]!, name: files[offset].path, maxPixels: maxPixels)
-                } catch {
-                    batch.outcomes[offset] = .failed(reason: Self.shortReason("\(error)", file: files[offset]))
-                    continue
+        // Per member: the distinct contents it must encode, in first-seen order, with their files.
+        var pending = [[String: [Int]]](repeating: [:], count: members.count)
+        var order = [[String]](repeating: [], count: members.count)
+        for (m, member) in members.enumerated() {
+            let pipeline = member.pipeline
+            let lookup = try cache?.imageEmbeddingLookup(for: keys, model: member.modelKey, preprocessing: pipeline.preprocessingKey) ?? EmbeddingCache.Lookup()
+            let cached = lookup.found
+            for offset in 0..<range.count {
+                guard let sha = batch.hashes[offset], batch.outcomes[m][offset] == nil else { continue }
+                if let embedding = cached[sha] {
+                    // The limits a decode applies hold for cached images too: a report must not
+                    // depend on what the cache held (a large image scored with a cache, skipped without).
+                    do {
+                        try pipeline.processor.checkLimits(data: contents[offset]!, name: files[offset].path, maxPixels: maxPixels)
+                    } catch {
+                        batch.outcomes[m][offset] = .failed(reason: Self.shortReason("\(error)", file: files[offset]))
+                        continue
+                    }
+                    batch.outcomes[m][offset] = .embedded(sha256: sha, embedding: embedding, cached: true)
+                } else if !allowEncoding, let cacheFile = lookup.unusable[sha] {
+                    throw CacheError(file: cacheFile, message: "--cached-only: the cached embedding of image \(files[offset].path)\(Self.forModel(member)) is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it")
+                } else {
+                    if pending[m][sha] == nil { order[m].append(sha) }
+                    pending[m][sha, default: []].append(offset)
                 }
-                batch.outcomes[offset] = .embedded(sha256: sha, embedding: embedding, cached: true)
-            } else if !allowEncoding, let cacheFile = lookup.unusable[sha] {
-                throw CacheError(file: cacheFile, message: "--cached-only: the cached embedding of image \(files[offset].path) is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it")
-            } else {
-                if pending[sha] == nil { order.append(sha) }
-                pending[sha, default: []].append(offset)
             }
         }
-        batch.toEncode = order.map { ($0, pending[$0]!) }
-        // Decode and preprocess the misses in parallel, each into its own slice of the batch buffer.
-        let stride = pipeline.pixelCount
-        var pixels = [Float](repeating: 0, count: stride * batch.toEncode.count)
-        var failures = [String?](repeating: nil, count: batch.toEncode.count)
-        let work = batch.toEncode
+        // The distinct preprocessings, each with the contents some member of it must encode (a
+        // slot each in the group's pixel buffer); every such content is decoded once for all.
+        var groupKeys: [String] = []
+        var groupOf: [Int] = []
+        for member in members {
+            let key = member.pipeline.preprocessingKey
+            if let g = groupKeys.firstIndex(of: key) { groupOf.append(g) } else { groupOf.append(groupKeys.count); groupKeys.append(key) }
+        }
+        var slots = [[String: Int]](repeating: [:], count: groupKeys.count)
+        var decodeOrder: [(sha: String, offset: Int)] = []
+        var decodeIndex: [String: Int] = [:]
+        for m in members.indices {
+            for sha in order[m] {
+                if decodeIndex[sha] == nil { decodeIndex[sha] = decodeOrder.count; decodeOrder.append((sha, pending[m][sha]![0])) }
+                if slots[groupOf[m]][sha] == nil { slots[groupOf[m]][sha] = slots[groupOf[m]].count }
+            }
+        }
+        let processors = groupKeys.indices.map { g in members[groupOf.firstIndex(of: g)!].pipeline }
+        // Per decoded content, the groups that preprocess it and where.
+        let targets: [[(group: Int, slot: Int)]] = decodeOrder.map { entry in
+            groupKeys.indices.compactMap { g in slots[g][entry.sha].map { (g, $0) } }
+        }
+        // Decode and preprocess in parallel, each into its own slots of the group buffers.
+        let buffers = groupKeys.indices.map { g -> UnsafeMutableBufferPointer<Float> in
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, slots[g].count * processors[g].pixelCount))
+            buffer.initialize(repeating: 0)
+            return buffer
+        }
+        defer { for buffer in buffers { buffer.deallocate() } }
+        // [decoded content × groups + group]: why it cannot be used there.
+        let groupCount = groupKeys.count
+        var failures = [String?](repeating: nil, count: decodeOrder.count * groupCount)
         let inputs = contents
-        pixels.withUnsafeMutableBufferPointer { pixelBuffer in
-            failures.withUnsafeMutableBufferPointer { failureBuffer in
-                let shared = UnsafeSendable((pixelBuffer, failureBuffer))
-                // At most `decodeThreads` decoders at once (the --threads budget), each taking
-                // every workers-th image.
-                let workers = max(1, min(decodeThreads, work.count))
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    let (pixelBuffer, failureBuffer) = shared.value
-                    for item in Swift.stride(from: worker, to: work.count, by: workers) {
-                        let offset = work[item].files[0]
-                        let file = files[offset]
+        let work = decodeOrder
+        let maxPixels = self.maxPixels
+        failures.withUnsafeMutableBufferPointer { failureBuffer in
+            let shared = UnsafeSendable((buffers, failureBuffer))
+            // At most `decodeThreads` decoders at once (the --threads budget), each taking
+            // every workers-th image.
+            let workers = max(1, min(decodeThreads, work.count))
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let (buffers, failureBuffer) = shared.value
+                for item in Swift.stride(from: worker, to: work.count, by: workers) {
+                    let offset = work[item].offset
+                    let file = files[offset]
+                    let image: RGBImage
+                    do {
+                        image = try ImageDecoder.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
+                    } catch {
+                        for target in targets[item] { failureBuffer[item * groupCount + target.group] = "\(error)" }
+                        continue
+                    }
+                    for target in targets[item] {
+                        let pipeline = processors[target.group]
                         do {
-                            let image = try pipeline.processor.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
-                            let slot = UnsafeMutableBufferPointer(rebasing: pixelBuffer[(item * stride)..<((item + 1) * stride)])
-                            pipeline.processor.preprocess(image, into: slot)
+                            try pipeline.processor.checkResizeLimit(image, name: file.path, maxPixels: maxPixels)
                         } catch {
-                            failureBuffer[item] = "\(error)"
+                            failureBuffer[item * groupCount + target.group] = "\(error)"
+                            continue
                         }
+                        let stride = pipeline.pixelCount
+                        let slot = UnsafeMutableBufferPointer(rebasing: buffers[target.group][(target.slot * stride)..<((target.slot + 1) * stride)])
+                        pipeline.processor.preprocess(image, into: slot)
                     }
                 }
             }
         }
-        // Drop the failures from what gets encoded, compacting the pixel buffer.
-        var kept: [(sha: String, files: [Int])] = []
-        for (item, entry) in work.enumerated() {
-            if let reason = failures[item] {
-                for offset in entry.files { batch.outcomes[offset] = .failed(reason: Self.shortReason(reason, file: files[offset])) }
-                continue
+        // Per member: drop the failures, and gather its misses' pixels from its group's buffer.
+        for m in members.indices {
+            let g = groupOf[m]
+            let stride = members[m].pipeline.pixelCount
+            var kept: [(sha: String, files: [Int])] = []
+            for sha in order[m] {
+                let offsets = pending[m][sha]!
+                if let reason = failures[decodeIndex[sha]! * groupCount + g] {
+                    for offset in offsets { batch.outcomes[m][offset] = .failed(reason: Self.shortReason(reason, file: files[offset])) }
+                    continue
+                }
+                kept.append((sha, offsets))
             }
-            if kept.count != item {
-                let destination = kept.count * stride
-                for i in 0..<stride { pixels[destination + i] = pixels[item * stride + i] }
+            // Undecodable files are skips either way; a decodable one that no cache holds is an
+            // error when encoding is not allowed.
+            if !allowEncoding, let first = kept.first {
+                throw AuditError("--cached-only: image \(files[first.files[0]].path) is not in the cache(s)\(Self.forModel(members[m])); was a shard not run, or run with other model weights?")
             }
-            kept.append(entry)
+            var pixels = [Float](repeating: 0, count: kept.count * stride)
+            pixels.withUnsafeMutableBufferPointer { destination in
+                for (item, entry) in kept.enumerated() {
+                    let source = slots[g][entry.sha]! * stride
+                    (destination.baseAddress! + item * stride).update(from: buffers[g].baseAddress! + source, count: stride)
+                }
+            }
+            batch.toEncode[m] = kept
+            batch.pixels[m] = pixels
         }
-        // Undecodable files are skips either way; a decodable one that no cache holds is an error
-        // when encoding is not allowed.
-        if !allowEncoding, let first = kept.first {
-            throw AuditError("--cached-only: image \(files[first.files[0]].path) is not in the cache(s); was a shard not run, or run with other model weights?")
-        }
-        pixels.removeLast(pixels.count - kept.count * stride)
-        batch.toEncode = kept
-        batch.pixels = pixels
         return batch
     }
 
-    private func encode(_ batch: PreparedBatch, file: (Int) -> URL) throws {
-        guard !batch.toEncode.isEmpty else { return }
+    /// ` for model LABEL` in a several-model audit's errors; nothing for one model.
+    private static func forModel(_ member: Member) -> String {
+        member.label.map { " for model \($0)" } ?? ""
+    }
+
+    private func encode(_ batch: PreparedBatch, member m: Int, file: (Int) -> URL) throws {
+        let toEncode = batch.toEncode[m]
+        guard !toEncode.isEmpty else { return }
+        let pipeline = members[m].pipeline
+        let started = Date()
         // One forward pass for the batch's misses. The encoder gives each image the same bits
         // whatever else shares its pass (its products compute every row the same way whatever
         // the call's size; attention is per image), so which images share a batch — what the
         // cache already held, the shard, --batch, --threads — changes nothing: a resumed run, a
         // sharded run and an uninterrupted run write byte-identical reports.
-        let embeddings = batch.pixels.withUnsafeBufferPointer {
-            pipeline.model.encodeImages(pixelValues: $0, count: batch.toEncode.count)
+        let embeddings = batch.pixels[m].withUnsafeBufferPointer {
+            pipeline.model.encodeImages(pixelValues: $0, count: toEncode.count)
         }
+        batch.pixels[m] = []
+        encodeSeconds[m] += Date().timeIntervalSince(started)
         // Before anything is scored or cached: weights with NaN would make every image the first class.
-        try pipeline.model.checkEmbeddings(embeddings, of: "image") { file(batch.range.lowerBound + batch.toEncode[$0].files[0]).path }
-        let dim = embeddings.count / batch.toEncode.count
+        try pipeline.model.checkEmbeddings(embeddings, of: "image") { file(batch.range.lowerBound + toEncode[$0].files[0]).path }
+        let dim = embeddings.count / toEncode.count
         var store: [(key: String, embedding: [Float])] = []
-        for (item, entry) in batch.toEncode.enumerated() {
+        for (item, entry) in toEncode.enumerated() {
             let embedding = Array(embeddings[(item * dim)..<((item + 1) * dim)])
             store.append((entry.sha, embedding))
-            for offset in entry.files { batch.outcomes[offset] = .embedded(sha256: entry.sha, embedding: embedding, cached: false) }
+            for offset in entry.files { batch.outcomes[m][offset] = .embedded(sha256: entry.sha, embedding: embedding, cached: false) }
         }
-        try cache?.storeImageEmbeddings(store, model: modelKey, preprocessing: pipeline.preprocessingKey)
+        try cache?.storeImageEmbeddings(store, model: members[m].modelKey, preprocessing: pipeline.preprocessingKey)
     }
 
     /// The decoder's one-line message without the path, which the skipped-row record already carries.

@@ -320,8 +320,10 @@ private struct PairedTally {
     }
 }
 
-private func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: UsableRows, specs: [SliceSpec],
-                         settings: MetricSettings) -> [ComparisonRow] {
+/// `variant` against `base` on the rows both scored, paired (also a model against the base
+/// model: ``modelComparisons(runs:labels:settings:)``).
+func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: UsableRows, specs: [SliceSpec],
+                 settings: MetricSettings) -> [ComparisonRow] {
     let definitions = metricDefinitions(
         hasTarget: variant.hasTarget && base.hasTarget,
         harmCategories: variant.harmCategories.filter(base.harmCategories.contains),

@@ -102,6 +102,12 @@ public struct CLIPImageProcessor: Sendable {
         try checkResize(width: size.width, height: size.height, maxPixels: maxPixels, file: name)
     }
 
+    /// The resize limit of `decode(data:)` for an image `ImageDecoder` decoded without it, so
+    /// that one decode can serve several preprocessings (several models of one audit).
+    public func checkResizeLimit(_ image: RGBImage, name: String, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws {
+        try checkResize(width: image.width, height: image.height, maxPixels: maxPixels, file: name)
+    }
+
     private func checkedResize(_ image: RGBImage, maxPixels: Int, file: String) throws -> RGBImage {
         try checkResize(width: image.width, height: image.height, maxPixels: maxPixels, file: file)
         return image

@@ -25,6 +25,7 @@ struct AuditFileReferenceTests {
     @Test(arguments: [
         ("Top-level keys", AuditFileKeys.top),
         ("`manifest` keys", AuditFileKeys.manifest),
+        ("`models` keys", AuditFileKeys.modelEntry),
         ("Design keys", AuditFileKeys.design),
         ("`published` keys", AuditFileKeys.published),
         ("`retrieval` keys", AuditFileKeys.retrieval),
@@ -41,7 +42,7 @@ struct AuditFileReferenceTests {
     /// Every table of the document is one of the loader's key sets (a new section must be added
     /// to the test above).
     @Test func everyTableIsChecked() throws {
-        #expect(Set(try Self.documentedKeys().keys) == ["Top-level keys", "`manifest` keys", "Design keys", "`published` keys",
+        #expect(Set(try Self.documentedKeys().keys) == ["Top-level keys", "`manifest` keys", "`models` keys", "Design keys", "`published` keys",
                                                         "`retrieval` keys", "`associations` keys"])
     }
 

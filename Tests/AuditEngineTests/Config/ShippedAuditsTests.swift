@@ -36,4 +36,27 @@ import Testing
         #expect(report.isValid)
         #expect(report.usableRows.count == 13 && report.skipped.count == 1)
     }
+
+    @Test func fairfaceModelsComparesFourModelsOnFairfacesProbes() throws {
+        let single = try AuditConfig.load(contentsOf: audits.appendingPathComponent("fairface.yaml"))
+        let config = try AuditConfig.load(contentsOf: audits.appendingPathComponent("fairface-models.yaml"))
+        #expect(config.model == nil)
+        #expect(config.models.map(\.label) == ["openai-b32", "openai-b16", "openai-l14", "laion2b-b16"])
+        #expect(config.models.map(\.model) == [.repoID("openai/clip-vit-base-patch32"), .repoID("openai/clip-vit-base-patch16"),
+                                                .repoID("openai/clip-vit-large-patch14"), .repoID("laion/CLIP-ViT-B-16-laion2B-s34B-b88K")])
+        #expect(config.designs == single.designs && config.designs.count == 5)
+        #expect(config.attributes == single.attributes && config.referenceGroups == single.referenceGroups)
+        #expect(config.retrieval == single.retrieval && config.associations == single.associations)
+    }
+
+    @Test func demoModelsRunsOnTheFixtures() throws {
+        let demo = try AuditConfig.load(contentsOf: audits.appendingPathComponent("demo.yaml"))
+        let config = try AuditConfig.load(contentsOf: audits.appendingPathComponent("demo-models.yaml"))
+        #expect(config.models.map(\.label) == ["tiny", "openclip"])
+        for entry in config.models {
+            guard case .directory(let model) = entry.model else { Issue.record("\(entry.label) is not a directory"); continue }
+            #expect(FileManager.default.fileExists(atPath: model.path), "\(model.path)")
+        }
+        #expect(config.designs == demo.designs && config.manifest == demo.manifest)
+    }
 }
