@@ -80,6 +80,12 @@ public enum ModelsFolder {
         let minGroupSize = folders[base]!.data.minGroupSize
         var rows: [ModelComparisonRow] = []
         var lineOf: [String: Int] = [:]
+        // Each model's metrics.csv rows by design × metric × attribute × group.
+        var own: [String: [String: MetricRow]] = [:]
+        for (label, folder) in folders {
+            own[label] = Dictionary(folder.data.metrics.map { ([$0.design, $0.metric, $0.attribute, $0.group].joined(separator: "\u{1F}"), $0) },
+                                    uniquingKeysWith: { first, _ in first })
+        }
         for (line, fields) in try ReportFolder.table(url, "models.csv", MetricsCSV.modelsHeader, textColumns: MetricsCSV.textColumns) {
             let row = CheckedRow(file: file, line: line, fields: fields)
             let model = fields["model"]!, baseModel = fields["base_model"]!
@@ -101,12 +107,15 @@ public enum ModelsFolder {
             let key = [model, design, metric, attribute, group].joined(separator: "\u{1F}")
             if let first = lineOf[key] { throw row.fail("repeats line \(first) (\(model), \(design), \(metric), \(attribute), \(group))") }
             lineOf[key] = line
-            // The rates must be the ones each model's own folder reports for the group.
+            // Both models scored the same images, so the group and its rates must be the ones
+            // each model's own folder reports: n and the value in its metrics.csv.
             for (label, written, column) in [(base, baseValue, "base_value"), (model, value, "value")] {
-                guard let own = folders[label]!.data.metrics.first(where: { $0.design == design && $0.metric == metric
-                    && $0.attribute == attribute && $0.group == group }) else { continue }
-                guard CheckedRow.agrees(written, own.value) || abs(written - own.value) <= 1e-6 else {
-                    throw row.fail("\(column) \(fields[column]!) does not match \(label)/metrics.csv's value \(CSVNumber.format(own.value))")
+                guard let metrics = own[label]?[[design, metric, attribute, group].joined(separator: "\u{1F}")] else {
+                    throw row.fail("no row in \(label)/metrics.csv for \(design), \(metric), \(attribute), \(group)")
+                }
+                guard metrics.n == n else { throw row.fail("n \(n) does not match \(label)/metrics.csv's n \(metrics.n) for the group") }
+                guard CheckedRow.agrees(written, metrics.value) || abs(written - metrics.value) <= 1e-6 else {
+                    throw row.fail("\(column) \(fields[column]!) does not match \(label)/metrics.csv's value \(CSVNumber.format(metrics.value))")
                 }
             }
             rows.append(ModelComparisonRow(design: design, metric: metric, attribute: attribute, group: group, model: model,

@@ -307,6 +307,8 @@ public enum ModelsReport {
         md.line("| group | n | " + data.models.map { label($0.label, inTable: true) + " (95% CI)" }.joined(separator: " | ") + " |")
         md.line("|---|---:|" + String(repeating: "---|", count: data.models.count))
         let alpha = alpha(data)
+        // Looked up once per cell: the design × metric's rows only.
+        let compared = data.comparisons.filter { $0.design == design.name && $0.metric == metric }
         for (attribute, group) in rows {
             var n: Int?
             var small = false
@@ -320,8 +322,7 @@ public enum ModelsReport {
                 if let d = m.data.disparities(design: design.name, metric: metric, attribute: attribute).first(where: { $0.group == group }) {
                     cell += MarkdownReport.directionMark(d)
                 }
-                if let c = data.comparisons.first(where: { $0.model == m.label && $0.design == design.name && $0.metric == metric
-                    && $0.attribute == attribute && $0.group == group }), c.pAdjusted < alpha {
+                if let c = compared.first(where: { $0.model == m.label && $0.attribute == attribute && $0.group == group }), c.pAdjusted < alpha {
                     cell += "; Δ \(MarkdownReport.signedPoints(c.delta)) [\(MarkdownReport.signedPoints(c.ciLow)), \(MarkdownReport.signedPoints(c.ciHigh))] *"
                 }
                 return cell

@@ -247,11 +247,18 @@ struct ModelsFolderTests {
         #expect(fromFolder == fromRun)
     }
 
-    /// Writes the folder, lets `damage` change it, and returns the one-line error of reading it.
+    /// One written folder that each damage starts from as a copy (writing one takes a while).
+    static let template: Result<URL, any Error> = Result {
+        let top = TwoModels.temporaryFolder()
+        try TwoModels.write(to: top)
+        return top
+    }
+
+    /// Copies the folder, lets `damage` change the copy, and returns the one-line error of reading it.
     func error(_ damage: (URL) throws -> Void) throws -> String {
         let top = TwoModels.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: top) }
-        try TwoModels.write(to: top)
+        try FileManager.default.copyItem(at: try Self.template.get(), to: top)
         try damage(top)
         do {
             _ = try ModelsFolder.read(top)
@@ -303,6 +310,18 @@ struct ModelsFolderTests {
             try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
         }
         #expect(value.contains("models.csv: line 2: value") && value.contains("b/metrics.csv"))
+
+        // A group neither model's metrics.csv has.
+        let group = try error { top in
+            try Self.replace(top.appendingPathComponent("models.csv"), "gender,accuracy,race,Black,", "gender,accuracy,race,Purple,")
+        }
+        #expect(group.contains("models.csv: line") && group.contains("no row in a/metrics.csv for gender, accuracy, race, Purple"))
+
+        // A size that is not the group's.
+        let size = try error { top in
+            try Self.replace(top.appendingPathComponent("models.csv"), "gender,accuracy,race,Black,b,a,16,", "gender,accuracy,race,Black,b,a,15,")
+        }
+        #expect(size.contains("n 15 does not match a/metrics.csv's n 16"))
 
         let noModels = try error { top in
             try "{\"name\": \"x\"}".write(to: top.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)

@@ -49,17 +49,17 @@ enum ModelsChart {
         guard groups.count > 1 else { return nil }
         let reference = data.models.lazy.compactMap { $0.data.disparities(design: design, metric: metric, attribute: attribute).first?.reference }.first
         let alpha = data.models.first?.data.alpha ?? 0.05
+        let compared = data.comparisons.filter { $0.design == design && $0.metric == metric && ($0.attribute == attribute || $0.attribute == "*") }
         let chartGroups = groups.map { group -> Group in
             let points = data.models.map { model -> Point? in
                 let row = group == "*" ? model.data.overall(design: design, metric: metric)
                     : model.data.rows(design: design, metric: metric, attribute: attribute).first { $0.group == group }
                 guard let row else { return nil }
                 let d = model.data.disparities(design: design, metric: metric, attribute: attribute).first { $0.group == group }
-                let compared = data.comparisons.first { $0.model == model.label && $0.design == design && $0.metric == metric
-                    && $0.attribute == (group == "*" ? "*" : attribute) && $0.group == group }
+                let difference = compared.first { $0.model == model.label && $0.attribute == (group == "*" ? "*" : attribute) && $0.group == group }
                 return Point(value: row.value, low: row.ciLow, high: row.ciHigh, n: row.n, small: row.belowMinimumN,
                              direction: d.map(ReportCharts.directionNote)?.trimmingCharacters(in: .whitespaces) ?? "",
-                             differsFromBase: compared.flatMap { $0.pAdjusted < alpha ? $0.delta : nil })
+                             differsFromBase: difference.flatMap { $0.pAdjusted < alpha ? $0.delta : nil })
             }
             let label = group == "*" ? "all images" : ReportCharts.groupLabel(group)
             return Group(label: label, isReference: group == reference, points: points)
