@@ -116,8 +116,24 @@ public enum ModelsReport {
                 metricSection(&md, data, design: design, metric: metric, slices: attributes, heading: "##")
             }
         }
+        measurements(&md, data)
         method(&md, data)
         return md.text
+    }
+
+    /// Retrieval skew and association tests: each model's findings one after the other (their
+    /// tables and charts are in the models' own reports).
+    static func measurements(_ md: inout MarkdownText, _ data: ModelsReportData) {
+        guard data.models.contains(where: { !$0.data.measurementFindings.isEmpty }) else { return }
+        md.line("## Retrieval skew and association tests, every model")
+        md.blank()
+        for model in data.models {
+            md.line("**\(label(model.label))** (\(reportLink(model.label)))")
+            md.blank()
+            if model.data.measurementFindings.isEmpty { md.line("- Not measured."); md.blank(); continue }
+            for line in model.data.measurementFindings { md.line("- " + line) }
+            md.blank()
+        }
     }
 
     /// The details: intersections, variant designs, every paired difference on a headline metric.

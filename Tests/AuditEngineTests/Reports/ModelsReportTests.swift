@@ -213,11 +213,43 @@ struct ModelsReportTests {
     @Test func userTextIsEscaped() throws {
         var data = TwoModels.data()
         data.name = "<script>x</script> *bold*"
+        // A design and a group name with a table's bar and markup in them.
+        let design = "den|<i>x</i>", group = "Bl|ack<b>"
+        func rename(_ d: String) -> String { d == "denigration" ? design : d }
+        func renameGroup(_ g: String) -> String { g == "Black" ? group : g }
+        for i in data.models.indices {
+            var m = data.models[i].data
+            m.designs = m.designs.map { var d = $0; d.name = rename(d.name); d.base = d.base.map(rename); return d }
+            m.metrics = m.metrics.map { var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r }
+            m.disparities = m.disparities.map { var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r }
+            data.models[i].data = m
+        }
+        data.comparisons = data.comparisons.map { var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r }
         let files = ModelsReport.files(data)
         let html = try #require(files.first { $0.path == "report.html" }?.contents)
-        #expect(!html.contains("<script>x"))
+        #expect(!html.contains("<script>x") && !html.contains("<i>x") && !html.contains("ack<b>"))
         let md = try #require(files.first { $0.path == "report.md" }?.contents)
         #expect(md.hasPrefix("# Model comparison: &lt;script&gt;x&lt;/script&gt; \\*bold\\*"))
+        // Tables keep their columns: the bar in a name is escaped.
+        let lines = md.components(separatedBy: "\n")
+        let heading = try #require(lines.firstIndex { $0.hasPrefix("## den") && $0.hasSuffix(": crime-related rate") })
+        #expect(!lines[heading].contains("<i>"))
+        for row in lines[(heading + 2)...].prefix(while: { $0.hasPrefix("|") }) {
+            #expect(MarkdownHTML.cells(row).count == 4, "\(row)")
+        }
+        let black = try #require(lines[heading...].first { $0.hasPrefix("| race: Bl") })
+        #expect(MarkdownHTML.cells(black).first.map(MarkdownHTML.plain) == "race: Bl × ack<b>", "\(black)")
+        for chart in files where chart.path.hasPrefix("charts/") {
+            #expect(SVGProbe.parse(chart.contents).error == nil, "\(chart.path)")
+        }
+    }
+
+    @Test func retrievalAndAssociationFindingsOfEveryModel() throws {
+        var data = TwoModels.data()
+        data.models[0].data.measurementFindings = ["Retrieval over 3 queries: skewed."]
+        let md = try #require(ModelsReport.files(data).first { $0.path == "report.md" }?.contents)
+        #expect(md.contains("## Retrieval skew and association tests, every model\n\n**`a`** ([a/report.md](a/report.md))\n\n- Retrieval over 3 queries: skewed.\n\n**`b`** ([b/report.md](b/report.md))\n\n- Not measured.\n"))
+        #expect(!(try #require(ModelsReport.files(TwoModels.data()).first { $0.path == "report.md" }?.contents)).contains("Retrieval skew"))
     }
 }
 
