@@ -182,7 +182,7 @@ public enum ModelsReport {
             let shown = rows.prefix(6)
             for row in shown { lines.append(differenceSentence(data, row)) }
             if rows.count > shown.count {
-                lines.append("… and \(rows.count - shown.count) more significant difference\(rows.count - shown.count == 1 ? "" : "s") from the base (Holm p < \(alpha)): under Details and in `models.csv`.")
+                lines.append("… and \(rows.count - shown.count) more significant difference\(rows.count - shown.count == 1 ? "" : "s") from the base (Holm p < \(alpha)): in `models.csv` and the top report's details.")
             }
         }
         return lines
@@ -281,7 +281,10 @@ public enum ModelsReport {
                 out.append("| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(title)) | " + cells.joined(separator: " | ") + " |")
             }
         }
-        return out.count > 2 ? out : []
+        guard out.count > 2 else { return [] }
+        let base = data.models.first.map { label($0.label) } ?? "the base"
+        return out + ["", "Δ: the model minus \(base) over all images, on the same images; * marks Holm p < \(MarkdownReport.formatNumber(alpha(data))) "
+                      + "(exact McNemar). \(Findings.worse): groups the model's own audit flags against their reference."]
     }
 
     /// `Δ −10.0 pp *` against the base over all images (* when Holm p < α), or nil when not compared.
