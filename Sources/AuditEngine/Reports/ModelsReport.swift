@@ -50,9 +50,8 @@ public enum ModelsReport {
         return out
     }
 
-    static var alphaDefault: Double { 0.05 }
-
-    static func alpha(_ data: ModelsReportData) -> Double { data.models.first?.data.alpha ?? alphaDefault }
+    /// The base model's α (every model of an audit has the audit's).
+    static func alpha(_ data: ModelsReportData) -> Double { data.models.first?.data.alpha ?? 0.05 }
 
     /// The paired differences a reader should see: on accuracy or a harm rate, Holm p < α; the
     /// groups first (the whole set's are in the overview table too), largest difference first.
