@@ -308,8 +308,8 @@ public struct AuditModel: Sendable, Equatable {
     }
 
     /// Names of the top report folder's own files and folders: a model's folder cannot take them
-    /// (compared ignoring case, as some file systems do).
-    public static let reservedLabels = ["models.csv", "run.json", "report.md", "report.html", "charts"]
+    /// (compared ignoring case, as some file systems do), and `card`, where `clip-audit card` writes by default.
+    public static let reservedLabels = ["models.csv", "run.json", "report.md", "report.html", "charts", "card"]
 
     /// Letters, digits, `-`, `_` and `.` (not `.` or `..` alone): a folder name on any system.
     public static func isValidLabel(_ label: String) -> Bool {

@@ -298,7 +298,8 @@ enum MarkdownHTML {
     }
 
     /// The links the reports write between their files: `[details.md](details.md)` → `#details`,
-    /// `[report.md](report.md)` → `#` (the top); with the label and the link's length.
+    /// `[report.md](report.md)` → `#` (the top), `[L/report.md](L/report.md)` → `L/report.html`;
+    /// with the label and the link's length.
     static func link(_ chars: [Character], at i: Int) -> (target: String, label: String, length: Int)? {
         for (file, target) in [(MarkdownReport.detailsName, "#details"), ("report.md", "#")] {
             let markdown = Array("[\(file)](\(file))")
@@ -306,7 +307,16 @@ enum MarkdownHTML {
                 return (target, file, markdown.count)
             }
         }
-        return nil
+        // A several-model top report's link to a model's own report, `[L/report.md](L/report.md)`
+        // with L a model label: in the page, to that model's page.
+        var end = i + 1
+        while end < chars.count, chars[end] != "/", end - i <= 64 { end += 1 }
+        let label = String(chars[(i + 1)..<min(end, chars.count)])
+        guard ModelsFolder.isValidLabel(label) else { return nil }
+        let markdown = Array("[\(label)/report.md](\(label)/report.md)")
+        guard i + markdown.count <= chars.count,
+              Array(chars[i..<(i + markdown.count)]) == markdown else { return nil }
+        return ("\(label)/report.html", "\(label)/report.html", markdown.count)
     }
 
     /// Markdown text as plain text: escapes and entities decoded, nothing else interpreted.

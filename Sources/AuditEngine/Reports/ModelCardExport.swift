@@ -278,3 +278,78 @@ enum JSONValue {
         }
     }
 }
+
+// MARK: Several models
+
+extension ModelCardExport {
+    /// The file names `card` writes for a several-model audit's top folder: the fairness section
+    /// and the model-index block of every model, and one Model Card Toolkit JSON per model
+    /// (a toolkit card describes one model).
+    public static func fileNames(_ data: ModelsReportData) -> [String] {
+        ["fairness.md", "model-index.yaml"] + data.models.map { "model-card-\($0.label).json" }
+    }
+
+    /// The exports of a top folder: `fairness.md` with the comparison first (the top report's
+    /// findings and its table of every model's rates over all images) and then one section per
+    /// model, `model-index.yaml` with one entry per model, and a toolkit JSON per model.
+    public static func render(_ data: ModelsReportData) -> [(name: String, text: String)] {
+        var index = "model-index:\n"
+        for model in data.models { index += modelIndex(model.data).dropFirst("model-index:\n".count) }
+        return [("fairness.md", markdown(data)), ("model-index.yaml", index)]
+            + data.models.map { ("model-card-\($0.label).json", toolkitJSON($0.data)) }
+    }
+
+    /// Writes the exports of a top folder and the run key (every model's run id) into `directory`.
+    public static func write(_ data: ModelsReportData, to directory: URL) throws -> [URL] {
+        for model in data.models where !ModelsFolder.isValidLabel(model.label) {
+            throw AuditError(file: directory.path, "model label \(JSONText.quoted(model.label)) cannot name a card file")
+        }
+        let exports = render(data)
+        let names = exports.map(\.name)
+        var folder = try OutputFolder(url: directory, kind: "card", files: names + [runKeyName]) { url in
+            names.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) } ? Set(names) : []
+        }
+        var written: [URL] = []
+        for (name, text) in exports {
+            let url = directory.appendingPathComponent(name)
+            try AtomicFile.write(text, to: url)
+            written.append(url)
+        }
+        try AtomicFile.write(data.models.map(\.data.runID).joined(separator: ",") + "\n", to: directory.appendingPathComponent(runKeyName))
+        try folder.finish()
+        return written
+    }
+
+    /// The fairness section of several models: the comparison, then each model's own section
+    /// (as `card` writes it for that model's folder) one heading level down.
+    public static func markdown(_ data: ModelsReportData) -> String {
+        var md = MarkdownText()
+        md.line("## Bias and Fairness")
+        md.blank()
+        let first = data.models.first?.data
+        let source = first.map { d in
+            d.dataset.map { MarkdownEscape.code($0.id) + ($0.split.map { " (\(MarkdownEscape.code($0)))" } ?? "") } ?? MarkdownEscape.code(d.manifestName)
+        } ?? "—"
+        md.line("Measured with clip-audit on \(source) (audit \(MarkdownEscape.code(data.name))), zero-shot, "
+                + "\(data.models.count) models on the same images: "
+                + data.models.map { "\(MarkdownEscape.code($0.label)) (\(MarkdownEscape.code(hubModelName($0.data.modelID))))" }.joined(separator: ", ")
+                + "; the first is the base the others are compared with, image by image. "
+                + "As the CLIP model card notes, these numbers depend on the class design and the prompts as much as on the model.")
+        md.blank()
+        md.line("### Model comparison")
+        md.blank()
+        for line in ModelsReport.findings(data) { md.line("- " + line) }
+        md.blank()
+        for line in ModelsReport.overviewTable(data) { md.line(line) }
+        md.blank()
+        for model in data.models {
+            md.line("### \(MarkdownEscape.code(model.label)): \(MarkdownEscape.code(hubModelName(model.data.modelID)))")
+            md.blank()
+            // The model's own section without its title; its `###` headings one level down.
+            let lines = markdown(model.data).components(separatedBy: "\n").drop { !$0.hasPrefix("## ") }.dropFirst()
+            let body = lines.map { $0.hasPrefix("### ") ? "#" + $0 : $0 }.joined(separator: "\n")
+            md.text += body.drop { $0 == "\n" }
+        }
+        return md.text
+    }
+}

@@ -17,7 +17,7 @@ func modelComparisons(runs: [AuditRun], labels: [String], settings: MetricSettin
         for (run, label) in zip(runs, labels).dropFirst() {
             let rows = comparisons(variant: run.table.designs[index], base: design, rows: base.table.rows,
                                    specs: specs, settings: settings)
-            let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.metric, $0.attribute] })
+            let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.metric.csvName, $0.attribute] })
             for (row, pAdjusted) in zip(rows, adjusted) {
                 result.append(ModelComparisonRow(
                     design: design.name, metric: row.metric, attribute: row.attribute, group: row.group,

@@ -194,7 +194,13 @@ import Testing
             #expect(entry["folder"] as? String == label)
             #expect((entry["encode_seconds"] as? Double ?? -1) >= 0)
         }
-        #expect(json["files"] as? [String] == ["models.csv", "run.json"])
+        // run.json lists every top file: the top report, its charts, models.csv and itself.
+        let files = try #require(json["files"] as? [String])
+        #expect(files.filter { !$0.hasPrefix("charts/") } == ["models.csv", "report.html", "report.md", "run.json"])
+        #expect(files.contains("charts/gender-models-accuracy-race.svg"))
+        for file in files {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
+        }
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(OutputFolder.ledgerName(ModelsWriter.kind)).path))
     }
 
