@@ -21,7 +21,8 @@ public struct ReportFolder: Sendable {
     public var attributes: [String]
     public var predictions: [PredictionLine]
 
-    /// Reads `metrics.csv`, `disparities.csv`, `comparison.csv`, `predictions.csv` and `run.json`.
+    /// Reads `metrics.csv`, `disparities.csv`, `summary.csv` (when present), `comparison.csv`,
+    /// `predictions.csv` and `run.json`.
     public static func read(_ url: URL) throws -> ReportFolder {
         let run = try RunSettings.read(url)
         let (object, attributes, intersections, alpha, minGroupSize) =
@@ -64,6 +65,8 @@ public struct ReportFolder: Sendable {
                                                              minGroupSize: minGroupSize, minDifference: run.minDifference),
                 belowMinimumN: g.n < minGroupSize || ref.n < minGroupSize))
         }
+
+        try checkSummary(url, metrics: metrics)
 
         var comparisons: [ComparisonRow] = []
         for row in try rows(url, "comparison.csv", MetricsCSV.comparisonHeader) {
@@ -125,6 +128,14 @@ public struct ReportFolder: Sendable {
         for line in predictions { byDesign[line.design, default: [:]][line.file] = line }
         func indicator(_ line: PredictionLine, _ metric: String) -> Bool? {
             if metric == "accuracy" { return line.truth.map { $0 == line.predicted } }
+            if metric.hasPrefix("recall:") {
+                let cls = String(metric.dropFirst("recall:".count))
+                return line.truth.flatMap { $0 == cls ? line.predicted == cls : nil }
+            }
+            if metric.hasPrefix("fpr:") {
+                let cls = String(metric.dropFirst("fpr:".count))
+                return line.truth.flatMap { $0 != cls ? line.predicted == cls : nil }
+            }
             if metric == "harm_rate:\(anyHarmCategory)" { return line.harmCategory != nil }
             if metric.hasPrefix("harm_rate:") { return line.harmCategory == String(metric.dropFirst("harm_rate:".count)) }
             if metric.hasPrefix("prediction_rate:") { return line.predicted == String(metric.dropFirst("prediction_rate:".count)) }

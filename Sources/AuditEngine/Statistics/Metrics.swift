@@ -111,6 +111,10 @@ public let anyHarmCategory = "any"
 /// What a metric counts, per row: `nil` leaves the row out (accuracy without a truth).
 enum Indicator {
     case accuracy
+    /// Predicted as the class, over rows whose truth is the class (true-positive rate).
+    case recall(String)
+    /// Predicted as the class, over rows with a truth that is not the class (false-positive rate).
+    case falsePositiveRate(String)
     case harm(String)
     case anyHarm
     case predicted(String)
@@ -122,11 +126,17 @@ struct MetricDefinition {
     var indicator: Indicator
 }
 
-/// The design's metrics in report order: accuracy, harm rates, prediction rates.
+/// The design's metrics in report order: accuracy; with a target, per class in listed order
+/// `recall:<class>` then `fpr:<class>` (each class's pair together, so equalized odds reads off
+/// adjacent rows); harm rates; prediction rates.
 func metricDefinitions(hasTarget: Bool, harmCategories: [String], classes: [String]) -> [MetricDefinition] {
     var definitions: [MetricDefinition] = []
     if hasTarget {
         definitions.append(MetricDefinition(name: "accuracy", indicator: .accuracy))
+        for cls in classes {
+            definitions.append(MetricDefinition(name: "recall:\(cls)", indicator: .recall(cls)))
+            definitions.append(MetricDefinition(name: "fpr:\(cls)", indicator: .falsePositiveRate(cls)))
+        }
     }
     for category in harmCategories {
         definitions.append(MetricDefinition(name: "harm_rate:\(category)", indicator: .harm(category)))
@@ -146,6 +156,9 @@ func metricDefinitions(hasTarget: Bool, harmCategories: [String], classes: [Stri
 struct DesignIndicators {
     enum Resolved {
         case accuracy
+        /// A class's label index (classes come first among the labels, so it always has one).
+        case recall(Int)
+        case falsePositiveRate(Int)
         /// An index into the design's harm labels (-2: a category it never predicts).
         case harm(Int)
         case anyHarm
@@ -163,6 +176,8 @@ struct DesignIndicators {
         indicators = definitions.map { definition in
             switch definition.indicator {
             case .accuracy: return .accuracy
+            case .recall(let cls): return .recall(design.labels.firstIndex(of: cls) ?? -1)
+            case .falsePositiveRate(let cls): return .falsePositiveRate(design.labels.firstIndex(of: cls) ?? -1)
             case .harm(let category): return .harm(design.harmLabels.firstIndex(of: category) ?? -2)
             case .anyHarm: return .anyHarm
             case .predicted(let cls): return .predicted(design.labels.firstIndex(of: cls) ?? -1)
@@ -177,6 +192,8 @@ struct DesignIndicators {
         return indicators.map { indicator in
             switch indicator {
             case .accuracy: return truth.map { $0 == label }
+            case .recall(let cls): return truth.flatMap { $0 == cls ? label == cls : nil }
+            case .falsePositiveRate(let cls): return truth.flatMap { $0 != cls ? label == cls : nil }
             case .harm(let category): return design.labelHarm[label] == category
             case .anyHarm: return design.labelHarm[label] >= 0
             case .predicted(let predicted): return label == predicted
@@ -201,7 +218,9 @@ private struct Tally {
 /// prediction table, counting row by row (nothing per row is kept beyond one slice's groups).
 ///
 /// - Metrics: for each design, `accuracy` (designs with a target; rows without a truth are
-///   left out of its denominator), `harm_rate:<category>` and `prediction_rate:<class>`, over the
+///   left out of its denominator), `recall:<class>` and `fpr:<class>` (designs with a target:
+///   the rows whose truth is the class, resp. whose truth is another value, predicted as the
+///   class; a group with no such row has no row), `harm_rate:<category>` and `prediction_rate:<class>`, over the
 ///   whole set (`*`/`*`), each group of each attribute and each intersection group, with a 95%
 ///   Wilson interval, over the rows the design scored. Slices with no rows are absent; small
 ///   ones are flagged, not dropped.
