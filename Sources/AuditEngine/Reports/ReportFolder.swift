@@ -128,14 +128,7 @@ public struct ReportFolder: Sendable {
         for line in predictions { byDesign[line.design, default: [:]][line.file] = line }
         func indicator(_ line: PredictionLine, _ metric: String) -> Bool? {
             if metric == "accuracy" { return line.truth.map { $0 == line.predicted } }
-            if metric.hasPrefix("recall:") {
-                let cls = String(metric.dropFirst("recall:".count))
-                return line.truth.flatMap { $0 == cls ? line.predicted == cls : nil }
-            }
-            if metric.hasPrefix("fpr:") {
-                let cls = String(metric.dropFirst("fpr:".count))
-                return line.truth.flatMap { $0 != cls ? line.predicted == cls : nil }
-            }
+            if let rate = classRateIndicator(metric, truth: line.truth, predicted: line.predicted) { return rate }
             if metric == "harm_rate:\(anyHarmCategory)" { return line.harmCategory != nil }
             if metric.hasPrefix("harm_rate:") { return line.harmCategory == String(metric.dropFirst("harm_rate:".count)) }
             if metric.hasPrefix("prediction_rate:") { return line.predicted == String(metric.dropFirst("prediction_rate:".count)) }

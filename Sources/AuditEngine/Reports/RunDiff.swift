@@ -153,6 +153,7 @@ public enum RunDiff {
 
     static func indicator(_ p: ReportFolder.PredictionLine, metric: String) -> Bool? {
         if metric == "accuracy" { return p.truth.map { $0 == p.predicted } }
+        if let rate = classRateIndicator(metric, truth: p.truth, predicted: p.predicted) { return rate }
         if metric == "harm_rate:\(anyHarmCategory)" { return p.harmCategory != nil }
         if metric.hasPrefix("harm_rate:") { return p.harmCategory == String(metric.dropFirst("harm_rate:".count)) }
         if metric.hasPrefix("prediction_rate:") { return p.predicted == String(metric.dropFirst("prediction_rate:".count)) }

@@ -124,3 +124,18 @@ private func spread(_ members: [MetricRow]) -> SummaryRow? {
 
 /// A row's value from its counts: exact even for rows read back from a CSV's six digits.
 private func rate(_ row: MetricRow) -> Double { Double(row.count) / Double(row.n) }
+
+/// A predictions.csv line's indicator for `recall:<class>` or `fpr:<class>` (`card` and `diff`
+/// pair runs with it): `.some(nil)` where the line does not count (no truth; for recall a truth
+/// that is another class, for FPR the class itself), `nil` for any other metric.
+func classRateIndicator(_ metric: String, truth: String?, predicted: String) -> Bool?? {
+    if metric.hasPrefix("recall:") {
+        let cls = metric.dropFirst("recall:".count)
+        return .some(truth.flatMap { $0 == cls ? predicted == cls : nil })
+    }
+    if metric.hasPrefix("fpr:") {
+        let cls = metric.dropFirst("fpr:".count)
+        return .some(truth.flatMap { $0 != cls ? predicted == cls : nil })
+    }
+    return nil
+}
