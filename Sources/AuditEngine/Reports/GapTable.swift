@@ -38,7 +38,7 @@ extension MarkdownReport {
                 measures.append(("equalized odds (\(component) of \(className(row.decidedBy)))", row))
             }
             let small = { (n: Int) in n < run.config.minGroupSize ? " †" : "" }
-            for (measure, row) in measures where row.maxGroup != row.minGroup {
+            for (measure, row) in measures where row.groups > 1 {
                 lines.append("| \(escape(attribute)) | \(measure) | \(escape(row.maxGroup))\(small(row.maxN)) \(percent(row.maxValue)) (n = \(row.maxN)) "
                              + "| \(escape(row.minGroup))\(small(row.minN)) \(percent(row.minValue)) (n = \(row.minN)) "
                              + "| \(points(row.difference)) [\(signedPoints(row.differenceCILow)), \(signedPoints(row.differenceCIHigh))] "

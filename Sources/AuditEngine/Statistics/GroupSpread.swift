@@ -31,6 +31,8 @@ public struct SummaryRow: Sendable, Equatable {
     /// Rows behind the two named groups' values (not columns of summary.csv).
     public var maxN: Int
     public var minN: Int
+    /// How many groups have the rate (one: nothing to compare, the difference is 0).
+    public var groups: Int
     /// The metric whose spread this row's groups, values and interval are: the row's own, or for
     /// `demographic_parity` the positive class's `prediction_rate:`, for `equalized_odds` its
     /// `recall:` or `fpr:` (not a column of summary.csv).
@@ -123,7 +125,8 @@ private func spread(_ members: [MetricRow]) -> SummaryRow? {
     return SummaryRow(design: high.design, metric: high.metric, attribute: high.attribute, maxGroup: high.group,
                       maxValue: maxValue, minGroup: low.group, minValue: minValue, difference: maxValue - minValue,
                       differenceCILow: interval.lower, differenceCIHigh: interval.upper,
-                      ratio: maxValue == 0 ? nil : minValue / maxValue, maxN: high.n, minN: low.n, decidedBy: high.metric)
+                      ratio: maxValue == 0 ? nil : minValue / maxValue, maxN: high.n, minN: low.n, groups: members.count,
+                      decidedBy: high.metric)
 }
 
 /// A row's value from its counts: exact even for rows read back from a CSV's six digits.

@@ -74,6 +74,7 @@ struct GroupSpreadTests {
         // One group only (recall:Male has Male faces only): no spread, ratio 1.
         let single = try #require(spread("recall:Male", "gender"))
         #expect(single.maxGroup == "Male" && single.minGroup == "Male" && single.difference == 0 && single.ratio == 1)
+        #expect(single.groups == 1 && recall.groups == 3)
         // Never the whole set.
         #expect(!groupSpreads(result.metrics).contains { $0.attribute == "*" })
     }
