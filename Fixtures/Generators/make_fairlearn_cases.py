@@ -12,7 +12,8 @@ accuracy (`accuracy_score`), per class one-vs-rest `recall:<class>` (`recall_sco
 `fpr:<class>` (`false_positive_rate`), `prediction_rate:<class>` (`selection_rate`); the
 spread is `MetricFrame.difference(method="between_groups")` / `.ratio(...)`, the groups
 `group_max`/`group_min` name are pandas' `idxmax`/`idxmin` (the first of tied groups in
-Fairlearn's sorted group order, the order clip-audit uses for these names), and the interval of
+Fairlearn's sorted group order; the groups here have no leading numbers, so that order is
+clip-audit's too, which puts `3-9` before `10-19`), and the interval of
 max − min is statsmodels' `confint_proportions_2indep(method="newcomb")`. For two-class
 targets (first class positive): `demographic_parity_difference`/`_ratio` and
 `equalized_odds_difference`/`_ratio`.
