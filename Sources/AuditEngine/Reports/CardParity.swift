@@ -9,7 +9,9 @@ extension ModelCardExport {
         var lines: [String] = []
         for design in data.designs {
             for attribute in attributes {
-                let row = { (metric: String) in spreads.first { $0.design == design.name && $0.metric == metric && $0.attribute == attribute } }
+                let row = { (metric: String) in
+                    spreads.first { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
+                }
                 guard let parity = row(SummaryRow.demographicParity), let odds = row(SummaryRow.equalizedOdds) else { continue }
                 func cells(_ s: SummaryRow) -> String {
                     // One group alone has the rate (recall of Female among gender groups): no gap to show.
@@ -17,7 +19,8 @@ extension ModelCardExport {
                     return "\(MarkdownReport.points(s.difference)) [\(MarkdownReport.signedPoints(s.differenceCILow)), "
                         + "\(MarkdownReport.signedPoints(s.differenceCIHigh))] | \(s.ratio.map { String(format: "%.2f", $0) } ?? "—")"
                 }
-                lines.append("| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(attribute)) | \(cells(parity)) | \(cells(odds)) |")
+                lines.append("| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(attribute)) "
+                             + "| \(cells(parity)) | \(cells(odds)) |")
             }
         }
         guard !lines.isEmpty else { return }

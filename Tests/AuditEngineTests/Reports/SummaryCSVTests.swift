@@ -19,20 +19,25 @@ struct SummaryCSVTests {
     }
 
     @Test func aFolderWithoutSummaryCSVStillReads() throws {
-        let (message, dir) = try ReportFolderTests.failure { try FileManager.default.removeItem(at: $0.appendingPathComponent("summary.csv")) }
+        let (message, dir) = try ReportFolderTests.failure {
+            try FileManager.default.removeItem(at: $0.appendingPathComponent("summary.csv"))
+        }
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(message == nil)
     }
 
     @Test func anEditedSummaryIsALineError() throws {
         let file = { (dir: URL) in "\(dir.path)/summary.csv" }
-        let (difference, dir1) = try ReportFolderTests.failure { try ReportFolderTests.corrupt($0, "summary.csv", row: 1, ["difference": "0.9"]) }
+        let edited = { (changes: [String: String]) in
+            try ReportFolderTests.failure { try ReportFolderTests.corrupt($0, "summary.csv", row: 1, changes) }
+        }
+        let (difference, dir1) = try edited(["difference": "0.9"])
         defer { try? FileManager.default.removeItem(at: dir1) }
         #expect(difference?.hasPrefix("\(file(dir1)): line 2: difference 0.9 does not match metrics.csv's counts = ") == true)
-        let (group, dir2) = try ReportFolderTests.failure { try ReportFolderTests.corrupt($0, "summary.csv", row: 1, ["max_group": "Martian"]) }
+        let (group, dir2) = try edited(["max_group": "Martian"])
         defer { try? FileManager.default.removeItem(at: dir2) }
         #expect(group?.hasPrefix("\(file(dir2)): line 2: max_group is \"Martian\", but metrics.csv gives ") == true)
-        let (unknown, dir3) = try ReportFolderTests.failure { try ReportFolderTests.corrupt($0, "summary.csv", row: 1, ["metric": "recall:Martian"]) }
+        let (unknown, dir3) = try edited(["metric": "recall:Martian"])
         defer { try? FileManager.default.removeItem(at: dir3) }
         #expect(unknown?.hasPrefix("\(file(dir3)): line 2: no groups in metrics.csv for ") == true)
         for message in [difference, group, unknown] { #expect(message?.contains("\n") == false) }

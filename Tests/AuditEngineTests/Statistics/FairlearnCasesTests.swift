@@ -73,7 +73,8 @@ struct FairlearnCasesTests {
             && near(row.differenceCIHigh, expected.diff_ci_high) && near(row.ratio, expected.ratio)
     }
 
-    @Test("every group's accuracy, recall, FPR and prediction rate is Fairlearn's", arguments: FairlearnCases.shared.cases.map(\.name))
+    @Test("every group's accuracy, recall, FPR and prediction rate is Fairlearn's",
+          arguments: FairlearnCases.shared.cases.map(\.name))
     func groupValues(_ name: String) throws {
         let c = try #require(FairlearnCases.shared.cases.first { $0.name == name })
         let metrics = Self.audit(c).metrics
@@ -89,7 +90,8 @@ struct FairlearnCasesTests {
         }
     }
 
-    @Test("each spread is MetricFrame.difference/ratio, with statsmodels' Newcombe interval", arguments: FairlearnCases.shared.cases.map(\.name))
+    @Test("each spread is MetricFrame.difference/ratio, with statsmodels' Newcombe interval",
+          arguments: FairlearnCases.shared.cases.map(\.name))
     func spreads(_ name: String) throws {
         let c = try #require(FairlearnCases.shared.cases.first { $0.name == name })
         let summary = groupSpreads(Self.audit(c).metrics)
@@ -104,7 +106,8 @@ struct FairlearnCasesTests {
         }
     }
 
-    @Test("demographic parity and equalized odds are Fairlearn's, for two-class targets only", arguments: FairlearnCases.shared.cases.map(\.name))
+    @Test("demographic parity and equalized odds are Fairlearn's, for two-class targets only",
+          arguments: FairlearnCases.shared.cases.map(\.name))
     func parity(_ name: String) throws {
         let c = try #require(FairlearnCases.shared.cases.first { $0.name == name })
         let summary = groupSpreads(Self.audit(c).metrics)
