@@ -135,3 +135,48 @@ struct GroupSpreadTests {
         #expect(lines.contains { $0.hasPrefix("gender,recall:Male,race,A,1,B,0,1,") })
     }
 }
+
+/// The gap table of report.md (compact) and details.md (every measure).
+@Suite("Largest gaps between groups in the Markdown reports")
+struct GapTableTests {
+    static func table(classes: [String], compact: Bool) -> String {
+        // Truth cycles through the classes; every third image is predicted as the next class.
+        let records = (0..<30).map { i in
+            let truth = classes[i % classes.count]
+            let predicted = i % 3 == 0 ? classes[(i + 1) % classes.count] : truth
+            return OutcomeRecord(imageKey: "\(i)", groups: [i < 12 ? "A" : "B", i % 2 == 0 ? "F" : "M", "x"], truth: truth,
+                                 predicted: predicted)
+        }
+        var run = ReportFixture.run()
+        run.metrics = computeAuditMetrics([DesignOutcomes(design: "d", classes: classes, hasTarget: true, records: records)],
+                                          settings: MetricSettings(attributes: ["race", "gender", "age"]))
+        let spec = DesignSpec(name: "d", target: "t", templates: ["{}"], classes: classes.map { ClassSpec(name: $0, phrases: [$0]) })
+        var md = MarkdownText()
+        MarkdownReport.gapTable(&md, run, design: spec, slices: ["race", "gender", "age"], compact: compact)
+        return md.text
+    }
+
+    static func measures(_ text: String) -> [String] {
+        text.split(separator: "\n").filter { $0.hasPrefix("| race |") }.map { $0.components(separatedBy: " | ")[1] }
+    }
+
+    @Test func twoClassTargetsShowParityAndOddsInReportMD() {
+        let compact = Self.table(classes: ["yes", "no"], compact: true)
+        let measures = Self.measures(compact)
+        #expect(measures.count == 3 && measures[0] == "accuracy" && measures[1].hasPrefix("demographic parity")
+                && measures[2].hasPrefix("equalized odds"), "\(measures)")
+        let full = Self.table(classes: ["yes", "no"], compact: false)
+        #expect(full.contains("| race | recall of `") && full.contains("| race | false-positive rate of `"))
+    }
+
+    @Test func otherTargetsShowTheLargestRecallAndFPRGaps() {
+        let compact = Self.table(classes: ["a", "b", "c"], compact: true)
+        #expect(compact.contains("| race | recall of `") && compact.contains("| race | false-positive rate of `"))
+        #expect(!compact.contains("demographic parity") && !compact.contains("equalized odds ("))
+    }
+
+    @Test func aSliceWithOneGroupHasNoLine() {
+        // `age` has the one group `x`: nothing to compare.
+        #expect(!Self.table(classes: ["a", "b", "c"], compact: false).contains("| age |"))
+    }
+}
