@@ -33,8 +33,8 @@ public enum ReportWriter {
             ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
             ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
         ]
-        // summary.csv follows from metrics.csv's counts alone, so the run ID (made from the
-        // CSVs above) stays what it was before summary.csv existed.
+        // summary.csv follows from metrics.csv's counts alone: the run ID, made from the CSVs
+        // above, already covers it.
         data.runID = runID(run, csvs: csvs.map(\.1))
         let markdown = MarkdownReport.render(run, charts: charts)
         let details = MarkdownReport.renderDetails(run, charts: charts)
