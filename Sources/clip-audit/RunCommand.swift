@@ -11,7 +11,8 @@ extension ClipAudit {
             discussion: """
                 Encodes each distinct image and prompt once (through the embedding cache), scores every \
                 design, and writes into the report folder (default Reports/<name>): predictions.csv, \
-                metrics.csv, disparities.csv, comparison.csv, report.md, details.md (the evidence behind report.md), \
+                metrics.csv, disparities.csv, summary.csv (each metric's spread between groups), comparison.csv, \
+                report.md, details.md (the evidence behind report.md), \
                 report.html (self-contained), \
                 charts/ (one SVG per design, metric and attribute), with `retrieval:` retrieval.csv and \
                 retrieval_groups.csv, with `associations:` association.csv, and, last, run.json; \

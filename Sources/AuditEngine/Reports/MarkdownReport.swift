@@ -162,6 +162,7 @@ public enum MarkdownReport {
             for attribute in slices {
                 metricByGroup(&md, run, design: design, metric: .accuracy, attribute: attribute, title: "accuracy", charts: chartKinds)
             }
+            gapTable(&md, run, design: design, slices: slices, compact: part == .main)
             if part == .details { confusion(&md, run, design: design) }
         }
         let harmMetrics = design.harmCategories.map { Metric.harmRate($0.name) }

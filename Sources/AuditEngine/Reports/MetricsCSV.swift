@@ -1,4 +1,4 @@
-/// Renders `metrics.csv`, `disparities.csv` and `comparison.csv` with the exact columns of
+/// Renders `metrics.csv`, `disparities.csv`, `summary.csv` and `comparison.csv` with the exact columns of
 /// SPEC.md ("The report folder"). Flags such as the minimum-n and four-fifths flags are not
 /// columns here; they belong in report.md. Name and label columns are text cells (formula-
 /// neutralised, see ``CSVWriter/neutralise(_:)``), the others number cells.
@@ -6,7 +6,7 @@ public enum MetricsCSV {
     /// The columns of the three files that hold names and labels; ``ReportFolder`` restores
     /// them (``CSVWriter/restore(_:)``) when it reads a folder back.
     public static let textColumns: Set<String> = ["design", "base", "metric", "attribute", "group", "reference",
-                                                  "model", "base_model"]
+                                                  "model", "base_model", "max_group", "min_group"]
 
     /// The header of `metrics.csv`.
     public static let metricsHeader = ["design", "metric", "attribute", "group", "n", "count", "value", "ci_low", "ci_high"]
@@ -18,6 +18,9 @@ public enum MetricsCSV {
     /// The header `disparities.csv` had before SPEC appended its sizes, interval and flags; a
     /// report folder written then is still read.
     public static let disparitiesHeaderBefore = Array(disparitiesHeader.prefix(12))
+    /// The header of `summary.csv`.
+    public static let summaryHeader = ["design", "metric", "attribute", "max_group", "max_value", "min_group", "min_value",
+                                       "difference", "diff_ci_low", "diff_ci_high", "ratio"]
     /// The header of `comparison.csv`.
     public static let comparisonHeader = ["design", "base", "metric", "attribute", "group", "n", "base_value", "value",
                                           "delta", "ci_low", "ci_high", "p_value"]
@@ -48,6 +51,19 @@ public enum MetricsCSV {
                              .number(row.pValue), .number(row.pAdjusted), .number(row.significant),
                              .number(row.n), .number(row.referenceN), .number(row.differenceCILow), .number(row.differenceCIHigh),
                              .number(row.fourFifthsViolation), .number(row.belowMinimumN)])
+        }
+        return writer.text
+    }
+
+    /// `summary.csv`: one row per ``SummaryRow`` (see ``groupSpreads(_:)``); `ratio` empty when
+    /// the largest value is 0.
+    public static func renderSummary(_ rows: [SummaryRow]) -> String {
+        var writer = CSVWriter()
+        writer.writeRow(summaryHeader)
+        for row in rows {
+            writer.writeRow([.text(row.design), .text(row.metric.csvName), .text(row.attribute), .text(row.maxGroup),
+                             .number(row.maxValue), .text(row.minGroup), .number(row.minValue), .number(row.difference),
+                             .number(row.differenceCILow), .number(row.differenceCIHigh), .number(row.ratio)])
         }
         return writer.text
     }

@@ -67,7 +67,8 @@ public enum ModelCardExport {
                 + "(audit \(MarkdownEscape.code(data.name))), zero-shot, "
                 + "model \(MarkdownEscape.code(hubModelName(data.modelID)))\(data.weightsSHA256.isEmpty ? "" : " (weights SHA-256 \(MarkdownEscape.code(String(data.weightsSHA256.prefix(12)) + "…")))"). "
                 + "Rates with 95% Wilson intervals; groups smaller than \(data.minGroupSize) images are marked †. "
-                + "As the CLIP model card notes, these numbers depend on the class design and the prompts as much as on the model.")
+                + "As the CLIP model card notes, these numbers depend on the class design and the prompts as much as on the model."
+                + parityNote(data))
         md.blank()
         var findings = Findings(data)
         findings.table = []
@@ -95,6 +96,7 @@ public enum ModelCardExport {
             for attribute in attributes {
                 groupTable(&md, data, attribute: attribute, columns: columns)
             }
+            if title == "Accuracy" { parityTable(&md, data, attributes: attributes) }
         }
         return md.text
     }

@@ -21,7 +21,8 @@ public struct ReportFolder: Sendable {
     public var attributes: [String]
     public var predictions: [PredictionLine]
 
-    /// Reads `metrics.csv`, `disparities.csv`, `comparison.csv`, `predictions.csv` and `run.json`.
+    /// Reads `metrics.csv`, `disparities.csv`, `summary.csv` (when present), `comparison.csv`,
+    /// `predictions.csv` and `run.json`.
     public static func read(_ url: URL) throws -> ReportFolder {
         let run = try RunSettings.read(url)
         let (object, attributes, intersections, alpha, minGroupSize) =
@@ -64,6 +65,8 @@ public struct ReportFolder: Sendable {
                                                              minGroupSize: minGroupSize, minDifference: run.minDifference),
                 belowMinimumN: g.n < minGroupSize || ref.n < minGroupSize))
         }
+
+        try checkSummary(url, metrics: metrics)
 
         var comparisons: [ComparisonRow] = []
         for row in try rows(url, "comparison.csv", MetricsCSV.comparisonHeader) {

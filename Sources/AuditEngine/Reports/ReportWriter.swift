@@ -6,12 +6,13 @@ import Glibc
 #endif
 
 /// Writes the report folder of SPEC.md: `predictions.csv`, `metrics.csv`, `disparities.csv`,
-/// `comparison.csv`, `report.md` and `run.json`, plus the charts (`charts/*.svg`, embedded in
+/// `summary.csv`, `comparison.csv`, `report.md` and `run.json`, plus the charts (`charts/*.svg`, embedded in
 /// `report.md`) and `report.html`; each file whole or not at all.
 public enum ReportWriter {
     /// The report file names, in the order they are written (`run.json` last: its presence says
     /// the others are complete). The charts come before them, under ``ReportCharts/folder``.
-    public static let fileNames = ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md",
+    public static let fileNames = ["predictions.csv", "metrics.csv", "disparities.csv", "summary.csv", "comparison.csv",
+                                   "report.md",
                                    "details.md", "report.html", "run.json"]
 
     /// Writes every report file of `run` into `directory` (created if needed).
@@ -28,10 +29,13 @@ public enum ReportWriter {
                                       legacyOwned: legacyReportFiles)
         try removeCompletionMarker(directory)
         let csvs = metricCSVs(run)
+        // summary.csv follows from metrics.csv's counts alone: the run ID, made from the CSVs
+        // above, already covers it.
         data.runID = runID(run, csvs: csvs.map(\.text))
         let markdown = MarkdownReport.render(run, charts: charts)
         let details = MarkdownReport.renderDetails(run, charts: charts)
-        let files: [(String, String)] = measurementFiles + csvs + [
+        let summary = ("summary.csv", MetricsCSV.renderSummary(groupSpreads(run.metrics.metrics)))
+        let files: [(String, String)] = measurementFiles + csvs + [summary] + [
             ("report.md", markdown),
             ("details.md", details),
             ("report.html", HTMLReport.render(markdown: markdown, details: details, charts: charts, data: data)),

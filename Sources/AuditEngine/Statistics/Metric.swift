@@ -92,6 +92,14 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The class a recall, false-positive rate or prediction rate is of; nil for other metrics.
+    public var className: String? {
+        switch self {
+        case .recall(let cls), .falsePositiveRate(let cls), .predictionRate(let cls): return cls
+        default: return nil
+        }
+    }
+
     /// Whether this is a harm rate (of one category or of any).
     public var isHarm: Bool { harmCategory != nil }
 

@@ -108,11 +108,16 @@ func referenceGroup(of family: SliceFamily, settings: MetricSettings, attributeR
 /// The name of the combined harm metric `harm_rate:any` (any harm category predicted).
 public let anyHarmCategory = Metric.anyHarmCategory
 
-/// The design's metrics in report order: accuracy, harm rates, prediction rates.
+/// The design's metrics in report order: accuracy; with a target, per class in listed order
+/// `recall:<class>` then `fpr:<class>` (each class's pair together, so equalized odds reads off
+/// adjacent rows); harm rates; prediction rates.
 func metricDefinitions(hasTarget: Bool, harmCategories: [String], classes: [String]) -> [Metric] {
     var definitions: [Metric] = []
     if hasTarget {
         definitions.append(.accuracy)
+        for cls in classes {
+            definitions += [.recall(cls), .falsePositiveRate(cls)]
+        }
     }
     definitions += harmCategories.map(Metric.harmRate)
     // With several categories, also the rate of any harm: the CLIP paper's Table 7 reports the
@@ -128,15 +133,14 @@ func metricDefinitions(hasTarget: Bool, harmCategories: [String], classes: [Stri
 struct DesignIndicators {
     enum Resolved {
         case accuracy
+        /// A class's label index (classes come first among the labels, so it always has one).
+        case recall(Int)
+        case falsePositiveRate(Int)
         /// An index into the design's harm labels (-2: a category it never predicts).
         case harm(Int)
         case anyHarm
         /// A label index (-1: a class it does not have).
         case predicted(Int)
-        /// A label index: rows whose truth is it, predicted as it.
-        case recall(Int)
-        /// A label index: rows with another truth, predicted as it.
-        case falsePositive(Int)
     }
 
     let design: DesignPredictions
@@ -149,11 +153,11 @@ struct DesignIndicators {
         indicators = definitions.map { metric in
             switch metric {
             case .accuracy: return .accuracy
+            case .recall(let cls): return .recall(design.labels.firstIndex(of: cls) ?? -1)
+            case .falsePositiveRate(let cls): return .falsePositiveRate(design.labels.firstIndex(of: cls) ?? -1)
             case .harmRate(let category): return .harm(design.harmLabels.firstIndex(of: category) ?? -2)
             case .anyHarm: return .anyHarm
             case .predictionRate(let cls): return .predicted(design.labels.firstIndex(of: cls) ?? -1)
-            case .recall(let cls): return .recall(design.labels.firstIndex(of: cls) ?? -1)
-            case .falsePositiveRate(let cls): return .falsePositive(design.labels.firstIndex(of: cls) ?? -1)
             }
         }
     }
@@ -165,13 +169,11 @@ struct DesignIndicators {
         return indicators.map { indicator in
             switch indicator {
             case .accuracy: return truth.map { $0 == label }
+            case .recall(let cls): return truth.flatMap { $0 == cls ? label == cls : nil }
+            case .falsePositiveRate(let cls): return truth.flatMap { $0 != cls ? label == cls : nil }
             case .harm(let category): return design.labelHarm[label] == category
             case .anyHarm: return design.labelHarm[label] >= 0
             case .predicted(let predicted): return label == predicted
-            case .recall(let cls): return truth == cls ? label == cls : nil
-            case .falsePositive(let cls):
-                guard let truth, truth != cls else { return nil }
-                return label == cls
             }
         }
     }
@@ -193,7 +195,9 @@ private struct Tally {
 /// prediction table, counting row by row (nothing per row is kept beyond one slice's groups).
 ///
 /// - Metrics: for each design, `accuracy` (designs with a target; rows without a truth are
-///   left out of its denominator), `harm_rate:<category>` and `prediction_rate:<class>`, over the
+///   left out of its denominator), `recall:<class>` and `fpr:<class>` (designs with a target:
+///   the rows whose truth is the class, resp. whose truth is another value, predicted as the
+///   class; a group with no such row has no row), `harm_rate:<category>` and `prediction_rate:<class>`, over the
 ///   whole set (`*`/`*`), each group of each attribute and each intersection group, with a 95%
 ///   Wilson interval, over the rows the design scored. Slices with no rows are absent; small
 ///   ones are flagged, not dropped.

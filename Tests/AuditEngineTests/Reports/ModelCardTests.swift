@@ -53,7 +53,9 @@ struct ModelCardTests {
     @Test func fairnessSectionIsTheFindingsThenTheTablesWithVariantsBesideTheirBase() {
         let markdown = ModelCardExport.markdown(Self.data())
         let headings = markdown.split(separator: "\n").filter { $0.hasPrefix("#") }
-        #expect(headings == ["## Bias and Fairness", "### Findings", "### Accuracy by group", "### Harm rates by group"])
+        #expect(headings == ["## Bias and Fairness", "### Findings", "### Accuracy by group", "### Demographic parity and equalized odds",
+                             "### Harm rates by group"])
+        #expect(markdown.contains("| gender | race | 100.0 pp [+47.3 pp, +100.0 pp] | 0.00 | 75.0 pp [-11.4 pp, +92.9 pp] | 0.00 |"))
         #expect(markdown.contains("- Adding `child` (`denigration+child` vs `denigration`): "))
         #expect(markdown.contains("| race | n | denigration non-human | denigration+child non-human | denigration crime-related |"))
         #expect(markdown.split(separator: "\n", omittingEmptySubsequences: false).count <= 80)

@@ -281,6 +281,7 @@ import Testing
         let spec = try! AuditConfig.parse(yaml: "models:\n  - {label: a, model: o/a}\n  - {label: b, model: o/b}\nmanifest: {path: m.csv}\nattributes: [race]\ndesigns:\n\(designs)\n",
                                           sourceFile: URL(fileURLWithPath: "/a.yaml")).design(named: design)!
         var names: [String] = hasTarget ? ["accuracy"] : []
+        if hasTarget { names += spec.classNames.flatMap { ["recall:\($0)", "fpr:\($0)"] } }
         names += spec.harmCategories.map { "harm_rate:\($0.name)" }
         if spec.harmCategories.count > 1 { names.append("harm_rate:any") }
         names += spec.classNames.map { "prediction_rate:\($0)" }
@@ -290,6 +291,14 @@ import Testing
     /// A metric's indicator for one prediction (nil: the row does not count for it).
     static func indicator(_ metric: String, _ row: Predictions.Row) -> Bool? {
         if metric == "accuracy" { return row.truth.isEmpty ? nil : row.truth == row.predicted }
+        if metric.hasPrefix("recall:") {
+            let cls = String(metric.dropFirst("recall:".count))
+            return row.truth == cls ? row.predicted == cls : nil
+        }
+        if metric.hasPrefix("fpr:") {
+            let cls = String(metric.dropFirst("fpr:".count))
+            return row.truth.isEmpty || row.truth == cls ? nil : row.predicted == cls
+        }
         if metric == "harm_rate:any" { return !row.harm.isEmpty }
         if metric.hasPrefix("harm_rate:") { return row.harm == String(metric.dropFirst("harm_rate:".count)) }
         if metric.hasPrefix("prediction_rate:") { return row.predicted == String(metric.dropFirst("prediction_rate:".count)) }

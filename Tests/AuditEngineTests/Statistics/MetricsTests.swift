@@ -65,9 +65,11 @@ struct MetricsTests {
             let ci = try #require(wilsonInterval(successes: count, trials: n))
             #expect(row.ciLow == ci.lower && row.ciHigh == ci.upper)
         }
-        // Metric order within a design: accuracy, then prediction rates in class order.
+        // Metric order within a design: accuracy, per class its recall then its FPR, then
+        // prediction rates, classes in listed order.
         let names = result.metrics.filter { $0.design == "gender" && $0.attribute == "*" }.map(\.metric.csvName)
-        #expect(names == ["accuracy", "prediction_rate:Male", "prediction_rate:Female"])
+        #expect(names == ["accuracy", "recall:Male", "fpr:Male", "recall:Female", "fpr:Female",
+                          "prediction_rate:Male", "prediction_rate:Female"])
         #expect(metric("gender", "prediction_rate:Male", "*", "*")?.count == 5)   // 1, 2, 4, 7, 8
     }
 

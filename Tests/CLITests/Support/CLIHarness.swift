@@ -147,7 +147,7 @@ struct Workspace {
 }
 
 /// The report files whose bytes must not depend on how the run was carried out.
-let deterministicReportFiles = ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md", "report.html"]
+let deterministicReportFiles = ["predictions.csv", "metrics.csv", "disparities.csv", "summary.csv", "comparison.csv", "report.md", "report.html"]
 
 /// `run.json` without what legitimately differs between two runs of one audit: timings, the cache
 /// path, and how many embeddings came from the cache rather than the encoder.
