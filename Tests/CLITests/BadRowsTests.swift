@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 5, point 1: every kind of bad row is skipped with its reason, counted in report.md and
+/// Every kind of bad row is skipped with its reason, counted in report.md and
 /// run.json, and the run completes; `--strict` makes any skip fatal.
 @Suite("bad manifest rows", .serialized)
 struct BadRowsTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 4, point 1: `clip-audit bench` prints SPEC.md's one JSON line on any checkpoint
+/// `clip-audit bench` prints SPEC.md's one JSON line on any checkpoint
 /// directory, and its peak RSS is the process's own.
 @Suite("bench")
 struct BenchCommandTests {

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// Issue 5, point 4: SIGKILL at any point leaves no half-written report file and an intact
+/// SIGKILL at any point leaves no half-written report file and an intact
 /// cache; the next run resumes from the cache and writes the same report as an uninterrupted
 /// run. Two runs sharing one cache at the same time corrupt nothing.
 @Suite("interrupted and concurrent runs", .serialized)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 5, point 6: a large manifest (many rows sharing few images) runs in memory that does not
+/// A large manifest (many rows sharing few images) runs in memory that does not
 /// grow with the row count beyond the compact prediction table.
 @Suite("large manifests", .serialized)
 struct LargeManifestTests {

@@ -2,7 +2,7 @@ import AuditEngine
 import Foundation
 import Testing
 
-/// Issue 5, point 5: shards encode their share into their own cache; a final run over the shard
+/// Shards encode their share into their own cache; a final run over the shard
 /// caches encodes nothing and writes the same report as one process.
 @Suite("sharded runs", .serialized)
 struct ShardTests {

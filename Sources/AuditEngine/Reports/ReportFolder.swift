@@ -75,7 +75,7 @@ public struct ReportFolder: Sendable {
         comparisons = ComparisonRow.adjustingHolm(comparisons)
 
         var predictions: [PredictionLine] = []
-        let predictionHeader = ["design", "file"] + attributes + ["truth", "predicted", "confidence", "harm_category"]
+        let predictionHeader = ReportWriter.predictionsHeader(attributes: attributes)
         for (_, r) in try table(url, "predictions.csv", predictionHeader, textColumns: Set(predictionHeader).subtracting(["confidence"])) {
             var groups: [String: String] = [:]
             for a in attributes { groups[a] = r[a]! }

@@ -143,12 +143,17 @@ public enum ReportWriter {
         }
     }
 
+    /// The header of `predictions.csv` (SPEC.md): written by ``writePredictionsCSV(_:to:)``,
+    /// checked by ``ReportFolder`` when a folder is read back.
+    public static func predictionsHeader(attributes: [String]) -> [String] {
+        ["design", "file"] + attributes + ["truth", "predicted", "confidence", "harm_category"]
+    }
+
     /// `predictions.csv`: `design,file,<each attribute>,truth,predicted,confidence,harm_category`,
     /// one row per design × scored image, in design then manifest order, written a line at a time
     /// from the prediction table.
     public static func writePredictionsCSV(_ run: AuditRun, to output: inout AtomicFile.Output) throws {
-        try output.write(CSVWriter.line(["design", "file"] + run.config.attributes
-                                        + ["truth", "predicted", "confidence", "harm_category"]))
+        try output.write(CSVWriter.line(predictionsHeader(attributes: run.config.attributes)))
         for p in run.predictions {
             try output.write(CSVWriter.line([.text(p.design), .text(p.file)] + p.attributes.map(CSVCell.text)
                                             + [.text(p.truth ?? ""), .text(p.predicted), .number(p.confidence),

@@ -101,24 +101,17 @@ public enum RunDiff {
             let sliceA = slice(predictionsA[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
             let sliceB = slice(predictionsB[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
             if !sliceA.isEmpty, Set(sliceA.keys) == Set(sliceB.keys) {
-                var both = 0, aOnly = 0, bOnly = 0, neither = 0
-                for (file, x) in sliceA {
-                    switch (x, sliceB[file]!) {
-                    case (true, true): both += 1
-                    case (true, false): aOnly += 1
-                    case (false, true): bOnly += 1
-                    case (false, false): neither += 1
-                    }
-                }
-                let n = sliceA.count
+                // Run B is the compared condition, run A the base.
+                var tally = PairedTally()
+                for (file, x) in sliceA { tally.add(sliceB[file]!, x) }
                 row.test = .paired
-                row.nA = n; row.nB = n
-                row.valueA = Double(both + aOnly) / Double(n)
-                row.valueB = Double(both + bOnly) / Double(n)
-                row.delta = Double(bOnly - aOnly) / Double(n)
-                let ci = newcombePairedDifferenceInterval(bothPositive: both, firstOnly: bOnly, secondOnly: aOnly, neither: neither)!
+                row.nA = tally.n; row.nB = tally.n
+                row.valueA = tally.baseValue
+                row.valueB = tally.value
+                row.delta = tally.delta
+                let ci = tally.interval!
                 row.ciLow = ci.lower; row.ciHigh = ci.upper
-                row.pValue = exactMcNemarPValue(b: aOnly, c: bOnly)
+                row.pValue = tally.pValue
             } else {
                 row.delta = Double(mb.count) / Double(mb.n) - Double(ma.count) / Double(ma.n)
                 if let ci = newcombeUnpairedDifferenceInterval(successes1: mb.count, trials1: mb.n, successes2: ma.count, trials2: ma.n) {

@@ -309,8 +309,11 @@ private func disparities(design: String, metric: Metric, family: SliceFamily, ta
     return rows
 }
 
-/// Paired counts of an indicator under a variant and its base over a group.
-private struct PairedTally {
+/// Paired counts of an indicator over the same images under a compared condition (a variant
+/// design, run B of `diff`, a model) and its base (the base design, run A, the base model), and
+/// the statistics SPEC.md fixes for every paired difference: Newcombe's method 10 interval and
+/// the exact McNemar test on the images whose indicator changed. The one place they are made.
+struct PairedTally {
     var both = 0, variantOnly = 0, baseOnly = 0, neither = 0
 
     mutating func add(_ variant: Bool?, _ base: Bool?) {
@@ -322,6 +325,21 @@ private struct PairedTally {
         case (false, false): neither += 1
         }
     }
+
+    /// Images counted (the indicator defined under both).
+    var n: Int { both + variantOnly + baseOnly + neither }
+    /// The compared condition's rate.
+    var value: Double { Double(both + variantOnly) / Double(n) }
+    /// The base's rate.
+    var baseValue: Double { Double(both + baseOnly) / Double(n) }
+    /// value − baseValue, from the discordant counts.
+    var delta: Double { Double(variantOnly - baseOnly) / Double(n) }
+    /// Newcombe's paired interval of `delta`; nil over no images.
+    var interval: ConfidenceInterval? {
+        newcombePairedDifferenceInterval(bothPositive: both, firstOnly: variantOnly, secondOnly: baseOnly, neither: neither)
+    }
+    /// The exact McNemar p on the discordant images.
+    var pValue: Double { exactMcNemarPValue(b: baseOnly, c: variantOnly) }
 }
 
 /// `variant` against `base` on the rows both scored, paired (also a model against the base
@@ -351,17 +369,12 @@ func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: Usab
     for (index, definition) in definitions.enumerated() {
         for (family, tallies) in families {
             for (group, t) in zip(family.groups, tallies[index]) {
-                let n = t.both + t.variantOnly + t.baseOnly + t.neither
-                guard n > 0, let interval = newcombePairedDifferenceInterval(
-                    bothPositive: t.both, firstOnly: t.variantOnly, secondOnly: t.baseOnly, neither: t.neither) else { continue }
-                let value = Double(t.both + t.variantOnly) / Double(n)
-                let baseValue = Double(t.both + t.baseOnly) / Double(n)
+                guard t.n > 0, let interval = t.interval else { continue }
                 result.append(ComparisonRow(
                     design: variant.name, base: base.name, metric: definition, attribute: family.attribute,
-                    group: group, n: n, baseValue: baseValue, value: value, delta: Double(t.variantOnly - t.baseOnly) / Double(n),
-                    ciLow: interval.lower, ciHigh: interval.upper,
-                    pValue: exactMcNemarPValue(b: t.baseOnly, c: t.variantOnly),
-                    baseOnly: t.baseOnly, variantOnly: t.variantOnly, belowMinimumN: n < settings.minGroupSize))
+                    group: group, n: t.n, baseValue: t.baseValue, value: t.value, delta: t.delta,
+                    ciLow: interval.lower, ciHigh: interval.upper, pValue: t.pValue,
+                    baseOnly: t.baseOnly, variantOnly: t.variantOnly, belowMinimumN: t.n < settings.minGroupSize))
             }
         }
     }

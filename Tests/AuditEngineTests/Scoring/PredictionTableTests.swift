@@ -3,7 +3,7 @@ import Testing
 @testable import AuditEngine
 import CLIPEngine
 
-/// The compact tables a run holds instead of strings per row (issue #5, point 6): interning,
+/// The compact tables a run holds instead of strings per row: interning,
 /// packed paths, usable rows made on access, and a prediction table that writes the same
 /// `predictions.csv` lines as the predictions it stands for.
 @Suite("Compact prediction table")
