@@ -21,7 +21,12 @@ public enum ModelCardExport {
     /// Writes the exports and the run key into `directory` (only files `card` wrote there are
     /// replaced); returns the exports' paths.
     public static func write(_ data: ReportData, to directory: URL) throws -> [URL] {
-        let exports = render(data)
+        return try writeExports(render(data), runKey: data.runID, to: directory)
+    }
+
+    /// Writes `exports` and the run key (which run the card describes) into `directory`, through
+    /// the card folder's ledger; returns the exports' paths.
+    static func writeExports(_ exports: [(name: String, text: String)], runKey: String, to directory: URL) throws -> [URL] {
         let names = exports.map(\.name)
         // A card folder from before ledgers: the exports, all of them, which only `card` writes together.
         var folder = try OutputFolder(url: directory, kind: "card", files: names + [runKeyName]) { url in
@@ -33,7 +38,7 @@ public enum ModelCardExport {
             try AtomicFile.write(text, to: url)
             written.append(url)
         }
-        try AtomicFile.write(data.runID + "\n", to: directory.appendingPathComponent(runKeyName))
+        try AtomicFile.write(runKey + "\n", to: directory.appendingPathComponent(runKeyName))
         try folder.finish()
         return written
     }
@@ -306,20 +311,7 @@ extension ModelCardExport {
         for model in data.models where !ModelsFolder.isValidLabel(model.label) {
             throw AuditError(file: directory.path, "model label \(JSONText.quoted(model.label)) cannot name a card file")
         }
-        let exports = render(data)
-        let names = exports.map(\.name)
-        var folder = try OutputFolder(url: directory, kind: "card", files: names + [runKeyName]) { url in
-            names.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) } ? Set(names) : []
-        }
-        var written: [URL] = []
-        for (name, text) in exports {
-            let url = directory.appendingPathComponent(name)
-            try AtomicFile.write(text, to: url)
-            written.append(url)
-        }
-        try AtomicFile.write(data.models.map(\.data.runID).joined(separator: ",") + "\n", to: directory.appendingPathComponent(runKeyName))
-        try folder.finish()
-        return written
+        return try writeExports(render(data), runKey: data.models.map(\.data.runID).joined(separator: ","), to: directory)
     }
 
     /// The fairness section of several models: the comparison, then each model's own section

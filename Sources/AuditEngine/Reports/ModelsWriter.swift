@@ -85,13 +85,8 @@ public enum ModelsWriter {
                 "comparisons": run.comparisons.count,
             ],
             "skipped_by_reason": reasons,
-            "skipped": run.skipped.map { s -> [String: Any] in
-                var entry: [String: Any] = ["reason": s.reason]
-                if let line = s.line { entry["line"] = line }
-                if let file = s.file { entry["file"] = file }
-                return entry
-            },
-            "timings_s": Dictionary(run.timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +),
+            "skipped": ReportWriter.skippedJSON(run.skipped),
+            "timings_s": ReportWriter.timingsJSON(run.timings),
             "cache": run.cachePath ?? NSNull(),
             "files": files.sorted(),
         ]

@@ -143,6 +143,21 @@ public enum ReportWriter {
         }
     }
 
+    /// run.json's `skipped`: each skipped row's reason, line and file.
+    static func skippedJSON(_ skipped: [SkippedEntry]) -> [[String: Any]] {
+        skipped.map { s in
+            var entry: [String: Any] = ["reason": s.reason]
+            if let line = s.line { entry["line"] = line }
+            if let file = s.file { entry["file"] = file }
+            return entry
+        }
+    }
+
+    /// run.json's `timings_s`: seconds per stage, to the millisecond.
+    static func timingsJSON(_ timings: [(stage: String, seconds: Double)]) -> [String: Double] {
+        Dictionary(timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +)
+    }
+
     /// The header of `predictions.csv` (SPEC.md): written by ``writePredictionsCSV(_:to:)``,
     /// checked by ``ReportFolder`` when a folder is read back.
     public static func predictionsHeader(attributes: [String]) -> [String] {
@@ -230,13 +245,8 @@ public enum ReportWriter {
                 "predictions": run.predictions.count,
             ],
             "skipped_by_reason": reasons,
-            "skipped": run.skipped.map { s -> [String: Any] in
-                var entry: [String: Any] = ["reason": s.reason]
-                if let line = s.line { entry["line"] = line }
-                if let file = s.file { entry["file"] = file }
-                return entry
-            },
-            "timings_s": Dictionary(run.timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +),
+            "skipped": skippedJSON(run.skipped),
+            "timings_s": timingsJSON(run.timings),
             "cache": run.cachePath ?? NSNull(),
             "files": files.sorted(),
             "settings": settings,
