@@ -124,8 +124,8 @@ extension ClipAudit {
         /// How many rows were skipped and why, by kind (every row is listed in report.md and run.json).
         static func skipSummary(_ skipped: [SkippedEntry]) -> String {
             guard !skipped.isEmpty else { return "" }
-            let kinds = SkipSummary.counts(skipped).map { "\($0.kind): \($0.count)" }
-            return "; \(skipped.count) row(s) skipped (" + kinds.joined(separator: ", ") + "; listed in report.md)"
+            let kinds = SkipKind.counts(skipped.lazy.map(\.kind)).terminalText
+            return "; \(skipped.count) row(s) skipped (" + kinds + "; listed in report.md)"
         }
 
         /// Writes a several-model run (or, for a shard, says what it cached) and where it went.

@@ -10,14 +10,6 @@ public struct GroupCount: Sendable, Hashable {
     public let count: Int
 }
 
-/// How many rows were skipped for one kind of reason.
-public struct SkipCount: Sendable, Hashable {
-    /// `SkipReason.category`, e.g. `image not found`.
-    public let category: String
-    /// Rows skipped for it.
-    public let count: Int
-}
-
 /// What `clip-audit validate` found: printed by the CLI, and reused by `run`.
 public struct ValidationReport: Sendable {
     /// The manifest that was checked.
@@ -30,7 +22,7 @@ public struct ValidationReport: Sendable {
     public var usableRows: UsableRows
     /// Every skipped row with its reason, in file order (ragged records first, as the reader reports them).
     public var skipped: [SkippedRow]
-    /// Skipped rows counted by kind of reason, most frequent first.
+    /// Skipped rows counted by kind of reason, in `SkipKind.counts`'s order (most frequent first).
     public var skippedByReason: [SkipCount]
     /// Rows whose image file does not exist.
     public var missingImageCount: Int
@@ -55,12 +47,19 @@ public struct ValidationReport: Sendable {
     /// True when there are no errors.
     public var isValid: Bool { errors.isEmpty }
 
+    /// What `run` will count as skipped, by kind and in its order (report.md's table, run.json's
+    /// `skipped_by_reason`): the skipped rows and, once `AuditValidator.checkImages` has read
+    /// them, the rows whose image it cannot use.
+    public var skipCountsForRun: [SkipCount] {
+        SkipKind.counts(skipped.lazy.map(\.reason.kind) + undecodableImages.lazy.map(\.kind))
+    }
+
     /// The report as lines of text for the terminal.
     public var lines: [String] {
         var out: [String] = []
         out.append("manifest: \(manifestURL.path) (\(columns.count) columns: \(columns.joined(separator: ", ")))")
         out.append("rows: \(rowsRead) read, \(usableRows.count) usable, \(skipped.count) skipped")
-        for item in skippedByReason { out.append("  skipped, \(item.category): \(item.count)") }
+        for item in skippedByReason { out.append("  skipped, \(item.kind): \(item.count)") }
         for row in skipped.prefix(10) { out.append("    \(row)") }
         if skipped.count > 10 { out.append("    ... and \(skipped.count - 10) more") }
         var current = ""
@@ -124,10 +123,7 @@ public enum AuditValidator {
     }
 
     static func countReasons(_ skipped: [SkippedRow]) -> [SkipCount] {
-        var counts: [String: Int] = [:]
-        for row in skipped { counts[row.reason.category, default: 0] += 1 }
-        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { SkipCount(category: $0.key, count: $0.value) }
+        SkipKind.counts(skipped.lazy.map(\.reason.kind))
     }
 }
 
@@ -276,7 +272,7 @@ struct ValidationPass {
                 report.errors.append(config.error(at: config.sourceLines["manifest.image_root"] != nil ? "manifest.image_root" : "manifest.path",
                                                   imageRootHint(prefix: "no usable rows in \(file): \(report.missingImageCount) of \(report.rowsRead) rows' images not found")))
             } else {
-                let reasons = report.skippedByReason.map { "\($0.category): \($0.count)" }.joined(separator: ", ")
+                let reasons = report.skippedByReason.terminalText
                 let why = report.rowsRead == 0 ? "it has no data rows" : "all \(report.rowsRead) rows skipped (\(reasons))"
                 report.errors.append(config.error(at: "manifest.path", "no usable rows in \(file): \(why)"))
             }

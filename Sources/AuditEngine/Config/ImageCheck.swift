@@ -21,7 +21,7 @@ extension AuditValidator {
         let rows = report.usableRows
         let count = rows.count
         guard count > 0 else { return }
-        var problems = [String?](repeating: nil, count: count)
+        var problems = [ImageEmbedder.Outcome?](repeating: nil, count: count)
         let workers = max(1, min(threads, count))
         problems.withUnsafeMutableBufferPointer { buffer in
             let shared = UnsafeSendable(buffer)
@@ -31,21 +31,23 @@ extension AuditValidator {
                 }
             }
         }
-        report.undecodableImages = problems.enumerated().compactMap { index, reason in
-            reason.map { SkippedEntry(line: rows.line(index), file: rows.file(index), reason: $0) }
+        report.undecodableImages = problems.enumerated().compactMap { index, problem in
+            guard case .failed(let kind, let reason)? = problem else { return nil }
+            return SkippedEntry(line: rows.line(index), file: rows.file(index), reason: reason, kind: kind)
         }
         report.imageCheck = depth
     }
 
-    /// Why `run` would skip the image at `url`, in its words, or nil when it would not.
-    static func problem(with url: URL, depth: ImageCheckDepth, maxPixels: Int) -> String? {
+    /// Why `run` would skip the image at `url` (its kind and words, as `run`'s failed
+    /// outcome), or nil when it would not.
+    static func problem(with url: URL, depth: ImageCheckDepth, maxPixels: Int) -> ImageEmbedder.Outcome? {
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            return "cannot read: \((error as NSError).localizedDescription)"
+            return .failed(kind: .unreadable, reason: "cannot read: \((error as NSError).localizedDescription)")
         }
-        guard !data.isEmpty else { return "empty file (0 bytes)" }
+        guard !data.isEmpty else { return .failed(kind: .emptyFile, reason: "empty file (0 bytes)") }
         do {
             switch depth {
             case .headers:
@@ -58,7 +60,7 @@ extension AuditValidator {
             }
             return nil
         } catch {
-            return ImageEmbedder.shortReason("\(error)", file: url)
+            return ImageEmbedder.failure(error, data: data, file: url)
         }
     }
 }

@@ -148,15 +148,15 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
     /// disagree on an attribute or target value (the first row's labels are the ones used).
     case duplicate(path: String, firstLine: Int, sameLabels: Bool)
 
-    /// A short label that groups rows skipped for the same kind of reason.
-    public var category: String {
+    /// The kind the summaries count the row under.
+    public var kind: SkipKind {
         switch self {
-        case .wrongFieldCount: return "wrong number of fields"
-        case .emptyValue(let column): return "empty \(column)"
-        case .escapesImageRoot: return "path outside image_root"
-        case .missingImage: return "image not found"
-        case .notAFile: return "not an image file"
-        case .duplicate(_, _, let same): return same ? "duplicate row" : "duplicate image with other labels"
+        case .wrongFieldCount: return .wrongFieldCount
+        case .emptyValue(let column): return .emptyValue(column: column)
+        case .escapesImageRoot: return .outsideImageRoot
+        case .missingImage: return .imageNotFound
+        case .notAFile: return .notAFile
+        case .duplicate(_, _, let same): return same ? .duplicateRow : .duplicateWithOtherLabels
         }
     }
 

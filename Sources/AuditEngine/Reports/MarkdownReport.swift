@@ -483,10 +483,9 @@ public enum MarkdownReport {
         guard !run.skipped.isEmpty else { md.line("None: every manifest row was scored."); md.blank(); return }
         md.line("\(run.skipped.count) row(s) were left out; every other row was scored.")
         md.blank()
-        let kinds = SkipSummary.counts(run.skipped)
         md.line("| reason | rows |")
         md.line("|---|---:|")
-        for (kind, count) in kinds { md.line("| \(escape(kind)) | \(count) |") }
+        for item in SkipKind.counts(run.skipped.lazy.map(\.kind)) { md.line("| \(escape(item.kind.description)) | \(item.count) |") }
         md.blank()
         md.line("| line | file | reason |")
         md.line("|---:|---|---|")

@@ -70,7 +70,7 @@ public enum ModelsWriter {
                 "encode_seconds": (run.encodeSeconds[index] * 1000).rounded() / 1000,
             ]
         }
-        let reasons = Dictionary(uniqueKeysWithValues: SkipSummary.counts(run.skipped).map { ($0.kind, $0.count) })
+        let reasons = Dictionary(uniqueKeysWithValues: SkipKind.counts(run.skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
         let object: [String: Any] = [
             "tool": "clip-audit",
             "version": CLIPEngineInfo.version,

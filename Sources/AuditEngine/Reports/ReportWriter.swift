@@ -190,7 +190,7 @@ public enum ReportWriter {
             "weights_sha256": String(run.modelFingerprint.split(separator: ":").first ?? ""),
         ]
         if let revision = run.model.revision { model["revision"] = revision }
-        let reasons = Dictionary(uniqueKeysWithValues: SkipSummary.counts(run.skipped).map { ($0.kind, $0.count) })
+        let reasons = Dictionary(uniqueKeysWithValues: SkipKind.counts(run.skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
         var settings: [String: Any] = [
             "alpha": config.alpha,
             "min_group_size": config.minGroupSize,
@@ -253,28 +253,5 @@ public enum ReportWriter {
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"
-    }
-}
-
-/// Groups skipped rows into kinds for the summaries.
-public enum SkipSummary {
-    /// The kind of a free-text reason (the decoder's): the text before its details, i.e. before
-    /// the first colon, quote or " (" — `truncated (libpng: …)` is `truncated`.
-    public static func kind(of reason: String) -> String {
-        var kind = Substring(reason)
-        for marker in [":", "\"", " ("] {
-            if let range = kind.range(of: marker) { kind = kind[..<range.lowerBound] }
-        }
-        return kind.trimmingCharacters(in: .whitespaces)
-    }
-
-    /// Skipped rows counted by kind, kinds in order of first appearance.
-    public static func counts(_ skipped: [SkippedEntry]) -> [(kind: String, count: Int)] {
-        var kinds: [(kind: String, count: Int)] = []
-        for entry in skipped {
-            let kind = entry.kind
-            if let i = kinds.firstIndex(where: { $0.kind == kind }) { kinds[i].count += 1 } else { kinds.append((kind, 1)) }
-        }
-        return kinds
     }
 }

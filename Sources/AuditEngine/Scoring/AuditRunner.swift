@@ -104,18 +104,21 @@ public struct Prediction: Sendable {
 public struct SkippedEntry: Sendable {
     public var line: Int?
     public var file: String?
+    /// One line saying why, with the details (shown per row in report.md and run.json).
     public var reason: String
-    /// The kind of reason the summaries count by (`image not found`, `duplicate row`,
-    /// `truncated`…): the same for every row skipped for the same cause, without its details.
-    public var kind: String
+    /// The kind of cause the summaries count by: the same for every row skipped for the same cause.
+    public var kind: SkipKind
 
-    /// A skip whose kind is the reason up to its details (`SkipSummary.kind(of:)`), as for the
-    /// decoder's messages.
-    public init(line: Int?, file: String?, reason: String, kind: String? = nil) {
+    public init(line: Int?, file: String?, reason: String, kind: SkipKind) {
         self.line = line
         self.file = file
         self.reason = reason
-        self.kind = kind ?? SkipSummary.kind(of: reason)
+        self.kind = kind
+    }
+
+    /// A manifest row that the row checks left out.
+    public init(_ row: SkippedRow) {
+        self.init(line: row.line, file: row.file, reason: "\(row.reason)", kind: row.reason.kind)
     }
 }
 
@@ -241,9 +244,7 @@ public enum AuditRunner {
             notes.append("--limit \(options.limit ?? 0): reference group for \(fallback.key) is \"\(fallback.used)\" (the largest group), "
                 + "not \"\(fallback.wanted)\", which has no usable rows within the limit")
         }
-        var skipped = validation.skipped.map {
-            SkippedEntry(line: $0.line, file: $0.file, reason: "\($0.reason)", kind: $0.reason.category)
-        }
+        var skipped = validation.skipped.map(SkippedEntry.init)
         let rows = validation.usableRows
         let references: [String?] = several
             ? config.models.map { $0.model.locatorString }
@@ -331,11 +332,11 @@ public enum AuditRunner {
                 // An image that any model cannot use is skipped for all: every model is measured
                 // on the same rows.
                 var embeddings: [(embedding: [Float], cached: Bool)] = []
-                var failures: [(model: Int, reason: String)] = []
+                var failures: [(model: Int, kind: SkipKind, reason: String)] = []
                 for m in outcomes.indices {
                     switch outcomes[m][position] {
                     case .embedded(_, let embedding, let cached): embeddings.append((embedding, cached))
-                    case .failed(let reason): failures.append((m, reason))
+                    case .failed(let kind, let reason): failures.append((m, kind, reason))
                     }
                 }
                 if let first = failures.first {
@@ -343,8 +344,8 @@ public enum AuditRunner {
                     let reason = failures.count == outcomes.count && failures.allSatisfy({ $0.reason == first.reason })
                         ? first.reason
                         : failures.map { "model \(labels[$0.model]): \($0.reason)" }.joined(separator: "; ")
-                    skipped.append(SkippedEntry(line: rows.line(row), file: rows.file(row), reason: reason,
-                                                kind: SkipSummary.kind(of: first.reason)))
+                    // Counted under the first failing model's kind, so that one image is one count.
+                    skipped.append(SkippedEntry(line: rows.line(row), file: rows.file(row), reason: reason, kind: first.kind))
                     continue
                 }
                 for (m, item) in embeddings.enumerated() {

@@ -14,7 +14,9 @@ public final class ImageEmbedder: @unchecked Sendable {
     /// What became of one file.
     public enum Outcome: Sendable {
         case embedded(sha256: String, embedding: [Float], cached: Bool)
-        case failed(reason: String)
+        /// The image cannot be used: the kind of cause the summaries count, and one line saying
+        /// why (the decoder's words, without the path).
+        case failed(kind: SkipKind, reason: String)
     }
 
     /// One model the images are encoded for: its pipeline, its cache key and, in a several-model
@@ -120,28 +122,28 @@ public final class ImageEmbedder: @unchecked Sendable {
         for _ in 0..<batchCount {
             let batch = try handoff.take().get()
             for member in members.indices { try encode(batch, member: member, file: file) }
-            try body(batch.range, batch.outcomes.map { $0.map { $0 ?? .failed(reason: "internal: not processed") } })
+            try body(batch.range, batch.outcomes.map { $0.map { $0 ?? .failed(kind: .notProcessed, reason: "internal: not processed") } })
         }
     }
 
     /// Reads, hashes, looks up and decodes one batch: `files` are the files of `range`.
     private func prepare(files: [URL], range: Range<Int>) throws -> PreparedBatch {
         let batch = PreparedBatch(range: range, members: members.count)
-        func failAll(_ offset: Int, _ reason: String) {
-            for m in members.indices { batch.outcomes[m][offset] = .failed(reason: reason) }
+        func failAll(_ offset: Int, _ kind: SkipKind, _ reason: String) {
+            for m in members.indices { batch.outcomes[m][offset] = .failed(kind: kind, reason: reason) }
         }
         var contents = [Data?](repeating: nil, count: range.count)
         for offset in 0..<range.count {
             do {
                 let data = try FileKind.mappedContents(of: files[offset])
                 guard !data.isEmpty else {
-                    failAll(offset, "empty file (0 bytes)")
+                    failAll(offset, .emptyFile, "empty file (0 bytes)")
                     continue
                 }
                 contents[offset] = data
                 batch.hashes[offset] = data.withUnsafeBytes { SHA256Digest.hex(of: $0) }
             } catch {
-                failAll(offset, "cannot read: \(error.reason)")
+                failAll(offset, .unreadable, "cannot read: \(error.reason)")
             }
         }
         let keys = batch.hashes.compactMap { $0 }
@@ -160,7 +162,7 @@ public final class ImageEmbedder: @unchecked Sendable {
                     do {
                         try pipeline.processor.checkLimits(data: contents[offset]!, name: files[offset].path, maxPixels: maxPixels)
                     } catch {
-                        batch.outcomes[m][offset] = .failed(reason: Self.shortReason("\(error)", file: files[offset]))
+                        batch.outcomes[m][offset] = Self.failure(error, data: contents[offset]!, file: files[offset])
                         continue
                     }
                     batch.outcomes[m][offset] = .embedded(sha256: sha, embedding: embedding, cached: true)
@@ -203,7 +205,7 @@ public final class ImageEmbedder: @unchecked Sendable {
         defer { for buffer in buffers { buffer.deallocate() } }
         // [decoded content × groups + group]: why it cannot be used there.
         let groupCount = groupKeys.count
-        var failures = [String?](repeating: nil, count: decodeOrder.count * groupCount)
+        var failures = [Outcome?](repeating: nil, count: decodeOrder.count * groupCount)
         let inputs = contents
         let work = decodeOrder
         let maxPixels = self.maxPixels
@@ -221,7 +223,8 @@ public final class ImageEmbedder: @unchecked Sendable {
                     do {
                         image = try ImageDecoder.decode(data: inputs[offset]!, name: file.path, maxPixels: maxPixels)
                     } catch {
-                        for target in targets[item] { failureBuffer[item * groupCount + target.group] = "\(error)" }
+                        let failure = Self.failure(error, data: inputs[offset]!, file: file)
+                        for target in targets[item] { failureBuffer[item * groupCount + target.group] = failure }
                         continue
                     }
                     for target in targets[item] {
@@ -229,7 +232,7 @@ public final class ImageEmbedder: @unchecked Sendable {
                         do {
                             try pipeline.processor.checkResizeLimit(image, name: file.path, maxPixels: maxPixels)
                         } catch {
-                            failureBuffer[item * groupCount + target.group] = "\(error)"
+                            failureBuffer[item * groupCount + target.group] = Self.failure(error, data: inputs[offset]!, file: file)
                             continue
                         }
                         let stride = pipeline.pixelCount
@@ -246,8 +249,9 @@ public final class ImageEmbedder: @unchecked Sendable {
             var kept: [(sha: String, files: [Int])] = []
             for sha in order[m] {
                 let offsets = pending[m][sha]!
-                if let reason = failures[decodeIndex[sha]! * groupCount + g] {
-                    for offset in offsets { batch.outcomes[m][offset] = .failed(reason: Self.shortReason(reason, file: files[offset])) }
+                if case .failed(let kind, let reason)? = failures[decodeIndex[sha]! * groupCount + g] {
+                    // The same content may be named by several files: the reason holds no path.
+                    for offset in offsets { batch.outcomes[m][offset] = .failed(kind: kind, reason: reason) }
                     continue
                 }
                 kept.append((sha, offsets))
@@ -300,6 +304,12 @@ public final class ImageEmbedder: @unchecked Sendable {
             for offset in entry.files { batch.outcomes[m][offset] = .embedded(sha256: entry.sha, embedding: embedding, cached: false) }
         }
         try cache?.storeImageEmbeddings(store, model: members[m].modelKey, preprocessing: pipeline.preprocessingKey)
+    }
+
+    /// The failure an error decoding (or checking) `data`, read from `file`, gives: its kind and
+    /// the decoder's message without the path.
+    static func failure(_ error: any Error, data: Data, file: URL) -> Outcome {
+        .failed(kind: SkipKind(imageError: error, data: data), reason: shortReason("\(error)", file: file))
     }
 
     /// The decoder's one-line message without the path, which the skipped-row record already carries.

@@ -120,7 +120,7 @@ struct AuditValidatorTests {
         #expect(report.errors.isEmpty)
         // Line 5 names line 2's file again (`val/../val/1.jpg` is `val/1.jpg`): a duplicate.
         #expect(report.usableRows.map(\.line) == [2])
-        let reasons = report.skipped.map { "\($0.line) \($0.reason.category)" }
+        let reasons = report.skipped.map { "\($0.line) \($0.reason.kind)" }
         #expect(reasons == ["3 image not found", "4 path outside image_root", "5 duplicate row", "6 path outside image_root",
                             "7 path outside image_root", "8 empty gender", "9 empty file", "10 empty race",
                             "11 wrong number of fields"])
@@ -130,7 +130,7 @@ struct AuditValidatorTests {
         #expect(report.skipped[4].description.contains("a symlink resolves to"))
         #expect(report.missingImageCount == 1)
         #expect(report.missingImageExamples == ["val/missing.jpg"])
-        #expect(report.skippedByReason.first == SkipCount(category: "path outside image_root", count: 3))
+        #expect(report.skippedByReason.first == SkipCount(kind: .outsideImageRoot, count: 3))
         #expect(report.warnings.contains { $0.hasPrefix("1 image file(s) not found under") })
     }
 
@@ -187,7 +187,7 @@ struct AuditValidatorTests {
         #expect(report.usableRows.map(\.file) == ["val/1.jpg"])
         #expect(report.skipped.map { "\($0.reason)" } == ["image path \"val/folder\" is a directory, not a file",
                                                          "image path \"val/pipe\" is a FIFO, not a file"])
-        #expect(Set(report.skipped.map(\.reason.category)) == ["not an image file"])
+        #expect(Set(report.skipped.map(\.reason.kind)) == [.notAFile])
     }
 
     @Test func rowCheckerWithoutImageChecks() throws {

@@ -96,7 +96,7 @@ enum HostileFixture {
             model: ResolvedModel(id: "openai/clip-vit-base-patch16", directory: URL(fileURLWithPath: "/models/clip"), revision: nil, files: [:]),
             modelFingerprint: String(repeating: "ab", count: 32) + ":" + String(repeating: "cd", count: 32),
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: races.count * 10 + 1, usableRows: races.count * 10,
-            skipped: [SkippedEntry(line: 999, file: img, reason: "image not found: \(formula) | \(script)")],
+            skipped: [SkippedEntry(line: 999, file: img, reason: "image not found: \(formula) | \(script)", kind: .imageNotFound)],
             uniqueImages: races.count * 10, imagesEncoded: races.count * 10, imagesFromCache: 0, promptsEncoded: 7, promptsTotal: 7,
             table: table, metrics: metrics, timings: [("score", 0.5)], cachePath: nil, shard: nil)
     }

@@ -226,7 +226,7 @@ import Testing
         #expect(run.skipped.count == 1 && skip.file == "strip.png" && skip.line == 3)
         #expect(skip.reason.hasPrefix("model tiny: image too large: 1x5000 resizes to 224x1120000"), "\(skip.reason)")
         #expect(!skip.reason.contains("openclip"), "\(skip.reason)")
-        #expect(skip.kind == "image too large")
+        #expect(skip.kind == .tooLarge)
         for model in run.runs {
             #expect(model.usableRows == 4 && model.skipped.map(\.file) == ["strip.png"])
             #expect(model.predictions.allSatisfy { $0.file != "strip.png" })
@@ -246,7 +246,7 @@ import Testing
                     for outcome in list {
                         switch outcome {
                         case .embedded(_, let embedding, _): result[m].append(embedding.map { String($0.bitPattern) }.joined(separator: ","))
-                        case .failed(let reason): result[m].append("failed: \(reason)")
+                        case .failed(_, let reason): result[m].append("failed: \(reason)")
                         }
                     }
                 }
