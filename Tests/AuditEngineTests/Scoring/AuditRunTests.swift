@@ -100,19 +100,19 @@ import Testing
         let design = Self.genderDesign
         let auditURL = try audit(in: dir.url, designs: design)
         let first = try AuditRunner.run(auditFile: auditURL, options: options(cache: cacheURL))
-        #expect(first.modelFingerprint.hasSuffix(":numerics-\(CLIPModel.numericsRevision)"))
+        #expect(first.modelKey.numericsRevision == CLIPModel.numericsRevision)
         #expect(first.imagesEncoded == 13)
 
         // This revision's embeddings, stored in a fresh cache under the key an earlier revision
         // would have used.
         let pipeline = try CLIPPipeline(model: first.model)
         let cache = try EmbeddingCache(url: cacheURL)
-        let earlier = first.modelFingerprint.replacingOccurrences(of: ":numerics-\(CLIPModel.numericsRevision)",
-                                                                   with: ":numerics-\(CLIPModel.numericsRevision - 1)")
+        var earlier = first.modelKey
+        earlier.numericsRevision -= 1
         let hashes = try FileManager.default.contentsOfDirectory(
             at: fixtures.appendingPathComponent("clip-reference/images"), includingPropertiesForKeys: nil)
             .map { try Data(contentsOf: $0).withUnsafeBytes { SHA256Digest.hex(of: $0) } }
-        let current = try cache.imageEmbeddings(for: hashes, model: first.modelFingerprint,
+        let current = try cache.imageEmbeddings(for: hashes, model: first.modelKey,
                                                 preprocessing: pipeline.preprocessingKey)
         #expect(current.count == 13)
         let stale = dir.url.appendingPathComponent("stale.sqlite")
