@@ -280,6 +280,10 @@ struct AuditFileParser {
             if attributes.contains(name) {
                 throw fail(item.node, "attributes[\(index)]", "\"\(name)\" is listed twice")
             }
+            // Result rows name the whole set `*`: a column so named would be read back as it.
+            if name == Slice.allText {
+                throw fail(item.node, "attributes[\(index)]", "\"\(name)\" is the reports' name for all images; rename the column")
+            }
             if name.contains(Slice.separator) {
                 throw fail(item.node, "attributes[\(index)]", "\"\(name)\" must not contain `\(Slice.separator)` (it joins intersections)")
             }

@@ -167,8 +167,12 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
         let counts = json["counts"] as! [String: Int]
         #expect(counts["rows_scored"] == 13 && counts["rows_skipped"] == 1 && counts["predictions"] == 39)
-        #expect((json["model"] as! [String: Any])["weights_sha256"] as? String
-                == (try SHA256Digest.hex(ofFile: fixtures.appendingPathComponent("clip-reference/tiny-clip/model.safetensors"))))
+        let weights = try SHA256Digest.hex(ofFile: fixtures.appendingPathComponent("clip-reference/tiny-clip/model.safetensors"))
+        #expect((json["model"] as! [String: Any])["weights_sha256"] as? String == weights)
+        // The fingerprint keeps the text it has always had: weights, configuration, numerics.
+        let configuration = try CLIPPipeline(model: run.model).configurationSHA256
+        #expect((json["model"] as! [String: Any])["fingerprint"] as? String
+                == "\(weights):\(configuration):numerics-\(CLIPModel.numericsRevision)")
         #expect(json["audit_file_sha256"] as? String == SHA256Digest.hex(of: try Data(contentsOf: dir.url.appendingPathComponent("audit.yaml"))))
         // No temporary files are left beside the reports.
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
