@@ -14,9 +14,10 @@ struct CacheInputTests {
     static let python = URL(fileURLWithPath: "/usr/bin/env")
 
     /// Runs a few lines of Python's sqlite3 on `cache`.
-    static func sql(_ cache: String, _ statements: String) throws {
+    /// `arguments` follow the cache's path in `sys.argv`.
+    static func sql(_ cache: String, _ statements: String, arguments: [String] = []) throws {
         let script = "import sqlite3,struct,sys\nc=sqlite3.connect(sys.argv[1])\n\(statements)\nc.commit()\n"
-        let result = try CLI.run(["python3", "-c", script, cache], tool: python)
+        let result = try CLI.run(["python3", "-c", script, cache] + arguments, tool: python)
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -68,12 +69,35 @@ struct CacheInputTests {
         #expect(merge.stdout.contains("1 image"), "\(merge.stdout)")
     }
 
+    @Test("rows keyed by the model-key text caches have always held are found by a ModelKey")
+    func modelKeyTextOfExistingCaches() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        let path = ws.path("old.sqlite")
+        let cache = try EmbeddingCache(url: URL(fileURLWithPath: path))
+        let weights = String(repeating: "0f", count: 32), configuration = String(repeating: "e1", count: 32)
+        // The bytes earlier versions wrote in the `model` column, spelled out rather than built
+        // with the type under test.
+        let stored = weights + ":" + configuration + ":numerics-2"
+        try Self.sql(path, """
+            c.execute("INSERT INTO image_embeddings VALUES ('img', ?, 'p', 3, ?)", (sys.argv[2], struct.pack('<3f', 1, 2, 3)))
+            c.execute("INSERT INTO text_embeddings VALUES ('a photo.', ?, 't', 2, ?)", (sys.argv[2], struct.pack('<2f', 4, 5)))
+            """, arguments: [stored])
+        let key = ModelKey(weightsSHA256: weights, configurationSHA256: configuration, numericsRevision: 2)
+        #expect(key.text == stored)
+        #expect(try cache.imageEmbeddings(for: ["img"], model: key, preprocessing: "p") == ["img": [1, 2, 3]])
+        #expect(try cache.textEmbeddings(for: ["a photo."], model: key, tokenizer: "t") == ["a photo.": [4, 5]])
+        // Another revision's key does not find them.
+        let other = ModelKey(weightsSHA256: weights, configurationSHA256: configuration, numericsRevision: 3)
+        #expect(try cache.imageEmbeddings(for: ["img"], model: other, preprocessing: "p").isEmpty)
+    }
+
     @Test("cache merge refuses to merge a file into itself, under any name, at once")
     func mergeIntoItself() throws {
         let ws = try Workspace()
         defer { ws.cleanUp() }
         let cache = try EmbeddingCache(url: URL(fileURLWithPath: ws.path("same.sqlite")))
-        try cache.storeImageEmbeddings([("a", [1, 2, 3])], model: "m", preprocessing: "p")
+        try cache.storeImageEmbeddings([("a", [1, 2, 3])], model: .named("m"), preprocessing: "p")
         try FileManager.default.createSymbolicLink(atPath: ws.path("link.sqlite"), withDestinationPath: ws.path("same.sqlite"))
         try FileManager.default.linkItem(atPath: ws.path("same.sqlite"), toPath: ws.path("hard.sqlite"))
         for input in ["same.sqlite", "./same.sqlite", "link.sqlite", "hard.sqlite"] {
@@ -153,5 +177,12 @@ struct CacheInputTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.components(separatedBy: "the cache is busy").count == 2, "\(result.stderr)")
         try expectSameReport(URL(fileURLWithPath: ws.path("first")), URL(fileURLWithPath: ws.path("second")))
+    }
+}
+
+private extension ModelKey {
+    /// A key whose weights hash is `name`, for tests that need only distinct models.
+    static func named(_ name: String) -> ModelKey {
+        ModelKey(weightsSHA256: name, configurationSHA256: "config")
     }
 }

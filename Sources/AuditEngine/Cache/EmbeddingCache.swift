@@ -139,40 +139,40 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Cached image embeddings for `keys` (image SHA-256s); missing keys, and keys whose rows are
     /// unusable, are absent from the result.
-    public func imageEmbeddings(for keys: [String], model: String, preprocessing: String) throws -> [String: [Float]] {
+    public func imageEmbeddings(for keys: [String], model: ModelKey, preprocessing: String) throws -> [String: [Float]] {
         try imageEmbeddingLookup(for: keys, model: model, preprocessing: preprocessing).found
     }
 
     /// Cached image embeddings for `keys`, and which keys had only unusable rows (and where).
-    public func imageEmbeddingLookup(for keys: [String], model: String, preprocessing: String) throws -> Lookup {
+    public func imageEmbeddingLookup(for keys: [String], model: ModelKey, preprocessing: String) throws -> Lookup {
         try lookupWithFallbacks(sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
-                                keys: keys, second: model, third: preprocessing)
+                                keys: keys, second: model.text, third: preprocessing)
     }
 
     /// Stores image embeddings (key: image SHA-256) in one transaction.
-    public func storeImageEmbeddings(_ entries: [(key: String, embedding: [Float])], model: String, preprocessing: String) throws {
+    public func storeImageEmbeddings(_ entries: [(key: String, embedding: [Float])], model: ModelKey, preprocessing: String) throws {
         try store(sql: "INSERT OR REPLACE INTO image_embeddings(image_sha256, model, preprocessing, dim, embedding) VALUES (?1, ?2, ?3, ?4, ?5)",
-                  entries: entries, second: model, third: preprocessing)
+                  entries: entries, second: model.text, third: preprocessing)
     }
 
     // MARK: Texts
 
     /// Cached text embeddings for `prompts`; missing prompts, and prompts whose rows are unusable,
     /// are absent from the result.
-    public func textEmbeddings(for prompts: [String], model: String, tokenizer: String) throws -> [String: [Float]] {
+    public func textEmbeddings(for prompts: [String], model: ModelKey, tokenizer: String) throws -> [String: [Float]] {
         try textEmbeddingLookup(for: prompts, model: model, tokenizer: tokenizer).found
     }
 
     /// Cached text embeddings for `prompts`, and which prompts had only unusable rows (and where).
-    public func textEmbeddingLookup(for prompts: [String], model: String, tokenizer: String) throws -> Lookup {
+    public func textEmbeddingLookup(for prompts: [String], model: ModelKey, tokenizer: String) throws -> Lookup {
         try lookupWithFallbacks(sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
-                                keys: prompts, second: model, third: tokenizer)
+                                keys: prompts, second: model.text, third: tokenizer)
     }
 
     /// Stores text embeddings in one transaction.
-    public func storeTextEmbeddings(_ entries: [(key: String, embedding: [Float])], model: String, tokenizer: String) throws {
+    public func storeTextEmbeddings(_ entries: [(key: String, embedding: [Float])], model: ModelKey, tokenizer: String) throws {
         try store(sql: "INSERT OR REPLACE INTO text_embeddings(prompt, model, tokenizer, dim, embedding) VALUES (?1, ?2, ?3, ?4, ?5)",
-                  entries: entries, second: model, third: tokenizer)
+                  entries: entries, second: model.text, third: tokenizer)
     }
 
     /// Number of image and text embeddings stored.

@@ -204,9 +204,10 @@ public struct AuditConfig: Sendable {
         return columns
     }
 
-    /// The key used for an intersection in `reference_groups` and reports: `race|gender`.
-    public static func intersectionKey(_ attributes: [String]) -> String {
-        attributes.joined(separator: "|")
+    /// Each attribute, then each intersection, in the audit file's order: the slices the reports
+    /// list (those with the whole set put ``Slice/all`` first).
+    public var slices: [Slice] {
+        attributes.map(Slice.attribute) + intersections.map(Slice.init(attributes:))
     }
 
     /// An error pointing at the line of `keyPath` in the audit file (or of its nearest

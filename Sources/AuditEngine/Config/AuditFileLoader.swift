@@ -280,8 +280,12 @@ struct AuditFileParser {
             if attributes.contains(name) {
                 throw fail(item.node, "attributes[\(index)]", "\"\(name)\" is listed twice")
             }
-            if name.contains("|") {
-                throw fail(item.node, "attributes[\(index)]", "\"\(name)\" must not contain `|` (it joins intersections)")
+            // Result rows name the whole set `*`: a column so named would be read back as it.
+            if name == Slice.allText {
+                throw fail(item.node, "attributes[\(index)]", "\"\(name)\" is the reports' name for all images; rename the column")
+            }
+            if name.contains(Slice.separator) {
+                throw fail(item.node, "attributes[\(index)]", "\"\(name)\" must not contain `\(Slice.separator)` (it joins intersections)")
             }
             attributes.append(name)
         }
@@ -312,14 +316,13 @@ struct AuditFileParser {
                 let group = try string(entry.value, path)
                 if attributes.contains(entry.key) {
                     referenceGroups[entry.key] = group
-                } else if let parts = intersections.first(where: { AuditConfig.intersectionKey($0) == entry.key }) {
-                    let count = group.split(separator: "|", omittingEmptySubsequences: false).count
-                    if count != parts.count {
-                        throw fail(entry.value, path, "\"\(group)\" needs \(parts.count) groups joined by `|`, like the key")
+                } else if let slice = intersections.map(Slice.init(attributes:)).first(where: { $0.csvText == entry.key }) {
+                    if slice.groupValues(group) == nil {
+                        throw fail(entry.value, path, "\"\(group)\" needs \(slice.attributes.count) groups joined by `\(Slice.separator)`, like the key")
                     }
                     referenceGroups[entry.key] = group
                 } else {
-                    let known = attributes + intersections.map(AuditConfig.intersectionKey)
+                    let known = Self.measurable(attributes: attributes, intersections: intersections)
                     throw fail(entry.keyNode, path, "\"\(entry.key)\" is neither an attribute nor an intersection (known: \(known.joined(separator: ", ")))")
                 }
             }

@@ -280,15 +280,14 @@ struct ValidationPass {
         }
 
         // Group sizes over usable rows.
-        let groupings = config.attributes.map { [$0] } + config.intersections
-        for attributes in groupings {
-            let key = AuditConfig.intersectionKey(attributes)
+        for slice in config.slices {
+            let attributes = slice.attributes, key = slice.csvText
             let columns = attributes.compactMap { config.attributes.firstIndex(of: $0) }
             var counts: [String: Int] = [:]
             if columns.count == attributes.count {
                 let grouping = rows.grouping(columns: columns)
                 for (group, size) in zip(grouping.groups, grouping.sizes) {
-                    counts[rows.values(of: group, columns: columns).joined(separator: "|"), default: 0] += size
+                    counts[slice.groupText(rows.values(of: group, columns: columns)), default: 0] += size
                 }
             }
             let sorted = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }

@@ -57,7 +57,7 @@ extension AuditFileKeys {
 extension AuditFileParser {
     /// The attributes and intersection keys a measure may name.
     static func measurable(attributes: [String], intersections: [[String]]) -> [String] {
-        attributes + intersections.map(AuditConfig.intersectionKey)
+        (attributes.map(Slice.attribute) + intersections.map(Slice.init(attributes:))).map(\.csvText)
     }
 
     func seed(_ node: Node, _ path: String) throws -> UInt64 {

@@ -21,7 +21,7 @@ public struct UsableRow: Sendable, Hashable {
             guard let value = self.attributes[name] else { return nil }
             parts.append(value)
         }
-        return parts.joined(separator: "|")
+        return Slice(attributes: attributes).groupText(parts)
     }
 
     /// The true class of `design`, when it has a target.

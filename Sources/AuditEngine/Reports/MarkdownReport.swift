@@ -27,7 +27,7 @@ public enum MarkdownReport {
             md.blank()
         }
         md.line("Zero-shot CLIP predictions over a labelled face manifest, disaggregated by \(config.attributes.map { MarkdownEscape.code($0) }.joined(separator: ", "))"
-                + (config.intersections.isEmpty ? "" : " and their intersections \(config.intersections.map { MarkdownEscape.code($0.joined(separator: "|")) }.joined(separator: ", "))")
+                + (config.intersections.isEmpty ? "" : " and their intersections \(config.slices.filter(\.isIntersection).map { MarkdownEscape.code($0.csvText) }.joined(separator: ", "))")
                 + ". The evidence behind each table (intersections, predicted-class shares, charts, confusion matrices, every disparity by design) is in [\(detailsName)](\(detailsName)).")
         md.blank()
         md.text += Findings(data).markdown()
@@ -72,7 +72,7 @@ public enum MarkdownReport {
         md.line("| | |")
         md.line("|---|---|")
         md.line("| Model | \(code(run.model.id))\(run.model.revision.map { " (revision \(code($0)))" } ?? "") |")
-        md.line("| Weights SHA-256 | `\(run.modelFingerprint.split(separator: ":").first ?? "")` |")
+        md.line("| Weights SHA-256 | `\(run.modelKey.weightsSHA256)` |")
         md.line("| Manifest | \(code(config.manifest.path.lastPathComponent)): \(run.manifestRows) rows read, \(run.usableRows) scored, \(run.skipped.count) skipped |")
         if let dataset = config.dataset {
             md.line("| Dataset | \(code(dataset.id))\(dataset.split.map { ", split \(code($0))" } ?? "") |")
@@ -101,7 +101,7 @@ public enum MarkdownReport {
     /// (`race: White`, `race|gender: White|Male`); the configured one where no disparity was computed.
     static func references(_ run: AuditRun) -> [String] {
         let config = run.config
-        return (config.attributes + config.intersections.map { $0.joined(separator: "|") }).map { slice in
+        return config.slices.map(\.csvText).map { slice in
             let group = run.metrics.disparities.first { $0.attribute == slice }?.reference ?? config.referenceGroups[slice] ?? "—"
             return "\(slice): \(group)"
         }
@@ -147,8 +147,7 @@ public enum MarkdownReport {
         md.blank()
         // report.md: the model card's tables, by attribute; details.md: the intersections, and
         // the charts of every table.
-        let intersections = config.intersections.map { $0.joined(separator: "|") }
-        let slices = part == .main ? config.attributes : config.attributes + intersections
+        let slices = (part == .main ? config.slices.filter { !$0.isIntersection } : config.slices).map(\.csvText)
         let chartKinds: [ChartFile.Kind] = part == .main ? [] : [.rate, .ratio]
 
         if design.target != nil {
@@ -470,7 +469,7 @@ public enum MarkdownReport {
             var metrics: [Metric] = []
             for r in rows where !metrics.contains(r.metric) { metrics.append(r.metric) }
             for metric in metrics {
-                for attribute in run.config.attributes + run.config.intersections.map({ $0.joined(separator: "|") }) {
+                for attribute in run.config.slices.map(\.csvText) {
                     embedCharts(&md, design: variant.name, metric: metric.csvName, attribute: attribute, kinds: [.delta])
                 }
             }

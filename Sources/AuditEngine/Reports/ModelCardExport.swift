@@ -78,7 +78,7 @@ public enum ModelCardExport {
         var findings = Findings(data)
         findings.table = []
         md.text += findings.markdown(heading: "###")
-        let attributes = data.slices.filter { !$0.contains("|") }
+        let attributes = data.slices.filter { !$0.isIntersection }.map(\.csvText)
         typealias Column = (design: ReportData.Design, metric: Metric)
         let accuracy: [Column] = data.designs.filter { $0.headlineMetrics.contains(.accuracy) }.map { ($0, .accuracy) }
         var harms: [Column] = []
@@ -167,7 +167,7 @@ public enum ModelCardExport {
             y += "    metrics:\n"
             for metric in design.headlineMetrics {
                 // The whole set and each attribute, as the model card's tables (intersections: report.md, metrics.csv).
-                for attribute in ["*"] + data.slices where !attribute.contains("|") {
+                for attribute in ([.all] + data.slices).filter({ !$0.isIntersection }).map(\.csvText) {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
                         let title = metric.title
                         let scope = attribute == "*" ? "all images" : "\(attribute): \(row.group)"
@@ -195,7 +195,7 @@ public enum ModelCardExport {
         var metrics: [JSONValue] = []
         for design in data.designs {
             for metric in design.headlineMetrics {
-                for attribute in ["*"] + data.slices {
+                for attribute in ([.all] + data.slices).map(\.csvText) {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
                         metrics.append(.object([
                             ("type", .string(metric.csvName)),
@@ -232,11 +232,10 @@ public enum ModelCardExport {
 
     /// `race_Black`, `race_Black,gender_Female` for `race|gender` / `Black|Female`, `overall`.
     static func sliceName(attribute: String, group: String) -> String {
-        if attribute == "*" { return "overall" }
-        let names = attribute.split(separator: "|", omittingEmptySubsequences: false)
-        let values = group.split(separator: "|", omittingEmptySubsequences: false)
-        guard names.count == values.count else { return "\(attribute)_\(group)" }
-        return zip(names, values).map { "\($0)_\($1)" }.joined(separator: ",")
+        let slice = Slice(csvText: attribute)
+        if slice == .all { return "overall" }
+        guard let values = slice.groupValues(group) else { return "\(attribute)_\(group)" }
+        return zip(slice.attributes, values).map { "\($0)_\($1)" }.joined(separator: ",")
     }
 
     /// A YAML scalar: always a double-quoted string (never mistaken for a number, a key or a

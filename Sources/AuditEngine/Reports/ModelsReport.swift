@@ -44,8 +44,8 @@ public enum ModelsReport {
     }
 
     /// Attributes, then intersections, over every model.
-    static func slices(_ data: ModelsReportData) -> [String] {
-        var out: [String] = []
+    static func slices(_ data: ModelsReportData) -> [Slice] {
+        var out: [Slice] = []
         for model in data.models { for slice in model.data.slices where !out.contains(slice) { out.append(slice) } }
         return out
     }
@@ -73,7 +73,7 @@ public enum ModelsReport {
         var used = Set<String>()
         for design in designs(data) {
             for metric in headlineMetrics(data, design: design.name) {
-                for attribute in slices(data) {
+                for attribute in slices(data).map(\.csvText) {
                     guard let chart = ModelsChart.make(data, design: design.name, metric: metric, attribute: attribute) else { continue }
                     var stem = ChartStyle.slug("\(design.name)-models-\(metric)-\(attribute)")
                     if used.contains(stem) {
@@ -109,7 +109,7 @@ public enum ModelsReport {
         for line in overviewTable(data) { md.line(line) }
         md.blank()
         modelsTable(&md, data)
-        let attributes = slices(data).filter { !$0.contains("|") }
+        let attributes = slices(data).filter { !$0.isIntersection }
         for design in designs(data) where design.base == nil {
             for metric in headlineMetrics(data, design: design.name) {
                 metricSection(&md, data, design: design, metric: metric, slices: attributes, heading: "##")
@@ -139,7 +139,7 @@ public enum ModelsReport {
     static func detailsMarkdown(_ data: ModelsReportData, charts: [ChartFile]) -> String {
         var md = MarkdownText()
         md.charts = charts
-        let intersections = slices(data).filter { $0.contains("|") }
+        let intersections = slices(data).filter(\.isIntersection)
         if !intersections.isEmpty {
             md.line("## Intersections, every model")
             md.blank()
@@ -308,10 +308,10 @@ public enum ModelsReport {
     /// One design × metric: a table with a column per model over `slices` (the whole set first),
     /// then the models-side-by-side chart of each slice.
     static func metricSection(_ md: inout MarkdownText, _ data: ModelsReportData, design: ReportData.Design, metric: Metric,
-                              slices: [String], heading: String, overall: Bool = true) {
+                              slices: [Slice], heading: String, overall: Bool = true) {
         let title = metric == .accuracy ? "accuracy" : "\(Findings.categoryName(metric, design: design)) rate"
         var rows: [(attribute: String, group: String)] = overall ? [("*", "*")] : []
-        for attribute in slices {
+        for attribute in slices.map(\.csvText) {
             for model in data.models {
                 for r in model.data.rows(design: design.name, metric: metric, attribute: attribute)
                 where !rows.contains(where: { $0.attribute == attribute && $0.group == r.group }) {
@@ -351,7 +351,7 @@ public enum ModelsReport {
             md.line("| \(name)\(reference ? " (reference)" : "")\(small ? " †" : "") | \(n.map(String.init) ?? "") | " + cells.joined(separator: " | ") + " |")
         }
         let flagged = data.models.map { m -> String in
-            let rows = m.data.disparities.filter { $0.design == design.name && $0.metric == metric && slices.contains($0.attribute) && $0.isFlagged }
+            let rows = m.data.disparities.filter { $0.design == design.name && $0.metric == metric && slices.contains(Slice(csvText: $0.attribute)) && $0.isFlagged }
             guard !rows.isEmpty else { return "none" }
             return rows.map { d in
                 "\(MarkdownReport.escape(ReportCharts.groupLabel(d.group)))\(MarkdownReport.directionMark(d))"
@@ -359,7 +359,7 @@ public enum ModelsReport {
         }
         md.line("| flagged groups | | " + flagged.joined(separator: " | ") + " |")
         md.blank()
-        for attribute in slices {
+        for attribute in slices.map(\.csvText) {
             MarkdownReport.embedCharts(&md, design: design.name, metric: metric.csvName, attribute: attribute, kinds: [.rate])
         }
     }

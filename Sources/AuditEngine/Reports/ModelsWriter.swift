@@ -65,7 +65,7 @@ public enum ModelsWriter {
             return [
                 "label": label,
                 "model": model.model.id,
-                "weights_sha256": String(model.modelFingerprint.split(separator: ":").first ?? ""),
+                "weights_sha256": model.modelKey.weightsSHA256,
                 "folder": label,
                 "encode_seconds": (run.encodeSeconds[index] * 1000).rounded() / 1000,
             ]

@@ -43,7 +43,7 @@ public struct ReportData: Sendable {
     public var alpha: Double
     public var minGroupSize: Int
     /// Attributes, then intersections (`race|gender`), in the audit file's order.
-    public var slices: [String]
+    public var slices: [Slice]
     public var designs: [Design]
     public var metrics: [MetricRow]
     public var disparities: [DisparityRow]
@@ -62,7 +62,7 @@ public struct ReportData: Sendable {
     public var measurementFindings: [String] = []
 
     public init(name: String, modelID: String, weightsSHA256: String, manifestName: String, alpha: Double,
-                minGroupSize: Int, slices: [String], designs: [Design], metrics: [MetricRow],
+                minGroupSize: Int, slices: [Slice], designs: [Design], metrics: [MetricRow],
                 disparities: [DisparityRow], comparisons: [ComparisonRow]) {
         self.name = name
         self.modelID = modelID
@@ -90,10 +90,10 @@ public struct ReportData: Sendable {
             return design
         }
         self.init(name: config.name, modelID: run.model.id,
-                  weightsSHA256: String(run.modelFingerprint.split(separator: ":").first ?? ""),
+                  weightsSHA256: run.modelKey.weightsSHA256,
                   manifestName: config.manifest.path.lastPathComponent, alpha: config.alpha,
                   minGroupSize: config.minGroupSize,
-                  slices: config.attributes + config.intersections.map { $0.joined(separator: "|") },
+                  slices: config.slices,
                   designs: designs, metrics: run.metrics.metrics, disparities: run.metrics.disparities,
                   comparisons: run.metrics.comparisons)
         minDifference = config.minDifference

@@ -97,7 +97,7 @@ public struct ReportFolder: Sendable {
         var data = ReportData(
             name: object["name"] as? String ?? url.lastPathComponent, modelID: model["id"] as? String ?? "unknown",
             weightsSHA256: weights, manifestName: URL(fileURLWithPath: manifest["path"] as? String ?? "manifest.csv").lastPathComponent,
-            alpha: alpha, minGroupSize: minGroupSize, slices: attributes + intersections, designs: designs,
+            alpha: alpha, minGroupSize: minGroupSize, slices: (attributes + intersections).map(Slice.init(csvText:)), designs: designs,
             metrics: metrics, disparities: disparities, comparisons: comparisons)
         data.minDifference = run.minDifference
         data.dataset = run.dataset
@@ -127,10 +127,10 @@ public struct ReportFolder: Sendable {
         var byDesign: [String: [String: PredictionLine]] = [:]
         for line in predictions { byDesign[line.design, default: [:]][line.file] = line }
         func group(_ line: PredictionLine, _ attribute: String) -> String? {
-            if attribute == "*" { return "*" }
-            let parts = attribute.split(separator: "|", omittingEmptySubsequences: false).map { line.groups[String($0)] }
+            let slice = Slice(csvText: attribute)
+            let parts = slice.attributes.map { line.groups[$0] }
             guard parts.allSatisfy({ $0 != nil }) else { return nil }
-            return parts.map { $0! }.joined(separator: "|")
+            return slice.groupText(parts.map { $0! })
         }
         struct Pair: Hashable { var design: String, base: String, metric: Metric }
         struct Cell: Hashable { var pair: Pair, attribute: String, group: String }

@@ -65,7 +65,7 @@ public enum ReportWriter {
     /// made from either still describes the report beside it; any other run has another.
     public static func runID(_ run: AuditRun, csvs: [String]) -> String {
         let config = run.config
-        var text = "clip-audit run\n\(run.auditFileSHA256)\n\(run.modelFingerprint)\n"
+        var text = "clip-audit run\n\(run.auditFileSHA256)\n\(run.modelKey.text)\n"
             + "\(config.alpha) \(config.minGroupSize) \(config.minDifference)\n"
         for csv in csvs { text += "\(csv.utf8.count)\n\(csv)" }
         return String(SHA256Digest.hex(of: Data(text.utf8)).prefix(32))
@@ -186,8 +186,8 @@ public enum ReportWriter {
         var model: [String: Any] = [
             "id": run.model.id,
             "directory": run.model.directory.path,
-            "fingerprint": run.modelFingerprint,
-            "weights_sha256": String(run.modelFingerprint.split(separator: ":").first ?? ""),
+            "fingerprint": run.modelKey.text,
+            "weights_sha256": run.modelKey.weightsSHA256,
         ]
         if let revision = run.model.revision { model["revision"] = revision }
         let reasons = Dictionary(uniqueKeysWithValues: SkipKind.counts(run.skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
@@ -196,7 +196,7 @@ public enum ReportWriter {
             "min_group_size": config.minGroupSize,
             "min_difference": config.minDifference,
             "attributes": config.attributes,
-            "intersections": config.intersections.map { $0.joined(separator: "|") },
+            "intersections": config.slices.filter(\.isIntersection).map(\.csvText),
             "reference_groups": config.referenceGroups,
         ]
         if let dataset = config.dataset {

@@ -135,11 +135,11 @@ public enum RunDiff {
     /// The metric's indicator for each image of the slice (images where it is undefined left out).
     static func slice(_ predictions: [String: ReportFolder.PredictionLine], metric: Metric, attribute: String,
                       group: String) -> [String: Bool] {
-        let names = attribute == "*" ? [] : attribute.split(separator: "|").map(String.init)
+        let slice = Slice(csvText: attribute)
         var out: [String: Bool] = [:]
         for (file, p) in predictions {
-            if attribute != "*" {
-                guard names.map({ p.groups[$0] ?? "" }).joined(separator: "|") == group else { continue }
+            if slice != .all {
+                guard slice.groupText(slice.attributes.map { p.groups[$0] ?? "" }) == group else { continue }
             }
             if let x = metric.indicator(truth: p.truth, predicted: p.predicted, harmCategory: p.harmCategory) { out[file] = x }
         }
@@ -166,7 +166,7 @@ public enum RunDiff {
         var seen: [String] = []
         for r in rows where r.metric.isHeadline && !seen.contains("\(r.design)\u{1F}\(r.metric)") {
             seen.append("\(r.design)\u{1F}\(r.metric)")
-            let slice = rows.filter { $0.design == r.design && $0.metric == r.metric && ($0.attribute == "*" || !$0.attribute.contains("|")) }
+            let slice = rows.filter { $0.design == r.design && $0.metric == r.metric && !Slice(csvText: $0.attribute).isIntersection }
             let items = slice.map { s in
                 DeltaChart.Item(label: s.attribute == "*" ? "all images" : "\(s.attribute): \(s.group)", delta: s.delta,
                                 low: s.ciLow, high: s.ciHigh, n: min(s.nA, s.nB), pValue: s.pAdjusted, small: s.belowMinimumN)

@@ -126,7 +126,7 @@ public struct SkippedEntry: Sendable {
 public struct AuditRun: Sendable {
     public var config: AuditConfig
     public var model: ResolvedModel
-    public var modelFingerprint: String
+    public var modelKey: ModelKey
     public var auditFileSHA256: String
     public var manifestRows: Int
     public var usableRows: Int
@@ -258,7 +258,7 @@ public enum AuditRunner {
             ? try EmbeddingCache(url: options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment),
                                  fallbacks: options.extraCacheURLs)
             : nil
-        var resolvedModels: [ResolvedModel] = [], pipelines: [CLIPPipeline] = [], modelKeys: [String] = []
+        var resolvedModels: [ResolvedModel] = [], pipelines: [CLIPPipeline] = [], modelKeys: [ModelKey] = []
         var loadSeconds: [Double] = []
         for (index, reference) in references.enumerated() {
             let started = Date()
@@ -271,7 +271,7 @@ public enum AuditRunner {
                 pipelines.append(pipeline)
                 // The weights, the configuration and the arithmetic: embeddings from another build's
                 // forward pass differ in their last bits and must not be mixed with this one's.
-                modelKeys.append("\(weightsHash):\(pipeline.configurationSHA256):numerics-\(CLIPModel.numericsRevision)")
+                modelKeys.append(ModelKey(weightsSHA256: weightsHash, configurationSHA256: pipeline.configurationSHA256))
             } catch {
                 // Which entry of `models:` failed, when there are several.
                 guard several else { throw error }
@@ -405,7 +405,7 @@ public enum AuditRunner {
             } else {
                 modelTimings = []   // set below, from the stages as they ran
             }
-            runs.append(AuditRun(config: modelConfig, model: resolvedModels[m], modelFingerprint: modelKeys[m], auditFileSHA256: auditHash,
+            runs.append(AuditRun(config: modelConfig, model: resolvedModels[m], modelKey: modelKeys[m], auditFileSHA256: auditHash,
                                  manifestRows: validation.rowsRead, usableRows: scored,
                                  skipped: skipped, uniqueImages: rows.count, imagesEncoded: encoded[m],
                                  imagesFromCache: fromCache[m], promptsEncoded: promptsEncoded[m],

@@ -111,7 +111,8 @@ public struct EmbeddingMeasurements: Sendable {
     /// The group of every image for an attribute or intersection key, groups in report order.
     static func labels(of key: String, config: AuditConfig, rows: UsableRows,
                        images: ImageSet) -> (name: String, groups: [String], labels: [Int]) {
-        let names = config.intersections.first { AuditConfig.intersectionKey($0) == key } ?? [key]
+        let slice = Slice(csvText: key)
+        let names = slice.attributes
         let columns = names.map { rows.attributes.firstIndex(of: $0)! }
         let scored = Set(images.rows)
         let grouping = rows.grouping(columns: columns, including: { scored.contains($0) })
@@ -122,7 +123,7 @@ public struct EmbeddingMeasurements: Sendable {
         }
         var rank = [Int](repeating: 0, count: order.count)
         for (position, group) in order.enumerated() { rank[group] = position }
-        return (key, order.map { values[$0].joined(separator: "|") },
+        return (key, order.map { slice.groupText(values[$0]) },
                 images.rows.map { rank[Int(grouping.groupOfRow[$0])] })
     }
 }

@@ -23,10 +23,10 @@ public final class ImageEmbedder: @unchecked Sendable {
     /// audit, its label (named in `--cached-only` errors).
     public struct Member: Sendable {
         public var pipeline: CLIPPipeline
-        public var modelKey: String
+        public var modelKey: ModelKey
         public var label: String?
 
-        public init(pipeline: CLIPPipeline, modelKey: String, label: String? = nil) {
+        public init(pipeline: CLIPPipeline, modelKey: ModelKey, label: String? = nil) {
             self.pipeline = pipeline
             self.modelKey = modelKey
             self.label = label
@@ -46,7 +46,7 @@ public final class ImageEmbedder: @unchecked Sendable {
     /// (shared by every model; it overlaps the encoding). Read once ``embedAll(count:file:body:)`` returns.
     public private(set) var prepareSeconds: Double = 0
 
-    public convenience init(pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: String, batchSize: Int,
+    public convenience init(pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: ModelKey, batchSize: Int,
                             decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true) {
         self.init(members: [Member(pipeline: pipeline, modelKey: modelKey)], cache: cache, batchSize: batchSize,
                   decodeThreads: decodeThreads, maxPixels: maxPixels, allowEncoding: allowEncoding)

@@ -7,14 +7,14 @@ public struct TextEmbedder {
     let model: CLIPModel
     let tokenizer: CLIPTokenizer
     let cache: EmbeddingCache?
-    let modelKey: String
+    let modelKey: ModelKey
     let tokenizerKey: String
     /// Prompts per encoder call.
     let batchSize = 64
     /// False: a prompt missing from the cache is an error (`--cached-only`).
     let allowEncoding: Bool
 
-    public init(model: CLIPModel, tokenizer: CLIPTokenizer, cache: EmbeddingCache?, modelKey: String, tokenizerKey: String,
+    public init(model: CLIPModel, tokenizer: CLIPTokenizer, cache: EmbeddingCache?, modelKey: ModelKey, tokenizerKey: String,
                 allowEncoding: Bool = true) {
         self.allowEncoding = allowEncoding
         self.model = model

@@ -27,33 +27,31 @@ private func compareGroupTuples(_ lhs: [String], _ rhs: [String]) -> Bool {
     return lhs.count < rhs.count
 }
 
-/// A slice family to report over: the whole set (`*`, no columns), an attribute, or an
-/// intersection, with its attribute columns.
+/// A slice family to report over: the whole set (no columns), an attribute, or an intersection,
+/// with its attribute columns.
 struct SliceSpec {
-    var attribute: String
-    var isIntersection: Bool
+    var slice: Slice
     var columns: [Int]
 }
 
 /// The whole set, each attribute and each intersection, in report order. Intersections naming an
 /// attribute not in `settings.attributes` are skipped.
 func sliceSpecs(_ settings: MetricSettings) -> [SliceSpec] {
-    var specs = [SliceSpec(attribute: "*", isIntersection: false, columns: [])]
+    var specs = [SliceSpec(slice: .all, columns: [])]
     for (column, attribute) in settings.attributes.enumerated() {
-        specs.append(SliceSpec(attribute: attribute, isIntersection: false, columns: [column]))
+        specs.append(SliceSpec(slice: .attribute(attribute), columns: [column]))
     }
     for intersection in settings.intersections where !intersection.isEmpty {
         let columns = intersection.compactMap { settings.attributes.firstIndex(of: $0) }
         guard columns.count == intersection.count else { continue }
-        specs.append(SliceSpec(attribute: intersection.joined(separator: "|"), isIntersection: true, columns: columns))
+        specs.append(SliceSpec(slice: Slice(attributes: intersection), columns: columns))
     }
     return specs
 }
 
 /// The groups of one slice family over some rows, in ``compareGroupValues(_:_:)`` order.
 struct SliceFamily {
-    var attribute: String
-    var isIntersection: Bool
+    var slice: Slice
     /// Group names: `*`, `White`, or `White|Male` for an intersection.
     var groups: [String]
     /// Rows per group.
@@ -63,8 +61,7 @@ struct SliceFamily {
 
     /// The family of `spec` over the rows that `include` accepts.
     init(_ spec: SliceSpec, rows: UsableRows, including include: (Int) -> Bool) {
-        attribute = spec.attribute
-        isIntersection = spec.isIntersection
+        slice = spec.slice
         var grouping = rows.grouping(columns: spec.columns, including: include)
         let values = grouping.groups.map { rows.values(of: $0, columns: spec.columns) }
         let order = values.indices.sorted { compareGroupTuples(values[$0], values[$1]) }
@@ -74,11 +71,11 @@ struct SliceFamily {
             grouping.groupOfRow[row] = rank[Int(grouping.groupOfRow[row])]
         }
         groupOfRow = grouping.groupOfRow
-        groups = order.map { spec.columns.isEmpty ? "*" : values[$0].joined(separator: "|") }
+        groups = order.map { spec.slice.groupText(values[$0]) }
         sizes = order.map { grouping.sizes[$0] }
-        if spec.columns.isEmpty && groups.isEmpty {
+        if slice == .all && groups.isEmpty {
             // The whole set is a group even over no rows (its confusion table is then empty).
-            groups = ["*"]
+            groups = [slice.groupText([])]
             sizes = [0]
         }
     }
@@ -89,12 +86,12 @@ struct SliceFamily {
 /// `race: White, gender: Male` makes `White|Male`) when that cell has images; otherwise the
 /// largest group (ties: the first in group order).
 func referenceGroup(of family: SliceFamily, settings: MetricSettings, attributeReferences: [String: String] = [:]) -> Int? {
-    if let configured = settings.referenceGroups[family.attribute], let index = family.groups.firstIndex(of: configured) {
+    if let configured = settings.referenceGroups[family.slice.csvText], let index = family.groups.firstIndex(of: configured) {
         return index
     }
-    if family.isIntersection {
-        let parts = family.attribute.split(separator: "|", omittingEmptySubsequences: false).map { attributeReferences[String($0)] }
-        if parts.allSatisfy({ $0 != nil }), let index = family.groups.firstIndex(of: parts.map { $0! }.joined(separator: "|")) {
+    if family.slice.isIntersection {
+        let parts = family.slice.attributes.map { attributeReferences[$0] }
+        if parts.allSatisfy({ $0 != nil }), let index = family.groups.firstIndex(of: family.slice.groupText(parts.map { $0! })) {
             return index
         }
     }
@@ -224,7 +221,7 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
             var family = SliceFamily(spec, rows: table.rows, including: design.isScored)
             var tallies = [[Tally]](repeating: Array(repeating: Tally(), count: family.groups.count), count: definitions.count)
             let labels = design.labels.count
-            let withConfusions = design.hasTarget && !family.isIntersection
+            let withConfusions = design.hasTarget && !family.slice.isIntersection
             var confusions = [[[Int]]](repeating: Array(repeating: Array(repeating: 0, count: labels), count: labels),
                                        count: withConfusions ? family.groups.count : 0)
             for (row, group) in family.groupOfRow.enumerated() where group >= 0 {
@@ -240,19 +237,20 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
         }
         // Each attribute's reference, which its intersections' references are built from.
         var attributeReferences: [String: String] = [:]
-        for (family, _, _) in families where family.attribute != "*" && !family.isIntersection {
-            if let index = referenceGroup(of: family, settings: settings) { attributeReferences[family.attribute] = family.groups[index] }
+        for (family, _, _) in families {
+            guard case .attribute(let attribute) = family.slice else { continue }
+            if let index = referenceGroup(of: family, settings: settings) { attributeReferences[attribute] = family.groups[index] }
         }
         for (index, definition) in definitions.enumerated() {
             for (family, tallies, _) in families {
                 for (group, tally) in zip(family.groups, tallies[index]) {
                     guard tally.n > 0, let ci = wilsonInterval(successes: tally.count, trials: tally.n) else { continue }
                     result.metrics.append(MetricRow(
-                        design: design.name, metric: definition, attribute: family.attribute, group: group,
+                        design: design.name, metric: definition, attribute: family.slice.csvText, group: group,
                         n: tally.n, count: tally.count, value: Double(tally.count) / Double(tally.n), ciLow: ci.lower,
                         ciHigh: ci.upper, belowMinimumN: tally.n < settings.minGroupSize))
                 }
-                guard family.attribute != "*" else { continue }
+                guard family.slice != .all else { continue }
                 result.disparities += disparities(design: design.name, metric: definition, family: family,
                                                   tallies: tallies[index], settings: settings,
                                                   attributeReferences: attributeReferences)
@@ -260,7 +258,7 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
         }
         for (family, _, confusions) in families {
             for (group, counts) in zip(family.groups, confusions) {
-                result.confusions.append(confusionTable(design: design, attribute: family.attribute, group: group, counts: counts))
+                result.confusions.append(confusionTable(design: design, attribute: family.slice.csvText, group: group, counts: counts))
             }
         }
     }
@@ -294,7 +292,7 @@ private func disparities(design: String, metric: Metric, family: SliceFamily, ta
         let violation = DisparityRow.fourFifths(value: value, referenceValue: referenceValue, n: n, referenceN: rn,
                                                 minGroupSize: settings.minGroupSize, minDifference: settings.minDifference)
         rows.append(DisparityRow(
-            design: design, metric: metric, attribute: family.attribute, group: group, reference: family.groups[reference],
+            design: design, metric: metric, attribute: family.slice.csvText, group: group, reference: family.groups[reference],
             n: n, count: count, referenceN: rn, referenceCount: rc, value: value, referenceValue: referenceValue,
             difference: value - referenceValue, ratio: ratio, pValue: test.pValue, pAdjusted: test.pValue,
             significant: false, differenceCILow: interval.lower, differenceCIHigh: interval.upper,
@@ -371,7 +369,7 @@ func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: Usab
             for (group, t) in zip(family.groups, tallies[index]) {
                 guard t.n > 0, let interval = t.interval else { continue }
                 result.append(ComparisonRow(
-                    design: variant.name, base: base.name, metric: definition, attribute: family.attribute,
+                    design: variant.name, base: base.name, metric: definition, attribute: family.slice.csvText,
                     group: group, n: t.n, baseValue: t.baseValue, value: t.value, delta: t.delta,
                     ciLow: interval.lower, ciHigh: interval.upper, pValue: t.pValue,
                     baseOnly: t.baseOnly, variantOnly: t.variantOnly, belowMinimumN: t.n < settings.minGroupSize))

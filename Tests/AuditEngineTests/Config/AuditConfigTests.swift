@@ -305,6 +305,14 @@ struct AuditConfigTests {
                 == "audit.yaml:3: manifest.path: missing `path:` (the CSV manifest)")
     }
 
+    /// Attribute names that would read back as another slice are line errors.
+    @Test func attributeNamesThatReadAsAnotherSlice() throws {
+        #expect(try failure(minimalAudit.replacingOccurrences(of: "attributes: [race, gender]", with: "attributes: [race, \"*\"]"))
+                == "audit.yaml:4: attributes[1]: \"*\" is the reports' name for all images; rename the column")
+        #expect(try failure(minimalAudit.replacingOccurrences(of: "attributes: [race, gender]", with: "attributes: [race, \"a|b\"]"))
+                == "audit.yaml:4: attributes[1]: \"a|b\" must not contain `|` (it joins intersections)")
+    }
+
     @Test func intersectionReferenceGroups() throws {
         let dir = try TempDir()
         defer { dir.cleanUp() }

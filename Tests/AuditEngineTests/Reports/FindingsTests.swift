@@ -40,7 +40,7 @@ struct FindingsTests {
                                               headlineMetrics: [.harmRate("crime-related")])
         variantDesign.addedClasses = ["child"]
         var data = ReportData(name: "t", modelID: "m", weightsSHA256: "", manifestName: "m.csv", alpha: 0.05, minGroupSize: 10,
-                              slices: ["race", "gender"],
+                              slices: [.attribute("race"), .attribute("gender")],
                               designs: [.init(name: "gender", hasTarget: true, headlineMetrics: [.accuracy]),
                                         .init(name: "denigration", hasTarget: false, headlineMetrics: [.harmRate("crime-related")]),
                                         variantDesign],

@@ -94,7 +94,7 @@ enum HostileFixture {
         return AuditRun(
             config: config,
             model: ResolvedModel(id: "openai/clip-vit-base-patch16", directory: URL(fileURLWithPath: "/models/clip"), revision: nil, files: [:]),
-            modelFingerprint: String(repeating: "ab", count: 32) + ":" + String(repeating: "cd", count: 32),
+            modelKey: ModelKey(weightsSHA256: String(repeating: "ab", count: 32), configurationSHA256: String(repeating: "cd", count: 32)),
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: races.count * 10 + 1, usableRows: races.count * 10,
             skipped: [SkippedEntry(line: 999, file: img, reason: "image not found: \(formula) | \(script)", kind: .imageNotFound)],
             uniqueImages: races.count * 10, imagesEncoded: races.count * 10, imagesFromCache: 0, promptsEncoded: 7, promptsTotal: 7,

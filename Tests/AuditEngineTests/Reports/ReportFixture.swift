@@ -74,7 +74,7 @@ enum ReportFixture {
         return AuditRun(
             config: config,
             model: ResolvedModel(id: "openai/clip-vit-base-patch16", directory: URL(fileURLWithPath: "/models/clip"), revision: "abc123", files: [:]),
-            modelFingerprint: String(repeating: "ab", count: 32) + ":" + String(repeating: "cd", count: 32),
+            modelKey: ModelKey(weightsSHA256: String(repeating: "ab", count: 32), configurationSHA256: String(repeating: "cd", count: 32)),
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: 61, usableRows: 60,
             skipped: [SkippedEntry(line: 62, file: "img/missing.jpg", reason: "image not found: img/missing.jpg", kind: .imageNotFound)],
             uniqueImages: 60, imagesEncoded: 60, imagesFromCache: 0, promptsEncoded: 11, promptsTotal: 11,

@@ -100,19 +100,19 @@ import Testing
         let design = Self.genderDesign
         let auditURL = try audit(in: dir.url, designs: design)
         let first = try AuditRunner.run(auditFile: auditURL, options: options(cache: cacheURL))
-        #expect(first.modelFingerprint.hasSuffix(":numerics-\(CLIPModel.numericsRevision)"))
+        #expect(first.modelKey.numericsRevision == CLIPModel.numericsRevision)
         #expect(first.imagesEncoded == 13)
 
         // This revision's embeddings, stored in a fresh cache under the key an earlier revision
         // would have used.
         let pipeline = try CLIPPipeline(model: first.model)
         let cache = try EmbeddingCache(url: cacheURL)
-        let earlier = first.modelFingerprint.replacingOccurrences(of: ":numerics-\(CLIPModel.numericsRevision)",
-                                                                   with: ":numerics-\(CLIPModel.numericsRevision - 1)")
+        var earlier = first.modelKey
+        earlier.numericsRevision -= 1
         let hashes = try FileManager.default.contentsOfDirectory(
             at: fixtures.appendingPathComponent("clip-reference/images"), includingPropertiesForKeys: nil)
             .map { try Data(contentsOf: $0).withUnsafeBytes { SHA256Digest.hex(of: $0) } }
-        let current = try cache.imageEmbeddings(for: hashes, model: first.modelFingerprint,
+        let current = try cache.imageEmbeddings(for: hashes, model: first.modelKey,
                                                 preprocessing: pipeline.preprocessingKey)
         #expect(current.count == 13)
         let stale = dir.url.appendingPathComponent("stale.sqlite")
@@ -167,8 +167,12 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
         let counts = json["counts"] as! [String: Int]
         #expect(counts["rows_scored"] == 13 && counts["rows_skipped"] == 1 && counts["predictions"] == 39)
-        #expect((json["model"] as! [String: Any])["weights_sha256"] as? String
-                == (try SHA256Digest.hex(ofFile: fixtures.appendingPathComponent("clip-reference/tiny-clip/model.safetensors"))))
+        let weights = try SHA256Digest.hex(ofFile: fixtures.appendingPathComponent("clip-reference/tiny-clip/model.safetensors"))
+        #expect((json["model"] as! [String: Any])["weights_sha256"] as? String == weights)
+        // The fingerprint keeps the text it has always had: weights, configuration, numerics.
+        let configuration = try CLIPPipeline(model: run.model).configurationSHA256
+        #expect((json["model"] as! [String: Any])["fingerprint"] as? String
+                == "\(weights):\(configuration):numerics-\(CLIPModel.numericsRevision)")
         #expect(json["audit_file_sha256"] as? String == SHA256Digest.hex(of: try Data(contentsOf: dir.url.appendingPathComponent("audit.yaml"))))
         // No temporary files are left beside the reports.
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()

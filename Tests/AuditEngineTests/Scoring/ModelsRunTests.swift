@@ -253,8 +253,8 @@ import Testing
             }
             return result
         }
-        let alone = try embeddings([ImageEmbedder.Member(pipeline: pipeline, modelKey: "a")])
-        let both = try embeddings([ImageEmbedder.Member(pipeline: pipeline, modelKey: "a"), ImageEmbedder.Member(pipeline: pipeline, modelKey: "b")])
+        let alone = try embeddings([ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "a", configurationSHA256: "c"))])
+        let both = try embeddings([ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "a", configurationSHA256: "c")), ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "b", configurationSHA256: "c"))])
         #expect(both == [alone[0], alone[0]])
         #expect(alone[0][1].hasPrefix("failed: cannot read"), "\(alone[0][1])")
     }

@@ -74,6 +74,7 @@ public enum ChartStyle {
 
     /// `race|gender` → `race × gender`.
     public static func attributeTitle(_ attribute: String) -> String {
-        attribute.replacingOccurrences(of: "|", with: " × ")
+        let slice = Slice(csvText: attribute)
+        return slice.isIntersection ? slice.attributes.joined(separator: " × ") : attribute
     }
 }

@@ -40,7 +40,7 @@ public enum ReportCharts {
         add(.overview, "*", "*", "*", OverviewChart.make(data))
         for design in data.designs {
             for metric in design.headlineMetrics {
-                for attribute in data.slices {
+                for attribute in data.slices.map(\.csvText) {
                     add(.rate, design.name, metric.csvName, attribute, ForestPlot.make(data, design: design.name, metric: metric, attribute: attribute))
                     add(.ratio, design.name, metric.csvName, attribute, DisparityChart.make(data, design: design.name, metric: metric, attribute: attribute))
                 }
@@ -48,7 +48,7 @@ public enum ReportCharts {
         }
         for design in data.designs where design.base != nil {
             for metric in design.headlineMetrics {
-                for attribute in data.slices {
+                for attribute in data.slices.map(\.csvText) {
                     add(.delta, design.name, metric.csvName, attribute, DeltaChart.make(data, design: design.name, metric: metric, attribute: attribute))
                 }
             }
@@ -70,6 +70,6 @@ public enum ReportCharts {
     }
 
     static func groupLabel(_ group: String) -> String {
-        group.replacingOccurrences(of: "|", with: " × ")
+        group.replacingOccurrences(of: Slice.separator, with: " × ")
     }
 }
