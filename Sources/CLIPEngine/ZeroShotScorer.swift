@@ -53,10 +53,22 @@ public struct ZeroShotScorer: Sendable {
     /// not normalised), one prompt each: what `classify` and `embed` score against.
     public init(textEmbeddings: [Float], dimension: Int, logitScale: Float) {
         precondition(dimension > 0 && textEmbeddings.count % dimension == 0)
+        guard !textEmbeddings.isEmpty else {
+            // No texts, no classes: `logits_per_image` of no texts is empty, not a trap.
+            self.init(classEmbeddings: [], classCount: 0, dimension: dimension, logitScale: logitScale)
+            return
+        }
         let rows = (0..<(textEmbeddings.count / dimension)).map {
             [Array(textEmbeddings[($0 * dimension)..<(($0 + 1) * dimension)])]
         }
         self.init(promptEmbeddings: rows, logitScale: logitScale)
+    }
+
+    private init(classEmbeddings: [Float], classCount: Int, dimension: Int, logitScale: Float) {
+        self.classEmbeddings = classEmbeddings
+        self.classCount = classCount
+        self.dimension = dimension
+        self.logitScale = logitScale
     }
 
     /// Writes `v` divided by its L2 norm (accumulated in double precision) to `out`; copies `v`
