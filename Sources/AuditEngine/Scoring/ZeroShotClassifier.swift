@@ -3,7 +3,7 @@ import Foundation
 
 /// The zero-shot scoring rule of the contract (SPEC.md, "Scoring") for one design: its class
 /// names over CLIPEngine's `ZeroShotScorer`, which `classify` and `embed` score with too, so a
-/// design's probabilities are bit for bit those `classify` prints for the same prompts. Each
+/// design's probabilities are bit for bit those `classify` computes for the same prompts. Each
 /// class's text embedding is the L2-normalised mean of the L2-normalised embeddings of every
 /// template × phrase; the image embedding is L2-normalised; logits are `exp(logit_scale)` ×
 /// cosine; probabilities are the softmax over the design's classes; the prediction is the
