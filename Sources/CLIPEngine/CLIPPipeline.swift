@@ -178,24 +178,16 @@ public final class CLIPPipeline: @unchecked Sendable {
         return out
     }
 
-    /// `exp(logit_scale)` × cosine similarity, [images, texts] — CLIPModel's `logits_per_image`.
+    /// The zero-shot scorer whose classes are the rows of `textEmbeddings` ([count, projection],
+    /// projected, not normalised), one prompt each, at this model's logit scale: what `classify`
+    /// scores with, the same code as an audit's designs.
+    public func scorer(textEmbeddings: [Float]) -> ZeroShotScorer {
+        ZeroShotScorer(textEmbeddings: textEmbeddings, dimension: model.projectionDim, logitScale: model.logitScale)
+    }
+
+    /// `exp(logit_scale)` × cosine similarity, [images, texts] — CLIPModel's `logits_per_image`,
+    /// from the scorer that `classify` and `run` use, so `embed`'s logits are theirs (as `Float`).
     public func logitsPerImage(imageEmbeddings: [Float], textEmbeddings: [Float]) -> [Float] {
-        let d = model.projectionDim
-        let images = imageEmbeddings.count / d, texts = textEmbeddings.count / d
-        func unit(_ v: ArraySlice<Float>) -> [Float] {
-            let norm = v.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-            return v.map { $0 / norm }
-        }
-        let imageUnits = (0..<images).map { unit(imageEmbeddings[($0 * d)..<(($0 + 1) * d)]) }
-        let textUnits = (0..<texts).map { unit(textEmbeddings[($0 * d)..<(($0 + 1) * d)]) }
-        var logits = [Float](repeating: 0, count: images * texts)
-        for i in 0..<images {
-            for t in 0..<texts {
-                var dot: Float = 0
-                for k in 0..<d { dot += imageUnits[i][k] * textUnits[t][k] }
-                logits[i * texts + t] = model.logitScale * dot
-            }
-        }
-        return logits
+        scorer(textEmbeddings: textEmbeddings).logitsPerImage(imageEmbeddings: imageEmbeddings)
     }
 }

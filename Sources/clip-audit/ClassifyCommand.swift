@@ -42,7 +42,10 @@ extension ClipAudit {
                 try pipeline.model.checkEmbeddings(imageEmbeddings, of: "image") { images[$0] }
                 let textEmbeddings = pipeline.embedTexts(labels)
                 try pipeline.model.checkEmbeddings(textEmbeddings, of: "text") { "the label \"\(labels[$0])\"" }
-                let logits = pipeline.logitsPerImage(imageEmbeddings: imageEmbeddings, textEmbeddings: textEmbeddings)
+                // The scorer an audit's designs use: a label here scores as a class with that one
+                // prompt would in `run`, to the last bit.
+                let scorer = pipeline.scorer(textEmbeddings: textEmbeddings)
+                let d = scorer.dimension
                 // Paths as given: base names alone cannot tell two `a.png` from different folders apart.
                 let nameWidth = max(5, images.map(\.count).max() ?? 5)
                 let columnWidth = labels.map { max(8, $0.count) }
@@ -50,12 +53,9 @@ extension ClipAudit {
                 for (label, width) in zip(labels, columnWidth) { header += "  " + String(repeating: " ", count: width - label.count) + label }
                 print(header)
                 for (i, path) in images.enumerated() {
-                    let row = Array(logits[(i * labels.count)..<((i + 1) * labels.count)]).map(Double.init)
-                    let top = row.max() ?? 0
-                    let exps = row.map { exp($0 - top) }
-                    let sum = exps.reduce(0, +)
+                    let scores = scorer.score(imageEmbedding: Array(imageEmbeddings[(i * d)..<((i + 1) * d)]))
                     var line = path.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                    for (p, width) in zip(exps.map { $0 / sum }, columnWidth) {
+                    for (p, width) in zip(scores.probabilities, columnWidth) {
                         let cell = String(format: "%.4f", p)
                         line += "  " + String(repeating: " ", count: max(0, width - cell.count)) + cell
                     }

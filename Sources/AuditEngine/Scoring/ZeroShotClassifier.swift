@@ -1,76 +1,45 @@
+import CLIPEngine
 import Foundation
 
-/// The zero-shot scoring rule of the contract (SPEC.md, "Scoring"):
-/// each class's text embedding is the L2-normalised mean of the L2-normalised embeddings of every
-/// template × phrase; the image embedding is L2-normalised; logits are `exp(logit_scale)` × cosine;
-/// probabilities are the softmax over the design's classes; the prediction is the arg-max, ties
-/// going to the class listed first.
+/// The zero-shot scoring rule of the contract (SPEC.md, "Scoring") for one design: its class
+/// names over CLIPEngine's `ZeroShotScorer`, which `classify` and `embed` score with too, so a
+/// design's probabilities are bit for bit those `classify` computes for the same prompts. Each
+/// class's text embedding is the L2-normalised mean of the L2-normalised embeddings of every
+/// template × phrase; the image embedding is L2-normalised; logits are `exp(logit_scale)` ×
+/// cosine; probabilities are the softmax over the design's classes; the prediction is the
+/// arg-max, ties going to the class listed first.
 public struct ZeroShotClassifier: Sendable {
     /// Class names, in the design's order.
     public let classes: [String]
+    /// The scorer over the classes' averaged prompt embeddings.
+    public let scorer: ZeroShotScorer
     /// Row-major [classes, dim] unit vectors.
-    public let classEmbeddings: [Float]
+    public var classEmbeddings: [Float] { scorer.classEmbeddings }
     /// The embedding width.
-    public let dimension: Int
+    public var dimension: Int { scorer.dimension }
     /// `exp(logit_scale)`.
-    public let logitScale: Float
+    public var logitScale: Float { scorer.logitScale }
+
+    /// The outcome for one image: per-class probabilities, the predicted class index and its probability.
+    public typealias Scores = ZeroShotScorer.Scores
 
     /// Builds the classifier from each class's prompt embeddings (projected, not normalised).
     public init(classes: [String], promptEmbeddings: [[[Float]]], logitScale: Float) throws {
         precondition(classes.count == promptEmbeddings.count)
+        // Checked here, where the classes have names, rather than trapping in the scorer.
         guard let dim = promptEmbeddings.first?.first?.count, dim > 0 else {
             throw AuditError("a design has a class with no prompts")
         }
-        var matrix = [Float](repeating: 0, count: classes.count * dim)
-        for (c, prompts) in promptEmbeddings.enumerated() {
-            guard !prompts.isEmpty else { throw AuditError("class \"\(classes[c])\" has no prompts") }
-            var mean = [Double](repeating: 0, count: dim)
-            for embedding in prompts {
-                precondition(embedding.count == dim)
-                let unit = Self.normalized(embedding)
-                for i in 0..<dim { mean[i] += Double(unit[i]) }
-            }
-            let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            for i in 0..<dim { matrix[c * dim + i] = Float(norm > 0 ? mean[i] / norm : 0) }
+        for (c, prompts) in promptEmbeddings.enumerated() where prompts.isEmpty {
+            throw AuditError("class \"\(classes[c])\" has no prompts")
         }
         self.classes = classes
-        self.classEmbeddings = matrix
-        self.dimension = dim
-        self.logitScale = logitScale
+        self.scorer = ZeroShotScorer(promptEmbeddings: promptEmbeddings, logitScale: logitScale)
     }
 
     /// An embedding divided by its L2 norm (accumulated in double precision).
-    public static func normalized(_ v: [Float]) -> [Float] {
-        let norm = v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        guard norm > 0 else { return v }
-        return v.map { Float(Double($0) / norm) }
-    }
-
-    /// The outcome for one image: per-class probabilities, the predicted class index and its probability.
-    public struct Scores: Sendable {
-        public var probabilities: [Double]
-        public var predicted: Int
-        public var confidence: Double { probabilities[predicted] }
-    }
+    public static func normalized(_ v: [Float]) -> [Float] { ZeroShotScorer.normalized(v) }
 
     /// Scores one image embedding (projected, not normalised).
-    public func score(imageEmbedding: [Float]) -> Scores {
-        precondition(imageEmbedding.count == dimension)
-        let image = Self.normalized(imageEmbedding)
-        var logits = [Double](repeating: 0, count: classes.count)
-        for c in 0..<classes.count {
-            var dot = 0.0
-            for i in 0..<dimension { dot += Double(classEmbeddings[c * dimension + i]) * Double(image[i]) }
-            logits[c] = Double(logitScale) * dot
-        }
-        let maxLogit = logits.max() ?? 0
-        var sum = 0.0
-        var probabilities = logits.map { exp($0 - maxLogit) }
-        for p in probabilities { sum += p }
-        for i in probabilities.indices { probabilities[i] /= sum }
-        // Arg-max on the logits, strict comparison: ties go to the class listed first.
-        var best = 0
-        for c in 1..<max(1, classes.count) where logits[c] > logits[best] { best = c }
-        return Scores(probabilities: probabilities, predicted: best)
-    }
+    public func score(imageEmbedding: [Float]) -> Scores { scorer.score(imageEmbedding: imageEmbedding) }
 }

@@ -47,4 +47,51 @@ import Testing
         #expect(scores.predicted == 0)
         #expect(abs(scores.probabilities[0] - scores.probabilities[1]) < 1e-12)
     }
+
+    /// `classify`'s scoring (the pipeline's scorer over one prompt per label) gives bit for bit the
+    /// predictions and confidences of a whole `run` whose design has those prompts as its
+    /// classes: same image embeddings, same class vectors, same logits and softmax.
+    @Test func classifyScoresBitForBitAsRun() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let fixtures = FixturePaths.root
+        let audit = try dir.write("audit.yaml", """
+            name: scorer
+            model: \(FixturePaths.tinyCLIP.path)
+            manifest:
+              path: \(fixtures.appendingPathComponent("demo/manifest.csv").path)
+              image_root: \(FixturePaths.clipReference.path)
+            attributes: [race, gender]
+            templates: ["a photo of a {}."]
+            designs:
+              - name: gender
+                target: gender
+                classes: {Male: [man], Female: [woman]}
+              - name: three
+                classes: {a: [white man], b: [black woman], c: [gorilla]}
+            """)
+        var options = RunOptions()
+        options.useCache = false
+        options.batchSize = 5
+        let run = try AuditRunner.run(auditFile: audit, options: options)
+
+        let pipeline = try CLIPPipeline(model: run.model)
+        let designs: [(name: String, classes: [String], prompts: [String])] = [
+            ("gender", ["Male", "Female"], ["a photo of a man.", "a photo of a woman."]),
+            ("three", ["a", "b", "c"], ["a photo of a white man.", "a photo of a black woman.", "a photo of a gorilla."]),
+        ]
+        for design in designs {
+            let predictions = run.predictions.filter { $0.design == design.name }
+            #expect(predictions.count == 13)
+            let files = predictions.map { FixturePaths.clipReference.appendingPathComponent($0.file) }
+            let images = pipeline.embedImages(pixelValues: try pipeline.pixelValues(imageFiles: files))
+            let scorer = pipeline.scorer(textEmbeddings: pipeline.embedTexts(design.prompts))
+            let d = scorer.dimension
+            for (i, prediction) in predictions.enumerated() {
+                let scores = scorer.score(imageEmbedding: Array(images[(i * d)..<((i + 1) * d)]))
+                #expect(design.classes[scores.predicted] == prediction.predicted, "\(design.name) \(prediction.file)")
+                #expect(scores.confidence == prediction.confidence, "\(design.name) \(prediction.file)")
+            }
+        }
+    }
 }

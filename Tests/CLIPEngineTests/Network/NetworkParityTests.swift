@@ -48,29 +48,10 @@ struct NetworkGoldenSet {
     }
 }
 
-/// exp(logit_scale) × cosine similarity, [images, texts].
+/// exp(logit_scale) × cosine similarity, [images, texts], from the scorer that `embed`,
+/// `classify` and `run` share: the parity checks hold its logits to the reference's.
 func networkLogits(images: [Float], texts: [Float], width: Int, scale: Float) -> [Float] {
-    func normalised(_ x: [Float]) -> [Float] {
-        var out = x
-        for start in stride(from: 0, to: x.count, by: width) {
-            var sum: Float = 0
-            for i in start..<(start + width) { sum += x[i] * x[i] }
-            let inv = 1 / sum.squareRoot()
-            for i in start..<(start + width) { out[i] *= inv }
-        }
-        return out
-    }
-    let a = normalised(images), b = normalised(texts)
-    let m = images.count / width, n = texts.count / width
-    var out = [Float](repeating: 0, count: m * n)
-    for i in 0..<m {
-        for j in 0..<n {
-            var dot: Float = 0
-            for k in 0..<width { dot += a[i * width + k] * b[j * width + k] }
-            out[i * n + j] = scale * dot
-        }
-    }
-    return out
+    ZeroShotScorer(textEmbeddings: texts, dimension: width, logitScale: scale).logitsPerImage(imageEmbeddings: images)
 }
 
 /// Checks a checkpoint against its reference outputs; returns the three deviations.
