@@ -22,16 +22,17 @@ let package = Package(
     products: [
         .executable(name: "clip-audit", targets: ["clip-audit"]),
         .library(name: "CLIPEngine", targets: ["CLIPEngine"]),
-        .library(name: "AuditEngine", targets: ["AuditEngine"]),
+        .library(name: "AuditEngine", targets: ["AuditEngine"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2")
     ],
     targets: [
         // MARK: C wrappers (module names are global: prefixed with CClip)
-        .systemLibrary(name: "CClipOpenBLAS", path: "Sources/CClipOpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CClipOpenBLAS", path: "Sources/CClipOpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CClipCSV", path: "Sources/CClipCSV", providers: [.apt(["libcsv-dev"])]),
         .systemLibrary(name: "CClipSQLite", path: "Sources/CClipSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CClipCrypto", path: "Sources/CClipCrypto", providers: [.apt(["libssl-dev"])]),
@@ -52,7 +53,7 @@ let package = Package(
             name: "AuditEngine",
             dependencies: [
                 "CLIPEngine", "CClipCSV", "CClipSQLite", "CClipOpenBLAS",
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams")
             ]
         ),
 
@@ -61,7 +62,7 @@ let package = Package(
             name: "clip-audit",
             dependencies: [
                 "CLIPEngine", "AuditEngine",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]
         ),
 
@@ -70,8 +71,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CLIPEngineTests", dependencies: ["CLIPEngine", "CClipKernels", "TestSupport"]),
         // Snapshots are read through #filePath, not as bundle resources.
-        .testTarget(name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine", "TestSupport"],
-                    exclude: ["Reports/Snapshots"]),
-        .testTarget(name: "CLITests", dependencies: ["CLIPEngine", "AuditEngine", "TestSupport"]),
+        .testTarget(
+            name: "AuditEngineTests", dependencies: ["AuditEngine", "CLIPEngine", "TestSupport"],
+            exclude: ["Reports/Snapshots"]),
+        .testTarget(name: "CLITests", dependencies: ["CLIPEngine", "AuditEngine", "TestSupport"])
     ]
 )

@@ -5,25 +5,28 @@
 // Each target's main.swift hands its test function to libFuzzer's driver (LLVMFuzzerRunDriver).
 import PackageDescription
 
-let harnesses = ["FuzzJPEG", "FuzzPNG", "FuzzSafeTensors", "FuzzCSV", "FuzzAuditFile", "FuzzTokenizer",
-                 "FuzzTokenizerFiles", "FuzzPreprocessorConfig", "FuzzModelConfig", "FuzzPickle"]
+let harnesses = [
+    "FuzzJPEG", "FuzzPNG", "FuzzSafeTensors", "FuzzCSV", "FuzzAuditFile", "FuzzTokenizer",
+    "FuzzTokenizerFiles", "FuzzPreprocessorConfig", "FuzzModelConfig", "FuzzPickle"
+]
 
 let package = Package(
     name: "clip-audit-fuzz",
     platforms: [.macOS(.v13)],
     dependencies: [.package(name: "clip-audit", path: "..")],
     targets: [
-        .target(name: "FuzzSupport", path: "Sources/FuzzSupport"),
-    ] + harnesses.map { name in
-        .executableTarget(
-            name: name,
-            dependencies: [
-                "FuzzSupport",
-                .product(name: "CLIPEngine", package: "clip-audit"),
-                .product(name: "AuditEngine", package: "clip-audit"),
-            ],
-            path: "Sources/\(name)",
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        )
-    }
+        .target(name: "FuzzSupport", path: "Sources/FuzzSupport")
+    ]
+        + harnesses.map { name in
+            .executableTarget(
+                name: name,
+                dependencies: [
+                    "FuzzSupport",
+                    .product(name: "CLIPEngine", package: "clip-audit"),
+                    .product(name: "AuditEngine", package: "clip-audit")
+                ],
+                path: "Sources/\(name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            )
+        }
 )

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes files whole or not at all: the bytes go to a temporary file in the same folder, are
@@ -87,9 +87,9 @@ public enum AtomicFile {
             var offset = 0
             while offset < raw.count {
                 #if os(Linux)
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 #else
-                let n = Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    let n = Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 #endif
                 if n < 0 {
                     if errno == EINTR { continue }

@@ -40,12 +40,14 @@ public final class CLIPPipeline: @unchecked Sendable {
         // Preprocessing writes RGB planes into slots of `pixelCount` floats: with another channel
         // count they would not fit their slot (or leave part of it unset).
         guard configuration.vision.numChannels == 3 else {
-            throw CLIPConfigurationError(file: network.configurationURL.path, key: "vision_config.num_channels",
-                                         message: "is \(configuration.vision.numChannels), but images are preprocessed to 3 channels (RGB)")
+            throw CLIPConfigurationError(
+                file: network.configurationURL.path, key: "vision_config.num_channels",
+                message: "is \(configuration.vision.numChannels), but images are preprocessed to 3 channels (RGB)")
         }
         if let foreign = network.foreign {
             // No configuration file for OpenAI's archive: the sizes inferred from it stand for one.
-            configurationSHA256 = resolved.format == .openAI
+            configurationSHA256 =
+                resolved.format == .openAI
                 ? SHA256Digest.hex(of: Data(foreign.summary.utf8)) : try SHA256Digest.hex(ofFile: network.configurationURL)
             preprocessorURL = network.configurationURL
             tokenizer = try BundledTokenizer.tokenizer(contextLength: configuration.text.maxPositionEmbeddings)
@@ -56,20 +58,25 @@ public final class CLIPPipeline: @unchecked Sendable {
             // The encoder takes square images of its configured size: the preprocessing must end there.
             let (h, w) = processor.outputSize(width: 1000, height: 1000)
             guard h == configuration.vision.imageSize, w == configuration.vision.imageSize else {
-                throw ImageError(code: .badConfig, file: preprocessorURL.path,
-                                 message: "preprocessing gives \(h)×\(w) images but the vision encoder takes \(configuration.vision.imageSize)×\(configuration.vision.imageSize)")
+                throw ImageError(
+                    code: .badConfig, file: preprocessorURL.path,
+                    message:
+                        "preprocessing gives \(h)×\(w) images but the vision encoder takes \(configuration.vision.imageSize)×\(configuration.vision.imageSize)"
+                )
             }
         } else {
             let configURL = network.configurationURL
             configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
             // Every id the tokenizer gives indexes the token embedding's rows: vocab.json's ids are
             // checked against their number here, at load, not in the encoder.
-            tokenizer = try CLIPTokenizer(vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
-                                          contextLength: configuration.text.maxPositionEmbeddings,
-                                          vocabularySize: configuration.text.vocabSize)
+            tokenizer = try CLIPTokenizer(
+                vocabularyURL: file("vocab.json"), mergesURL: file("merges.txt"),
+                contextLength: configuration.text.maxPositionEmbeddings,
+                vocabularySize: configuration.text.vocabSize)
             try Self.checkEndToken(configuration.text.eosTokenID, tokenizer: tokenizer, configURL: configURL)
             preprocessorURL = file("preprocessor_config.json")
-            preprocessorConfig = FileManager.default.fileExists(atPath: preprocessorURL.path)
+            preprocessorConfig =
+                FileManager.default.fileExists(atPath: preprocessorURL.path)
                 ? try PreprocessorConfig(contentsOf: preprocessorURL, imageSize: configuration.vision.imageSize)
                 : PreprocessorConfig(imageSize: configuration.vision.imageSize)
             processor = try CLIPImageProcessor(config: preprocessorConfig)
@@ -80,13 +87,14 @@ public final class CLIPPipeline: @unchecked Sendable {
             tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
         }
         let c = preprocessorConfig
-        preprocessingKey = [
-            "v1", "resize=\(c.doResize ? "\(c.resize)" : "none")", "crop=\(c.doCenterCrop ? "\(c.cropHeight)x\(c.cropWidth)" : "none")",
-            "rescale=\(c.doRescale ? String(c.rescaleFactor) : "none")",
-            "mean=\(c.doNormalize ? c.imageMean.map { String($0) }.joined(separator: ",") : "none")",
-            "std=\(c.doNormalize ? c.imageStd.map { String($0) }.joined(separator: ",") : "none")",
-            "rgb=\(c.doConvertRGB)", "alpha=\(processor.alphaHandling)", "resample=pillow-bicubic",
-        ].joined(separator: ";") + (processor.convention == .transformers ? "" : ";convention=\(processor.convention.rawValue)")
+        preprocessingKey =
+            [
+                "v1", "resize=\(c.doResize ? "\(c.resize)" : "none")", "crop=\(c.doCenterCrop ? "\(c.cropHeight)x\(c.cropWidth)" : "none")",
+                "rescale=\(c.doRescale ? String(c.rescaleFactor) : "none")",
+                "mean=\(c.doNormalize ? c.imageMean.map { String($0) }.joined(separator: ",") : "none")",
+                "std=\(c.doNormalize ? c.imageStd.map { String($0) }.joined(separator: ",") : "none")",
+                "rgb=\(c.doConvertRGB)", "alpha=\(processor.alphaHandling)", "resample=pillow-bicubic"
+            ].joined(separator: ";") + (processor.convention == .transformers ? "" : ";convention=\(processor.convention.rawValue)")
     }
 
     /// Checks that the text encoder pools each prompt at its end token. The pooled position is the
@@ -99,11 +107,13 @@ public final class CLIPPipeline: @unchecked Sendable {
             guard Int(tokenizer.highestTokenID) == end else {
                 throw CLIPConfigurationError(
                     file: configURL.path, key: "text_config.eos_token_id",
-                    message: "is 2 (pool at the highest id), but vocab.json's \(name) is \(end), not its highest id \(tokenizer.highestTokenID)")
+                    message:
+                        "is 2 (pool at the highest id), but vocab.json's \(name) is \(end), not its highest id \(tokenizer.highestTokenID)")
             }
         } else if eosTokenID != end {
-            throw CLIPConfigurationError(file: configURL.path, key: "text_config.eos_token_id",
-                                         message: "is \(eosTokenID), but vocab.json's \(name) is \(end)")
+            throw CLIPConfigurationError(
+                file: configURL.path, key: "text_config.eos_token_id",
+                message: "is \(eosTokenID), but vocab.json's \(name) is \(end)")
         }
     }
 
@@ -113,8 +123,9 @@ public final class CLIPPipeline: @unchecked Sendable {
     /// CLIPImageProcessor leaves them, and the encoder cannot take them.
     static func checkOutputSize(_ c: PreprocessorConfig, imageSize s: Int, file: String) throws {
         func fail(_ message: String) -> ImageError {
-            ImageError(code: .badConfig, file: file,
-                       message: "\(message) but the vision encoder takes \(s)×\(s) (vision_config.image_size in config.json)")
+            ImageError(
+                code: .badConfig, file: file,
+                message: "\(message) but the vision encoder takes \(s)×\(s) (vision_config.image_size in config.json)")
         }
         if c.doCenterCrop {
             guard c.cropHeight == s, c.cropWidth == s else {

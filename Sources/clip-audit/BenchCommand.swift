@@ -4,7 +4,7 @@ import CLIPEngine
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension ClipAudit {
@@ -29,7 +29,9 @@ extension ClipAudit {
         @Option(name: .long, parsing: .unconditional, help: "Seconds to measure the image encoder (the text encoder gets half).")
         var seconds: Double = 10
 
-        @Flag(name: .long, help: "Time the retrieval and association sections instead, on random embeddings of FairFace validation's size (no model).")
+        @Flag(
+            name: .long,
+            help: "Time the retrieval and association sections instead, on random embeddings of FairFace validation's size (no model).")
         var measures = false
 
         func validate() throws {
@@ -68,7 +70,7 @@ extension ClipAudit {
                     "model": resolved.id, "batch": batch, "threads": threadCount,
                     "images_per_s": (imagesPerSecond * 1000).rounded() / 1000,
                     "texts_per_s": (textsPerSecond * 100).rounded() / 100,
-                    "peak_rss_mb": (peakResidentKiB() / 1024 * 10).rounded() / 10,
+                    "peak_rss_mb": (peakResidentKiB() / 1024 * 10).rounded() / 10
                 ]
                 let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
@@ -99,16 +101,17 @@ extension ClipAudit {
 /// that harness's gigabyte as its own peak.
 func peakResidentKiB() -> Double {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kib = Double(line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") {
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kib = Double(line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+    {
         return kib
     }
     var usage = rusage()
     #if os(Linux)
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss)
     #else
-    getrusage(RUSAGE_SELF, &usage)
-    return Double(usage.ru_maxrss) / 1024  // bytes on Darwin
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / 1024 // bytes on Darwin
     #endif
 }

@@ -40,7 +40,8 @@ extension ClipAudit {
                         let added = try target.merge(from: url)
                         var line = "\(input): \(added.images) image and \(added.texts) text embedding(s) added"
                         if added.skipped > 0 {
-                            line += "; \(added.skipped) unusable embedding(s) skipped (zero, NaN or infinite values, or a wrong length; a run re-encodes them)"
+                            line +=
+                                "; \(added.skipped) unusable embedding(s) skipped (zero, NaN or infinite values, or a wrong length; a run re-encodes them)"
                         }
                         printError(line)
                     }

@@ -7,8 +7,11 @@ extension ClipAudit {
     /// `clip-audit card REPORT_DIR`: model-card exports from a finished run's report folder.
     struct Card: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write model-card exports from a report folder: a Markdown fairness section, a Hugging Face model-index block and Model Card Toolkit JSON.",
-            discussion: "Writes fairness.md, model-index.yaml and model-card.json into --output (default: REPORT_DIR/card). On the top folder of a several-model audit (it has models.csv): the comparison and one section per model in fairness.md, every model in model-index.yaml, and model-card-<label>.json per model.")
+            abstract:
+                "Write model-card exports from a report folder: a Markdown fairness section, a Hugging Face model-index block and Model Card Toolkit JSON.",
+            discussion:
+                "Writes fairness.md, model-index.yaml and model-card.json into --output (default: REPORT_DIR/card). On the top folder of a several-model audit (it has models.csv): the comparison and one section per model in fairness.md, every model in model-index.yaml, and model-card-<label>.json per model."
+        )
 
         @Argument(help: "A report folder written by `clip-audit run` (a model's, or the top folder of a several-model audit).")
         var reportDir: String
@@ -25,14 +28,18 @@ extension ClipAudit {
                     let models = try ModelsFolder.read(url)
                     for url in try ModelCardExport.write(models, to: directory) { print(url.path) }
                     if models.models.first?.data.dataset == nil {
-                        printError("note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name")
+                        printError(
+                            "note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name"
+                        )
                     }
                     return
                 }
                 let folder = try ReportFolder.read(url)
                 for url in try ModelCardExport.write(folder.data, to: directory) { print(url.path) }
                 if folder.data.dataset == nil {
-                    printError("note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name")
+                    printError(
+                        "note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name"
+                    )
                 }
             }
         }

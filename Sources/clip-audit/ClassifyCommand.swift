@@ -50,7 +50,9 @@ extension ClipAudit {
                 let nameWidth = max(5, images.map(\.count).max() ?? 5)
                 let columnWidth = labels.map { max(8, $0.count) }
                 var header = "image".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                for (label, width) in zip(labels, columnWidth) { header += "  " + String(repeating: " ", count: width - label.count) + label }
+                for (label, width) in zip(labels, columnWidth) {
+                    header += "  " + String(repeating: " ", count: width - label.count) + label
+                }
                 print(header)
                 for (i, path) in images.enumerated() {
                     let scores = scorer.score(imageEmbedding: Array(imageEmbeddings[(i * d)..<((i + 1) * d)]))

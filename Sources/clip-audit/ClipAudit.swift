@@ -41,7 +41,8 @@ struct ClipAudit: AsyncParsableCommand {
                 let text = message.split(separator: "\n").first.map(String.init) ?? message
                 // The subcommand given, for its help.
                 let names = configuration.subcommands.map { $0._commandName }
-                let help = CommandLine.arguments.dropFirst().first { names.contains($0) }.map { "clip-audit \($0) --help" } ?? "clip-audit --help"
+                let help =
+                    CommandLine.arguments.dropFirst().first { names.contains($0) }.map { "clip-audit \($0) --help" } ?? "clip-audit --help"
                 let line = text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
                 FileHandle.standardError.write(Data("clip-audit: \(line) (see \(help))\n".utf8))
             }
@@ -57,7 +58,9 @@ struct ClipAudit: AsyncParsableCommand {
         var literal = false
         for argument in arguments {
             if !literal, argument == "--" { literal = true }
-            if !literal, argument.hasPrefix("--"), argument.count > 3, argument.hasSuffix("="), argument.dropLast().allSatisfy({ $0 != "=" }) {
+            if !literal, argument.hasPrefix("--"), argument.count > 3, argument.hasSuffix("="),
+                argument.dropLast().allSatisfy({ $0 != "=" })
+            {
                 out += [String(argument.dropLast()), ""]
             } else {
                 out.append(argument)

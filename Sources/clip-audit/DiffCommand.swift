@@ -36,11 +36,15 @@ extension ClipAudit {
                 let changes = RunDiff.designChanges(a, b)
                 let rows = RunDiff.compare(a, b, includeChangedDesigns: compareChangedDesigns)
                 for change in changes {
-                    printError("warning: design \"\(change.design)\" differs between the runs: \(change.differences.joined(separator: "; ")); "
-                               + (compareChangedDesigns ? "compared anyway, marked ⚠" : "not compared (--compare-changed-designs compares it, marked ⚠)"))
+                    printError(
+                        "warning: design \"\(change.design)\" differs between the runs: \(change.differences.joined(separator: "; ")); "
+                            + (compareChangedDesigns
+                                ? "compared anyway, marked ⚠" : "not compared (--compare-changed-designs compares it, marked ⚠)"))
                 }
                 guard !rows.isEmpty else {
-                    let why = changes.isEmpty ? "no metric and group in common with \(runA)"
+                    let why =
+                        changes.isEmpty
+                        ? "no metric and group in common with \(runA)"
                         : "every design in common with \(runA) differs from it (see the warnings; --compare-changed-designs compares them anyway)"
                     throw AuditError(file: runB, "\(why): nothing to compare")
                 }
@@ -49,11 +53,15 @@ extension ClipAudit {
                 try RunDiff.write(rows, a: a, b: b, to: directory)
                 let paired = rows.filter { $0.test == .paired }.count
                 let changed = rows.filter { $0.significant && $0.metric.isHeadline }
-                print("\(RunDiff.title(a, b)): \(rows.count) metric × group row(s) compared (\(paired) paired, \(rows.count - paired) unpaired); "
-                      + "\(changed.count) accuracy or harm rate(s) changed significantly")
+                print(
+                    "\(RunDiff.title(a, b)): \(rows.count) metric × group row(s) compared (\(paired) paired, \(rows.count - paired) unpaired); "
+                        + "\(changed.count) accuracy or harm rate(s) changed significantly")
                 for r in changed.sorted(by: { abs($0.delta) > abs($1.delta) }).prefix(20) {
-                    print(String(format: "  %@%@ %@ %@=%@: %.1f%% -> %.1f%% (%+.1f pp, p=%.4g, %@)", r.design, r.designChanged ? " ⚠" : "", r.metric.csvName, r.attribute, r.group,
-                                 r.valueA * 100, r.valueB * 100, r.delta * 100, r.pAdjusted, r.test.rawValue))
+                    print(
+                        String(
+                            format: "  %@%@ %@ %@=%@: %.1f%% -> %.1f%% (%+.1f pp, p=%.4g, %@)", r.design, r.designChanged ? " ⚠" : "",
+                            r.metric.csvName, r.attribute, r.group,
+                            r.valueA * 100, r.valueB * 100, r.delta * 100, r.pAdjusted, r.test.rawValue))
                 }
                 print("written to \(directory.path)")
             }

@@ -17,10 +17,16 @@ extension ClipAudit {
         @Option(name: .customLong("text"), help: "A text; repeat for more.")
         var texts: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("A file of image paths, one a line (after the --image ones; relative paths are relative to the current folder).", valueName: "FILE"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "A file of image paths, one a line (after the --image ones; relative paths are relative to the current folder).",
+                valueName: "FILE"))
         var imagesFile: String?
 
-        @Option(name: .long, help: ArgumentHelp("A file of texts, one a line (after the --text ones; an empty line is an empty text).", valueName: "FILE"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("A file of texts, one a line (after the --text ones; an empty line is an empty text).", valueName: "FILE"))
         var textsFile: String?
 
         @Option(name: .long, help: "The safetensors file to write.")

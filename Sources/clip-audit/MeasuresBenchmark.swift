@@ -38,21 +38,24 @@ enum MeasuresBenchmark {
         let attributes = [
             RetrievalAttribute(name: "race", groups: (0..<7).map { "r\($0)" }, labels: labels([19, 14, 15, 14, 13, 14, 11])),
             RetrievalAttribute(name: "gender", groups: ["Male", "Female"], labels: labels([53, 47])),
-            RetrievalAttribute(name: "age", groups: (0..<9).map { "a\($0)" }, labels: labels([2, 12, 10, 30, 22, 12, 7, 3, 1])),
+            RetrievalAttribute(name: "age", groups: (0..<9).map { "a\($0)" }, labels: labels([2, 12, 10, 30, 22, 12, 7, 3, 1]))
         ]
 
         let retrievalStart = Date()
-        let measured = RetrievalSkew.measure(images: embeddings, count: images, dimension: dimension, queries: queryList,
-                                             attributes: attributes, ks: [10, 100, 1000], permutations: 1000, seed: 1)
+        let measured = RetrievalSkew.measure(
+            images: embeddings, count: images, dimension: dimension, queries: queryList,
+            attributes: attributes, ks: [10, 100, 1000], permutations: 1000, seed: 1)
         let retrievalSeconds = Date().timeIntervalSince(retrievalStart)
 
         let associationStart = Date()
         let words = (0..<16).map { _ in unitVector() }
-        let s = AssociationTest.associations(images: embeddings, count: images, dimension: dimension,
-                                             a: Array(words[0..<8]), b: Array(words[8...]))
+        let s = AssociationTest.associations(
+            images: embeddings, count: images, dimension: dimension,
+            a: Array(words[0..<8]), b: Array(words[8...]))
         let gender = attributes[1].labels
-        let result = AssociationTest.test(s: s, x: gender.indices.filter { gender[$0] == 0 },
-                                          y: gender.indices.filter { gender[$0] == 1 }, permutations: 10_000, seed: 1)
+        let result = AssociationTest.test(
+            s: s, x: gender.indices.filter { gender[$0] == 0 },
+            y: gender.indices.filter { gender[$0] == 1 }, permutations: 10_000, seed: 1)
         let associationSeconds = Date().timeIntervalSince(associationStart)
 
         let line: [String: Any] = [
@@ -61,7 +64,7 @@ enum MeasuresBenchmark {
             "retrieval_s": (retrievalSeconds * 1000).rounded() / 1000,
             "association_s": (associationSeconds * 1000).rounded() / 1000,
             "association_permutations": result.permutations,
-            "peak_rss_mb": (peakResidentKiB() / 1024 * 10).rounded() / 10,
+            "peak_rss_mb": (peakResidentKiB() / 1024 * 10).rounded() / 10
         ]
         let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)

@@ -14,7 +14,8 @@ extension ClipAudit {
             static let configuration = CommandConfiguration(
                 abstract: "Download a checkpoint from $HF_ENDPOINT (default: the public hub) into the Hugging Face cache.")
 
-            @Argument(help: "A repo id such as openai/clip-vit-base-patch16 (transformers) or laion/CLIP-ViT-B-32-laion2B-s34B-b79K (OpenCLIP).")
+            @Argument(
+                help: "A repo id such as openai/clip-vit-base-patch16 (transformers) or laion/CLIP-ViT-B-32-laion2B-s34B-b79K (OpenCLIP).")
             var repoID: String
 
             func validate() throws {
@@ -31,7 +32,9 @@ extension ClipAudit {
                     let result = try await downloader.pull(repoID) { file, received, total in
                         bar.update(file: file, received: received, total: total)
                     }
-                    printError("\(result.downloaded.count) file(s) downloaded (\(ProgressBar.formatBytes(result.bytesReceived))), \(result.reused.count) already present; revision \(result.commit)")
+                    printError(
+                        "\(result.downloaded.count) file(s) downloaded (\(ProgressBar.formatBytes(result.bytesReceived))), \(result.reused.count) already present; revision \(result.commit)"
+                    )
                     print(result.model.directory.path)
                 } catch {
                     printError("clip-audit: \(error)".replacingOccurrences(of: "\n", with: " "))
@@ -45,7 +48,10 @@ extension ClipAudit {
             static let configuration = CommandConfiguration(
                 abstract: "Print what a model reference resolves to: its format, directory, files and sizes.")
 
-            @Argument(help: "A checkpoint directory, an OpenAI .pt file or a repo id (default: $CLIP_AUDIT_MODEL, else openai/clip-vit-base-patch16).")
+            @Argument(
+                help:
+                    "A checkpoint directory, an OpenAI .pt file or a repo id (default: $CLIP_AUDIT_MODEL, else openai/clip-vit-base-patch16)."
+            )
             var model: String?
 
             func run() throws {
@@ -67,11 +73,17 @@ extension ClipAudit {
                     }
                     if network.foreign != nil { print("tokenizer:  OpenAI CLIP BPE (bundled with clip-audit)") }
                     let v = config.vision, t = config.text
-                    print("vision:     \(v.imageSize) px, patch \(v.patchSize), \(v.numHiddenLayers) layers × \(v.hiddenSize) wide, \(v.numAttentionHeads) heads, MLP \(v.intermediateSize), \(v.hiddenAct.rawValue)")
-                    print("text:       vocab \(t.vocabSize), \(t.maxPositionEmbeddings) positions, \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), \(t.eosTokenID == 2 ? "pooled at argmax(input_ids)" : "eos id \(t.eosTokenID)")")
+                    print(
+                        "vision:     \(v.imageSize) px, patch \(v.patchSize), \(v.numHiddenLayers) layers × \(v.hiddenSize) wide, \(v.numAttentionHeads) heads, MLP \(v.intermediateSize), \(v.hiddenAct.rawValue)"
+                    )
+                    print(
+                        "text:       vocab \(t.vocabSize), \(t.maxPositionEmbeddings) positions, \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), \(t.eosTokenID == 2 ? "pooled at argmax(input_ids)" : "eos id \(t.eosTokenID)")"
+                    )
                     print("projection: \(config.projectionDim)")
                     let configName = network.configurationURL.lastPathComponent
-                    print("weights:    \(network.tensorCount) tensors, \(network.parameterCount) parameters (\(network.dtypes.joined(separator: ", "))); every tensor \(resolved.format == .openAI ? "the model" : configName) needs is present with its shape")
+                    print(
+                        "weights:    \(network.tensorCount) tensors, \(network.parameterCount) parameters (\(network.dtypes.joined(separator: ", "))); every tensor \(resolved.format == .openAI ? "the model" : configName) needs is present with its shape"
+                    )
                 }
             }
         }

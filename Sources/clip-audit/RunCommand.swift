@@ -32,9 +32,11 @@ extension ClipAudit {
 
         @OptionGroup var model: ModelOption
 
-        @Option(name: .long, help: ArgumentHelp(
-            "The embedding cache (SQLite) file (default: $XDG_CACHE_HOME/clip-audit/embeddings.sqlite). Repeat to read shard caches: the first is written, the others only read.",
-            valueName: "PATH"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The embedding cache (SQLite) file (default: $XDG_CACHE_HOME/clip-audit/embeddings.sqlite). Repeat to read shard caches: the first is written, the others only read.",
+                valueName: "PATH"))
         var cache: [String] = []
 
         @Flag(name: .long, help: "Encode nothing: every image and prompt must be in the cache(s) (the final run over shard caches).")
@@ -43,15 +45,25 @@ extension ClipAudit {
         @Flag(name: .long, help: "Encode everything anew and store nothing.")
         var noCache = false
 
-        @Option(name: .long, parsing: .unconditional, help: "Only the first N manifest rows (a smoke test: a reference group absent from them is replaced by its attribute's largest group, with a warning and a note in report.md's Setup).")
+        @Option(
+            name: .long, parsing: .unconditional,
+            help:
+                "Only the first N manifest rows (a smoke test: a reference group absent from them is replaced by its attribute's largest group, with a warning and a note in report.md's Setup)."
+        )
         var limit: Int?
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Encode only share K of N of the images into the cache (1 ≤ K ≤ N) and write no report. `auto` takes the share from a Slurm job array (SLURM_ARRAY_TASK_ID/COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with --shard-count).",
-            valueName: "K/N|auto"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Encode only share K of N of the images into the cache (1 ≤ K ≤ N) and write no report. `auto` takes the share from a Slurm job array (SLURM_ARRAY_TASK_ID/COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX with --shard-count).",
+                valueName: "K/N|auto"))
         var shard: String?
 
-        @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("With --shard auto: the number of shards (a Kubernetes Indexed Job's completions; default: SLURM_ARRAY_TASK_COUNT, else CLIP_AUDIT_SHARD_COUNT).", valueName: "N"))
+        @Option(
+            name: .long, parsing: .unconditional,
+            help: ArgumentHelp(
+                "With --shard auto: the number of shards (a Kubernetes Indexed Job's completions; default: SLURM_ARRAY_TASK_COUNT, else CLIP_AUDIT_SHARD_COUNT).",
+                valueName: "N"))
         var shardCount: Int?
 
         @OptionGroup var performance: PerformanceOptions
@@ -66,7 +78,9 @@ extension ClipAudit {
             if !cache.isEmpty && noCache { throw ValidationError("--cache and --no-cache exclude each other") }
             if cachedOnly && noCache { throw ValidationError("--cached-only needs a cache") }
             if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
-            if let shard, shard != "auto", Shard(parsing: shard) == nil { throw ValidationError("--shard takes K/N with 1 ≤ K ≤ N, e.g. 2/8, or auto") }
+            if let shard, shard != "auto", Shard(parsing: shard) == nil {
+                throw ValidationError("--shard takes K/N with 1 ≤ K ≤ N, e.g. 2/8, or auto")
+            }
             if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
             if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1") }
             if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
@@ -108,7 +122,9 @@ extension ClipAudit {
                 for note in run.notes { printError("warning: \(note)") }
 
                 if let shard = options.shard {
-                    printError("shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)")
+                    printError(
+                        "shard \(shard): \(run.imagesEncoded) image(s) encoded, \(run.imagesFromCache) already cached, into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)"
+                    )
                     return
                 }
                 let directory = options.outputDirectory ?? AuditRunner.defaultReportFolder(name: run.config.name)
@@ -133,13 +149,16 @@ extension ClipAudit {
             for note in run.notes { printError("warning: \(note)") }
             let counts = zip(run.labels, run.runs).map { "\($0): \($1.imagesEncoded) encoded, \($1.imagesFromCache) from the cache" }
             if let shard = options.shard {
-                printError("shard \(shard): image(s) per model: \(counts.joined(separator: "; ")), into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)")
+                printError(
+                    "shard \(shard): image(s) per model: \(counts.joined(separator: "; ")), into \(run.cachePath ?? "no cache"); the report: clip-audit run AUDIT --cached-only --cache MERGED --cache SHARD-1 ... (one --cache per shard)"
+                )
                 return
             }
             let directory = options.outputDirectory ?? AuditRunner.defaultReportFolder(name: run.config.name)
             try ModelsWriter.write(run, to: directory)
-            printError("\(run.usableRows) row(s) scored by \(run.labels.count) models with \(run.config.designs.count) design(s); image(s) per model: "
-                       + counts.joined(separator: "; ") + Self.skipSummary(run.skipped))
+            printError(
+                "\(run.usableRows) row(s) scored by \(run.labels.count) models with \(run.config.designs.count) design(s); image(s) per model: "
+                    + counts.joined(separator: "; ") + Self.skipSummary(run.skipped))
             for label in run.labels {
                 printError("\(label): \(directory.appendingPathComponent(label).path)/")
             }

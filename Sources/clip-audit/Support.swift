@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes a line to standard error.
@@ -29,9 +29,11 @@ var stderrIsTerminal: Bool { isatty(2) != 0 }
 
 /// `--model`, shared by the commands that load a checkpoint.
 struct ModelOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "A checkpoint directory or a repo id in the Hugging Face cache (default: $CLIP_AUDIT_MODEL, else openai/clip-vit-base-patch16).",
-        valueName: "M"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A checkpoint directory or a repo id in the Hugging Face cache (default: $CLIP_AUDIT_MODEL, else openai/clip-vit-base-patch16).",
+            valueName: "M"))
     var model: String?
 }
 

@@ -8,7 +8,8 @@ extension ClipAudit {
     /// where its model is, without loading the model.
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check an audit file, its manifest (columns, label values, missing images), its images and its model's location without loading the model.",
+            abstract:
+                "Check an audit file, its manifest (columns, label values, missing images), its images and its model's location without loading the model.",
             discussion: """
                 Resolves the model (as run does, without reading its weights) and decodes the image of \
                 every usable row as run would, listing the ones run would skip. --headers-only reads only \
@@ -42,7 +43,8 @@ extension ClipAudit {
                 // stop on it before reading a single image.
                 var modelError: String?
                 // Every model of `models:` (unless --model replaces them), each as run would find it.
-                let models: [(label: String?, reference: String?)] = model.model != nil || config.models.isEmpty
+                let models: [(label: String?, reference: String?)] =
+                    model.model != nil || config.models.isEmpty
                     ? [(nil, model.model ?? config.model.map(\.locatorString))]
                     : config.models.map { ($0.label, $0.model.locatorString) }
                 for (label, reference) in models where modelError == nil {
@@ -52,9 +54,12 @@ extension ClipAudit {
                         // (OpenAI's archive has none: its sizes come from the weights, read by run.)
                         switch resolved.format {
                         case .huggingFaceSafetensors, .huggingFacePyTorch:
-                            _ = try CLIPConfiguration(contentsOf: resolved.files["config.json"] ?? resolved.directory.appendingPathComponent("config.json"))
+                            _ = try CLIPConfiguration(
+                                contentsOf: resolved.files["config.json"] ?? resolved.directory.appendingPathComponent("config.json"))
                         case .openCLIP:
-                            _ = try ForeignCheckpointConfiguration(openCLIPConfig: resolved.files["open_clip_config.json"] ?? resolved.directory.appendingPathComponent("open_clip_config.json"))
+                            _ = try ForeignCheckpointConfiguration(
+                                openCLIPConfig: resolved.files["open_clip_config.json"]
+                                    ?? resolved.directory.appendingPathComponent("open_clip_config.json"))
                         case .openAI:
                             break
                         }
@@ -65,9 +70,10 @@ extension ClipAudit {
                 }
                 var report = try AuditValidator.validate(config)
                 if report.errors.isEmpty {
-                    AuditValidator.checkImages(&report, depth: headersOnly ? .headers : .decode,
-                                               threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                                               maxPixels: maxPixels)
+                    AuditValidator.checkImages(
+                        &report, depth: headersOnly ? .headers : .decode,
+                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                        maxPixels: maxPixels)
                 }
                 for line in report.lines { print(line) }
                 if let modelError { print("error: \(modelError)") }

@@ -1,6 +1,6 @@
+import CLIPEngine
 import Foundation
 import Testing
-import CLIPEngine
 
 /// Files written in pieces (a report's predictions.csv of a large run is never whole in memory)
 /// are still whole or not at all.

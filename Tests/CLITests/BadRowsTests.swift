@@ -27,18 +27,18 @@ struct BadRowsTests {
 
         var rows = Workspace.rows(good)
         rows += [
-            "images/not_there.png,Male,White",           // missing file
-            "images/truncated.png,Female,White",         // truncated image
-            "images/corrupt.jpg,Male,Black",             // corrupt image
-            "images/corrupt.png,Male,Black",             // corrupt image (valid signature)
-            "images/text.png,Male,Black",                // not an image at all
-            "images/empty.png,Female,Black",             // zero bytes
+            "images/not_there.png,Male,White", // missing file
+            "images/truncated.png,Female,White", // truncated image
+            "images/corrupt.jpg,Male,Black", // corrupt image
+            "images/corrupt.png,Male,Black", // corrupt image (valid signature)
+            "images/text.png,Male,Black", // not an image at all
+            "images/empty.png,Female,Black", // zero bytes
             "../\(outside.lastPathComponent),Male,White", // `..`
-            "\(outside.path),Male,White",                // absolute
-            "images/link.png,Female,White",              // symlink out
-            "\(good[1]),,White",                         // empty label
-            "\(good[0]),Male,White",                     // duplicate, same labels
-            "images/./\((good[2] as NSString).lastPathComponent),Male,Black", // same file, other labels
+            "\(outside.path),Male,White", // absolute
+            "images/link.png,Female,White", // symlink out
+            "\(good[1]),,White", // empty label
+            "\(good[0]),Male,White", // duplicate, same labels
+            "images/./\((good[2] as NSString).lastPathComponent),Male,Black" // same file, other labels
         ]
         try ws.writeManifest(rows)
         try ws.writeAudit()
@@ -54,7 +54,8 @@ struct BadRowsTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("12 row(s) skipped"), "\(result.stderr)")
 
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any])
         let counts = try #require(json["counts"] as? [String: Int])
         #expect(counts["rows_scored"] == 6)
         #expect(counts["rows_skipped"] == 12)
@@ -64,16 +65,19 @@ struct BadRowsTests {
         let expected: [Int: String] = [
             8: "image not found", 9: "truncated", 10: "JPEG", 11: "PNG", 12: "not a JPEG or PNG file", 13: "empty file (0 bytes)",
             14: "`..` leaves the folder", 15: "absolute path", 16: "a symlink resolves to",
-            17: "empty value in column \"gender\"", 18: "duplicate of line 2", 19: "already listed on line 4 with other labels",
+            17: "empty value in column \"gender\"", 18: "duplicate of line 2", 19: "already listed on line 4 with other labels"
         ]
         for (line, fragment) in expected {
             #expect(reasons[line]?.contains(fragment) == true, "line \(line): \(reasons[line] ?? "not skipped"), expected \(fragment)")
         }
         let byReason = try #require(json["skipped_by_reason"] as? [String: Int])
         // Counted by kind of cause, without the details (line numbers, paths, libpng's words).
-        #expect(byReason == ["image not found": 1, "truncated": 1, "corrupt JPEG data": 1, "corrupt PNG data": 1,
-                             "not a JPEG or PNG file": 1, "empty file": 1, "path outside image_root": 3,
-                             "empty gender": 1, "duplicate row": 1, "duplicate image with other labels": 1])
+        #expect(
+            byReason == [
+                "image not found": 1, "truncated": 1, "corrupt JPEG data": 1, "corrupt PNG data": 1,
+                "not a JPEG or PNG file": 1, "empty file": 1, "path outside image_root": 3,
+                "empty gender": 1, "duplicate row": 1, "duplicate image with other labels": 1
+            ])
         #expect(result.stderr.contains("path outside image_root: 3"), "\(result.stderr)")
 
         let report = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
@@ -105,7 +109,8 @@ struct BadRowsTests {
         #expect(none.stderr.contains("no row could be scored"), "\(none.stderr)")
         let some = try CLI.run(["run", ws.audit.path, "--output", out, "--no-cache", "--max-pixels", "1000", "--threads", "1"])
         #expect(some.status == 0, "\(some.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any])
         let skipped = try #require(json["skipped"] as? [[String: Any]])
         #expect(skipped.count == 2)
         for entry in skipped {
@@ -125,8 +130,12 @@ struct BadRowsTests {
         let cache = ws.path("cache.sqlite")
         let fill = try CLI.run(["run", ws.audit.path, "--output", ws.path("all"), "--cache", cache, "--threads", "1"])
         #expect(fill.status == 0, "\(fill.stderr)")
-        let uncached = try CLI.run(["run", ws.audit.path, "--output", ws.path("uncached"), "--no-cache", "--max-pixels", "1000", "--threads", "1"])
-        let cached = try CLI.run(["run", ws.audit.path, "--output", ws.path("cached"), "--cache", cache, "--max-pixels", "1000", "--threads", "1"])
+        let uncached = try CLI.run([
+            "run", ws.audit.path, "--output", ws.path("uncached"), "--no-cache", "--max-pixels", "1000", "--threads", "1"
+        ])
+        let cached = try CLI.run([
+            "run", ws.audit.path, "--output", ws.path("cached"), "--cache", cache, "--max-pixels", "1000", "--threads", "1"
+        ])
         #expect(uncached.status == 0 && cached.status == 0, "\(uncached.stderr)\n\(cached.stderr)")
         #expect(cached.stderr.contains("0 image(s) encoded"), "\(cached.stderr)")
         for file in ["predictions.csv", "metrics.csv", "report.md"] {

@@ -36,8 +36,9 @@ struct BenchCommandTests {
     @Test("peak RSS is the process's own, not the peak of the process that started it")
     func peakIsTheProcessOwn() throws {
         let gnuTime = URL(fileURLWithPath: "/usr/bin/time"), perl = URL(fileURLWithPath: "/usr/bin/perl")
-        try #require(FileManager.default.isExecutableFile(atPath: gnuTime.path),
-                     "GNU time is needed: install Debian's `time` (scripts/install-deps.sh --test)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: gnuTime.path),
+            "GNU time is needed: install Debian's `time` (scripts/install-deps.sh --test)")
         try #require(FileManager.default.isExecutableFile(atPath: perl.path))
         let directory = try CLI.temporaryDirectory("bench")
         defer { try? FileManager.default.removeItem(at: directory) }

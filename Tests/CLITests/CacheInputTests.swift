@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Review A3 and A8: a damaged cache, a cache merged into itself, and a cache another process
@@ -30,7 +30,9 @@ struct CacheInputTests {
         let cache = ws.path("c.sqlite")
         let first = try CLI.run(["run", ws.audit.path, "--output", ws.path("reference"), "--cache", cache, "--threads", "1"])
         #expect(first.status == 0, "\(first.stderr)")
-        try Self.sql(cache, """
+        try Self.sql(
+            cache,
+            """
             c.execute("update image_embeddings set embedding = zeroblob(length(embedding))")
             p, e = c.execute("select prompt, embedding from text_embeddings order by prompt limit 1").fetchone()
             c.execute("update text_embeddings set embedding = ? where prompt = ?", (struct.pack('<f', float('nan')) + bytes(e)[4:], p))
@@ -61,7 +63,10 @@ struct CacheInputTests {
         let shard = ws.path("shard.sqlite")
         let run = try CLI.run(["run", ws.audit.path, "--output", ws.path("out"), "--cache", shard, "--threads", "1"])
         #expect(run.status == 0, "\(run.stderr)")
-        try Self.sql(shard, "c.execute(\"update image_embeddings set embedding = zeroblob(length(embedding)) where image_sha256 in (select image_sha256 from image_embeddings limit 3)\")")
+        try Self.sql(
+            shard,
+            "c.execute(\"update image_embeddings set embedding = zeroblob(length(embedding)) where image_sha256 in (select image_sha256 from image_embeddings limit 3)\")"
+        )
         let merge = try CLI.run(["cache", "merge", ws.path("all.sqlite"), shard])
         #expect(merge.status == 0, "\(merge.stderr)")
         let lines = merge.stderr.split(separator: "\n")
@@ -79,7 +84,9 @@ struct CacheInputTests {
         // The bytes earlier versions wrote in the `model` column, spelled out rather than built
         // with the type under test.
         let stored = weights + ":" + configuration + ":numerics-2"
-        try Self.sql(path, """
+        try Self.sql(
+            path,
+            """
             c.execute("INSERT INTO image_embeddings VALUES ('img', ?, 'p', 3, ?)", (sys.argv[2], struct.pack('<3f', 1, 2, 3)))
             c.execute("INSERT INTO text_embeddings VALUES ('a photo.', ?, 't', 2, ?)", (sys.argv[2], struct.pack('<2f', 4, 5)))
             """, arguments: [stored])
@@ -108,15 +115,17 @@ struct CacheInputTests {
             let result = CLI.collect(started)
             #expect(result.status == 1, "merge same.sqlite \(input): \(result.stderr)")
             let lines = result.stderr.split(separator: "\n")
-            #expect(lines.count == 1 && lines[0].contains(input.replacingOccurrences(of: "./", with: "")) && lines[0].contains("itself"),
-                    "merge same.sqlite \(input): \(result.stderr)")
+            #expect(
+                lines.count == 1 && lines[0].contains(input.replacingOccurrences(of: "./", with: "")) && lines[0].contains("itself"),
+                "merge same.sqlite \(input): \(result.stderr)")
         }
     }
 
     /// Starts a Python process that holds an EXCLUSIVE transaction on `cache` for `seconds`, and
     /// returns once it holds it.
     static func holdLock(_ cache: String, seconds: Double) throws -> (Process, URL, URL) {
-        let script = "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('begin exclusive')\nprint('locked',flush=True)\ntime.sleep(float(sys.argv[2]))\nc.execute('commit')\n"
+        let script =
+            "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('begin exclusive')\nprint('locked',flush=True)\ntime.sleep(float(sys.argv[2]))\nc.execute('commit')\n"
         let holder = try CLI.start(["python3", "-c", script, cache, String(seconds)], tool: python)
         let deadline = Date().addingTimeInterval(10)
         while holder.0.isRunning && Date() < deadline && !((try? String(contentsOf: holder.1, encoding: .utf8)) ?? "").contains("locked") {
@@ -148,8 +157,9 @@ struct CacheInputTests {
         }
         #expect(holder.0.isRunning, "the lock holder did not start")
         let start = Date()
-        let started = try CLI.start(["run", ws.audit.path, "--output", ws.path("locked"), "--cache", cache, "--threads", "1"],
-                                    environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "3"])
+        let started = try CLI.start(
+            ["run", ws.audit.path, "--output", ws.path("locked"), "--cache", cache, "--threads", "1"],
+            environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "3"])
         let deadline = Date().addingTimeInterval(20)
         while started.0.isRunning && Date() < deadline { usleep(20_000) }
         if started.0.isRunning { kill(started.0.processIdentifier, SIGKILL) }
@@ -170,8 +180,9 @@ struct CacheInputTests {
         let cache = ws.path("locked.sqlite")
 
         let holder = try Self.holdLock(cache, seconds: 8)
-        let result = try CLI.run(["run", ws.audit.path, "--output", ws.path("second"), "--cache", cache, "--threads", "1"],
-                                 environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "30"])
+        let result = try CLI.run(
+            ["run", ws.audit.path, "--output", ws.path("second"), "--cache", cache, "--threads", "1"],
+            environment: ["CLIP_AUDIT_CACHE_BUSY_TIMEOUT": "30"])
         let held = CLI.collect(holder)
         #expect(held.status == 0, "\(held.stderr)")
         #expect(result.status == 0, "\(result.stderr)")

@@ -10,7 +10,8 @@ import Testing
 
     /// The golden order of images and texts (golden.json).
     func golden() throws -> (images: [String], texts: [String], tensors: SafeTensorsFile) {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.fixtures.appendingPathComponent("golden.json"))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.fixtures.appendingPathComponent("golden.json"))) as! [String: Any]
         let tensors = try SafeTensorsFile(url: CLI.fixtures.appendingPathComponent("golden.safetensors"))
         return (json["images"] as! [String], json["texts"] as! [String], tensors)
     }
@@ -22,8 +23,8 @@ import Testing
 
     @Test func embedMatchesTransformers() throws {
         let (images, texts, reference) = try golden()
-        let pickImages = [0, 7, 10]   // a photo, RGBA over white, the extreme aspect ratio
-        let pickTexts = [0, 3, 21, 24, 29]   // plain, punctuation, accents, HTML entities, truncated to 77
+        let pickImages = [0, 7, 10] // a photo, RGBA over white, the extreme aspect ratio
+        let pickTexts = [0, 3, 21, 24, 29] // plain, punctuation, accents, HTML entities, truncated to 77
         let dir = try CLI.temporaryDirectory("embed")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out.safetensors")
@@ -65,8 +66,10 @@ import Testing
 
     @Test func classifyPrintsTheSoftmaxOfTransformersLogits() throws {
         let (images, texts, reference) = try golden()
-        let result = try CLI.run(["classify", "--model", tiny, image(images[1]), image(images[2]),
-                                         "--label", texts[0], "--label", texts[1]])
+        let result = try CLI.run([
+            "classify", "--model", tiny, image(images[1]), image(images[2]),
+            "--label", texts[0], "--label", texts[1]
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 3)
@@ -97,7 +100,7 @@ import Testing
         #expect(rows.count == 13)
         // The demo's denigration design: one template, one phrase per class.
         let classes = ["white man", "white woman", "black man", "black woman", "gorilla", "thief", "criminal"]
-        let root = CLI.fixtures   // Fixtures/clip-reference, the demo's image_root
+        let root = CLI.fixtures // Fixtures/clip-reference, the demo's image_root
         let files = rows.map { root.appendingPathComponent($0[column("file")]).path }
         let classify = try CLI.run(["classify", "--model", tiny] + files + classes.flatMap { ["--label", "a photo of a \($0)."] })
         #expect(classify.status == 0, "\(classify.stderr)")
@@ -133,11 +136,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let typo = dir.appendingPathComponent("typo.yaml")
         try """
-            name: t
-            manifest: {path: m.csv}
-            attributes: [race]
-            desings: []
-            """.write(to: typo, atomically: true, encoding: .utf8)
+        name: t
+        manifest: {path: m.csv}
+        attributes: [race]
+        desings: []
+        """.write(to: typo, atomically: true, encoding: .utf8)
         let notImage = dir.appendingPathComponent("notes.jpg")
         try "hello".write(to: notImage, atomically: true, encoding: .utf8)
         let cases: [([String], String)] = [
@@ -146,7 +149,10 @@ import Testing
             (["validate", dir.appendingPathComponent("absent.yaml").path], "absent.yaml"),
             (["classify", "--model", tiny, notImage.path, "--label", "a", "--label", "b"], "notes.jpg"),
             (["model", "info", dir.appendingPathComponent("no-model").path], "no-model"),
-            (["embed", "--model", dir.path, "--text", "x", "--output", dir.appendingPathComponent("o.safetensors").path], dir.lastPathComponent),
+            (
+                ["embed", "--model", dir.path, "--text", "x", "--output", dir.appendingPathComponent("o.safetensors").path],
+                dir.lastPathComponent
+            )
         ]
         for (args, name) in cases {
             let result = try CLI.run(args)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Inputs a reviewer used to crash, hang or fool the commands (each once did one of those): a
@@ -36,13 +36,17 @@ struct DamagedInputTests {
     }
 
     static func classify(_ model: URL) throws -> CLI.Result {
-        try CLI.run(["classify", "--model", model.path, CLI.fixtures.appendingPathComponent("images/gradient_rgb.jpg").path,
-                     "--label", "a cat", "--label", "a dog", "--threads", "1"])
+        try CLI.run([
+            "classify", "--model", model.path, CLI.fixtures.appendingPathComponent("images/gradient_rgb.jpg").path,
+            "--label", "a cat", "--label", "a dog", "--threads", "1"
+        ])
     }
 
     /// One line on stderr, a failing status, nothing on stdout.
-    static func expectOneLineFailure(_ result: CLI.Result, containing parts: [String],
-                                     sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectOneLineFailure(
+        _ result: CLI.Result, containing parts: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(result.status != 0, "status 0; stdout: \(result.stdout)", sourceLocation: sourceLocation)
         #expect(result.stdout.isEmpty, "stdout: \(result.stdout)", sourceLocation: sourceLocation)
         let lines = result.stderr.split(separator: "\n")
@@ -58,8 +62,9 @@ struct DamagedInputTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let model = try Self.modelCopy(directory)
         try Self.overwrite("vision_model.embeddings.patch_embedding.weight", in: model, with: .nan)
-        Self.expectOneLineFailure(try Self.classify(model),
-                                  containing: ["model.safetensors", "non-finite (NaN or infinite) image embedding", "gradient_rgb.jpg"])
+        Self.expectOneLineFailure(
+            try Self.classify(model),
+            containing: ["model.safetensors", "non-finite (NaN or infinite) image embedding", "gradient_rgb.jpg"])
     }
 
     @Test("an infinite logit scale is refused when the model loads")
@@ -78,8 +83,10 @@ struct DamagedInputTests {
         let model = try Self.modelCopy(directory)
         let configURL = model.appendingPathComponent("config.json")
         let original = try Data(contentsOf: configURL)
-        for (section, key, value, message) in [("text_config", "eos_token_id", 1_000_000, "outside the vocabulary"),
-                                              ("vision_config", "image_size", 1 << 40, "expected at most 8192")] {
+        for (section, key, value, message) in [
+            ("text_config", "eos_token_id", 1_000_000, "outside the vocabulary"),
+            ("vision_config", "image_size", 1 << 40, "expected at most 8192")
+        ] {
             var config = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
             var sub = try #require(config[section] as? [String: Any])
             sub[key] = value
@@ -197,10 +204,16 @@ struct DamagedInputTests {
 
     @Test("absurd --threads, --batch and --seconds are refused before anything is allocated")
     func absurdOptions() throws {
-        for (arguments, message) in [(["classify", "--model", CLI.tinyCLIP.path, "x.jpg", "--label", "a", "--label", "b",
-                                       "--threads", "1000000"], "--threads must be at most 256"),
-                                     (["bench", "--model", CLI.tinyCLIP.path, "--batch", "100000"], "--batch must be at most 1024"),
-                                     (["bench", "--model", CLI.tinyCLIP.path, "--seconds", "inf"], "--seconds must be at most 3600")] {
+        for (arguments, message) in [
+            (
+                [
+                    "classify", "--model", CLI.tinyCLIP.path, "x.jpg", "--label", "a", "--label", "b",
+                    "--threads", "1000000"
+                ], "--threads must be at most 256"
+            ),
+            (["bench", "--model", CLI.tinyCLIP.path, "--batch", "100000"], "--batch must be at most 1024"),
+            (["bench", "--model", CLI.tinyCLIP.path, "--seconds", "inf"], "--seconds must be at most 3600")
+        ] {
             let result = try CLI.run(arguments)
             #expect(result.status != 0 && result.status != 134, "\(arguments): status \(result.status)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
@@ -212,11 +225,13 @@ struct DamagedInputTests {
     /// negative number was "Missing value for '--limit <limit>'".
     @Test("usage errors are one line naming the subcommand's help; negative numbers reach the range check")
     func usageErrorsAreOneLine() throws {
-        for (arguments, line) in [(["run", "x.yaml", "--limit", "-1"], "clip-audit: --limit must be 0 or more (see clip-audit run --help)"),
-                                  (["run", "x.yaml", "--batch", "0"], "clip-audit: --batch must be at least 1 (see clip-audit run --help)"),
-                                  (["run"], "clip-audit: Missing expected argument '<audit-file>' (see clip-audit run --help)"),
-                                  (["bench", "--seconds", "-1"], "clip-audit: --seconds must be positive (see clip-audit bench --help)"),
-                                  (["run", "x.yaml", "--bogus"], "clip-audit: Unknown option '--bogus' (see clip-audit run --help)")] {
+        for (arguments, line) in [
+            (["run", "x.yaml", "--limit", "-1"], "clip-audit: --limit must be 0 or more (see clip-audit run --help)"),
+            (["run", "x.yaml", "--batch", "0"], "clip-audit: --batch must be at least 1 (see clip-audit run --help)"),
+            (["run"], "clip-audit: Missing expected argument '<audit-file>' (see clip-audit run --help)"),
+            (["bench", "--seconds", "-1"], "clip-audit: --seconds must be positive (see clip-audit bench --help)"),
+            (["run", "x.yaml", "--bogus"], "clip-audit: Unknown option '--bogus' (see clip-audit run --help)")
+        ] {
             let result = try CLI.run(arguments)
             #expect(result.status == 64, "\(arguments): \(result.status)")
             #expect(result.stderr == line + "\n", "\(arguments)")

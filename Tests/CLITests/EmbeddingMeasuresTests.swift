@@ -22,7 +22,9 @@ struct EmbeddingMeasuresTests {
         """
 
     static func csv(_ url: URL) throws -> [[String]] {
-        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
     }
 
     @Test("the three files: a row per query × attribute × k × desired, group counts that add up to k")
@@ -36,8 +38,11 @@ struct EmbeddingMeasuresTests {
         #expect(result.status == 0, "\(result.stderr)")
 
         let retrieval = try Self.csv(out.appendingPathComponent("retrieval.csv"))
-        #expect(retrieval[0] == ["query", "attribute", "k", "desired", "max_skew", "min_skew", "ndkl", "max_group",
-                                 "min_group", "null_max_skew", "p_value"])
+        #expect(
+            retrieval[0] == [
+                "query", "attribute", "k", "desired", "max_skew", "min_skew", "ndkl", "max_group",
+                "min_group", "null_max_skew", "p_value"
+            ])
         // 3 queries (+ `*`) × 3 attributes (race, gender, race|gender) × 2 k × 2 desired.
         #expect(retrieval.count - 1 == 4 * 3 * 2 * 2)
         let queries = Set(retrieval.dropFirst().map { $0[0] })
@@ -67,7 +72,8 @@ struct EmbeddingMeasuresTests {
         #expect(report.contains("| `gender-career` | Male vs Female (4, 4) | career vs family | "))
         let details = try String(contentsOf: out.appendingPathComponent("details.md"), encoding: .utf8)
         #expect(details.contains("## Retrieval skew") && details.contains("| attribute | k | mean MaxSkew | null MaxSkew |"))
-        #expect(details.contains("## Association tests") && details.contains("| `gender-career` | Male | Female | career | family | 4, 4 |"))
+        #expect(
+            details.contains("## Association tests") && details.contains("| `gender-career` | Male | Female | career | family | 4, 4 |"))
         for chart in ["retrieval-skew-race.svg", "retrieval-skew-gender.svg", "association-effect-sizes.svg"] {
             #expect(details.contains("](charts/\(chart))"), "\(chart) not embedded")
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("charts/\(chart)").path), "\(chart)")
@@ -76,7 +82,9 @@ struct EmbeddingMeasuresTests {
         // Both join the findings at the top, and the card made from the folder.
         let findings = String(report[report.range(of: "## Findings")!.lowerBound..<report.range(of: "## Setup")!.lowerBound])
         #expect(findings.contains("- Retrieval over 3 neutral queries: at k = 4, the queries whose top k is skewed beyond"))
-        #expect(findings.contains("- Association tests (effect size, positive: the first group's faces closer to the first word set): `gender-career` "))
+        #expect(
+            findings.contains(
+                "- Association tests (effect size, positive: the first group's faces closer to the first word set): `gender-career` "))
         let card = try CLI.run(["card", out.path])
         #expect(card.status == 0, "\(card.stderr)")
         let fairness = try String(contentsOf: out.appendingPathComponent("card/fairness.md"), encoding: .utf8)
@@ -93,7 +101,8 @@ struct EmbeddingMeasuresTests {
         try ws.writeAudit(extra: Self.sections.replacingOccurrences(of: "k: [2, 4]", with: "k: [2, 40]"))
         let tooLarge = try CLI.run(["run", ws.audit.path, "--output", ws.path("out"), "--no-cache", "--threads", "1"])
         #expect(tooLarge.status != 0)
-        #expect(tooLarge.stderr.contains("audit.yaml:") && tooLarge.stderr.contains("retrieval.k[1]")
+        #expect(
+            tooLarge.stderr.contains("audit.yaml:") && tooLarge.stderr.contains("retrieval.k[1]")
                 && tooLarge.stderr.contains("more than the 5 scored images"), "\(tooLarge.stderr)")
 
         try ws.writeAudit(extra: Self.sections.replacingOccurrences(of: "groups: [Male, Female]", with: "groups: [Male, Femal]"))

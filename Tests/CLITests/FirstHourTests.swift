@@ -27,7 +27,9 @@ struct FirstHourTests {
 
         // A shard cache (read only) that does not exist is refused the same way, without --cached-only.
         let shard = ws.path("shard-9.sqlite")
-        let second = try CLI.run(["run", ws.audit.path, "--output", ws.path("out2"), "--cache", ws.path("c.sqlite"), "--cache", shard, "--threads", "1"])
+        let second = try CLI.run([
+            "run", ws.audit.path, "--output", ws.path("out2"), "--cache", ws.path("c.sqlite"), "--cache", shard, "--threads", "1"
+        ])
         #expect(second.status != 0)
         #expect(Self.errorLines(second.stderr).first?.contains(shard) == true, "\(second.stderr)")
         #expect(!FileManager.default.fileExists(atPath: shard))
@@ -107,7 +109,8 @@ struct FirstHourTests {
         #expect(limited.status == 0, "\(limited.stderr)")
         #expect(limited.stderr.contains("warning: --limit 3: reference group for race is \"Black\""), "\(limited.stderr)")
         let report = try String(contentsOf: URL(fileURLWithPath: ws.path("smoke/report.md")), encoding: .utf8)
-        #expect(report.contains("| Note | --limit 3: reference group for race is \"Black\" (the largest group), not \"White\""), "\(report)")
+        #expect(
+            report.contains("| Note | --limit 3: reference group for race is \"Black\" (the largest group), not \"White\""), "\(report)")
         #expect(report.contains("race: Black"), "\(report)")
 
         // Without --limit an absent reference group stays an error.
@@ -121,7 +124,8 @@ struct FirstHourTests {
     func mistypedCommand() throws {
         let typo = try CLI.run(["clasify", "a.png", "b.png"])
         #expect(typo.status != 0)
-        #expect(typo.stderr == "clip-audit: unknown command 'clasify'; did you mean 'classify'? (see clip-audit --help)\n", "\(typo.stderr)")
+        #expect(
+            typo.stderr == "clip-audit: unknown command 'clasify'; did you mean 'classify'? (see clip-audit --help)\n", "\(typo.stderr)")
         let far = try CLI.run(["frobnicate"])
         #expect(far.status != 0)
         #expect(far.stderr.contains("unknown command 'frobnicate'; the commands are run, validate"), "\(far.stderr)")
@@ -139,8 +143,10 @@ struct FirstHourTests {
         #expect(result.status != 0)
         let lines = Self.errorLines(result.stderr)
         #expect(lines.count == 1, "\(result.stderr)")
-        #expect(lines.first?.contains("manifest.csv:1: this looks like a CSV manifest (first line: file,gender,race), not an audit file") == true,
-                "\(result.stderr)")
+        #expect(
+            lines.first?.contains("manifest.csv:1: this looks like a CSV manifest (first line: file,gender,race), not an audit file")
+                == true,
+            "\(result.stderr)")
         // The same text under another name is recognised by its first line.
         try FileManager.default.copyItem(atPath: ws.path("manifest.csv"), toPath: ws.path("labels.txt"))
         let renamed = try CLI.run(["validate", ws.path("labels.txt")])
@@ -156,15 +162,21 @@ struct FirstHourTests {
             try FileManager.default.createDirectory(at: dir.appendingPathComponent(folder), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: source, to: dir.appendingPathComponent("\(folder)/same.png"))
         }
-        let result = try CLI.run(["classify", "--model", CLI.tinyCLIP.path, "left/same.png", "right/same.png",
-                                  "--label", "a cat", "--label", "a dog"], in: dir)
+        let result = try CLI.run(
+            [
+                "classify", "--model", CLI.tinyCLIP.path, "left/same.png", "right/same.png",
+                "--label", "a cat", "--label", "a dog"
+            ], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let names = result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").first.map(String.init) ?? "" }
         #expect(names == ["left/same.png", "right/same.png"], "\(result.stdout)")
 
         try Data("text".utf8).write(to: dir.appendingPathComponent("right/bad.png"))
-        let bad = try CLI.run(["classify", "--model", CLI.tinyCLIP.path, "left/same.png", "right/bad.png",
-                               "--label", "a cat", "--label", "a dog"], in: dir)
+        let bad = try CLI.run(
+            [
+                "classify", "--model", CLI.tinyCLIP.path, "left/same.png", "right/bad.png",
+                "--label", "a cat", "--label", "a dog"
+            ], in: dir)
         #expect(bad.status != 0)
         #expect(bad.stderr.hasPrefix("clip-audit: right/bad.png: "), "\(bad.stderr)")
     }
@@ -174,11 +186,14 @@ struct FirstHourTests {
         let dir = try CLI.temporaryDirectory("embed-files")
         defer { try? FileManager.default.removeItem(at: dir) }
         let images = ["gradient_rgb.jpg", "tiny_upscale.png"].map { CLI.fixtures.appendingPathComponent("images/\($0)").path }
-        try (images.joined(separator: "\r\n") + "\r\n").write(to: dir.appendingPathComponent("images.txt"), atomically: true, encoding: .utf8)
+        try (images.joined(separator: "\r\n") + "\r\n").write(
+            to: dir.appendingPathComponent("images.txt"), atomically: true, encoding: .utf8)
         try "a photo of a cat\n\na “quoted” dog".write(to: dir.appendingPathComponent("texts.txt"), atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("o.safetensors")
-        let result = try CLI.run(["embed", "--model", CLI.tinyCLIP.path, "--text=", "--texts-file", dir.appendingPathComponent("texts.txt").path,
-                                  "--images-file", dir.appendingPathComponent("images.txt").path, "--output", out.path])
+        let result = try CLI.run([
+            "embed", "--model", CLI.tinyCLIP.path, "--text=", "--texts-file", dir.appendingPathComponent("texts.txt").path,
+            "--images-file", dir.appendingPathComponent("images.txt").path, "--output", out.path
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let file = try SafeTensorsFile(url: out)
         #expect(file.tensors["text_embeds"]?.shape == [4, 24])
@@ -190,7 +205,9 @@ struct FirstHourTests {
 
         // An empty line in an images file is an error naming the file and line.
         try "\(images[0])\n\n".write(to: dir.appendingPathComponent("gaps.txt"), atomically: true, encoding: .utf8)
-        let gaps = try CLI.run(["embed", "--model", CLI.tinyCLIP.path, "--images-file", dir.appendingPathComponent("gaps.txt").path, "--output", out.path])
+        let gaps = try CLI.run([
+            "embed", "--model", CLI.tinyCLIP.path, "--images-file", dir.appendingPathComponent("gaps.txt").path, "--output", out.path
+        ])
         #expect(gaps.status != 0)
         #expect(Self.errorLines(gaps.stderr).first?.contains("gaps.txt:2: empty line") == true, "\(gaps.stderr)")
     }
@@ -214,8 +231,9 @@ struct FirstHourTests {
 
         let diff = try CLI.run(["diff", ws.path("first"), ws.path("second"), "--output", ws.path("diff")])
         #expect(diff.status == 0, "\(diff.stderr)")
-        #expect(diff.stderr.contains("warning: design \"harm\" differs between the runs: classes differ (3 in A, 4 in B; only in B: \"ape\")"),
-                "\(diff.stderr)")
+        #expect(
+            diff.stderr.contains("warning: design \"harm\" differs between the runs: classes differ (3 in A, 4 in B; only in B: \"ape\")"),
+            "\(diff.stderr)")
         #expect(diff.stdout.hasPrefix("Run comparison: first → second:"), "\(diff.stdout)")
         let csv = try String(contentsOf: URL(fileURLWithPath: ws.path("diff/diff.csv")), encoding: .utf8)
         #expect(!csv.contains("\nharm,") && csv.contains("\ngender,"), "\(csv)")

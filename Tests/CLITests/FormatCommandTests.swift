@@ -1,7 +1,7 @@
 import CLIPEngine
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The commands on an OpenCLIP checkpoint (Fixtures/formats/openclip-gelu-p32: exact GELU, F16
 /// `open_clip_pytorch_model.bin`, the bundled tokenizer), checked against open_clip's outputs.
@@ -20,12 +20,16 @@ import TestSupport
         let openAI = try CLI.run(["model", "info", FixturePaths.root.appendingPathComponent("formats/openai-p16/ViT-tiny.pt").path])
         // The 600-token test vocabulary cannot take the bundled tokenizer's ids: one line.
         #expect(openAI.status == 1)
-        #expect(openAI.stderr.split(separator: "\n").count == 1 && openAI.stderr.contains("ViT-tiny.pt: the text tower has a vocabulary of 600"))
+        #expect(
+            openAI.stderr.split(separator: "\n").count == 1 && openAI.stderr.contains("ViT-tiny.pt: the text tower has a vocabulary of 600")
+        )
     }
 
     @Test func embedMatchesOpenCLIP() throws {
         let golden = try SafeTensorsFile(url: openCLIP.appendingPathComponent("golden.safetensors"))
-        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: FixturePaths.root.appendingPathComponent("formats/golden.json"))) as! [String: Any]
+        let index =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: FixturePaths.root.appendingPathComponent("formats/golden.json")))
+            as! [String: Any]
         let images = index["images"] as! [String], prompts = index["prompts"] as! [String]
         let dir = try CLI.temporaryDirectory("embed-openclip")
         defer { try? FileManager.default.removeItem(at: dir) }

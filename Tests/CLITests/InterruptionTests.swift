@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// SIGKILL at any point leaves no half-written report file and an intact
@@ -12,7 +12,8 @@ import Glibc
 @Suite("interrupted and concurrent runs", .serialized)
 struct InterruptionTests {
     static func imageCount(_ cache: String) -> Int {
-        guard FileManager.default.fileExists(atPath: cache), let c = try? EmbeddingCache(url: URL(fileURLWithPath: cache), readOnly: true) else { return 0 }
+        guard FileManager.default.fileExists(atPath: cache), let c = try? EmbeddingCache(url: URL(fileURLWithPath: cache), readOnly: true)
+        else { return 0 }
         return (try? c.counts().images) ?? 0
     }
 
@@ -66,9 +67,12 @@ struct InterruptionTests {
         let old = try CLI.run(["run", ws.audit.path, "--output", ws.path("old"), "--cache", cache, "--limit", "6", "--threads", "1"])
         let new = try CLI.run(["run", ws.audit.path, "--output", ws.path("new"), "--cache", cache, "--threads", "1"])
         #expect(old.status == 0 && new.status == 0)
-        let names = ReportWriter.fileNames   // run.json last
+        let names = ReportWriter.fileNames // run.json last
         func contents(_ folder: String) throws -> [String: Data] {
-            try Dictionary(uniqueKeysWithValues: names.map { ($0, try Data(contentsOf: URL(fileURLWithPath: ws.path(folder)).appendingPathComponent($0))) })
+            try Dictionary(
+                uniqueKeysWithValues: names.map {
+                    ($0, try Data(contentsOf: URL(fileURLWithPath: ws.path(folder)).appendingPathComponent($0)))
+                })
         }
         let oldFiles = try contents("old"), newFiles = try contents("new")
 
@@ -94,7 +98,8 @@ struct InterruptionTests {
                 }
                 if name == "run.json" {
                     // Its timings differ from the reference's: whole means it parses and matches otherwise.
-                    let whole = data == oldFiles[name]
+                    let whole =
+                        data == oldFiles[name]
                         || (try? comparableRunJSON(output)) == (try? comparableRunJSON(URL(fileURLWithPath: ws.path("new"))))
                     #expect(whole, "run.json is neither the old nor a new one (half-written?)")
                     continue
@@ -106,7 +111,9 @@ struct InterruptionTests {
                 let json = try Data(contentsOf: URL(fileURLWithPath: runJSON))
                 if json != oldFiles["run.json"] {
                     for name in names.dropLast() {
-                        #expect(try Data(contentsOf: output.appendingPathComponent(name)) == newFiles[name], "run.json is present but \(name) is old")
+                        #expect(
+                            try Data(contentsOf: output.appendingPathComponent(name)) == newFiles[name],
+                            "run.json is present but \(name) is old")
                     }
                 }
             } else if sawNew < names.count - 1 {

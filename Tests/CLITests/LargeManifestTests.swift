@@ -27,8 +27,9 @@ struct LargeManifestTests {
 
     @Test("peak RSS grows by at most 400 bytes per extra row (3 designs, 6 distinct images)")
     func memoryDoesNotGrowWithRowsBeyondTheTable() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.gnuTime.path),
-                     "GNU time is needed to measure a run's peak RSS: install Debian's `time` (scripts/install-deps.sh --test)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.gnuTime.path),
+            "GNU time is needed to measure a run's peak RSS: install Debian's `time` (scripts/install-deps.sh --test)")
         let ws = try Workspace()
         defer { ws.cleanUp() }
         // Every row its own file, hard links to six fixture images (as Benchmarks/large_manifest.sh).
@@ -45,20 +46,25 @@ struct LargeManifestTests {
             try fm.linkItem(at: source, to: ws.url.appendingPathComponent(name))
             files.append(name)
         }
-        try ws.writeAudit(extra: """
-              - name: harm+child
-                extends: harm
-                add_classes: {child: [child]}
-            """)
+        try ws.writeAudit(
+            extra: """
+                  - name: harm+child
+                    extends: harm
+                    add_classes: {child: [child]}
+                """)
 
         func peakKiB(rows: Int) throws -> Int {
             try ws.writeManifest(Workspace.rows(Array(files.prefix(rows))))
             let output = ws.path("report-\(rows)"), peak = ws.path("peak-\(rows)")
-            let result = try CLI.run(["-f", "%M", "-o", peak, CLI.binary.path, "run", ws.audit.path, "--output", output,
-                                      "--cache", ws.path("cache-\(rows).sqlite")], tool: Self.gnuTime)
+            let result = try CLI.run(
+                [
+                    "-f", "%M", "-o", peak, CLI.binary.path, "run", ws.audit.path, "--output", output,
+                    "--cache", ws.path("cache-\(rows).sqlite")
+                ], tool: Self.gnuTime)
             try #require(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("\(rows) row(s) scored with 3 design(s)"), "\(result.stderr)")
-            let predictions = try String(contentsOf: URL(fileURLWithPath: output).appendingPathComponent("predictions.csv"), encoding: .utf8)
+            let predictions = try String(
+                contentsOf: URL(fileURLWithPath: output).appendingPathComponent("predictions.csv"), encoding: .utf8)
             #expect(predictions.split(separator: "\n").count == 1 + 3 * rows)
             let kib = try String(contentsOf: URL(fileURLWithPath: peak), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             return try #require(Int(kib), "GNU time wrote \(kib)")
@@ -66,7 +72,8 @@ struct LargeManifestTests {
         let small = try peakKiB(rows: Self.smallRows)
         let large = try peakKiB(rows: Self.largeRows)
         let perRow = Double(large - small) * 1024 / Double(Self.largeRows - Self.smallRows)
-        #expect(perRow <= Self.bytesPerRowBound,
-                "peak RSS \(small) KiB at \(Self.smallRows) rows, \(large) KiB at \(Self.largeRows): \(Int(perRow)) bytes per extra row")
+        #expect(
+            perRow <= Self.bytesPerRowBound,
+            "peak RSS \(small) KiB at \(Self.smallRows) rows, \(large) KiB at \(Self.largeRows): \(Int(perRow)) bytes per extra row")
     }
 }

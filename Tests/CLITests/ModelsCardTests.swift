@@ -13,7 +13,9 @@ struct ModelsCardTests {
         try ws.writeAudit()
         let top = ws.url.appendingPathComponent("out")
         for label in ["a", "b"] {
-            let result = try CLI.run(["run", ws.audit.path, "--output", top.appendingPathComponent(label).path, "--no-cache", "--threads", "1"])
+            let result = try CLI.run([
+                "run", ws.audit.path, "--output", top.appendingPathComponent(label).path, "--no-cache", "--threads", "1"
+            ])
             #expect(result.status == 0, "\(result.stderr)")
         }
         try MetricsCSV.renderModels([]).write(to: top.appendingPathComponent("models.csv"), atomically: true, encoding: .utf8)

@@ -13,11 +13,13 @@ struct ModelsCommandTests {
     static func writeTwoModelAudit(_ ws: Workspace) throws {
         try ws.writeAudit()
         var text = try String(contentsOf: ws.audit, encoding: .utf8)
-        text = text.replacingOccurrences(of: "model: \(CLI.tinyCLIP.path)", with: """
-            models:
-              - {label: tiny, model: \(CLI.tinyCLIP.path)}
-              - {label: openclip, model: \(openCLIP.path)}
-            """)
+        text = text.replacingOccurrences(
+            of: "model: \(CLI.tinyCLIP.path)",
+            with: """
+                models:
+                  - {label: tiny, model: \(CLI.tinyCLIP.path)}
+                  - {label: openclip, model: \(openCLIP.path)}
+                """)
         try text.write(to: ws.audit, atomically: true, encoding: .utf8)
     }
 
@@ -42,7 +44,9 @@ struct ModelsCommandTests {
         try ws.writeManifest(Workspace.rows(try ws.makeImages(12)))
         try Self.writeTwoModelAudit(ws)
 
-        let single = try CLI.run(["run", ws.audit.path, "--output", ws.path("single"), "--cache", ws.path("single.sqlite"), "--threads", "1"])
+        let single = try CLI.run([
+            "run", ws.audit.path, "--output", ws.path("single"), "--cache", ws.path("single.sqlite"), "--threads", "1"
+        ])
         #expect(single.status == 0, "\(single.stderr)")
         #expect(single.stderr.contains("tiny: 12 encoded, 0 from the cache; openclip: 12 encoded, 0 from the cache"), "\(single.stderr)")
         #expect(single.stderr.contains("\(ws.path("single/tiny"))/"), "\(single.stderr)")
@@ -63,13 +67,17 @@ struct ModelsCommandTests {
         for (k, started) in shards.enumerated() {
             let result = CLI.collect(started)
             #expect(result.status == 0, "shard \(k + 1): \(result.stderr)")
-            #expect(result.stderr.contains("shard \(k + 1)/3: image(s) per model: tiny: 4 encoded, 0 from the cache; openclip: 4 encoded"), "\(result.stderr)")
+            #expect(
+                result.stderr.contains("shard \(k + 1)/3: image(s) per model: tiny: 4 encoded, 0 from the cache; openclip: 4 encoded"),
+                "\(result.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: ws.path("Reports")), "a shard writes no report")
 
-        let merged = try CLI.run(["run", ws.audit.path, "--output", ws.path("merged"), "--cached-only", "--cache", ws.path("merged.sqlite"),
-                                  "--cache", ws.path("shard-1.sqlite"), "--cache", ws.path("shard-2.sqlite"), "--cache", ws.path("shard-3.sqlite"),
-                                  "--threads", "1"])
+        let merged = try CLI.run([
+            "run", ws.audit.path, "--output", ws.path("merged"), "--cached-only", "--cache", ws.path("merged.sqlite"),
+            "--cache", ws.path("shard-1.sqlite"), "--cache", ws.path("shard-2.sqlite"), "--cache", ws.path("shard-3.sqlite"),
+            "--threads", "1"
+        ])
         #expect(merged.status == 0, "\(merged.stderr)")
         #expect(merged.stderr.contains("tiny: 0 encoded, 12 from the cache; openclip: 0 encoded, 12 from the cache"), "\(merged.stderr)")
         let a = URL(fileURLWithPath: ws.path("single")), b = URL(fileURLWithPath: ws.path("merged"))
@@ -77,19 +85,24 @@ struct ModelsCommandTests {
             try expectSameReport(a.appendingPathComponent(label), b.appendingPathComponent(label))
         }
         let top = { (folder: URL) throws -> [String] in
-            try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !["tiny", "openclip", "run.json", "charts"].contains($0) }.sorted()
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+                !["tiny", "openclip", "run.json", "charts"].contains($0)
+            }.sorted()
         }
         let names = try top(a)
         let mergedNames = try top(b)
         #expect(names.contains("models.csv") && names == mergedNames)
         for name in names {
-            #expect(try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)), "\(name) differs")
+            #expect(
+                try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)), "\(name) differs")
         }
         #expect(try Self.comparableTopRunJSON(a) == Self.comparableTopRunJSON(b))
 
         // With one shard's cache missing, --cached-only names the image and the model.
-        let partial = try CLI.run(["run", ws.audit.path, "--output", ws.path("partial"), "--cached-only", "--cache", ws.path("p.sqlite"),
-                                   "--cache", ws.path("shard-1.sqlite"), "--cache", ws.path("shard-3.sqlite")])
+        let partial = try CLI.run([
+            "run", ws.audit.path, "--output", ws.path("partial"), "--cached-only", "--cache", ws.path("p.sqlite"),
+            "--cache", ws.path("shard-1.sqlite"), "--cache", ws.path("shard-3.sqlite")
+        ])
         #expect(partial.status != 0)
         #expect(partial.stderr.contains("is not in the cache(s) for model tiny"), "\(partial.stderr)")
     }
@@ -100,10 +113,14 @@ struct ModelsCommandTests {
         defer { ws.cleanUp() }
         try ws.writeManifest(Workspace.rows(try ws.makeImages(3)))
         try Self.writeTwoModelAudit(ws)
-        let run = try CLI.run(["run", ws.audit.path, "--output", ws.path("out"), "--model", Self.openCLIP.path, "--no-cache", "--threads", "1"])
+        let run = try CLI.run([
+            "run", ws.audit.path, "--output", ws.path("out"), "--model", Self.openCLIP.path, "--no-cache", "--threads", "1"
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let written = Set(try FileManager.default.contentsOfDirectory(atPath: ws.path("out")))
-        #expect(written.isSuperset(of: ["predictions.csv", "report.md", "run.json"]) && !written.contains("models.csv") && !written.contains("tiny"), "\(written)")
+        #expect(
+            written.isSuperset(of: ["predictions.csv", "report.md", "run.json"]) && !written.contains("models.csv")
+                && !written.contains("tiny"), "\(written)")
 
         let validate = try CLI.run(["validate", ws.audit.path, "--headers-only"])
         #expect(validate.status == 0, "\(validate.stderr)")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The report folder is shared with the user: a run replaces or removes only files clip-audit
@@ -69,7 +69,8 @@ struct OutputFolderTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try manifest.write(to: folder.appendingPathComponent("predictions.csv"), atomically: true, encoding: .utf8)
         let text = try String(contentsOf: workspace.audit, encoding: .utf8)
-            .replacingOccurrences(of: "manifest: {path: manifest.csv, image_root: .}", with: "manifest: {path: D/predictions.csv, image_root: .}")
+            .replacingOccurrences(
+                of: "manifest: {path: manifest.csv, image_root: .}", with: "manifest: {path: D/predictions.csv, image_root: .}")
         try text.write(to: workspace.audit, atomically: true, encoding: .utf8)
 
         let result = try Self.run(workspace, output: folder.path)
@@ -200,8 +201,10 @@ struct ManifestInputTests {
 
     /// A failing status and one line on stderr; `validate` may already have printed what it
     /// checked (the model) on stdout.
-    static func expectOneLineError(_ result: CLI.Result, containing parts: [String],
-                                   sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectOneLineError(
+        _ result: CLI.Result, containing parts: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(result.status != 0, "status 0; stdout: \(result.stdout)", sourceLocation: sourceLocation)
         #expect(result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)", sourceLocation: sourceLocation)
         for part in parts {
@@ -223,8 +226,10 @@ struct ManifestInputTests {
         let workspace = try Self.workspace(manifest: "manifest.csv")
         defer { workspace.cleanUp() }
         #expect(mkfifo(workspace.path("manifest.csv"), 0o644) == 0)
-        let arguments = command == "run" ? ["run", workspace.audit.path, "--no-cache", "--output", workspace.path("out")]
-                                         : ["validate", workspace.audit.path]
+        let arguments =
+            command == "run"
+            ? ["run", workspace.audit.path, "--no-cache", "--output", workspace.path("out")]
+            : ["validate", workspace.audit.path]
         let result = try Self.runWithDeadline(arguments)
         Self.expectOneLineError(result, containing: ["manifest.csv", "FIFO"])
     }

@@ -13,7 +13,8 @@ struct PlatformTests {
     /// Lines (file:line) using a Linux-only spelling outside an `#if os(Linux)` branch.
     static func unguardedUses(in root: URL) throws -> [String] {
         var found: [String] = []
-        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
+        let files =
+            FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" && $0.lastPathComponent != "PlatformTests.swift" } ?? []
         for file in files.sorted(by: { $0.path < $1.path }) {
             let text = try String(contentsOf: file, encoding: .utf8)
@@ -28,7 +29,8 @@ struct PlatformTests {
                 } else if trimmed.hasPrefix("#endif") {
                     _ = stack.popLast()
                 } else if !stack.contains(true), !trimmed.hasPrefix("//"), !trimmed.hasPrefix("///"),
-                          let token = linuxOnly.first(where: { line.contains($0) }) {
+                    let token = linuxOnly.first(where: { line.contains($0) })
+                {
                     found.append("\(file.lastPathComponent):\(number + 1): \(token)")
                 }
             }

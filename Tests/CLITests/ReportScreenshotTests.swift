@@ -29,7 +29,9 @@ struct ReportScreenshotTests {
         try #require(audit.status == 0, "clip-audit run failed: \(audit.err)")
 
         // Every chart written is inline in the HTML.
-        let charts = try FileManager.default.contentsOfDirectory(atPath: report.appendingPathComponent("charts").path).filter { $0.hasSuffix(".svg") }
+        let charts = try FileManager.default.contentsOfDirectory(atPath: report.appendingPathComponent("charts").path).filter {
+            $0.hasSuffix(".svg")
+        }
         let html = try String(contentsOf: report.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(charts.count >= 30)
         #expect(html.components(separatedBy: "<svg ").count - 1 == charts.count)
@@ -49,9 +51,12 @@ struct ReportScreenshotTests {
 
         if ProcessInfo.processInfo.environment["CLIP_AUDIT_SKIP_BROWSER"] == "1" { return }
         let png = tmp.appendingPathComponent("report.png")
-        let shot = try Self.run(URL(fileURLWithPath: "/bin/sh"),
-                                [CLI.packageRoot.appendingPathComponent("scripts/screenshot-report.sh").path, report.path, png.path])
-        try #require(shot.status == 0, "headless Chromium screenshot failed (install Debian's chromium, or set CLIP_AUDIT_SKIP_BROWSER=1 to skip): \(shot.err)")
+        let shot = try Self.run(
+            URL(fileURLWithPath: "/bin/sh"),
+            [CLI.packageRoot.appendingPathComponent("scripts/screenshot-report.sh").path, report.path, png.path])
+        try #require(
+            shot.status == 0,
+            "headless Chromium screenshot failed (install Debian's chromium, or set CLIP_AUDIT_SKIP_BROWSER=1 to skip): \(shot.err)")
         let image = try ImageDecoder.decode(contentsOf: png)
         #expect(image.width == 1280 && image.height == 2400)
         // Not blank: the pixels vary, a fair share is ink, and the flagged colour (Okabe–Ito

@@ -1,6 +1,6 @@
 import AuditEngine
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// The audit-file loader: YAML (Yams), keys, designs, variants (`extends`), harm categories.
 // SwiftPM links a debug executable with `main` = `FuzzAuditFile_main` (libFuzzer's own `main` is not used).

@@ -1,6 +1,6 @@
 import AuditEngine
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// The manifest reader (libcsv in 64 KiB chunks, line numbers, UTF-8 checks, ragged records).
 // SwiftPM links a debug executable with `main` = `FuzzCSV_main` (libFuzzer's own `main` is not used).

@@ -1,6 +1,6 @@
 import CLIPEngine
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// `config.json`: whatever loads has sizes whose products (tensor shapes, workspaces) cannot
 /// overflow, and heads and patches that divide their widths.
@@ -18,9 +18,11 @@ func test(_ input: UnsafeRawBufferPointer) {
     precondition(v.imageSize % v.patchSize == 0)
     precondition(t.eosTokenID >= 0 && t.eosTokenID < t.vocabSize)
     // The largest products the loader and encoders form (with a batch of 64).
-    for (a, b) in [(t.vocabSize, t.hiddenSize), (t.intermediateSize, t.hiddenSize), (v.intermediateSize, v.hiddenSize),
-                   (v.numPositions * 64, v.patchInputs), (v.numPositions * 64, v.intermediateSize),
-                   (t.maxPositionEmbeddings * 64, t.intermediateSize), (config.projectionDim, v.hiddenSize)] {
+    for (a, b) in [
+        (t.vocabSize, t.hiddenSize), (t.intermediateSize, t.hiddenSize), (v.intermediateSize, v.hiddenSize),
+        (v.numPositions * 64, v.patchInputs), (v.numPositions * 64, v.intermediateSize),
+        (t.maxPositionEmbeddings * 64, t.intermediateSize), (config.projectionDim, v.hiddenSize)
+    ] {
         precondition(!a.multipliedReportingOverflow(by: b).overflow)
     }
 }

@@ -1,6 +1,6 @@
 import CLIPEngine
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// The PyTorch archive reader: the pickle VM (opcodes, lengths, memo, marks, the allowed
 /// globals, tensor views over storages) and the zip directory under it. The first input byte

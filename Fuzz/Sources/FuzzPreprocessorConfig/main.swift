@@ -1,6 +1,6 @@
 import CLIPEngine
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// `preprocessor_config.json`: whatever loads must preprocess an image into finite values within
 /// `PreprocessorConfig.maxPixelValue`, of the size `valueCount` promises.
@@ -16,7 +16,8 @@ let image = RGBImage(width: 7, height: 5, pixels: (0..<(7 * 5 * 3)).map { UInt8(
 func test(_ input: UnsafeRawBufferPointer) {
     let url = FuzzSupport.file("preprocessor_config.json", input)
     guard let config = try? PreprocessorConfig(contentsOf: url, imageSize: 32),
-          let processor = try? CLIPImageProcessor(config: config) else { return }
+        let processor = try? CLIPImageProcessor(config: config)
+    else { return }
     // Sizes up to 8192 are valid but take seconds to resample: outputs are checked up to 2^16 pixels.
     let (rh, rw) = processor.resizedSize(width: image.width, height: image.height)
     let (oh, ow) = processor.outputSize(width: image.width, height: image.height)

@@ -1,6 +1,6 @@
 import CLIPEngine
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// The safetensors header reader: header length, JSON, dtypes, shapes and offsets; then every
 /// tensor's bytes are touched, which must stay inside the mapping for any header it accepted.

@@ -1,6 +1,6 @@
 import CLIPEngine
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// The tokenizer (NFC, HTML unescape, clean-up, pre-tokenizer, byte-level BPE) on arbitrary
 /// text, with the real CLIP vocabulary of the fixture checkpoint.

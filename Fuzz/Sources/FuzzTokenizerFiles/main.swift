@@ -1,6 +1,6 @@
 import CLIPEngine
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// The tokenizer's files: `vocab.json` (the input up to its first NUL byte) and `merges.txt`
 /// (the rest), loaded for a text encoder of `vocabularySize` rows. Whatever loads must give ids
@@ -18,8 +18,11 @@ func test(_ input: UnsafeRawBufferPointer) {
     let split = input.firstIndex(of: 0) ?? input.count
     let vocabulary = FuzzSupport.file("vocab.json", UnsafeRawBufferPointer(rebasing: input[..<split]))
     let merges = FuzzSupport.file("merges.txt", UnsafeRawBufferPointer(rebasing: input[min(split + 1, input.count)...]))
-    guard let tokenizer = try? CLIPTokenizer(vocabularyURL: vocabulary, mergesURL: merges, contextLength: 16,
-                                             vocabularySize: vocabularySize) else { return }
+    guard
+        let tokenizer = try? CLIPTokenizer(
+            vocabularyURL: vocabulary, mergesURL: merges, contextLength: 16,
+            vocabularySize: vocabularySize)
+    else { return }
     // The merges file's own text makes words that its merges apply to.
     let mergesText = String(decoding: input[min(split + 1, input.count)...].prefix(512), as: UTF8.self)
     for text in texts + [mergesText] {

@@ -3,9 +3,9 @@ import CLIPEngine
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error of the embedding cache: the database file and what SQLite said.
@@ -50,7 +50,8 @@ public final class EmbeddingCache: @unchecked Sendable {
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
             base = URL(fileURLWithPath: xdg, isDirectory: true)
         } else {
-            let home = environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+            let home =
+                environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
                 ?? FileManager.default.homeDirectoryForCurrentUser
             base = home.appendingPathComponent(".cache", isDirectory: true)
         }
@@ -78,8 +79,9 @@ public final class EmbeddingCache: @unchecked Sendable {
         // 60 s), saying so once on stderr, instead of SQLite's silent busy timeout.
         sqlite3_busy_handler(handle, busyHandler, Unmanaged.passUnretained(busy).toOpaque())
         // `clip_embedding_ok(embedding, dim)`: the usability check in SQL, for `merge`.
-        sqlite3_create_function_v2(handle, "clip_embedding_ok", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
-                                   embeddingOKFunction, nil, nil, nil)
+        sqlite3_create_function_v2(
+            handle, "clip_embedding_ok", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+            embeddingOKFunction, nil, nil, nil)
         do {
             if !readOnly {
                 // Several processes may open a new cache at once (shards, concurrent runs). SQLite
@@ -88,23 +90,26 @@ public final class EmbeddingCache: @unchecked Sendable {
                 // one IMMEDIATE transaction and is retried until the other process is done.
                 try retryingWhileBusy { try exec("PRAGMA journal_mode=WAL") }
                 try exec("PRAGMA synchronous=NORMAL")
-                try retryingWhileBusy { try exec("""
-                    BEGIN IMMEDIATE;
-                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                    CREATE TABLE IF NOT EXISTS image_embeddings (
-                        image_sha256 TEXT NOT NULL, model TEXT NOT NULL, preprocessing TEXT NOT NULL,
-                        dim INTEGER NOT NULL, embedding BLOB NOT NULL,
-                        PRIMARY KEY (image_sha256, model, preprocessing)) WITHOUT ROWID;
-                    CREATE TABLE IF NOT EXISTS text_embeddings (
-                        prompt TEXT NOT NULL, model TEXT NOT NULL, tokenizer TEXT NOT NULL,
-                        dim INTEGER NOT NULL, embedding BLOB NOT NULL,
-                        PRIMARY KEY (prompt, model, tokenizer)) WITHOUT ROWID;
-                    CREATE TABLE IF NOT EXISTS file_fingerprints (
-                        path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
-                        sha256 TEXT NOT NULL, PRIMARY KEY (path)) WITHOUT ROWID;
-                    INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '\(Self.schemaVersion)');
-                    COMMIT;
-                    """) }
+                try retryingWhileBusy {
+                    try exec(
+                        """
+                        BEGIN IMMEDIATE;
+                        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                        CREATE TABLE IF NOT EXISTS image_embeddings (
+                            image_sha256 TEXT NOT NULL, model TEXT NOT NULL, preprocessing TEXT NOT NULL,
+                            dim INTEGER NOT NULL, embedding BLOB NOT NULL,
+                            PRIMARY KEY (image_sha256, model, preprocessing)) WITHOUT ROWID;
+                        CREATE TABLE IF NOT EXISTS text_embeddings (
+                            prompt TEXT NOT NULL, model TEXT NOT NULL, tokenizer TEXT NOT NULL,
+                            dim INTEGER NOT NULL, embedding BLOB NOT NULL,
+                            PRIMARY KEY (prompt, model, tokenizer)) WITHOUT ROWID;
+                        CREATE TABLE IF NOT EXISTS file_fingerprints (
+                            path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+                            sha256 TEXT NOT NULL, PRIMARY KEY (path)) WITHOUT ROWID;
+                        INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '\(Self.schemaVersion)');
+                        COMMIT;
+                        """)
+                }
             }
             let version = try queryString("SELECT value FROM meta WHERE key = 'schema_version'")
             guard version == String(Self.schemaVersion) else {
@@ -145,14 +150,16 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Cached image embeddings for `keys`, and which keys had only unusable rows (and where).
     public func imageEmbeddingLookup(for keys: [String], model: ModelKey, preprocessing: String) throws -> Lookup {
-        try lookupWithFallbacks(sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
-                                keys: keys, second: model.text, third: preprocessing)
+        try lookupWithFallbacks(
+            sql: "SELECT embedding, dim FROM image_embeddings WHERE image_sha256 = ?1 AND model = ?2 AND preprocessing = ?3",
+            keys: keys, second: model.text, third: preprocessing)
     }
 
     /// Stores image embeddings (key: image SHA-256) in one transaction.
     public func storeImageEmbeddings(_ entries: [(key: String, embedding: [Float])], model: ModelKey, preprocessing: String) throws {
-        try store(sql: "INSERT OR REPLACE INTO image_embeddings(image_sha256, model, preprocessing, dim, embedding) VALUES (?1, ?2, ?3, ?4, ?5)",
-                  entries: entries, second: model.text, third: preprocessing)
+        try store(
+            sql: "INSERT OR REPLACE INTO image_embeddings(image_sha256, model, preprocessing, dim, embedding) VALUES (?1, ?2, ?3, ?4, ?5)",
+            entries: entries, second: model.text, third: preprocessing)
     }
 
     // MARK: Texts
@@ -165,20 +172,24 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// Cached text embeddings for `prompts`, and which prompts had only unusable rows (and where).
     public func textEmbeddingLookup(for prompts: [String], model: ModelKey, tokenizer: String) throws -> Lookup {
-        try lookupWithFallbacks(sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
-                                keys: prompts, second: model.text, third: tokenizer)
+        try lookupWithFallbacks(
+            sql: "SELECT embedding, dim FROM text_embeddings WHERE prompt = ?1 AND model = ?2 AND tokenizer = ?3",
+            keys: prompts, second: model.text, third: tokenizer)
     }
 
     /// Stores text embeddings in one transaction.
     public func storeTextEmbeddings(_ entries: [(key: String, embedding: [Float])], model: ModelKey, tokenizer: String) throws {
-        try store(sql: "INSERT OR REPLACE INTO text_embeddings(prompt, model, tokenizer, dim, embedding) VALUES (?1, ?2, ?3, ?4, ?5)",
-                  entries: entries, second: model.text, third: tokenizer)
+        try store(
+            sql: "INSERT OR REPLACE INTO text_embeddings(prompt, model, tokenizer, dim, embedding) VALUES (?1, ?2, ?3, ?4, ?5)",
+            entries: entries, second: model.text, third: tokenizer)
     }
 
     /// Number of image and text embeddings stored.
     public func counts() throws -> (images: Int, texts: Int) {
-        (Int(try queryString("SELECT COUNT(*) FROM image_embeddings") ?? "0") ?? 0,
-         Int(try queryString("SELECT COUNT(*) FROM text_embeddings") ?? "0") ?? 0)
+        (
+            Int(try queryString("SELECT COUNT(*) FROM image_embeddings") ?? "0") ?? 0,
+            Int(try queryString("SELECT COUNT(*) FROM text_embeddings") ?? "0") ?? 0
+        )
     }
 
     /// SQLite's `PRAGMA integrity_check`: `ok`, or what is wrong with the file.
@@ -206,7 +217,8 @@ public final class EmbeddingCache: @unchecked Sendable {
         // The same file under another name (./x, a symlink, a hard link) would wait on its own lock.
         var mine = stat(), theirs = stat()
         if stat(url.path, &mine) == 0, stat(other.path, &theirs) == 0, mine.st_dev == theirs.st_dev, mine.st_ino == theirs.st_ino {
-            throw CacheError(file: other.path, message: "is the same file as the output cache \(url.path); cannot merge a cache file into itself")
+            throw CacheError(
+                file: other.path, message: "is the same file as the output cache \(url.path); cannot merge a cache file into itself")
         }
         // Opening it first checks that it is a cache of this schema.
         _ = try EmbeddingCache(url: other, readOnly: true)
@@ -221,7 +233,8 @@ public final class EmbeddingCache: @unchecked Sendable {
         do {
             var skipped = 0
             for table in ["image_embeddings", "text_embeddings"] {
-                skipped += Int(try queryString("SELECT COUNT(*) FROM source.\(table) WHERE NOT clip_embedding_ok(embedding, dim)") ?? "0") ?? 0
+                skipped +=
+                    Int(try queryString("SELECT COUNT(*) FROM source.\(table) WHERE NOT clip_embedding_ok(embedding, dim)") ?? "0") ?? 0
             }
             let images = try insertUsable(table: "image_embeddings", key: ["image_sha256", "model", "preprocessing"])
             let texts = try insertUsable(table: "text_embeddings", key: ["prompt", "model", "tokenizer"])
@@ -237,7 +250,8 @@ public final class EmbeddingCache: @unchecked Sendable {
     /// key; returns the rows written.
     private func insertUsable(table: String, key: [String]) throws -> Int {
         let sameKey = key.map { "m.\($0) = s.\($0)" }.joined(separator: " AND ")
-        try exec("""
+        try exec(
+            """
             INSERT OR REPLACE INTO main.\(table) SELECT s.* FROM source.\(table) AS s
             WHERE clip_embedding_ok(s.embedding, s.dim)
               AND NOT EXISTS (SELECT 1 FROM main.\(table) AS m WHERE \(sameKey) AND clip_embedding_ok(m.embedding, m.dim))
@@ -246,8 +260,10 @@ public final class EmbeddingCache: @unchecked Sendable {
     }
 
     private func countsUnlocked() throws -> (images: Int, texts: Int) {
-        (Int(try queryString("SELECT COUNT(*) FROM image_embeddings") ?? "0") ?? 0,
-         Int(try queryString("SELECT COUNT(*) FROM text_embeddings") ?? "0") ?? 0)
+        (
+            Int(try queryString("SELECT COUNT(*) FROM image_embeddings") ?? "0") ?? 0,
+            Int(try queryString("SELECT COUNT(*) FROM text_embeddings") ?? "0") ?? 0
+        )
     }
 
     // MARK: File fingerprints
@@ -258,9 +274,9 @@ public final class EmbeddingCache: @unchecked Sendable {
         var st = stat()
         guard stat(file.path, &st) == 0 else { return try compute(file) }
         #if os(Linux)
-        let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+            let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         #else
-        let mtime = Int64(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(st.st_mtimespec.tv_nsec)
+            let mtime = Int64(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(st.st_mtimespec.tv_nsec)
         #endif
         let path = file.resolvingSymlinksInPath().path
         lock.lock(); defer { lock.unlock() }
@@ -275,14 +291,16 @@ public final class EmbeddingCache: @unchecked Sendable {
             }
         }
         let digest = try compute(file)
-        if let stmt = try? prepare("INSERT OR REPLACE INTO file_fingerprints(path, size, mtime_ns, inode, sha256) VALUES (?1, ?2, ?3, ?4, ?5)") {
+        if let stmt = try? prepare(
+            "INSERT OR REPLACE INTO file_fingerprints(path, size, mtime_ns, inode, sha256) VALUES (?1, ?2, ?3, ?4, ?5)")
+        {
             defer { sqlite3_finalize(stmt) }
             sqlite3_bind_text(stmt, 1, path, -1, clip_sqlite_transient())
             sqlite3_bind_int64(stmt, 2, Int64(st.st_size))
             sqlite3_bind_int64(stmt, 3, mtime)
             sqlite3_bind_int64(stmt, 4, Int64(st.st_ino))
             sqlite3_bind_text(stmt, 5, digest, -1, clip_sqlite_transient())
-            _ = sqlite3_step(stmt)  // A read-only cache simply does not remember it.
+            _ = sqlite3_step(stmt) // A read-only cache simply does not remember it.
         }
         return digest
     }
@@ -315,7 +333,11 @@ public final class EmbeddingCache: @unchecked Sendable {
 
     /// The one-line error for a cache another process kept locked past the busy timeout.
     private func busyError() -> CacheError {
-        CacheError(file: url.path, message: "the cache is locked by another process; gave up after waiting \(BusyWait.format(busy.timeout)) s (CLIP_AUDIT_CACHE_BUSY_TIMEOUT sets the wait)")
+        CacheError(
+            file: url.path,
+            message:
+                "the cache is locked by another process; gave up after waiting \(BusyWait.format(busy.timeout)) s (CLIP_AUDIT_CACHE_BUSY_TIMEOUT sets the wait)"
+        )
     }
 
     /// Whether SQLite's last error on this connection is a lock held by another connection.
@@ -475,7 +497,8 @@ final class BusyWait: @unchecked Sendable {
         guard waited < timeout else { return false }
         if !told && waited >= min(1, timeout / 2) {
             told = true
-            FileHandle.standardError.write(Data("clip-audit: \(file): the cache is busy (locked by another process); waiting up to \(Self.format(timeout)) s\n".utf8))
+            FileHandle.standardError.write(
+                Data("clip-audit: \(file): the cache is busy (locked by another process); waiting up to \(Self.format(timeout)) s\n".utf8))
         }
         return true
     }

@@ -82,8 +82,10 @@ public struct DesignSpec: Sendable, Hashable {
     public var published: [PublishedFigure] = []
 
     /// Creates a design.
-    public init(name: String, target: String? = nil, templates: [String], classes: [ClassSpec],
-                harmCategories: [HarmCategory] = [], base: String? = nil) {
+    public init(
+        name: String, target: String? = nil, templates: [String], classes: [ClassSpec],
+        harmCategories: [HarmCategory] = [], base: String? = nil
+    ) {
         self.name = name
         self.target = target
         self.templates = templates
@@ -172,11 +174,13 @@ public struct AuditConfig: Sendable {
     public var models: [AuditModel] = []
 
     /// Creates a configuration directly (for tests and programmatic use).
-    public init(name: String, description: String? = nil, model: ModelReference? = nil, manifest: ManifestSettings,
-                attributes: [String], intersections: [[String]] = [], referenceGroups: [String: String] = [:],
-                alpha: Double = AuditConfig.defaultAlpha, minGroupSize: Int = AuditConfig.defaultMinGroupSize,
-                templates: [String] = AuditConfig.defaultTemplates, designs: [DesignSpec], sourceFile: URL,
-                sourceLines: [String: Int] = [:]) {
+    public init(
+        name: String, description: String? = nil, model: ModelReference? = nil, manifest: ManifestSettings,
+        attributes: [String], intersections: [[String]] = [], referenceGroups: [String: String] = [:],
+        alpha: Double = AuditConfig.defaultAlpha, minGroupSize: Int = AuditConfig.defaultMinGroupSize,
+        templates: [String] = AuditConfig.defaultTemplates, designs: [DesignSpec], sourceFile: URL,
+        sourceLines: [String: Int] = [:]
+    ) {
         self.name = name
         self.description = description
         self.model = model
@@ -315,7 +319,9 @@ public struct AuditModel: Sendable, Equatable {
     /// Letters, digits, `-`, `_` and `.` (not `.` or `..` alone): a folder name on any system.
     public static func isValidLabel(_ label: String) -> Bool {
         !label.isEmpty && label != "." && label != ".."
-            && label.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
+            && label.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0))
+            }
     }
 }
 

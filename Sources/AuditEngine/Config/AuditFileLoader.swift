@@ -19,8 +19,9 @@ extension AuditConfig {
             data = try FileKind.contents(of: url, limit: maxFileSize)
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
-            throw AuditFileError(file: url, line: nil, keyPath: nil,
-                                 message: exists ? "cannot read the audit file: \(error.reason)" : "audit file not found")
+            throw AuditFileError(
+                file: url, line: nil, keyPath: nil,
+                message: exists ? "cannot read the audit file: \(error.reason)" : "audit file not found")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw AuditFileError(file: url, line: invalidUTF8Line(data), keyPath: nil, message: "the audit file is not valid UTF-8")
@@ -63,9 +64,10 @@ extension AuditConfig {
         let looks = first.contains(",") && !first.contains(": ") && !first.hasSuffix(":") && !first.hasPrefix("#")
         guard named || looks else { return nil }
         let header = first.count > 60 ? String(first.prefix(60)) + "…" : first
-        return AuditFileError(file: file, line: 1, keyPath: nil,
-                              message: "this looks like a CSV manifest (first line: \(header)), not an audit file; "
-                                + "give the audit file (YAML) whose manifest.path names it")
+        return AuditFileError(
+            file: file, line: 1, keyPath: nil,
+            message: "this looks like a CSV manifest (first line: \(header)), not an audit file; "
+                + "give the audit file (YAML) whose manifest.path names it")
     }
 
     private static func invalidUTF8Line(_ data: Data) -> Int? {
@@ -83,11 +85,15 @@ extension AuditConfig {
 /// The known keys at each level (kept in one place for the "did you mean" suggestions, and
 /// checked against docs/audit-file.md by AuditFileReferenceTests).
 enum AuditFileKeys {
-    static let top = ["name", "description", "model", "models", "manifest", "attributes", "intersections",
-                      "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations"]
+    static let top = [
+        "name", "description", "model", "models", "manifest", "attributes", "intersections",
+        "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations"
+    ]
     static let manifest = ["path", "image_root", "file_column", "limit"]
-    static let design = ["name", "target", "templates", "classes", "harm_categories", "extends",
-                         "add_classes", "remove_classes", "published"]
+    static let design = [
+        "name", "target", "templates", "classes", "harm_categories", "extends",
+        "add_classes", "remove_classes", "published"
+    ]
     static let published = ["source", "metric", "attribute", "values"]
     static let modelEntry = ["label", "model"]
 }
@@ -109,7 +115,7 @@ struct AuditFileParser {
         func clean(_ text: String) -> String { text.split(whereSeparator: \.isNewline).joined(separator: " ") }
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
+            let .composer(context, problem, mark, _):
             var message = "invalid YAML: \(problem)"
             if let context { message += " (\(clean(context.text)) at line \(context.mark.line))" }
             return AuditFileError(file: file, line: mark.line, keyPath: nil, message: message)
@@ -120,8 +126,9 @@ struct AuditFileParser {
             return AuditFileError(file: file, line: line, keyPath: nil, message: "invalid YAML: \(problem)")
         case let .duplicatedKeysInMapping(duplicates, context):
             let names = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
-            return AuditFileError(file: file, line: context.mark.line, keyPath: nil,
-                                  message: "duplicate key \(names) in the same mapping")
+            return AuditFileError(
+                file: file, line: context.mark.line, keyPath: nil,
+                message: "duplicate key \(names) in the same mapping")
         default:
             return AuditFileError(file: file, line: nil, keyPath: nil, message: "invalid YAML: \(error)")
         }
@@ -159,11 +166,13 @@ struct AuditFileParser {
             if let known, !known.contains(key) {
                 let here = path.isEmpty ? "" : " in \(path)"
                 if let suggestion = closest(to: key, in: known) {
-                    throw fail(keyNode, path.isEmpty ? key : "\(path).\(key)",
-                               "unknown key `\(key)`\(here); did you mean `\(suggestion)`?")
+                    throw fail(
+                        keyNode, path.isEmpty ? key : "\(path).\(key)",
+                        "unknown key `\(key)`\(here); did you mean `\(suggestion)`?")
                 }
-                throw fail(keyNode, path.isEmpty ? key : "\(path).\(key)",
-                           "unknown key `\(key)`\(here) (known keys: \(known.joined(separator: ", ")))")
+                throw fail(
+                    keyNode, path.isEmpty ? key : "\(path).\(key)",
+                    "unknown key `\(key)`\(here) (known keys: \(known.joined(separator: ", ")))")
             }
             let childPath = path.isEmpty ? key : "\(path).\(key)"
             note(keyNode, childPath)
@@ -231,8 +240,9 @@ struct AuditFileParser {
         for (index, item) in items.enumerated() {
             let count = item.value.components(separatedBy: "{}").count - 1
             if count != 1 {
-                throw fail(item.node, "\(path)[\(index)]",
-                           "template \"\(item.value)\" must contain exactly one {} (found \(count))")
+                throw fail(
+                    item.node, "\(path)[\(index)]",
+                    "template \"\(item.value)\" must contain exactly one {} (found \(count))")
             }
         }
         return items.map(\.value)
@@ -318,12 +328,16 @@ struct AuditFileParser {
                     referenceGroups[entry.key] = group
                 } else if let slice = intersections.map(Slice.init(attributes:)).first(where: { $0.csvText == entry.key }) {
                     if slice.groupValues(group) == nil {
-                        throw fail(entry.value, path, "\"\(group)\" needs \(slice.attributes.count) groups joined by `\(Slice.separator)`, like the key")
+                        throw fail(
+                            entry.value, path,
+                            "\"\(group)\" needs \(slice.attributes.count) groups joined by `\(Slice.separator)`, like the key")
                     }
                     referenceGroups[entry.key] = group
                 } else {
                     let known = Self.measurable(attributes: attributes, intersections: intersections)
-                    throw fail(entry.keyNode, path, "\"\(entry.key)\" is neither an attribute nor an intersection (known: \(known.joined(separator: ", ")))")
+                    throw fail(
+                        entry.keyNode, path,
+                        "\"\(entry.key)\" is neither an attribute nor an intersection (known: \(known.joined(separator: ", ")))")
                 }
             }
         }
@@ -333,7 +347,8 @@ struct AuditFileParser {
             alpha = try number(node, "alpha")
             if !(alpha > 0 && alpha < 1) { throw fail(node, "alpha", "must be between 0 and 1 (exclusive), found \(alpha)") }
         }
-        let minGroupSize = try value("min_group_size").map { try integer($0, "min_group_size", minimum: 0) }
+        let minGroupSize =
+            try value("min_group_size").map { try integer($0, "min_group_size", minimum: 0) }
             ?? AuditConfig.defaultMinGroupSize
         var minDifference = AuditConfig.defaultMinDifference
         if let node = value("min_difference") {
@@ -352,10 +367,15 @@ struct AuditFileParser {
                 if entry.key == "id" {
                     // A Hub id is `name` or `owner/name`; a path or URL here would end up in a model card.
                     let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-                    let valid = parts.count <= 2 && parts.allSatisfy { part in
-                        !part.isEmpty && part.first != "." && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+                    let valid =
+                        parts.count <= 2
+                        && parts.allSatisfy { part in
+                            !part.isEmpty && part.first != "."
+                                && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+                        }
+                    if !valid {
+                        throw fail(entry.value, path, "\"\(text)\" is not a Hugging Face Hub dataset id (like HuggingFaceM4/FairFace)")
                     }
-                    if !valid { throw fail(entry.value, path, "\"\(text)\" is not a Hugging Face Hub dataset id (like HuggingFaceM4/FairFace)") }
                     id = text
                 } else {
                     split = text
@@ -374,14 +394,16 @@ struct AuditFileParser {
         let retrieval = try value("retrieval").map {
             try self.retrieval($0, defaultTemplates: templates, attributes: attributes, intersections: intersections)
         }
-        let associations = try value("associations").map {
-            try self.associations($0, attributes: attributes, intersections: intersections)
-        } ?? []
+        let associations =
+            try value("associations").map {
+                try self.associations($0, attributes: attributes, intersections: intersections)
+            } ?? []
 
-        var config = AuditConfig(name: name, description: description, model: model, manifest: manifest,
-                                 attributes: attributes, intersections: intersections, referenceGroups: referenceGroups,
-                                 alpha: alpha, minGroupSize: minGroupSize, templates: templates, designs: designs,
-                                 sourceFile: file, sourceLines: lines)
+        var config = AuditConfig(
+            name: name, description: description, model: model, manifest: manifest,
+            attributes: attributes, intersections: intersections, referenceGroups: referenceGroups,
+            alpha: alpha, minGroupSize: minGroupSize, templates: templates, designs: designs,
+            sourceFile: file, sourceLines: lines)
         config.retrieval = retrieval
         config.associations = associations
         config.minDifference = minDifference
@@ -410,13 +432,19 @@ struct AuditFileParser {
             // The label names a folder under the report: nothing that could climb out of it or
             // need quoting in a path.
             if !AuditModel.isValidLabel(label) {
-                throw fail(labelNode, "\(path).label", "\"\(label)\" may hold only letters, digits, `-`, `_` and `.` (it names the model's report folder)")
+                throw fail(
+                    labelNode, "\(path).label",
+                    "\"\(label)\" may hold only letters, digits, `-`, `_` and `.` (it names the model's report folder)")
             }
             if label.hasPrefix(".") {
-                throw fail(labelNode, "\(path).label", "\"\(label)\" must not start with `.` (its report folder would be hidden, or a ledger's name)")
+                throw fail(
+                    labelNode, "\(path).label",
+                    "\"\(label)\" must not start with `.` (its report folder would be hidden, or a ledger's name)")
             }
             if let taken = AuditModel.reservedLabels.first(where: { $0.lowercased() == label.lowercased() }) {
-                throw fail(labelNode, "\(path).label", "\"\(label)\" is the name of a file of the top report folder (\(taken)); choose another label")
+                throw fail(
+                    labelNode, "\(path).label",
+                    "\"\(label)\" is the name of a file of the top report folder (\(taken)); choose another label")
             }
             if result.contains(where: { $0.label.lowercased() == label.lowercased() }) {
                 throw fail(labelNode, "\(path).label", "\"\(label)\" is used by an earlier model; labels must be unique")
@@ -461,7 +489,8 @@ struct AuditFileParser {
             throw fail(node, "manifest.path", "missing `path:` (the CSV manifest)")
         }
         let path = resolvePath(try string(pathNode, "manifest.path"))
-        let imageRoot = try value("image_root").map { resolvePath(try string($0, "manifest.image_root")) }
+        let imageRoot =
+            try value("image_root").map { resolvePath(try string($0, "manifest.image_root")) }
             ?? path.deletingLastPathComponent()
         let fileColumn = try value("file_column").map { try string($0, "manifest.file_column") } ?? "file"
         let limit = try value("limit").map { try integer($0, "manifest.limit", minimum: 0) } ?? 0
@@ -516,8 +545,9 @@ struct AuditFileParser {
             return node
         }
         guard let nameNode = value("name") else { throw fail(node, "\(path).name", "missing `name:`") }
-        var raw = RawDesign(index: index, node: node, name: try string(nameNode, "\(path).name"),
-                            harm: [], add: [], remove: [])
+        var raw = RawDesign(
+            index: index, node: node, name: try string(nameNode, "\(path).name"),
+            harm: [], add: [], remove: [])
         raw.target = try value("target").map { try string($0, "\(path).target") }
         raw.templates = try value("templates").map { try templates($0, "\(path).templates") }
         if let classesNode = value("classes") {
@@ -536,7 +566,9 @@ struct AuditFileParser {
                     seen.append(item.value)
                 }
                 if entry.key == anyHarmCategory {
-                    throw fail(entry.keyNode, harmPath, "the category name \"\(anyHarmCategory)\" is reserved for the combined rate `harm_rate:any`")
+                    throw fail(
+                        entry.keyNode, harmPath,
+                        "the category name \"\(anyHarmCategory)\" is reserved for the combined rate `harm_rate:any`")
                 }
                 raw.harm.append((HarmCategory(name: entry.key, classes: seen), entry.keyNode, items.map(\.node)))
             }
@@ -556,14 +588,18 @@ struct AuditFileParser {
         }
         if raw.extends == nil {
             if let addKey = items.first(where: { $0.key == "add_classes" || $0.key == "remove_classes" }) {
-                throw fail(addKey.keyNode, "\(path).\(addKey.key)", "`\(addKey.key)` needs `extends:` (only a variant changes a base design's classes)")
+                throw fail(
+                    addKey.keyNode, "\(path).\(addKey.key)",
+                    "`\(addKey.key)` needs `extends:` (only a variant changes a base design's classes)")
             }
             guard let classes = raw.classes else {
                 throw fail(node, "\(path).classes", "missing `classes:` in design \"\(raw.name)\"")
             }
             if classes.isEmpty { throw fail(raw.classesNode, "\(path).classes", "design \"\(raw.name)\" has no classes") }
         } else if let classesNode = raw.classesNode {
-            throw fail(classesNode, "\(path).classes", "a variant (`extends:`) changes its classes with `add_classes`/`remove_classes`, not `classes`")
+            throw fail(
+                classesNode, "\(path).classes",
+                "a variant (`extends:`) changes its classes with `add_classes`/`remove_classes`, not `classes`")
         }
         return raw
     }
@@ -591,15 +627,17 @@ struct AuditFileParser {
             let metricNode = try required("metric")
             let metricName = try string(metricNode, "\(itemPath).metric")
             guard let metric = Metric(csvName: metricName) else {
-                throw fail(metricNode, "\(itemPath).metric",
-                           "\"\(metricName)\" is not a metric; metrics are \(Metric.csvNameForms)")
+                throw fail(
+                    metricNode, "\(itemPath).metric",
+                    "\"\(metricName)\" is not a metric; metrics are \(Metric.csvNameForms)")
             }
             let attribute = try string(required("attribute"), "\(itemPath).attribute")
             var values: [(String, Double)] = []
             for entry in try entries(required("values"), "\(itemPath).values", known: nil) {
                 let value = try number(entry.value, "\(itemPath).values.\(entry.key)")
                 guard (0...1).contains(value) else {
-                    throw fail(entry.value, "\(itemPath).values.\(entry.key)", "a published rate must be a proportion in [0, 1], found \(value)")
+                    throw fail(
+                        entry.value, "\(itemPath).values.\(entry.key)", "a published rate must be a proportion in [0, 1], found \(value)")
                 }
                 values.append((entry.key, value))
             }
@@ -612,15 +650,18 @@ struct AuditFileParser {
     /// A published figure must name a metric the design reports, or it would silently never be
     /// shown (`harm_rate:crime_related` for a category `crime-related`).
     func checkPublishedMetrics(_ raw: RawDesign, of design: DesignSpec) throws {
-        let reported = metricDefinitions(hasTarget: design.target != nil, harmCategories: design.harmCategories.map(\.name),
-                                         classes: design.classNames)
+        let reported = metricDefinitions(
+            hasTarget: design.target != nil, harmCategories: design.harmCategories.map(\.name),
+            classes: design.classNames)
         for (index, (figure, node)) in zip(raw.published, raw.publishedMetricNodes).enumerated()
         where !reported.contains(figure.metric) {
             let names = reported.map(\.csvName)
-            let suggestion = closest(to: figure.metric.csvName, in: names).map { "; did you mean \"\($0)\"?" }
+            let suggestion =
+                closest(to: figure.metric.csvName, in: names).map { "; did you mean \"\($0)\"?" }
                 ?? "; it reports \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : "")"
-            throw fail(node, "\(raw.path).published[\(index)].metric",
-                       "design \"\(design.name)\" has no metric \"\(figure.metric.csvName)\"\(suggestion)")
+            throw fail(
+                node, "\(raw.path).published[\(index)].metric",
+                "design \"\(design.name)\" has no metric \"\(figure.metric.csvName)\"\(suggestion)")
         }
     }
 
@@ -648,35 +689,41 @@ struct AuditFileParser {
         names.map { "\"\($0)\"" }.joined(separator: ", ")
     }
 
-    func resolve(_ raw: RawDesign, raws: [RawDesign], resolved: inout [String: DesignSpec],
-                 chain: [String], defaultTemplates: [String]) throws -> DesignSpec {
+    func resolve(
+        _ raw: RawDesign, raws: [RawDesign], resolved: inout [String: DesignSpec],
+        chain: [String], defaultTemplates: [String]
+    ) throws -> DesignSpec {
         if let done = resolved[raw.name] { return done }
         var design: DesignSpec
         if let (baseName, extendsNode) = raw.extends {
             guard let baseRaw = raws.first(where: { $0.name == baseName }) else {
-                throw fail(extendsNode, "\(raw.path).extends",
-                           "unknown design \"\(baseName)\" (designs: \(quoted(raws.map(\.name))))")
+                throw fail(
+                    extendsNode, "\(raw.path).extends",
+                    "unknown design \"\(baseName)\" (designs: \(quoted(raws.map(\.name))))")
             }
             if baseName == raw.name || chain.contains(baseName) {
                 let cycle = (chain + [raw.name, baseName]).drop(while: { $0 != baseName })
                 throw fail(extendsNode, "\(raw.path).extends", "`extends` forms a cycle: \(cycle.joined(separator: " -> "))")
             }
-            let base = try resolve(baseRaw, raws: raws, resolved: &resolved, chain: chain + [raw.name],
-                                   defaultTemplates: defaultTemplates)
+            let base = try resolve(
+                baseRaw, raws: raws, resolved: &resolved, chain: chain + [raw.name],
+                defaultTemplates: defaultTemplates)
             var classes = base.classes
             var removed: [String] = []
             for (index, item) in raw.remove.enumerated() {
                 guard classes.contains(where: { $0.name == item.name }) else {
-                    throw fail(item.node, "\(raw.path).remove_classes[\(index)]",
-                               "unknown class \"\(item.name)\" (classes of \"\(base.name)\": \(quoted(classes.map(\.name))))")
+                    throw fail(
+                        item.node, "\(raw.path).remove_classes[\(index)]",
+                        "unknown class \"\(item.name)\" (classes of \"\(base.name)\": \(quoted(classes.map(\.name))))")
                 }
                 classes.removeAll { $0.name == item.name }
                 removed.append(item.name)
             }
             for added in raw.add {
                 if classes.contains(where: { $0.name == added.name }) {
-                    throw fail(raw.addNode, "\(raw.path).add_classes",
-                               "duplicate class \"\(added.name)\": \"\(base.name)\" already has it (remove it first to redefine it)")
+                    throw fail(
+                        raw.addNode, "\(raw.path).add_classes",
+                        "duplicate class \"\(added.name)\": \"\(base.name)\" already has it (remove it first to redefine it)")
                 }
                 classes.append(added)
             }
@@ -693,21 +740,24 @@ struct AuditFileParser {
                     harm.append(own.category)
                 }
             }
-            design = DesignSpec(name: raw.name, target: raw.target ?? base.target,
-                                templates: raw.templates ?? base.templates, classes: classes,
-                                harmCategories: harm, base: base.name)
+            design = DesignSpec(
+                name: raw.name, target: raw.target ?? base.target,
+                templates: raw.templates ?? base.templates, classes: classes,
+                harmCategories: harm, base: base.name)
         } else {
-            design = DesignSpec(name: raw.name, target: raw.target, templates: raw.templates ?? defaultTemplates,
-                                classes: raw.classes ?? [], harmCategories: raw.harm.map(\.category), base: nil)
+            design = DesignSpec(
+                name: raw.name, target: raw.target, templates: raw.templates ?? defaultTemplates,
+                classes: raw.classes ?? [], harmCategories: raw.harm.map(\.category), base: nil)
         }
-        design.published = raw.published  // Published figures belong to the design that states them.
+        design.published = raw.published // Published figures belong to the design that states them.
         try checkPublishedMetrics(raw, of: design)
         // The design's own harm categories must name its (final) classes.
         let names = design.classNames
         for own in raw.harm {
             for (className, node) in zip(own.category.classes, own.classNodes) where !names.contains(className) {
-                throw fail(node, "\(raw.path).harm_categories",
-                           "unknown class \"\(className)\" in category \"\(own.category.name)\" (classes: \(quoted(names)))")
+                throw fail(
+                    node, "\(raw.path).harm_categories",
+                    "unknown class \"\(className)\" in category \"\(own.category.name)\" (classes: \(quoted(names)))")
             }
         }
         // A prediction counts for one harm category (predictions.csv has one `harm_category`
@@ -720,8 +770,10 @@ struct AuditFileParser {
                 // Point at the design's own listing where it has one (a variant's may meet its base's).
                 let own = raw.harm.first { $0.category.name == category.name } ?? raw.harm.first { $0.category.name == first }
                 let node = own.flatMap { zip($0.category.classes, $0.classNodes).first { $0.0 == className }?.1 } ?? raw.node
-                throw fail(node, "\(raw.path).harm_categories",
-                           "class \"\(className)\" is in two harm categories, \"\(first)\" and \"\(category.name)\"; a prediction counts for one category")
+                throw fail(
+                    node, "\(raw.path).harm_categories",
+                    "class \"\(className)\" is in two harm categories, \"\(first)\" and \"\(category.name)\"; a prediction counts for one category"
+                )
             }
         }
         resolved[raw.name] = design
@@ -782,7 +834,9 @@ extension AuditFileParser {
             (scalar.value < 0x20 && scalar != "\t" && scalar != "\n") || (0x7F...0x9F).contains(scalar.value)
         }
         guard let control else { return }
-        throw fail(node, path, "contains the control character U+\(String(format: "%04X", control.value)); "
-                   + "names, labels and text must be printable (TAB and line breaks are allowed)")
+        throw fail(
+            node, path,
+            "contains the control character U+\(String(format: "%04X", control.value)); "
+                + "names, labels and text must be printable (TAB and line breaks are allowed)")
     }
 }

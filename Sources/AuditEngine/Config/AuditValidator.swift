@@ -100,17 +100,23 @@ public enum AuditValidator {
     /// - Parameter referenceFallback: a reference group without usable rows becomes its
     ///   attribute's largest group, with a warning, instead of an error: for `run --limit`, whose
     ///   first N rows need not hold the reference group (a smoke test must still run).
-    public static func validate(_ config: AuditConfig, checkImageFiles: Bool = true, referenceFallback: Bool = false) throws -> ValidationReport {
+    public static func validate(
+        _ config: AuditConfig, checkImageFiles: Bool = true, referenceFallback: Bool = false
+    ) throws -> ValidationReport {
         let url = config.manifest.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw config.error(at: "manifest.path", "manifest not found: \(url.path)")
         }
         var pass: ValidationPass?
-        try Manifest.scan(contentsOf: url, limit: config.manifest.limit, fileColumn: config.manifest.fileColumn,
-                          header: { pass = ValidationPass(config: config, manifestURL: url, columns: $0, checkImageFiles: checkImageFiles,
-                                                          referenceFallback: referenceFallback) },
-                          row: { pass!.add($0) }, skipped: { pass!.add(skipped: $0) })
+        try Manifest.scan(
+            contentsOf: url, limit: config.manifest.limit, fileColumn: config.manifest.fileColumn,
+            header: {
+                pass = ValidationPass(
+                    config: config, manifestURL: url, columns: $0, checkImageFiles: checkImageFiles,
+                    referenceFallback: referenceFallback)
+            },
+            row: { pass!.add($0) }, skipped: { pass!.add(skipped: $0) })
         return pass!.finish()
     }
 
@@ -144,19 +150,26 @@ struct ValidationPass {
     /// See `AuditValidator.validate(_:checkImageFiles:referenceFallback:)`.
     let referenceFallback: Bool
 
-    init(config: AuditConfig, manifestURL: URL, columns: [String], checkImageFiles: Bool, referenceFallback: Bool = false,
-         pathHash: @escaping (String) -> Int = { $0.hashValue }) {
+    init(
+        config: AuditConfig, manifestURL: URL, columns: [String], checkImageFiles: Bool, referenceFallback: Bool = false,
+        pathHash: @escaping (String) -> Int = { $0.hashValue }
+    ) {
         self.config = config
         self.referenceFallback = referenceFallback
         self.pathHash = pathHash
-        report = ValidationReport(manifestURL: manifestURL, columns: columns, rowsRead: 0,
-                                  usableRows: UsableRows(imageRoot: config.manifest.imageRoot, attributes: config.attributes,
-                                                         targets: config.targetColumns),
-                                  skipped: [], skippedByReason: [], missingImageCount: 0,
-                                  missingImageExamples: [], groupCounts: [], errors: [], warnings: [])
+        report = ValidationReport(
+            manifestURL: manifestURL, columns: columns, rowsRead: 0,
+            usableRows: UsableRows(
+                imageRoot: config.manifest.imageRoot, attributes: config.attributes,
+                targets: config.targetColumns),
+            skipped: [], skippedByReason: [], missingImageCount: 0,
+            missingImageExamples: [], groupCounts: [], errors: [], warnings: [])
         let missing = RowChecker.missingColumns(config: config, columns: columns)
-        guard missing.isEmpty, let checker = try? RowChecker(config: config, columns: columns,
-                                                             checkImageFiles: checkImageFiles) else {
+        guard missing.isEmpty,
+            let checker = try? RowChecker(
+                config: config, columns: columns,
+                checkImageFiles: checkImageFiles)
+        else {
             report.errors = missing
             self.checker = nil
             return
@@ -196,9 +209,12 @@ struct ValidationPass {
             let path = usable.imageURL.path
             if let first = firstRow(naming: path) {
                 let same = report.usableRows.hasSameValues(usable, as: first)
-                report.skipped.append(SkippedRow(line: row.line, file: usable.file,
-                                                 reason: .duplicate(path: usable.file, firstLine: report.usableRows.line(first),
-                                                                    sameLabels: same)))
+                report.skipped.append(
+                    SkippedRow(
+                        line: row.line, file: usable.file,
+                        reason: .duplicate(
+                            path: usable.file, firstLine: report.usableRows.line(first),
+                            sameLabels: same)))
                 return
             }
             let index = Int32(report.usableRows.count)
@@ -249,8 +265,10 @@ struct ValidationPass {
             let listed = unknown.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 .map { "\"\($0.key)\" (\($0.value))" }.joined(separator: ", ")
             let classList = design.classNames.map { "\"\($0)\"" }.joined(separator: ", ")
-            report.errors.append(config.error(at: "designs[\(index)].target",
-                "unknown values in column \"\(design.target!)\" for design \"\(design.name)\": \(listed); classes are: \(classList)"))
+            report.errors.append(
+                config.error(
+                    at: "designs[\(index)].target",
+                    "unknown values in column \"\(design.target!)\" for design \"\(design.name)\": \(listed); classes are: \(classList)"))
         }
         report.skipped.sort { $0.line < $1.line }
         report.skippedByReason = AuditValidator.countReasons(report.skipped)
@@ -258,10 +276,13 @@ struct ValidationPass {
         if mostImagesMissing {
             // Said once (with no usable row, by the error below), with the path the first row
             // resolved to: a doubled folder (image_root `data/val` + `val/1.jpg`) shows only there.
-            if !rows.isEmpty { report.warnings.append(imageRootHint(prefix: "\(report.missingImageCount) of \(report.rowsRead) rows' images not found")) }
+            if !rows.isEmpty {
+                report.warnings.append(imageRootHint(prefix: "\(report.missingImageCount) of \(report.rowsRead) rows' images not found"))
+            }
         } else if report.missingImageCount > 0 {
-            report.warnings.append("\(report.missingImageCount) image file(s) not found under \(config.manifest.imageRoot.path), e.g. "
-                + report.missingImageExamples.joined(separator: ", "))
+            report.warnings.append(
+                "\(report.missingImageCount) image file(s) not found under \(config.manifest.imageRoot.path), e.g. "
+                    + report.missingImageExamples.joined(separator: ", "))
         }
 
         // With no usable row every group check below would fail as well, and their errors
@@ -269,8 +290,11 @@ struct ValidationPass {
         if rows.isEmpty {
             let file = report.manifestURL.lastPathComponent
             if mostImagesMissing {
-                report.errors.append(config.error(at: config.sourceLines["manifest.image_root"] != nil ? "manifest.image_root" : "manifest.path",
-                                                  imageRootHint(prefix: "no usable rows in \(file): \(report.missingImageCount) of \(report.rowsRead) rows' images not found")))
+                report.errors.append(
+                    config.error(
+                        at: config.sourceLines["manifest.image_root"] != nil ? "manifest.image_root" : "manifest.path",
+                        imageRootHint(
+                            prefix: "no usable rows in \(file): \(report.missingImageCount) of \(report.rowsRead) rows' images not found")))
             } else {
                 let reasons = report.skippedByReason.terminalText
                 let why = report.rowsRead == 0 ? "it has no data rows" : "all \(report.rowsRead) rows skipped (\(reasons))"
@@ -294,18 +318,22 @@ struct ValidationPass {
             report.groupCounts += sorted.map { GroupCount(attribute: key, group: $0.key, count: $0.value) }
             let small = sorted.filter { $0.value < config.minGroupSize }
             if !small.isEmpty {
-                report.warnings.append("\(key): \(small.count) group(s) smaller than min_group_size \(config.minGroupSize): "
-                    + small.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+                report.warnings.append(
+                    "\(key): \(small.count) group(s) smaller than min_group_size \(config.minGroupSize): "
+                        + small.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
             }
             if let reference = config.referenceGroups[key], counts[reference] == nil {
                 if referenceFallback, let largest = sorted.first {
                     report.referenceFallbacks.append((key, reference, largest.key))
-                    report.warnings.append("\(key): reference group \"\(reference)\" has no usable rows within the limit; "
-                        + "the largest group, \"\(largest.key)\" (\(largest.value)), is the reference instead")
+                    report.warnings.append(
+                        "\(key): reference group \"\(reference)\" has no usable rows within the limit; "
+                            + "the largest group, \"\(largest.key)\" (\(largest.value)), is the reference instead")
                     continue
                 }
-                report.errors.append(config.error(at: "reference_groups.\(key)",
-                    "reference group \"\(reference)\" has no usable rows (groups: \(sorted.map(\.key).joined(separator: ", ")))"))
+                report.errors.append(
+                    config.error(
+                        at: "reference_groups.\(key)",
+                        "reference group \"\(reference)\" has no usable rows (groups: \(sorted.map(\.key).joined(separator: ", ")))"))
             }
         }
 
@@ -315,8 +343,9 @@ struct ValidationPass {
             let seen = Set(rows.values(column: rows.attributes.count + column))
             let unseen = design.classNames.filter { !seen.contains($0) }
             if !unseen.isEmpty {
-                report.warnings.append("design \"\(design.name)\": no usable row has class "
-                    + unseen.map { "\"\($0)\"" }.joined(separator: ", ") + " as its \(target)")
+                report.warnings.append(
+                    "design \"\(design.name)\": no usable row has class "
+                        + unseen.map { "\"\($0)\"" }.joined(separator: ", ") + " as its \(target)")
             }
         }
         return report

@@ -32,7 +32,7 @@ public struct DesignSignature: Sendable, Equatable {
         var out: [String: Any] = [
             "templates": templates,
             "classes": classes.map { ["name": $0, "phrases": phrases[$0] ?? []] as [String: Any] },
-            "harm_categories": harmCategories,
+            "harm_categories": harmCategories
         ]
         if let target { out["target"] = target }
         return out
@@ -41,9 +41,10 @@ public struct DesignSignature: Sendable, Equatable {
     /// Parses one entry of `run.json`'s `designs`; nil when it is not one.
     init?(json: Any) {
         guard let object = json as? [String: Any],
-              let templates = object["templates"] as? [String],
-              let classes = object["classes"] as? [[String: Any]],
-              let harms = object["harm_categories"] as? [String: [String]] else { return nil }
+            let templates = object["templates"] as? [String],
+            let classes = object["classes"] as? [[String: Any]],
+            let harms = object["harm_categories"] as? [String: [String]]
+        else { return nil }
         var names: [String] = []
         var phrases: [String: [String]] = [:]
         for entry in classes {
@@ -62,8 +63,9 @@ public struct DesignSignature: Sendable, Equatable {
     /// folder written before `run.json` had them) or cannot be read.
     public static func read(folder: URL) -> [String: DesignSignature]? {
         guard let data = try? Data(contentsOf: folder.appendingPathComponent("run.json")),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let designs = object["designs"] as? [String: Any] else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let designs = object["designs"] as? [String: Any]
+        else { return nil }
         var out: [String: DesignSignature] = [:]
         for (name, value) in designs {
             guard let signature = DesignSignature(json: value) else { return nil }

@@ -68,8 +68,10 @@ extension AuditFileParser {
     }
 
     /// `retrieval:`.
-    mutating func retrieval(_ node: Node, defaultTemplates: [String], attributes: [String],
-                            intersections: [[String]]) throws -> RetrievalSpec {
+    mutating func retrieval(
+        _ node: Node, defaultTemplates: [String], attributes: [String],
+        intersections: [[String]]
+    ) throws -> RetrievalSpec {
         let path = "retrieval"
         note(node, path)
         let items = try entries(node, path, known: AuditFileKeys.retrieval)
@@ -105,8 +107,9 @@ extension AuditFileParser {
             measured = []
             for (i, item) in try strings(node, "\(path).attributes").enumerated() {
                 guard known.contains(item.value) else {
-                    throw fail(item.node, "\(path).attributes[\(i)]",
-                               "\"\(item.value)\" is neither an attribute nor an intersection (known: \(known.joined(separator: ", ")))")
+                    throw fail(
+                        item.node, "\(path).attributes[\(i)]",
+                        "\"\(item.value)\" is neither an attribute nor an intersection (known: \(known.joined(separator: ", ")))")
                 }
                 if measured.contains(item.value) { throw fail(item.node, "\(path).attributes[\(i)]", "is listed twice") }
                 measured.append(item.value)
@@ -144,13 +147,16 @@ extension AuditFileParser {
             let attributeNode = try required("attribute", "the attribute whose groups are the image sets")
             let attribute = try string(attributeNode, "\(path).attribute")
             guard known.contains(attribute) else {
-                throw fail(attributeNode, "\(path).attribute",
-                           "\"\(attribute)\" is neither an attribute nor an intersection (known: \(known.joined(separator: ", ")))")
+                throw fail(
+                    attributeNode, "\(path).attribute",
+                    "\"\(attribute)\" is neither an attribute nor an intersection (known: \(known.joined(separator: ", ")))")
             }
             let groupsNode = try required("groups", "the two groups X and Y")
             let groups = try strings(groupsNode, "\(path).groups").map(\.value)
             guard groups.count == 2, groups[0] != groups[1] else {
-                throw fail(groupsNode, "\(path).groups", "needs exactly two different groups (X and Y), found \(groups.count == 2 ? "the same twice" : "\(groups.count)")")
+                throw fail(
+                    groupsNode, "\(path).groups",
+                    "needs exactly two different groups (X and Y), found \(groups.count == 2 ? "the same twice" : "\(groups.count)")")
             }
             let targetsNode = try required("targets", "two word sets, e.g. {career: [...], family: [...]}")
             let targets = try entries(targetsNode, "\(path).targets", known: nil)
@@ -172,9 +178,11 @@ extension AuditFileParser {
                 throw fail(value("permutations"), "\(path).permutations", "at most 10000000, found \(permutations)")
             }
             let seed = try value("seed").map { try self.seed($0, "\(path).seed") } ?? 1
-            specs.append(AssociationSpec(name: name, attribute: attribute, groupX: groups[0], groupY: groups[1],
-                                         targetA: sets[0], targetB: sets[1], templates: templates,
-                                         permutations: permutations, seed: seed, index: index))
+            specs.append(
+                AssociationSpec(
+                    name: name, attribute: attribute, groupX: groups[0], groupY: groups[1],
+                    targetA: sets[0], targetB: sets[1], templates: templates,
+                    permutations: permutations, seed: seed, index: index))
         }
         return specs
     }

@@ -16,8 +16,10 @@ extension AuditValidator {
     /// Without this, `validate` passed manifests whose images `run` then skipped (a truncated
     /// file, a text file named `.jpg`). Runs `threads` readers at once; the images are decoded
     /// one at a time per reader and dropped, so memory stays at `threads` images.
-    public static func checkImages(_ report: inout ValidationReport, depth: ImageCheckDepth,
-                                   threads: Int, maxPixels: Int = ImageDecoder.defaultMaxPixels) {
+    public static func checkImages(
+        _ report: inout ValidationReport, depth: ImageCheckDepth,
+        threads: Int, maxPixels: Int = ImageDecoder.defaultMaxPixels
+    ) {
         let rows = report.usableRows
         let count = rows.count
         guard count > 0 else { return }

@@ -87,8 +87,10 @@ public struct RowChecker: Sendable {
         }
         for (index, design) in config.designs.enumerated() {
             if let target = design.target, !columns.contains(target) {
-                errors.append(config.error(at: "designs[\(index)].target",
-                                           "target column \"\(target)\" of design \"\(design.name)\" is not in the manifest (\(available))"))
+                errors.append(
+                    config.error(
+                        at: "designs[\(index)].target",
+                        "target column \"\(target)\" of design \"\(design.name)\" is not in the manifest (\(available))"))
             }
         }
         return errors

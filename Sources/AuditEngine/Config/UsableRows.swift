@@ -44,8 +44,9 @@ public struct UsableRows: RandomAccessCollection, Sendable {
             }
             return out
         }
-        return UsableRow(line: line(index), file: files[index], imageURL: imageURL(index),
-                         attributes: values(attributes, from: 0), targets: values(targets, from: attributes.count))
+        return UsableRow(
+            line: line(index), file: files[index], imageURL: imageURL(index),
+            attributes: values(attributes, from: 0), targets: values(targets, from: attributes.count))
     }
 
     /// The manifest line where row `index` starts.

@@ -73,11 +73,13 @@ final class CSVRecordReader {
                     let endsLine = end < bytes.count
                     if endsLine { end += 1 }
                     let count = end - start
-                    let fed = csv_parse(&parser, buffer.baseAddress! + start, count,
-                                        fieldCallback, recordCallback, context)
+                    let fed = csv_parse(
+                        &parser, buffer.baseAddress! + start, count,
+                        fieldCallback, recordCallback, context)
                     if fed != count {
-                        throw CSVReadError.parser(line: state.physicalLine,
-                                                  message: String(cString: csv_strerror(csv_error(&parser))))
+                        throw CSVReadError.parser(
+                            line: state.physicalLine,
+                            message: String(cString: csv_strerror(csv_error(&parser))))
                     }
                     if let failure = state.failure { throw failure }
                     try state.deliver(body)
@@ -105,7 +107,9 @@ final class CSVRecordReader {
     /// Reads every record of a file (for tests and small files).
     static func readAll(contentsOf url: URL) throws -> [CSVRecord] {
         var records: [CSVRecord] = []
-        try read(contentsOf: url) { records.append($0); return true }
+        try read(contentsOf: url) {
+            records.append($0); return true
+        }
         return records
     }
 

@@ -48,8 +48,9 @@ public struct Manifest: Sendable {
         var columns: [String] = []
         var rows: [ManifestRow] = []
         var skipped: [SkippedRow] = []
-        try scan(contentsOf: url, limit: limit, fileColumn: fileColumn,
-                 header: { columns = $0 }, row: { rows.append($0) }, skipped: { skipped.append($0) })
+        try scan(
+            contentsOf: url, limit: limit, fileColumn: fileColumn,
+            header: { columns = $0 }, row: { rows.append($0) }, skipped: { skipped.append($0) })
         return Manifest(url: url, columns: columns, rows: rows, skipped: skipped)
     }
 
@@ -58,9 +59,11 @@ public struct Manifest: Sendable {
     /// so a manifest of any length is read in constant memory.
     ///
     /// - Parameters and errors: as ``read(contentsOf:limit:fileColumn:)``.
-    public static func scan(contentsOf url: URL, limit: Int = 0, fileColumn: String = "file",
-                            header: ([String]) -> Void, row: (ManifestRow) -> Void,
-                            skipped: (SkippedRow) -> Void) throws {
+    public static func scan(
+        contentsOf url: URL, limit: Int = 0, fileColumn: String = "file",
+        header: ([String]) -> Void, row: (ManifestRow) -> Void,
+        skipped: (SkippedRow) -> Void
+    ) throws {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ManifestError(url: url, line: nil, message: "manifest not found")
         }
@@ -89,8 +92,10 @@ public struct Manifest: Sendable {
                     row(ManifestRow(line: record.line, fields: record.fields))
                 } else {
                     let file = fileIndex.flatMap { $0 < record.fields.count ? record.fields[$0] : nil }
-                    skipped(SkippedRow(line: record.line, file: file,
-                                       reason: .wrongFieldCount(expected: names.count, found: record.fields.count)))
+                    skipped(
+                        SkippedRow(
+                            line: record.line, file: file,
+                            reason: .wrongFieldCount(expected: names.count, found: record.fields.count)))
                 }
                 return limit <= 0 || records < limit
             }
@@ -99,11 +104,15 @@ public struct Manifest: Sendable {
             case .invalidUTF8(let line):
                 throw ManifestError(url: url, line: line, message: "invalid UTF-8 in the record starting on this line")
             case .unterminatedQuote(let line):
-                throw ManifestError(url: url, line: line, message: "unterminated quoted field (the record starting on this line runs to the end of the file)")
+                throw ManifestError(
+                    url: url, line: line,
+                    message: "unterminated quoted field (the record starting on this line runs to the end of the file)")
             case .parser(let line, let message):
                 throw ManifestError(url: url, line: line, message: "CSV parse error: \(message)")
             case .recordTooLong(let line, let limit):
-                throw ManifestError(url: url, line: line, message: "the record starting on this line is longer than \(limit / 1024) KiB; is this a CSV manifest?")
+                throw ManifestError(
+                    url: url, line: line,
+                    message: "the record starting on this line is longer than \(limit / 1024) KiB; is this a CSV manifest?")
             case .unreadable(let reason):
                 throw ManifestError(url: url, line: nil, message: "cannot read the manifest: \(reason)")
             }
@@ -174,7 +183,8 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
         case let .notAFile(path, kind):
             return "image path \"\(path)\" is \(kind), not a file"
         case let .duplicate(path, firstLine, sameLabels):
-            return sameLabels ? "duplicate of line \(firstLine) (image \(path))"
+            return sameLabels
+                ? "duplicate of line \(firstLine) (image \(path))"
                 : "image \(path) already listed on line \(firstLine) with other labels (the first row counts)"
         }
     }

@@ -8,7 +8,8 @@ extension StringProtocol {
     var trimmingBlanks: String {
         let scalars = unicodeScalars
         guard let first = scalars.first, let last = scalars.last,
-              first.isBlank || last.isBlank else { return String(self) }
+            first.isBlank || last.isBlank
+        else { return String(self) }
         var start = scalars.startIndex, end = scalars.endIndex
         while start < end && scalars[start].isBlank { start = scalars.index(after: start) }
         while end > start && scalars[scalars.index(before: end)].isBlank { end = scalars.index(before: end) }

@@ -19,8 +19,9 @@ extension ModelCardExport {
                     return "\(MarkdownReport.points(s.difference)) [\(MarkdownReport.signedPoints(s.differenceCILow)), "
                         + "\(MarkdownReport.signedPoints(s.differenceCIHigh))] | \(s.ratio.map { String(format: "%.2f", $0) } ?? "—")"
                 }
-                lines.append("| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(attribute)) "
-                             + "| \(cells(parity)) | \(cells(odds)) |")
+                lines.append(
+                    "| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(attribute)) "
+                        + "| \(cells(parity)) | \(cells(odds)) |")
             }
         }
         guard !lines.isEmpty else { return }

@@ -68,11 +68,15 @@ public struct Findings: Sendable {
             let overall = data.overall(design: design.name, metric: metric)
             return prefix + "no face was labelled \(text(category))\(overall.map { " (n = \($0.n))" } ?? "")."
         }
-        var sentence = prefix + "\(groupFaces(first)) were labelled \(text(category)) in \(MarkdownReport.percentWithCI(first)) of cases (n = \(first.n)), "
+        var sentence =
+            prefix
+            + "\(groupFaces(first)) were labelled \(text(category)) in \(MarkdownReport.percentWithCI(first)) of cases (n = \(first.n)), "
             + comparison(data, first, ratioWords: "rate")
         if top.count > 1, top[1].value > 0 {
             let second = top[1]
-            sentence += "; next, \(groupFaces(second)): \(MarkdownReport.percentWithCI(second)) (n = \(second.n)), " + comparison(data, second, ratioWords: "rate")
+            sentence +=
+                "; next, \(groupFaces(second)): \(MarkdownReport.percentWithCI(second)) (n = \(second.n)), "
+                + comparison(data, second, ratioWords: "rate")
         }
         if let overall = data.overall(design: design.name, metric: metric) {
             sentence += ". All faces: \(MarkdownReport.percentWithCI(overall)) (n = \(overall.n))"
@@ -115,10 +119,14 @@ public struct Findings: Sendable {
         let most = (sized.isEmpty ? groups : sized).max { abs($0.delta) < abs($1.delta) }
         var parts: [String] = []
         if let most, most.delta != 0 {
-            parts.append("\(title) for \(groupName(most)) went from \(MarkdownReport.percent(most.baseValue)) to \(MarkdownReport.percent(most.value)) " + delta(most, metric: metric))
+            parts.append(
+                "\(title) for \(groupName(most)) went from \(MarkdownReport.percent(most.baseValue)) to \(MarkdownReport.percent(most.value)) "
+                    + delta(most, metric: metric))
         }
         if let overall {
-            parts.append("overall \(MarkdownReport.percent(overall.baseValue)) → \(MarkdownReport.percent(overall.value)) " + delta(overall, metric: metric))
+            parts.append(
+                "overall \(MarkdownReport.percent(overall.baseValue)) → \(MarkdownReport.percent(overall.value)) "
+                    + delta(overall, metric: metric))
         }
         if parts.isEmpty { return name + ": changed no \(title) outcome." }
         return name + ": " + parts.joined(separator: "; ") + "."
@@ -132,8 +140,12 @@ public struct Findings: Sendable {
             for figure in data.published[design.name] ?? [] {
                 var (k, n) = (0, 0)
                 for (group, value) in figure.values {
-                    guard let row = data.metrics.first(where: { $0.design == design.name && $0.metric == figure.metric
-                        && $0.attribute == figure.attribute && $0.group == group }) else { continue }
+                    guard
+                        let row = data.metrics.first(where: {
+                            $0.design == design.name && $0.metric == figure.metric
+                                && $0.attribute == figure.attribute && $0.group == group
+                        })
+                    else { continue }
                     n += 1
                     if value >= row.ciLow && value <= row.ciHigh { k += 1 }
                 }
@@ -154,13 +166,17 @@ public struct Findings: Sendable {
     // MARK: Table
 
     static func table(_ data: ReportData) -> [String] {
-        var out = ["| design | metric | all images (95% CI) | n | worst group (n ≥ \(data.minGroupSize) where any) | flagged \(worse) | flagged \(better) |",
-                   "|---|---|---|---:|---|---:|---:|"]
+        var out = [
+            "| design | metric | all images (95% CI) | n | worst group (n ≥ \(data.minGroupSize) where any) | flagged \(worse) | flagged \(better) |",
+            "|---|---|---|---:|---|---:|---:|"
+        ]
         for design in data.designs {
             if let base = design.base {
                 let rows = data.comparisons.filter { $0.design == design.name && $0.metric.isHeadline }
                 if !rows.isEmpty && rows.allSatisfy({ !$0.changedAnImage }) {
-                    out.append("| \(MarkdownReport.escape(design.name)) | every metric | as \(MarkdownReport.escape(base)): no outcome changed | \(rows[0].n) | | | |")
+                    out.append(
+                        "| \(MarkdownReport.escape(design.name)) | every metric | as \(MarkdownReport.escape(base)): no outcome changed | \(rows[0].n) | | | |"
+                    )
                     continue
                 }
             }
@@ -173,9 +189,10 @@ public struct Findings: Sendable {
                 let worseCount = flagged.filter { $0.fairesWorse == true }.count
                 let betterCount = flagged.filter { $0.fairesWorse == false }.count
                 let title = metric == .accuracy ? "accuracy" : "\(categoryName(metric, design: design)) rate"
-                out.append("| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(title)) | \(MarkdownReport.percentWithCI(overall)) | \(overall.n) | "
-                           + (worst.map { "\(groupName($0)) \(MarkdownReport.percent($0.value)) (n = \($0.n))" } ?? "—")
-                           + " | \(worseCount) | \(betterCount) |")
+                out.append(
+                    "| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(title)) | \(MarkdownReport.percentWithCI(overall)) | \(overall.n) | "
+                        + (worst.map { "\(groupName($0)) \(MarkdownReport.percent($0.value)) (n = \($0.n))" } ?? "—")
+                        + " | \(worseCount) | \(betterCount) |")
             }
         }
         return out.count > 2 ? out : []
@@ -191,7 +208,9 @@ public struct Findings: Sendable {
         let sized = rows.filter { !$0.belowMinimumN }
         let pool = sized.isEmpty ? rows : sized
         return pool.enumerated().sorted { a, b in
-            if a.element.value != b.element.value { return highestFirst ? a.element.value > b.element.value : a.element.value < b.element.value }
+            if a.element.value != b.element.value {
+                return highestFirst ? a.element.value > b.element.value : a.element.value < b.element.value
+            }
             return a.offset < b.offset
         }.map(\.element)
     }
@@ -199,8 +218,12 @@ public struct Findings: Sendable {
     /// How a group stands against its reference: ratio (none against a zero rate), difference with
     /// its interval, direction in words, and the Holm-adjusted p.
     static func comparison(_ data: ReportData, _ row: MetricRow, ratioWords: String) -> String {
-        guard let d = data.disparities.first(where: { $0.design == row.design && $0.metric == row.metric
-            && $0.attribute == row.attribute && $0.group == row.group }) else {
+        guard
+            let d = data.disparities.first(where: {
+                $0.design == row.design && $0.metric == row.metric
+                    && $0.attribute == row.attribute && $0.group == row.group
+            })
+        else {
             return "the reference group for \(text(ChartStyle.attributeTitle(row.attribute)))"
         }
         let reference = text(ReportCharts.groupLabel(d.reference))
@@ -208,10 +231,12 @@ public struct Findings: Sendable {
         if d.referenceValue == 0 {
             out = "against \(MarkdownReport.percent(0)) for \(reference) (n = \(d.referenceN))"
         } else {
-            out = String(format: "%.2f× the %@ %@ (%@, n = %d)", d.value / d.referenceValue, reference, ratioWords,
-                         MarkdownReport.percent(d.referenceValue), d.referenceN)
+            out = String(
+                format: "%.2f× the %@ %@ (%@, n = %d)", d.value / d.referenceValue, reference, ratioWords,
+                MarkdownReport.percent(d.referenceValue), d.referenceN)
         }
-        out += ", \(MarkdownReport.signedPoints(d.difference)) [\(MarkdownReport.signedPoints(d.differenceCILow)), \(MarkdownReport.signedPoints(d.differenceCIHigh))]"
+        out +=
+            ", \(MarkdownReport.signedPoints(d.difference)) [\(MarkdownReport.signedPoints(d.differenceCILow)), \(MarkdownReport.signedPoints(d.differenceCIHigh))]"
         var verdict: [String] = []
         if d.isFlagged, let worse = d.fairesWorse { verdict.append(worse ? Self.worse : Self.better) }
         verdict.append("Holm " + pEquals(d.pAdjusted))
@@ -222,7 +247,8 @@ public struct Findings: Sendable {
     /// A variant's change: base → variant with the paired interval, McNemar p and direction.
     static func delta(_ r: ComparisonRow, metric: Metric) -> String {
         let better = metric == .accuracy ? r.delta > 0 : r.delta < 0
-        var out = "(\(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))], "
+        var out =
+            "(\(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))], "
             + "McNemar \(pEquals(r.pValue)), n = \(r.n)"
         if r.delta != 0 && r.pValue < 0.05 { out += ", \(better ? Self.better : Self.worse)" }
         return out + ")"

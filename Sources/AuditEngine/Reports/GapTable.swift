@@ -43,25 +43,29 @@ extension MarkdownReport {
             }
             let small = { (n: Int) in n < run.config.minGroupSize ? " †" : "" }
             for (measure, row) in measures where row.groups > 1 {
-                lines.append("| \(escape(attribute)) | \(measure) "
-                             + "| \(escape(row.maxGroup))\(small(row.maxN)) \(percent(row.maxValue)) (n = \(row.maxN)) "
-                             + "| \(escape(row.minGroup))\(small(row.minN)) \(percent(row.minValue)) (n = \(row.minN)) "
-                             + "| \(points(row.difference)) [\(signedPoints(row.differenceCILow)), \(signedPoints(row.differenceCIHigh))] "
-                             + "| \(row.ratio.map { String(format: "%.2f", $0) } ?? "— (all 0%)") |")
+                lines.append(
+                    "| \(escape(attribute)) | \(measure) "
+                        + "| \(escape(row.maxGroup))\(small(row.maxN)) \(percent(row.maxValue)) (n = \(row.maxN)) "
+                        + "| \(escape(row.minGroup))\(small(row.minN)) \(percent(row.minValue)) (n = \(row.minN)) "
+                        + "| \(points(row.difference)) [\(signedPoints(row.differenceCILow)), \(signedPoints(row.differenceCIHigh))] "
+                        + "| \(row.ratio.map { String(format: "%.2f", $0) } ?? "— (all 0%)") |")
             }
         }
         guard !lines.isEmpty else { return }
         md.line("### Largest gaps between groups")
         md.blank()
-        md.line("Highest minus lowest group (Fairlearn's `difference`, `between_groups`), with its 95% Newcombe interval, "
+        md.line(
+            "Highest minus lowest group (Fairlearn's `difference`, `between_groups`), with its 95% Newcombe interval, "
                 + "and lowest over highest (`ratio`). "
-                + (compact && spreads.contains { $0.metric == .equalizedOdds } ? ""
-                   : "Recall and false-positive rate: the class whose groups differ most. ")
+                + (compact && spreads.contains { $0.metric == .equalizedOdds }
+                    ? ""
+                    : "Recall and false-positive rate: the class whose groups differ most. ")
                 + (spreads.contains { $0.metric == .equalizedOdds }
-                   ? "Demographic parity: the gap in how often the first class listed is predicted; equalized odds: "
-                     + "the larger of its recall and false-positive-rate gaps (Fairlearn's definitions). " : "")
-                + (compact ? "Every class, slice and metric: [\(detailsName)](\(detailsName)) and `summary.csv`."
-                           : "Every metric's gap: `summary.csv`.")
+                    ? "Demographic parity: the gap in how often the first class listed is predicted; equalized odds: "
+                        + "the larger of its recall and false-positive-rate gaps (Fairlearn's definitions). " : "")
+                + (compact
+                    ? "Every class, slice and metric: [\(detailsName)](\(detailsName)) and `summary.csv`."
+                    : "Every metric's gap: `summary.csv`.")
                 + " † marks a group smaller than \(run.config.minGroupSize) images.")
         md.blank()
         md.line("| slice | measure | highest | lowest | gap (95% CI) | ratio |")

@@ -24,7 +24,8 @@ public enum HTMLReport {
             }
         }
         guard !sections.isEmpty else { return "" }
-        var html = "<h2 id=\"details\">Details</h2>\n<p>The evidence behind the tables above (also in <code>details.md</code>); click a section to open it.</p>\n"
+        var html =
+            "<h2 id=\"details\">Details</h2>\n<p>The evidence behind the tables above (also in <code>details.md</code>); click a section to open it.</p>\n"
         for section in sections {
             html += "<details class=\"fold\">\n<summary>\(MarkdownHTML.inline(section.title))</summary>\n"
             // Headings inside a fold sit one level lower than the fold's own.
@@ -38,26 +39,26 @@ public enum HTMLReport {
     /// A whole self-contained page around `body` (HTML), with the shared style and script.
     public static func page(title: String, body: String) -> String {
         """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title))</title>
-            <style>
-            \(css)
-            </style>
-            </head>
-            <body>
-            <main>
-            \(body)</main>
-            <script>
-            \(script)
-            </script>
-            </body>
-            </html>
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escape(title))</title>
+        <style>
+        \(css)
+        </style>
+        </head>
+        <body>
+        <main>
+        \(body)</main>
+        <script>
+        \(script)
+        </script>
+        </body>
+        </html>
 
-            """
+        """
     }
 
     static func escape(_ s: String) -> String { MarkdownHTML.escape(s) }
@@ -269,7 +270,8 @@ enum MarkdownHTML {
         while i < chars.count {
             let c = chars[i]
             if c == "\\", i + 1 < chars.count, let next = chars[i + 1].unicodeScalars.first,
-               chars[i + 1].unicodeScalars.count == 1, next.isASCII, isPunctuation(next) {
+                chars[i + 1].unicodeScalars.count == 1, next.isASCII, isPunctuation(next)
+            {
                 pieces[pieces.count - 1].append(chars[i + 1])
                 i += 2
             } else if c == "`", let close = chars[(i + 1)...].firstIndex(of: "`") {
@@ -315,7 +317,8 @@ enum MarkdownHTML {
         guard ModelsFolder.isValidLabel(label) else { return nil }
         let markdown = Array("[\(label)/report.md](\(label)/report.md)")
         guard i + markdown.count <= chars.count,
-              Array(chars[i..<(i + markdown.count)]) == markdown else { return nil }
+            Array(chars[i..<(i + markdown.count)]) == markdown
+        else { return nil }
         return ("\(label)/report.html", "\(label)/report.html", markdown.count)
     }
 
@@ -326,7 +329,8 @@ enum MarkdownHTML {
         var i = 0
         while i < chars.count {
             if chars[i] == "\\", i + 1 < chars.count, let next = chars[i + 1].unicodeScalars.first,
-               chars[i + 1].unicodeScalars.count == 1, next.isASCII, isPunctuation(next) {
+                chars[i + 1].unicodeScalars.count == 1, next.isASCII, isPunctuation(next)
+            {
                 out.append(chars[i + 1]); i += 2
             } else if chars[i] == "&", let (decoded, length) = entity(chars, at: i) {
                 out.append(decoded); i += length

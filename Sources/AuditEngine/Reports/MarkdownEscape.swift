@@ -54,7 +54,8 @@ enum MarkdownEscape {
             if let first = escaped.unicodeScalars.first, ["#", "-", "+", "=", "!"].contains(first) {
                 escaped = "\\" + escaped
             } else if let marker = escaped.unicodeScalars.firstIndex(where: { !("0"..."9").contains($0) }),
-                      marker != escaped.unicodeScalars.startIndex, [".", ")"].contains(escaped.unicodeScalars[marker]) {
+                marker != escaped.unicodeScalars.startIndex, [".", ")"].contains(escaped.unicodeScalars[marker])
+            {
                 // `1. ` or `1) ` would start an ordered list.
                 escaped.unicodeScalars.insert("\\", at: marker)
             }
@@ -67,7 +68,8 @@ enum MarkdownEscape {
     /// escaped plain text instead. In a table cell a `|` is escaped (`\|`, which GFM reads as a
     /// literal bar even inside code), elsewhere it is literal.
     static func code(_ text: String, inTable: Bool = false) -> String {
-        let unsafe = text.isEmpty || text.first == " " || text.last == " "
+        let unsafe =
+            text.isEmpty || text.first == " " || text.last == " "
             || text.unicodeScalars.contains { $0 == "`" || $0 == "<" || $0 == ">" || $0 == "&" || TextSafety.isControl($0) }
         if unsafe { return Self.text(text) }
         return "`" + (inTable ? text.replacingOccurrences(of: "|", with: "\\|") : text) + "`"

@@ -26,9 +26,13 @@ public enum MarkdownReport {
             md.line(MarkdownEscape.paragraph(description))
             md.blank()
         }
-        md.line("Zero-shot CLIP predictions over a labelled face manifest, disaggregated by \(config.attributes.map { MarkdownEscape.code($0) }.joined(separator: ", "))"
-                + (config.intersections.isEmpty ? "" : " and their intersections \(config.slices.filter(\.isIntersection).map { MarkdownEscape.code($0.csvText) }.joined(separator: ", "))")
-                + ". The evidence behind each table (intersections, predicted-class shares, charts, confusion matrices, every disparity by design) is in [\(detailsName)](\(detailsName)).")
+        md.line(
+            "Zero-shot CLIP predictions over a labelled face manifest, disaggregated by \(config.attributes.map { MarkdownEscape.code($0) }.joined(separator: ", "))"
+                + (config.intersections.isEmpty
+                    ? ""
+                    : " and their intersections \(config.slices.filter(\.isIntersection).map { MarkdownEscape.code($0.csvText) }.joined(separator: ", "))")
+                + ". The evidence behind each table (intersections, predicted-class shares, charts, confusion matrices, every disparity by design) is in [\(detailsName)](\(detailsName))."
+        )
         md.blank()
         md.text += Findings(data).markdown()
         setup(&md, run)
@@ -73,7 +77,9 @@ public enum MarkdownReport {
         md.line("|---|---|")
         md.line("| Model | \(code(run.model.id))\(run.model.revision.map { " (revision \(code($0)))" } ?? "") |")
         md.line("| Weights SHA-256 | `\(run.modelKey.weightsSHA256)` |")
-        md.line("| Manifest | \(code(config.manifest.path.lastPathComponent)): \(run.manifestRows) rows read, \(run.usableRows) scored, \(run.skipped.count) skipped |")
+        md.line(
+            "| Manifest | \(code(config.manifest.path.lastPathComponent)): \(run.manifestRows) rows read, \(run.usableRows) scored, \(run.skipped.count) skipped |"
+        )
         if let dataset = config.dataset {
             md.line("| Dataset | \(code(dataset.id))\(dataset.split.map { ", split \(code($0))" } ?? "") |")
         }
@@ -84,7 +90,9 @@ public enum MarkdownReport {
         md.line("| Reference groups | \(escape(references(run).joined(separator: "; "))) |")
         for note in run.notes { md.line("| Note | \(escape(note)) |") }
         md.line("| Significance | two-sided pooled z-test, Holm-adjusted, α = \(formatNumber(config.alpha)) |")
-        md.line("| Four-fifths flag | ratio outside [0.8, 1.25], both sides ≥ \(config.minGroupSize) images, and \\|difference\\| ≥ \(formatNumber(config.minDifference * 100)) pp |")
+        md.line(
+            "| Four-fifths flag | ratio outside [0.8, 1.25], both sides ≥ \(config.minGroupSize) images, and \\|difference\\| ≥ \(formatNumber(config.minDifference * 100)) pp |"
+        )
         md.line("| Minimum group size | \(config.minGroupSize) (smaller groups are reported and marked †) |")
         md.blank()
         md.line("| Design | Target | Classes | Prompts per class | Harm categories | Extends |")
@@ -92,7 +100,9 @@ public enum MarkdownReport {
         for d in config.designs {
             let templates = d.templates.map { code($0) }.joined(separator: ", ")
             let harms = d.harmCategories.map { "\($0.name): \($0.classes.joined(separator: ", "))" }.joined(separator: "; ")
-            md.line("| \(escape(d.name)) | \(d.target.map(escape) ?? "—") | \(escape(d.classNames.joined(separator: ", "))) | \(templates) × phrases | \(escape(harms.isEmpty ? "—" : harms)) | \(d.base.map(escape) ?? "—") |")
+            md.line(
+                "| \(escape(d.name)) | \(d.target.map(escape) ?? "—") | \(escape(d.classNames.joined(separator: ", "))) | \(templates) × phrases | \(escape(harms.isEmpty ? "—" : harms)) | \(d.base.map(escape) ?? "—") |"
+            )
         }
         md.blank()
     }
@@ -117,19 +127,25 @@ public enum MarkdownReport {
         let bases = Dictionary(run.config.designs.compactMap { d in d.base.map { (d.name, $0) } }, uniquingKeysWith: { a, _ in a })
         let headline = all.filter { d in
             guard let base = bases[d.design] else { return true }
-            return !all.contains { $0.design == base && $0.metric == d.metric && $0.attribute == d.attribute && $0.group == d.group
-                && $0.count == d.count && $0.n == d.n && $0.referenceCount == d.referenceCount && $0.referenceN == d.referenceN }
+            return !all.contains {
+                $0.design == base && $0.metric == d.metric && $0.attribute == d.attribute && $0.group == d.group
+                    && $0.count == d.count && $0.n == d.n && $0.referenceCount == d.referenceCount && $0.referenceN == d.referenceN
+            }
         }
         if headline.isEmpty {
-            md.line("No group differs significantly from its reference group (Holm-adjusted p < \(formatNumber(run.config.alpha))) "
-                    + "and none falls outside the four-fifths band on accuracy or a harm rate by \(formatNumber(run.config.minDifference * 100)) pp or more.")
+            md.line(
+                "No group differs significantly from its reference group (Holm-adjusted p < \(formatNumber(run.config.alpha))) "
+                    + "and none falls outside the four-fifths band on accuracy or a harm rate by \(formatNumber(run.config.minDifference * 100)) pp or more."
+            )
             md.blank()
             return
         }
         let worse = headline.filter { $0.fairesWorse == true }.count
-        md.line("\(headline.count) group × metric pair\(headline.count == 1 ? "" : "s") flagged\(all.count > headline.count ? " (besides \(all.count - headline.count) in variants that repeat their base's exactly)" : ""): \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
+        md.line(
+            "\(headline.count) group × metric pair\(headline.count == 1 ? "" : "s") flagged\(all.count > headline.count ? " (besides \(all.count - headline.count) in variants that repeat their base's exactly)" : ""): \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
                 + "\(headline.count - worse) where it fares better (\(Findings.better)). Flagged means Holm-significant, or a ratio outside [0.8, 1.25] with at least \(run.config.minGroupSize) images on both sides "
-                + "and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp. Worse first, then by size of the difference.")
+                + "and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp. Worse first, then by size of the difference."
+        )
         md.blank()
         embedCharts(&md, design: "*", metric: "*", attribute: "*", kinds: [.overview])
         let sorted = headline.sorted { a, b in
@@ -137,7 +153,9 @@ public enum MarkdownReport {
             return wa != wb ? wa : abs(a.difference) > abs(b.difference)
         }
         disparityTable(&md, sorted.prefix(12), showDesign: true)
-        if headline.count > 12 { md.line("… and \(headline.count - 12) more, by design, in [\(detailsName)](\(detailsName)) and `disparities.csv`."); md.blank() }
+        if headline.count > 12 {
+            md.line("… and \(headline.count - 12) more, by design, in [\(detailsName)](\(detailsName)) and `disparities.csv`."); md.blank()
+        }
     }
 
     static func designSection(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, part: Part) {
@@ -155,7 +173,7 @@ public enum MarkdownReport {
             md.line("### Accuracy by group")
             md.blank()
             if part == .main {
-                if let overall { md.line("Overall accuracy: **\(percentWithCI(overall))** (n = \(overall.n)).") ; md.blank() }
+                if let overall { md.line("Overall accuracy: **\(percentWithCI(overall))** (n = \(overall.n))."); md.blank() }
                 publishedNote(&md, design: design, metric: .accuracy, attribute: "*", rows: rows)
             }
             for attribute in slices {
@@ -164,14 +182,17 @@ public enum MarkdownReport {
             gapTable(&md, run, design: design, slices: slices, compact: part == .main)
             if part == .details { confusion(&md, run, design: design) }
         }
-        let harmMetrics = design.harmCategories.map { Metric.harmRate($0.name) }
-                           + (design.harmCategories.count > 1 ? [Metric.anyHarm] : [])
+        let harmMetrics =
+            design.harmCategories.map { Metric.harmRate($0.name) }
+            + (design.harmCategories.count > 1 ? [Metric.anyHarm] : [])
         // A variant's harm rates by group are in its comparison with its base (report.md) and here in details.
         if !harmMetrics.isEmpty && (part == .details || design.base == nil) {
             md.line("### Harm rates by group")
             md.blank()
-            md.line("Share of faces whose top prediction falls in each harm category"
-                    + (design.harmCategories.count > 1 ? " (`any`: in any of them)" : "") + "; \(Findings.worse) / \(Findings.better) mark groups flagged against their reference.")
+            md.line(
+                "Share of faces whose top prediction falls in each harm category"
+                    + (design.harmCategories.count > 1 ? " (`any`: in any of them)" : "")
+                    + "; \(Findings.worse) / \(Findings.better) mark groups flagged against their reference.")
             md.blank()
             for attribute in (part == .main ? ["*"] : []) + slices {
                 harmTable(&md, run, design: design, metrics: harmMetrics, attribute: attribute, charts: chartKinds)
@@ -184,7 +205,9 @@ public enum MarkdownReport {
                 }
             }
         } else if !harmMetrics.isEmpty, let base = design.base {
-            md.line("A variant of \(MarkdownEscape.code(base)): its harm rates by group are under Variant comparisons, beside the base's, and in [\(detailsName)](\(detailsName)).")
+            md.line(
+                "A variant of \(MarkdownEscape.code(base)): its harm rates by group are under Variant comparisons, beside the base's, and in [\(detailsName)](\(detailsName))."
+            )
             md.blank()
             for metric in harmMetrics { publishedComparisons(&md, design: design, metric: metric, rows: rows) }
         }
@@ -198,15 +221,20 @@ public enum MarkdownReport {
         md.line("### Disparities against the reference group")
         md.blank()
         if disparities.isEmpty {
-            md.line("None significant at α = \(formatNumber(config.alpha)) after Holm adjustment, and no accuracy or harm rate flagged by the four-fifths rule.")
+            md.line(
+                "None significant at α = \(formatNumber(config.alpha)) after Holm adjustment, and no accuracy or harm rate flagged by the four-fifths rule."
+            )
             md.blank()
         } else {
-            disparityTable(&md, disparities.sorted { ($0.metric, -abs($0.difference)) < ($1.metric, -abs($1.difference)) }, showDesign: false)
+            disparityTable(
+                &md, disparities.sorted { ($0.metric, -abs($0.difference)) < ($1.metric, -abs($1.difference)) }, showDesign: false)
         }
     }
 
-    static func metricByGroup(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metric: Metric, attribute: String, title: String,
-                              charts: [ChartFile.Kind]) {
+    static func metricByGroup(
+        _ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metric: Metric, attribute: String, title: String,
+        charts: [ChartFile.Kind]
+    ) {
         let rows = run.metrics.metrics.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
         guard !rows.isEmpty else { return }
         let published = design.published.filter { $0.metric == metric && $0.attribute == attribute }
@@ -246,7 +274,8 @@ public enum MarkdownReport {
     /// Embeds the charts of one table, in the order of `kinds`.
     static func embedCharts(_ md: inout MarkdownText, design: String, metric: String, attribute: String, kinds: [ChartFile.Kind]) {
         for kind in kinds {
-            for chart in md.charts where chart.kind == kind && chart.design == design && chart.metric == metric && chart.attribute == attribute {
+            for chart in md.charts
+            where chart.kind == kind && chart.design == design && chart.metric == metric && chart.attribute == attribute {
                 md.line("![\(escapeAlt(chart.title))](\(chart.path))")
                 md.blank()
             }
@@ -256,8 +285,10 @@ public enum MarkdownReport {
     /// Alt text: no brackets or line breaks that would end it early, and escaped (``MarkdownEscape/alt(_:)``).
     static func escapeAlt(_ text: String) -> String { MarkdownEscape.alt(text) }
 
-    static func harmTable(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [Metric], attribute: String,
-                          charts: [ChartFile.Kind]) {
+    static func harmTable(
+        _ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [Metric], attribute: String,
+        charts: [ChartFile.Kind]
+    ) {
         let rows = run.metrics.metrics.filter { $0.design == design.name && $0.attribute == attribute && metrics.contains($0.metric) }
         guard !rows.isEmpty else { return }
         var groups: [String] = []
@@ -278,11 +309,15 @@ public enum MarkdownReport {
         for group in groups {
             let cells = zip(metrics, published).flatMap { metric, figures -> [String] in
                 guard let r = rows.first(where: { $0.metric == metric && $0.group == group }) else { return [""] + figures.map { _ in "" } }
-                let flag = run.metrics.disparities.first { $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group }
+                let flag = run.metrics.disparities.first {
+                    $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group
+                }
                 return [percentWithCI(r) + (flag.map(directionMark) ?? "")] + figures.map { $0.value(for: group).map(percent) ?? "" }
             }
             let n = rows.first { $0.group == group }
-            md.line("| \(group == "*" ? "all" : escape(group))\((n?.belowMinimumN ?? false) ? " †" : "") | \(n?.n ?? 0) | " + cells.joined(separator: " | ") + " |")
+            md.line(
+                "| \(group == "*" ? "all" : escape(group))\((n?.belowMinimumN ?? false) ? " †" : "") | \(n?.n ?? 0) | "
+                    + cells.joined(separator: " | ") + " |")
         }
         md.blank()
         var sources: [String] = []
@@ -296,16 +331,22 @@ public enum MarkdownReport {
         }
     }
 
-    static func publishedComparisons(_ md: inout MarkdownText, design: DesignSpec, metric: Metric, rows: [MetricRow],
-                                     skipping shown: [String] = []) {
+    static func publishedComparisons(
+        _ md: inout MarkdownText, design: DesignSpec, metric: Metric, rows: [MetricRow],
+        skipping shown: [String] = []
+    ) {
         for figure in design.published where figure.metric == metric && !shown.contains(figure.attribute) {
-            md.line("**Published beside measured: \(escape(metric.csvName)), by \(escape(figure.attribute))** — \(escape(figure.source)). Context, not an expected value.")
+            md.line(
+                "**Published beside measured: \(escape(metric.csvName)), by \(escape(figure.attribute))** — \(escape(figure.source)). Context, not an expected value."
+            )
             md.blank()
             md.line("| \(escape(figure.attribute)) | published | measured (95% CI) | n |")
             md.line("|---|---:|---|---:|")
             for (group, value) in figure.values {
                 let measured = rows.first { $0.metric == metric && $0.attribute == figure.attribute && $0.group == group }
-                md.line("| \(escape(group)) | \(percent(value)) | \(measured.map(percentWithCI) ?? "not measured") | \(measured.map { String($0.n) } ?? "") |")
+                md.line(
+                    "| \(escape(group)) | \(percent(value)) | \(measured.map(percentWithCI) ?? "not measured") | \(measured.map { String($0.n) } ?? "") |"
+                )
             }
             md.blank()
         }
@@ -315,7 +356,9 @@ public enum MarkdownReport {
         for figure in design.published where figure.metric == metric && figure.attribute == attribute {
             let measured = rows.first { $0.metric == metric && $0.attribute == "*" }
             if let value = figure.value(for: "*") {
-                md.line("Published: \(percent(value)) — \(escape(figure.source)); measured here: \(measured.map(percentWithCI) ?? "—"). Context, not an expected value.")
+                md.line(
+                    "Published: \(percent(value)) — \(escape(figure.source)); measured here: \(measured.map(percentWithCI) ?? "—"). Context, not an expected value."
+                )
                 md.blank()
             }
         }
@@ -328,7 +371,9 @@ public enum MarkdownReport {
         md.line("| true \\ predicted | " + whole.labels.map(escape).joined(separator: " | ") + " | recall |")
         md.line("|---|" + String(repeating: "---:|", count: whole.labels.count + 1))
         for (i, label) in whole.labels.enumerated() {
-            md.line("| \(escape(label)) | " + whole.counts[i].map(String.init).joined(separator: " | ") + " | \(whole.recall[i].map(percent) ?? "—") |")
+            md.line(
+                "| \(escape(label)) | " + whole.counts[i].map(String.init).joined(separator: " | ")
+                    + " | \(whole.recall[i].map(percent) ?? "—") |")
         }
         md.blank()
         // Per-class recall by group, one table per attribute.
@@ -361,7 +406,9 @@ public enum MarkdownReport {
             md.line("| class | " + groups.map(escape).joined(separator: " | ") + " |")
             md.line("|---|" + String(repeating: "---:|", count: groups.count))
             for cls in design.classNames {
-                let cells = groups.map { g in rows.first { $0.metric == .predictionRate(cls) && $0.group == g }.map { percent($0.value) } ?? "" }
+                let cells = groups.map { g in
+                    rows.first { $0.metric == .predictionRate(cls) && $0.group == g }.map { percent($0.value) } ?? ""
+                }
                 md.line("| \(escape(cls)) | " + cells.joined(separator: " | ") + " |")
             }
             md.blank()
@@ -373,7 +420,9 @@ public enum MarkdownReport {
         guard !variants.isEmpty else { return }
         md.line("## Variant comparisons")
         md.blank()
-        md.line("Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(run.config.alpha)). Groups where no image changed are listed on one line.")
+        md.line(
+            "Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(run.config.alpha)). Groups where no image changed are listed on one line."
+        )
         md.blank()
         for variant in variants {
             let rows = run.metrics.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
@@ -386,7 +435,8 @@ public enum MarkdownReport {
                 md.line("No image changed its accuracy or harm outcome (n = \(rows.first { $0.attribute == "*" }?.n ?? rows[0].n)).")
                 md.blank()
                 for metric in Set(rows.map(\.metric)).sorted() {
-                    publishedComparisons(&md, design: variant, metric: metric, rows: run.metrics.metrics.filter { $0.design == variant.name })
+                    publishedComparisons(
+                        &md, design: variant, metric: metric, rows: run.metrics.metrics.filter { $0.design == variant.name })
                 }
                 continue
             }
@@ -405,23 +455,29 @@ public enum MarkdownReport {
             let main = metricNames.first { $0 == .anyHarm } ?? metricNames.first { $0.isHarm } ?? metricNames[0]
             let listed = changed.filter { $0.metric == main || $0.attribute == "*" || $0.pAdjusted < run.config.alpha }
             let withPublished = listed.contains { published($0) != nil }
-            md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |" + (withPublished ? " published: base → variant |" : ""))
+            md.line(
+                "| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |"
+                    + (withPublished ? " published: base → variant |" : ""))
             md.line("|---|---|---|---:|---:|---:|---|---:|" + (withPublished ? "---:|" : ""))
             for r in listed {
-                md.line("| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
+                md.line(
+                    "| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
                         + (withPublished ? " \(published(r) ?? "") |" : ""))
             }
             md.blank()
             if withPublished {
                 var sources: [String] = []
-                for figure in (base?.published ?? []) + variant.published where listed.contains(where: { $0.metric == figure.metric && $0.attribute == figure.attribute }) {
+                for figure in (base?.published ?? []) + variant.published
+                where listed.contains(where: { $0.metric == figure.metric && $0.attribute == figure.attribute }) {
                     if !sources.contains(figure.source) { sources.append(figure.source) }
                 }
                 md.line("Published: " + sources.map(escape).joined(separator: "; ") + ". Context, not expected values.")
                 md.blank()
             }
             if listed.count < changed.count {
-                md.line("\(changed.count - listed.count) more changed group(s) without a significant change, on other metrics: in [\(detailsName)](\(detailsName)).")
+                md.line(
+                    "\(changed.count - listed.count) more changed group(s) without a significant change, on other metrics: in [\(detailsName)](\(detailsName))."
+                )
                 md.blank()
             }
             // The unchanged rows on one line: a reader sees they were measured, not their zeros.
@@ -434,7 +490,10 @@ public enum MarkdownReport {
                 if same.count == shown.filter({ $0.metric == metric }).count {
                     unchanged.append("\(escape(metric.csvName)) in every group")
                 } else {
-                    unchanged.append("\(escape(metric.csvName)) in " + same.map { $0.attribute == "*" ? "all images" : "\(escape($0.group)) (\(escape($0.attribute)))" }.joined(separator: ", "))
+                    unchanged.append(
+                        "\(escape(metric.csvName)) in "
+                            + same.map { $0.attribute == "*" ? "all images" : "\(escape($0.group)) (\(escape($0.attribute)))" }.joined(
+                                separator: ", "))
                 }
             }
             if !unchanged.isEmpty {
@@ -462,7 +521,9 @@ public enum MarkdownReport {
                 md.line("| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |")
                 md.line("|---|---|---|---:|---:|---:|---|---:|")
                 for r in changed {
-                    md.line("| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |")
+                    md.line(
+                        "| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
+                    )
                 }
                 md.blank()
             }
@@ -498,20 +559,33 @@ public enum MarkdownReport {
     static func method(_ md: inout MarkdownText, _ run: AuditRun) {
         md.line("## Method")
         md.blank()
-        md.line("- Scoring: each class's text embedding is the normalised mean of the normalised embeddings of every template × phrase; logits are exp(logit_scale) × cosine; the prediction is the arg-max (ties: the class listed first).")
+        md.line(
+            "- Scoring: each class's text embedding is the normalised mean of the normalised embeddings of every template × phrase; logits are exp(logit_scale) × cosine; the prediction is the arg-max (ties: the class listed first)."
+        )
         md.line("- Intervals: 95% Wilson score intervals for rates; Newcombe's hybrid score interval for differences.")
-        md.line("- Disparities: each group against its attribute's reference group with a two-sided pooled two-proportion z-test, Holm-adjusted within design × metric × attribute; * marks p_adjusted < α.")
-        md.line("- Variant comparisons: each variant against its base on the same images, exact McNemar test on the discordant pairs, Holm-adjusted within variant × metric × attribute in this report; comparison.csv's p_value is unadjusted.")
-        md.line("- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference. Flagged: Holm-significant, or a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(run.config.minGroupSize) images on both sides and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp; against a reference rate of 0 there is no ratio. ⚑ marks a flagged prediction rate, which has no better side.")
+        md.line(
+            "- Disparities: each group against its attribute's reference group with a two-sided pooled two-proportion z-test, Holm-adjusted within design × metric × attribute; * marks p_adjusted < α."
+        )
+        md.line(
+            "- Variant comparisons: each variant against its base on the same images, exact McNemar test on the discordant pairs, Holm-adjusted within variant × metric × attribute in this report; comparison.csv's p_value is unadjusted."
+        )
+        md.line(
+            "- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference. Flagged: Holm-significant, or a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(run.config.minGroupSize) images on both sides and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp; against a reference rate of 0 there is no ratio. ⚑ marks a flagged prediction rate, which has no better side."
+        )
         md.line("- † marks groups smaller than \(run.config.minGroupSize) images: reported, not dropped, but read with care.")
-        md.line("- Published figures are context from the CLIP paper and model card; they were measured with other backbones, prompts or probes, and are not expected values for this model.")
+        md.line(
+            "- Published figures are context from the CLIP paper and model card; they were measured with other backbones, prompts or probes, and are not expected values for this model."
+        )
         md.blank()
     }
 
     // MARK: Formatting
 
     static func disparityTable<S: Sequence>(_ md: inout MarkdownText, _ rows: S, showDesign: Bool) where S.Element == DisparityRow {
-        md.line((showDesign ? "| design " : "") + "| metric | attribute | group | reference | value | reference value | difference (95% CI) | ratio | p (Holm) | fares | flags |")
+        md.line(
+            (showDesign ? "| design " : "")
+                + "| metric | attribute | group | reference | value | reference value | difference (95% CI) | ratio | p (Holm) | fares | flags |"
+        )
         md.line((showDesign ? "|---" : "") + "|---|---|---|---|---:|---:|---|---:|---:|---|---|")
         for d in rows {
             var flags: [String] = []
@@ -519,12 +593,13 @@ public enum MarkdownReport {
             if d.fourFifthsViolation { flags.append("four-fifths") }
             if d.belowMinimumN { flags.append("small n") }
             let fares = d.fairesWorse.map { $0 ? Findings.worse : Findings.better } ?? "—"
-            md.line((showDesign ? "| \(escape(d.design)) " : "")
-                    + "| \(escape(d.metric.csvName)) | \(escape(d.attribute)) | \(escape(d.group)) | \(escape(d.reference)) | \(percent(d.value)) (n = \(d.n)) | \(percent(d.referenceValue)) (n = \(d.referenceN)) | \(signedPoints(d.difference)) [\(signedPoints(d.differenceCILow)), \(signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |")
+            md.line(
+                (showDesign ? "| \(escape(d.design)) " : "")
+                    + "| \(escape(d.metric.csvName)) | \(escape(d.attribute)) | \(escape(d.group)) | \(escape(d.reference)) | \(percent(d.value)) (n = \(d.n)) | \(percent(d.referenceValue)) (n = \(d.referenceN)) | \(signedPoints(d.difference)) [\(signedPoints(d.differenceCILow)), \(signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |"
+            )
         }
         md.blank()
     }
-
 
     static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
 

@@ -2,11 +2,15 @@ import Foundation
 
 /// `retrieval.csv`, `retrieval_groups.csv` and `association.csv` (SPEC.md, "The report folder").
 public enum MeasurementsCSV {
-    public static let retrievalHeader = ["query", "attribute", "k", "desired", "max_skew", "min_skew", "ndkl",
-                                         "max_group", "min_group", "null_max_skew", "p_value"]
+    public static let retrievalHeader = [
+        "query", "attribute", "k", "desired", "max_skew", "min_skew", "ndkl",
+        "max_group", "min_group", "null_max_skew", "p_value"
+    ]
     public static let retrievalGroupsHeader = ["query", "attribute", "group", "k", "count", "share", "desired_share", "skew"]
-    public static let associationHeader = ["test", "attribute", "group_x", "group_y", "target_a", "target_b", "n_x", "n_y",
-                                           "effect_size", "ci_low", "ci_high", "p_value", "permutations"]
+    public static let associationHeader = [
+        "test", "attribute", "group_x", "group_y", "target_a", "target_b", "n_x", "n_y",
+        "effect_size", "ci_low", "ci_high", "p_value", "permutations"
+    ]
 
     /// The files `measurements` fills, with their text: none for an audit that asks for neither
     /// section (so a report without them has no empty files).
@@ -26,9 +30,11 @@ public enum MeasurementsCSV {
         var writer = CSVWriter()
         writer.writeRow(retrievalHeader)
         for r in rows {
-            writer.writeRow([.text(r.query), .text(r.attribute), .number(r.k), .verbatim(r.desired.rawValue),
-                             .number(r.maxSkew), .number(r.minSkew), .number(r.ndkl), .text(r.maxGroup ?? ""),
-                             .text(r.minGroup ?? ""), .number(r.nullMaxSkew), .number(r.pValue)])
+            writer.writeRow([
+                .text(r.query), .text(r.attribute), .number(r.k), .verbatim(r.desired.rawValue),
+                .number(r.maxSkew), .number(r.minSkew), .number(r.ndkl), .text(r.maxGroup ?? ""),
+                .text(r.minGroup ?? ""), .number(r.nullMaxSkew), .number(r.pValue)
+            ])
         }
         return writer.text
     }
@@ -37,8 +43,10 @@ public enum MeasurementsCSV {
         var writer = CSVWriter()
         writer.writeRow(retrievalGroupsHeader)
         for r in rows {
-            writer.writeRow([.text(r.query), .text(r.attribute), .text(r.group), .number(r.k), .number(r.count),
-                             .number(r.share), .number(r.desiredShare), .number(r.skew)])
+            writer.writeRow([
+                .text(r.query), .text(r.attribute), .text(r.group), .number(r.k), .number(r.count),
+                .number(r.share), .number(r.desiredShare), .number(r.skew)
+            ])
         }
         return writer.text
     }
@@ -47,10 +55,12 @@ public enum MeasurementsCSV {
         var writer = CSVWriter()
         writer.writeRow(associationHeader)
         for (spec, r) in tests {
-            writer.writeRow([.text(spec.name), .text(spec.attribute), .text(spec.groupX), .text(spec.groupY),
-                             .text(spec.targetA.name), .text(spec.targetB.name), .number(r.nX), .number(r.nY),
-                             .number(r.effectSize), .number(r.ciLow), .number(r.ciHigh), .number(r.pValue),
-                             .number(r.permutations)])
+            writer.writeRow([
+                .text(spec.name), .text(spec.attribute), .text(spec.groupX), .text(spec.groupY),
+                .text(spec.targetA.name), .text(spec.targetB.name), .number(r.nX), .number(r.nY),
+                .number(r.effectSize), .number(r.ciLow), .number(r.ciHigh), .number(r.pValue),
+                .number(r.permutations)
+            ])
         }
         return writer.text
     }

@@ -10,13 +10,17 @@ enum MeasurementsReport {
         var files: [ChartFile] = []
         for attribute in retrievalAttributes(run) {
             guard let top = mostSkewed(run, attribute: attribute), let plot = skewChart(run, top) else { continue }
-            files.append(ChartFile(kind: .rate, design: "*", metric: "retrieval", attribute: attribute,
-                                   path: "\(ReportCharts.folder)/\(ChartStyle.slug("retrieval-skew-\(attribute)")).svg",
-                                   title: plot.title, svg: plot.render()))
+            files.append(
+                ChartFile(
+                    kind: .rate, design: "*", metric: "retrieval", attribute: attribute,
+                    path: "\(ReportCharts.folder)/\(ChartStyle.slug("retrieval-skew-\(attribute)")).svg",
+                    title: plot.title, svg: plot.render()))
         }
         if let plot = associationChart(run) {
-            files.append(ChartFile(kind: .rate, design: "*", metric: "association", attribute: "*",
-                                   path: "\(ReportCharts.folder)/association-effect-sizes.svg", title: plot.title, svg: plot.render()))
+            files.append(
+                ChartFile(
+                    kind: .rate, design: "*", metric: "association", attribute: "*",
+                    path: "\(ReportCharts.folder)/association-effect-sizes.svg", title: plot.title, svg: plot.render()))
         }
         return files
     }
@@ -35,11 +39,13 @@ enum MeasurementsReport {
             let counts = retrievalAttributes(run).map { attribute -> String in
                 "\(MarkdownEscape.text(attribute)) \(beyondNull(run, attribute: attribute, k: kmax)?.count ?? 0)"
             }
-            var line = "Retrieval over \(queries) neutral queries: at k = \(kmax), the queries whose top k is skewed beyond what "
+            var line =
+                "Retrieval over \(queries) neutral queries: at k = \(kmax), the queries whose top k is skewed beyond what "
                 + "a random ranking gives (Holm, α = \(MarkdownReport.formatNumber(alpha))) number \(counts.joined(separator: ", "))"
             let top = retrievalAttributes(run).compactMap { mostSkewed(run, attribute: $0) }.max { excess($0) < excess($1) }
             if let top, let over = overRepresented(run, top) {
-                line += "; the most skewed, the top \(top.k) for “\(MarkdownEscape.text(top.query))”, holds "
+                line +=
+                    "; the most skewed, the top \(top.k) for “\(MarkdownEscape.text(top.query))”, holds "
                     + "\(MarkdownEscape.text(over.group)) (\(MarkdownEscape.text(top.attribute))) at \(percent(over.share)) against "
                     + "\(percent(over.desiredShare)) of the set (MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) "
                     + "for a random ranking, p = \(MarkdownReport.formatP(top.pValue ?? 1)))"
@@ -51,8 +57,9 @@ enum MeasurementsReport {
                 + "p = \(MarkdownReport.formatP(r.pValue))" + (r.pValue < alpha ? " (significant)" : "")
         }
         if !tests.isEmpty {
-            lines.append("Association tests (effect size, positive: the first group's faces closer to the first word set): "
-                         + tests.joined(separator: "; ") + ".")
+            lines.append(
+                "Association tests (effect size, positive: the first group's faces closer to the first word set): "
+                    + tests.joined(separator: "; ") + ".")
         }
         return lines
     }
@@ -76,7 +83,8 @@ enum MeasurementsReport {
         if !rows.isEmpty {
             let ks = Array(Set(rows.map(\.k))).sorted()
             let queries = Set(rows.map(\.query)).subtracting(["*"]).count
-            md.line("| retrieval by | " + ks.map { "MaxSkew@\($0) (null)" }.joined(separator: " | ")
+            md.line(
+                "| retrieval by | " + ks.map { "MaxSkew@\($0) (null)" }.joined(separator: " | ")
                     + " | queries beyond the null (Holm), k = \(ks.map(String.init).joined(separator: "/")) |")
             md.line("|---|" + ks.map { _ in "---:|" }.joined() + "---:|")
             for attribute in retrievalAttributes(run) {
@@ -86,7 +94,9 @@ enum MeasurementsReport {
                     cells.append(mean.map { "\(number($0.maxSkew)) (\($0.nullMaxSkew.map(number) ?? "—"))" } ?? "—")
                     beyond.append(beyondNull(run, attribute: attribute, k: k).map { "\($0.count)" } ?? "—")
                 }
-                md.line("| \(MarkdownEscape.text(attribute)) | " + cells.joined(separator: " | ") + " | \(beyond.joined(separator: "/")) of \(queries) |")
+                md.line(
+                    "| \(MarkdownEscape.text(attribute)) | " + cells.joined(separator: " | ")
+                        + " | \(beyond.joined(separator: "/")) of \(queries) |")
             }
             md.blank()
         }
@@ -94,13 +104,16 @@ enum MeasurementsReport {
             md.line("| association | X vs Y | A vs B | effect size (95% CI) | p |")
             md.line("|---|---|---|---|---:|")
             for (spec, r) in tests {
-                md.line("| \(MarkdownEscape.code(spec.name, inTable: true)) | \(MarkdownEscape.text(spec.groupX)) vs \(MarkdownEscape.text(spec.groupY)) (\(r.nX), \(r.nY)) | "
+                md.line(
+                    "| \(MarkdownEscape.code(spec.name, inTable: true)) | \(MarkdownEscape.text(spec.groupX)) vs \(MarkdownEscape.text(spec.groupY)) (\(r.nX), \(r.nY)) | "
                         + "\(MarkdownEscape.text(spec.targetA.name)) vs \(MarkdownEscape.text(spec.targetB.name)) | "
-                        + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |")
+                        + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |"
+                )
             }
             md.blank()
         }
-        md.line("MaxSkew: the log-ratio of the most over-represented group's share of the top k to its share of the set (0: as in the set), mean over the queries; "
+        md.line(
+            "MaxSkew: the log-ratio of the most over-represented group's share of the top k to its share of the set (0: as in the set), mean over the queries; "
                 + "null: the same for rankings with the labels permuted, what chance alone gives. Effect size: the two groups' mean association with A rather than B, "
                 + "in pooled standard deviations. The most skewed queries, NDKL and the charts are in [details.md](details.md).")
         md.blank()
@@ -160,15 +173,20 @@ enum MeasurementsReport {
         let queries = Set(rows.map(\.query)).subtracting(["*"]).count
         md.line("## Retrieval skew")
         md.blank()
-        md.line("Every scored image ranked by its similarity to each of \(queries) neutral queries; in the top k, each group's share against its share of the set. "
+        md.line(
+            "Every scored image ranked by its similarity to each of \(queries) neutral queries; in the top k, each group's share against its share of the set. "
                 + "MaxSkew is the log-ratio of the most over-represented group (0: as in the set), NDKL the rank-weighted divergence from the set's mix; "
                 + "the null MaxSkew is the mean for rankings with the labels permuted, which is what chance alone gives.")
         md.blank()
-        md.line("| attribute | k | mean MaxSkew | null MaxSkew | mean NDKL | queries beyond the null (Holm, α = \(MarkdownReport.formatNumber(alpha))) |")
+        md.line(
+            "| attribute | k | mean MaxSkew | null MaxSkew | mean NDKL | queries beyond the null (Holm, α = \(MarkdownReport.formatNumber(alpha))) |"
+        )
         md.line("|---|---:|---:|---:|---:|---:|")
         for mean in rows where mean.query == "*" && mean.desired == .dataset {
             let beyond = beyondNull(run, attribute: mean.attribute, k: mean.k).map { "\($0.count) of \($0.of)" } ?? "—"
-            md.line("| \(MarkdownEscape.text(mean.attribute)) | \(mean.k) | \(number(mean.maxSkew)) | \(mean.nullMaxSkew.map(number) ?? "—") | \(number(mean.ndkl)) | \(beyond) |")
+            md.line(
+                "| \(MarkdownEscape.text(mean.attribute)) | \(mean.k) | \(number(mean.maxSkew)) | \(mean.nullMaxSkew.map(number) ?? "—") | \(number(mean.ndkl)) | \(beyond) |"
+            )
         }
         md.blank()
         md.line("The queries that skew most (desired: the set's mix; p: permutation test of MaxSkew, unadjusted):")
@@ -183,8 +201,10 @@ enum MeasurementsReport {
                     guard let g = group(run, row, name) else { return "" }
                     return "\(MarkdownEscape.text(g.group)): \(percent(g.share)) vs \(percent(g.desiredShare))"
                 }
-                md.line("| \(MarkdownEscape.text(attribute)) | \(row.k) | \(MarkdownEscape.text(row.query)) | \(describe(row.maxGroup)) | \(describe(row.minGroup)) | "
-                        + "\(number(row.maxSkew)) (\(row.nullMaxSkew.map(number) ?? "—")) | \(row.pValue.map(MarkdownReport.formatP) ?? "—") |")
+                md.line(
+                    "| \(MarkdownEscape.text(attribute)) | \(row.k) | \(MarkdownEscape.text(row.query)) | \(describe(row.maxGroup)) | \(describe(row.minGroup)) | "
+                        + "\(number(row.maxSkew)) (\(row.nullMaxSkew.map(number) ?? "—")) | \(row.pValue.map(MarkdownReport.formatP) ?? "—") |"
+                )
             }
         }
         md.blank()
@@ -194,7 +214,9 @@ enum MeasurementsReport {
                 md.blank()
             }
         }
-        md.line("All figures, both desired mixes (the set's and equal shares) and every group's count: `retrieval.csv`, `retrieval_groups.csv`.")
+        md.line(
+            "All figures, both desired mixes (the set's and equal shares) and every group's count: `retrieval.csv`, `retrieval_groups.csv`."
+        )
         md.blank()
     }
 
@@ -202,16 +224,21 @@ enum MeasurementsReport {
         let groups = run.measurements.retrievalGroups.filter { $0.query == row.query && $0.attribute == row.attribute && $0.k == row.k }
         guard !groups.isEmpty else { return nil }
         let rows = groups.map { g in
-            DotWhiskerPlot.Row(label: ReportCharts.groupLabel(g.group), value: g.skew, low: nil, high: nil,
-                               role: g.group == row.maxGroup && (row.pValue ?? 1) < run.config.alpha ? .flagged : .neutral,
-                               small: false, note: "\(percent(g.share)) vs \(percent(g.desiredShare))  (\(g.count) of \(g.k)"
-                                   + (g.count == 0 ? "; absent, taken as 1/k)" : ")"))
+            DotWhiskerPlot.Row(
+                label: ReportCharts.groupLabel(g.group), value: g.skew, low: nil, high: nil,
+                role: g.group == row.maxGroup && (row.pValue ?? 1) < run.config.alpha ? .flagged : .neutral,
+                small: false,
+                note: "\(percent(g.share)) vs \(percent(g.desiredShare))  (\(g.count) of \(g.k)"
+                    + (g.count == 0 ? "; absent, taken as 1/k)" : ")"))
         }
         return DotWhiskerPlot(
             title: "Top \(row.k) for “\(row.query)”: skew by \(ChartStyle.attributeTitle(row.attribute))",
-            subtitle: "ln(share in the top k / share of the set); absent groups count as 1/k. MaxSkew \(number(row.maxSkew)), null \(row.nullMaxSkew.map(number) ?? "—")",
-            rows: rows, axis: symmetricAxis(reach: groups.map { abs($0.skew) }.max() ?? 0, limits: [0.5, 1, 2, 3, 5],
-                                            title: "skew (0: as in the set)"),
+            subtitle:
+                "ln(share in the top k / share of the set); absent groups count as 1/k. MaxSkew \(number(row.maxSkew)), null \(row.nullMaxSkew.map(number) ?? "—")",
+            rows: rows,
+            axis: symmetricAxis(
+                reach: groups.map { abs($0.skew) }.max() ?? 0, limits: [0.5, 1, 2, 3, 5],
+                title: "skew (0: as in the set)"),
             lines: [.init(x: 0, label: "as in the set", dashed: false)],
             flaggedMeaning: "over-represented beyond the permutation null (p < \(MarkdownReport.formatNumber(run.config.alpha)))",
             neutralMeaning: "within what a random ranking gives", minGroupSize: 0)
@@ -224,15 +251,19 @@ enum MeasurementsReport {
         guard !tests.isEmpty else { return }
         md.line("## Association tests")
         md.blank()
-        md.line("WEAT-style tests with the faces as targets: s(w) is a face's mean cosine to word set A minus to word set B; the effect size is the difference of the two groups' mean s over the pooled standard deviation (positive: X closer to A). "
-                + "p is one-sided over re-partitions of the faces (exact when they can all be counted); the interval is a 95% percentile bootstrap.")
+        md.line(
+            "WEAT-style tests with the faces as targets: s(w) is a face's mean cosine to word set A minus to word set B; the effect size is the difference of the two groups' mean s over the pooled standard deviation (positive: X closer to A). "
+                + "p is one-sided over re-partitions of the faces (exact when they can all be counted); the interval is a 95% percentile bootstrap."
+        )
         md.blank()
         md.line("| test | X | Y | A | B | n (X, Y) | effect size (95% CI) | p |")
         md.line("|---|---|---|---|---|---:|---|---:|")
         for (spec, r) in tests {
-            md.line("| \(MarkdownEscape.code(spec.name, inTable: true)) | \(MarkdownEscape.text(spec.groupX)) | \(MarkdownEscape.text(spec.groupY)) | "
+            md.line(
+                "| \(MarkdownEscape.code(spec.name, inTable: true)) | \(MarkdownEscape.text(spec.groupX)) | \(MarkdownEscape.text(spec.groupY)) | "
                     + "\(MarkdownEscape.text(spec.targetA.name)) | \(MarkdownEscape.text(spec.targetB.name)) | \(r.nX), \(r.nY) | "
-                    + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |")
+                    + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |"
+            )
         }
         md.blank()
         if let chart = md.charts.first(where: { $0.metric == "association" }) {
@@ -246,9 +277,10 @@ enum MeasurementsReport {
         guard !tests.isEmpty else { return nil }
         let reach = tests.flatMap { [abs($0.result.ciLow), abs($0.result.ciHigh), abs($0.result.effectSize)] }.filter(\.isFinite).max() ?? 0
         let rows = tests.map { spec, r in
-            DotWhiskerPlot.Row(label: spec.name, value: r.effectSize.isFinite ? r.effectSize : nil, low: r.ciLow, high: r.ciHigh,
-                               role: r.pValue < run.config.alpha ? .flagged : .neutral, small: false,
-                               note: "\(spec.groupX)–\(spec.targetA.name) vs \(spec.groupY)–\(spec.targetB.name)  p = \(MarkdownReport.formatP(r.pValue))")
+            DotWhiskerPlot.Row(
+                label: spec.name, value: r.effectSize.isFinite ? r.effectSize : nil, low: r.ciLow, high: r.ciHigh,
+                role: r.pValue < run.config.alpha ? .flagged : .neutral, small: false,
+                note: "\(spec.groupX)–\(spec.targetA.name) vs \(spec.groupY)–\(spec.targetB.name)  p = \(MarkdownReport.formatP(r.pValue))")
         }
         return DotWhiskerPlot(
             title: "Association tests: effect sizes",

@@ -68,7 +68,8 @@ public enum ModelCardExport {
         var md = MarkdownText()
         md.line("## Bias and Fairness")
         md.blank()
-        md.line("Measured with clip-audit on \(data.dataset.map { MarkdownEscape.code($0.id) + ($0.split.map { " (\(MarkdownEscape.code($0)))" } ?? "") } ?? MarkdownEscape.code(data.manifestName)) "
+        md.line(
+            "Measured with clip-audit on \(data.dataset.map { MarkdownEscape.code($0.id) + ($0.split.map { " (\(MarkdownEscape.code($0)))" } ?? "") } ?? MarkdownEscape.code(data.manifestName)) "
                 + "(audit \(MarkdownEscape.code(data.name))), zero-shot, "
                 + "model \(MarkdownEscape.code(hubModelName(data.modelID)))\(data.weightsSHA256.isEmpty ? "" : " (weights SHA-256 \(MarkdownEscape.code(String(data.weightsSHA256.prefix(12)) + "…")))"). "
                 + "Rates with 95% Wilson intervals; groups smaller than \(data.minGroupSize) images are marked †. "
@@ -107,10 +108,14 @@ public enum ModelCardExport {
     }
 
     /// One table: the attribute's groups as rows, each column one design × metric.
-    static func groupTable(_ md: inout MarkdownText, _ data: ReportData, attribute: String, columns: [(design: ReportData.Design, metric: Metric)]) {
+    static func groupTable(
+        _ md: inout MarkdownText, _ data: ReportData, attribute: String, columns: [(design: ReportData.Design, metric: Metric)]
+    ) {
         var groups: [String] = []
         for (design, metric) in columns {
-            for r in data.rows(design: design.name, metric: metric, attribute: attribute) where !groups.contains(r.group) { groups.append(r.group) }
+            for r in data.rows(design: design.name, metric: metric, attribute: attribute) where !groups.contains(r.group) {
+                groups.append(r.group)
+            }
         }
         guard !groups.isEmpty else { return }
         groups.sort(by: compareGroupValues)
@@ -123,13 +128,18 @@ public enum ModelCardExport {
             var n: Int?
             var small = false
             let cells = columns.map { design, metric -> String in
-                guard let row = data.rows(design: design.name, metric: metric, attribute: attribute).first(where: { $0.group == group }) else { return "" }
+                guard let row = data.rows(design: design.name, metric: metric, attribute: attribute).first(where: { $0.group == group })
+                else { return "" }
                 n = n ?? row.n
                 small = small || row.belowMinimumN
-                let flag = data.disparities.first { $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group }
+                let flag = data.disparities.first {
+                    $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group
+                }
                 return MarkdownReport.percentWithCI(row) + (flag.map(MarkdownReport.directionMark) ?? "")
             }
-            md.line("| \(MarkdownReport.escape(ReportCharts.groupLabel(group)))\(small ? " †" : "") | \(n.map(String.init) ?? "") | " + cells.joined(separator: " | ") + " |")
+            md.line(
+                "| \(MarkdownReport.escape(ReportCharts.groupLabel(group)))\(small ? " †" : "") | \(n.map(String.init) ?? "") | "
+                    + cells.joined(separator: " | ") + " |")
         }
         md.blank()
     }
@@ -140,9 +150,11 @@ public enum ModelCardExport {
     /// local checkpoint directory its folder name (a local path never goes into a model card).
     static func hubModelName(_ id: String) -> String {
         let parts = id.split(separator: "/", omittingEmptySubsequences: false)
-        let isRepoID = parts.count == 2 && parts.allSatisfy { part in
-            !part.isEmpty && part.first != "." && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
-        }
+        let isRepoID =
+            parts.count == 2
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.first != "." && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+            }
         if isRepoID { return id }
         let last = URL(fileURLWithPath: id).standardizedFileURL.lastPathComponent
         return last.isEmpty || last == "/" ? "model" : last
@@ -159,7 +171,8 @@ public enum ModelCardExport {
         for design in data.designs where !design.headlineMetrics.isEmpty {
             y += "  - task:\n"
             y += "      type: zero-shot-image-classification\n"
-            y += "      name: \(yaml("Zero-shot classification, class design \(design.name)\(design.base.map { " (variant of \($0))" } ?? "")"))\n"
+            y +=
+                "      name: \(yaml("Zero-shot classification, class design \(design.name)\(design.base.map { " (variant of \($0))" } ?? "")"))\n"
             y += "    dataset:\n"
             y += "      name: \(yaml(datasetName))\n"
             y += "      type: \(yaml(data.dataset?.id ?? data.name))\n"
@@ -171,7 +184,8 @@ public enum ModelCardExport {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
                         let title = metric.title
                         let scope = attribute == "*" ? "all images" : "\(attribute): \(row.group)"
-                        y += "    - type: \(yaml(metric == .accuracy ? "accuracy" : ChartStyle.slug(metric.csvName).replacingOccurrences(of: "-", with: "_")))\n"
+                        y +=
+                            "    - type: \(yaml(metric == .accuracy ? "accuracy" : ChartStyle.slug(metric.csvName).replacingOccurrences(of: "-", with: "_")))\n"
                         y += "      value: \(number(row.value))\n"
                         y += "      name: \(yaml("\(title) (\(scope))"))\n"
                         y += "      args:\n"
@@ -197,35 +211,63 @@ public enum ModelCardExport {
             for metric in design.headlineMetrics {
                 for attribute in ([.all] + data.slices).map(\.csvText) {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
-                        metrics.append(.object([
-                            ("type", .string(metric.csvName)),
-                            ("value", .number(row.value)),
-                            ("slice", .string("\(design.name)/\(sliceName(attribute: attribute, group: row.group))")),
-                            ("confidence_interval", .object([("lower_bound", .number(row.ciLow)), ("upper_bound", .number(row.ciHigh))])),
-                        ]))
+                        metrics.append(
+                            .object([
+                                ("type", .string(metric.csvName)),
+                                ("value", .number(row.value)),
+                                ("slice", .string("\(design.name)/\(sliceName(attribute: attribute, group: row.group))")),
+                                (
+                                    "confidence_interval",
+                                    .object([("lower_bound", .number(row.ciLow)), ("upper_bound", .number(row.ciHigh))])
+                                )
+                            ]))
                     }
                 }
             }
         }
         let flagged = data.headlineDisparities.map { d -> JSONValue in
             .object([
-                ("name", .string("\(d.design): \(d.metric.title) for \(ReportCharts.groupLabel(d.group)) is \(MarkdownReport.percent(d.value)) vs \(MarkdownReport.percent(d.referenceValue)) for \(ReportCharts.groupLabel(d.reference)) (\(d.attribute))")),
-                ("mitigation_strategy", .string("Measured by clip-audit; review the class design and prompts before deploying for this use.")),
+                (
+                    "name",
+                    .string(
+                        "\(d.design): \(d.metric.title) for \(ReportCharts.groupLabel(d.group)) is \(MarkdownReport.percent(d.value)) vs \(MarkdownReport.percent(d.referenceValue)) for \(ReportCharts.groupLabel(d.reference)) (\(d.attribute))"
+                    )
+                ),
+                (
+                    "mitigation_strategy",
+                    .string("Measured by clip-audit; review the class design and prompts before deploying for this use.")
+                )
             ])
         }
         let card: JSONValue = .object([
             ("schema_version", .string("0.0.2")),
-            ("model_details", .object([
-                ("name", .string(data.modelID)),
-                ("overview", .string("Zero-shot CLIP bias audit \(data.name): rates by group with 95% Wilson intervals.")),
-                ("version", .object([("name", .string(data.weightsSHA256.isEmpty ? "unknown" : "weights sha256 \(data.weightsSHA256)"))])),
-            ])),
-            ("model_parameters", .object([
-                ("data", .array([.object([("name", .string(data.manifestName)),
-                                          ("description", .string("Evaluation manifest of audit \(data.name)"))])])),
-            ])),
+            (
+                "model_details",
+                .object([
+                    ("name", .string(data.modelID)),
+                    ("overview", .string("Zero-shot CLIP bias audit \(data.name): rates by group with 95% Wilson intervals.")),
+                    (
+                        "version",
+                        .object([("name", .string(data.weightsSHA256.isEmpty ? "unknown" : "weights sha256 \(data.weightsSHA256)"))])
+                    )
+                ])
+            ),
+            (
+                "model_parameters",
+                .object([
+                    (
+                        "data",
+                        .array([
+                            .object([
+                                ("name", .string(data.manifestName)),
+                                ("description", .string("Evaluation manifest of audit \(data.name)"))
+                            ])
+                        ])
+                    )
+                ])
+            ),
             ("quantitative_analysis", .object([("performance_metrics", .array(metrics))])),
-            ("considerations", .object([("ethical_considerations", .array(flagged))])),
+            ("considerations", .object([("ethical_considerations", .array(flagged))]))
         ])
         return card.render(indent: 0) + "\n"
     }
@@ -280,7 +322,9 @@ enum JSONValue {
             return "[\n" + items.map { pad + $0.render(indent: indent + 1) }.joined(separator: ",\n") + "\n\(end)]"
         case .object(let pairs):
             if pairs.isEmpty { return "{}" }
-            return "{\n" + pairs.map { pad + JSONValue.string($0.0).render(indent: 0) + ": " + $0.1.render(indent: indent + 1) }.joined(separator: ",\n") + "\n\(end)}"
+            return "{\n"
+                + pairs.map { pad + JSONValue.string($0.0).render(indent: 0) + ": " + $0.1.render(indent: indent + 1) }.joined(
+                    separator: ",\n") + "\n\(end)}"
         }
     }
 }
@@ -320,12 +364,16 @@ extension ModelCardExport {
         md.line("## Bias and Fairness")
         md.blank()
         let first = data.models.first?.data
-        let source = first.map { d in
-            d.dataset.map { MarkdownEscape.code($0.id) + ($0.split.map { " (\(MarkdownEscape.code($0)))" } ?? "") } ?? MarkdownEscape.code(d.manifestName)
-        } ?? "—"
-        md.line("Measured with clip-audit on \(source) (audit \(MarkdownEscape.code(data.name))), zero-shot, "
+        let source =
+            first.map { d in
+                d.dataset.map { MarkdownEscape.code($0.id) + ($0.split.map { " (\(MarkdownEscape.code($0)))" } ?? "") }
+                    ?? MarkdownEscape.code(d.manifestName)
+            } ?? "—"
+        md.line(
+            "Measured with clip-audit on \(source) (audit \(MarkdownEscape.code(data.name))), zero-shot, "
                 + "\(data.models.count) models on the same images: "
-                + data.models.map { "\(MarkdownEscape.code($0.label)) (\(MarkdownEscape.code(hubModelName($0.data.modelID))))" }.joined(separator: ", ")
+                + data.models.map { "\(MarkdownEscape.code($0.label)) (\(MarkdownEscape.code(hubModelName($0.data.modelID))))" }.joined(
+                    separator: ", ")
                 + "; the first is the base the others are compared with, image by image. "
                 + "As the CLIP model card notes, these numbers depend on the class design and the prompts as much as on the model.")
         md.blank()

@@ -17,7 +17,9 @@ public enum ModelsFolder {
     /// it names a folder under the top folder, so one read back must not lead out of it.
     public static func isValidLabel(_ label: String) -> Bool {
         !label.isEmpty && label.count <= 64 && label != "." && label != ".."
-            && label.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }
+            && label.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0))
+            }
     }
 
     /// Reads the top folder at `url`.
@@ -57,16 +59,21 @@ public enum ModelsFolder {
         guard let entries = object["models"] as? [Any] else {
             throw AuditError(file: file.path, "models: \(object["models"] == nil ? "missing" : "not a list") (\(expected))")
         }
-        guard entries.count >= 2 else { throw AuditError(file: file.path, "models: \(entries.count) model(s), a top folder has two or more") }
+        guard entries.count >= 2 else {
+            throw AuditError(file: file.path, "models: \(entries.count) model(s), a top folder has two or more")
+        }
         var labels: [String] = []
         for (i, entry) in entries.enumerated() {
             guard let fields = entry as? [String: Any], let label = fields["label"] as? String, fields["model"] is String else {
                 throw AuditError(file: file.path, "models[\(i)]: not an object with a string \"label\" and \"model\"")
             }
             guard isValidLabel(label) else {
-                throw AuditError(file: file.path, "models[\(i)].label \(JSONText.quoted(label)) is not a model label (letters, digits, -, _, . only)")
+                throw AuditError(
+                    file: file.path, "models[\(i)].label \(JSONText.quoted(label)) is not a model label (letters, digits, -, _, . only)")
             }
-            guard !labels.contains(label) else { throw AuditError(file: file.path, "models[\(i)].label \"\(label)\" repeats an earlier model's") }
+            guard !labels.contains(label) else {
+                throw AuditError(file: file.path, "models[\(i)].label \"\(label)\" repeats an earlier model's")
+            }
             labels.append(label)
         }
         return (TextSafety.visibleControls(name, keeping: []), labels)
@@ -84,15 +91,17 @@ public enum ModelsFolder {
         // Each model's metrics.csv rows by design × metric × attribute × group.
         var own: [String: [MetricRow.Key: MetricRow]] = [:]
         for (label, folder) in folders {
-            own[label] = Dictionary(folder.data.metrics.map { ($0.key, $0) },
-                                    uniquingKeysWith: { first, _ in first })
+            own[label] = Dictionary(
+                folder.data.metrics.map { ($0.key, $0) },
+                uniquingKeysWith: { first, _ in first })
         }
         for (line, fields) in try ReportFolder.table(url, "models.csv", MetricsCSV.modelsHeader, textColumns: MetricsCSV.textColumns) {
             let row = CheckedRow(file: file, line: line, fields: fields)
             let model = fields["model"]!, baseModel = fields["base_model"]!
             guard baseModel == base else { throw row.fail("base_model \"\(baseModel)\" is not the first model in run.json (\"\(base)\")") }
             guard model != base, folders[model] != nil else {
-                throw row.fail("model \"\(model)\" is not one of the compared models in run.json (\(labels.dropFirst().joined(separator: ", ")))")
+                throw row.fail(
+                    "model \"\(model)\" is not one of the compared models in run.json (\(labels.dropFirst().joined(separator: ", ")))")
             }
             let n = try row.integer("n", atLeast: 1)
             let baseValue = try row.number("base_value", in: 0...1), value = try row.number("value", in: 0...1)
@@ -118,13 +127,16 @@ public enum ModelsFolder {
                 }
                 guard metrics.n == n else { throw row.fail("n \(n) does not match \(label)/metrics.csv's n \(metrics.n) for the group") }
                 guard CheckedRow.agrees(written, metrics.value) || abs(written - metrics.value) <= 1e-6 else {
-                    throw row.fail("\(column) \(fields[column]!) does not match \(label)/metrics.csv's value \(CSVNumber.format(metrics.value))")
+                    throw row.fail(
+                        "\(column) \(fields[column]!) does not match \(label)/metrics.csv's value \(CSVNumber.format(metrics.value))")
                 }
             }
-            rows.append(ModelComparisonRow(design: design, metric: metric, attribute: attribute, group: group, model: model,
-                                           baseModel: baseModel, n: n, baseValue: baseValue, value: value, delta: delta,
-                                           ciLow: low, ciHigh: high, pValue: p, pAdjusted: pAdjusted, baseOnly: 0, modelOnly: 0,
-                                           belowMinimumN: n < minGroupSize))
+            rows.append(
+                ModelComparisonRow(
+                    design: design, metric: metric, attribute: attribute, group: group, model: model,
+                    baseModel: baseModel, n: n, baseValue: baseValue, value: value, delta: delta,
+                    ciLow: low, ciHigh: high, pValue: p, pAdjusted: pAdjusted, baseOnly: 0, modelOnly: 0,
+                    belowMinimumN: n < minGroupSize))
         }
         return countingDiscordantPairs(rows, folders: folders)
     }
@@ -143,10 +155,11 @@ public enum ModelsFolder {
             }
         }
         let standIns = rows.map {
-            ComparisonRow(design: design($0.model, $0.design), base: design($0.baseModel, $0.design), metric: $0.metric,
-                          attribute: $0.attribute, group: $0.group, n: $0.n, baseValue: $0.baseValue, value: $0.value,
-                          delta: $0.delta, ciLow: $0.ciLow, ciHigh: $0.ciHigh, pValue: $0.pValue, baseOnly: 0, variantOnly: 0,
-                          belowMinimumN: $0.belowMinimumN)
+            ComparisonRow(
+                design: design($0.model, $0.design), base: design($0.baseModel, $0.design), metric: $0.metric,
+                attribute: $0.attribute, group: $0.group, n: $0.n, baseValue: $0.baseValue, value: $0.value,
+                delta: $0.delta, ciLow: $0.ciLow, ciHigh: $0.ciHigh, pValue: $0.pValue, baseOnly: 0, variantOnly: 0,
+                belowMinimumN: $0.belowMinimumN)
         }
         let counted = ReportFolder.countingDiscordantPairs(standIns, predictions: predictions)
         return zip(rows, counted).map { row, count in

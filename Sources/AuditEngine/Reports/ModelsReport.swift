@@ -82,8 +82,10 @@ public enum ModelsReport {
                         stem += "-\(i)"
                     }
                     used.insert(stem)
-                    files.append(ChartFile(kind: .rate, design: design.name, metric: metric.csvName, attribute: attribute,
-                                           path: "\(ReportCharts.folder)/\(stem).svg", title: chart.title, svg: chart.svg))
+                    files.append(
+                        ChartFile(
+                            kind: .rate, design: design.name, metric: metric.csvName, attribute: attribute,
+                            path: "\(ReportCharts.folder)/\(stem).svg", title: chart.title, svg: chart.svg))
                 }
             }
         }
@@ -98,7 +100,8 @@ public enum ModelsReport {
         md.line("# Model comparison: \(MarkdownEscape.text(data.name))")
         md.blank()
         let base = data.models.first.map { label($0.label) } ?? "—"
-        md.line("\(data.models.count) models audited on the same images; \(base) is the base the others are compared with "
+        md.line(
+            "\(data.models.count) models audited on the same images; \(base) is the base the others are compared with "
                 + "(paired on each image: Newcombe interval, exact McNemar test, Holm within design × metric × attribute; `models.csv`). "
                 + "Each model's own report: " + data.models.map { reportLink($0.label) }.joined(separator: ", ") + ".")
         md.blank()
@@ -176,12 +179,16 @@ public enum ModelsReport {
         let alpha = MarkdownReport.formatNumber(alpha(data))
         if rows.isEmpty {
             let compared = data.comparisons.filter { $0.metric.isHeadline }.count
-            lines.append("No group's accuracy or harm rate differs significantly between a model and the base (\(compared) paired comparisons, Holm p < \(alpha)).")
+            lines.append(
+                "No group's accuracy or harm rate differs significantly between a model and the base (\(compared) paired comparisons, Holm p < \(alpha))."
+            )
         } else {
             let shown = rows.prefix(6)
             for row in shown { lines.append(differenceSentence(data, row)) }
             if rows.count > shown.count {
-                lines.append("… and \(rows.count - shown.count) more significant difference\(rows.count - shown.count == 1 ? "" : "s") from the base (Holm p < \(alpha)): in `models.csv` and the top report's details.")
+                lines.append(
+                    "… and \(rows.count - shown.count) more significant difference\(rows.count - shown.count == 1 ? "" : "s") from the base (Holm p < \(alpha)): in `models.csv` and the top report's details."
+                )
             }
         }
         return lines
@@ -203,7 +210,8 @@ public enum ModelsReport {
         if best.1.value == worst.1.value {
             sentence += "every model \(MarkdownReport.percent(best.1.value)) over all images (n = \(best.1.n))"
         } else {
-            sentence += "\(isAccuracy ? "highest" : "lowest") \(label(best.0)) \(MarkdownReport.percentWithCI(best.1)) (n = \(best.1.n)), "
+            sentence +=
+                "\(isAccuracy ? "highest" : "lowest") \(label(best.0)) \(MarkdownReport.percentWithCI(best.1)) (n = \(best.1.n)), "
                 + "\(isAccuracy ? "lowest" : "highest") \(label(worst.0)) \(MarkdownReport.percentWithCI(worst.1)) (n = \(worst.1.n))"
         }
         // Each model's widest gap to the reference in the direction that harms: a group's higher harm
@@ -223,14 +231,20 @@ public enum ModelsReport {
         let sizedWords = minGroupSize > 1 ? " of at least \(minGroupSize) images" : ""
         if gaps.count > 1 {
             func size(_ d: DisparityRow) -> Double { isAccuracy ? -d.difference : d.difference }
-            let smallest = gaps.enumerated().min { a, b in size(a.element.1) != size(b.element.1) ? size(a.element.1) < size(b.element.1) : a.offset < b.offset }!.element
-            let largest = gaps.enumerated().max { a, b in size(a.element.1) != size(b.element.1) ? size(a.element.1) < size(b.element.1) : a.offset > b.offset }!.element
+            let smallest = gaps.enumerated().min { a, b in
+                size(a.element.1) != size(b.element.1) ? size(a.element.1) < size(b.element.1) : a.offset < b.offset
+            }!.element
+            let largest = gaps.enumerated().max { a, b in
+                size(a.element.1) != size(b.element.1) ? size(a.element.1) < size(b.element.1) : a.offset > b.offset
+            }!.element
             if size(largest.1) <= 0 {
                 sentence += "; in no model does a group\(sizedWords) fare worse than its reference"
             } else {
                 sentence += "; widest gap to the reference: \(gap(largest.0, largest.1))"
                 if largest.0 != smallest.0 {
-                    sentence += size(smallest.1) <= 0 ? ", while in \(label(smallest.0)) no group\(sizedWords) fares worse than its reference"
+                    sentence +=
+                        size(smallest.1) <= 0
+                        ? ", while in \(label(smallest.0)) no group\(sizedWords) fares worse than its reference"
                         : ", narrowest: \(gap(smallest.0, smallest.1))"
                 }
             }
@@ -240,7 +254,8 @@ public enum ModelsReport {
 
     /// `` `b16` (**Black** (race) +40.0 pp [25.1, 52.3] vs White, ▲ worse) ``.
     static func gap(_ model: String, _ d: DisparityRow) -> String {
-        var out = "\(label(model)) (\(Findings.groupName(d.group, d.attribute)) \(MarkdownReport.signedPoints(d.difference)) "
+        var out =
+            "\(label(model)) (\(Findings.groupName(d.group, d.attribute)) \(MarkdownReport.signedPoints(d.difference)) "
             + "[\(MarkdownReport.signedPoints(d.differenceCILow)), \(MarkdownReport.signedPoints(d.differenceCIHigh))] "
             + "vs \(MarkdownEscape.text(ReportCharts.groupLabel(d.reference)))"
         if d.isFlagged, let worse = d.fairesWorse { out += ", " + (worse ? Findings.worse : Findings.better) }
@@ -250,11 +265,14 @@ public enum ModelsReport {
     /// One significant paired difference, in words.
     static func differenceSentence(_ data: ModelsReportData, _ r: ModelComparisonRow) -> String {
         let design = designs(data).first { $0.name == r.design }
-        let title = r.metric == .accuracy ? "accuracy"
+        let title =
+            r.metric == .accuracy
+            ? "accuracy"
             : "\(MarkdownEscape.text(design.map { Findings.categoryName(r.metric, design: $0) } ?? (r.metric.harmCategory ?? ""))) rate"
         let scope = r.attribute == "*" ? "all images" : Findings.groupName(r.group, r.attribute)
         let better = r.metric.higherIsWorse == false ? r.delta > 0 : r.delta < 0
-        return "\(label(r.model)) vs \(label(r.baseModel)), \(MarkdownEscape.code(r.design)) \(title), \(scope)\(r.belowMinimumN ? " †" : ""): "
+        return
+            "\(label(r.model)) vs \(label(r.baseModel)), \(MarkdownEscape.code(r.design)) \(title), \(scope)\(r.belowMinimumN ? " †" : ""): "
             + "\(MarkdownReport.percent(r.baseValue)) → \(MarkdownReport.percent(r.value)), \(MarkdownReport.signedPoints(r.delta)) "
             + "[\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))], n = \(r.n), Holm \(Findings.pEquals(r.pAdjusted)) — "
             + (better ? Findings.better : Findings.worse)
@@ -263,8 +281,10 @@ public enum ModelsReport {
     /// The at-a-glance table: per design × headline metric, each model's rate over all images and
     /// how many of its groups are flagged. Also the comparison table of `card` on a top folder.
     static func overviewTable(_ data: ModelsReportData) -> [String] {
-        var out = ["| design | metric | " + data.models.map { label($0.label, inTable: true) + " (95% CI)" }.joined(separator: " | ") + " |",
-                   "|---|---|" + String(repeating: "---|", count: data.models.count)]
+        var out = [
+            "| design | metric | " + data.models.map { label($0.label, inTable: true) + " (95% CI)" }.joined(separator: " | ") + " |",
+            "|---|---|" + String(repeating: "---|", count: data.models.count)
+        ]
         for design in designs(data) where design.base == nil {
             for metric in headlineMetrics(data, design: design.name) {
                 let title = metric == .accuracy ? "accuracy" : "\(Findings.categoryName(metric, design: design)) rate"
@@ -277,18 +297,24 @@ public enum ModelsReport {
                     cell += worse > 0 ? "; \(worse) group\(worse == 1 ? "" : "s") \(Findings.worse)" : "; none flagged worse"
                     return cell
                 }
-                out.append("| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(title)) | " + cells.joined(separator: " | ") + " |")
+                out.append(
+                    "| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(title)) | " + cells.joined(separator: " | ") + " |")
             }
         }
         guard out.count > 2 else { return [] }
         let base = data.models.first.map { label($0.label) } ?? "the base"
-        return out + ["", "Δ: the model minus \(base) over all images, on the same images; * marks Holm p < \(MarkdownReport.formatNumber(alpha(data))) "
-                      + "(exact McNemar). \(Findings.worse): groups the model's own audit flags against their reference."]
+        return out + [
+            "",
+            "Δ: the model minus \(base) over all images, on the same images; * marks Holm p < \(MarkdownReport.formatNumber(alpha(data))) "
+                + "(exact McNemar). \(Findings.worse): groups the model's own audit flags against their reference."
+        ]
     }
 
     /// `Δ −10.0 pp *` against the base over all images (* when Holm p < α), or nil when not compared.
     static func overallDelta(_ data: ModelsReportData, _ model: String, _ design: String, _ metric: Metric) -> String? {
-        guard let r = data.comparisons.first(where: { $0.model == model && $0.design == design && $0.metric == metric && $0.attribute == "*" })
+        guard
+            let r = data.comparisons.first(where: { $0.model == model && $0.design == design && $0.metric == metric && $0.attribute == "*" }
+            )
         else { return nil }
         return "Δ \(MarkdownReport.signedPoints(r.delta))\(r.pAdjusted < alpha(data) ? " *" : "")"
     }
@@ -300,15 +326,19 @@ public enum ModelsReport {
         md.line("|---|---|---|---|")
         for (i, m) in data.models.enumerated() {
             let weights = m.data.weightsSHA256.isEmpty ? "—" : "`\(m.data.weightsSHA256.prefix(12))…`"
-            md.line("| \(label(m.label, inTable: true))\(i == 0 ? " (base)" : "") | \(MarkdownEscape.code(m.data.modelID, inTable: true)) | \(weights) | \(reportLink(m.label)) |")
+            md.line(
+                "| \(label(m.label, inTable: true))\(i == 0 ? " (base)" : "") | \(MarkdownEscape.code(m.data.modelID, inTable: true)) | \(weights) | \(reportLink(m.label)) |"
+            )
         }
         md.blank()
     }
 
     /// One design × metric: a table with a column per model over `slices` (the whole set first),
     /// then the models-side-by-side chart of each slice.
-    static func metricSection(_ md: inout MarkdownText, _ data: ModelsReportData, design: ReportData.Design, metric: Metric,
-                              slices: [Slice], heading: String, overall: Bool = true) {
+    static func metricSection(
+        _ md: inout MarkdownText, _ data: ModelsReportData, design: ReportData.Design, metric: Metric,
+        slices: [Slice], heading: String, overall: Bool = true
+    ) {
         let title = metric == .accuracy ? "accuracy" : "\(Findings.categoryName(metric, design: design)) rate"
         var rows: [(attribute: String, group: String)] = overall ? [("*", "*")] : []
         for attribute in slices.map(\.csvText) {
@@ -331,27 +361,41 @@ public enum ModelsReport {
             var n: Int?
             var small = false
             let cells = data.models.map { m -> String in
-                let row = attribute == "*" ? m.data.overall(design: design.name, metric: metric)
+                let row =
+                    attribute == "*"
+                    ? m.data.overall(design: design.name, metric: metric)
                     : m.data.rows(design: design.name, metric: metric, attribute: attribute).first { $0.group == group }
                 guard let row else { return "—" }
                 var cell = MarkdownReport.percentWithCI(row)
                 if let first = n, first != row.n { cell += " (n = \(row.n))" } else { n = n ?? row.n }
                 small = small || row.belowMinimumN
-                if let d = m.data.disparities(design: design.name, metric: metric, attribute: attribute).first(where: { $0.group == group }) {
+                if let d = m.data.disparities(design: design.name, metric: metric, attribute: attribute).first(where: { $0.group == group })
+                {
                     cell += MarkdownReport.directionMark(d)
                 }
-                if let c = compared.first(where: { $0.model == m.label && $0.attribute == attribute && $0.group == group }), c.pAdjusted < alpha {
-                    cell += "; Δ \(MarkdownReport.signedPoints(c.delta)) [\(MarkdownReport.signedPoints(c.ciLow)), \(MarkdownReport.signedPoints(c.ciHigh))] *"
+                if let c = compared.first(where: { $0.model == m.label && $0.attribute == attribute && $0.group == group }),
+                    c.pAdjusted < alpha
+                {
+                    cell +=
+                        "; Δ \(MarkdownReport.signedPoints(c.delta)) [\(MarkdownReport.signedPoints(c.ciLow)), \(MarkdownReport.signedPoints(c.ciHigh))] *"
                 }
                 return cell
             }
-            let name = attribute == "*" ? "all images"
+            let name =
+                attribute == "*"
+                ? "all images"
                 : "\(MarkdownReport.escape(ChartStyle.attributeTitle(attribute))): \(MarkdownReport.escape(ReportCharts.groupLabel(group)))"
-            let reference = data.models.contains { $0.data.disparities(design: design.name, metric: metric, attribute: attribute).first?.reference == group }
-            md.line("| \(name)\(reference ? " (reference)" : "")\(small ? " †" : "") | \(n.map(String.init) ?? "") | " + cells.joined(separator: " | ") + " |")
+            let reference = data.models.contains {
+                $0.data.disparities(design: design.name, metric: metric, attribute: attribute).first?.reference == group
+            }
+            md.line(
+                "| \(name)\(reference ? " (reference)" : "")\(small ? " †" : "") | \(n.map(String.init) ?? "") | "
+                    + cells.joined(separator: " | ") + " |")
         }
         let flagged = data.models.map { m -> String in
-            let rows = m.data.disparities.filter { $0.design == design.name && $0.metric == metric && slices.contains(Slice(csvText: $0.attribute)) && $0.isFlagged }
+            let rows = m.data.disparities.filter {
+                $0.design == design.name && $0.metric == metric && slices.contains(Slice(csvText: $0.attribute)) && $0.isFlagged
+            }
             guard !rows.isEmpty else { return "none" }
             return rows.map { d in
                 "\(MarkdownReport.escape(ReportCharts.groupLabel(d.group)))\(MarkdownReport.directionMark(d))"
@@ -374,12 +418,15 @@ public enum ModelsReport {
         }.map(\.element)
         md.line("## Every difference from the base model")
         md.blank()
-        md.line("Each group where a model's outcome differs from the base's on any image, most significant first; * marks Holm p < \(MarkdownReport.formatNumber(alpha)). `models.csv` has every row.")
+        md.line(
+            "Each group where a model's outcome differs from the base's on any image, most significant first; * marks Holm p < \(MarkdownReport.formatNumber(alpha)). `models.csv` has every row."
+        )
         md.blank()
         md.line("| model | design | metric | attribute | group | n | base | model | Δ (95% CI) | McNemar p (Holm) |")
         md.line("|---|---|---|---|---|---:|---:|---:|---|---:|")
         for r in sorted.prefix(100) {
-            md.line("| \(label(r.model, inTable: true)) | \(MarkdownReport.escape(r.design)) | \(MarkdownReport.escape(r.metric.csvName)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | "
+            md.line(
+                "| \(label(r.model, inTable: true)) | \(MarkdownReport.escape(r.design)) | \(MarkdownReport.escape(r.metric.csvName)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | "
                     + "\(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(MarkdownReport.percent(r.baseValue)) | \(MarkdownReport.percent(r.value)) | "
                     + "\(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))] | "
                     + "\(MarkdownReport.formatP(r.pAdjusted))\(r.pAdjusted < alpha ? " *" : "") |")
@@ -392,10 +439,16 @@ public enum ModelsReport {
         let alpha = MarkdownReport.formatNumber(alpha(data))
         md.line("## Method")
         md.blank()
-        md.line("- Every model scored the same images: an image any model could not use was skipped for all (each model's report lists them).")
-        md.line("- Rates: 95% Wilson score intervals. \(Findings.worse) / \(Findings.better): the group is flagged against its reference in that model's own audit (Holm-significant, or outside the four-fifths band with enough images), and fares worse or better.")
-        md.line("- Δ: a model minus the base on the same images, with Newcombe's paired interval; * marks an exact McNemar p below \(alpha) after Holm adjustment within design × metric × attribute.")
-        md.line("- † marks groups smaller than \(data.models.first?.data.minGroupSize ?? 0) images: reported, not dropped, but read with care.")
+        md.line(
+            "- Every model scored the same images: an image any model could not use was skipped for all (each model's report lists them).")
+        md.line(
+            "- Rates: 95% Wilson score intervals. \(Findings.worse) / \(Findings.better): the group is flagged against its reference in that model's own audit (Holm-significant, or outside the four-fifths band with enough images), and fares worse or better."
+        )
+        md.line(
+            "- Δ: a model minus the base on the same images, with Newcombe's paired interval; * marks an exact McNemar p below \(alpha) after Holm adjustment within design × metric × attribute."
+        )
+        md.line(
+            "- † marks groups smaller than \(data.models.first?.data.minGroupSize ?? 0) images: reported, not dropped, but read with care.")
         md.blank()
     }
 

@@ -14,10 +14,12 @@ public enum ModelsWriter {
     /// Fails before a run when the top folder or a model's folder cannot take its report (see
     /// ``ReportWriter/checkFolder(_:for:)``).
     public static func checkFolder(_ directory: URL, labels: [String], for config: AuditConfig) throws {
-        try OutputFolder.refuseHolding(directory, inputs: [
-            ("audit file", config.sourceFile), ("manifest", config.manifest.path),
-            ("image folder", config.manifest.imageRoot),
-        ])
+        try OutputFolder.refuseHolding(
+            directory,
+            inputs: [
+                ("audit file", config.sourceFile), ("manifest", config.manifest.path),
+                ("image folder", config.manifest.imageRoot)
+            ])
         // The top report's own names too (its charts are only known at the end).
         try OutputFolder.check(url: directory, kind: kind, files: fileNames + ["report.md", "report.html"])
         for label in labels {
@@ -67,7 +69,7 @@ public enum ModelsWriter {
                 "model": model.model.id,
                 "weights_sha256": model.modelKey.weightsSHA256,
                 "folder": label,
-                "encode_seconds": (run.encodeSeconds[index] * 1000).rounded() / 1000,
+                "encode_seconds": (run.encodeSeconds[index] * 1000).rounded() / 1000
             ]
         }
         let reasons = Dictionary(uniqueKeysWithValues: SkipKind.counts(run.skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
@@ -82,13 +84,13 @@ public enum ModelsWriter {
                 "manifest_rows": run.manifestRows,
                 "rows_scored": run.usableRows,
                 "rows_skipped": run.skipped.count,
-                "comparisons": run.comparisons.count,
+                "comparisons": run.comparisons.count
             ],
             "skipped_by_reason": reasons,
             "skipped": ReportWriter.skippedJSON(run.skipped),
             "timings_s": ReportWriter.timingsJSON(run.timings),
             "cache": run.cachePath ?? NSNull(),
-            "files": files.sorted(),
+            "files": files.sorted()
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"

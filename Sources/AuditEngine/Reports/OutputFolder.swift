@@ -2,9 +2,9 @@ import CLIPEngine
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A folder that clip-audit writes a set of files into (a report, a diff, a card) and that may
@@ -41,8 +41,10 @@ public struct OutputFolder {
     ///     run's own records prove it wrote (e.g. the report's fixed files and the charts its
     ///     `report.md` shows); used only when there is no ledger.
     ///   - what: the folder's name in errors ("report folder").
-    public init(url: URL, kind: String, files: [String], what: String = "output folder",
-                legacyOwned: (URL) -> Set<String> = { _ in [] }) throws {
+    public init(
+        url: URL, kind: String, files: [String], what: String = "output folder",
+        legacyOwned: (URL) -> Set<String> = { _ in [] }
+    ) throws {
         self.url = url
         self.kind = kind
         self.files = files
@@ -73,7 +75,10 @@ public struct OutputFolder {
             let path = url.appendingPathComponent(file).path
             var info = stat()
             if lstat(path, &info) == 0 {
-                throw AuditError(file: path, "exists and was not written by clip-audit; choose another output folder or move the file away (clip-audit replaces only files it wrote)")
+                throw AuditError(
+                    file: path,
+                    "exists and was not written by clip-audit; choose another output folder or move the file away (clip-audit replaces only files it wrote)"
+                )
             }
         }
     }

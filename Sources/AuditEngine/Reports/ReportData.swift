@@ -28,7 +28,9 @@ public struct ReportData: Sendable {
         public var change: String? {
             var parts: [String] = []
             if !addedClasses.isEmpty { parts.append("adding " + addedClasses.map { MarkdownEscape.code($0) }.joined(separator: ", ")) }
-            if !removedClasses.isEmpty { parts.append("removing " + removedClasses.map { MarkdownEscape.code($0) }.joined(separator: ", ")) }
+            if !removedClasses.isEmpty {
+                parts.append("removing " + removedClasses.map { MarkdownEscape.code($0) }.joined(separator: ", "))
+            }
             guard base != nil, !parts.isEmpty else { return nil }
             let text = parts.joined(separator: ", ")
             return text.prefix(1).uppercased() + text.dropFirst()
@@ -61,9 +63,11 @@ public struct ReportData: Sendable {
     /// ``MeasurementsReport/findings(_:)``); run.json keeps them for `card` on a folder.
     public var measurementFindings: [String] = []
 
-    public init(name: String, modelID: String, weightsSHA256: String, manifestName: String, alpha: Double,
-                minGroupSize: Int, slices: [Slice], designs: [Design], metrics: [MetricRow],
-                disparities: [DisparityRow], comparisons: [ComparisonRow]) {
+    public init(
+        name: String, modelID: String, weightsSHA256: String, manifestName: String, alpha: Double,
+        minGroupSize: Int, slices: [Slice], designs: [Design], metrics: [MetricRow],
+        disparities: [DisparityRow], comparisons: [ComparisonRow]
+    ) {
         self.name = name
         self.modelID = modelID
         self.weightsSHA256 = weightsSHA256
@@ -81,27 +85,28 @@ public struct ReportData: Sendable {
     public init(run: AuditRun) {
         let config = run.config
         let designs = config.designs.map { spec in
-            var design = Design(name: spec.name, base: spec.base, hasTarget: spec.target != nil,
-                                headlineMetrics: ReportData.headlineMetrics(of: spec.name, in: run.metrics.metrics))
+            var design = Design(
+                name: spec.name, base: spec.base, hasTarget: spec.target != nil,
+                headlineMetrics: ReportData.headlineMetrics(of: spec.name, in: run.metrics.metrics))
             if let base = spec.base.flatMap(config.design(named:)) {
                 design.addedClasses = spec.classNames.filter { !base.classNames.contains($0) }
                 design.removedClasses = base.classNames.filter { !spec.classNames.contains($0) }
             }
             return design
         }
-        self.init(name: config.name, modelID: run.model.id,
-                  weightsSHA256: run.modelKey.weightsSHA256,
-                  manifestName: config.manifest.path.lastPathComponent, alpha: config.alpha,
-                  minGroupSize: config.minGroupSize,
-                  slices: config.slices,
-                  designs: designs, metrics: run.metrics.metrics, disparities: run.metrics.disparities,
-                  comparisons: run.metrics.comparisons)
+        self.init(
+            name: config.name, modelID: run.model.id,
+            weightsSHA256: run.modelKey.weightsSHA256,
+            manifestName: config.manifest.path.lastPathComponent, alpha: config.alpha,
+            minGroupSize: config.minGroupSize,
+            slices: config.slices,
+            designs: designs, metrics: run.metrics.metrics, disparities: run.metrics.disparities,
+            comparisons: run.metrics.comparisons)
         minDifference = config.minDifference
         dataset = config.dataset
         for spec in config.designs where !spec.published.isEmpty { published[spec.name] = spec.published }
         measurementFindings = MeasurementsReport.findings(run)
     }
-
 
     /// `accuracy` and `harm_rate:*` metrics of a design in first-appearance order.
     static func headlineMetrics(of design: String, in rows: [MetricRow]) -> [Metric] {

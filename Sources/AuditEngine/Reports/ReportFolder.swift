@@ -55,15 +55,17 @@ public struct ReportFolder: Sendable {
             }
             let (ratio, p, pAdjusted) = try row.disparity(group: g, reference: ref)
             let ci = newcombeUnpairedDifferenceInterval(successes1: g.count, trials1: g.n, successes2: ref.count, trials2: ref.n)
-            disparities.append(DisparityRow(
-                design: g.design, metric: g.metric, attribute: g.attribute, group: g.group, reference: ref.group,
-                n: g.n, count: g.count, referenceN: ref.n, referenceCount: ref.count, value: g.value, referenceValue: ref.value,
-                difference: Double(g.count) / Double(g.n) - Double(ref.count) / Double(ref.n), ratio: ratio,
-                pValue: p, pAdjusted: pAdjusted, significant: r["significant"] == "true",
-                differenceCILow: ci?.lower ?? 0, differenceCIHigh: ci?.upper ?? 0,
-                fourFifthsViolation: DisparityRow.fourFifths(value: g.value, referenceValue: ref.value, n: g.n, referenceN: ref.n,
-                                                             minGroupSize: minGroupSize, minDifference: run.minDifference),
-                belowMinimumN: g.n < minGroupSize || ref.n < minGroupSize))
+            disparities.append(
+                DisparityRow(
+                    design: g.design, metric: g.metric, attribute: g.attribute, group: g.group, reference: ref.group,
+                    n: g.n, count: g.count, referenceN: ref.n, referenceCount: ref.count, value: g.value, referenceValue: ref.value,
+                    difference: Double(g.count) / Double(g.n) - Double(ref.count) / Double(ref.n), ratio: ratio,
+                    pValue: p, pAdjusted: pAdjusted, significant: r["significant"] == "true",
+                    differenceCILow: ci?.lower ?? 0, differenceCIHigh: ci?.upper ?? 0,
+                    fourFifthsViolation: DisparityRow.fourFifths(
+                        value: g.value, referenceValue: ref.value, n: g.n, referenceN: ref.n,
+                        minGroupSize: minGroupSize, minDifference: run.minDifference),
+                    belowMinimumN: g.n < minGroupSize || ref.n < minGroupSize))
         }
 
         try checkSummary(url, metrics: metrics)
@@ -79,9 +81,11 @@ public struct ReportFolder: Sendable {
         for (_, r) in try table(url, "predictions.csv", predictionHeader, textColumns: Set(predictionHeader).subtracting(["confidence"])) {
             var groups: [String: String] = [:]
             for a in attributes { groups[a] = r[a]! }
-            predictions.append(PredictionLine(design: r["design"]!, file: r["file"]!, groups: groups,
-                                              truth: r["truth"]!.isEmpty ? nil : r["truth"]!, predicted: r["predicted"]!,
-                                              harmCategory: r["harm_category"]!.isEmpty ? nil : r["harm_category"]!))
+            predictions.append(
+                PredictionLine(
+                    design: r["design"]!, file: r["file"]!, groups: groups,
+                    truth: r["truth"]!.isEmpty ? nil : r["truth"]!, predicted: r["predicted"]!,
+                    harmCategory: r["harm_category"]!.isEmpty ? nil : r["harm_category"]!))
         }
 
         comparisons = Self.countingDiscordantPairs(comparisons, predictions: predictions)
@@ -89,9 +93,11 @@ public struct ReportFolder: Sendable {
         // Designs in metrics.csv order; bases from comparison.csv.
         var designs: [ReportData.Design] = []
         for m in metrics where !designs.contains(where: { $0.name == m.design }) {
-            designs.append(.init(name: m.design, base: comparisons.first { $0.design == m.design }?.base,
-                                 hasTarget: metrics.contains { $0.design == m.design && $0.metric == .accuracy },
-                                 headlineMetrics: ReportData.headlineMetrics(of: m.design, in: metrics)))
+            designs.append(
+                .init(
+                    name: m.design, base: comparisons.first { $0.design == m.design }?.base,
+                    hasTarget: metrics.contains { $0.design == m.design && $0.metric == .accuracy },
+                    headlineMetrics: ReportData.headlineMetrics(of: m.design, in: metrics)))
         }
         let weights = model["weights_sha256"] as? String ?? ""
         var data = ReportData(
@@ -141,9 +147,10 @@ public struct ReportFolder: Sendable {
             guard let variant = byDesign[pair.design], let base = byDesign[pair.base] else { continue }
             for (file, v) in variant {
                 guard let b = base[file],
-                      let iv = pair.metric.indicator(truth: v.truth, predicted: v.predicted, harmCategory: v.harmCategory),
-                      let ib = pair.metric.indicator(truth: b.truth, predicted: b.predicted, harmCategory: b.harmCategory),
-                      iv != ib else { continue }
+                    let iv = pair.metric.indicator(truth: v.truth, predicted: v.predicted, harmCategory: v.harmCategory),
+                    let ib = pair.metric.indicator(truth: b.truth, predicted: b.predicted, harmCategory: b.harmCategory),
+                    iv != ib
+                else { continue }
                 for attribute in slices {
                     guard let g = group(v, attribute) else { continue }
                     let key = Cell(pair: pair, attribute: attribute, group: g)
@@ -174,8 +181,10 @@ public struct ReportFolder: Sendable {
     /// Reads one CSV of the folder, checking its header; rows as column → field with their line.
     /// The header and the fields of `textColumns` were written as text cells, so they come back
     /// through ``CSVWriter/restore(_:)``: the labels the run had, not their neutralised form.
-    static func table(_ folder: URL, _ name: String, _ header: [String], or earlier: [String]? = nil,
-                      textColumns: Set<String>) throws -> [(line: Int, fields: [String: String])] {
+    static func table(
+        _ folder: URL, _ name: String, _ header: [String], or earlier: [String]? = nil,
+        textColumns: Set<String>
+    ) throws -> [(line: Int, fields: [String: String])] {
         let file = folder.appendingPathComponent(name)
         guard let text = String(data: try RunSettings.contents(of: file), encoding: .utf8) else {
             throw AuditError(file: file.path, "not UTF-8 text")
@@ -192,14 +201,18 @@ public struct ReportFolder: Sendable {
         // rows into column → field would then trap.
         var seen = Set<String>()
         if let repeated = header.first(where: { !seen.insert($0).inserted }) {
-            throw AuditError(file: file.path, "the header names the column \"\(repeated)\" twice (an attribute named like one of the file's own columns)")
+            throw AuditError(
+                file: file.path, "the header names the column \"\(repeated)\" twice (an attribute named like one of the file's own columns)"
+            )
         }
         var rows: [(Int, [String: String])] = []
         for (i, record) in records.dropFirst().enumerated() {
             guard record.count == header.count else {
                 throw AuditError(file: file.path, "record \(i + 2): \(record.count) fields, expected \(header.count)")
             }
-            let fields = zip(header, record).map { column, field in (column, textColumns.contains(column) ? CSVWriter.restore(field) : field) }
+            let fields = zip(header, record).map { column, field in
+                (column, textColumns.contains(column) ? CSVWriter.restore(field) : field)
+            }
             rows.append((i + 2, Dictionary(uniqueKeysWithValues: fields)))
         }
         return rows
@@ -239,7 +252,8 @@ struct RunSettings {
             throw AuditError(file: path, "\(expected), found \(parsed is [Any] ? "an array" : "a bare value")")
         }
         guard let settings = object["settings"] as? [String: Any] else {
-            throw AuditError(file: path, "\(expected), found \(object["settings"] == nil ? "no \"settings\"" : "\"settings\" that is not an object")")
+            throw AuditError(
+                file: path, "\(expected), found \(object["settings"] == nil ? "no \"settings\"" : "\"settings\" that is not an object")")
         }
         func fail(_ key: String, _ problem: String) -> AuditError {
             AuditError(file: path, "settings.\(key): \(settings[key] == nil ? "missing" : problem) (\(expected))")
@@ -247,15 +261,18 @@ struct RunSettings {
         guard let attributes = settings["attributes"] as? [String] else { throw fail("attributes", "not a list of strings") }
         guard let intersections = settings["intersections"] as? [String] else { throw fail("intersections", "not a list of strings") }
         guard let alphaNumber = settings["alpha"] as? NSNumber,
-              case let alpha = alphaNumber.doubleValue, alpha > 0, alpha < 1 else {
+            case let alpha = alphaNumber.doubleValue, alpha > 0, alpha < 1
+        else {
             throw fail("alpha", "not a number between 0 and 1 (exclusive)")
         }
         guard let sizeNumber = settings["min_group_size"] as? NSNumber,
-              case let size = sizeNumber.doubleValue, size >= 0, size <= Double(Int32.max), size == size.rounded() else {
+            case let size = sizeNumber.doubleValue, size >= 0, size <= Double(Int32.max), size == size.rounded()
+        else {
             throw fail("min_group_size", "not a whole number of at least 0")
         }
-        var result = RunSettings(object: object, attributes: attributes, intersections: intersections,
-                                 alpha: alpha, minGroupSize: Int(size))
+        var result = RunSettings(
+            object: object, attributes: attributes, intersections: intersections,
+            alpha: alpha, minGroupSize: Int(size))
         if settings["min_difference"] != nil {
             guard let number = settings["min_difference"] as? NSNumber, case let value = number.doubleValue, value >= 0, value < 1 else {
                 throw fail("min_difference", "not a number from 0 to below 1")
@@ -273,14 +290,17 @@ struct RunSettings {
             guard let entries = published as? [[String: Any]] else { throw bad("not a list of objects") }
             for (i, entry) in entries.enumerated() {
                 guard let design = entry["design"] as? String, let source = entry["source"] as? String,
-                      let metricName = entry["metric"] as? String, let metric = Metric(csvName: metricName),
-                      let attribute = entry["attribute"] as? String,
-                      let groups = entry["groups"] as? [String], let values = entry["values"] as? [NSNumber],
-                      groups.count == values.count, values.allSatisfy({ (0...1).contains($0.doubleValue) }) else {
+                    let metricName = entry["metric"] as? String, let metric = Metric(csvName: metricName),
+                    let attribute = entry["attribute"] as? String,
+                    let groups = entry["groups"] as? [String], let values = entry["values"] as? [NSNumber],
+                    groups.count == values.count, values.allSatisfy({ (0...1).contains($0.doubleValue) })
+                else {
                     throw bad("entry \(i + 1) needs design, source, metric, attribute, and groups with as many values from 0 to 1")
                 }
-                result.published[design, default: []].append(PublishedFigure(source: source, metric: metric, attribute: attribute,
-                                                                             values: Array(zip(groups, values.map(\.doubleValue)))))
+                result.published[design, default: []].append(
+                    PublishedFigure(
+                        source: source, metric: metric, attribute: attribute,
+                        values: Array(zip(groups, values.map(\.doubleValue)))))
             }
         }
         return result
@@ -360,7 +380,9 @@ struct CheckedRow {
     }
 
     /// `column` must be `exact` (what the counts give) up to the CSV's rounding.
-    func number(_ column: String, equal exact: Double, in range: ClosedRange<Double>, as formula: @autoclosure () -> String) throws -> Double {
+    func number(
+        _ column: String, equal exact: Double, in range: ClosedRange<Double>, as formula: @autoclosure () -> String
+    ) throws -> Double {
         let value = try number(column, in: range)
         guard Self.agrees(value, exact) else {
             throw fail("\(column) \(fields[column]!) does not match \(formula()) = \(CSVNumber.format(exact))")
@@ -385,9 +407,10 @@ struct CheckedRow {
         let value = try number("value", equal: Double(count) / Double(n), in: 0...1, as: "count/n = \(count)/\(n)")
         let low = try number("ci_low", in: 0...1), high = try number("ci_high", in: 0...1)
         try interval(low, value, high, of: "value")
-        return MetricRow(design: fields["design"]!, metric: try metric(), attribute: fields["attribute"]!,
-                         group: fields["group"]!, n: n, count: count, value: value, ciLow: low, ciHigh: high,
-                         belowMinimumN: n < minGroupSize)
+        return MetricRow(
+            design: fields["design"]!, metric: try metric(), attribute: fields["attribute"]!,
+            group: fields["group"]!, n: n, count: count, value: value, ciLow: low, ciHigh: high,
+            belowMinimumN: n < minGroupSize)
     }
 
     /// A `disparities.csv` row against its two `metrics.csv` rows: value, reference_value,
@@ -396,15 +419,17 @@ struct CheckedRow {
     func disparity(group g: MetricRow, reference ref: MetricRow) throws -> (ratio: Double?, p: Double, pAdjusted: Double) {
         let value = Double(g.count) / Double(g.n), referenceValue = Double(ref.count) / Double(ref.n)
         _ = try number("value", equal: value, in: 0...1, as: "metrics.csv's count/n = \(g.count)/\(g.n)")
-        _ = try number("reference_value", equal: referenceValue, in: 0...1,
-                       as: "metrics.csv's count/n = \(ref.count)/\(ref.n) for \"\(ref.group)\"")
+        _ = try number(
+            "reference_value", equal: referenceValue, in: 0...1,
+            as: "metrics.csv's count/n = \(ref.count)/\(ref.n) for \"\(ref.group)\"")
         _ = try number("difference", equal: value - referenceValue, in: -1...1, as: "value − reference_value")
         let ratio: Double?
         if referenceValue == 0 {
             guard fields["ratio"]!.isEmpty else { throw fail("ratio is \(fields["ratio"]!), expected empty (reference value 0)") }
             ratio = nil
         } else {
-            ratio = try number("ratio", equal: value / referenceValue, in: 0...Double.greatestFiniteMagnitude, as: "value / reference_value")
+            ratio = try number(
+                "ratio", equal: value / referenceValue, in: 0...Double.greatestFiniteMagnitude, as: "value / reference_value")
         }
         let p = try number("p_value", in: 0...1), pAdjusted = try number("p_adjusted", in: 0...1)
         guard pAdjusted >= p else { throw fail("p_adjusted \(fields["p_adjusted"]!) is below p_value \(fields["p_value"]!)") }
@@ -427,10 +452,11 @@ struct CheckedRow {
         let low = try number("ci_low", in: -1...1), high = try number("ci_high", in: -1...1)
         try interval(low, delta, high, of: "delta")
         let p = try number("p_value", in: 0...1)
-        return ComparisonRow(design: fields["design"]!, base: fields["base"]!, metric: try metric(),
-                             attribute: fields["attribute"]!, group: fields["group"]!, n: n, baseValue: baseValue,
-                             value: value, delta: delta, ciLow: low, ciHigh: high, pValue: p, baseOnly: 0, variantOnly: 0,
-                             belowMinimumN: n < minGroupSize)
+        return ComparisonRow(
+            design: fields["design"]!, base: fields["base"]!, metric: try metric(),
+            attribute: fields["attribute"]!, group: fields["group"]!, n: n, baseValue: baseValue,
+            value: value, delta: delta, ciLow: low, ciHigh: high, pValue: p, baseOnly: 0, variantOnly: 0,
+            belowMinimumN: n < minGroupSize)
     }
 }
 

@@ -2,7 +2,7 @@ import CLIPEngine
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes the report folder of SPEC.md: `predictions.csv`, `metrics.csv`, `disparities.csv`,
@@ -11,9 +11,11 @@ import Glibc
 public enum ReportWriter {
     /// The report file names, in the order they are written (`run.json` last: its presence says
     /// the others are complete). The charts come before them, under ``ReportCharts/folder``.
-    public static let fileNames = ["predictions.csv", "metrics.csv", "disparities.csv", "summary.csv", "comparison.csv",
-                                   "report.md",
-                                   "details.md", "report.html", "run.json"]
+    public static let fileNames = [
+        "predictions.csv", "metrics.csv", "disparities.csv", "summary.csv", "comparison.csv",
+        "report.md",
+        "details.md", "report.html", "run.json"
+    ]
 
     /// Writes every report file of `run` into `directory` (created if needed).
     ///
@@ -25,8 +27,9 @@ public enum ReportWriter {
         let charts = ReportCharts.all(data) + MeasurementsReport.charts(run)
         let measurementFiles = MeasurementsCSV.files(run.measurements)
         let written = charts.map(\.path) + measurementFiles.map(\.name) + fileNames
-        var folder = try OutputFolder(url: directory, kind: "report", files: written, what: "report folder",
-                                      legacyOwned: legacyReportFiles)
+        var folder = try OutputFolder(
+            url: directory, kind: "report", files: written, what: "report folder",
+            legacyOwned: legacyReportFiles)
         try removeCompletionMarker(directory)
         let csvs = metricCSVs(run)
         // summary.csv follows from metrics.csv's counts alone: the run ID, made from the CSVs
@@ -35,12 +38,13 @@ public enum ReportWriter {
         let markdown = MarkdownReport.render(run, charts: charts)
         let details = MarkdownReport.renderDetails(run, charts: charts)
         let summary = ("summary.csv", MetricsCSV.renderSummary(groupSpreads(run.metrics.metrics)))
-        let files: [(String, String)] = measurementFiles + csvs + [summary] + [
-            ("report.md", markdown),
-            ("details.md", details),
-            ("report.html", HTMLReport.render(markdown: markdown, details: details, charts: charts, data: data)),
-            ("run.json", try runJSON(run, files: written, runID: data.runID, measurementFindings: data.measurementFindings)),
-        ]
+        let files: [(String, String)] =
+            measurementFiles + csvs + [summary] + [
+                ("report.md", markdown),
+                ("details.md", details),
+                ("report.html", HTMLReport.render(markdown: markdown, details: details, charts: charts, data: data)),
+                ("run.json", try runJSON(run, files: written, runID: data.runID, measurementFindings: data.measurementFindings))
+            ]
         // Charts first: report.md and report.html point at them.
         try writeCharts(charts, to: directory)
         try AtomicFile.write(to: directory.appendingPathComponent("predictions.csv")) { try writePredictionsCSV(run, to: &$0) }
@@ -56,7 +60,7 @@ public enum ReportWriter {
         [
             ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
             ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
-            ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons)),
+            ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons))
         ]
     }
 
@@ -65,7 +69,8 @@ public enum ReportWriter {
     /// made from either still describes the report beside it; any other run has another.
     public static func runID(_ run: AuditRun, csvs: [String]) -> String {
         let config = run.config
-        var text = "clip-audit run\n\(run.auditFileSHA256)\n\(run.modelKey.text)\n"
+        var text =
+            "clip-audit run\n\(run.auditFileSHA256)\n\(run.modelKey.text)\n"
             + "\(config.alpha) \(config.minGroupSize) \(config.minDifference)\n"
         for csv in csvs { text += "\(csv.utf8.count)\n\(csv)" }
         return String(SHA256Digest.hex(of: Data(text.utf8)).prefix(32))
@@ -75,10 +80,12 @@ public enum ReportWriter {
     /// that holds the run's own inputs, or one where a report file's name is taken by a file
     /// clip-audit did not write.
     public static func checkFolder(_ directory: URL, for config: AuditConfig) throws {
-        try OutputFolder.refuseHolding(directory, inputs: [
-            ("audit file", config.sourceFile), ("manifest", config.manifest.path),
-            ("image folder", config.manifest.imageRoot),
-        ])
+        try OutputFolder.refuseHolding(
+            directory,
+            inputs: [
+                ("audit file", config.sourceFile), ("manifest", config.manifest.path),
+                ("image folder", config.manifest.imageRoot)
+            ])
         try OutputFolder.check(url: directory, kind: "report", files: fileNames, legacyOwned: legacyReportFiles)
     }
 
@@ -104,8 +111,9 @@ public enum ReportWriter {
     /// clip-audit `run.json`, the fixed report files and the charts its `report.md` shows.
     static func legacyReportFiles(_ directory: URL) -> Set<String> {
         guard let json = try? FileKind.contents(of: directory.appendingPathComponent("run.json"), limit: 256 << 20),
-              let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-              object["tool"] as? String == "clip-audit" else { return [] }
+            let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+            object["tool"] as? String == "clip-audit"
+        else { return [] }
         var owned = Set(fileNames)
         // Older reports embed every chart in report.md; newer ones (whose run.json lists
         // details.md among its files) most of them in details.md.
@@ -170,9 +178,13 @@ public enum ReportWriter {
     public static func writePredictionsCSV(_ run: AuditRun, to output: inout AtomicFile.Output) throws {
         try output.write(CSVWriter.line(predictionsHeader(attributes: run.config.attributes)))
         for p in run.predictions {
-            try output.write(CSVWriter.line([.text(p.design), .text(p.file)] + p.attributes.map(CSVCell.text)
-                                            + [.text(p.truth ?? ""), .text(p.predicted), .number(p.confidence),
-                                               .text(p.harmCategory ?? "")]))
+            try output.write(
+                CSVWriter.line(
+                    [.text(p.design), .text(p.file)] + p.attributes.map(CSVCell.text)
+                        + [
+                            .text(p.truth ?? ""), .text(p.predicted), .number(p.confidence),
+                            .text(p.harmCategory ?? "")
+                        ]))
         }
     }
 
@@ -180,14 +192,16 @@ public enum ReportWriter {
     /// skipped rows with reasons, timings.
     /// `files` are the report's files, relative to its folder (the ones a later run may replace).
     /// `measurementFindings` are ``ReportData/measurementFindings``, made once for the report.
-    public static func runJSON(_ run: AuditRun, files: [String], runID: String = "",
-                               measurementFindings: [String] = []) throws -> String {
+    public static func runJSON(
+        _ run: AuditRun, files: [String], runID: String = "",
+        measurementFindings: [String] = []
+    ) throws -> String {
         let config = run.config
         var model: [String: Any] = [
             "id": run.model.id,
             "directory": run.model.directory.path,
             "fingerprint": run.modelKey.text,
-            "weights_sha256": run.modelKey.weightsSHA256,
+            "weights_sha256": run.modelKey.weightsSHA256
         ]
         if let revision = run.model.revision { model["revision"] = revision }
         let reasons = Dictionary(uniqueKeysWithValues: SkipKind.counts(run.skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
@@ -197,22 +211,26 @@ public enum ReportWriter {
             "min_difference": config.minDifference,
             "attributes": config.attributes,
             "intersections": config.slices.filter(\.isIntersection).map(\.csvText),
-            "reference_groups": config.referenceGroups,
+            "reference_groups": config.referenceGroups
         ]
         if let dataset = config.dataset {
             settings["dataset"] = ["id": dataset.id, "split": dataset.split.map { $0 as Any } ?? NSNull()] as [String: Any]
         }
         let published: [[String: Any]] = config.designs.flatMap { spec in
             spec.published.map { figure -> [String: Any] in
-                ["design": spec.name, "source": figure.source, "metric": figure.metric, "attribute": figure.attribute,
-                 "groups": figure.values.map(\.group), "values": figure.values.map(\.value)]
+                [
+                    "design": spec.name, "source": figure.source, "metric": figure.metric, "attribute": figure.attribute,
+                    "groups": figure.values.map(\.group), "values": figure.values.map(\.value)
+                ]
             }
         }
         let variants: [[String: Any]] = config.designs.compactMap { spec in
             guard let base = spec.base.flatMap(config.design(named:)) else { return nil }
-            return ["design": spec.name, "base": base.name,
-                    "added_classes": spec.classNames.filter { !base.classNames.contains($0) },
-                    "removed_classes": base.classNames.filter { !spec.classNames.contains($0) }]
+            return [
+                "design": spec.name, "base": base.name,
+                "added_classes": spec.classNames.filter { !base.classNames.contains($0) },
+                "removed_classes": base.classNames.filter { !spec.classNames.contains($0) }
+            ]
         }
         let object: [String: Any] = [
             "tool": "clip-audit",
@@ -230,7 +248,7 @@ public enum ReportWriter {
                 "path": config.manifest.path.path,
                 "image_root": config.manifest.imageRoot.path,
                 "file_column": config.manifest.fileColumn,
-                "limit": config.manifest.limit,
+                "limit": config.manifest.limit
             ] as [String: Any],
             "counts": [
                 "manifest_rows": run.manifestRows,
@@ -242,14 +260,14 @@ public enum ReportWriter {
                 "prompts": run.promptsTotal,
                 "prompts_encoded": run.promptsEncoded,
                 "designs": config.designs.count,
-                "predictions": run.predictions.count,
+                "predictions": run.predictions.count
             ],
             "skipped_by_reason": reasons,
             "skipped": skippedJSON(run.skipped),
             "timings_s": timingsJSON(run.timings),
             "cache": run.cachePath ?? NSNull(),
             "files": files.sorted(),
-            "settings": settings,
+            "settings": settings
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"

@@ -41,8 +41,10 @@ public struct DesignChange: Sendable, Equatable {
 /// dates, two manifests), with the statistics of the variant comparisons where the images match
 /// and the unpaired ones where they do not.
 public enum RunDiff {
-    public static let header = ["design", "metric", "attribute", "group", "n_a", "value_a", "n_b", "value_b", "delta",
-                                "ci_low", "ci_high", "p_value", "p_adjusted", "significant", "test", "design_changed"]
+    public static let header = [
+        "design", "metric", "attribute", "group", "n_a", "value_a", "n_b", "value_b", "delta",
+        "ci_low", "ci_high", "p_value", "p_adjusted", "significant", "test", "design_changed"
+    ]
 
     /// The significance level of a comparison: the stricter of the two runs'.
     public static func alpha(_ a: ReportFolder, _ b: ReportFolder) -> Double { min(a.data.alpha, b.data.alpha) }
@@ -53,10 +55,11 @@ public enum RunDiff {
     public static func designChanges(_ a: ReportFolder, _ b: ReportFolder) -> [DesignChange] {
         let signaturesA = DesignSignature.read(folder: a.url), signaturesB = DesignSignature.read(folder: b.url)
         func classes(_ folder: ReportFolder, _ design: String) -> Set<String> {
-            Set(folder.data.metrics.compactMap { row -> String? in
-                guard row.design == design, case .predictionRate(let cls) = row.metric else { return nil }
-                return cls
-            })
+            Set(
+                folder.data.metrics.compactMap { row -> String? in
+                    guard row.design == design, case .predictionRate(let cls) = row.metric else { return nil }
+                    return cls
+                })
         }
         var out: [DesignChange] = []
         for design in a.data.designs.map(\.name) where b.data.designs.contains(where: { $0.name == design }) {
@@ -66,8 +69,12 @@ public enum RunDiff {
             } else {
                 let ca = classes(a, design), cb = classes(b, design)
                 if ca != cb {
-                    out.append(DesignChange(design: design, differences: [
-                        "classes differ (\(ca.count) in A, \(cb.count) in B; a run.json without design definitions: phrases and templates not checked)"]))
+                    out.append(
+                        DesignChange(
+                            design: design,
+                            differences: [
+                                "classes differ (\(ca.count) in A, \(cb.count) in B; a run.json without design definitions: phrases and templates not checked)"
+                            ]))
                 }
             }
         }
@@ -93,11 +100,12 @@ public enum RunDiff {
             guard let mb = bRows[key(ma)] else { continue }
             let designChanged = changedDesigns.contains(ma.design)
             if designChanged && !includeChangedDesigns { continue }
-            var row = DiffRow(design: ma.design, metric: ma.metric, attribute: ma.attribute, group: ma.group, nA: ma.n,
-                              valueA: ma.value, nB: mb.n, valueB: mb.value, delta: 0, ciLow: 0, ciHigh: 0, pValue: 1,
-                              pAdjusted: 1, significant: false, test: .unpaired,
-                              belowMinimumN: ma.n < a.data.minGroupSize || mb.n < b.data.minGroupSize,
-                              designChanged: designChanged)
+            var row = DiffRow(
+                design: ma.design, metric: ma.metric, attribute: ma.attribute, group: ma.group, nA: ma.n,
+                valueA: ma.value, nB: mb.n, valueB: mb.value, delta: 0, ciLow: 0, ciHigh: 0, pValue: 1,
+                pAdjusted: 1, significant: false, test: .unpaired,
+                belowMinimumN: ma.n < a.data.minGroupSize || mb.n < b.data.minGroupSize,
+                designChanged: designChanged)
             let sliceA = slice(predictionsA[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
             let sliceB = slice(predictionsB[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
             if !sliceA.isEmpty, Set(sliceA.keys) == Set(sliceB.keys) {
@@ -133,8 +141,10 @@ public enum RunDiff {
     static func key(_ m: MetricRow) -> MetricRow.Key { m.key }
 
     /// The metric's indicator for each image of the slice (images where it is undefined left out).
-    static func slice(_ predictions: [String: ReportFolder.PredictionLine], metric: Metric, attribute: String,
-                      group: String) -> [String: Bool] {
+    static func slice(
+        _ predictions: [String: ReportFolder.PredictionLine], metric: Metric, attribute: String,
+        group: String
+    ) -> [String: Bool] {
         let slice = Slice(csvText: attribute)
         var out: [String: Bool] = [:]
         for (file, p) in predictions {
@@ -152,10 +162,12 @@ public enum RunDiff {
         var w = CSVWriter()
         w.writeRow(header)
         for r in rows {
-            w.writeRow([.text(r.design), .text(r.metric.csvName), .text(r.attribute), .text(r.group), .number(r.nA), .number(r.valueA),
-                        .number(r.nB), .number(r.valueB), .number(r.delta), .number(r.ciLow),
-                        .number(r.ciHigh), .number(r.pValue), .number(r.pAdjusted),
-                        .number(r.significant), .verbatim(r.test.rawValue), .number(r.designChanged)])
+            w.writeRow([
+                .text(r.design), .text(r.metric.csvName), .text(r.attribute), .text(r.group), .number(r.nA), .number(r.valueA),
+                .number(r.nB), .number(r.valueB), .number(r.delta), .number(r.ciLow),
+                .number(r.ciHigh), .number(r.pValue), .number(r.pAdjusted),
+                .number(r.significant), .verbatim(r.test.rawValue), .number(r.designChanged)
+            ])
         }
         return w.text
     }
@@ -168,19 +180,27 @@ public enum RunDiff {
             seen.append("\(r.design)\u{1F}\(r.metric)")
             let slice = rows.filter { $0.design == r.design && $0.metric == r.metric && !Slice(csvText: $0.attribute).isIntersection }
             let items = slice.map { s in
-                DeltaChart.Item(label: s.attribute == "*" ? "all images" : "\(s.attribute): \(s.group)", delta: s.delta,
-                                low: s.ciLow, high: s.ciHigh, n: min(s.nA, s.nB), pValue: s.pAdjusted, small: s.belowMinimumN)
+                DeltaChart.Item(
+                    label: s.attribute == "*" ? "all images" : "\(s.attribute): \(s.group)", delta: s.delta,
+                    low: s.ciLow, high: s.ciHigh, n: min(s.nA, s.nB), pValue: s.pAdjusted, small: s.belowMinimumN)
             }
             guard items.count > 1 else { continue }
-            let plot = DeltaChart.plot(items, title: "\(r.design)\(r.designChanged ? " (design differs)" : ""): \(r.metric.title), \(runNames(a, b).b) − \(runNames(a, b).a)",
-                                       subtitle: "Run B minus run A, 95% Newcombe interval (paired where the images match); p: Holm-adjusted",
-                                       alpha: alpha(a, b), minGroupSize: min(a.data.minGroupSize, b.data.minGroupSize),
-                                       axisTitle: "change in \(r.metric.title) (percentage points)")
+            let plot = DeltaChart.plot(
+                items,
+                title:
+                    "\(r.design)\(r.designChanged ? " (design differs)" : ""): \(r.metric.title), \(runNames(a, b).b) − \(runNames(a, b).a)",
+                subtitle: "Run B minus run A, 95% Newcombe interval (paired where the images match); p: Holm-adjusted",
+                alpha: alpha(a, b), minGroupSize: min(a.data.minGroupSize, b.data.minGroupSize),
+                axisTitle: "change in \(r.metric.title) (percentage points)")
             var stem = ChartStyle.slug("diff-\(r.design)-\(r.metric)")
             var i = 2
-            while files.contains(where: { $0.path == "\(ReportCharts.folder)/\(stem).svg" }) { stem = ChartStyle.slug("diff-\(r.design)-\(r.metric)") + "-\(i)"; i += 1 }
-            files.append(ChartFile(kind: .delta, design: r.design, metric: r.metric.csvName, attribute: "*",
-                                   path: "\(ReportCharts.folder)/\(stem).svg", title: plot.title, svg: plot.render()))
+            while files.contains(where: { $0.path == "\(ReportCharts.folder)/\(stem).svg" }) {
+                stem = ChartStyle.slug("diff-\(r.design)-\(r.metric)") + "-\(i)"; i += 1
+            }
+            files.append(
+                ChartFile(
+                    kind: .delta, design: r.design, metric: r.metric.csvName, attribute: "*",
+                    path: "\(ReportCharts.folder)/\(stem).svg", title: plot.title, svg: plot.render()))
         }
         return files
     }
@@ -207,7 +227,9 @@ public enum RunDiff {
         md.line("| Report folder | \(MarkdownReport.code(a.url.lastPathComponent)) | \(MarkdownReport.code(b.url.lastPathComponent)) |")
         md.line("| Audit | \(MarkdownReport.escape(a.data.name)) | \(MarkdownReport.escape(b.data.name)) |")
         md.line("| Model | \(MarkdownReport.code(a.data.modelID)) | \(MarkdownReport.code(b.data.modelID)) |")
-        md.line("| Weights SHA-256 | \(MarkdownReport.code(String(a.data.weightsSHA256.prefix(12)))) | \(MarkdownReport.code(String(b.data.weightsSHA256.prefix(12)))) |")
+        md.line(
+            "| Weights SHA-256 | \(MarkdownReport.code(String(a.data.weightsSHA256.prefix(12)))) | \(MarkdownReport.code(String(b.data.weightsSHA256.prefix(12)))) |"
+        )
         md.line("| Manifest | \(MarkdownReport.code(a.data.manifestName)) | \(MarkdownReport.code(b.data.manifestName)) |")
         md.line("| α | \(MarkdownReport.formatNumber(a.data.alpha)) | \(MarkdownReport.formatNumber(b.data.alpha)) |")
         md.line("| Minimum group size | \(a.data.minGroupSize) | \(b.data.minGroupSize) |")
@@ -217,23 +239,28 @@ public enum RunDiff {
             let compared = Set(rows.filter(\.designChanged).map(\.design))
             md.line("## Designs that differ between the runs")
             md.blank()
-            md.line("These designs have the same name in both runs but are not the same design: a change in their figures "
+            md.line(
+                "These designs have the same name in both runs but are not the same design: a change in their figures "
                     + "measures the change of design as much as that of the model or data.")
             md.blank()
             for change in changes {
                 let fate = compared.contains(change.design) ? "compared anyway, marked ⚠ below" : "not compared"
-                md.line("- ⚠ **\(MarkdownReport.escape(change.design))** (\(fate)): \(MarkdownReport.escape(change.differences.joined(separator: "; ")))")
+                md.line(
+                    "- ⚠ **\(MarkdownReport.escape(change.design))** (\(fate)): \(MarkdownReport.escape(change.differences.joined(separator: "; ")))"
+                )
             }
             md.blank()
         }
         let paired = rows.filter { $0.test == .paired }.count
-        md.line("Δ = run B − run A for every metric and group both runs report (\(rows.count) rows): \(paired) paired on the same images "
+        md.line(
+            "Δ = run B − run A for every metric and group both runs report (\(rows.count) rows): \(paired) paired on the same images "
                 + "(Newcombe paired interval, exact McNemar test), \(rows.count - paired) unpaired (Newcombe hybrid score interval, pooled z-test); "
                 + "p Holm-adjusted within design × metric × attribute, * marks p < \(MarkdownReport.formatNumber(alpha(a, b)))"
                 + (a.data.alpha == b.data.alpha ? "" : " (the stricter of the two runs' α)") + ". "
                 + (a.data.minGroupSize == b.data.minGroupSize
                     ? "† marks groups under \(a.data.minGroupSize) images."
-                    : "† marks groups under run A's minimum group size (\(a.data.minGroupSize)) in run A or under run B's (\(b.data.minGroupSize)) in run B."))
+                    : "† marks groups under run A's minimum group size (\(a.data.minGroupSize)) in run A or under run B's (\(b.data.minGroupSize)) in run B.")
+        )
         md.blank()
         let headline = rows.filter { $0.metric.isHeadline }
         let changed = headline.filter(\.significant).sorted { abs($0.delta) > abs($1.delta) }
@@ -259,7 +286,8 @@ public enum RunDiff {
         md.line("| design | metric | attribute | group | run A | run B | Δ (95% CI) | p (Holm) | test |")
         md.line("|---|---|---|---|---:|---:|---|---:|---|")
         for r in rows {
-            md.line("| \(MarkdownReport.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(MarkdownReport.escape(r.metric.csvName)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | \(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
+            md.line(
+                "| \(MarkdownReport.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(MarkdownReport.escape(r.metric.csvName)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | \(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
                     + "| \(MarkdownReport.percent(r.valueA)) (n = \(r.nA)) | \(MarkdownReport.percent(r.valueB)) (n = \(r.nB)) "
                     + "| \(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))] "
                     + "| \(MarkdownReport.formatP(r.pAdjusted))\(r.significant ? " *" : "") | \(r.test.rawValue) |")
@@ -275,15 +303,17 @@ public enum RunDiff {
         // A diff folder from before ledgers: diff.md and diff.csv together, and the charts diff.md shows.
         var folder = try OutputFolder(url: directory, kind: "diff", files: charts.map(\.path) + names) { url in
             guard FileManager.default.fileExists(atPath: url.appendingPathComponent("diff.csv").path),
-                  let md = try? FileKind.contents(of: url.appendingPathComponent("diff.md"), limit: 256 << 20) else { return [] }
+                let md = try? FileKind.contents(of: url.appendingPathComponent("diff.md"), limit: 256 << 20)
+            else { return [] }
             return Set(names).union(ReportWriter.chartReferences(in: String(decoding: md, as: UTF8.self)))
         }
         try ReportWriter.writeCharts(charts, to: directory)
         try AtomicFile.write(csv(rows), to: directory.appendingPathComponent("diff.csv"))
         try AtomicFile.write(markdown, to: directory.appendingPathComponent("diff.md"))
         let body = MarkdownHTML.convert(markdown) { path in charts.first { $0.path == path } }
-        try AtomicFile.write(HTMLReport.page(title: title(a, b), body: body),
-                             to: directory.appendingPathComponent("diff.html"))
+        try AtomicFile.write(
+            HTMLReport.page(title: title(a, b), body: body),
+            to: directory.appendingPathComponent("diff.html"))
         try folder.finish()
     }
 }

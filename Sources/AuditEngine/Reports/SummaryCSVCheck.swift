@@ -34,8 +34,10 @@ extension ReportFolder {
             try row.summary(matching: spread)
         }
         if let missing = expected.first(where: { unmatched[key($0.design, $0.metric, $0.attribute)] != nil }) {
-            throw AuditError(file: file.path, "no row for \(missing.design), \(missing.metric), \(missing.attribute), "
-                             + "which metrics.csv has groups for")
+            throw AuditError(
+                file: file.path,
+                "no row for \(missing.design), \(missing.metric), \(missing.attribute), "
+                    + "which metrics.csv has groups for")
         }
     }
 }

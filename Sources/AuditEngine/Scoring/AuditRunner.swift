@@ -72,15 +72,20 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
         } else if let completion = try number("JOB_COMPLETION_INDEX") {
             index = completion
             guard let n = try count ?? number("CLIP_AUDIT_SHARD_COUNT") else {
-                throw AuditError("--shard auto: JOB_COMPLETION_INDEX is set but not the shard count; pass --shard-count N (the Job's completions) or set CLIP_AUDIT_SHARD_COUNT")
+                throw AuditError(
+                    "--shard auto: JOB_COMPLETION_INDEX is set but not the shard count; pass --shard-count N (the Job's completions) or set CLIP_AUDIT_SHARD_COUNT"
+                )
             }
             total = n
             source = "JOB_COMPLETION_INDEX"
         } else {
-            throw AuditError("--shard auto: neither SLURM_ARRAY_TASK_ID (Slurm job array) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set")
+            throw AuditError(
+                "--shard auto: neither SLURM_ARRAY_TASK_ID (Slurm job array) nor JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set")
         }
         guard total >= 1, index >= 0, index < total else {
-            throw AuditError("--shard auto: \(source) gives shard index \(index) (0-based), outside 0..<\(total); array indices must run over 0..N-1 (or MIN..MIN+N-1)")
+            throw AuditError(
+                "--shard auto: \(source) gives shard index \(index) (0-based), outside 0..<\(total); array indices must run over 0..N-1 (or MIN..MIN+N-1)"
+            )
         }
         return Shard(index: index + 1, count: total)
     }
@@ -173,7 +178,8 @@ public enum AuditRunner {
         var readOnly = options.extraCacheURLs
         if options.cachedOnly && readOnly.isEmpty { readOnly = [first] }
         for url in readOnly where !FileManager.default.fileExists(atPath: url.path) {
-            let why = options.cachedOnly
+            let why =
+                options.cachedOnly
                 ? "--cached-only reads this cache and encodes nothing, so it must exist (mistyped path?)"
                 : "a cache given after the first is only read, so it must exist (mistyped path?)"
             throw CacheError(file: url.path, message: "no such file: \(why)")
@@ -184,8 +190,10 @@ public enum AuditRunner {
     /// `options.model`, which replaces the list; otherwise use ``perform(auditFile:options:progress:)``).
     /// - Parameter progress: called with (images done, images total) as encoding proceeds; the
     ///   CLI draws its progress line from it.
-    public static func run(auditFile: URL, options: RunOptions,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> AuditRun {
+    public static func run(
+        auditFile: URL, options: RunOptions,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> AuditRun {
         switch try perform(auditFile: auditFile, options: options, progress: progress) {
         case .single(let run): return run
         case .models:
@@ -202,8 +210,10 @@ public enum AuditRunner {
     /// Performs the audit described by `auditFile`: for its one model, or for every model of its
     /// `models:` (unless `options.model` replaces them with one) in one pass over the images.
     /// - Parameter progress: called with (images done, images total) as encoding proceeds.
-    public static func perform(auditFile: URL, options: RunOptions,
-                               progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+    public static func perform(
+        auditFile: URL, options: RunOptions,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Outcome {
         var timings: [(String, Double)] = []
         var clock = Date()
         func lap(_ stage: String) {
@@ -241,12 +251,14 @@ public enum AuditRunner {
         var notes: [String] = []
         for fallback in validation.referenceFallbacks {
             config.referenceGroups[fallback.key] = fallback.used
-            notes.append("--limit \(options.limit ?? 0): reference group for \(fallback.key) is \"\(fallback.used)\" (the largest group), "
-                + "not \"\(fallback.wanted)\", which has no usable rows within the limit")
+            notes.append(
+                "--limit \(options.limit ?? 0): reference group for \(fallback.key) is \"\(fallback.used)\" (the largest group), "
+                    + "not \"\(fallback.wanted)\", which has no usable rows within the limit")
         }
         var skipped = validation.skipped.map(SkippedEntry.init)
         let rows = validation.usableRows
-        let references: [String?] = several
+        let references: [String?] =
+            several
             ? config.models.map { $0.model.locatorString }
             : [options.model ?? config.model.map(\.locatorString)]
         var tables = try references.map { _ in try PredictionTable(rows: rows, designs: config.designs) }
@@ -254,9 +266,11 @@ public enum AuditRunner {
 
         // 2. The models, tokenizers and preprocessing, and the keys they give the cache.
         CLIPModel.setThreads(options.threads)
-        let cache: EmbeddingCache? = options.useCache
-            ? try EmbeddingCache(url: options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment),
-                                 fallbacks: options.extraCacheURLs)
+        let cache: EmbeddingCache? =
+            options.useCache
+            ? try EmbeddingCache(
+                url: options.cacheURL ?? EmbeddingCache.defaultURL(environment: options.environment),
+                fallbacks: options.extraCacheURLs)
             : nil
         var resolvedModels: [ResolvedModel] = [], pipelines: [CLIPPipeline] = [], modelKeys: [ModelKey] = []
         var loadSeconds: [Double] = []
@@ -265,7 +279,8 @@ public enum AuditRunner {
             do {
                 let resolved = try ModelLocator(environment: options.environment).resolve(reference)
                 let pipeline = try CLIPPipeline(model: resolved)
-                let weightsHash = try cache?.fingerprint(ofFile: pipeline.weightsURL) { try SHA256Digest.hex(ofFile: $0) }
+                let weightsHash =
+                    try cache?.fingerprint(ofFile: pipeline.weightsURL) { try SHA256Digest.hex(ofFile: $0) }
                     ?? SHA256Digest.hex(ofFile: pipeline.weightsURL)
                 resolvedModels.append(resolved)
                 pipelines.append(pipeline)
@@ -290,9 +305,10 @@ public enum AuditRunner {
         var promptEmbeddings: [[String: [Float]]] = [], promptsEncoded: [Int] = [], promptSeconds: [Double] = []
         for (pipeline, modelKey) in zip(pipelines, modelKeys) {
             let started = Date()
-            let textEmbedder = TextEmbedder(model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache,
-                                            modelKey: modelKey, tokenizerKey: pipeline.tokenizerKey,
-                                            allowEncoding: !options.cachedOnly)
+            let textEmbedder = TextEmbedder(
+                model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache,
+                modelKey: modelKey, tokenizerKey: pipeline.tokenizerKey,
+                allowEncoding: !options.cachedOnly)
             let (embeddings, encoded) = try textEmbedder.embed(allPrompts)
             promptEmbeddings.append(embeddings)
             promptsEncoded.append(encoded)
@@ -310,9 +326,10 @@ public enum AuditRunner {
         let members = pipelines.indices.map {
             ImageEmbedder.Member(pipeline: pipelines[$0], modelKey: modelKeys[$0], label: several ? labels[$0] : nil)
         }
-        let imageEmbedder = ImageEmbedder(members: members, cache: cache, batchSize: options.batchSize,
-                                          decodeThreads: options.threads, maxPixels: options.maxPixels,
-                                          allowEncoding: !options.cachedOnly)
+        let imageEmbedder = ImageEmbedder(
+            members: members, cache: cache, batchSize: options.batchSize,
+            decodeThreads: options.threads, maxPixels: options.maxPixels,
+            allowEncoding: !options.cachedOnly)
         let classifiers = try pipelines.indices.map { m in
             try config.designs.map { design in
                 try ZeroShotClassifier(
@@ -341,7 +358,8 @@ public enum AuditRunner {
                 }
                 if let first = failures.first {
                     // Name the models when not all of them fail, or fail differently.
-                    let reason = failures.count == outcomes.count && failures.allSatisfy({ $0.reason == first.reason })
+                    let reason =
+                        failures.count == outcomes.count && failures.allSatisfy({ $0.reason == first.reason })
                         ? first.reason
                         : failures.map { "model \(labels[$0.model]): \($0.reason)" }.joined(separator: "; ")
                     // Counted under the first failing model's kind, so that one image is one count.
@@ -360,13 +378,15 @@ public enum AuditRunner {
             }
             progress?(files.upperBound, shareCount)
         }
-        lap("encode images")   // and score them; the stage keeps its name in run.json
+        lap("encode images") // and score them; the stage keeps its name in run.json
 
         skipped.sort { ($0.line ?? 0, $0.file ?? "") < ($1.line ?? 0, $1.file ?? "") }
         if options.strict, let first = skipped.first {
             let location = first.line.map { "line \($0)" } ?? "a row"
-            throw AuditError(file: config.manifest.path.path,
-                             "--strict: \(skipped.count) row(s) would be skipped; first at \(location)\(first.file.map { " (\($0))" } ?? ""): \(first.reason)")
+            throw AuditError(
+                file: config.manifest.path.path,
+                "--strict: \(skipped.count) row(s) would be skipped; first at \(location)\(first.file.map { " (\($0))" } ?? ""): \(first.reason)"
+            )
         }
 
         if scored == 0 && options.shard == nil {
@@ -374,9 +394,10 @@ public enum AuditRunner {
             let first = skipped.first.map { ": first at line \($0.line ?? 0)\($0.file.map { " (\($0))" } ?? ""): \($0.reason)" } ?? ""
             throw AuditError(file: config.manifest.path.path, "no row could be scored (\(skipped.count) skipped\(first))")
         }
-        let settings = MetricSettings(attributes: config.attributes, intersections: config.intersections,
-                                      referenceGroups: config.referenceGroups, alpha: config.alpha,
-                                      minGroupSize: config.minGroupSize, minDifference: config.minDifference)
+        let settings = MetricSettings(
+            attributes: config.attributes, intersections: config.intersections,
+            referenceGroups: config.referenceGroups, alpha: config.alpha,
+            minGroupSize: config.minGroupSize, minDifference: config.minDifference)
         var runs: [AuditRun] = []
         var scoringSeconds: [Double] = [], measureSeconds: [Double] = []
         for m in pipelines.indices {
@@ -385,8 +406,9 @@ public enum AuditRunner {
             let scoring = Date().timeIntervalSince(started)
             var measurements = EmbeddingMeasurements()
             if keepImages && options.shard == nil {
-                measurements = try EmbeddingMeasurements.measure(config: config, rows: rows, images: images[m],
-                                                                 textEmbeddings: promptEmbeddings[m])
+                measurements = try EmbeddingMeasurements.measure(
+                    config: config, rows: rows, images: images[m],
+                    textEmbeddings: promptEmbeddings[m])
             }
             images[m] = EmbeddingMeasurements.ImageSet()
             scoringSeconds.append(scoring)
@@ -399,19 +421,24 @@ public enum AuditRunner {
             }
             let modelTimings: [(stage: String, seconds: Double)]
             if several {
-                modelTimings = [("read manifest", timings[0].1), ("load model", loadSeconds[m]), ("encode prompts", promptSeconds[m]),
-                                ("encode images", imageEmbedder.encodeSeconds[m]), ("score and measure", scoring)]
+                modelTimings =
+                    [
+                        ("read manifest", timings[0].1), ("load model", loadSeconds[m]), ("encode prompts", promptSeconds[m]),
+                        ("encode images", imageEmbedder.encodeSeconds[m]), ("score and measure", scoring)
+                    ]
                     + (keepImages && options.shard == nil ? [("retrieval and associations", measureSeconds[m])] : [])
             } else {
-                modelTimings = []   // set below, from the stages as they ran
+                modelTimings = [] // set below, from the stages as they ran
             }
-            runs.append(AuditRun(config: modelConfig, model: resolvedModels[m], modelKey: modelKeys[m], auditFileSHA256: auditHash,
-                                 manifestRows: validation.rowsRead, usableRows: scored,
-                                 skipped: skipped, uniqueImages: rows.count, imagesEncoded: encoded[m],
-                                 imagesFromCache: fromCache[m], promptsEncoded: promptsEncoded[m],
-                                 promptsTotal: Set(allPrompts).count, table: tables[m],
-                                 metrics: metrics, timings: modelTimings, cachePath: cache?.url.path, shard: options.shard,
-                                 measurements: measurements, notes: notes))
+            runs.append(
+                AuditRun(
+                    config: modelConfig, model: resolvedModels[m], modelKey: modelKeys[m], auditFileSHA256: auditHash,
+                    manifestRows: validation.rowsRead, usableRows: scored,
+                    skipped: skipped, uniqueImages: rows.count, imagesEncoded: encoded[m],
+                    imagesFromCache: fromCache[m], promptsEncoded: promptsEncoded[m],
+                    promptsTotal: Set(allPrompts).count, table: tables[m],
+                    metrics: metrics, timings: modelTimings, cachePath: cache?.url.path, shard: options.shard,
+                    measurements: measurements, notes: notes))
         }
         if !several {
             timings.append(("score and measure", scoringSeconds[0]))
@@ -424,10 +451,12 @@ public enum AuditRunner {
         timings.append(("read and decode images", imageEmbedder.prepareSeconds))
         let comparisons = options.shard == nil ? modelComparisons(runs: runs, labels: labels, settings: settings) : []
         lap("compare models")
-        return .models(ModelsRun(config: config, labels: labels, runs: runs, comparisons: comparisons,
-                                 encodeSeconds: pipelines.indices.map { imageEmbedder.encodeSeconds[$0] + promptSeconds[$0] },
-                                 auditFileSHA256: auditHash, manifestRows: validation.rowsRead, usableRows: scored,
-                                 skipped: skipped, timings: timings, cachePath: cache?.url.path, shard: options.shard,
-                                 notes: notes))
+        return .models(
+            ModelsRun(
+                config: config, labels: labels, runs: runs, comparisons: comparisons,
+                encodeSeconds: pipelines.indices.map { imageEmbedder.encodeSeconds[$0] + promptSeconds[$0] },
+                auditFileSHA256: auditHash, manifestRows: validation.rowsRead, usableRows: scored,
+                skipped: skipped, timings: timings, cachePath: cache?.url.path, shard: options.shard,
+                notes: notes))
     }
 }

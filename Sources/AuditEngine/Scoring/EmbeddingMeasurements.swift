@@ -51,8 +51,10 @@ public struct EmbeddingMeasurements: Sendable {
     ///
     /// - Throws: `AuditFileError` at the key's line for what only the scored rows can tell: a
     ///   `k` above the number of scored images, an association group with no scored image.
-    static func measure(config: AuditConfig, rows: UsableRows, images: ImageSet,
-                        textEmbeddings: [String: [Float]]) throws -> EmbeddingMeasurements {
+    static func measure(
+        config: AuditConfig, rows: UsableRows, images: ImageSet,
+        textEmbeddings: [String: [Float]]
+    ) throws -> EmbeddingMeasurements {
         var images = images
         images.sortByRow()
         var result = EmbeddingMeasurements()
@@ -79,13 +81,15 @@ public struct EmbeddingMeasurements: Sendable {
             let attribute = labels(of: test.attribute, config: config, rows: rows, images: images)
             func members(_ group: String, _ which: Int) throws -> [Int] {
                 guard let g = attribute.groups.firstIndex(of: group) else {
-                    throw config.error(at: "associations[\(test.index)].groups[\(which)]",
-                                       "no scored image has \(test.attribute) \"\(group)\" (groups: \(attribute.groups.joined(separator: ", ")))")
+                    throw config.error(
+                        at: "associations[\(test.index)].groups[\(which)]",
+                        "no scored image has \(test.attribute) \"\(group)\" (groups: \(attribute.groups.joined(separator: ", ")))")
                 }
                 let list = attribute.labels.indices.filter { attribute.labels[$0] == g }
                 if list.count < 2 {
-                    throw config.error(at: "associations[\(test.index)].groups[\(which)]",
-                                       "\(test.attribute) \"\(group)\" has \(list.count) scored image; a test needs at least 2 per group")
+                    throw config.error(
+                        at: "associations[\(test.index)].groups[\(which)]",
+                        "\(test.attribute) \"\(group)\" has \(list.count) scored image; a test needs at least 2 per group")
                 }
                 return list
             }
@@ -100,17 +104,25 @@ public struct EmbeddingMeasurements: Sendable {
                 let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 return mean.map { Float(norm > 0 ? $0 / norm : 0) }
             }
-            let s = AssociationTest.associations(images: images.embeddings, count: count, dimension: images.dimension,
-                                                 a: test.targetA.words.map(wordVector), b: test.targetB.words.map(wordVector))
-            result.associations.append((test, AssociationTest.test(s: s, x: x, y: y, permutations: test.permutations,
-                                                                   seed: test.seed)))
+            let s = AssociationTest.associations(
+                images: images.embeddings, count: count, dimension: images.dimension,
+                a: test.targetA.words.map(wordVector), b: test.targetB.words.map(wordVector))
+            result.associations.append(
+                (
+                    test,
+                    AssociationTest.test(
+                        s: s, x: x, y: y, permutations: test.permutations,
+                        seed: test.seed)
+                ))
         }
         return result
     }
 
     /// The group of every image for an attribute or intersection key, groups in report order.
-    static func labels(of key: String, config: AuditConfig, rows: UsableRows,
-                       images: ImageSet) -> (name: String, groups: [String], labels: [Int]) {
+    static func labels(
+        of key: String, config: AuditConfig, rows: UsableRows,
+        images: ImageSet
+    ) -> (name: String, groups: [String], labels: [Int]) {
         let slice = Slice(csvText: key)
         let names = slice.attributes
         let columns = names.map { rows.attributes.firstIndex(of: $0)! }
@@ -123,7 +135,9 @@ public struct EmbeddingMeasurements: Sendable {
         }
         var rank = [Int](repeating: 0, count: order.count)
         for (position, group) in order.enumerated() { rank[group] = position }
-        return (key, order.map { slice.groupText(values[$0]) },
-                images.rows.map { rank[Int(grouping.groupOfRow[$0])] })
+        return (
+            key, order.map { slice.groupText(values[$0]) },
+            images.rows.map { rank[Int(grouping.groupOfRow[$0])] }
+        )
     }
 }

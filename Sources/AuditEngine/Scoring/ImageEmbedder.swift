@@ -46,15 +46,20 @@ public final class ImageEmbedder: @unchecked Sendable {
     /// (shared by every model; it overlaps the encoding). Read once ``embedAll(count:file:body:)`` returns.
     public private(set) var prepareSeconds: Double = 0
 
-    public convenience init(pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: ModelKey, batchSize: Int,
-                            decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true) {
-        self.init(members: [Member(pipeline: pipeline, modelKey: modelKey)], cache: cache, batchSize: batchSize,
-                  decodeThreads: decodeThreads, maxPixels: maxPixels, allowEncoding: allowEncoding)
+    public convenience init(
+        pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: ModelKey, batchSize: Int,
+        decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true
+    ) {
+        self.init(
+            members: [Member(pipeline: pipeline, modelKey: modelKey)], cache: cache, batchSize: batchSize,
+            decodeThreads: decodeThreads, maxPixels: maxPixels, allowEncoding: allowEncoding)
     }
 
     /// An embedder for every model of `members` (at least one), reading each image once.
-    public init(members: [Member], cache: EmbeddingCache?, batchSize: Int,
-                decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true) {
+    public init(
+        members: [Member], cache: EmbeddingCache?, batchSize: Int,
+        decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true
+    ) {
         precondition(!members.isEmpty, "an image embedder needs a model")
         self.allowEncoding = allowEncoding
         self.members = members
@@ -87,15 +92,19 @@ public final class ImageEmbedder: @unchecked Sendable {
     /// file indices and outcomes, in order, as soon as the batch is encoded. Nothing of a batch is
     /// kept once `body` returns, so memory does not grow with the number of files. (The first
     /// model's outcomes; ``embedAll(count:file:body:)`` gives every model's.)
-    public func embed(count: Int, file: @escaping @Sendable (Int) -> URL,
-                      body: (_ files: Range<Int>, _ outcomes: [Outcome]) throws -> Void) throws {
+    public func embed(
+        count: Int, file: @escaping @Sendable (Int) -> URL,
+        body: (_ files: Range<Int>, _ outcomes: [Outcome]) throws -> Void
+    ) throws {
         try embedAll(count: count, file: file) { try body($0, $1[0]) }
     }
 
     /// ``embed(count:file:body:)`` for every model: `outcomes[m][i]` is what became of the batch's
     /// i-th file for member `m`.
-    public func embedAll(count: Int, file: @escaping @Sendable (Int) -> URL,
-                         body: (_ files: Range<Int>, _ outcomes: [[Outcome]]) throws -> Void) throws {
+    public func embedAll(
+        count: Int, file: @escaping @Sendable (Int) -> URL,
+        body: (_ files: Range<Int>, _ outcomes: [[Outcome]]) throws -> Void
+    ) throws {
         let batchCount = (count + batchSize - 1) / batchSize
         guard batchCount > 0 else { return }
         let size = batchSize
@@ -152,7 +161,9 @@ public final class ImageEmbedder: @unchecked Sendable {
         var order = [[String]](repeating: [], count: members.count)
         for (m, member) in members.enumerated() {
             let pipeline = member.pipeline
-            let lookup = try cache?.imageEmbeddingLookup(for: keys, model: member.modelKey, preprocessing: pipeline.preprocessingKey) ?? EmbeddingCache.Lookup()
+            let lookup =
+                try cache?.imageEmbeddingLookup(for: keys, model: member.modelKey, preprocessing: pipeline.preprocessingKey)
+                ?? EmbeddingCache.Lookup()
             let cached = lookup.found
             for offset in 0..<range.count {
                 guard let sha = batch.hashes[offset], batch.outcomes[m][offset] == nil else { continue }
@@ -167,7 +178,11 @@ public final class ImageEmbedder: @unchecked Sendable {
                     }
                     batch.outcomes[m][offset] = .embedded(sha256: sha, embedding: embedding, cached: true)
                 } else if !allowEncoding, let cacheFile = lookup.unusable[sha] {
-                    throw CacheError(file: cacheFile, message: "--cached-only: the cached embedding of image \(files[offset].path)\(Self.forModel(member)) is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it")
+                    throw CacheError(
+                        file: cacheFile,
+                        message:
+                            "--cached-only: the cached embedding of image \(files[offset].path)\(Self.forModel(member)) is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it"
+                    )
                 } else {
                     if pending[m][sha] == nil { order[m].append(sha) }
                     pending[m][sha, default: []].append(offset)
@@ -236,7 +251,8 @@ public final class ImageEmbedder: @unchecked Sendable {
                             continue
                         }
                         let stride = pipeline.pixelCount
-                        let slot = UnsafeMutableBufferPointer(rebasing: buffers[target.group][(target.slot * stride)..<((target.slot + 1) * stride)])
+                        let slot = UnsafeMutableBufferPointer(
+                            rebasing: buffers[target.group][(target.slot * stride)..<((target.slot + 1) * stride)])
                         pipeline.processor.preprocess(image, into: slot)
                     }
                 }
@@ -259,7 +275,9 @@ public final class ImageEmbedder: @unchecked Sendable {
             // Undecodable files are skips either way; a decodable one that no cache holds is an
             // error when encoding is not allowed.
             if !allowEncoding, let first = kept.first {
-                throw AuditError("--cached-only: image \(files[first.files[0]].path) is not in the cache(s)\(Self.forModel(members[m])); was a shard not run, or run with other model weights?")
+                throw AuditError(
+                    "--cached-only: image \(files[first.files[0]].path) is not in the cache(s)\(Self.forModel(members[m])); was a shard not run, or run with other model weights?"
+                )
             }
             var pixels = [Float](repeating: 0, count: kept.count * stride)
             pixels.withUnsafeMutableBufferPointer { destination in

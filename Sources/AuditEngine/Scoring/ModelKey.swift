@@ -14,8 +14,10 @@ public struct ModelKey: Hashable, Sendable, CustomStringConvertible {
     /// ``CLIPModel/numericsRevision`` of the build that computed the embeddings.
     public var numericsRevision: Int
 
-    public init(weightsSHA256: String, configurationSHA256: String,
-                numericsRevision: Int = CLIPModel.numericsRevision) {
+    public init(
+        weightsSHA256: String, configurationSHA256: String,
+        numericsRevision: Int = CLIPModel.numericsRevision
+    ) {
         self.weightsSHA256 = weightsSHA256
         self.configurationSHA256 = configurationSHA256
         self.numericsRevision = numericsRevision

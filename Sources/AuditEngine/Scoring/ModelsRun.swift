@@ -28,10 +28,12 @@ public struct ModelsRun: Sendable {
     /// What the report's Setup must say about how the run departed from the audit file.
     public var notes: [String]
 
-    public init(config: AuditConfig, labels: [String], runs: [AuditRun], comparisons: [ModelComparisonRow],
-                encodeSeconds: [Double], auditFileSHA256: String, manifestRows: Int, usableRows: Int,
-                skipped: [SkippedEntry], timings: [(stage: String, seconds: Double)], cachePath: String?,
-                shard: Shard?, notes: [String]) {
+    public init(
+        config: AuditConfig, labels: [String], runs: [AuditRun], comparisons: [ModelComparisonRow],
+        encodeSeconds: [Double], auditFileSHA256: String, manifestRows: Int, usableRows: Int,
+        skipped: [SkippedEntry], timings: [(stage: String, seconds: Double)], cachePath: String?,
+        shard: Shard?, notes: [String]
+    ) {
         self.config = config
         self.labels = labels
         self.runs = runs

@@ -20,10 +20,11 @@ public struct PredictionTable: Sendable {
         self.designs = designs.map { spec in
             let categories = spec.harmCategories.map(\.name)
             let classHarm = spec.classNames.map { name in spec.harmCategory(ofClass: name).flatMap { categories.firstIndex(of: $0) } ?? -1 }
-            return DesignPredictions(name: spec.name, base: spec.base, classes: spec.classNames, harmCategories: categories,
-                                     hasTarget: spec.target != nil, labels: spec.classNames, labelHarm: classHarm,
-                                     harmLabels: categories, truthColumn: spec.target.flatMap { rows.targets.firstIndex(of: $0) },
-                                     rows: rows)
+            return DesignPredictions(
+                name: spec.name, base: spec.base, classes: spec.classNames, harmCategories: categories,
+                hasTarget: spec.target != nil, labels: spec.classNames, labelHarm: classHarm,
+                harmLabels: categories, truthColumn: spec.target.flatMap { rows.targets.firstIndex(of: $0) },
+                rows: rows)
         }
     }
 
@@ -69,11 +70,12 @@ public struct PredictionTable: Sendable {
         public subscript(i: Index) -> Prediction {
             let design = table.designs[i.design], rows = table.rows
             let label = design.label(row: i.row)
-            return Prediction(design: design.name, line: rows.line(i.row), file: rows.file(i.row),
-                              attributes: rows.attributes.indices.map { rows.value(row: i.row, column: $0) ?? "" },
-                              truth: design.truth(row: i.row, in: rows).map { design.labels[$0] },
-                              predicted: design.labels[label], confidence: design.confidence[i.row],
-                              harmCategory: design.harm(ofLabel: label))
+            return Prediction(
+                design: design.name, line: rows.line(i.row), file: rows.file(i.row),
+                attributes: rows.attributes.indices.map { rows.value(row: i.row, column: $0) ?? "" },
+                truth: design.truth(row: i.row, in: rows).map { design.labels[$0] },
+                predicted: design.labels[label], confidence: design.confidence[i.row],
+                harmCategory: design.harm(ofLabel: label))
         }
     }
 }
@@ -110,8 +112,10 @@ public struct DesignPredictions: Sendable {
 
     static let notScored = UInt16.max
 
-    init(name: String, base: String?, classes: [String], harmCategories: [String], hasTarget: Bool,
-         labels: [String], labelHarm: [Int], harmLabels: [String], truthColumn: Int?, rows: UsableRows) {
+    init(
+        name: String, base: String?, classes: [String], harmCategories: [String], hasTarget: Bool,
+        labels: [String], labelHarm: [Int], harmLabels: [String], truthColumn: Int?, rows: UsableRows
+    ) {
         precondition(Array(labels.prefix(classes.count)) == classes && labelHarm.count == labels.count)
         self.name = name
         self.base = base
@@ -173,8 +177,9 @@ extension PredictionTable {
     /// label's harm category is the one its first record gives it.
     public init(attributes: [String], outcomes: [DesignOutcomes]) {
         let withTruth = outcomes.indices.filter { outcomes[$0].records.contains { $0.truth != nil } }
-        var rows = UsableRows(imageRoot: URL(fileURLWithPath: "/"), attributes: attributes,
-                              targets: withTruth.map { outcomes[$0].design })
+        var rows = UsableRows(
+            imageRoot: URL(fileURLWithPath: "/"), attributes: attributes,
+            targets: withTruth.map { outcomes[$0].design })
         let byKey = outcomes.map { design in
             Dictionary(design.records.map { ($0.imageKey, $0) }, uniquingKeysWith: { first, _ in first })
         }
@@ -183,8 +188,9 @@ extension PredictionTable {
             for record in design.records where rowOfKey[record.imageKey] == nil {
                 rowOfKey[record.imageKey] = rows.count
                 let groups = attributes.indices.map { $0 < record.groups.count ? record.groups[$0] : "" }
-                rows.append(line: 0, file: record.imageKey,
-                            values: groups + withTruth.map { byKey[$0][record.imageKey]?.truth })
+                rows.append(
+                    line: 0, file: record.imageKey,
+                    values: groups + withTruth.map { byKey[$0][record.imageKey]?.truth })
             }
         }
         self.rows = rows

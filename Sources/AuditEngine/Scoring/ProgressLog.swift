@@ -33,8 +33,9 @@ public struct ProgressLog: Sendable {
         last = (elapsed, done)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let left = rate > 0 ? Double(total - done) / rate : 0
-        return String(format: "progress: %d/%d images (%.0f%%), %.1f img/s, %@ left", done, total,
-                      100 * Double(done) / Double(total), rate, Self.duration(left))
+        return String(
+            format: "progress: %d/%d images (%.0f%%), %.1f img/s, %@ left", done, total,
+            100 * Double(done) / Double(total), rate, Self.duration(left))
     }
 
     /// `1h05m`, `3m57s`.

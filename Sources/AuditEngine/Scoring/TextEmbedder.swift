@@ -14,8 +14,10 @@ public struct TextEmbedder {
     /// False: a prompt missing from the cache is an error (`--cached-only`).
     let allowEncoding: Bool
 
-    public init(model: CLIPModel, tokenizer: CLIPTokenizer, cache: EmbeddingCache?, modelKey: ModelKey, tokenizerKey: String,
-                allowEncoding: Bool = true) {
+    public init(
+        model: CLIPModel, tokenizer: CLIPTokenizer, cache: EmbeddingCache?, modelKey: ModelKey, tokenizerKey: String,
+        allowEncoding: Bool = true
+    ) {
         self.allowEncoding = allowEncoding
         self.model = model
         self.tokenizer = tokenizer
@@ -33,7 +35,11 @@ public struct TextEmbedder {
         var result = lookup.found
         let missing = unique.filter { result[$0] == nil }
         if !allowEncoding, let prompt = missing.first(where: { lookup.unusable[$0] != nil }), let cacheFile = lookup.unusable[prompt] {
-            throw CacheError(file: cacheFile, message: "--cached-only: the cached embedding of prompt \"\(prompt)\" is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it")
+            throw CacheError(
+                file: cacheFile,
+                message:
+                    "--cached-only: the cached embedding of prompt \"\(prompt)\" is unusable (zero, NaN or infinite values, or a wrong length); run without --cached-only to re-encode it"
+            )
         }
         if !allowEncoding && !missing.isEmpty {
             throw AuditError("--cached-only: \(missing.count) prompt(s) are not in the cache(s), e.g. \"\(missing[0])\"")

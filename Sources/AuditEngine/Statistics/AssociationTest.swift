@@ -98,9 +98,10 @@ public enum AssociationTest {
             if e.isFinite { effects.append(e) }
         }
         effects.sort()
-        return AssociationResult(nX: sx.count, nY: sy.count, effectSize: effect,
-                                 ciLow: percentile(effects, 0.025), ciHigh: percentile(effects, 0.975),
-                                 pValue: p, permutations: evaluated, exact: exact)
+        return AssociationResult(
+            nX: sx.count, nY: sy.count, effectSize: effect,
+            ciLow: percentile(effects, 0.025), ciHigh: percentile(effects, 0.975),
+            pValue: p, permutations: evaluated, exact: exact)
     }
 
     /// `(mean x − mean y) / sd(x ∪ y)` with the sample sd; NaN when every value is the same.

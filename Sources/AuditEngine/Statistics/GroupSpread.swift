@@ -99,7 +99,7 @@ public func groupSpreads(_ metrics: [MetricRow]) -> [SummaryRow] {
     var result: [SummaryRow] = []
     for design in designs {
         let rows = byDesign[design]!
-        var spreads: [Metric: [String: SummaryRow]] = [:]  // metric → attribute → row
+        var spreads: [Metric: [String: SummaryRow]] = [:] // metric → attribute → row
         var metricOrder: [Metric] = [], attributeOrder: [String] = []
         var groups: [Metric: [String: [MetricRow]]] = [:]
         for row in rows where row.attribute != "*" {
@@ -153,14 +153,18 @@ private func spread(_ members: [MetricRow]) -> SummaryRow? {
         if rate(row) > rate(high) { high = row }
         if rate(row) < rate(low) { low = row }
     }
-    guard let interval = newcombeUnpairedDifferenceInterval(successes1: high.count, trials1: high.n,
-                                                            successes2: low.count, trials2: low.n) else { return nil }
+    guard
+        let interval = newcombeUnpairedDifferenceInterval(
+            successes1: high.count, trials1: high.n,
+            successes2: low.count, trials2: low.n)
+    else { return nil }
     let (maxValue, minValue) = (rate(high), rate(low))
-    return SummaryRow(design: high.design, metric: .metric(high.metric), attribute: high.attribute, maxGroup: high.group,
-                      maxValue: maxValue, minGroup: low.group, minValue: minValue, difference: maxValue - minValue,
-                      differenceCILow: interval.lower, differenceCIHigh: interval.upper,
-                      ratio: maxValue == 0 ? nil : minValue / maxValue, maxN: high.n, minN: low.n, groups: members.count,
-                      decidedBy: high.metric)
+    return SummaryRow(
+        design: high.design, metric: .metric(high.metric), attribute: high.attribute, maxGroup: high.group,
+        maxValue: maxValue, minGroup: low.group, minValue: minValue, difference: maxValue - minValue,
+        differenceCILow: interval.lower, differenceCIHigh: interval.upper,
+        ratio: maxValue == 0 ? nil : minValue / maxValue, maxN: high.n, minN: low.n, groups: members.count,
+        decidedBy: high.metric)
 }
 
 /// A row's value from its counts: exact even for rows read back from a CSV's six digits.

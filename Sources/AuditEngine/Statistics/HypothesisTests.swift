@@ -96,7 +96,8 @@ func logBinomialHalfLowerTail(_ k: Int, _ n: Int) -> Double {
         if term < relativeSum * 1e-17 { break }
         i -= 1
     }
-    let logLeading = lgamma(Double(n) + 1) - lgamma(Double(k) + 1) - lgamma(Double(n - k) + 1)
+    let logLeading =
+        lgamma(Double(n) + 1) - lgamma(Double(k) + 1) - lgamma(Double(n - k) + 1)
         - Double(n) * M_LN2
     return logLeading + log(relativeSum)
 }
@@ -117,7 +118,7 @@ public func exactMcNemarPValue(b: Int, c: Int) -> Double {
         // 0.28906250000000017, which a six-decimal report prints as 0.289063, not 0.289062).
         var term: UInt64 = 1, sum: UInt64 = 1
         for i in 0..<k {
-            term = term * UInt64(n - i) / UInt64(i + 1)  // C(n, i+1); exact, and < 2^62 for n ≤ 62
+            term = term * UInt64(n - i) / UInt64(i + 1) // C(n, i+1); exact, and < 2^62 for n ≤ 62
             sum += term
         }
         return min(1, Double(sum) / Double(sign: .plus, exponent: n - 1, significand: 1))

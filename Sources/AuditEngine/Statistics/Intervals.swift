@@ -55,7 +55,8 @@ public func newcombeUnpairedDifferenceInterval(
     successes1: Int, trials1: Int, successes2: Int, trials2: Int, z: Double = z95
 ) -> ConfidenceInterval? {
     guard let w1 = wilsonInterval(successes: successes1, trials: trials1, z: z),
-          let w2 = wilsonInterval(successes: successes2, trials: trials2, z: z) else { return nil }
+        let w2 = wilsonInterval(successes: successes2, trials: trials2, z: z)
+    else { return nil }
     let p1 = Double(successes1) / Double(trials1)
     let p2 = Double(successes2) / Double(trials2)
     let d = p1 - p2
@@ -86,8 +87,9 @@ public func newcombePairedDifferenceInterval(
     precondition(a >= 0 && b >= 0 && c >= 0 && d >= 0, "counts must be non-negative")
     let total = a + b + c + d
     guard total > 0,
-          let w1 = wilsonInterval(successes: a + b, trials: total, z: z),
-          let w2 = wilsonInterval(successes: a + c, trials: total, z: z) else { return nil }
+        let w1 = wilsonInterval(successes: a + b, trials: total, z: z),
+        let w2 = wilsonInterval(successes: a + c, trials: total, z: z)
+    else { return nil }
     let n = Double(total)
     let p1 = Double(a + b) / n
     let p2 = Double(a + c) / n

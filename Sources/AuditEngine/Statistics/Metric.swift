@@ -28,7 +28,7 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
 
     /// The prefixes of the CSV names that carry a class or category.
     private static let recallPrefix = "recall:", fprPrefix = "fpr:", harmPrefix = "harm_rate:",
-                       predictionPrefix = "prediction_rate:"
+        predictionPrefix = "prediction_rate:"
 
     /// Parses a CSV name (`accuracy`, `recall:<class>`, `fpr:<class>`, `harm_rate:<category>`,
     /// `harm_rate:any`, `prediction_rate:<class>`); nil for anything else, including a prefix with
@@ -54,7 +54,8 @@ public enum Metric: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The forms of the CSV names, for error messages.
-    public static let csvNameForms = "accuracy, recall:<class>, fpr:<class>, harm_rate:<category>, harm_rate:any "
+    public static let csvNameForms =
+        "accuracy, recall:<class>, fpr:<class>, harm_rate:<category>, harm_rate:any "
         + "and prediction_rate:<class>"
 
     /// The name in `metrics.csv` and the other CSV files.

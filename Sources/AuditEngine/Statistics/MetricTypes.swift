@@ -16,8 +16,10 @@ public struct OutcomeRecord: Sendable, Equatable {
     /// The predicted class's probability.
     public var confidence: Double
 
-    public init(imageKey: String, groups: [String], truth: String? = nil, predicted: String, harmCategory: String? = nil,
-                confidence: Double = 0) {
+    public init(
+        imageKey: String, groups: [String], truth: String? = nil, predicted: String, harmCategory: String? = nil,
+        confidence: Double = 0
+    ) {
         self.imageKey = imageKey
         self.groups = groups
         self.truth = truth
@@ -42,8 +44,10 @@ public struct DesignOutcomes: Sendable, Equatable {
     /// One record per image.
     public var records: [OutcomeRecord]
 
-    public init(design: String, base: String? = nil, classes: [String], harmCategories: [String] = [],
-                hasTarget: Bool, records: [OutcomeRecord]) {
+    public init(
+        design: String, base: String? = nil, classes: [String], harmCategories: [String] = [],
+        hasTarget: Bool, records: [OutcomeRecord]
+    ) {
         self.design = design
         self.base = base
         self.classes = classes
@@ -72,8 +76,10 @@ public struct MetricSettings: Sendable, Equatable {
     /// The smallest |difference| a four-fifths flag needs (``DisparityRow/fourFifthsViolation``).
     public var minDifference: Double = 0.05
 
-    public init(attributes: [String], intersections: [[String]] = [], referenceGroups: [String: String] = [:],
-                alpha: Double = 0.05, minGroupSize: Int = 30, minDifference: Double = 0.05) {
+    public init(
+        attributes: [String], intersections: [[String]] = [], referenceGroups: [String: String] = [:],
+        alpha: Double = 0.05, minGroupSize: Int = 30, minDifference: Double = 0.05
+    ) {
         self.attributes = attributes
         self.intersections = intersections
         self.referenceGroups = referenceGroups
@@ -167,8 +173,10 @@ extension DisparityRow {
     /// The four-fifths flag of SPEC.md's `disparities.csv`: outside [0.8, 1.25] (a non-zero value
     /// against a zero reference counts as outside), both sides at least `minGroupSize`, and
     /// |difference| ≥ `minDifference`.
-    public static func fourFifths(value: Double, referenceValue: Double, n: Int, referenceN: Int,
-                                  minGroupSize: Int, minDifference: Double) -> Bool {
+    public static func fourFifths(
+        value: Double, referenceValue: Double, n: Int, referenceN: Int,
+        minGroupSize: Int, minDifference: Double
+    ) -> Bool {
         let outside = referenceValue == 0 ? value > 0 : (value / referenceValue < 0.8 || value / referenceValue > 1.25)
         // The tolerance keeps a difference written with six digits (read back from the CSV) on the same side.
         return outside && n >= minGroupSize && referenceN >= minGroupSize && abs(value - referenceValue) >= minDifference - 1e-9
@@ -267,9 +275,11 @@ public struct ModelComparisonRow: Sendable, Equatable {
     public var modelOnly: Int
     public var belowMinimumN: Bool
 
-    public init(design: String, metric: Metric, attribute: String, group: String, model: String, baseModel: String,
-                n: Int, baseValue: Double, value: Double, delta: Double, ciLow: Double, ciHigh: Double,
-                pValue: Double, pAdjusted: Double, baseOnly: Int, modelOnly: Int, belowMinimumN: Bool) {
+    public init(
+        design: String, metric: Metric, attribute: String, group: String, model: String, baseModel: String,
+        n: Int, baseValue: Double, value: Double, delta: Double, ciLow: Double, ciHigh: Double,
+        pValue: Double, pAdjusted: Double, baseOnly: Int, modelOnly: Int, belowMinimumN: Bool
+    ) {
         self.design = design
         self.metric = metric
         self.attribute = attribute

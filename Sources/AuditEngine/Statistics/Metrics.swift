@@ -212,8 +212,9 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
     var result = AuditMetrics(metrics: [], disparities: [], comparisons: [], confusions: [])
     let specs = sliceSpecs(settings)
     for design in table.designs {
-        let definitions = metricDefinitions(hasTarget: design.hasTarget, harmCategories: design.harmCategories,
-                                            classes: design.classes)
+        let definitions = metricDefinitions(
+            hasTarget: design.hasTarget, harmCategories: design.harmCategories,
+            classes: design.classes)
         let indicators = DesignIndicators(design, rows: table.rows, definitions: definitions)
         // Per slice family: its groups and, per definition and group, the counts.
         var families: [(family: SliceFamily, tallies: [[Tally]], confusions: [[[Int]]])] = []
@@ -222,8 +223,9 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
             var tallies = [[Tally]](repeating: Array(repeating: Tally(), count: family.groups.count), count: definitions.count)
             let labels = design.labels.count
             let withConfusions = design.hasTarget && !family.slice.isIntersection
-            var confusions = [[[Int]]](repeating: Array(repeating: Array(repeating: 0, count: labels), count: labels),
-                                       count: withConfusions ? family.groups.count : 0)
+            var confusions = [[[Int]]](
+                repeating: Array(repeating: Array(repeating: 0, count: labels), count: labels),
+                count: withConfusions ? family.groups.count : 0)
             for (row, group) in family.groupOfRow.enumerated() where group >= 0 {
                 for (definition, value) in indicators.values(row: row).enumerated() {
                     tallies[definition][Int(group)].add(value)
@@ -245,15 +247,17 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
             for (family, tallies, _) in families {
                 for (group, tally) in zip(family.groups, tallies[index]) {
                     guard tally.n > 0, let ci = wilsonInterval(successes: tally.count, trials: tally.n) else { continue }
-                    result.metrics.append(MetricRow(
-                        design: design.name, metric: definition, attribute: family.slice.csvText, group: group,
-                        n: tally.n, count: tally.count, value: Double(tally.count) / Double(tally.n), ciLow: ci.lower,
-                        ciHigh: ci.upper, belowMinimumN: tally.n < settings.minGroupSize))
+                    result.metrics.append(
+                        MetricRow(
+                            design: design.name, metric: definition, attribute: family.slice.csvText, group: group,
+                            n: tally.n, count: tally.count, value: Double(tally.count) / Double(tally.n), ciLow: ci.lower,
+                            ciHigh: ci.upper, belowMinimumN: tally.n < settings.minGroupSize))
                 }
                 guard family.slice != .all else { continue }
-                result.disparities += disparities(design: design.name, metric: definition, family: family,
-                                                  tallies: tallies[index], settings: settings,
-                                                  attributeReferences: attributeReferences)
+                result.disparities += disparities(
+                    design: design.name, metric: definition, family: family,
+                    tallies: tallies[index], settings: settings,
+                    attributeReferences: attributeReferences)
             }
         }
         for (family, _, confusions) in families {
@@ -275,8 +279,10 @@ public func computeAuditMetrics(_ designs: [DesignOutcomes], settings: MetricSet
     computeAuditMetrics(PredictionTable(attributes: settings.attributes, outcomes: designs), settings: settings)
 }
 
-private func disparities(design: String, metric: Metric, family: SliceFamily, tallies: [Tally],
-                         settings: MetricSettings, attributeReferences: [String: String]) -> [DisparityRow] {
+private func disparities(
+    design: String, metric: Metric, family: SliceFamily, tallies: [Tally],
+    settings: MetricSettings, attributeReferences: [String: String]
+) -> [DisparityRow] {
     guard let reference = referenceGroup(of: family, settings: settings, attributeReferences: attributeReferences) else { return [] }
     let (rn, rc) = (tallies[reference].n, tallies[reference].count)
     guard rn > 0 else { return [] }
@@ -289,15 +295,17 @@ private func disparities(design: String, metric: Metric, family: SliceFamily, ta
         let test = pooledTwoProportionZTest(successes1: count, trials1: n, successes2: rc, trials2: rn)
         let interval = newcombeUnpairedDifferenceInterval(successes1: count, trials1: n, successes2: rc, trials2: rn)!
         let ratio: Double? = referenceValue == 0 ? nil : value / referenceValue
-        let violation = DisparityRow.fourFifths(value: value, referenceValue: referenceValue, n: n, referenceN: rn,
-                                                minGroupSize: settings.minGroupSize, minDifference: settings.minDifference)
-        rows.append(DisparityRow(
-            design: design, metric: metric, attribute: family.slice.csvText, group: group, reference: family.groups[reference],
-            n: n, count: count, referenceN: rn, referenceCount: rc, value: value, referenceValue: referenceValue,
-            difference: value - referenceValue, ratio: ratio, pValue: test.pValue, pAdjusted: test.pValue,
-            significant: false, differenceCILow: interval.lower, differenceCIHigh: interval.upper,
-            fourFifthsViolation: violation,
-            belowMinimumN: n < settings.minGroupSize || rn < settings.minGroupSize))
+        let violation = DisparityRow.fourFifths(
+            value: value, referenceValue: referenceValue, n: n, referenceN: rn,
+            minGroupSize: settings.minGroupSize, minDifference: settings.minDifference)
+        rows.append(
+            DisparityRow(
+                design: design, metric: metric, attribute: family.slice.csvText, group: group, reference: family.groups[reference],
+                n: n, count: count, referenceN: rn, referenceCount: rc, value: value, referenceValue: referenceValue,
+                difference: value - referenceValue, ratio: ratio, pValue: test.pValue, pAdjusted: test.pValue,
+                significant: false, differenceCILow: interval.lower, differenceCIHigh: interval.upper,
+                fourFifthsViolation: violation,
+                belowMinimumN: n < settings.minGroupSize || rn < settings.minGroupSize))
     }
     let adjusted = holmAdjusted(rows.map(\.pValue))
     for index in rows.indices {
@@ -342,8 +350,10 @@ struct PairedTally {
 
 /// `variant` against `base` on the rows both scored, paired (also a model against the base
 /// model: ``modelComparisons(runs:labels:settings:)``).
-func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: UsableRows, specs: [SliceSpec],
-                 settings: MetricSettings) -> [ComparisonRow] {
+func comparisons(
+    variant: DesignPredictions, base: DesignPredictions, rows: UsableRows, specs: [SliceSpec],
+    settings: MetricSettings
+) -> [ComparisonRow] {
     let definitions = metricDefinitions(
         hasTarget: variant.hasTarget && base.hasTarget,
         harmCategories: variant.harmCategories.filter(base.harmCategories.contains),
@@ -353,8 +363,9 @@ func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: Usab
     var families: [(family: SliceFamily, tallies: [[PairedTally]])] = []
     for spec in specs {
         var family = SliceFamily(spec, rows: rows) { variant.isScored($0) && base.isScored($0) }
-        var tallies = [[PairedTally]](repeating: Array(repeating: PairedTally(), count: family.groups.count),
-                                      count: definitions.count)
+        var tallies = [[PairedTally]](
+            repeating: Array(repeating: PairedTally(), count: family.groups.count),
+            count: definitions.count)
         for (row, group) in family.groupOfRow.enumerated() where group >= 0 {
             for (definition, (v, b)) in zip(variantIndicators.values(row: row), baseIndicators.values(row: row)).enumerated() {
                 tallies[definition][Int(group)].add(v, b)
@@ -368,11 +379,12 @@ func comparisons(variant: DesignPredictions, base: DesignPredictions, rows: Usab
         for (family, tallies) in families {
             for (group, t) in zip(family.groups, tallies[index]) {
                 guard t.n > 0, let interval = t.interval else { continue }
-                result.append(ComparisonRow(
-                    design: variant.name, base: base.name, metric: definition, attribute: family.slice.csvText,
-                    group: group, n: t.n, baseValue: t.baseValue, value: t.value, delta: t.delta,
-                    ciLow: interval.lower, ciHigh: interval.upper, pValue: t.pValue,
-                    baseOnly: t.baseOnly, variantOnly: t.variantOnly, belowMinimumN: t.n < settings.minGroupSize))
+                result.append(
+                    ComparisonRow(
+                        design: variant.name, base: base.name, metric: definition, attribute: family.slice.csvText,
+                        group: group, n: t.n, baseValue: t.baseValue, value: t.value, delta: t.delta,
+                        ciLow: interval.lower, ciHigh: interval.upper, pValue: t.pValue,
+                        baseOnly: t.baseOnly, variantOnly: t.variantOnly, belowMinimumN: t.n < settings.minGroupSize))
             }
         }
     }
@@ -392,6 +404,7 @@ private func confusionTable(design: DesignPredictions, attribute: String, group:
         let total = cells.reduce(0, +)
         return total == 0 ? nil : Double(cells[row]) / Double(total)
     }
-    return ConfusionTable(design: design.name, attribute: attribute, group: group, labels: order.map { design.labels[$0] },
-                          counts: counts, recall: recall, n: counts.joined().reduce(0, +))
+    return ConfusionTable(
+        design: design.name, attribute: attribute, group: group, labels: order.map { design.labels[$0] },
+        counts: counts, recall: recall, n: counts.joined().reduce(0, +))
 }

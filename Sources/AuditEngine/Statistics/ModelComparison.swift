@@ -15,15 +15,17 @@ func modelComparisons(runs: [AuditRun], labels: [String], settings: MetricSettin
     var result: [ModelComparisonRow] = []
     for (index, design) in base.table.designs.enumerated() {
         for (run, label) in zip(runs, labels).dropFirst() {
-            let rows = comparisons(variant: run.table.designs[index], base: design, rows: base.table.rows,
-                                   specs: specs, settings: settings)
+            let rows = comparisons(
+                variant: run.table.designs[index], base: design, rows: base.table.rows,
+                specs: specs, settings: settings)
             let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.metric.csvName, $0.attribute] })
             for (row, pAdjusted) in zip(rows, adjusted) {
-                result.append(ModelComparisonRow(
-                    design: design.name, metric: row.metric, attribute: row.attribute, group: row.group,
-                    model: label, baseModel: labels[0], n: row.n, baseValue: row.baseValue, value: row.value,
-                    delta: row.delta, ciLow: row.ciLow, ciHigh: row.ciHigh, pValue: row.pValue, pAdjusted: pAdjusted,
-                    baseOnly: row.baseOnly, modelOnly: row.variantOnly, belowMinimumN: row.belowMinimumN))
+                result.append(
+                    ModelComparisonRow(
+                        design: design.name, metric: row.metric, attribute: row.attribute, group: row.group,
+                        model: label, baseModel: labels[0], n: row.n, baseValue: row.baseValue, value: row.value,
+                        delta: row.delta, ciLow: row.ciLow, ciHigh: row.ciHigh, pValue: row.pValue, pAdjusted: pAdjusted,
+                        baseOnly: row.baseOnly, modelOnly: row.variantOnly, belowMinimumN: row.belowMinimumN))
             }
         }
     }

@@ -75,10 +75,12 @@ public enum RetrievalSkew {
     ///   - queries: each query's text and L2-normalised embedding (`dimension` values).
     ///   - ks: ranks to measure at; each in `1...count`.
     /// - Returns: `retrieval.csv`'s rows (the `*` mean rows first) and `retrieval_groups.csv`'s.
-    public static func measure(images: [Float], count: Int, dimension: Int,
-                               queries: [(text: String, embedding: [Float])],
-                               attributes: [RetrievalAttribute], ks: [Int],
-                               permutations: Int, seed: UInt64) -> (rows: [RetrievalRow], groups: [RetrievalGroupRow]) {
+    public static func measure(
+        images: [Float], count: Int, dimension: Int,
+        queries: [(text: String, embedding: [Float])],
+        attributes: [RetrievalAttribute], ks: [Int],
+        permutations: Int, seed: UInt64
+    ) -> (rows: [RetrievalRow], groups: [RetrievalGroupRow]) {
         let ks = Array(Set(ks)).sorted()
         guard let kmax = ks.last, count > 0, !queries.isEmpty else { return ([], []) }
         precondition(images.count == count * dimension && ks.first! >= 1 && kmax <= count)
@@ -102,10 +104,11 @@ public enum RetrievalSkew {
                         let target = plan.desired(desired)
                         let skews = skew(counts: counts, k: k, desired: target)
                         let (maxIndex, minIndex) = extremes(skews)
-                        var row = RetrievalRow(query: query.text, attribute: plan.attribute.name, k: k, desired: desired,
-                                               maxSkew: skews[maxIndex], minSkew: skews[minIndex],
-                                               ndkl: measured.ndkl[desired]![ki],
-                                               maxGroup: plan.attribute.groups[maxIndex], minGroup: plan.attribute.groups[minIndex])
+                        var row = RetrievalRow(
+                            query: query.text, attribute: plan.attribute.name, k: k, desired: desired,
+                            maxSkew: skews[maxIndex], minSkew: skews[minIndex],
+                            ndkl: measured.ndkl[desired]![ki],
+                            maxGroup: plan.attribute.groups[maxIndex], minGroup: plan.attribute.groups[minIndex])
                         if permutations > 0, let null = nulls[a][desired]?[ki] {
                             row.nullMaxSkew = null.reduce(0, +) / Double(null.count)
                             let atLeast = null.reduce(0) { $0 + ($1 >= row.maxSkew ? 1 : 0) }
@@ -114,9 +117,11 @@ public enum RetrievalSkew {
                         perQuery.append(row)
                         if desired == .dataset {
                             for (g, group) in plan.attribute.groups.enumerated() {
-                                groupRows.append(RetrievalGroupRow(query: query.text, attribute: plan.attribute.name, group: group,
-                                                                   k: k, count: counts[g], share: Double(counts[g]) / Double(k),
-                                                                   desiredShare: target[g], skew: skews[g]))
+                                groupRows.append(
+                                    RetrievalGroupRow(
+                                        query: query.text, attribute: plan.attribute.name, group: group,
+                                        k: k, count: counts[g], share: Double(counts[g]) / Double(k),
+                                        desiredShare: target[g], skew: skews[g]))
                             }
                         }
                     }
@@ -159,8 +164,10 @@ public enum RetrievalSkew {
     }
 
     /// Query × image cosine similarities (`queries.count × count`, row-major): one matrix product.
-    static func similarityMatrix(images: [Float], count: Int, dimension: Int,
-                                 queries: [(text: String, embedding: [Float])]) -> [Float] {
+    static func similarityMatrix(
+        images: [Float], count: Int, dimension: Int,
+        queries: [(text: String, embedding: [Float])]
+    ) -> [Float] {
         var q = [Float]()
         q.reserveCapacity(queries.count * dimension)
         for query in queries {
@@ -169,8 +176,9 @@ public enum RetrievalSkew {
         }
         var out = [Float](repeating: 0, count: queries.count * count)
         // out[queries × count] = q[queries × d] · images[count × d]ᵀ
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries.count), Int32(count), Int32(dimension),
-                    1, q, Int32(dimension), images, Int32(dimension), 0, &out, Int32(count))
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries.count), Int32(count), Int32(dimension),
+            1, q, Int32(dimension), images, Int32(dimension), 0, &out, Int32(count))
         return out
     }
 

@@ -30,7 +30,8 @@ public enum Slice: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses an `attribute` column: `*`, an attribute, or attributes joined by ``separator``.
     public init(csvText text: String) {
-        self = text == Self.allText
+        self =
+            text == Self.allText
             ? .all
             : Slice(attributes: text.split(separator: Self.separator, omittingEmptySubsequences: false).map(String.init))
     }

@@ -44,8 +44,10 @@ public struct CLIPImageProcessor: Sendable {
     public let convention: Convention
 
     /// Validates `config` (only bicubic resampling, 3-channel mean/std).
-    public init(config: PreprocessorConfig = PreprocessorConfig(), alphaHandling: AlphaHandling = .compositeOnWhite,
-                convention: Convention = .transformers) throws {
+    public init(
+        config: PreprocessorConfig = PreprocessorConfig(), alphaHandling: AlphaHandling = .compositeOnWhite,
+        convention: Convention = .transformers
+    ) throws {
         try config.validate()
         self.config = config
         self.alphaHandling = alphaHandling
@@ -78,8 +80,9 @@ public struct CLIPImageProcessor: Sendable {
         let (h, w) = resizedSize(width: width, height: height)
         let (pixels, overflow) = h.multipliedReportingOverflow(by: w)
         guard overflow || pixels > limit else { return }
-        throw ImageError(code: .tooLarge, file: file,
-                         message: "image too large: \(width)x\(height) resizes to \(w)x\(h) before the crop, above the limit of \(limit) pixels")
+        throw ImageError(
+            code: .tooLarge, file: file,
+            message: "image too large: \(width)x\(height) resizes to \(w)x\(h) before the crop, above the limit of \(limit) pixels")
     }
 
     /// Decodes image bytes under every limit preprocessing needs: the decoder's pixel limit
@@ -140,11 +143,15 @@ public struct CLIPImageProcessor: Sendable {
         } else if convention == .torchvision && image.mode == .palette {
             resized = Self.nearest(source, width: rw, height: rh)
         } else if convention == .torchvision && image.mode == .alphaChannel, let alpha = image.alpha {
-            resized = Self.premultipliedResize(source.pixels, alpha: alpha, width: image.width, height: image.height,
-                                               outputWidth: rw, outputHeight: rh)
+            resized = Self.premultipliedResize(
+                source.pixels, alpha: alpha, width: image.width, height: image.height,
+                outputWidth: rw, outputHeight: rh)
         } else {
-            resized = PillowResampler(inputWidth: image.width, inputHeight: image.height,
-                                      outputWidth: rw, outputHeight: rh).resample(source).pixels
+            resized =
+                PillowResampler(
+                    inputWidth: image.width, inputHeight: image.height,
+                    outputWidth: rw, outputHeight: rh
+                ).resample(source).pixels
         }
 
         // Centre crop (or the whole resized image): output (y, x) reads resized (y + top, x + left).
@@ -240,8 +247,10 @@ public struct CLIPImageProcessor: Sendable {
     /// colours premultiplied by alpha (`MULDIV255`), every channel resampled alike, then divided
     /// back (`255·c / a`, clipped; kept as they are where a is 0 or 255). Returns the RGB bytes
     /// (torchvision's `convert("RGB")` then drops alpha).
-    static func premultipliedResize(_ pixels: [UInt8], alpha: [UInt8], width: Int, height: Int,
-                                    outputWidth: Int, outputHeight: Int) -> [UInt8] {
+    static func premultipliedResize(
+        _ pixels: [UInt8], alpha: [UInt8], width: Int, height: Int,
+        outputWidth: Int, outputHeight: Int
+    ) -> [UInt8] {
         let count = width * height
         var premultiplied = pixels
         var alphaRGB = [UInt8](repeating: 0, count: count * 3)

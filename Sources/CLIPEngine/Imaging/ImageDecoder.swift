@@ -143,8 +143,9 @@ public enum ImageDecoder {
         var message = [CChar](repeating: 0, count: 512)
         let status = data.withUnsafeBytes { raw in
             message.withUnsafeMutableBufferPointer { buf in
-                clip_image_size(raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, UInt64(max(0, maxPixels)),
-                                &width, &height, buf.baseAddress, buf.count)
+                clip_image_size(
+                    raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, UInt64(max(0, maxPixels)),
+                    &width, &height, buf.baseAddress, buf.count)
             }
         }
         if status == CLIP_OK { return (Int(width), Int(height)) }
@@ -169,8 +170,9 @@ public enum ImageDecoder {
         let width = Int(image.width), height = Int(image.height)
         let pixels = Array(UnsafeBufferPointer(start: image.rgb, count: width * height * 3))
         let alpha = image.alpha.map { Array(UnsafeBufferPointer(start: $0, count: width * height)) }
-        return RGBImage(width: width, height: height, pixels: pixels, alpha: alpha,
-                        mode: image.format == CLIP_FORMAT_PNG ? pngMode(raw) : .plain)
+        return RGBImage(
+            width: width, height: height, pixels: pixels, alpha: alpha,
+            mode: image.format == CLIP_FORMAT_PNG ? pngMode(raw) : .plain)
     }
 
     /// The mode Pillow gives a PNG, from the colour type in its IHDR chunk (byte 25; the decoder

@@ -30,8 +30,8 @@ public struct PillowResampler: Sendable {
         var weights: [Int32]
     }
 
-    let horizontal: Coefficients?   // nil: the width does not change, no horizontal pass
-    let vertical: Coefficients?     // nil: the height does not change, no vertical pass
+    let horizontal: Coefficients? // nil: the width does not change, no horizontal pass
+    let vertical: Coefficients? // nil: the height does not change, no vertical pass
     /// Pillow 13's pass order.
     let horizontalFirst: Bool
     /// Input rows the vertical pass reads (Pillow's ybox_first ..< ybox_last), when horizontal first.
@@ -39,8 +39,9 @@ public struct PillowResampler: Sendable {
     let rowLast: Int
 
     public init(inputWidth: Int, inputHeight: Int, outputWidth: Int, outputHeight: Int) {
-        precondition(inputWidth > 0 && inputHeight > 0 && outputWidth > 0 && outputHeight > 0,
-                     "resampling needs non-empty sizes")
+        precondition(
+            inputWidth > 0 && inputHeight > 0 && outputWidth > 0 && outputHeight > 0,
+            "resampling needs non-empty sizes")
         self.inputWidth = inputWidth
         self.inputHeight = inputHeight
         self.outputWidth = outputWidth
@@ -77,7 +78,7 @@ public struct PillowResampler: Sendable {
 
     /// Pillow's `precompute_coeffs` (box from 0 to inSize) followed by `normalize_coeffs_8bpc`.
     static func coefficients(inSize: Int, outSize: Int) -> Coefficients {
-        let support0 = 2.0   // BICUBIC support
+        let support0 = 2.0 // BICUBIC support
         // in0 = 0, in1 = inSize are C floats in Pillow; (double)(in1 - in0) is exact here.
         let scale = Double(Float(inSize) - Float(0)) / Double(outSize)
         let filterscale = max(scale, 1.0)
@@ -136,24 +137,28 @@ public struct PillowResampler: Sendable {
             // Same size: Pillow's Image.resize returns a copy.
             _ = output.initialize(from: input.prefix(outputWidth * outputHeight * 3))
         case (let h?, nil):
-            Self.horizontalPass(h, input: input, inputWidth: inputWidth, rowOffset: 0,
-                                rows: outputHeight, output: output, outputWidth: outputWidth)
+            Self.horizontalPass(
+                h, input: input, inputWidth: inputWidth, rowOffset: 0,
+                rows: outputHeight, output: output, outputWidth: outputWidth)
         case (nil, let v?):
             Self.verticalPass(v, input: input, width: outputWidth, output: output, outputHeight: outputHeight)
         case (let h?, let v?) where horizontalFirst:
             let tempRows = rowLast - rowFirst
             let temp = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: outputWidth * tempRows * 3)
             defer { temp.deallocate() }
-            Self.horizontalPass(h, input: input, inputWidth: inputWidth, rowOffset: rowFirst,
-                                rows: tempRows, output: temp, outputWidth: outputWidth)
-            Self.verticalPass(v, input: UnsafeBufferPointer(temp), width: outputWidth, output: output,
-                              outputHeight: outputHeight)
+            Self.horizontalPass(
+                h, input: input, inputWidth: inputWidth, rowOffset: rowFirst,
+                rows: tempRows, output: temp, outputWidth: outputWidth)
+            Self.verticalPass(
+                v, input: UnsafeBufferPointer(temp), width: outputWidth, output: output,
+                outputHeight: outputHeight)
         case (let h?, let v?):
             let temp = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: inputWidth * outputHeight * 3)
             defer { temp.deallocate() }
             Self.verticalPass(v, input: input, width: inputWidth, output: temp, outputHeight: outputHeight)
-            Self.horizontalPass(h, input: UnsafeBufferPointer(temp), inputWidth: inputWidth, rowOffset: 0,
-                                rows: outputHeight, output: output, outputWidth: outputWidth)
+            Self.horizontalPass(
+                h, input: UnsafeBufferPointer(temp), inputWidth: inputWidth, rowOffset: 0,
+                rows: outputHeight, output: output, outputWidth: outputWidth)
         }
     }
 
@@ -168,8 +173,10 @@ public struct PillowResampler: Sendable {
     }
 
     /// ImagingResampleHorizontal_8bpc for 3 bands: output row yy reads input row yy + rowOffset.
-    static func horizontalPass(_ c: Coefficients, input: UnsafeBufferPointer<UInt8>, inputWidth: Int, rowOffset: Int,
-                               rows: Int, output: UnsafeMutableBufferPointer<UInt8>, outputWidth: Int) {
+    static func horizontalPass(
+        _ c: Coefficients, input: UnsafeBufferPointer<UInt8>, inputWidth: Int, rowOffset: Int,
+        rows: Int, output: UnsafeMutableBufferPointer<UInt8>, outputWidth: Int
+    ) {
         let half = Int32(1 << (precisionBits - 1))
         c.weights.withUnsafeBufferPointer { kk in
             c.first.withUnsafeBufferPointer { first in
@@ -199,8 +206,10 @@ public struct PillowResampler: Sendable {
     }
 
     /// ImagingResampleVertical_8bpc for 3 bands.
-    static func verticalPass(_ c: Coefficients, input: UnsafeBufferPointer<UInt8>, width: Int,
-                             output: UnsafeMutableBufferPointer<UInt8>, outputHeight: Int) {
+    static func verticalPass(
+        _ c: Coefficients, input: UnsafeBufferPointer<UInt8>, width: Int,
+        output: UnsafeMutableBufferPointer<UInt8>, outputHeight: Int
+    ) {
         let half = Int32(1 << (precisionBits - 1))
         let stride = width * 3
         c.weights.withUnsafeBufferPointer { kk in

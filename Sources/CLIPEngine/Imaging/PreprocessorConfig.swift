@@ -88,7 +88,8 @@ public struct PreprocessorConfig: Sendable, Equatable {
         }
         func positiveInt(_ v: Any, _ what: String) throws -> Int {
             guard let n = v as? NSNumber, !Self.isBoolean(n), Self.exactDouble(n) == Self.exactDouble(n).rounded(),
-                  Self.exactDouble(n) >= 1 else { throw fail("\(what) must be a positive integer") }
+                Self.exactDouble(n) >= 1
+            else { throw fail("\(what) must be a positive integer") }
             // Image sides are bounded as config.json's image_size is, so that products of them
             // (resize arithmetic, buffer sizes) cannot overflow.
             guard Self.exactDouble(n) <= Double(Self.maxSide) else {
@@ -156,7 +157,8 @@ public struct PreprocessorConfig: Sendable, Equatable {
         if let v = try bool("do_convert_rgb") { doConvertRGB = v }
         if let r = object["resample"], !(r is NSNull) {
             guard let n = r as? NSNumber, !Self.isBoolean(n), Self.exactDouble(n) == Self.exactDouble(n).rounded(),
-                  abs(Self.exactDouble(n)) < 1e9 else {
+                abs(Self.exactDouble(n)) < 1e9
+            else {
                 throw fail("\"resample\" must be an integer (3, BICUBIC)")
             }
             resample = Int(Self.exactDouble(n))
@@ -203,7 +205,8 @@ public struct PreprocessorConfig: Sendable, Equatable {
         }
         switch resize {
         case .shortestEdge(let n): guard n > 0, n <= Self.maxSide else { throw fail("\"size\" must be in 1...\(Self.maxSide)") }
-        case .exact(let h, let w): guard h > 0, w > 0, h <= Self.maxSide, w <= Self.maxSide else { throw fail("\"size\" must be in 1...\(Self.maxSide)") }
+        case .exact(let h, let w):
+            guard h > 0, w > 0, h <= Self.maxSide, w <= Self.maxSide else { throw fail("\"size\" must be in 1...\(Self.maxSide)") }
         }
         guard cropHeight > 0, cropWidth > 0, cropHeight <= Self.maxSide, cropWidth <= Self.maxSide else {
             throw fail("\"crop_size\" must be in 1...\(Self.maxSide)")
@@ -213,12 +216,16 @@ public struct PreprocessorConfig: Sendable, Equatable {
             for v in [0, 255] {
                 let rescaled = doRescale ? Float(Double(v) * rescaleFactor) : Float(v)
                 guard rescaled.isFinite, abs(rescaled) <= Self.maxPixelValue else {
-                    throw fail("\"rescale_factor\" \(rescaleFactor) makes pixel value \(v) into \(rescaled); preprocessed values must be within ±\(Self.maxPixelValue)")
+                    throw fail(
+                        "\"rescale_factor\" \(rescaleFactor) makes pixel value \(v) into \(rescaled); preprocessed values must be within ±\(Self.maxPixelValue)"
+                    )
                 }
                 guard doNormalize else { continue }
                 let normalised = (rescaled - Float(imageMean[c])) / Float(imageStd[c])
                 guard normalised.isFinite, abs(normalised) <= Self.maxPixelValue else {
-                    throw fail("\"image_mean\" \(imageMean[c]) and \"image_std\" \(imageStd[c]) make pixel value \(v) of channel \(c) into \(normalised); preprocessed values must be within ±\(Self.maxPixelValue)")
+                    throw fail(
+                        "\"image_mean\" \(imageMean[c]) and \"image_std\" \(imageStd[c]) make pixel value \(v) of channel \(c) into \(normalised); preprocessed values must be within ±\(Self.maxPixelValue)"
+                    )
                 }
             }
         }

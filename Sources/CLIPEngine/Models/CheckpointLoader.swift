@@ -49,8 +49,11 @@ public enum CheckpointLoader {
         if foreign != nil {
             // The bundled tokenizer's ids run to 49,407: a smaller embedding table cannot take them.
             guard configuration.text.vocabSize == 49408 else {
-                throw SafeTensorsError(code: .shapeMismatch, file: weightsURL.path, tensor: nil,
-                                       message: "the text tower has a vocabulary of \(configuration.text.vocabSize) tokens, but OpenAI's tokenizer (which this format uses) needs 49408")
+                throw SafeTensorsError(
+                    code: .shapeMismatch, file: weightsURL.path, tensor: nil,
+                    message:
+                        "the text tower has a vocabulary of \(configuration.text.vocabSize) tokens, but OpenAI's tokenizer (which this format uses) needs 49408"
+                )
             }
         }
         let layout = foreign?.layout ?? .huggingFace
@@ -58,7 +61,8 @@ public enum CheckpointLoader {
         let names = source.tensorNames
         let parameters = names.reduce(0) { $0 + (source.tensorShape($1)?.reduce(1, *) ?? 0) }
         let dtypes = Set(names.compactMap { source.tensorDType($0)?.rawValue }).sorted()
-        return Network(model: model, foreign: foreign, configurationURL: configurationURL,
-                       tensorCount: names.count, parameterCount: parameters, dtypes: dtypes)
+        return Network(
+            model: model, foreign: foreign, configurationURL: configurationURL,
+            tensorCount: names.count, parameterCount: parameters, dtypes: dtypes)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One HTTP request through URLSession, with a delegate that controls redirects and streams
@@ -31,8 +32,10 @@ struct HTTPTransfer: Sendable {
 
     /// Streams the body of `request` into `file`, resuming an existing partial file with a Range
     /// request. Returns the file's total size and SHA-256.
-    func download(_ request: URLRequest, to file: URL, expectedSize: Int64?, file name: String,
-                  endpointHost: String?, progress: DownloadProgress?) async throws -> (Int64, String) {
+    func download(
+        _ request: URLRequest, to file: URL, expectedSize: Int64?, file name: String,
+        endpointHost: String?, progress: DownloadProgress?
+    ) async throws -> (Int64, String) {
         var request = request
         let existing = HubDownloader.fileSize(file.path) ?? 0
         let resumeFrom: Int64 = (existing > 0 && (expectedSize.map { existing < $0 } ?? false)) ? existing : 0
@@ -56,8 +59,9 @@ struct HTTPTransfer: Sendable {
                 hasher.update(chunk)
             }
         }
-        let sink = FileSink(handle: handle, hasher: hasher, resumeFrom: resumeFrom, file: name,
-                            expectedSize: expectedSize, progress: progress)
+        let sink = FileSink(
+            handle: handle, hasher: hasher, resumeFrom: resumeFrom, file: name,
+            expectedSize: expectedSize, progress: progress)
         let delegate = TransferDelegate(followAbsoluteRedirects: true, sink: sink, endpointHost: endpointHost)
         try await run(request, delegate: delegate, what: name)
 
@@ -72,7 +76,10 @@ struct HTTPTransfer: Sendable {
             throw HubError(message: "\(name): no response from \(request.url?.absoluteString ?? "?")")
         }
         guard response.statusCode == 200 || response.statusCode == 206 else {
-            throw HubError(message: "\(name): \(response.url?.absoluteString ?? "?") answered HTTP \(response.statusCode)\(HubDownloader.snippet(delegate.memory))")
+            throw HubError(
+                message:
+                    "\(name): \(response.url?.absoluteString ?? "?") answered HTTP \(response.statusCode)\(HubDownloader.snippet(delegate.memory))"
+            )
         }
         if let error = sink.writeError { throw error }
         let total = sink.received
@@ -110,8 +117,10 @@ final class FileSink: @unchecked Sendable {
     var status = 0
     var writeError: Error?
 
-    init(handle: FileHandle, hasher: SHA256Digest.Hasher, resumeFrom: Int64, file: String,
-         expectedSize: Int64?, progress: DownloadProgress?) {
+    init(
+        handle: FileHandle, hasher: SHA256Digest.Hasher, resumeFrom: Int64, file: String,
+        expectedSize: Int64?, progress: DownloadProgress?
+    ) {
         self.handle = handle
         self.hasher = hasher
         self.resumeFrom = resumeFrom
@@ -159,8 +168,10 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
         self.endpointHost = endpointHost
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
         let location = HubDownloader.header(response, "Location") ?? ""
         let isAbsolute = location.contains("://") || location.hasPrefix("//")
         if isAbsolute && !followAbsoluteRedirects {
@@ -179,8 +190,10 @@ final class TransferDelegate: NSObject, URLSessionDataDelegate, @unchecked Senda
         completionHandler(next)
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         let http = response as? HTTPURLResponse
         self.response = http
         if let sink, let status = http?.statusCode, status == 200 || status == 206 {

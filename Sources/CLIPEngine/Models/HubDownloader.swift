@@ -1,12 +1,13 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed pull. The description is one line naming the repo or file and what went wrong.
@@ -45,7 +46,8 @@ public typealias DownloadProgress = @Sendable (_ file: String, _ received: Int64
 public struct HubDownloader: Sendable {
     public static let defaultEndpoint = URL(string: "https://huggingface.co")!
     /// Files fetched when the repo lists them; the first four are required.
-    public static let wantedFiles = ModelLocator.requiredFiles + ModelLocator.optionalFiles
+    public static let wantedFiles =
+        ModelLocator.requiredFiles + ModelLocator.optionalFiles
         + ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
 
     public var endpoint: URL
@@ -59,8 +61,9 @@ public struct HubDownloader: Sendable {
         var endpoint = Self.defaultEndpoint
         if let e = environment["HF_ENDPOINT"], !e.isEmpty, let url = URL(string: e) { endpoint = url }
         let token = environment["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        self.init(endpoint: endpoint, cacheDirectory: ModelLocator(environment: environment).hubCacheDirectory,
-                  token: token)
+        self.init(
+            endpoint: endpoint, cacheDirectory: ModelLocator(environment: environment).hubCacheDirectory,
+            token: token)
     }
 
     public init(endpoint: URL, cacheDirectory: URL, token: String? = nil) {
@@ -72,8 +75,10 @@ public struct HubDownloader: Sendable {
     }
 
     /// Fetches the checkpoint files of `repoID` at `revision` (a branch, tag or commit).
-    public func pull(_ repoID: String, revision: String = "main",
-                     progress: DownloadProgress? = nil) async throws -> PullResult {
+    public func pull(
+        _ repoID: String, revision: String = "main",
+        progress: DownloadProgress? = nil
+    ) async throws -> PullResult {
         guard ModelLocator.isRepoID(repoID) else {
             throw HubError(message: "\"\(repoID)\" is not a repo id (expected ORG/NAME)")
         }
@@ -89,8 +94,9 @@ public struct HubDownloader: Sendable {
             files = ModelLocator.requiredFiles
         }
 
-        let repoDir = cacheDirectory.appendingPathComponent("models--" + repoID.replacingOccurrences(of: "/", with: "--"),
-                                                          isDirectory: true)
+        let repoDir = cacheDirectory.appendingPathComponent(
+            "models--" + repoID.replacingOccurrences(of: "/", with: "--"),
+            isDirectory: true)
         let blobs = repoDir.appendingPathComponent("blobs", isDirectory: true)
         let snapshot = repoDir.appendingPathComponent("snapshots", isDirectory: true)
             .appendingPathComponent(commit, isDirectory: true)
@@ -146,8 +152,9 @@ public struct HubDownloader: Sendable {
         guard found.missing.isEmpty else {
             throw HubError(message: "\(repoID): snapshot \(snapshot.path) lacks \(found.missing.joined(separator: ", ")) after the pull")
         }
-        let model = ResolvedModel(id: repoID, directory: snapshot, revision: commit, files: found.files,
-                                  format: found.format, weightsName: found.weightsName)
+        let model = ResolvedModel(
+            id: repoID, directory: snapshot, revision: commit, files: found.files,
+            format: found.format, weightsName: found.weightsName)
         return PullResult(model: model, commit: commit, downloaded: downloaded, reused: reused, bytesReceived: bytes)
     }
 
@@ -158,15 +165,20 @@ public struct HubDownloader: Sendable {
     static func filesToFetch(listed: Set<String>, repo: String) throws -> [String] {
         if listed.contains("open_clip_config.json") {
             guard let weights = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"].first(where: listed.contains) else {
-                throw HubError(message: "\(repo) has open_clip_config.json but neither open_clip_model.safetensors nor open_clip_pytorch_model.bin")
+                throw HubError(
+                    message: "\(repo) has open_clip_config.json but neither open_clip_model.safetensors nor open_clip_pytorch_model.bin")
             }
             return ["open_clip_config.json", weights]
         }
-        let weights = listed.contains("model.safetensors") || !listed.contains("pytorch_model.bin") ? "model.safetensors" : "pytorch_model.bin"
+        let weights =
+            listed.contains("model.safetensors") || !listed.contains("pytorch_model.bin") ? "model.safetensors" : "pytorch_model.bin"
         let required = ["config.json", weights, "vocab.json", "merges.txt"]
         let missing = required.filter { !listed.contains($0) }
         guard missing.isEmpty else {
-            throw HubError(message: "\(repo) has no \(missing.joined(separator: ", ")) (clip-audit needs a CLIP checkpoint: transformers with model.safetensors or pytorch_model.bin, or OpenCLIP)")
+            throw HubError(
+                message:
+                    "\(repo) has no \(missing.joined(separator: ", ")) (clip-audit needs a CLIP checkpoint: transformers with model.safetensors or pytorch_model.bin, or OpenCLIP)"
+            )
         }
         return required + wantedFiles.filter { listed.contains($0) && !required.contains($0) && !ModelLocator.requiredFiles.contains($0) }
     }
@@ -180,7 +192,8 @@ public struct HubDownloader: Sendable {
     }
 
     func modelInfo(_ repoID: String, revision: String) async throws -> ModelInfo {
-        let rev = revision.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? revision
+        let rev =
+            revision.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? revision
         let url = URL(string: "\(endpoint.absoluteString)/api/models/\(repoID)/revision/\(rev)")!
         let (response, body) = try await HTTPTransfer(timeout: idleTimeout)
             .fetch(request(url), followAbsoluteRedirects: true, what: repoID)
@@ -188,7 +201,10 @@ public struct HubDownloader: Sendable {
         case 200: break
         case 401, 403, 404:
             let hint = token == nil ? "; set HF_TOKEN if it is gated or private" : ""
-            throw HubError(message: "model \"\(repoID)\" revision \"\(revision)\" not found at \(endpoint.absoluteString) (HTTP \(response.statusCode)\(hint))")
+            throw HubError(
+                message:
+                    "model \"\(repoID)\" revision \"\(revision)\" not found at \(endpoint.absoluteString) (HTTP \(response.statusCode)\(hint))"
+            )
         default:
             throw HubError(message: "\(repoID): \(url.absoluteString) answered HTTP \(response.statusCode)\(Self.snippet(body))")
         }
@@ -205,8 +221,10 @@ public struct HubDownloader: Sendable {
 
     /// HEAD the file for its blob name (etag) and size, then GET it into `blobs/` unless the
     /// blob is already there.
-    func fetchBlob(repoID: String, commit: String, file: String, blobs: URL,
-                   progress: DownloadProgress?) async throws -> BlobOutcome {
+    func fetchBlob(
+        repoID: String, commit: String, file: String, blobs: URL,
+        progress: DownloadProgress?
+    ) async throws -> BlobOutcome {
         let encodedFile = file.split(separator: "/").map {
             $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? String($0)
         }.joined(separator: "/")
@@ -231,7 +249,8 @@ public struct HubDownloader: Sendable {
         // Where to GET: the redirect target the HEAD stopped at (the CDN), else the file itself.
         var downloadURL = meta.url ?? resolveURL
         if (300..<400).contains(meta.statusCode), let location = Self.header(meta, "Location"),
-           let target = URL(string: location, relativeTo: downloadURL)?.absoluteURL {
+            let target = URL(string: location, relativeTo: downloadURL)?.absoluteURL
+        {
             downloadURL = target
         }
         var get = request(downloadURL)
@@ -242,11 +261,13 @@ public struct HubDownloader: Sendable {
         let received: Int64
         let digest: String
         do {
-            (received, digest) = try await transfer.download(get, to: incomplete, expectedSize: size, file: file,
-                                                             endpointHost: endpoint.host, progress: progress)
+            (received, digest) = try await transfer.download(
+                get, to: incomplete, expectedSize: size, file: file,
+                endpointHost: endpoint.host, progress: progress)
         } catch let error as HTTPTransfer.Interrupted {
             // Keep the .incomplete file: the next pull resumes it.
-            throw HubError(message: "\(file): download interrupted after \(error.received) bytes (\(error.reason)); run the pull again to resume")
+            throw HubError(
+                message: "\(file): download interrupted after \(error.received) bytes (\(error.reason)); run the pull again to resume")
         } catch {
             unlink(incomplete.path)
             throw error
@@ -286,7 +307,8 @@ public struct HubDownloader: Sendable {
         guard let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: link.path) else { return nil }
         let name = (dest as NSString).lastPathComponent
         guard fileSize(blobs.appendingPathComponent(name).path) != nil,
-              ModelLocator.realPath(link) == ModelLocator.realPath(blobs.appendingPathComponent(name)) else { return nil }
+            ModelLocator.realPath(link) == ModelLocator.realPath(blobs.appendingPathComponent(name))
+        else { return nil }
         return name
     }
 

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The checkpoint formats clip-audit reads (SPEC "Models").
@@ -46,8 +46,10 @@ public struct ResolvedModel: Sendable, Equatable {
     /// The name (a key of `files`) of the weights file.
     public var weightsName = "model.safetensors"
 
-    public init(id: String, directory: URL, revision: String?, files: [String: URL],
-                format: CheckpointFormat = .huggingFaceSafetensors, weightsName: String = "model.safetensors") {
+    public init(
+        id: String, directory: URL, revision: String?, files: [String: URL],
+        format: CheckpointFormat = .huggingFaceSafetensors, weightsName: String = "model.safetensors"
+    ) {
         self.id = id
         self.directory = directory
         self.revision = revision
@@ -108,8 +110,9 @@ public struct ModelLocator: Sendable {
 
     /// The cache folder of a repo: `models--ORG--NAME`.
     public func repoCacheDirectory(for repoID: String) -> URL {
-        hubCacheDirectory.appendingPathComponent("models--" + repoID.replacingOccurrences(of: "/", with: "--"),
-                                                 isDirectory: true)
+        hubCacheDirectory.appendingPathComponent(
+            "models--" + repoID.replacingOccurrences(of: "/", with: "--"),
+            isDirectory: true)
     }
 
     /// Resolves `reference` (nil or empty: the default reference).
@@ -128,19 +131,25 @@ public struct ModelLocator: Sendable {
                 // A single file is OpenAI's TorchScript archive (`ViT-B-16.pt`), the whole checkpoint.
                 let url = URL(fileURLWithPath: path)
                 guard url.pathExtension == "pt" else {
-                    throw ModelLocatorError(message: "model \"\(ref)\" is a file, not a checkpoint directory (expected a directory holding \(Self.requiredFiles.joined(separator: ", ")), or an OpenAI .pt archive)")
+                    throw ModelLocatorError(
+                        message:
+                            "model \"\(ref)\" is a file, not a checkpoint directory (expected a directory holding \(Self.requiredFiles.joined(separator: ", ")), or an OpenAI .pt archive)"
+                    )
                 }
-                return ResolvedModel(id: ref, directory: url.deletingLastPathComponent(), revision: nil,
-                                     files: [url.lastPathComponent: Self.realPath(url)], format: .openAI,
-                                     weightsName: url.lastPathComponent)
+                return ResolvedModel(
+                    id: ref, directory: url.deletingLastPathComponent(), revision: nil,
+                    files: [url.lastPathComponent: Self.realPath(url)], format: .openAI,
+                    weightsName: url.lastPathComponent)
             }
             let dir = URL(fileURLWithPath: path, isDirectory: true)
             let found = Self.checkpoint(in: dir)
             guard found.missing.isEmpty else {
-                throw ModelLocatorError(message: "model directory \(path) is not a CLIP checkpoint: missing \(found.missing.joined(separator: ", "))")
+                throw ModelLocatorError(
+                    message: "model directory \(path) is not a CLIP checkpoint: missing \(found.missing.joined(separator: ", "))")
             }
-            return ResolvedModel(id: ref, directory: dir, revision: nil, files: found.files, format: found.format,
-                                 weightsName: found.weightsName)
+            return ResolvedModel(
+                id: ref, directory: dir, revision: nil, files: found.files, format: found.format,
+                weightsName: found.weightsName)
         }
 
         let (repoID, requested) = Self.splitRevision(ref)
@@ -154,7 +163,9 @@ public struct ModelLocator: Sendable {
         let available = ((try? FileManager.default.contentsOfDirectory(atPath: snapshots.path)) ?? [])
             .filter { !$0.hasPrefix(".") }
         guard !available.isEmpty else {
-            throw ModelLocatorError(message: "model \"\(ref)\" not found: no directory of that name, and not in the Hugging Face cache at \(cache.path) \(pullHint)")
+            throw ModelLocatorError(
+                message:
+                    "model \"\(ref)\" not found: no directory of that name, and not in the Hugging Face cache at \(cache.path) \(pullHint)")
         }
 
         let revision: String
@@ -164,7 +175,10 @@ public struct ModelLocator: Sendable {
             // A commit hash (or a prefix of one) given directly.
             let matches = available.filter { $0 == requested || (requested.count >= 7 && $0.hasPrefix(requested)) }
             guard matches.count == 1 else {
-                throw ModelLocatorError(message: "model \"\(ref)\": revision \"\(requested)\" is not in the Hugging Face cache at \(cache.path) (snapshots: \(available.sorted().joined(separator: ", ")))")
+                throw ModelLocatorError(
+                    message:
+                        "model \"\(ref)\": revision \"\(requested)\" is not in the Hugging Face cache at \(cache.path) (snapshots: \(available.sorted().joined(separator: ", ")))"
+                )
             }
             revision = matches[0]
         } else if available.count == 1 {
@@ -176,10 +190,14 @@ public struct ModelLocator: Sendable {
         let dir = snapshots.appendingPathComponent(revision, isDirectory: true)
         let found = Self.checkpoint(in: dir)
         guard found.missing.isEmpty else {
-            throw ModelLocatorError(message: "model \"\(repoID)\" in the Hugging Face cache is incomplete: snapshot \(dir.path) lacks \(found.missing.joined(separator: ", ")) \(pullHint)")
+            throw ModelLocatorError(
+                message:
+                    "model \"\(repoID)\" in the Hugging Face cache is incomplete: snapshot \(dir.path) lacks \(found.missing.joined(separator: ", ")) \(pullHint)"
+            )
         }
-        return ResolvedModel(id: repoID, directory: dir, revision: revision, files: found.files, format: found.format,
-                             weightsName: found.weightsName)
+        return ResolvedModel(
+            id: repoID, directory: dir, revision: revision, files: found.files, format: found.format,
+            weightsName: found.weightsName)
     }
 
     // MARK: - Helpers
@@ -205,9 +223,14 @@ public struct ModelLocator: Sendable {
             let candidates = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"].filter(isFile)
             let others = weights(["safetensors", "bin", "pt"])
             guard let name = candidates.first ?? (others.count == 1 ? others[0] : nil) else {
-                return (.openCLIP, files, "open_clip_model.safetensors",
-                        [others.isEmpty ? "open_clip_model.safetensors (or open_clip_pytorch_model.bin)"
-                                        : "open_clip_model.safetensors (found several weights files: \(others.joined(separator: ", ")))"])
+                return (
+                    .openCLIP, files, "open_clip_model.safetensors",
+                    [
+                        others.isEmpty
+                            ? "open_clip_model.safetensors (or open_clip_pytorch_model.bin)"
+                            : "open_clip_model.safetensors (found several weights files: \(others.joined(separator: ", ")))"
+                    ]
+                )
             }
             files[name] = realPath(dir.appendingPathComponent(name))
             return (.openCLIP, files, name, [])

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Download progress on stderr: on a terminal, one line redrawn in place with a bar, bytes,
@@ -23,8 +23,10 @@ public final class ProgressBar: @unchecked Sendable {
     /// - Parameters:
     ///   - isTerminal: draw the live bar (default: whether stderr is a terminal).
     ///   - write: where text goes (default: stderr).
-    public init(isTerminal: Bool = isatty(2) != 0, width: Int = 30,
-                write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(
+        isTerminal: Bool = isatty(2) != 0, width: Int = 30,
+        write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+    ) {
         self.isTerminal = isTerminal
         self.width = width
         self.write = write

@@ -1,10 +1,10 @@
-import Foundation
 import CClipCrypto
+import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error computing a fingerprint: the file and what went wrong, in one line.

@@ -158,11 +158,14 @@ public struct CLIPConfiguration: Sendable, Equatable {
             if let n = value as? NSNumber, String(cString: n.objCType) == "c" { return n.boolValue ? "true" : "false" }
             return "\(value)"
         }
-        func int(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Int, positive: Bool = true,
-                 max upper: Int = 1 << 20) throws -> Int {
+        func int(
+            _ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Int, positive: Bool = true,
+            max upper: Int = 1 << 20
+        ) throws -> Int {
             guard let value = dict[key], !(value is NSNull) else { return fallback }
             guard let n = value as? NSNumber, String(cString: n.objCType) != "c",
-                  n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15 else {
+                n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15
+            else {
                 throw fail(prefix + key, "is \(jsonShown(value)), expected an integer")
             }
             let i = n.intValue

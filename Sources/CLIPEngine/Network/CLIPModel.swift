@@ -21,8 +21,9 @@ public final class CLIPModel: @unchecked Sendable {
     var visionTower: PackedTower {
         towerLock.lock(); defer { towerLock.unlock() }
         if let tower = packedVision { return tower }
-        let tower = PackedTower(layers: weights.visionLayers, projection: weights.visualProjection,
-                                patchEmbedding: weights.patchEmbedding, weights: weights)
+        let tower = PackedTower(
+            layers: weights.visionLayers, projection: weights.visualProjection,
+            patchEmbedding: weights.patchEmbedding, weights: weights)
         packedVision = tower
         return tower
     }
@@ -108,7 +109,9 @@ public final class CLIPModel: @unchecked Sendable {
                 let finite = vector.allSatisfy(\.isFinite)
                 throw SafeTensorsError(
                     code: .badTensorEntry, file: weightsURL.path, tensor: nil,
-                    message: "the model gives a \(finite ? "zero-length or overflowing" : "non-finite (NaN or infinite)") \(kind) embedding for \(items(start / d)): its weights are damaged or not a float CLIP checkpoint")
+                    message:
+                        "the model gives a \(finite ? "zero-length or overflowing" : "non-finite (NaN or infinite)") \(kind) embedding for \(items(start / d)): its weights are damaged or not a float CLIP checkpoint"
+                )
             }
         }
     }
@@ -157,14 +160,16 @@ public final class CLIPModel: @unchecked Sendable {
         let v = configuration.vision
         let side = v.imageSize, p = v.patchSize, g = v.gridSize, c = v.numChannels
         let perImage = c * side * side
-        precondition(count >= 0 && pixelValues.count == count * perImage,
-                     "encodeImages: \(pixelValues.count) values for \(count) images of \(c)×\(side)×\(side)")
+        precondition(
+            count >= 0 && pixelValues.count == count * perImage,
+            "encodeImages: \(pixelValues.count) values for \(count) images of \(c)×\(side)×\(side)")
         guard count > 0, let pixels = pixelValues.baseAddress else { return [] }
         let n = v.numPatches, s = v.numPositions, d = v.hiddenSize, k = v.patchInputs
         let threads = Parallel.threads
         let pattern = AttentionPattern.sequences(sequence: s, causal: false)
-        let ws = TransformerWorkspace(rows: count * s, pooled: count, width: d, intermediate: v.intermediateSize,
-                                      scoresPerThread: pattern.scoresPerThread, threads: threads, extra: count * n * k)
+        let ws = TransformerWorkspace(
+            rows: count * s, pooled: count, width: d, intermediate: v.intermediateSize,
+            scoresPerThread: pattern.scoresPerThread, threads: threads, extra: count * n * k)
         defer { ws.deallocate() }
         let w = SendableWorkspace(ws), source = SendablePointer(pixels)
         let imageTasks = min(threads, count)
@@ -203,17 +208,20 @@ public final class CLIPModel: @unchecked Sendable {
                     let dst = seq + t * d, src = patches + (b * n + t - 1) * d, pt = pos + t * d
                     for j in 0..<d { dst[j] = src[j] + pt[j] }
                 }
-                NetworkKernels.layerNorm(seq, rows: s, width: d, weight: weights.preLayerNormWeight,
-                                         bias: weights.preLayerNormBias, eps: eps, output: seq)
+                NetworkKernels.layerNorm(
+                    seq, rows: s, width: d, weight: weights.preLayerNormWeight,
+                    bias: weights.preLayerNormBias, eps: eps, output: seq)
             }
         }
-        let encoder = TransformerEncoder(layers: tower.layers, width: d, heads: v.numAttentionHeads,
-                              intermediate: v.intermediateSize, eps: v.layerNormEps, activation: v.hiddenAct)
+        let encoder = TransformerEncoder(
+            layers: tower.layers, width: d, heads: v.numAttentionHeads,
+            intermediate: v.intermediateSize, eps: v.layerNormEps, activation: v.hiddenAct)
         encoder(ws, pattern: pattern, pooledRows: (0..<count).map { $0 * s })
 
         // post_layernorm of the class token, then the projection.
-        NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.postLayerNormWeight,
-                          bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h)
+        NetworkKernels.layerNorm(
+            ws.pooled, rows: count, width: d, weight: weights.postLayerNormWeight,
+            bias: weights.postLayerNormBias, eps: v.layerNormEps, output: ws.h)
         return project(ws.h, rows: count, tower.projection)
     }
 
@@ -248,8 +256,9 @@ public final class CLIPModel: @unchecked Sendable {
         let count = inputIDs.count
         guard count > 0 else { return [] }
         for row in inputIDs {
-            precondition(!row.isEmpty && row.count <= t.maxPositionEmbeddings,
-                         "encodeTexts: a row of \(row.count) tokens (allowed 1...\(t.maxPositionEmbeddings))")
+            precondition(
+                !row.isEmpty && row.count <= t.maxPositionEmbeddings,
+                "encodeTexts: a row of \(row.count) tokens (allowed 1...\(t.maxPositionEmbeddings))")
         }
         let positions = inputIDs.map { Self.poolingPosition($0, eosTokenID: t.eosTokenID) }
 
@@ -278,8 +287,9 @@ public final class CLIPModel: @unchecked Sendable {
         }
         let rows = parents.count, d = t.hiddenSize
         let pattern = AttentionPattern.prefixTree(parents: parents, depth: positions.max()! + 1)
-        let ws = TransformerWorkspace(rows: rows, pooled: count, width: d, intermediate: t.intermediateSize,
-                                      scoresPerThread: pattern.scoresPerThread, threads: Parallel.threads)
+        let ws = TransformerWorkspace(
+            rows: rows, pooled: count, width: d, intermediate: t.intermediateSize,
+            scoresPerThread: pattern.scoresPerThread, threads: Parallel.threads)
         defer { ws.deallocate() }
 
         let tokens = weights.tokenEmbedding.pointer, pos = weights.textPositionEmbedding.pointer
@@ -288,13 +298,15 @@ public final class CLIPModel: @unchecked Sendable {
             for j in 0..<d { dst[j] = te[j] + pe[j] }
         }
         let tower = textTower
-        let encoder = TransformerEncoder(layers: tower.layers, width: d, heads: t.numAttentionHeads,
-                              intermediate: t.intermediateSize, eps: t.layerNormEps, activation: t.hiddenAct)
+        let encoder = TransformerEncoder(
+            layers: tower.layers, width: d, heads: t.numAttentionHeads,
+            intermediate: t.intermediateSize, eps: t.layerNormEps, activation: t.hiddenAct)
         encoder(ws, pattern: pattern, pooledRows: pooledRows)
 
         // final_layer_norm is per token: apply it to the pooled tokens only.
-        NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: weights.finalLayerNormWeight,
-                                 bias: weights.finalLayerNormBias, eps: t.layerNormEps, output: ws.h)
+        NetworkKernels.layerNorm(
+            ws.pooled, rows: count, width: d, weight: weights.finalLayerNormWeight,
+            bias: weights.finalLayerNormBias, eps: t.layerNormEps, output: ws.h)
         return project(ws.h, rows: count, tower.projection)
     }
 

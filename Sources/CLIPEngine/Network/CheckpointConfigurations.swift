@@ -19,7 +19,8 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
     /// A one-line summary of the sizes, for `model info`.
     public var summary: String {
         let c = configuration, v = c.vision, t = c.text
-        return "vision ViT \(v.numHiddenLayers) layers × \(v.hiddenSize) wide, \(v.numAttentionHeads) heads, MLP \(v.intermediateSize), patch \(v.patchSize), \(v.imageSize) px; "
+        return
+            "vision ViT \(v.numHiddenLayers) layers × \(v.hiddenSize) wide, \(v.numAttentionHeads) heads, MLP \(v.intermediateSize), patch \(v.patchSize), \(v.imageSize) px; "
             + "text \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), vocabulary \(t.vocabSize), context \(t.maxPositionEmbeddings); "
             + "projection \(c.projectionDim); activation \(v.hiddenAct == .quickGELU ? "QuickGELU" : "GELU")"
     }
@@ -68,7 +69,8 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         func int(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Int, max upper: Int = 1 << 20) throws -> Int {
             guard let value = dict[key], !(value is NSNull) else { return fallback }
             guard let n = value as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(),
-                  n.doubleValue >= 1, n.doubleValue <= Double(upper) else {
+                n.doubleValue >= 1, n.doubleValue <= Double(upper)
+            else {
                 throw fail(prefix + key, "is \(value), expected an integer in 1...\(upper)")
             }
             return n.intValue
@@ -94,30 +96,61 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         }
 
         // What the checkpoint is, when it is not a plain ViT CLIP with OpenAI's tokenizer.
-        if isSet(model, "multimodal_cfg") { throw fail("model_cfg.multimodal_cfg", "this is a CoCa checkpoint (a captioning decoder); only plain CLIP is supported") }
-        if isSet(model, "init_logit_bias") { throw fail("model_cfg.init_logit_bias", "this is a SigLIP checkpoint (sigmoid loss, its own tokenizer); only CLIP is supported") }
-        if vision["layers"] is [Any] { throw fail("model_cfg.vision_cfg.layers", "this is a ResNet image tower (ModifiedResNet); only ViT image towers are supported") }
-        if isSet(vision, "timm_model_name") { throw fail("model_cfg.vision_cfg.timm_model_name", "this is a timm image tower (\(vision["timm_model_name"]!)); only open_clip's own ViT is supported") }
+        if isSet(model, "multimodal_cfg") {
+            throw fail("model_cfg.multimodal_cfg", "this is a CoCa checkpoint (a captioning decoder); only plain CLIP is supported")
+        }
+        if isSet(model, "init_logit_bias") {
+            throw fail("model_cfg.init_logit_bias", "this is a SigLIP checkpoint (sigmoid loss, its own tokenizer); only CLIP is supported")
+        }
+        if vision["layers"] is [Any] {
+            throw fail("model_cfg.vision_cfg.layers", "this is a ResNet image tower (ModifiedResNet); only ViT image towers are supported")
+        }
+        if isSet(vision, "timm_model_name") {
+            throw fail(
+                "model_cfg.vision_cfg.timm_model_name",
+                "this is a timm image tower (\(vision["timm_model_name"]!)); only open_clip's own ViT is supported")
+        }
         if isSet(vision, "attentional_pool") { throw fail("model_cfg.vision_cfg.attentional_pool", "attentional pooling is not supported") }
-        if isSet(text, "hf_model_name") { throw fail("model_cfg.text_cfg.hf_model_name", "this is a Hugging Face text tower (\(text["hf_model_name"]!)) with its own tokenizer; only CLIP's text transformer is supported") }
-        if isSet(text, "hf_tokenizer_name") { throw fail("model_cfg.text_cfg.hf_tokenizer_name", "the tokenizer \(text["hf_tokenizer_name"]!) is not CLIP's BPE; only OpenAI's tokenizer is supported") }
+        if isSet(text, "hf_model_name") {
+            throw fail(
+                "model_cfg.text_cfg.hf_model_name",
+                "this is a Hugging Face text tower (\(text["hf_model_name"]!)) with its own tokenizer; only CLIP's text transformer is supported"
+            )
+        }
+        if isSet(text, "hf_tokenizer_name") {
+            throw fail(
+                "model_cfg.text_cfg.hf_tokenizer_name",
+                "the tokenizer \(text["hf_tokenizer_name"]!) is not CLIP's BPE; only OpenAI's tokenizer is supported")
+        }
         if isSet(text, "tokenizer_mode") || isSet(text, "tokenizer_kwargs") {
             throw fail("model_cfg.text_cfg.tokenizer_kwargs", "tokenizer options are not supported (only OpenAI's tokenizer as it is)")
         }
         for (dict, prefix) in [(vision, "model_cfg.vision_cfg."), (text, "model_cfg.text_cfg.")] {
-            for key in ["ls_init_value", "no_ln_pre", "qk_norm", "scaled_cosine_attn", "scale_heads", "scale_attn_inner",
-                        "scale_attn", "scale_fc", "embed_cls", "no_causal_mask", "proj_bias", "act_kwargs"] where isSet(dict, key) {
+            for key in [
+                "ls_init_value", "no_ln_pre", "qk_norm", "scaled_cosine_attn", "scale_heads", "scale_attn_inner",
+                "scale_attn", "scale_fc", "embed_cls", "no_causal_mask", "proj_bias", "act_kwargs"
+            ] where isSet(dict, key) {
                 throw fail(prefix + key, "is set; only the plain CLIP transformer is supported")
             }
-            if let block = dict["block_type"] as? String, block != "default" { throw fail(prefix + "block_type", "\"\(block)\" is not supported") }
+            if let block = dict["block_type"] as? String, block != "default" {
+                throw fail(prefix + "block_type", "\"\(block)\" is not supported")
+            }
             if let norm = dict["norm_kwargs"] as? [String: Any], !norm.keys.allSatisfy({ $0 == "eps" }) {
                 throw fail(prefix + "norm_kwargs", "only eps may be set")
             }
         }
-        if string(vision, "pool_type", "tok") != "tok" { throw fail("model_cfg.vision_cfg.pool_type", "\"\(vision["pool_type"]!)\" is not supported (only tok)") }
-        if string(vision, "pos_embed_type", "learnable") != "learnable" { throw fail("model_cfg.vision_cfg.pos_embed_type", "\"\(vision["pos_embed_type"]!)\" is not supported (only learnable)") }
-        if string(text, "pool_type", "argmax") != "argmax" { throw fail("model_cfg.text_cfg.pool_type", "\"\(text["pool_type"]!)\" is not supported (only argmax)") }
-        if string(text, "proj_type", "linear") != "linear" { throw fail("model_cfg.text_cfg.proj_type", "\"\(text["proj_type"]!)\" is not supported (only linear)") }
+        if string(vision, "pool_type", "tok") != "tok" {
+            throw fail("model_cfg.vision_cfg.pool_type", "\"\(vision["pool_type"]!)\" is not supported (only tok)")
+        }
+        if string(vision, "pos_embed_type", "learnable") != "learnable" {
+            throw fail("model_cfg.vision_cfg.pos_embed_type", "\"\(vision["pos_embed_type"]!)\" is not supported (only learnable)")
+        }
+        if string(text, "pool_type", "argmax") != "argmax" {
+            throw fail("model_cfg.text_cfg.pool_type", "\"\(text["pool_type"]!)\" is not supported (only argmax)")
+        }
+        if string(text, "proj_type", "linear") != "linear" {
+            throw fail("model_cfg.text_cfg.proj_type", "\"\(text["proj_type"]!)\" is not supported (only linear)")
+        }
 
         customText = isSet(model, "custom_text")
         let quickGELU = (model["quick_gelu"] as? NSNumber)?.boolValue ?? false
@@ -141,7 +174,9 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         } else {
             v.imageSize = try int(vision, vp, "image_size", 224, max: 8192)
         }
-        guard v.imageSize % v.patchSize == 0 else { throw fail(vp + "patch_size", "\(v.patchSize) does not divide image_size \(v.imageSize)") }
+        guard v.imageSize % v.patchSize == 0 else {
+            throw fail(vp + "patch_size", "\(v.patchSize) does not divide image_size \(v.imageSize)")
+        }
         if let norm = vision["norm_kwargs"] as? [String: Any] { v.layerNormEps = Float(try number(norm, vp + "norm_kwargs.", "eps", 1e-5)) }
 
         let tp = "model_cfg.text_cfg."
@@ -151,7 +186,9 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         guard t.maxPositionEmbeddings >= 2 else { throw fail(tp + "context_length", "is \(t.maxPositionEmbeddings), expected at least 2") }
         t.hiddenSize = try int(text, tp, "width", 512)
         t.numAttentionHeads = try int(text, tp, "heads", 8)
-        guard t.hiddenSize % t.numAttentionHeads == 0 else { throw fail(tp + "heads", "\(t.numAttentionHeads) does not divide width \(t.hiddenSize)") }
+        guard t.hiddenSize % t.numAttentionHeads == 0 else {
+            throw fail(tp + "heads", "\(t.numAttentionHeads) does not divide width \(t.hiddenSize)")
+        }
         t.numHiddenLayers = try int(text, tp, "layers", 12, max: 1024)
         t.intermediateSize = try mlpWidth(text, tp, width: t.hiddenSize)
         if let norm = text["norm_kwargs"] as? [String: Any] { t.layerNormEps = Float(try number(norm, tp + "norm_kwargs.", "eps", 1e-5)) }
@@ -170,7 +207,9 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         std = try triple("std", PreprocessorConfig.openAIStd)
         guard std.allSatisfy({ $0 > 0 }) else { throw fail("preprocess_cfg.std", "has a value that is not positive") }
         let interpolation = string(preprocess, "interpolation", "bicubic")
-        guard interpolation == "bicubic" else { throw fail("preprocess_cfg.interpolation", "\"\(interpolation)\" is not supported (only bicubic)") }
+        guard interpolation == "bicubic" else {
+            throw fail("preprocess_cfg.interpolation", "\"\(interpolation)\" is not supported (only bicubic)")
+        }
         resizeMode = string(preprocess, "resize_mode", "shortest")
         guard ["shortest", "squash"].contains(resizeMode) else {
             throw fail("preprocess_cfg.resize_mode", "\"\(resizeMode)\" is not supported (shortest or squash)")
@@ -197,16 +236,21 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         }
         func shape(_ name: String, rank: Int) throws -> [Int] {
             guard let s = archive.shape(of: name) else {
-                throw fail("tensor \"\(name)\" not found: not an OpenAI CLIP ViT checkpoint\(archive.rootClass.map { " (root module \($0))" } ?? "")")
+                throw fail(
+                    "tensor \"\(name)\" not found: not an OpenAI CLIP ViT checkpoint\(archive.rootClass.map { " (root module \($0))" } ?? "")"
+                )
             }
-            guard s.count == rank, s.allSatisfy({ $0 > 0 }) else { throw fail("tensor \"\(name)\" has shape \(s), expected \(rank) positive dimensions") }
+            guard s.count == rank, s.allSatisfy({ $0 > 0 }) else {
+                throw fail("tensor \"\(name)\" has shape \(s), expected \(rank) positive dimensions")
+            }
             return s
         }
         func layers(_ prefix: String) -> Int {
-            let indices = Set(names.compactMap { name -> Int? in
-                guard name.hasPrefix(prefix) else { return nil }
-                return Int(name.dropFirst(prefix.count).prefix { $0 != "." })
-            })
+            let indices = Set(
+                names.compactMap { name -> Int? in
+                    guard name.hasPrefix(prefix) else { return nil }
+                    return Int(name.dropFirst(prefix.count).prefix { $0 != "." })
+                })
             var count = 0
             while indices.contains(count) { count += 1 }
             return count

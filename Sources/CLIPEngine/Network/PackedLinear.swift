@@ -66,8 +66,10 @@ struct PackedTower: Sendable {
     /// Packs the tower, then releases the memory of the weights it copied (file pages, or the
     /// converted copies of F16/BF16 weights: `CLIPWeights.releaseCopied`): the packed copy is
     /// what every product reads, so the originals would only double the resident memory.
-    init(layers: [TransformerLayerWeights], projection: WeightTensor, patchEmbedding: WeightTensor? = nil,
-         weights: CLIPWeights) {
+    init(
+        layers: [TransformerLayerWeights], projection: WeightTensor, patchEmbedding: WeightTensor? = nil,
+        weights: CLIPWeights
+    ) {
         var packedSources: [WeightTensor] = [projection]
         self.patchEmbedding = patchEmbedding.map { PackedLinear(weight: $0, bias: nil) }
         if let patchEmbedding { packedSources.append(patchEmbedding) }

@@ -105,12 +105,14 @@ struct TransformerEncoder {
         func attentionInputs(_ l: Int, _ r: Range<Int>) {
             let ws = w.value, layer = layers[l], o = r.lowerBound * d
             if l == 0 {
-                NetworkKernels.layerNorm(ws.x + o, rows: r.count, width: d, weight: layer.layerNorm1Weight,
-                                         bias: layer.layerNorm1Bias, eps: eps, output: ws.h + o)
+                NetworkKernels.layerNorm(
+                    ws.x + o, rows: r.count, width: d, weight: layer.layerNorm1Weight,
+                    bias: layer.layerNorm1Bias, eps: eps, output: ws.h + o)
             } else {
-                NetworkKernels.addBiasLayerNorm(ws.x + o, rows: r.count, width: d, residualBias: layers[l - 1].fc2.bias!,
-                                                weight: layer.layerNorm1Weight, bias: layer.layerNorm1Bias, eps: eps,
-                                                output: ws.h + o)
+                NetworkKernels.addBiasLayerNorm(
+                    ws.x + o, rows: r.count, width: d, residualBias: layers[l - 1].fc2.bias!,
+                    weight: layer.layerNorm1Weight, bias: layer.layerNorm1Bias, eps: eps,
+                    output: ws.h + o)
             }
             if l < last {
                 NetworkKernels.linear(ws.h + o, rows: r.count, layer.q, into: ws.q + o)
@@ -124,9 +126,10 @@ struct TransformerEncoder {
         func attentionOutputAndMLP(_ l: Int, _ r: Range<Int>) {
             let ws = w.value, layer = layers[l], o = r.lowerBound * d
             NetworkKernels.linear(ws.attention + o, rows: r.count, layer.out, bias: false, into: ws.x + o, accumulate: true)
-            NetworkKernels.addBiasLayerNorm(ws.x + o, rows: r.count, width: d, residualBias: layer.out.bias!,
-                                            weight: layer.layerNorm2Weight, bias: layer.layerNorm2Bias, eps: eps,
-                                            output: ws.h + o)
+            NetworkKernels.addBiasLayerNorm(
+                ws.x + o, rows: r.count, width: d, residualBias: layer.out.bias!,
+                weight: layer.layerNorm2Weight, bias: layer.layerNorm2Bias, eps: eps,
+                output: ws.h + o)
             let hidden = ws.mlp + r.lowerBound * m
             NetworkKernels.linear(ws.h + o, rows: r.count, layer.fc1, into: hidden)
             NetworkKernels.activate(hidden, count: r.count * m, activation)
@@ -157,11 +160,13 @@ struct TransformerEncoder {
                         let row = queryRows[b], position = row % s
                         let keys = (row - position) * d + head * headDim
                         let visible = causal ? position + 1 : s
-                        NetworkKernels.gemm(m: 1, n: visible, k: headDim, alpha: scale, a: qs.value + b * d + head * headDim,
-                                            lda: d, b: ws.k + keys, ldb: d, transB: true, beta: 0, c: scores, ldc: s)
+                        NetworkKernels.gemm(
+                            m: 1, n: visible, k: headDim, alpha: scale, a: qs.value + b * d + head * headDim,
+                            lda: d, b: ws.k + keys, ldb: d, transB: true, beta: 0, c: scores, ldc: s)
                         NetworkKernels.softmaxRows(scores, rows: 1, width: visible, causal: false)
-                        NetworkKernels.gemm(m: 1, n: headDim, k: visible, a: scores, lda: s, b: ws.v + keys, ldb: d,
-                                            transB: false, beta: 0, c: outs.value + b * d + head * headDim, ldc: d)
+                        NetworkKernels.gemm(
+                            m: 1, n: headDim, k: visible, a: scores, lda: s, b: ws.v + keys, ldb: d,
+                            transB: false, beta: 0, c: outs.value + b * d + head * headDim, ldc: d)
                     }
                 } else {
                     // Full self-attention of every sequence.
@@ -169,11 +174,13 @@ struct TransformerEncoder {
                         let ws = w.value
                         // Strided views: one sequence's rows, one head's columns, leading dimension d.
                         let offset = b * s * d + head * headDim
-                        NetworkKernels.gemm(m: s, n: s, k: headDim, alpha: scale, a: qs.value + offset, lda: d,
-                                            b: ws.k + offset, ldb: d, transB: true, beta: 0, c: scores, ldc: s)
+                        NetworkKernels.gemm(
+                            m: s, n: s, k: headDim, alpha: scale, a: qs.value + offset, lda: d,
+                            b: ws.k + offset, ldb: d, transB: true, beta: 0, c: scores, ldc: s)
                         NetworkKernels.softmaxRows(scores, rows: s, width: s, causal: causal)
-                        NetworkKernels.gemm(m: s, n: headDim, k: s, a: scores, lda: s, b: ws.v + offset, ldb: d,
-                                            transB: false, beta: 0, c: outs.value + offset, ldc: d)
+                        NetworkKernels.gemm(
+                            m: s, n: headDim, k: s, a: scores, lda: s, b: ws.v + offset, ldb: d,
+                            transB: false, beta: 0, c: outs.value + offset, ldc: d)
                     }
                 }
             case .prefixTree(let parents, let depth):
@@ -187,10 +194,11 @@ struct TransformerEncoder {
                     Parallel.run(tasks) { i in
                         let ws = w.value, r = Parallel.part(i, of: tasks, total: queryCount)
                         let run = { (ids: UnsafePointer<Int32>?) in
-                            clip_tree_attention(qs.value + r.lowerBound * d, d, ids.map { $0 + r.lowerBound }, r.lowerBound,
-                                                r.count, ws.k, ws.v, d, parent.value, heads, headDim, scale,
-                                                outs.value + r.lowerBound * d, d, paths.value + i * depth,
-                                                ws.scores + i * depth, depth)
+                            clip_tree_attention(
+                                qs.value + r.lowerBound * d, d, ids.map { $0 + r.lowerBound }, r.lowerBound,
+                                r.count, ws.k, ws.v, d, parent.value, heads, headDim, scale,
+                                outs.value + r.lowerBound * d, d, paths.value + i * depth,
+                                ws.scores + i * depth, depth)
                         }
                         if let rowIDs { rowIDs.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
                     }
@@ -225,8 +233,9 @@ struct TransformerEncoder {
         NetworkKernels.parallelLinear(hq, rows: count, layer.q, into: queries, threads: ws.threads)
         attend(queries: queries, queryRows: pooledRows, output: ws.attention)
         NetworkKernels.parallelLinear(ws.attention, rows: count, layer.out, into: xp, accumulate: true, threads: ws.threads)
-        NetworkKernels.layerNorm(xp, rows: count, width: d, weight: layer.layerNorm2Weight, bias: layer.layerNorm2Bias,
-                                 eps: eps, output: ws.h)
+        NetworkKernels.layerNorm(
+            xp, rows: count, width: d, weight: layer.layerNorm2Weight, bias: layer.layerNorm2Bias,
+            eps: eps, output: ws.h)
         NetworkKernels.parallelLinear(ws.h, rows: count, layer.fc1, into: ws.mlp, threads: ws.threads)
         NetworkKernels.activate(ws.mlp, count: count * m, activation)
         NetworkKernels.parallelLinear(ws.mlp, rows: count, layer.fc2, into: xp, accumulate: true, threads: ws.threads)

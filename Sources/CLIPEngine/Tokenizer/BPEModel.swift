@@ -36,8 +36,9 @@ final class BPEModel: @unchecked Sendable {
 
         func id(_ token: String, _ url: URL, what: String) throws -> Int32 {
             guard let id = vocabulary[token] else {
-                throw TokenizerError(code: .missingToken, file: url,
-                                     message: "\(what) \(token.debugDescription) is not in the vocabulary")
+                throw TokenizerError(
+                    code: .missingToken, file: url,
+                    message: "\(what) \(token.debugDescription) is not in the vocabulary")
             }
             return id
         }
@@ -65,8 +66,9 @@ final class BPEModel: @unchecked Sendable {
             let line = pair.line
             func symbol(_ s: String) throws -> Int32 {
                 guard let id = vocabulary[s] else {
-                    throw TokenizerError(code: .malformedMerges, file: mergesURL,
-                                         message: "line \(line): symbol \(s.debugDescription) is not in the vocabulary")
+                    throw TokenizerError(
+                        code: .malformedMerges, file: mergesURL,
+                        message: "line \(line): symbol \(s.debugDescription) is not in the vocabulary")
                 }
                 return id
             }
@@ -146,8 +148,9 @@ final class BPEModel: @unchecked Sendable {
             return try FileKind.contents(of: url, limit: FileKind.checkpointTextLimit)
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
-            throw TokenizerError(code: .unreadableFile, file: url,
-                                 message: exists ? "cannot read the file: \(error.reason)" : "file not found")
+            throw TokenizerError(
+                code: .unreadableFile, file: url,
+                message: exists ? "cannot read the file: \(error.reason)" : "file not found")
         }
     }
 
@@ -160,24 +163,30 @@ final class BPEModel: @unchecked Sendable {
         } catch DecodingError.dataCorrupted {
             throw TokenizerError(code: .malformedVocabulary, file: url, message: "not valid JSON")
         } catch {
-            throw TokenizerError(code: .malformedVocabulary, file: url,
-                                 message: "expected a JSON object mapping each token to an integer id")
+            throw TokenizerError(
+                code: .malformedVocabulary, file: url,
+                message: "expected a JSON object mapping each token to an integer id")
         }
         // The decoder kept one id of a token listed twice; which one the file meant is unknown.
         if let path = JSONDuplicateKeys.first(in: data) {
-            throw TokenizerError(code: .malformedVocabulary, file: url,
-                                 message: "token \(path[0].debugDescription) appears twice")
+            throw TokenizerError(
+                code: .malformedVocabulary, file: url,
+                message: "token \(path[0].debugDescription) appears twice")
         }
         var vocabulary: [String: Int32] = [:]
         vocabulary.reserveCapacity(decoded.count)
         for (token, value) in decoded {
             guard let id = Int32(exactly: value), id >= 0 else {
-                throw TokenizerError(code: .malformedVocabulary, file: url,
-                                     message: "token \(token.debugDescription) has id \(value), outside 0...\(Int32.max)")
+                throw TokenizerError(
+                    code: .malformedVocabulary, file: url,
+                    message: "token \(token.debugDescription) has id \(value), outside 0...\(Int32.max)")
             }
             if let size, Int(id) >= size {
-                throw TokenizerError(code: .malformedVocabulary, file: url,
-                                     message: "token \(token.debugDescription) has id \(id), outside the text encoder's vocabulary of \(size) (text_config.vocab_size in config.json)")
+                throw TokenizerError(
+                    code: .malformedVocabulary, file: url,
+                    message:
+                        "token \(token.debugDescription) has id \(id), outside the text encoder's vocabulary of \(size) (text_config.vocab_size in config.json)"
+                )
             }
             vocabulary[token] = id
         }
@@ -208,18 +217,22 @@ final class BPEModel: @unchecked Sendable {
         for (offset, line) in lines.prefix(maxMerges).enumerated() {
             let parts = line.split(whereSeparator: TextCleaner.isPythonSpace)
             guard parts.count == 2 else {
-                throw TokenizerError(code: .malformedMerges, file: url,
-                                     message: "line \(offset + firstLine): expected two space-separated symbols, found \(parts.count)")
+                throw TokenizerError(
+                    code: .malformedMerges, file: url,
+                    message: "line \(offset + firstLine): expected two space-separated symbols, found \(parts.count)")
             }
-            pairs.append(MergePair(left: String(String.UnicodeScalarView(parts[0])),
-                                   right: String(String.UnicodeScalarView(parts[1])),
-                                   line: offset + firstLine))
+            pairs.append(
+                MergePair(
+                    left: String(String.UnicodeScalarView(parts[0])),
+                    right: String(String.UnicodeScalarView(parts[1])),
+                    line: offset + firstLine))
         }
         // Without merges every word is encoded as single bytes: ids the text encoder never saw
         // in training, and every text embedding would change with no error anywhere.
         guard !pairs.isEmpty else {
-            throw TokenizerError(code: .malformedMerges, file: url,
-                                 message: "has no merges (a CLIP tokenizer has tens of thousands)")
+            throw TokenizerError(
+                code: .malformedMerges, file: url,
+                message: "has no merges (a CLIP tokenizer has tens of thousands)")
         }
         return pairs
     }

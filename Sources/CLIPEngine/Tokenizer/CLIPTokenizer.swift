@@ -41,11 +41,13 @@ public struct CLIPTokenizer: Sendable {
     /// - Throws: ``TokenizerError`` naming the file when a file is missing or malformed.
     public init(vocabularyURL: URL, mergesURL: URL, contextLength: Int = 77, vocabularySize: Int? = nil) throws {
         guard contextLength >= 2 else {
-            throw TokenizerError(code: .invalidContextLength, file: nil,
-                                 message: "context length \(contextLength) is too small; it must be at least 2")
+            throw TokenizerError(
+                code: .invalidContextLength, file: nil,
+                message: "context length \(contextLength) is too small; it must be at least 2")
         }
-        let model = try BPEModel(vocabularyURL: vocabularyURL, mergesURL: mergesURL,
-                                 specialTokens: [Self.startToken, Self.endToken], vocabularySize: vocabularySize)
+        let model = try BPEModel(
+            vocabularyURL: vocabularyURL, mergesURL: mergesURL,
+            specialTokens: [Self.startToken, Self.endToken], vocabularySize: vocabularySize)
         self.model = model
         self.contextLength = contextLength
         startTokenID = model.vocabulary[Self.startToken]!
@@ -56,9 +58,10 @@ public struct CLIPTokenizer: Sendable {
     ///
     /// - Throws: ``TokenizerError`` naming the file when a file is missing or malformed.
     public init(directory: URL, contextLength: Int = 77, vocabularySize: Int? = nil) throws {
-        try self.init(vocabularyURL: directory.appendingPathComponent("vocab.json"),
-                      mergesURL: directory.appendingPathComponent("merges.txt"),
-                      contextLength: contextLength, vocabularySize: vocabularySize)
+        try self.init(
+            vocabularyURL: directory.appendingPathComponent("vocab.json"),
+            mergesURL: directory.appendingPathComponent("merges.txt"),
+            contextLength: contextLength, vocabularySize: vocabularySize)
     }
 
     /// The BPE ids of `text` without start/end tokens and without truncation.

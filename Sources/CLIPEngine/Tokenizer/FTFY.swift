@@ -138,7 +138,7 @@ enum FTFY {
         0x20AC, 0x81, 0x201A, 0x192, 0x201E, 0x2026, 0x2020, 0x2021,
         0x2C6, 0x2030, 0x160, 0x2039, 0x152, 0x8D, 0x17D, 0x8F,
         0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-        0x2DC, 0x2122, 0x161, 0x203A, 0x153, 0x9D, 0x17E, 0x178,
+        0x2DC, 0x2122, 0x161, 0x203A, 0x153, 0x9D, 0x17E, 0x178
     ]
 
     @inline(__always)
@@ -158,7 +158,7 @@ enum FTFY {
         "\u{01CA}": ["N", "J"], "\u{01CB}": ["N", "j"], "\u{01CC}": ["n", "j"],
         "\u{FB00}": ["f", "f"], "\u{FB01}": ["f", "i"], "\u{FB02}": ["f", "l"],
         "\u{FB03}": ["f", "f", "i"], "\u{FB04}": ["f", "f", "l"], "\u{FB05}": ["\u{017F}", "t"],
-        "\u{FB06}": ["s", "t"],
+        "\u{FB06}": ["s", "t"]
     ]
 
     /// `chardata.WIDTH_MAP`: U+3000 → space, and every U+FF01…U+FFEF whose NFKC form differs.

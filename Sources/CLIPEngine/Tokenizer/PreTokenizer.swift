@@ -109,8 +109,8 @@ enum PreTokenizer {
         if c == literal { return true }
         let v = c.value, l = literal.value
         if l >= 0x61 && l <= 0x7A && v == l - 0x20 { return true }
-        if l == 0x73 && v == 0x17F { return true }  // ſ folds to s
-        if l == 0x6B && v == 0x212A { return true }  // KELVIN SIGN folds to k
+        if l == 0x73 && v == 0x17F { return true } // ſ folds to s
+        if l == 0x6B && v == 0x212A { return true } // KELVIN SIGN folds to k
         return false
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One weight tensor as Float values: either in place in the memory-mapped file (F32) or in a
@@ -52,21 +52,21 @@ final class CLIPWeights: @unchecked Sendable {
     let logitScale: Float
 
     // Text tower.
-    let tokenEmbedding: WeightTensor        // [vocab, Dt]
+    let tokenEmbedding: WeightTensor // [vocab, Dt]
     let textPositionEmbedding: WeightTensor // [maxPositions, Dt]
     let textLayers: [TransformerLayerWeights]
     let finalLayerNormWeight, finalLayerNormBias: WeightTensor
-    let textProjection: WeightTensor        // [projection, Dt]
+    let textProjection: WeightTensor // [projection, Dt]
 
     // Vision tower.
-    let classEmbedding: WeightTensor        // [Dv]
+    let classEmbedding: WeightTensor // [Dv]
     /// The conv weight [Dv, C, P, P], used as a [Dv, C·P·P] matrix.
     let patchEmbedding: WeightTensor
     let visionPositionEmbedding: WeightTensor // [positions, Dv]
     let preLayerNormWeight, preLayerNormBias: WeightTensor
     let visionLayers: [TransformerLayerWeights]
     let postLayerNormWeight, postLayerNormBias: WeightTensor
-    let visualProjection: WeightTensor      // [projection, Dv]
+    let visualProjection: WeightTensor // [projection, Dv]
 
     /// Loads every tensor the model needs from the safetensors file at `url`.
     convenience init(url: URL, configuration config: CLIPConfiguration) throws {
@@ -87,16 +87,18 @@ final class CLIPWeights: @unchecked Sendable {
                 throw SafeTensorsError(code: .missingTensor, file: url.path, tensor: name, message: "not found in the file")
             }
             guard actual == shape else {
-                throw SafeTensorsError(code: .shapeMismatch, file: url.path, tensor: name,
-                                       message: "has shape \(actual), expected \(shape)")
+                throw SafeTensorsError(
+                    code: .shapeMismatch, file: url.path, tensor: name,
+                    message: "has shape \(actual), expected \(shape)")
             }
         }
         func ownedTensor(_ values: [Float], _ shape: [Int]) throws -> WeightTensor {
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             let length = (max(values.count, 1) * MemoryLayout<Float>.stride + page - 1) / page * page
             guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
-                throw SafeTensorsError(code: .unreadable, file: url.path, tensor: nil,
-                                       message: "cannot allocate \(length) bytes for converted weights: \(String(cString: strerror(errno)))")
+                throw SafeTensorsError(
+                    code: .unreadable, file: url.path, tensor: nil,
+                    message: "cannot allocate \(length) bytes for converted weights: \(String(cString: strerror(errno)))")
             }
             owned.append(UnsafeMutableRawBufferPointer(start: mapped, count: length))
             let floats = mapped.bindMemory(to: Float.self, capacity: values.count)
@@ -184,15 +186,17 @@ final class CLIPWeights: @unchecked Sendable {
             throw SafeTensorsError(code: .missingTensor, file: url.path, tensor: "logit_scale", message: "not found in the file")
         }
         guard scaleShape.reduce(1, *) == 1, scaleShape.count <= 1 else {
-            throw SafeTensorsError(code: .shapeMismatch, file: url.path, tensor: "logit_scale",
-                                   message: "has shape \(scaleShape), expected [] (a scalar)")
+            throw SafeTensorsError(
+                code: .shapeMismatch, file: url.path, tensor: "logit_scale",
+                message: "has shape \(scaleShape), expected [] (a scalar)")
         }
         logitScale = try file.floatValues("logit_scale")[0]
         // Logits are exp(logit_scale) × cosine: an infinite or NaN scale makes every logit
         // infinite or NaN, and every prediction a tie the first class wins.
         guard logitScale.isFinite, expf(logitScale).isFinite else {
-            throw SafeTensorsError(code: .badTensorEntry, file: url.path, tensor: "logit_scale",
-                                   message: "is \(logitScale): exp(logit_scale), the logits' scale, must be finite")
+            throw SafeTensorsError(
+                code: .badTensorEntry, file: url.path, tensor: "logit_scale",
+                message: "is \(logitScale): exp(logit_scale), the logits' scale, must be finite")
         }
 
         let t = config.text, v = config.vision, proj = config.projectionDim
@@ -206,7 +210,8 @@ final class CLIPWeights: @unchecked Sendable {
             textProjection = try tensor("text_projection.weight", [proj, t.hiddenSize])
 
             classEmbedding = try tensor("vision_model.embeddings.class_embedding", [v.hiddenSize])
-            patchEmbedding = try tensor("vision_model.embeddings.patch_embedding.weight", [v.hiddenSize, v.numChannels, v.patchSize, v.patchSize])
+            patchEmbedding = try tensor(
+                "vision_model.embeddings.patch_embedding.weight", [v.hiddenSize, v.numChannels, v.patchSize, v.patchSize])
             visionPositionEmbedding = try tensor("vision_model.embeddings.position_embedding.weight", [v.numPositions, v.hiddenSize])
             preLayerNormWeight = try tensor("vision_model.pre_layrnorm.weight", [v.hiddenSize])
             preLayerNormBias = try tensor("vision_model.pre_layrnorm.bias", [v.hiddenSize])

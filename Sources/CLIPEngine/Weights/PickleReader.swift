@@ -275,7 +275,9 @@ struct PickleReader {
         }
         func global(_ module: String, _ name: String) throws -> PickleValue {
             guard Self.isAllowed(module: module, name: name, modules: allowsModules) else {
-                throw fail("refuses global \(module).\(name): only tensors, storages and ordered dicts may be rebuilt (nothing in the file is run)")
+                throw fail(
+                    "refuses global \(module).\(name): only tensors, storages and ordered dicts may be rebuilt (nothing in the file is run)"
+                )
             }
             return .global(module: module, name: name)
         }
@@ -306,20 +308,20 @@ struct PickleReader {
             case 0x28: // MARK
                 guard marks.count < Self.maxMarks else { throw fail("more than \(Self.maxMarks) nested marks") }
                 marks.append(stack.count)
-            case 0x29: stack.append(.tuple(PickleTuple([])))          // EMPTY_TUPLE
-            case 0x5D: stack.append(.list(PickleList()))              // EMPTY_LIST
-            case 0x7D: stack.append(.dict(PickleDict()))              // EMPTY_DICT
-            case 0x74: stack.append(.tuple(PickleTuple(try popMark())))   // TUPLE
-            case 0x85: stack.append(.tuple(PickleTuple([try pop()])))     // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple(PickleTuple([a, b])))            // TUPLE2
+            case 0x29: stack.append(.tuple(PickleTuple([]))) // EMPTY_TUPLE
+            case 0x5D: stack.append(.list(PickleList())) // EMPTY_LIST
+            case 0x7D: stack.append(.dict(PickleDict())) // EMPTY_DICT
+            case 0x74: stack.append(.tuple(PickleTuple(try popMark()))) // TUPLE
+            case 0x85: stack.append(.tuple(PickleTuple([try pop()]))) // TUPLE1
+            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple(PickleTuple([a, b]))) // TUPLE2
             case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple(PickleTuple([a, b, c]))) // TUPLE3
             case 0x6C: // LIST
                 let list = PickleList(); list.items = try popMark(); stack.append(.list(list))
             case 0x64: // DICT
                 let dict = PickleDict(); try setItems(.dict(dict), try popMark()); stack.append(.dict(dict))
-            case 0x4A: stack.append(.int(Int(Int32(bitPattern: UInt32(try le(4))))))  // BININT
-            case 0x4B: stack.append(.int(try byte()))                                // BININT1
-            case 0x4D: stack.append(.int(Int(try le(2))))                            // BININT2
+            case 0x4A: stack.append(.int(Int(Int32(bitPattern: UInt32(try le(4)))))) // BININT
+            case 0x4B: stack.append(.int(try byte())) // BININT1
+            case 0x4D: stack.append(.int(Int(try le(2)))) // BININT2
             case 0x8A, 0x8B: // LONG1, LONG4: little-endian two's complement
                 let n = try length(op == 0x8A ? 1 : 4)
                 guard n <= 8 else { throw fail("integer of \(n) bytes is too large") }
@@ -342,9 +344,9 @@ struct PickleReader {
             case 0x42, 0x43, 0x8E: // BINBYTES, SHORT_BINBYTES, BINBYTES8
                 let n = try length(op == 0x42 ? 4 : op == 0x43 ? 1 : 8)
                 stack.append(.bytes(Array(try take(n))))
-            case 0x4E: stack.append(.none)          // NONE
-            case 0x88: stack.append(.bool(true))    // NEWTRUE
-            case 0x89: stack.append(.bool(false))   // NEWFALSE
+            case 0x4E: stack.append(.none) // NONE
+            case 0x88: stack.append(.bool(true)) // NEWTRUE
+            case 0x89: stack.append(.bool(false)) // NEWFALSE
             case 0x71, 0x72: // BINPUT, LONG_BINPUT
                 let key = op == 0x71 ? try byte() : Int(try le(4))
                 memo[key] = try top()
@@ -397,9 +399,9 @@ struct PickleReader {
                 let items = try popMark()
                 guard case .list(let list) = try top() else { throw fail("APPENDS to \(try top().kind)") }
                 list.items.append(contentsOf: items)
-            case 0x30: _ = try pop()                 // POP
-            case 0x31: _ = try popMark()             // POP_MARK
-            case 0x32: stack.append(try top())       // DUP
+            case 0x30: _ = try pop() // POP
+            case 0x31: _ = try popMark() // POP_MARK
+            case 0x32: stack.append(try top()) // DUP
             default:
                 throw PickleError(message: "pickle byte \(opPos): opcode \(Self.opcodeName(op)) is not allowed in a weights file")
             }
@@ -409,8 +411,9 @@ struct PickleReader {
     /// `('storage', torch.XStorage, key, location, numel)`.
     private func persistent(_ pid: PickleValue, fail: (String) -> PickleError) throws -> PickleValue {
         guard case .tuple(let tuple) = pid, case let parts = tuple.items, parts.count == 5, case .string("storage") = parts[0],
-              case .global(let module, let name) = parts[1], module == "torch", let dtype = TorchDType(rawValue: name),
-              case .string(let key) = parts[2], case .int(let numel) = parts[4] else {
+            case .global(let module, let name) = parts[1], module == "torch", let dtype = TorchDType(rawValue: name),
+            case .string(let key) = parts[2], case .int(let numel) = parts[4]
+        else {
             throw fail("persistent id is not ('storage', torch.<type>Storage, key, location, numel)")
         }
         guard numel >= 0 else { throw fail("storage \(key) has \(numel) elements") }
@@ -426,7 +429,9 @@ struct PickleReader {
             if let first = args.first {
                 guard case .list(let pairs) = first else { throw fail("OrderedDict(\(first.kind))") }
                 for pair in pairs.items {
-                    guard case .tuple(let kv) = pair, kv.items.count == 2, case .string = kv.items[0] else { throw fail("OrderedDict item is not a (name, value) pair") }
+                    guard case .tuple(let kv) = pair, kv.items.count == 2, case .string = kv.items[0] else {
+                        throw fail("OrderedDict item is not a (name, value) pair")
+                    }
                     dict.set(kv.items[0], kv.items[1])
                 }
             }
@@ -434,7 +439,8 @@ struct PickleReader {
         case ("torch._utils", "_rebuild_tensor_v2"):
             // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
             guard args.count >= 4, case .storage(let storage) = args[0], case .int(let offset) = args[1],
-                  case .tuple(let sizeTuple) = args[2], case .tuple(let strideTuple) = args[3] else {
+                case .tuple(let sizeTuple) = args[2], case .tuple(let strideTuple) = args[3]
+            else {
                 throw fail("_rebuild_tensor_v2 arguments are not (storage, offset, size, stride, ...)")
             }
             func ints(_ values: [PickleValue]) -> [Int]? {
@@ -445,11 +451,14 @@ struct PickleReader {
                 }
                 return out
             }
-            guard let shape = ints(sizeTuple.items), let strides = ints(strideTuple.items), shape.count == strides.count, shape.count <= 16 else {
+            guard let shape = ints(sizeTuple.items), let strides = ints(strideTuple.items), shape.count == strides.count, shape.count <= 16
+            else {
                 throw fail("tensor size and stride are not matching lists of integers (at most 16)")
             }
             guard offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
-                throw fail("tensor of storage \(storage.key) has a negative offset, size or stride (offset \(offset), size \(shape), stride \(strides))")
+                throw fail(
+                    "tensor of storage \(storage.key) has a negative offset, size or stride (offset \(offset), size \(shape), stride \(strides))"
+                )
             }
             var elements = 1
             for size in shape {
@@ -467,11 +476,15 @@ struct PickleReader {
                     last = sum
                 }
                 guard last < storage.count else {
-                    throw fail("tensor of size \(shape), stride \(strides) at offset \(offset) reads past the end of storage \(storage.key) (\(storage.count) elements)")
+                    throw fail(
+                        "tensor of size \(shape), stride \(strides) at offset \(offset) reads past the end of storage \(storage.key) (\(storage.count) elements)"
+                    )
                 }
             }
-            return .tensor(PickleTensor(storage: storage, offset: offset, shape: shape, strides: strides,
-                                        count: shape.contains(0) ? 0 : elements))
+            return .tensor(
+                PickleTensor(
+                    storage: storage, offset: offset, shape: shape, strides: strides,
+                    count: shape.contains(0) ? 0 : elements))
         case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
             guard let first = args.first, case .tensor = first else { throw fail("\(name) of something other than a tensor") }
             return first
@@ -495,10 +508,12 @@ struct PickleReader {
     }
 
     static func opcodeName(_ op: Int) -> String {
-        let names: [Int: String] = [0x69: "INST", 0x6F: "OBJ", 0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4", 0x50: "PERSID",
-                                    0x92: "NEWOBJ_EX", 0x49: "INT", 0x4C: "LONG", 0x46: "FLOAT", 0x53: "STRING",
-                                    0x56: "UNICODE", 0x70: "PUT", 0x67: "GET", 0x8F: "EMPTY_SET", 0x90: "ADDITEMS",
-                                    0x91: "FROZENSET", 0x96: "BYTEARRAY8", 0x97: "NEXT_BUFFER", 0x98: "READONLY_BUFFER"]
+        let names: [Int: String] = [
+            0x69: "INST", 0x6F: "OBJ", 0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4", 0x50: "PERSID",
+            0x92: "NEWOBJ_EX", 0x49: "INT", 0x4C: "LONG", 0x46: "FLOAT", 0x53: "STRING",
+            0x56: "UNICODE", 0x70: "PUT", 0x67: "GET", 0x8F: "EMPTY_SET", 0x90: "ADDITEMS",
+            0x91: "FROZENSET", 0x96: "BYTEARRAY8", 0x97: "NEXT_BUFFER", 0x98: "READONLY_BUFFER"
+        ]
         return names[op].map { "\($0) (0x\(String(op, radix: 16)))" } ?? "0x\(String(op, radix: 16))"
     }
 }

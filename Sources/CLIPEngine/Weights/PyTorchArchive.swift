@@ -73,7 +73,9 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
             return parts.count == 2 && parts[1] == "data.pkl" && !parts[0].isEmpty
         }
         guard pickles.count == 1 else {
-            throw fail(pickles.isEmpty ? "no */data.pkl entry: not a PyTorch archive" : "\(pickles.count) */data.pkl entries: not one PyTorch archive")
+            throw fail(
+                pickles.isEmpty
+                    ? "no */data.pkl entry: not a PyTorch archive" : "\(pickles.count) */data.pkl entries: not one PyTorch archive")
         }
         let prefix = String(pickles[0].dropLast("data.pkl".count))
         let isTorchScript = zip.entries[prefix + "constants.pkl"] != nil || zip.names.contains { $0.hasPrefix(prefix + "code/") }
@@ -96,7 +98,8 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
         let reader = PickleReader(allowsModules: isTorchScript) { key, dtype, count in
             if let known = storages[key] {
                 guard known.dtype == dtype, known.count == count else {
-                    throw PickleError(message: "storage \(key) is named as \(known.count) \(known.dtype.rawValue) and as \(count) \(dtype.rawValue)")
+                    throw PickleError(
+                        message: "storage \(key) is named as \(known.count) \(known.dtype.rawValue) and as \(count) \(dtype.rawValue)")
                 }
                 return known
             }
@@ -104,11 +107,14 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
                 throw PickleError(message: "storage \(key) has no entry \(prefix)data/\(key) in the archive")
             }
             guard entry.method == 0 else {
-                throw PickleError(message: "storage \(key) is a compressed entry (method \(entry.method)); tensor data must be stored, and is never inflated")
+                throw PickleError(
+                    message:
+                        "storage \(key) is a compressed entry (method \(entry.method)); tensor data must be stored, and is never inflated")
             }
             let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
             guard !overflow, bytes <= entry.size else {
-                throw PickleError(message: "storage \(key) claims \(count) elements of \(dtype.size) bytes but its entry holds \(entry.size) bytes")
+                throw PickleError(
+                    message: "storage \(key) claims \(count) elements of \(dtype.size) bytes but its entry holds \(entry.size) bytes")
             }
             let storage = PickleStorage(key: key, dtype: dtype, count: count)
             storages[key] = storage
@@ -137,15 +143,21 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
                     rootClass = object.className
                     var visited = Set<ObjectIdentifier>()
                     func walk(_ object: PickleObject, _ prefix: String, depth: Int) throws {
-                        guard depth <= Self.maxModuleDepth else { throw fail("modules nested deeper than \(Self.maxModuleDepth) in \(pickles[0])") }
+                        guard depth <= Self.maxModuleDepth else {
+                            throw fail("modules nested deeper than \(Self.maxModuleDepth) in \(pickles[0])")
+                        }
                         guard visited.insert(ObjectIdentifier(object)).inserted else { return }
                         guard case .dict(let attributes)? = object.state else { return }
-                        if let duplicate = attributes.duplicateKey { throw fail("duplicate attribute \"\(prefix + duplicate)\" in \(pickles[0])") }
+                        if let duplicate = attributes.duplicateKey {
+                            throw fail("duplicate attribute \"\(prefix + duplicate)\" in \(pickles[0])")
+                        }
                         for (key, value) in attributes.entries {
                             guard case .string(let name) = key else { continue }
                             switch value {
                             case .tensor(let tensor):
-                                guard tensors[prefix + name] == nil else { throw fail("duplicate tensor name \"\(prefix + name)\" in \(pickles[0])") }
+                                guard tensors[prefix + name] == nil else {
+                                    throw fail("duplicate tensor name \"\(prefix + name)\" in \(pickles[0])")
+                                }
                                 tensors[prefix + name] = tensor
                             case .object(let child):
                                 try walk(child, prefix + name + ".", depth: depth + 1)
@@ -175,7 +187,8 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
 
     func float32InPlace(_ name: String) -> UnsafeBufferPointer<Float>? {
         guard let tensor = tensors[name], tensor.storage.dtype == .f32, tensor.isContiguous,
-              let entry = storageEntries[tensor.storage.key], let bytes = try? zip.bytes(entry) else { return nil }
+            let entry = storageEntries[tensor.storage.key], let bytes = try? zip.bytes(entry)
+        else { return nil }
         guard let base = bytes.baseAddress else { return nil }
         let start = base + tensor.offset * 4
         guard Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0 else { return nil }
@@ -198,11 +211,13 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
         switch dtype {
         case .f32: read = { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
         case .f16: read = { halfToFloat(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }
-        case .bf16: read = { Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) << 16) }
+        case .bf16:
+            read = { Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) << 16) }
         case .f64: read = { Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)))) }
         default:
-            throw SafeTensorsError(code: .unsupportedDType, file: url.path, tensor: name,
-                                   message: "dtype \(dtype.tensorDType.rawValue) is not a floating-point type")
+            throw SafeTensorsError(
+                code: .unsupportedDType, file: url.path, tensor: name,
+                message: "dtype \(dtype.tensorDType.rawValue) is not a floating-point type")
         }
         let n = tensor.count
         guard n > 0 else { return [] }

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error reading or writing a safetensors file: a code, the file, the tensor (when one is
@@ -152,21 +152,29 @@ public final class SafeTensorsFile: @unchecked Sendable {
             var shape: [Int] = []
             var count = 1
             for dim in shapeValues {
-                guard let d = Self.integer(dim), d >= 0 else { throw fail(.badTensorEntry, "shape \(shapeValues) has a dimension that is not a non-negative integer", tensor: name) }
+                guard let d = Self.integer(dim), d >= 0 else {
+                    throw fail(.badTensorEntry, "shape \(shapeValues) has a dimension that is not a non-negative integer", tensor: name)
+                }
                 let (product, overflow) = count.multipliedReportingOverflow(by: d)
-                guard !overflow, product <= dataSize else { throw fail(.badTensorEntry, "shape \(shapeValues.map { "\($0)" }) is larger than the file's data", tensor: name) }
+                guard !overflow, product <= dataSize else {
+                    throw fail(.badTensorEntry, "shape \(shapeValues.map { "\($0)" }) is larger than the file's data", tensor: name)
+                }
                 count = product
                 shape.append(d)
             }
             guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
-                  let begin = Self.integer(offsets[0]), let end = Self.integer(offsets[1]) else {
+                let begin = Self.integer(offsets[0]), let end = Self.integer(offsets[1])
+            else {
                 throw fail(.badTensorEntry, "data_offsets is not a pair of integers", tensor: name)
             }
             guard begin >= 0, begin <= end, end <= dataSize else {
-                throw fail(.badTensorEntry, "data_offsets [\(begin), \(end)] out of range (data section is \(dataSize) bytes)", tensor: name)
+                throw fail(
+                    .badTensorEntry, "data_offsets [\(begin), \(end)] out of range (data section is \(dataSize) bytes)", tensor: name)
             }
             guard end - begin == count * dtype.size else {
-                throw fail(.badTensorEntry, "data_offsets span \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(count * dtype.size)", tensor: name)
+                throw fail(
+                    .badTensorEntry,
+                    "data_offsets span \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(count * dtype.size)", tensor: name)
             }
             tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, dataRange: begin..<end)
         }
@@ -211,8 +219,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public func info(_ name: String, shape: [Int]) throws -> TensorInfo {
         let info = try info(name)
         guard info.shape == shape else {
-            throw SafeTensorsError(code: .shapeMismatch, file: url.path, tensor: name,
-                                   message: "has shape \(info.shape), expected \(shape)")
+            throw SafeTensorsError(
+                code: .shapeMismatch, file: url.path, tensor: name,
+                message: "has shape \(info.shape), expected \(shape)")
         }
         return info
     }
@@ -248,7 +257,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         switch info.dtype {
         case .f32:
             return [Float](unsafeUninitializedCapacity: n) { out, count in
-                for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))) }
+                for i in 0..<n {
+                    out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                }
                 count = n
             }
         case .f16:
@@ -266,12 +277,15 @@ public final class SafeTensorsFile: @unchecked Sendable {
             }
         case .f64:
             return [Float](unsafeUninitializedCapacity: n) { out, count in
-                for i in 0..<n { out[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))) }
+                for i in 0..<n {
+                    out[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+                }
                 count = n
             }
         default:
-            throw SafeTensorsError(code: .unsupportedDType, file: url.path, tensor: info.name,
-                                   message: "dtype \(info.dtype.rawValue) is not a floating-point type")
+            throw SafeTensorsError(
+                code: .unsupportedDType, file: url.path, tensor: info.name,
+                message: "dtype \(info.dtype.rawValue) is not a floating-point type")
         }
     }
 
@@ -289,8 +303,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         case .i8: return (0..<n).map { Int64(bytes.load(fromByteOffset: $0, as: Int8.self)) }
         case .u8: return (0..<n).map { Int64(bytes.load(fromByteOffset: $0, as: UInt8.self)) }
         default:
-            throw SafeTensorsError(code: .unsupportedDType, file: url.path, tensor: name,
-                                   message: "dtype \(info.dtype.rawValue) is not an integer type")
+            throw SafeTensorsError(
+                code: .unsupportedDType, file: url.path, tensor: name,
+                message: "dtype \(info.dtype.rawValue) is not an integer type")
         }
     }
 }
@@ -345,10 +360,13 @@ public struct SafeTensorsWriter {
         for e in entries {
             let count = e.shape.reduce(1, *)
             guard count * e.dtype.size == e.data.count else {
-                throw SafeTensorsError(code: .shapeMismatch, file: "<output>", tensor: e.name,
-                                       message: "\(e.data.count) bytes for shape \(e.shape) of \(e.dtype.rawValue)")
+                throw SafeTensorsError(
+                    code: .shapeMismatch, file: "<output>", tensor: e.name,
+                    message: "\(e.data.count) bytes for shape \(e.shape) of \(e.dtype.rawValue)")
             }
-            parts.append("\(JSONText.quoted(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.data.count)]}")
+            parts.append(
+                "\(JSONText.quoted(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.data.count)]}"
+            )
             offset += e.data.count
         }
         header += parts.joined(separator: ",") + "}"
@@ -379,7 +397,9 @@ public struct SafeTensorsWriter {
         var current = url
         for _ in 0..<40 {
             guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { return current }
-            current = destination.hasPrefix("/") ? URL(fileURLWithPath: destination)
+            current =
+                destination.hasPrefix("/")
+                ? URL(fileURLWithPath: destination)
                 : current.deletingLastPathComponent().appendingPathComponent(destination)
         }
         throw SafeTensorsError(code: .unwritable, file: url.path, tensor: nil, message: "too many levels of symbolic links")

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error reading a PyTorch checkpoint (its zip container or its pickle): the file and what is
@@ -103,7 +103,9 @@ final class ZipArchive: @unchecked Sendable {
         guard eocd >= 0 else {
             // torch.save before PyTorch 1.6 wrote a bare pickle (protocol 2: 0x80 0x02), not a zip.
             if raw.load(as: UInt8.self) == 0x80 {
-                throw fail("a legacy torch.save file (a bare pickle, PyTorch before 1.6), not a zip archive: re-save it with a current PyTorch, or use safetensors")
+                throw fail(
+                    "a legacy torch.save file (a bare pickle, PyTorch before 1.6), not a zip archive: re-save it with a current PyTorch, or use safetensors"
+                )
             }
             throw fail("no zip end-of-directory record (not a zip archive, or truncated)")
         }
@@ -122,16 +124,21 @@ final class ZipArchive: @unchecked Sendable {
                 throw fail("zip64 end-of-directory record out of range or damaged")
             }
             guard let count = fileOffset(u64(record + 32)), let dirSize = fileOffset(u64(record + 40)),
-                  let dirOffset = fileOffset(u64(record + 48)) else {
+                let dirOffset = fileOffset(u64(record + 48))
+            else {
                 throw fail("zip64 directory size or offset runs past the end of the file (\(size) bytes)")
             }
             entryCount = count
             directorySize = dirSize
             directoryOffset = dirOffset
         }
-        guard entryCount <= Self.maxEntries else { throw fail("the zip directory claims \(entryCount) entries (at most \(Self.maxEntries))") }
+        guard entryCount <= Self.maxEntries else {
+            throw fail("the zip directory claims \(entryCount) entries (at most \(Self.maxEntries))")
+        }
         guard inside(directoryOffset, directorySize), directoryOffset + directorySize <= eocd else {
-            throw fail("the zip directory (offset \(directoryOffset), \(directorySize) bytes) runs past the end of the file (\(size) bytes; truncated?)")
+            throw fail(
+                "the zip directory (offset \(directoryOffset), \(directorySize) bytes) runs past the end of the file (\(size) bytes; truncated?)"
+            )
         }
 
         var entries: [String: Entry] = [:]
@@ -154,7 +161,8 @@ final class ZipArchive: @unchecked Sendable {
                 throw fail("zip directory entry \(index) runs past the end of the directory")
             }
             guard nameLength <= Self.maxNameLength,
-                  let name = String(bytes: UnsafeRawBufferPointer(start: raw + variable, count: nameLength), encoding: .utf8) else {
+                let name = String(bytes: UnsafeRawBufferPointer(start: raw + variable, count: nameLength), encoding: .utf8)
+            else {
                 throw fail("zip directory entry \(index) has a name that is not UTF-8")
             }
             guard !name.isEmpty else { throw fail("zip directory entry \(index) has an empty name") }
@@ -218,7 +226,11 @@ final class ZipArchive: @unchecked Sendable {
     /// compressed entry is refused, never inflated.
     func bytes(_ entry: Entry) throws -> UnsafeRawBufferPointer {
         guard entry.method == 0 else {
-            throw PyTorchArchiveError(file: url.path, message: "entry \"\(entry.name)\" is compressed (method \(entry.method)); PyTorch stores the pickle and the tensor data uncompressed, and compressed entries are never inflated")
+            throw PyTorchArchiveError(
+                file: url.path,
+                message:
+                    "entry \"\(entry.name)\" is compressed (method \(entry.method)); PyTorch stores the pickle and the tensor data uncompressed, and compressed entries are never inflated"
+            )
         }
         return UnsafeRawBufferPointer(start: base + entry.dataOffset, count: entry.size)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 @Suite struct EmbeddingCacheTests {
@@ -10,12 +11,17 @@ import Testing
         let cache = try EmbeddingCache(url: url)
         try cache.storeImageEmbeddings([("aaa", [1, 2, 3]), ("bbb", [4, 5, 6])], model: .named("m1"), preprocessing: "p1")
         try cache.storeTextEmbeddings([("a photo of a cat.", [0.5, -0.5])], model: .named("m1"), tokenizer: "t1")
-        #expect(try cache.imageEmbeddings(for: ["aaa", "bbb", "ccc"], model: .named("m1"), preprocessing: "p1") == ["aaa": [1, 2, 3], "bbb": [4, 5, 6]])
+        #expect(
+            try cache.imageEmbeddings(for: ["aaa", "bbb", "ccc"], model: .named("m1"), preprocessing: "p1") == [
+                "aaa": [1, 2, 3], "bbb": [4, 5, 6]
+            ])
         // Another model or other preprocessing is another key: nothing found.
         #expect(try cache.imageEmbeddings(for: ["aaa"], model: .named("m2"), preprocessing: "p1").isEmpty)
         #expect(try cache.imageEmbeddings(for: ["aaa"], model: .named("m1"), preprocessing: "p2").isEmpty)
         #expect(try cache.textEmbeddings(for: ["a photo of a cat."], model: .named("m1"), tokenizer: "t2").isEmpty)
-        #expect(try cache.textEmbeddings(for: ["a photo of a cat."], model: .named("m1"), tokenizer: "t1") == ["a photo of a cat.": [0.5, -0.5]])
+        #expect(
+            try cache.textEmbeddings(for: ["a photo of a cat."], model: .named("m1"), tokenizer: "t1") == ["a photo of a cat.": [0.5, -0.5]]
+        )
         // A second connection (another run) sees the same rows.
         let other = try EmbeddingCache(url: url)
         #expect(try other.counts() == (images: 2, texts: 1))
@@ -29,11 +35,13 @@ import Testing
         let cache = try EmbeddingCache(url: dir.url.appendingPathComponent("c.sqlite"))
         let file = try dir.write("weights.bin", "abc")
         var calls = 0
-        let compute: (URL) throws -> String = { _ in calls += 1; return "digest-\(calls)" }
+        let compute: (URL) throws -> String = { _ in
+            calls += 1; return "digest-\(calls)"
+        }
         #expect(try cache.fingerprint(ofFile: file, compute: compute) == "digest-1")
         #expect(try cache.fingerprint(ofFile: file, compute: compute) == "digest-1")
         #expect(calls == 1)
-        try "abcd".write(to: file, atomically: false, encoding: .utf8)   // new size: computed again
+        try "abcd".write(to: file, atomically: false, encoding: .utf8) // new size: computed again
         #expect(try cache.fingerprint(ofFile: file, compute: compute) == "digest-2")
     }
 
@@ -49,7 +57,9 @@ import Testing
     }
 
     @Test func defaultLocationFollowsXDG() {
-        #expect(EmbeddingCache.defaultURL(environment: ["XDG_CACHE_HOME": "/x/cache", "HOME": "/home/u"]).path == "/x/cache/clip-audit/embeddings.sqlite")
+        #expect(
+            EmbeddingCache.defaultURL(environment: ["XDG_CACHE_HOME": "/x/cache", "HOME": "/home/u"]).path
+                == "/x/cache/clip-audit/embeddings.sqlite")
         #expect(EmbeddingCache.defaultURL(environment: ["HOME": "/home/u"]).path == "/home/u/.cache/clip-audit/embeddings.sqlite")
     }
 
@@ -57,7 +67,7 @@ import Testing
     // miss, not an embedding that scores every class alike.
     static let unusable: [(name: String, vector: [Float])] = [
         ("zero", [0, 0, 0]), ("nan", [1, .nan, 2]), ("inf", [1, 2, .infinity]), ("-inf", [-.infinity, 1, 1]),
-        ("denormal", [Float.leastNonzeroMagnitude, Float.leastNonzeroMagnitude, 0]),
+        ("denormal", [Float.leastNonzeroMagnitude, Float.leastNonzeroMagnitude, 0])
     ]
 
     @Test func anUnusableEmbeddingIsAMissAndIsReplacedWhenStoredAgain() throws {
@@ -66,7 +76,8 @@ import Testing
         let url = dir.url.appendingPathComponent("c.sqlite")
         let cache = try EmbeddingCache(url: url)
         let keys = Self.unusable.map(\.name)
-        try cache.storeImageEmbeddings(Self.unusable.map { ($0.name, $0.vector) } + [("good", [0.25, -1, 3])], model: .named("m"), preprocessing: "p")
+        try cache.storeImageEmbeddings(
+            Self.unusable.map { ($0.name, $0.vector) } + [("good", [0.25, -1, 3])], model: .named("m"), preprocessing: "p")
         try cache.storeTextEmbeddings(Self.unusable.map { ($0.name, $0.vector) }, model: .named("m"), tokenizer: "t")
         #expect(try cache.imageEmbeddings(for: keys + ["good"], model: .named("m"), preprocessing: "p") == ["good": [0.25, -1, 3]])
         #expect(try cache.textEmbeddings(for: keys, model: .named("m"), tokenizer: "t").isEmpty)
@@ -89,15 +100,17 @@ import Testing
         let dir = try TempDir()
         defer { dir.cleanUp() }
         let shard = try EmbeddingCache(url: dir.url.appendingPathComponent("shard.sqlite"))
-        try shard.storeImageEmbeddings(Self.unusable.map { ($0.name, $0.vector) } + [("good", [1, 2, 3]), ("fixed", [4, 5, 6])],
-                                       model: .named("m"), preprocessing: "p")
+        try shard.storeImageEmbeddings(
+            Self.unusable.map { ($0.name, $0.vector) } + [("good", [1, 2, 3]), ("fixed", [4, 5, 6])],
+            model: .named("m"), preprocessing: "p")
         try shard.storeTextEmbeddings([("ok", [1, 0]), ("bad", [.nan, 0])], model: .named("m"), tokenizer: "t")
         let target = try EmbeddingCache(url: dir.url.appendingPathComponent("all.sqlite"))
         // The target has a damaged row the shard has a good one for, and a good one of its own.
         try target.storeImageEmbeddings([("fixed", [0, 0, 0]), ("good", [7, 8, 9])], model: .named("m"), preprocessing: "p")
         let result = try target.merge(from: shard.url)
         #expect(result == EmbeddingCache.MergeResult(images: 1, texts: 1, skipped: Self.unusable.count + 1))
-        #expect(try target.imageEmbeddings(for: ["good", "fixed"] + Self.unusable.map(\.name), model: .named("m"), preprocessing: "p")
+        #expect(
+            try target.imageEmbeddings(for: ["good", "fixed"] + Self.unusable.map(\.name), model: .named("m"), preprocessing: "p")
                 == ["good": [7, 8, 9], "fixed": [4, 5, 6]])
         #expect(try target.counts() == (images: 2, texts: 1))
         #expect(try target.integrityCheck() == "ok")
@@ -113,8 +126,10 @@ import Testing
         try cache.storeImageEmbeddings([("a", [1, 2, 3])], model: .named("m"), preprocessing: "p")
         try FileManager.default.createSymbolicLink(at: dir.url.appendingPathComponent("link.sqlite"), withDestinationURL: url)
         try FileManager.default.linkItem(at: url, to: dir.url.appendingPathComponent("hard.sqlite"))
-        let names = [url, dir.url.appendingPathComponent("./same.sqlite"), dir.url.appendingPathComponent("sub/../same.sqlite"),
-                     dir.url.appendingPathComponent("link.sqlite"), dir.url.appendingPathComponent("hard.sqlite")]
+        let names = [
+            url, dir.url.appendingPathComponent("./same.sqlite"), dir.url.appendingPathComponent("sub/../same.sqlite"),
+            dir.url.appendingPathComponent("link.sqlite"), dir.url.appendingPathComponent("hard.sqlite")
+        ]
         try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("sub"), withIntermediateDirectories: true)
         for name in names {
             #expect {

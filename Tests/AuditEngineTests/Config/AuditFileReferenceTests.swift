@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AuditEngine
 
 /// docs/audit-file.md is the reference of the audit file: every key the loader accepts is
@@ -29,7 +30,7 @@ struct AuditFileReferenceTests {
         ("Design keys", AuditFileKeys.design),
         ("`published` keys", AuditFileKeys.published),
         ("`retrieval` keys", AuditFileKeys.retrieval),
-        ("`associations` keys", AuditFileKeys.association),
+        ("`associations` keys", AuditFileKeys.association)
     ])
     func everyKeyIsDocumentedAndEveryDocumentedKeyIsAccepted(section: String, accepted: [String]) throws {
         let documented = try Self.documentedKeys()[section] ?? []
@@ -42,8 +43,11 @@ struct AuditFileReferenceTests {
     /// Every table of the document is one of the loader's key sets (a new section must be added
     /// to the test above).
     @Test func everyTableIsChecked() throws {
-        #expect(Set(try Self.documentedKeys().keys) == ["Top-level keys", "`manifest` keys", "`models` keys", "Design keys", "`published` keys",
-                                                        "`retrieval` keys", "`associations` keys"])
+        #expect(
+            Set(try Self.documentedKeys().keys) == [
+                "Top-level keys", "`manifest` keys", "`models` keys", "Design keys", "`published` keys",
+                "`retrieval` keys", "`associations` keys"
+            ])
     }
 
     @Test func theCompleteExampleLoads() throws {

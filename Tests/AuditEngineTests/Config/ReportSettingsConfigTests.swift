@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// The audit file's `min_difference` and `dataset`.
@@ -32,7 +33,9 @@ struct ReportSettingsConfigTests {
 
     @Test func badValuesAreOneLineErrors() throws {
         #expect(try failure("min_difference: 1.5\n").contains("min_difference: must be at least 0 and below 1"))
-        #expect(try failure("dataset: {id: /data/fairface.csv}\n").contains("dataset.id: \"/data/fairface.csv\" is not a Hugging Face Hub dataset id"))
+        #expect(
+            try failure("dataset: {id: /data/fairface.csv}\n").contains(
+                "dataset.id: \"/data/fairface.csv\" is not a Hugging Face Hub dataset id"))
         #expect(try failure("dataset: {split: validation}\n").contains("dataset: needs `id:`"))
         #expect(try failure("dataset: {id: a/b, revision: x}\n").contains("unknown key `revision`"))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AuditEngine
 
 /// The audit files the repository ships parse, and set up what the issue and the paper describe.
@@ -13,7 +14,9 @@ import Testing
         #expect(config.attributes == ["race", "gender", "age"])
         let byName = Dictionary(uniqueKeysWithValues: config.designs.map { ($0.name, $0) })
         #expect(byName["gender"]?.classNames.count == 2)
-        #expect(byName["race"]?.classNames == ["White", "Black", "Latino_Hispanic", "East Asian", "Southeast Asian", "Indian", "Middle Eastern"])
+        #expect(
+            byName["race"]?.classNames == ["White", "Black", "Latino_Hispanic", "East Asian", "Southeast Asian", "Indian", "Middle Eastern"]
+        )
         #expect(byName["age"]?.classNames == ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70"])
         let denigration = try #require(byName["denigration"])
         #expect(denigration.classNames.count == 14 + 4 + 3)
@@ -42,8 +45,11 @@ import Testing
         let config = try AuditConfig.load(contentsOf: audits.appendingPathComponent("fairface-models.yaml"))
         #expect(config.model == nil)
         #expect(config.models.map(\.label) == ["openai-b32", "openai-b16", "openai-l14", "laion2b-b16"])
-        #expect(config.models.map(\.model) == [.repoID("openai/clip-vit-base-patch32"), .repoID("openai/clip-vit-base-patch16"),
-                                                .repoID("openai/clip-vit-large-patch14"), .repoID("laion/CLIP-ViT-B-16-laion2B-s34B-b88K")])
+        #expect(
+            config.models.map(\.model) == [
+                .repoID("openai/clip-vit-base-patch32"), .repoID("openai/clip-vit-base-patch16"),
+                .repoID("openai/clip-vit-large-patch14"), .repoID("laion/CLIP-ViT-B-16-laion2B-s34B-b88K")
+            ])
         #expect(config.designs == single.designs && config.designs.count == 5)
         #expect(config.attributes == single.attributes && config.referenceGroups == single.referenceGroups)
         #expect(config.retrieval == single.retrieval && config.associations == single.associations)

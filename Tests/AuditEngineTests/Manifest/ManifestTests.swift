@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AuditEngine
 
 @Suite("Manifest reader")
@@ -8,12 +9,17 @@ struct ManifestTests {
     @Test func quotedFieldsEmbeddedCommasAndNewlines() throws {
         let dir = try TempDir()
         defer { dir.cleanUp() }
-        let url = try dir.write("m.csv", "file,caption,race\n\"a.jpg\",\"hello, world\",White\nb.jpg,\"two\nlines\",\"Black\"\nc.jpg,\"say \"\"hi\"\"\",Indian\n")
+        let url = try dir.write(
+            "m.csv",
+            "file,caption,race\n\"a.jpg\",\"hello, world\",White\nb.jpg,\"two\nlines\",\"Black\"\nc.jpg,\"say \"\"hi\"\"\",Indian\n")
         let manifest = try Manifest.read(contentsOf: url)
         #expect(manifest.columns == ["file", "caption", "race"])
-        #expect(manifest.rows.map(\.fields) == [["a.jpg", "hello, world", "White"],
-                                                ["b.jpg", "two\nlines", "Black"],
-                                                ["c.jpg", "say \"hi\"", "Indian"]])
+        #expect(
+            manifest.rows.map(\.fields) == [
+                ["a.jpg", "hello, world", "White"],
+                ["b.jpg", "two\nlines", "Black"],
+                ["c.jpg", "say \"hi\"", "Indian"]
+            ])
         #expect(manifest.rows.map(\.line) == [2, 3, 5])
         #expect(manifest.skipped.isEmpty)
         #expect(manifest.value(of: "race", in: manifest.rows[1]) == "Black")
@@ -37,10 +43,11 @@ struct ManifestTests {
         let url = try dir.write("m.csv", "file,gender,race\na.jpg,Male,White\nb.jpg,Female\nc.jpg,Male,Black,extra\nd.jpg,Female,Indian\n")
         let manifest = try Manifest.read(contentsOf: url)
         #expect(manifest.rows.map(\.line) == [2, 5])
-        #expect(manifest.skipped == [
-            SkippedRow(line: 3, file: "b.jpg", reason: .wrongFieldCount(expected: 3, found: 2)),
-            SkippedRow(line: 4, file: "c.jpg", reason: .wrongFieldCount(expected: 3, found: 4)),
-        ])
+        #expect(
+            manifest.skipped == [
+                SkippedRow(line: 3, file: "b.jpg", reason: .wrongFieldCount(expected: 3, found: 2)),
+                SkippedRow(line: 4, file: "c.jpg", reason: .wrongFieldCount(expected: 3, found: 4))
+            ])
         #expect(manifest.skipped[0].description == "line 3 (b.jpg): expected 3 fields, found 2")
     }
 
@@ -83,16 +90,18 @@ struct ManifestTests {
     @Test func fairFaceHeaderAndRealisticRows() throws {
         let dir = try TempDir()
         defer { dir.cleanUp() }
-        let url = try dir.write("fairface_label_val.csv", """
-        file,age,gender,race,service_test
-        val/1.jpg,3-9,Male,East Asian,False
-        val/2.jpg,50-59,Female,East Asian,True
-        val/3.jpg,30-39,Male,White,True
-        val/4.jpg,20-29,Female,Latino_Hispanic,True
-        val/5.jpg,more than 70,Male,Southeast Asian,False
-        val/6.jpg,0-2,Female,Middle Eastern,True
+        let url = try dir.write(
+            "fairface_label_val.csv",
+            """
+            file,age,gender,race,service_test
+            val/1.jpg,3-9,Male,East Asian,False
+            val/2.jpg,50-59,Female,East Asian,True
+            val/3.jpg,30-39,Male,White,True
+            val/4.jpg,20-29,Female,Latino_Hispanic,True
+            val/5.jpg,more than 70,Male,Southeast Asian,False
+            val/6.jpg,0-2,Female,Middle Eastern,True
 
-        """)
+            """)
         let manifest = try Manifest.read(contentsOf: url)
         #expect(manifest.columns == ["file", "age", "gender", "race", "service_test"])
         #expect(manifest.rows.count == 6)
@@ -115,7 +124,7 @@ struct ManifestTests {
         #expect(manifest.rows[999].fields == ["img/1000.jpg", "multi\r\nline, 1000", "White"])
         #expect(manifest.rows[999].line == 1001)
         #expect(manifest.rows[1000].line == 1003)
-        #expect(manifest.rows.last?.line == 20_020)  // the last row is itself a two-line record
+        #expect(manifest.rows.last?.line == 20_020) // the last row is itself a two-line record
     }
 
     @Test func spacesAroundUnquotedFieldsAreTrimmed() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// `trimmingBlanks` against Foundation's `trimmingCharacters(in: .whitespaces)`, which it replaces
@@ -25,7 +26,7 @@ import Testing
     @Test func examples() {
         #expect("  White \t".trimmingBlanks == "White")
         #expect("\u{00A0}East Asian\u{3000}".trimmingBlanks == "East Asian")
-        #expect("line\n".trimmingBlanks == "line\n")  // a newline is not a blank
+        #expect("line\n".trimmingBlanks == "line\n") // a newline is not a blank
         #expect("".trimmingBlanks == "" && "   ".trimmingBlanks == "")
         #expect(" e\u{0301} ".trimmingBlanks == "e\u{0301}")
         #expect("a b".trimmingBlanks == "a b")

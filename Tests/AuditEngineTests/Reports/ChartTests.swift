@@ -1,9 +1,11 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
+
 @testable import AuditEngine
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Parses an SVG with Foundation's XMLParser and collects its elements.
 final class SVGProbe: NSObject, XMLParserDelegate {
@@ -20,8 +22,10 @@ final class SVGProbe: NSObject, XMLParserDelegate {
         return probe
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         elements.append(Element(name: name, attributes: attributes, text: ""))
         stack.append(elements.count - 1)
     }
@@ -34,7 +38,9 @@ final class SVGProbe: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) { error = parseError }
 
     func all(_ name: String, class cls: String? = nil) -> [Element] {
-        elements.filter { $0.name == name && (cls == nil || ($0.attributes["class"] ?? "").split(separator: " ").contains(Substring(cls!))) }
+        elements.filter {
+            $0.name == name && (cls == nil || ($0.attributes["class"] ?? "").split(separator: " ").contains(Substring(cls!)))
+        }
     }
     var texts: [String] { elements.filter { $0.name == "text" }.map(\.text) }
 }
@@ -55,13 +61,14 @@ struct ChartTests {
     }
 
     @Test func forestPlotHasOneWhiskerPerGroupAndTheOverallLine() throws {
-        let chart = try #require(Self.charts.first { $0.kind == .rate && $0.design == "gender" && $0.metric == "accuracy" && $0.attribute == "race" })
+        let chart = try #require(
+            Self.charts.first { $0.kind == .rate && $0.design == "gender" && $0.metric == "accuracy" && $0.attribute == "race" })
         let rows = Self.data.rows(design: "gender", metric: .accuracy, attribute: "race")
         let probe = SVGProbe.parse(chart.svg)
         #expect(rows.count == 7)
         #expect(probe.all("line", class: "whisker").count == rows.count)
         #expect(probe.all("g", class: "group").map { $0.attributes["data-group"] } == rows.map(\.group))
-        #expect(probe.all("line", class: "refline").count == 1)   // the overall rate
+        #expect(probe.all("line", class: "refline").count == 1) // the overall rate
         #expect(probe.texts.contains { $0.hasPrefix("all images ") })
         // Small groups: dashed whisker, hollow point, "†" on the label and a legend line.
         let small = rows.filter(\.belowMinimumN)
@@ -82,7 +89,10 @@ struct ChartTests {
     }
 
     @Test func ratioChartShadesTheFourFifthsBand() throws {
-        let chart = try #require(Self.charts.first { $0.kind == .ratio && $0.design == "denigration" && $0.metric == "harm_rate:crime-related" && $0.attribute == "race" })
+        let chart = try #require(
+            Self.charts.first {
+                $0.kind == .ratio && $0.design == "denigration" && $0.metric == "harm_rate:crime-related" && $0.attribute == "race"
+            })
         let probe = SVGProbe.parse(chart.svg)
         let band = probe.all("rect", class: "band")
         #expect(band.count == 1)
@@ -92,7 +102,8 @@ struct ChartTests {
     }
 
     @Test func deltaChartHasTheWholeSetAndEveryGroup() throws {
-        let chart = try #require(Self.charts.first { $0.kind == .delta && $0.metric == "harm_rate:crime-related" && $0.attribute == "gender" })
+        let chart = try #require(
+            Self.charts.first { $0.kind == .delta && $0.metric == "harm_rate:crime-related" && $0.attribute == "gender" })
         let probe = SVGProbe.parse(chart.svg)
         #expect(probe.all("g", class: "group").compactMap { $0.attributes["data-group"] } == ["all images", "Female", "Male"])
         #expect(probe.all("line", class: "whisker").count == 3)
@@ -119,10 +130,14 @@ struct ChartTests {
         var data = Self.data
         // The control character XML forbids comes out as U+FFFD, visibly.
         let nasty = "A<b>&\"c\" 'd' ]]>\u{1}"
-        data.metrics = data.metrics.map { var m = $0; if m.group == "White" { m.group = nasty }; return m }
-        data.disparities = data.disparities.map { var d = $0; if d.reference == "White" { d.reference = nasty }; return d }
+        data.metrics = data.metrics.map {
+            var m = $0; if m.group == "White" { m.group = nasty }; return m
+        }
+        data.disparities = data.disparities.map {
+            var d = $0; if d.reference == "White" { d.reference = nasty }; return d
+        }
         let charts = ReportCharts.all(data)
-        for chart in charts where chart.attribute == "race" && chart.kind != .delta {   // deltas come from comparisons, left as they are
+        for chart in charts where chart.attribute == "race" && chart.kind != .delta { // deltas come from comparisons, left as they are
             let probe = SVGProbe.parse(chart.svg)
             #expect(probe.error == nil, "\(chart.path)")
             #expect(probe.all("g", class: "group").contains { $0.attributes["data-group"] == "A<b>&\"c\" 'd' ]]>\u{FFFD}" })

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// The findings summary at the top of the reports: its sentences, built from the numbers.
@@ -8,8 +9,10 @@ struct FindingsTests {
     /// 80 images, 40 White and 40 Black; `harmful` of the Black ones and `whiteHarmful` of the
     /// White ones predicted `thief` (crime-related); a gender design where `wrongFemale` women are
     /// misclassified; and a variant adding `child` that moves `moved` Black thief predictions to child.
-    static func data(harmful: Int = 20, whiteHarmful: Int = 4, wrongFemale: Int = 12, moved: Int = 10,
-                     published: [String: [PublishedFigure]] = [:]) -> ReportData {
+    static func data(
+        harmful: Int = 20, whiteHarmful: Int = 4, wrongFemale: Int = 12, moved: Int = 10,
+        published: [String: [PublishedFigure]] = [:]
+    ) -> ReportData {
         var gender: [OutcomeRecord] = []
         var harm: [OutcomeRecord] = []
         var variant: [OutcomeRecord] = []
@@ -21,30 +24,43 @@ struct FindingsTests {
             let key = "img\(i)"
             // Women with k in 1, 3, …: wrongFemale / 2 of each race's 20 women.
             let wrong = sex == "Female" && k / 2 < wrongFemale / 2
-            gender.append(OutcomeRecord(imageKey: key, groups: [race, sex], truth: sex, predicted: wrong ? (sex == "Male" ? "Female" : "Male") : sex))
-            harm.append(OutcomeRecord(imageKey: key, groups: [race, sex], predicted: thief ? "thief" : "person",
-                                      harmCategory: thief ? "crime-related" : nil))
+            gender.append(
+                OutcomeRecord(imageKey: key, groups: [race, sex], truth: sex, predicted: wrong ? (sex == "Male" ? "Female" : "Male") : sex))
+            harm.append(
+                OutcomeRecord(
+                    imageKey: key, groups: [race, sex], predicted: thief ? "thief" : "person",
+                    harmCategory: thief ? "crime-related" : nil))
             let child = thief && race == "Black" && k < moved
-            variant.append(OutcomeRecord(imageKey: key, groups: [race, sex], predicted: child ? "child" : thief ? "thief" : "person",
-                                         harmCategory: thief && !child ? "crime-related" : nil))
+            variant.append(
+                OutcomeRecord(
+                    imageKey: key, groups: [race, sex], predicted: child ? "child" : thief ? "thief" : "person",
+                    harmCategory: thief && !child ? "crime-related" : nil))
         }
-        let settings = MetricSettings(attributes: ["race", "gender"], referenceGroups: ["race": "White", "gender": "Male"],
-                                      alpha: 0.05, minGroupSize: 10)
-        let metrics = computeAuditMetrics([
-            DesignOutcomes(design: "gender", classes: ["Male", "Female"], hasTarget: true, records: gender),
-            DesignOutcomes(design: "denigration", classes: ["person", "thief"], harmCategories: ["crime-related"], hasTarget: false, records: harm),
-            DesignOutcomes(design: "denigration+child", base: "denigration", classes: ["person", "thief", "child"],
-                           harmCategories: ["crime-related"], hasTarget: false, records: variant),
-        ], settings: settings)
-        var variantDesign = ReportData.Design(name: "denigration+child", base: "denigration", hasTarget: false,
-                                              headlineMetrics: [.harmRate("crime-related")])
+        let settings = MetricSettings(
+            attributes: ["race", "gender"], referenceGroups: ["race": "White", "gender": "Male"],
+            alpha: 0.05, minGroupSize: 10)
+        let metrics = computeAuditMetrics(
+            [
+                DesignOutcomes(design: "gender", classes: ["Male", "Female"], hasTarget: true, records: gender),
+                DesignOutcomes(
+                    design: "denigration", classes: ["person", "thief"], harmCategories: ["crime-related"], hasTarget: false, records: harm),
+                DesignOutcomes(
+                    design: "denigration+child", base: "denigration", classes: ["person", "thief", "child"],
+                    harmCategories: ["crime-related"], hasTarget: false, records: variant)
+            ], settings: settings)
+        var variantDesign = ReportData.Design(
+            name: "denigration+child", base: "denigration", hasTarget: false,
+            headlineMetrics: [.harmRate("crime-related")])
         variantDesign.addedClasses = ["child"]
-        var data = ReportData(name: "t", modelID: "m", weightsSHA256: "", manifestName: "m.csv", alpha: 0.05, minGroupSize: 10,
-                              slices: [.attribute("race"), .attribute("gender")],
-                              designs: [.init(name: "gender", hasTarget: true, headlineMetrics: [.accuracy]),
-                                        .init(name: "denigration", hasTarget: false, headlineMetrics: [.harmRate("crime-related")]),
-                                        variantDesign],
-                              metrics: metrics.metrics, disparities: metrics.disparities, comparisons: metrics.comparisons)
+        var data = ReportData(
+            name: "t", modelID: "m", weightsSHA256: "", manifestName: "m.csv", alpha: 0.05, minGroupSize: 10,
+            slices: [.attribute("race"), .attribute("gender")],
+            designs: [
+                .init(name: "gender", hasTarget: true, headlineMetrics: [.accuracy]),
+                .init(name: "denigration", hasTarget: false, headlineMetrics: [.harmRate("crime-related")]),
+                variantDesign
+            ],
+            metrics: metrics.metrics, disparities: metrics.disparities, comparisons: metrics.comparisons)
         data.published = published
         return data
     }
@@ -53,7 +69,10 @@ struct FindingsTests {
         let findings = Findings(Self.data())
         let line = try #require(findings.lines.first { $0.contains("**crime-related**") })
         // 20 of 40 Black faces against 4 of 40 White ones: 5× the reference, significantly worse.
-        #expect(line.hasPrefix("`denigration`, **crime-related**: **Black** faces (race) were labelled crime-related in 50.0% [35.2, 64.8] of cases (n = 40), 5.00× the White rate (10.0%, n = 40), +40.0 pp"))
+        #expect(
+            line.hasPrefix(
+                "`denigration`, **crime-related**: **Black** faces (race) were labelled crime-related in 50.0% [35.2, 64.8] of cases (n = 40), 5.00× the White rate (10.0%, n = 40), +40.0 pp"
+            ))
         #expect(line.contains("— ▲ worse, Holm p"))
         #expect(line.contains("All faces: 30.0% [21.1, 40.8] (n = 80)."))
     }
@@ -68,7 +87,8 @@ struct FindingsTests {
     @Test func accuracyFindingNamesTheLowestGroupsWithDirection() throws {
         let findings = Findings(Self.data())
         let line = try #require(findings.lines.first { $0.hasPrefix("`gender` classification") })
-        #expect(line.contains("lowest: **Female** (gender) 70.0% [54.6, 81.9] (n = 40), 0.70× the Male accuracy (100.0%, n = 40), -30.0 pp"))
+        #expect(
+            line.contains("lowest: **Female** (gender) 70.0% [54.6, 81.9] (n = 40), 0.70× the Male accuracy (100.0%, n = 40), -30.0 pp"))
         #expect(line.contains("▲ worse"))
     }
 
@@ -76,7 +96,10 @@ struct FindingsTests {
         let findings = Findings(Self.data())
         let line = try #require(findings.lines.first { $0.hasPrefix("Adding `child`") })
         // 10 of the 20 Black thief predictions move to child: 50% → 25% for Black faces.
-        #expect(line.hasPrefix("Adding `child` (`denigration+child` vs `denigration`): crime-related for **Black** (race) went from 50.0% to 25.0% (-25.0 pp ["))
+        #expect(
+            line.hasPrefix(
+                "Adding `child` (`denigration+child` vs `denigration`): crime-related for **Black** (race) went from 50.0% to 25.0% (-25.0 pp ["
+            ))
         #expect(line.contains("McNemar p = 0.0020, n = 40, ▼ better)"))
         #expect(line.contains("overall 30.0% → 17.5% (-12.5 pp"))
     }
@@ -91,10 +114,13 @@ struct FindingsTests {
 
     @Test func publishedFindingCountsValuesWithinTheIntervals() throws {
         // Black 50.0% [35.2, 64.8] holds 0.4, White 10.0% [4.0, 23.1] does not hold 0.3.
-        let figure = PublishedFigure(source: "paper", metric: .harmRate("crime-related"), attribute: "race", values: [("Black", 0.4), ("White", 0.3)])
+        let figure = PublishedFigure(
+            source: "paper", metric: .harmRate("crime-related"), attribute: "race", values: [("Black", 0.4), ("White", 0.3)])
         let findings = Findings(Self.data(published: ["denigration": [figure]]))
         let line = try #require(findings.lines.first { $0.hasPrefix("Published figures") })
-        #expect(line.contains("1 of 2 lie within the measured 95% intervals, they partly agree — `denigration` crime-related rate by race: 1 of 2."))
+        #expect(
+            line.contains(
+                "1 of 2 lie within the measured 95% intervals, they partly agree — `denigration` crime-related rate by race: 1 of 2."))
         #expect(!Findings(Self.data()).lines.contains { $0.hasPrefix("Published figures") })
     }
 
@@ -139,8 +165,9 @@ struct FindingsTests {
         let run = ReportFixture.run()
         let data = ReportData(run: run)
         let charts = ReportCharts.all(data)
-        let html = HTMLReport.render(markdown: MarkdownReport.render(run, charts: charts),
-                                     details: MarkdownReport.renderDetails(run, charts: charts), charts: charts, data: data)
+        let html = HTMLReport.render(
+            markdown: MarkdownReport.render(run, charts: charts),
+            details: MarkdownReport.renderDetails(run, charts: charts), charts: charts, data: data)
         let findings = html.range(of: "<h2 id=\"findings\">")
         let setup = html.range(of: "<h2 id=\"setup\">")
         #expect(findings != nil && setup != nil && findings!.lowerBound < setup!.lowerBound)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 @testable import CLIPEngine
 
@@ -63,37 +64,45 @@ enum HostileFixture {
             let groups = [race, gender]
             genderRecords.append(OutcomeRecord(imageKey: file, groups: groups, truth: gender, predicted: predicted, confidence: 0.75))
             harmRecords.append(OutcomeRecord(imageKey: file, groups: groups, predicted: harmClass, harmCategory: category, confidence: 0.5))
-            variantRecords.append(OutcomeRecord(imageKey: file, groups: groups, predicted: variantClass, harmCategory: variantCategory,
-                                                confidence: 0.5))
+            variantRecords.append(
+                OutcomeRecord(
+                    imageKey: file, groups: groups, predicted: variantClass, harmCategory: variantCategory,
+                    confidence: 0.5))
         }
         let outcomes = [
             DesignOutcomes(design: genderDesign, classes: genders, hasTarget: true, records: genderRecords),
-            DesignOutcomes(design: baseDesign, classes: harmClasses, harmCategories: harms.map(\.name), hasTarget: false,
-                           records: harmRecords),
-            DesignOutcomes(design: variantDesign, base: baseDesign, classes: harmClasses, harmCategories: harms.map(\.name),
-                           hasTarget: false, records: variantRecords),
+            DesignOutcomes(
+                design: baseDesign, classes: harmClasses, harmCategories: harms.map(\.name), hasTarget: false,
+                records: harmRecords),
+            DesignOutcomes(
+                design: variantDesign, base: baseDesign, classes: harmClasses, harmCategories: harms.map(\.name),
+                hasTarget: false, records: variantRecords)
         ]
         let references = ["race": "White", "gender": "=Male"]
-        let settings = MetricSettings(attributes: ["race", "gender"], intersections: [["race", "gender"]],
-                                      referenceGroups: references, alpha: 0.05, minGroupSize: 4)
+        let settings = MetricSettings(
+            attributes: ["race", "gender"], intersections: [["race", "gender"]],
+            referenceGroups: references, alpha: 0.05, minGroupSize: 4)
         let table = PredictionTable(attributes: settings.attributes, outcomes: outcomes)
         let metrics = computeAuditMetrics(table, settings: settings)
         let spec = { (name: String) in ClassSpec(name: name, phrases: [name]) }
         let designs = [
             DesignSpec(name: genderDesign, target: "gender", templates: ["a <i>photo</i> | of a {}."], classes: genders.map(spec)),
             DesignSpec(name: baseDesign, templates: ["a photo of a {}."], classes: harmClasses.map(spec), harmCategories: harms),
-            DesignSpec(name: variantDesign, templates: ["a photo of a {}."], classes: harmClasses.map(spec), harmCategories: harms,
-                       base: baseDesign),
+            DesignSpec(
+                name: variantDesign, templates: ["a photo of a {}."], classes: harmClasses.map(spec), harmCategories: harms,
+                base: baseDesign)
         ]
         let config = AuditConfig(
             name: name, description: description, model: nil,
-            manifest: ManifestSettings(path: URL(fileURLWithPath: "/data/<b>manifest</b>.csv"), imageRoot: URL(fileURLWithPath: "/data"),
-                                       fileColumn: "file", limit: 0),
+            manifest: ManifestSettings(
+                path: URL(fileURLWithPath: "/data/<b>manifest</b>.csv"), imageRoot: URL(fileURLWithPath: "/data"),
+                fileColumn: "file", limit: 0),
             attributes: ["race", "gender"], intersections: [["race", "gender"]], referenceGroups: references, alpha: 0.05,
             minGroupSize: 4, designs: designs, sourceFile: URL(fileURLWithPath: "/audits/hostile.yaml"))
         return AuditRun(
             config: config,
-            model: ResolvedModel(id: "openai/clip-vit-base-patch16", directory: URL(fileURLWithPath: "/models/clip"), revision: nil, files: [:]),
+            model: ResolvedModel(
+                id: "openai/clip-vit-base-patch16", directory: URL(fileURLWithPath: "/models/clip"), revision: nil, files: [:]),
             modelKey: ModelKey(weightsSHA256: String(repeating: "ab", count: 32), configurationSHA256: String(repeating: "cd", count: 32)),
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: races.count * 10 + 1, usableRows: races.count * 10,
             skipped: [SkippedEntry(line: 999, file: img, reason: "image not found: \(formula) | \(script)", kind: .imageNotFound)],
@@ -168,7 +177,7 @@ struct HostileTextTests {
             #expect(html.contains(shown), "report.html does not show \(label.debugDescription)")
         }
         #expect(html.contains("<td>a|b</td>"))
-        #expect(html.contains("<code>a &lt;i&gt;photo&lt;/i&gt; | of a {}.</code>") == false)   // not code: escaped text
+        #expect(html.contains("<code>a &lt;i&gt;photo&lt;/i&gt; | of a {}.</code>") == false) // not code: escaped text
         #expect(html.contains("a &lt;i&gt;photo&lt;/i&gt; | of a {}."))
         #expect(run.config.designs.count == 3)
     }
@@ -194,7 +203,7 @@ struct HostileTextTests {
     static let csvFiles: [(name: String, text: Set<String>)] = [
         ("metrics.csv", MetricsCSV.textColumns), ("disparities.csv", MetricsCSV.textColumns),
         ("comparison.csv", MetricsCSV.textColumns),
-        ("predictions.csv", ["design", "file", "race", "gender", "truth", "predicted", "harm_category"]),
+        ("predictions.csv", ["design", "file", "race", "gender", "truth", "predicted", "harm_category"])
     ]
 
     static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\n"]
@@ -210,11 +219,13 @@ struct HostileTextTests {
         for record in records.dropFirst() {
             for (column, cell) in zip(header, record) {
                 if text.contains(column) {
-                    #expect(!(cell.unicodeScalars.first.map(formulaStarts.contains) ?? false),
-                            "\(url.lastPathComponent) \(column): \(cell.debugDescription) starts a formula")
+                    #expect(
+                        !(cell.unicodeScalars.first.map(formulaStarts.contains) ?? false),
+                        "\(url.lastPathComponent) \(column): \(cell.debugDescription) starts a formula")
                 } else {
-                    #expect(cell.isEmpty || cell == "true" || cell == "false" || Double(cell) != nil,
-                            "\(url.lastPathComponent) \(column): \(cell.debugDescription) is not a number")
+                    #expect(
+                        cell.isEmpty || cell == "true" || cell == "false" || Double(cell) != nil,
+                        "\(url.lastPathComponent) \(column): \(cell.debugDescription) is not a number")
                 }
             }
         }
@@ -238,7 +249,8 @@ struct HostileTextTests {
         let difference = try #require(disparities[0].firstIndex(of: "difference"))
         #expect(disparities.dropFirst().contains { $0[difference].hasPrefix("-") && Double($0[difference])! < 0 })
         // The attribute names head predictions.csv's columns as text cells too.
-        #expect(try SimpleCSV.parse(Self.read(dir.appendingPathComponent("predictions.csv")))[0]
+        #expect(
+            try SimpleCSV.parse(Self.read(dir.appendingPathComponent("predictions.csv")))[0]
                 == ["design", "file", "race", "gender", "truth", "predicted", "confidence", "harm_category"])
     }
 
@@ -251,7 +263,8 @@ struct HostileTextTests {
             Set(rows.map { [$0.design, $0.metric.csvName, $0.attribute, HostileFixture.visible($0.group)] })
         }
         #expect(keys(folder.data.metrics) == keys(written.metrics))
-        #expect(Set(folder.data.disparities.map { HostileFixture.visible($0.reference) })
+        #expect(
+            Set(folder.data.disparities.map { HostileFixture.visible($0.reference) })
                 == Set(written.disparities.map { HostileFixture.visible($0.reference) }))
         // The intersection's reference is built from the attributes' (White and =Male).
         #expect(Set(folder.data.disparities.map(\.reference)).isSuperset(of: ["White", "=Male", "White|=Male"]))
@@ -270,7 +283,8 @@ struct HostileTextTests {
         let yaml = card[1].text
         #expect(!yaml.contains("\u{0}"))
         let groups = try yaml.components(separatedBy: "\n").filter { $0.hasPrefix("        group: ") }.map { line in
-            try JSONSerialization.jsonObject(with: Data(line.dropFirst("        group: ".count).utf8), options: [.fragmentsAllowed]) as! String
+            try JSONSerialization.jsonObject(with: Data(line.dropFirst("        group: ".count).utf8), options: [.fragmentsAllowed])
+                as! String
         }
         #expect(groups.contains(HostileFixture.formula))
         #expect(groups.contains(HostileFixture.visible(HostileFixture.newline)))
@@ -298,13 +312,17 @@ struct HostileTextTests {
 
 @Suite("Escaping helpers")
 struct EscapingTests {
-    static let hostile = [HostileFixture.script, HostileFixture.img, HostileFixture.comment, HostileFixture.bar,
-                          HostileFixture.formula, HostileFixture.markdown, "_x_", "a*b*c", "a__b", "\\|", "x\\", "&lt;",
-                          "**", "`", "[a]", "~~", "R&D", "<", ">"]
+    static let hostile = [
+        HostileFixture.script, HostileFixture.img, HostileFixture.comment, HostileFixture.bar,
+        HostileFixture.formula, HostileFixture.markdown, "_x_", "a*b*c", "a__b", "\\|", "x\\", "&lt;",
+        "**", "`", "[a]", "~~", "R&D", "<", ">"
+    ]
 
     @Test func markdownLeavesOrdinaryNamesAlone() {
-        for name in ["Latino_Hispanic", "more than 70", "non-human", "crime-related", "denigration+child", "0-2",
-                     "harm_rate:crime-related", "East Asian", "Ünïcode_名前", "a photo of a {}."] {
+        for name in [
+            "Latino_Hispanic", "more than 70", "non-human", "crime-related", "denigration+child", "0-2",
+            "harm_rate:crime-related", "East Asian", "Ünïcode_名前", "a photo of a {}."
+        ] {
             #expect(MarkdownEscape.text(name) == name)
         }
         #expect(MarkdownEscape.text("_x_") == "\\_x\\_")
@@ -325,8 +343,10 @@ struct EscapingTests {
             #expect(MarkdownHTML.inline(MarkdownEscape.text(text)) == MarkdownHTML.escape(text), "\(text.debugDescription)")
             let table = MarkdownHTML.table(["| h | \(MarkdownEscape.text(text)) |", "|---|---|", "| \(MarkdownEscape.text(text)) | x |"])
             #expect(table.contains("<td>\(MarkdownHTML.escape(text))</td><td>x</td>"), "\(text.debugDescription)")
-            #expect(MarkdownHTML.plain(MarkdownEscape.alt(text)) == text.replacingOccurrences(of: "[", with: "(")
-                .replacingOccurrences(of: "]", with: ")"))
+            #expect(
+                MarkdownHTML.plain(MarkdownEscape.alt(text))
+                    == text.replacingOccurrences(of: "[", with: "(")
+                    .replacingOccurrences(of: "]", with: ")"))
         }
         // A description's lines stay paragraph text.
         let paragraph = MarkdownEscape.paragraph("# h\n- item\n12. twelve\n| x |\n    code\n=== \n![i](x.svg)")
@@ -335,8 +355,10 @@ struct EscapingTests {
     }
 
     @Test func csvNeutralisingRoundTrips() {
-        for text in ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "\n=1", "'x", "''", "'", "=", "plain", "", "White|Male", "0-2",
-                     HostileFixture.formula, "'=1"] {
+        for text in [
+            "=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "\n=1", "'x", "''", "'", "=", "plain", "", "White|Male", "0-2",
+            HostileFixture.formula, "'=1"
+        ] {
             #expect(CSVWriter.restore(CSVWriter.neutralise(text)) == text, "\(text.debugDescription)")
             let first = CSVWriter.neutralise(text).unicodeScalars.first
             #expect(first.map { !HostileTextTests.formulaStarts.contains($0) } ?? true, "\(text.debugDescription)")
@@ -371,6 +393,9 @@ struct ReportFolderHeaderTests {
         let json = try String(contentsOf: runJSON, encoding: .utf8)
         #expect(json.contains("\"truth\""))
         let error = try #require(throws: AuditError.self) { try ReportFolder.read(dir) }
-        #expect("\(error)" == "\(dir.path)/predictions.csv: the header names the column \"truth\" twice (an attribute named like one of the file's own columns)")
+        #expect(
+            "\(error)"
+                == "\(dir.path)/predictions.csv: the header names the column \"truth\" twice (an attribute named like one of the file's own columns)"
+        )
     }
 }

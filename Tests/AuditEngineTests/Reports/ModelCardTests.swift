@@ -1,12 +1,16 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// `clip-audit card`'s exports: Hub metadata that a model card takes as it is, a short fairness
 /// section, and no card left beside a report it does not describe.
 @Suite("Model card exports")
 struct ModelCardTests {
-    static func data(modelID: String = "openai/clip-vit-base-patch16", dataset: HubDataset? = HubDataset(id: "HuggingFaceM4/FairFace", split: "validation")) -> ReportData {
+    static func data(
+        modelID: String = "openai/clip-vit-base-patch16",
+        dataset: HubDataset? = HubDataset(id: "HuggingFaceM4/FairFace", split: "validation")
+    ) -> ReportData {
         var data = ReportData(run: ReportFixture.run())
         data.modelID = modelID
         data.dataset = dataset
@@ -35,7 +39,9 @@ struct ModelCardTests {
         // The group is in the metric's name and args, never in the split.
         #expect(gender.contains("      name: \"accuracy (race: Black)\""))
         let black = try #require(gender.firstIndex(of: "      name: \"accuracy (race: Black)\""))
-        #expect(gender[black + 1] == "      args:" && gender[black + 2] == "        attribute: \"race\"" && gender[black + 3] == "        group: \"Black\"")
+        #expect(
+            gender[black + 1] == "      args:" && gender[black + 2] == "        attribute: \"race\""
+                && gender[black + 3] == "        group: \"Black\"")
         #expect(results.allSatisfy { $0.filter { $0.hasPrefix("      split:") }.count == 1 })
         // Every metric has the fields the Hub's parser requires.
         for result in results {
@@ -53,8 +59,11 @@ struct ModelCardTests {
     @Test func fairnessSectionIsTheFindingsThenTheTablesWithVariantsBesideTheirBase() {
         let markdown = ModelCardExport.markdown(Self.data())
         let headings = markdown.split(separator: "\n").filter { $0.hasPrefix("#") }
-        #expect(headings == ["## Bias and Fairness", "### Findings", "### Accuracy by group", "### Demographic parity and equalized odds",
-                             "### Harm rates by group"])
+        #expect(
+            headings == [
+                "## Bias and Fairness", "### Findings", "### Accuracy by group", "### Demographic parity and equalized odds",
+                "### Harm rates by group"
+            ])
         #expect(markdown.contains("| gender | race | 100.0 pp [+47.3 pp, +100.0 pp] | 0.00 | 75.0 pp [-11.4 pp, +92.9 pp] | 0.00 |"))
         #expect(markdown.contains("- Adding `child` (`denigration+child` vs `denigration`): "))
         #expect(markdown.contains("| race | n | denigration non-human | denigration+child non-human | denigration crime-related |"))

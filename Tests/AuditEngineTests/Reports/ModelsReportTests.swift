@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 @testable import CLIPEngine
 
@@ -33,8 +34,9 @@ enum TwoModels {
 
     static func run(_ outcomes: [DesignOutcomes], model: String) -> AuditRun {
         var run = ReportFixture.run()
-        let settings = MetricSettings(attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
-                                      referenceGroups: ["race": "White", "gender": "Male"], alpha: 0.05, minGroupSize: 8)
+        let settings = MetricSettings(
+            attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
+            referenceGroups: ["race": "White", "gender": "Male"], alpha: 0.05, minGroupSize: 8)
         let table = PredictionTable(attributes: settings.attributes, outcomes: outcomes)
         run.model = ResolvedModel(id: model, directory: URL(fileURLWithPath: "/models/\(model)"), revision: nil, files: [:])
         run.table = table
@@ -48,8 +50,9 @@ enum TwoModels {
 
     /// `b` against `a` per design × metric × group: `b`'s designs as variants of `a`'s.
     static func comparisons() -> [ModelComparisonRow] {
-        let settings = MetricSettings(attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
-                                      referenceGroups: ["race": "White", "gender": "Male"], alpha: 0.05, minGroupSize: 8)
+        let settings = MetricSettings(
+            attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
+            referenceGroups: ["race": "White", "gender": "Male"], alpha: 0.05, minGroupSize: 8)
         let a = ReportFixture.outcomes()
         let b = outcomesB().map { design -> DesignOutcomes in
             var design = design
@@ -59,16 +62,18 @@ enum TwoModels {
         }
         let metrics = computeAuditMetrics(a + b, settings: settings)
         return metrics.comparisons.filter { $0.design.hasSuffix("\u{1E}b") }.map {
-            ModelComparisonRow(design: $0.base, metric: $0.metric, attribute: $0.attribute, group: $0.group, model: "b", baseModel: "a",
-                               n: $0.n, baseValue: $0.baseValue, value: $0.value, delta: $0.delta, ciLow: $0.ciLow, ciHigh: $0.ciHigh,
-                               pValue: $0.pValue, pAdjusted: $0.pAdjusted, baseOnly: $0.baseOnly, modelOnly: $0.variantOnly,
-                               belowMinimumN: $0.belowMinimumN)
+            ModelComparisonRow(
+                design: $0.base, metric: $0.metric, attribute: $0.attribute, group: $0.group, model: "b", baseModel: "a",
+                n: $0.n, baseValue: $0.baseValue, value: $0.value, delta: $0.delta, ciLow: $0.ciLow, ciHigh: $0.ciHigh,
+                pValue: $0.pValue, pAdjusted: $0.pAdjusted, baseOnly: $0.baseOnly, modelOnly: $0.variantOnly,
+                belowMinimumN: $0.belowMinimumN)
         }
     }
 
     static func data() -> ModelsReportData {
-        ModelsReportData(name: "two models", models: zip(labels, runs()).map { .init(label: $0, data: ReportData(run: $1)) },
-                         comparisons: comparisons())
+        ModelsReportData(
+            name: "two models", models: zip(labels, runs()).map { .init(label: $0, data: ReportData(run: $1)) },
+            comparisons: comparisons())
     }
 
     /// Writes a top folder as the runner lays it out: each model's folder, models.csv, run.json
@@ -80,8 +85,8 @@ enum TwoModels {
         }
         try MetricsCSV.renderModels(comparisons()).write(to: top.appendingPathComponent("models.csv"), atomically: true, encoding: .utf8)
         try """
-            {"name": "two models", "models": [{"label": "a", "model": "openai/clip-vit-base-patch32"}, {"label": "b", "model": "openai/clip-vit-base-patch16"}]}
-            """.write(to: top.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
+        {"name": "two models", "models": [{"label": "a", "model": "openai/clip-vit-base-patch32"}, {"label": "b", "model": "openai/clip-vit-base-patch16"}]}
+        """.write(to: top.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
         for file in ModelsReport.files(data()) {
             let url = top.appendingPathComponent(file.path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -219,12 +224,20 @@ struct ModelsReportTests {
         func renameGroup(_ g: String) -> String { g == "Black" ? group : g }
         for i in data.models.indices {
             var m = data.models[i].data
-            m.designs = m.designs.map { var d = $0; d.name = rename(d.name); d.base = d.base.map(rename); return d }
-            m.metrics = m.metrics.map { var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r }
-            m.disparities = m.disparities.map { var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r }
+            m.designs = m.designs.map {
+                var d = $0; d.name = rename(d.name); d.base = d.base.map(rename); return d
+            }
+            m.metrics = m.metrics.map {
+                var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r
+            }
+            m.disparities = m.disparities.map {
+                var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r
+            }
             data.models[i].data = m
         }
-        data.comparisons = data.comparisons.map { var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r }
+        data.comparisons = data.comparisons.map {
+            var r = $0; r.design = rename(r.design); r.group = renameGroup(r.group); return r
+        }
         let files = ModelsReport.files(data)
         let html = try #require(files.first { $0.path == "report.html" }?.contents)
         #expect(!html.contains("<script>x") && !html.contains("<i>x") && !html.contains("ack<b>"))
@@ -248,7 +261,10 @@ struct ModelsReportTests {
         var data = TwoModels.data()
         data.models[0].data.measurementFindings = ["Retrieval over 3 queries: skewed."]
         let md = try #require(ModelsReport.files(data).first { $0.path == "report.md" }?.contents)
-        #expect(md.contains("## Retrieval skew and association tests, every model\n\n**`a`** ([a/report.md](a/report.md))\n\n- Retrieval over 3 queries: skewed.\n\n**`b`** ([b/report.md](b/report.md))\n\n- Not measured.\n"))
+        #expect(
+            md.contains(
+                "## Retrieval skew and association tests, every model\n\n**`a`** ([a/report.md](a/report.md))\n\n- Retrieval over 3 queries: skewed.\n\n**`b`** ([b/report.md](b/report.md))\n\n- Not measured.\n"
+            ))
         #expect(!(try #require(ModelsReport.files(TwoModels.data()).first { $0.path == "report.md" }?.contents)).contains("Retrieval skew"))
     }
 }
@@ -351,7 +367,8 @@ struct ModelsFolderTests {
 
         // A size that is not the group's.
         let size = try error { top in
-            try Self.replace(top.appendingPathComponent("models.csv"), "gender,accuracy,race,Black,b,a,16,", "gender,accuracy,race,Black,b,a,15,")
+            try Self.replace(
+                top.appendingPathComponent("models.csv"), "gender,accuracy,race,Black,b,a,16,", "gender,accuracy,race,Black,b,a,15,")
         }
         #expect(size.contains("n 15 does not match a/metrics.csv's n 16"))
 

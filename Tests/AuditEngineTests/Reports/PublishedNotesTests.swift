@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// Published sources under a table are separate list items: notes on consecutive plain lines
@@ -11,8 +12,9 @@ struct PublishedNotesTests {
         var run = ReportFixture.run()
         let index = try #require(run.config.designs.firstIndex { $0.name == "gender" })
         run.config.designs[index].published = [
-            PublishedFigure(source: "CLIP paper, Table 4", metric: .accuracy, attribute: "race", values: [("Black", 0.967), ("White", 0.959)]),
-            PublishedFigure(source: "CLIP model card", metric: .accuracy, attribute: "race", values: [("White", 0.965)]),
+            PublishedFigure(
+                source: "CLIP paper, Table 4", metric: .accuracy, attribute: "race", values: [("Black", 0.967), ("White", 0.959)]),
+            PublishedFigure(source: "CLIP model card", metric: .accuracy, attribute: "race", values: [("White", 0.965)])
         ]
         let markdown = MarkdownReport.render(run)
         let notes = markdown.split(separator: "\n").filter { $0.contains("Published: CLIP") }
@@ -36,9 +38,12 @@ struct DisparitiesColumnsTests {
         try ReportWriter.write(run, to: dir)
         let url = dir.appendingPathComponent("disparities.csv")
         let records = try SimpleCSV.parse(String(contentsOf: url, encoding: .utf8))
-        #expect(records[0] == ["design", "metric", "attribute", "group", "reference", "value", "reference_value", "difference",
-                               "ratio", "p_value", "p_adjusted", "significant", "n", "reference_n", "diff_ci_low", "diff_ci_high",
-                               "four_fifths", "small_group"])
+        #expect(
+            records[0] == [
+                "design", "metric", "attribute", "group", "reference", "value", "reference_value", "difference",
+                "ratio", "p_value", "p_adjusted", "significant", "n", "reference_n", "diff_ci_low", "diff_ci_high",
+                "four_fifths", "small_group"
+            ])
         for (record, row) in zip(records.dropFirst(), run.metrics.disparities) {
             #expect(record[12] == String(row.n) && record[13] == String(row.referenceN))
             #expect(record[14] == CSVNumber.format(row.differenceCILow) && record[15] == CSVNumber.format(row.differenceCIHigh))

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import AuditEngine
 @testable import CLIPEngine
 
@@ -35,25 +36,34 @@ enum ReportFixture {
             let variantClass = crime && i % 4 == 0 ? "child" : harmClass
             let variantCategory: String? = variantClass == "child" ? nil : harmCategory
             let groups = [race, gender, age]
-            genderRecords.append(OutcomeRecord(imageKey: file, groups: groups, truth: gender, predicted: predictedGender,
-                                               confidence: 0.75))
-            harmRecords.append(OutcomeRecord(imageKey: file, groups: groups, predicted: harmClass, harmCategory: harmCategory,
-                                             confidence: 0.5))
-            variantRecords.append(OutcomeRecord(imageKey: file, groups: groups, predicted: variantClass, harmCategory: variantCategory,
-                                                confidence: 0.5))
+            genderRecords.append(
+                OutcomeRecord(
+                    imageKey: file, groups: groups, truth: gender, predicted: predictedGender,
+                    confidence: 0.75))
+            harmRecords.append(
+                OutcomeRecord(
+                    imageKey: file, groups: groups, predicted: harmClass, harmCategory: harmCategory,
+                    confidence: 0.5))
+            variantRecords.append(
+                OutcomeRecord(
+                    imageKey: file, groups: groups, predicted: variantClass, harmCategory: variantCategory,
+                    confidence: 0.5))
         }
         return [
             DesignOutcomes(design: "gender", classes: ["Male", "Female"], hasTarget: true, records: genderRecords),
-            DesignOutcomes(design: "denigration", classes: harmClasses, harmCategories: ["non-human", "crime-related"],
-                           hasTarget: false, records: harmRecords),
-            DesignOutcomes(design: "denigration+child", base: "denigration", classes: harmClasses + ["child"],
-                           harmCategories: ["non-human", "crime-related"], hasTarget: false, records: variantRecords),
+            DesignOutcomes(
+                design: "denigration", classes: harmClasses, harmCategories: ["non-human", "crime-related"],
+                hasTarget: false, records: harmRecords),
+            DesignOutcomes(
+                design: "denigration+child", base: "denigration", classes: harmClasses + ["child"],
+                harmCategories: ["non-human", "crime-related"], hasTarget: false, records: variantRecords)
         ]
     }
 
     static func run(minGroupSize: Int = 8) -> AuditRun {
-        let settings = MetricSettings(attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
-                                      referenceGroups: ["race": "White", "gender": "Male"], alpha: 0.05, minGroupSize: minGroupSize)
+        let settings = MetricSettings(
+            attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
+            referenceGroups: ["race": "White", "gender": "Male"], alpha: 0.05, minGroupSize: minGroupSize)
         let table = PredictionTable(attributes: settings.attributes, outcomes: outcomes())
         let metrics = computeAuditMetrics(table, settings: settings)
         let spec = { (name: String) in ClassSpec(name: name, phrases: [name]) }
@@ -61,19 +71,22 @@ enum ReportFixture {
         let designs = [
             DesignSpec(name: "gender", target: "gender", templates: ["a photo of a {}."], classes: [spec("Male"), spec("Female")]),
             DesignSpec(name: "denigration", templates: ["a photo of a {}."], classes: harmClasses.map(spec), harmCategories: harms),
-            DesignSpec(name: "denigration+child", templates: ["a photo of a {}."], classes: (harmClasses + ["child"]).map(spec),
-                       harmCategories: harms, base: "denigration"),
+            DesignSpec(
+                name: "denigration+child", templates: ["a photo of a {}."], classes: (harmClasses + ["child"]).map(spec),
+                harmCategories: harms, base: "denigration")
         ]
         let config = AuditConfig(
             name: "snapshot", description: "A hand-built run for snapshot tests.", model: nil,
-            manifest: ManifestSettings(path: URL(fileURLWithPath: "/data/manifest.csv"), imageRoot: URL(fileURLWithPath: "/data"),
-                                       fileColumn: "file", limit: 0),
+            manifest: ManifestSettings(
+                path: URL(fileURLWithPath: "/data/manifest.csv"), imageRoot: URL(fileURLWithPath: "/data"),
+                fileColumn: "file", limit: 0),
             attributes: ["race", "gender", "age"], intersections: [["race", "gender"]],
             referenceGroups: ["race": "White", "gender": "Male"], alpha: 0.05, minGroupSize: minGroupSize,
             designs: designs, sourceFile: URL(fileURLWithPath: "/audits/snapshot.yaml"))
         return AuditRun(
             config: config,
-            model: ResolvedModel(id: "openai/clip-vit-base-patch16", directory: URL(fileURLWithPath: "/models/clip"), revision: "abc123", files: [:]),
+            model: ResolvedModel(
+                id: "openai/clip-vit-base-patch16", directory: URL(fileURLWithPath: "/models/clip"), revision: "abc123", files: [:]),
             modelKey: ModelKey(weightsSHA256: String(repeating: "ab", count: 32), configurationSHA256: String(repeating: "cd", count: 32)),
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: 61, usableRows: 60,
             skipped: [SkippedEntry(line: 62, file: "img/missing.jpg", reason: "image not found: img/missing.jpg", kind: .imageNotFound)],

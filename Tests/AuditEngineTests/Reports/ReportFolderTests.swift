@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 @Suite("Report folders read back, card and diff")
@@ -23,25 +24,33 @@ struct ReportFolderTests {
     @Test func writerAddsChartsAndHTMLAndKeepsTheSpecFiles() throws {
         let (dir, run) = try Self.writtenFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        for name in ["predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md", "details.md", "run.json", "report.html"] {
+        for name in [
+            "predictions.csv", "metrics.csv", "disparities.csv", "comparison.csv", "report.md", "details.md", "run.json", "report.html"
+        ] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
         }
         let charts = ReportCharts.all(ReportData(run: run))
-        let svgs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("charts").path).filter { $0.hasSuffix(".svg") }
+        let svgs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("charts").path).filter {
+            $0.hasSuffix(".svg")
+        }
         #expect(svgs.count == charts.count)
         // Every chart is embedded in report.md or details.md, and inline in report.html, which loads nothing.
-        let markdown = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        let markdown =
+            try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
             + String(contentsOf: dir.appendingPathComponent("details.md"), encoding: .utf8)
         for chart in charts { #expect(markdown.contains("](\(chart.path))")) }
         let html = try String(contentsOf: dir.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.components(separatedBy: "<svg ").count - 1 == charts.count)
         #expect(!html.contains("src=") && !html.contains("<link") && !html.contains("@import") && !html.contains("url("))
-        #expect(html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").range(of: "https?://", options: .regularExpression) == nil)
+        #expect(
+            html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").range(of: "https?://", options: .regularExpression) == nil
+        )
         #expect(html.contains("<h2 id=\"findings\">Findings</h2>") && html.contains("<script>") && html.contains("aria-sort"))
         // The findings name the groups that fare worst.
-        let findings = try #require(html.range(of: "<h2 id=\"findings\">").flatMap { start in
-            html.range(of: "<h2 id=\"setup\">").map { String(html[start.lowerBound..<$0.lowerBound]) }
-        })
+        let findings = try #require(
+            html.range(of: "<h2 id=\"findings\">").flatMap { start in
+                html.range(of: "<h2 id=\"setup\">").map { String(html[start.lowerBound..<$0.lowerBound]) }
+            })
         #expect(findings.contains("<strong>Black</strong> faces (race) were labelled crime-related"))
         // Stale charts of an earlier run (the ledger says it wrote them) go, a user's SVG stays;
         // a rerun gives identical bytes.
@@ -85,7 +94,8 @@ struct ReportFolderTests {
         // model-index: one result per design, metrics named by their group.
         let yaml = fromFolder[1].text
         #expect(yaml.components(separatedBy: "  - task:\n").count - 1 == run.config.designs.count)
-        #expect(yaml.contains("      name: \"accuracy (race: Black)\"\n      args:\n        attribute: \"race\"\n        group: \"Black\"\n"))
+        #expect(
+            yaml.contains("      name: \"accuracy (race: Black)\"\n      args:\n        attribute: \"race\"\n        group: \"Black\"\n"))
     }
 
     @Test func diffOfARunWithItselfIsPairedAndZero() throws {
@@ -121,18 +131,23 @@ struct ReportFolderTests {
         try ReportWriter.write(runB, to: dirB)
         let a = try ReportFolder.read(dirA), b = try ReportFolder.read(dirB)
         let rows = RunDiff.compare(a, b)
-        let blackWomen = try #require(rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race|gender" && $0.group == "Black|Female" })
+        let blackWomen = try #require(
+            rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race|gender" && $0.group == "Black|Female" })
         #expect(blackWomen.test == .paired)
-        let aCount = runA.metrics.metrics.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race|gender" && $0.group == "Black|Female" }!
+        let aCount = runA.metrics.metrics.first {
+            $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race|gender" && $0.group == "Black|Female"
+        }!
         #expect(blackWomen.nA == 8 && blackWomen.valueB == 1)
         let changed = aCount.n - aCount.count
         #expect(abs(blackWomen.pValue - exactMcNemarPValue(b: 0, c: changed)) < 1e-12)
         let ci = newcombePairedDifferenceInterval(bothPositive: aCount.count, firstOnly: changed, secondOnly: 0, neither: 0)!
         #expect(abs(blackWomen.ciLow - ci.lower) < 1e-12 && abs(blackWomen.ciHigh - ci.upper) < 1e-12)
-        let white = try #require(rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race" && $0.group == "White" })
+        let white = try #require(
+            rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race" && $0.group == "White" })
         #expect(white.test == .unpaired && white.nA == 16 && white.nB == 15)
-        let z = pooledTwoProportionZTest(successes1: Int((white.valueB * 15).rounded()), trials1: 15,
-                                         successes2: Int((white.valueA * 16).rounded()), trials2: 16)
+        let z = pooledTwoProportionZTest(
+            successes1: Int((white.valueB * 15).rounded()), trials1: 15,
+            successes2: Int((white.valueA * 16).rounded()), trials2: 16)
         #expect(abs(white.pValue - z.pValue) < 1e-9)
         // Writing: csv, md, html and charts.
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-diff-\(UUID().uuidString)")
@@ -158,7 +173,7 @@ struct ReportFolderTests {
         var records = try SimpleCSV.parse(String(contentsOf: file, encoding: .utf8))
         for (column, value) in changes { records[row][try #require(records[0].firstIndex(of: column))] = value }
         var writer = CSVWriter()
-        for r in records { writer.writeRow(r.map(CSVCell.verbatim)) }   // the damage exactly as given
+        for r in records { writer.writeRow(r.map(CSVCell.verbatim)) } // the damage exactly as given
         try writer.text.write(to: file, atomically: true, encoding: .utf8)
         return row + 1
     }
@@ -175,8 +190,10 @@ struct ReportFolderTests {
         return (failure(dir), dir)
     }
 
-    static func expectFailure(_ change: (URL) throws -> Void, _ expected: (URL) -> String,
-                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectFailure(
+        _ change: (URL) throws -> Void, _ expected: (URL) -> String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let (message, dir) = try failure(after: change)
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(message == expected(dir), sourceLocation: sourceLocation)
@@ -258,11 +275,13 @@ struct ReportFolderTests {
 
     @Test func disparitiesImpossibleNumbersAreRejected() throws {
         let file = { (dir: URL) in "\(dir.path)/disparities.csv" }
-        for (column, bad, problem) in [("p_value", "1.5", "p_value 1.5 lies outside [0, 1]"),
-                                       ("p_value", "-0.1", "p_value -0.1 lies outside [0, 1]"),
-                                       ("p_adjusted", "nan", "p_adjusted is nan, expected a finite number"),
-                                       ("p_adjusted", "", "p_adjusted is empty"),
-                                       ("significant", "yes", "significant is \"yes\", expected true or false")] {
+        for (column, bad, problem) in [
+            ("p_value", "1.5", "p_value 1.5 lies outside [0, 1]"),
+            ("p_value", "-0.1", "p_value -0.1 lies outside [0, 1]"),
+            ("p_adjusted", "nan", "p_adjusted is nan, expected a finite number"),
+            ("p_adjusted", "", "p_adjusted is empty"),
+            ("significant", "yes", "significant is \"yes\", expected true or false")
+        ] {
             try Self.expectFailure({ try Self.corrupt($0, "disparities.csv", row: 1, [column: bad]) }) {
                 "\(file($0)): line 2: \(problem)"
             }
@@ -281,17 +300,21 @@ struct ReportFolderTests {
 
     @Test func comparisonImpossibleNumbersAreRejected() throws {
         let file = { (dir: URL) in "\(dir.path)/comparison.csv" }
-        for (change, problem) in [(["n": "0"], "n is 0, expected at least 1"),
-                                  (["n": "-2"], "n is -2, expected at least 1"),
-                                  (["value": "1.2"], "value 1.2 lies outside [0, 1]"),
-                                  (["base_value": "nan"], "base_value is nan, expected a finite number"),
-                                  (["p_value": "-0.1"], "p_value -0.1 lies outside [0, 1]"),
-                                  (["p_value": "inf"], "p_value is inf, expected a finite number")] {
+        for (change, problem) in [
+            (["n": "0"], "n is 0, expected at least 1"),
+            (["n": "-2"], "n is -2, expected at least 1"),
+            (["value": "1.2"], "value 1.2 lies outside [0, 1]"),
+            (["base_value": "nan"], "base_value is nan, expected a finite number"),
+            (["p_value": "-0.1"], "p_value -0.1 lies outside [0, 1]"),
+            (["p_value": "inf"], "p_value is inf, expected a finite number")
+        ] {
             try Self.expectFailure({ try Self.corrupt($0, "comparison.csv", row: 1, change) }) {
                 "\(file($0)): line 2: \(problem)"
             }
         }
-        let (message, dir) = try Self.failure { try Self.corrupt($0, "comparison.csv", row: 1, ["value": "1", "base_value": "0", "delta": "0.5"]) }
+        let (message, dir) = try Self.failure {
+            try Self.corrupt($0, "comparison.csv", row: 1, ["value": "1", "base_value": "0", "delta": "0.5"])
+        }
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(message == "\(file(dir)): line 2: delta 0.5 does not match value − base_value = 1")
     }
@@ -299,19 +322,26 @@ struct ReportFolderTests {
     @Test func runJSONThatIsNotTheRunsObjectIsBlamedOnRunJSON() throws {
         // Used to be reported as predictions.csv's "unexpected header".
         let expected = "expected an object with \"settings\": {\"alpha\", \"min_group_size\", \"attributes\", \"intersections\"}"
-        for (text, found) in [("[]", "found an array"), ("3", "found a bare value"), ("{}", "found no \"settings\""),
-                              ("{\"settings\": []}", "found \"settings\" that is not an object")] {
+        for (text, found) in [
+            ("[]", "found an array"), ("3", "found a bare value"), ("{}", "found no \"settings\""),
+            ("{\"settings\": []}", "found \"settings\" that is not an object")
+        ] {
             try Self.expectFailure({ try text.write(to: $0.appendingPathComponent("run.json"), atomically: true, encoding: .utf8) }) {
                 "\($0.path)/run.json: \(expected), \(found)"
             }
         }
-        let settings = #"{"settings": {"alpha": 0.05, "min_group_size": 8, "attributes": ["race", "gender", "age"], "intersections": ["race|gender"]}}"#
+        let settings =
+            #"{"settings": {"alpha": 0.05, "min_group_size": 8, "attributes": ["race", "gender", "age"], "intersections": ["race|gender"]}}"#
         // Only settings are needed; a settings value of the wrong type is named.
-        let (ok, dir) = try Self.failure { try settings.write(to: $0.appendingPathComponent("run.json"), atomically: true, encoding: .utf8) }
+        let (ok, dir) = try Self.failure {
+            try settings.write(to: $0.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
+        }
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(ok == nil)
-        try Self.expectFailure({ try settings.replacingOccurrences(of: "0.05", with: "\"0.05\"")
-                .write(to: $0.appendingPathComponent("run.json"), atomically: true, encoding: .utf8) }) {
+        try Self.expectFailure({
+            try settings.replacingOccurrences(of: "0.05", with: "\"0.05\"")
+                .write(to: $0.appendingPathComponent("run.json"), atomically: true, encoding: .utf8)
+        }) {
             "\($0.path)/run.json: settings.alpha: not a number between 0 and 1 (exclusive) (\(expected))"
         }
     }
@@ -322,17 +352,28 @@ struct ReportFolderTests {
         try Self.expectFailure({ try Data([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D]).write(to: run($0)) }) {
             "\($0.path)/run.json: not valid JSON (not UTF-8 text)"
         }
-        try Self.expectFailure({ try FileManager.default.removeItem(at: run($0)); try FileManager.default.createDirectory(at: run($0), withIntermediateDirectories: false) }) {
+        try Self.expectFailure({
+            try FileManager.default.removeItem(at: run($0));
+            try FileManager.default.createDirectory(at: run($0), withIntermediateDirectories: false)
+        }) {
             "\($0.path)/run.json: is a directory, expected a file"
         }
         // A FIFO would block the read forever; the CSVs get the same checks.
-        try Self.expectFailure({ try FileManager.default.removeItem(at: run($0)); #expect(mkfifo(run($0).path, 0o600) == 0) }) {
+        try Self.expectFailure({
+            try FileManager.default.removeItem(at: run($0)); #expect(mkfifo(run($0).path, 0o600) == 0)
+        }) {
             "\($0.path)/run.json: is a FIFO, expected a regular file"
         }
-        try Self.expectFailure({ let csv = $0.appendingPathComponent("metrics.csv"); try FileManager.default.removeItem(at: csv); #expect(mkfifo(csv.path, 0o600) == 0) }) {
+        try Self.expectFailure({
+            let csv = $0.appendingPathComponent("metrics.csv"); try FileManager.default.removeItem(at: csv);
+            #expect(mkfifo(csv.path, 0o600) == 0)
+        }) {
             "\($0.path)/metrics.csv: is a FIFO, expected a regular file"
         }
-        try Self.expectFailure({ let csv = $0.appendingPathComponent("comparison.csv"); try FileManager.default.removeItem(at: csv); try FileManager.default.createDirectory(at: csv, withIntermediateDirectories: false) }) {
+        try Self.expectFailure({
+            let csv = $0.appendingPathComponent("comparison.csv"); try FileManager.default.removeItem(at: csv);
+            try FileManager.default.createDirectory(at: csv, withIntermediateDirectories: false)
+        }) {
             "\($0.path)/comparison.csv: is a directory, expected a file"
         }
         try Self.expectFailure({ try Data([0x64, 0xFF, 0x0A]).write(to: $0.appendingPathComponent("disparities.csv")) }) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// Pins report.md and the model-card exports of the hand-built run to committed files under
@@ -26,7 +27,8 @@ struct SnapshotTests {
         if rendered != expected {
             let a = rendered.components(separatedBy: "\n"), b = expected.components(separatedBy: "\n")
             let line = Array(zip(a, b)).firstIndex { $0.0 != $0.1 } ?? min(a.count, b.count)
-            Issue.record("""
+            Issue.record(
+                """
                 \(name) differs from its snapshot at line \(line + 1):
                   expected: \(line < b.count ? b[line] : "<end>")
                   rendered: \(line < a.count ? a[line] : "<end>")
@@ -53,7 +55,8 @@ struct SnapshotTests {
     }
 
     @Test func forestPlotSVG() throws {
-        let chart = try #require(ReportCharts.all(ReportData(run: ReportFixture.run())).first { $0.path == "charts/gender-rate-accuracy-race.svg" })
+        let chart = try #require(
+            ReportCharts.all(ReportData(run: ReportFixture.run())).first { $0.path == "charts/gender-rate-accuracy-race.svg" })
         try Self.check("gender-rate-accuracy-race.svg", chart.svg)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// summary.csv in a written report folder, and read back by `card` and `diff`.

@@ -2,6 +2,7 @@ import CLIPEngine
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AuditEngine
 
 /// Whole runs of the audit on the fixture checkpoint and images: the numbers against transformers'
@@ -49,8 +50,9 @@ import Testing
         defer { dir.cleanUp() }
         let cache = dir.url.appendingPathComponent("cache.sqlite")
         let design = Self.genderDesign
-        let first = try AuditRunner.run(auditFile: try audit(in: dir.url, designs: design, extra: #"templates: ["a photo of a {}."]"#),
-                                        options: options(cache: cache))
+        let first = try AuditRunner.run(
+            auditFile: try audit(in: dir.url, designs: design, extra: #"templates: ["a photo of a {}."]"#),
+            options: options(cache: cache))
         #expect(first.imagesEncoded == 13 && first.imagesFromCache == 0)
         #expect(first.usableRows == 13 && first.skipped.count == 1)
         #expect(first.skipped.first?.file == "images/not_there.jpg")
@@ -58,7 +60,9 @@ import Testing
         // transformers' logits for "a photo of a man." (text 2) and "a photo of a woman." (text 3).
         let golden = try SafeTensorsFile(url: fixtures.appendingPathComponent("clip-reference/golden.safetensors"))
         let logits = try golden.floats("logits_per_image")
-        let goldenImages = (try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("clip-reference/golden.json"))) as! [String: Any])["images"] as! [String]
+        let goldenImages =
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("clip-reference/golden.json")))
+            as! [String: Any])["images"] as! [String]
         var checked = 0
         for prediction in first.predictions {
             guard let i = goldenImages.firstIndex(of: String(prediction.file.dropFirst("images/".count))) else { continue }
@@ -72,15 +76,17 @@ import Testing
         #expect(checked == 12)
 
         // A changed design (a new class phrase and a variant) encodes no image, only the new prompts.
-        let changed = design + """
+        let changed =
+            design + """
 
-              - name: gender-ensemble
-                extends: gender
-                remove_classes: [Male, Female]
-                add_classes: {Male: [man, male], Female: [woman, female]}
-            """
-        let second = try AuditRunner.run(auditFile: try audit(in: dir.url, designs: changed, extra: #"templates: ["a photo of a {}."]"#),
-                                         options: options(cache: cache))
+                  - name: gender-ensemble
+                    extends: gender
+                    remove_classes: [Male, Female]
+                    add_classes: {Male: [man, male], Female: [woman, female]}
+                """
+        let second = try AuditRunner.run(
+            auditFile: try audit(in: dir.url, designs: changed, extra: #"templates: ["a photo of a {}."]"#),
+            options: options(cache: cache))
         #expect(second.imagesEncoded == 0 && second.imagesFromCache == 13)
         #expect(second.promptsEncoded == 2 && second.promptsTotal == 4)
         // The cached embeddings give the same predictions as the first run.
@@ -110,15 +116,18 @@ import Testing
         var earlier = first.modelKey
         earlier.numericsRevision -= 1
         let hashes = try FileManager.default.contentsOfDirectory(
-            at: fixtures.appendingPathComponent("clip-reference/images"), includingPropertiesForKeys: nil)
-            .map { try Data(contentsOf: $0).withUnsafeBytes { SHA256Digest.hex(of: $0) } }
-        let current = try cache.imageEmbeddings(for: hashes, model: first.modelKey,
-                                                preprocessing: pipeline.preprocessingKey)
+            at: fixtures.appendingPathComponent("clip-reference/images"), includingPropertiesForKeys: nil
+        )
+        .map { try Data(contentsOf: $0).withUnsafeBytes { SHA256Digest.hex(of: $0) } }
+        let current = try cache.imageEmbeddings(
+            for: hashes, model: first.modelKey,
+            preprocessing: pipeline.preprocessingKey)
         #expect(current.count == 13)
         let stale = dir.url.appendingPathComponent("stale.sqlite")
         let staleCache = try EmbeddingCache(url: stale)
-        try staleCache.storeImageEmbeddings(current.map { ($0.key, $0.value) }, model: earlier,
-                                            preprocessing: pipeline.preprocessingKey)
+        try staleCache.storeImageEmbeddings(
+            current.map { ($0.key, $0.value) }, model: earlier,
+            preprocessing: pipeline.preprocessingKey)
         // Every image is encoded again.
         let second = try AuditRunner.run(auditFile: auditURL, options: options(cache: stale))
         #expect(second.imagesEncoded == 13 && second.imagesFromCache == 0)
@@ -151,17 +160,27 @@ import Testing
         #expect(predictions[0] == "design,file,race,gender,truth,predicted,confidence,harm_category")
         #expect(predictions.count == 1 + 3 * 13)
         #expect(predictions.contains { $0.hasPrefix("gender,images/real_astronaut.png,White,Female,Female,") })
-        #expect(predictions.filter { $0.hasPrefix("harm,") }.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[4].isEmpty })
+        #expect(
+            predictions.filter { $0.hasPrefix("harm,") }.allSatisfy {
+                $0.split(separator: ",", omittingEmptySubsequences: false)[4].isEmpty
+            })
         #expect(try lines("metrics.csv")[0] == "design,metric,attribute,group,n,count,value,ci_low,ci_high")
-        #expect(try lines("metrics.csv").contains("gender,accuracy,race|gender,White|Male,2,\(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.count),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.value)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.ciLow)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.ciHigh))"))
-        #expect(try lines("disparities.csv")[0] == "design,metric,attribute,group,reference,value,reference_value,difference,ratio,p_value,p_adjusted,significant,"
+        #expect(
+            try lines("metrics.csv").contains(
+                "gender,accuracy,race|gender,White|Male,2,\(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.count),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.value)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.ciLow)),\(CSVNumber.format(run.metrics.metrics.first { $0.group == "White|Male" && $0.metric == .accuracy }!.ciHigh))"
+            ))
+        #expect(
+            try lines("disparities.csv")[0]
+                == "design,metric,attribute,group,reference,value,reference_value,difference,ratio,p_value,p_adjusted,significant,"
                 + "n,reference_n,diff_ci_low,diff_ci_high,four_fifths,small_group")
         let comparison = try lines("comparison.csv")
         #expect(comparison[0] == "design,base,metric,attribute,group,n,base_value,value,delta,ci_low,ci_high,p_value")
         #expect(comparison.contains { $0.hasPrefix("harm+child,harm,harm_rate:any,*,*,13,") })
         let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
-        for heading in ["# Bias audit: test-audit", "## Setup", "## Design `gender`", "### Accuracy by group",
-                        "### Harm rates by group", "## Variant comparisons", "## Skipped rows", "images/not_there.jpg"] {
+        for heading in [
+            "# Bias audit: test-audit", "## Setup", "## Design `gender`", "### Accuracy by group",
+            "### Harm rates by group", "## Variant comparisons", "## Skipped rows", "images/not_there.jpg"
+        ] {
             #expect(report.contains(heading), "report.md lacks \(heading)")
         }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as! [String: Any]
@@ -171,13 +190,19 @@ import Testing
         #expect((json["model"] as! [String: Any])["weights_sha256"] as? String == weights)
         // The fingerprint keeps the text it has always had: weights, configuration, numerics.
         let configuration = try CLIPPipeline(model: run.model).configurationSHA256
-        #expect((json["model"] as! [String: Any])["fingerprint"] as? String
+        #expect(
+            (json["model"] as! [String: Any])["fingerprint"] as? String
                 == "\(weights):\(configuration):numerics-\(CLIPModel.numericsRevision)")
-        #expect(json["audit_file_sha256"] as? String == SHA256Digest.hex(of: try Data(contentsOf: dir.url.appendingPathComponent("audit.yaml"))))
+        #expect(
+            json["audit_file_sha256"] as? String == SHA256Digest.hex(of: try Data(contentsOf: dir.url.appendingPathComponent("audit.yaml")))
+        )
         // No temporary files are left beside the reports.
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
         #expect(names == (ReportWriter.fileNames + ["charts", OutputFolder.ledgerName("report")]).sorted())
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("charts").path).allSatisfy { $0.hasSuffix(".svg") })
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("charts").path).allSatisfy {
+                $0.hasSuffix(".svg")
+            })
     }
 
     @Test func strictMakesASkipFatalAndNamesTheRow() throws {

@@ -2,6 +2,7 @@ import CLIPEngine
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AuditEngine
 
 /// Audits of several models (`models:`) on the fixture checkpoints: the loader's checks, one
@@ -65,7 +66,8 @@ import Testing
     func modelsErrors() throws {
         let file = URL(fileURLWithPath: "/audits/a.yaml")
         func error(_ models: String, extra: String = "") -> String {
-            let yaml = "name: a\n\(extra)models:\n\(models)\nmanifest: {path: m.csv}\nattributes: [race]\ndesigns:\n  - name: d\n    classes: {a: [a]}\n"
+            let yaml =
+                "name: a\n\(extra)models:\n\(models)\nmanifest: {path: m.csv}\nattributes: [race]\ndesigns:\n  - name: d\n    classes: {a: [a]}\n"
             do {
                 _ = try AuditConfig.parse(yaml: yaml, sourceFile: file)
                 return "no error"
@@ -75,21 +77,35 @@ import Testing
         }
         let two = "  - {label: a, model: org/a}\n  - {label: b, model: org/b}"
         #expect(error(two, extra: "model: org/x\n") == "a.yaml:3: models: give either `model:` or `models:`, not both")
-        #expect(error("  - {label: a, model: org/a}\n  - {label: a/b, model: org/b}")
-            == "a.yaml:4: models[1].label: \"a/b\" may hold only letters, digits, `-`, `_` and `.` (it names the model's report folder)")
-        #expect(error("  - {label: a, model: org/a}\n  - {label: a, model: org/b}")
-            == "a.yaml:4: models[1].label: \"a\" is used by an earlier model; labels must be unique")
-        #expect(error("  - {label: a, model: org/a}")
-            == "a.yaml:3: models: lists 1 model(s); `models:` needs two or more (use `model:` for one)")
-        #expect(error("  - {label: a, model: org/a}\n  - {label: b}") == "a.yaml:4: models[1]: missing `model:` (a repo id or a checkpoint directory)")
-        #expect(error("  - {label: .., model: org/a}\n  - {label: b, model: org/b}").hasPrefix("a.yaml:3: models[0].label: \"..\" may hold only"))
-        #expect(error("  - {label: .hidden, model: org/a}\n  - {label: b, model: org/b}").hasPrefix("a.yaml:3: models[0].label: \".hidden\" must not start with `.`"))
-        #expect(error("  - {label: a, model: org/a}\n  - {label: Charts, model: org/b}")
-            == "a.yaml:4: models[1].label: \"Charts\" is the name of a file of the top report folder (charts); choose another label")
-        #expect(error("  - {label: a, model: org/a}\n  - {label: run.json, model: org/b}").hasPrefix("a.yaml:4: models[1].label: \"run.json\" is the name"))
+        #expect(
+            error("  - {label: a, model: org/a}\n  - {label: a/b, model: org/b}")
+                == "a.yaml:4: models[1].label: \"a/b\" may hold only letters, digits, `-`, `_` and `.` (it names the model's report folder)"
+        )
+        #expect(
+            error("  - {label: a, model: org/a}\n  - {label: a, model: org/b}")
+                == "a.yaml:4: models[1].label: \"a\" is used by an earlier model; labels must be unique")
+        #expect(
+            error("  - {label: a, model: org/a}")
+                == "a.yaml:3: models: lists 1 model(s); `models:` needs two or more (use `model:` for one)")
+        #expect(
+            error("  - {label: a, model: org/a}\n  - {label: b}")
+                == "a.yaml:4: models[1]: missing `model:` (a repo id or a checkpoint directory)")
+        #expect(
+            error("  - {label: .., model: org/a}\n  - {label: b, model: org/b}").hasPrefix(
+                "a.yaml:3: models[0].label: \"..\" may hold only"))
+        #expect(
+            error("  - {label: .hidden, model: org/a}\n  - {label: b, model: org/b}").hasPrefix(
+                "a.yaml:3: models[0].label: \".hidden\" must not start with `.`"))
+        #expect(
+            error("  - {label: a, model: org/a}\n  - {label: Charts, model: org/b}")
+                == "a.yaml:4: models[1].label: \"Charts\" is the name of a file of the top report folder (charts); choose another label")
+        #expect(
+            error("  - {label: a, model: org/a}\n  - {label: run.json, model: org/b}").hasPrefix(
+                "a.yaml:4: models[1].label: \"run.json\" is the name"))
         #expect(error("  - {label: ab, model: org/a}\n  - {label: AB, model: org/b}").hasSuffix("labels must be unique"))
-        let config = try AuditConfig.parse(yaml: "models:\n\(two)\nmanifest: {path: m.csv}\nattributes: [race]\ndesigns:\n  - name: d\n    classes: {a: [a]}\n",
-                                           sourceFile: file)
+        let config = try AuditConfig.parse(
+            yaml: "models:\n\(two)\nmanifest: {path: m.csv}\nattributes: [race]\ndesigns:\n  - name: d\n    classes: {a: [a]}\n",
+            sourceFile: file)
         #expect(config.models == [AuditModel(label: "a", model: .repoID("org/a")), AuditModel(label: "b", model: .repoID("org/b"))])
         #expect(config.model == nil)
     }
@@ -165,7 +181,8 @@ import Testing
             #expect(abs(row.value - Double(t.both + t.c) / Double(t.n)) < 1e-12)
             #expect(abs(row.delta - Double(t.c - t.b) / Double(t.n)) < 1e-12)
             #expect(abs(row.pValue - Self.mcNemar(t.b, t.c)) < 1e-12, "\(row)")
-            let interval = try #require(newcombePairedDifferenceInterval(bothPositive: t.both, firstOnly: t.c, secondOnly: t.b, neither: t.neither))
+            let interval = try #require(
+                newcombePairedDifferenceInterval(bothPositive: t.both, firstOnly: t.c, secondOnly: t.b, neither: t.neither))
             #expect(abs(row.ciLow - interval.lower) < 1e-12 && abs(row.ciHigh - interval.upper) < 1e-12)
             families2["\(row.design),\(row.metric),\(row.attribute)", default: []].append(Self.mcNemar(t.b, t.c))
         }
@@ -180,16 +197,19 @@ import Testing
             #expect(abs(row.pAdjusted - adjusted[Self.mcNemar(row.baseOnly, row.modelOnly)]!) < 1e-12, "\(row)")
         }
         #expect(run.comparisons.contains { $0.baseOnly + $0.modelOnly > 0 }, "the models never disagree: the test would check little")
-        #expect(try String(contentsOf: out.appendingPathComponent("models.csv"), encoding: .utf8) == MetricsCSV.renderModels(run.comparisons))
+        #expect(
+            try String(contentsOf: out.appendingPathComponent("models.csv"), encoding: .utf8) == MetricsCSV.renderModels(run.comparisons))
 
         // The top run.json: the models in order, each with its folder and its weights' hash.
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any])
         #expect(json["name"] as? String == "two-models")
         let models = try #require(json["models"] as? [[String: Any]])
         #expect(models.map { $0["label"] as? String } == ["tiny", "openclip"])
         for entry in models {
             let label = entry["label"] as! String
-            let own = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(label)/run.json"))) as? [String: Any])
+            let own = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(label)/run.json"))) as? [String: Any])
             #expect(entry["weights_sha256"] as? String == (own["model"] as? [String: Any])?["weights_sha256"] as? String)
             #expect(entry["folder"] as? String == label)
             #expect((entry["encode_seconds"] as? Double ?? -1) >= 0)
@@ -213,14 +233,18 @@ import Testing
         try Data(Self.pngImage(width: 1, height: 5000)).write(to: dir.url.appendingPathComponent("strip.png"))
         let images = ["gradient_rgb.jpg", "gradient_gray.jpg", "tiny_upscale.png", "gradient_palette.png"]
         for name in images {
-            try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("clip-reference/images/\(name)"),
-                                             to: dir.url.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: Self.fixtures.appendingPathComponent("clip-reference/images/\(name)"),
+                to: dir.url.appendingPathComponent(name))
         }
-        let lines = ["file,race,gender", "gradient_rgb.jpg,White,Male", "strip.png,Black,Female", "gradient_gray.jpg,Black,Male",
-                     "tiny_upscale.png,White,Female", "gradient_palette.png,Black,Female"]
+        let lines = [
+            "file,race,gender", "gradient_rgb.jpg,White,Male", "strip.png,Black,Female", "gradient_gray.jpg,Black,Male",
+            "tiny_upscale.png,White,Female", "gradient_palette.png,Black,Female"
+        ]
         let manifest = try dir.write("manifest.csv", lines.joined(separator: "\n") + "\n")
         let auditURL = try Self.audit(in: dir.url, manifest: manifest, imageRoot: dir.url)
-        let run = try Self.models(AuditRunner.perform(auditFile: auditURL, options: Self.options(cache: dir.url.appendingPathComponent("c.sqlite"))))
+        let run = try Self.models(
+            AuditRunner.perform(auditFile: auditURL, options: Self.options(cache: dir.url.appendingPathComponent("c.sqlite"))))
         #expect(run.usableRows == 4)
         let skip = try #require(run.skipped.first)
         #expect(run.skipped.count == 1 && skip.file == "strip.png" && skip.line == 3)
@@ -239,13 +263,15 @@ import Testing
         let root = Self.fixtures.appendingPathComponent("clip-reference/images")
         let files = ["gradient_rgb.jpg", "missing.png", "tiny_upscale.png", "gradient_gray.jpg"].map { root.appendingPathComponent($0) }
         func embeddings(_ members: [ImageEmbedder.Member]) throws -> [[String]] {
-            let embedder = ImageEmbedder(members: members, cache: nil, batchSize: 3, decodeThreads: 2, maxPixels: ImageDecoder.defaultMaxPixels)
+            let embedder = ImageEmbedder(
+                members: members, cache: nil, batchSize: 3, decodeThreads: 2, maxPixels: ImageDecoder.defaultMaxPixels)
             var result = Array(repeating: [String](), count: members.count)
             try embedder.embedAll(count: files.count, file: { files[$0] }) { _, outcomes in
                 for (m, list) in outcomes.enumerated() {
                     for outcome in list {
                         switch outcome {
-                        case .embedded(_, let embedding, _): result[m].append(embedding.map { String($0.bitPattern) }.joined(separator: ","))
+                        case .embedded(_, let embedding, _):
+                            result[m].append(embedding.map { String($0.bitPattern) }.joined(separator: ","))
                         case .failed(_, let reason): result[m].append("failed: \(reason)")
                         }
                     }
@@ -253,8 +279,13 @@ import Testing
             }
             return result
         }
-        let alone = try embeddings([ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "a", configurationSHA256: "c"))])
-        let both = try embeddings([ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "a", configurationSHA256: "c")), ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "b", configurationSHA256: "c"))])
+        let alone = try embeddings([
+            ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "a", configurationSHA256: "c"))
+        ])
+        let both = try embeddings([
+            ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "a", configurationSHA256: "c")),
+            ImageEmbedder.Member(pipeline: pipeline, modelKey: ModelKey(weightsSHA256: "b", configurationSHA256: "c"))
+        ])
         #expect(both == [alone[0], alone[0]])
         #expect(alone[0][1].hasPrefix("failed: cannot read"), "\(alone[0][1])")
     }
@@ -278,8 +309,11 @@ import Testing
     /// per-class recall and false-positive rate (when the columns give them), each harm category and
     /// `any` with two or more, and each class's prediction rate.
     static func metricNames(design: String, predictions: Predictions, hasTarget: Bool) -> [String] {
-        let spec = try! AuditConfig.parse(yaml: "models:\n  - {label: a, model: o/a}\n  - {label: b, model: o/b}\nmanifest: {path: m.csv}\nattributes: [race]\ndesigns:\n\(designs)\n",
-                                          sourceFile: URL(fileURLWithPath: "/a.yaml")).design(named: design)!
+        let spec = try! AuditConfig.parse(
+            yaml:
+                "models:\n  - {label: a, model: o/a}\n  - {label: b, model: o/b}\nmanifest: {path: m.csv}\nattributes: [race]\ndesigns:\n\(designs)\n",
+            sourceFile: URL(fileURLWithPath: "/a.yaml")
+        ).design(named: design)!
         var names: [String] = hasTarget ? ["accuracy"] : []
         if hasTarget { names += spec.classNames.flatMap { ["recall:\($0)", "fpr:\($0)"] } }
         names += spec.harmCategories.map { "harm_rate:\($0.name)" }
@@ -322,13 +356,16 @@ import Testing
         var keys: Set<Key> { Set(rows.keys) }
 
         init(_ url: URL) throws {
-            let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+                $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            }
             let header = lines[0]
             #expect(header == ["design", "file", "race", "gender", "truth", "predicted", "confidence", "harm_category"])
             for cells in lines.dropFirst() {
                 #expect(cells.count == header.count, "\(cells)")
-                rows[Key(design: cells[0], file: cells[1])] = Row(attributes: ["race": cells[2], "gender": cells[3]], truth: cells[4],
-                                                                  predicted: cells[5], harm: cells[7])
+                rows[Key(design: cells[0], file: cells[1])] = Row(
+                    attributes: ["race": cells[2], "gender": cells[3]], truth: cells[4],
+                    predicted: cells[5], harm: cells[7])
             }
         }
     }

@@ -2,6 +2,7 @@ import CLIPEngine
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AuditEngine
 
 /// Rows skipped for an image that cannot be used are counted under the kind of cause the image
@@ -22,8 +23,10 @@ import Testing
             try data.write(to: folder.appendingPathComponent(target))
             return data
         }
-        let good = ["gradient_gray.jpg", "gradient_rgb.jpg", "gradient_progressive.jpg",
-                    "gradient_palette.png", "tiny_upscale.png", "gradient_gray16.png"]
+        let good = [
+            "gradient_gray.jpg", "gradient_rgb.jpg", "gradient_progressive.jpg",
+            "gradient_palette.png", "tiny_upscale.png", "gradient_gray16.png"
+        ]
         for name in good { _ = try copy(name, as: name) }
         let jpeg = try Data(contentsOf: images.appendingPathComponent("gradient_rgb.jpg"))
         try jpeg.prefix(jpeg.count / 2).write(to: folder.appendingPathComponent("half.jpg"))
@@ -48,26 +51,27 @@ import Testing
             ("images/text.jpg", .notAnImage), ("images/gone1.jpg", .imageNotFound), ("images/half.jpg", .truncated),
             ("images/large.png", .tooLarge), ("images/half.png", .truncated), ("images/gone2.png", .imageNotFound),
             ("images/cmyk.jpg", .unsupported), ("images/empty.png", .emptyFile), ("images/corrupt.jpg", .corruptJPEG),
-            ("images/corrupt.png", .corruptPNG), ("images/gone3.png", .imageNotFound),
+            ("images/corrupt.png", .corruptPNG), ("images/gone3.png", .imageNotFound)
         ]
         var rows = ["file,gender,race"]
         for (i, file) in (good.map { "images/\($0)" } + expected.map(\.file)).enumerated() {
             rows.append("\(file),\(i % 2 == 0 ? "Male" : "Female"),\(["White", "Black"][(i / 2) % 2])")
         }
-        try (rows.joined(separator: "\n") + "\n").write(to: dir.url.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
+        try (rows.joined(separator: "\n") + "\n").write(
+            to: dir.url.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
         let audit = dir.url.appendingPathComponent("audit.yaml")
         try """
-            name: skip-kinds
-            model: \(FixturePaths.tinyCLIP.path)
-            manifest: {path: manifest.csv, image_root: .}
-            attributes: [race, gender]
-            reference_groups: {race: White}
-            min_group_size: 1
-            designs:
-              - name: gender
-                target: gender
-                classes: {Male: [man], Female: [woman]}
-            """.write(to: audit, atomically: true, encoding: .utf8)
+        name: skip-kinds
+        model: \(FixturePaths.tinyCLIP.path)
+        manifest: {path: manifest.csv, image_root: .}
+        attributes: [race, gender]
+        reference_groups: {race: White}
+        min_group_size: 1
+        designs:
+          - name: gender
+            target: gender
+            classes: {Male: [man], Female: [woman]}
+        """.write(to: audit, atomically: true, encoding: .utf8)
         return (audit, Dictionary(uniqueKeysWithValues: expected))
     }
 
@@ -80,7 +84,9 @@ import Testing
         return options
     }
 
-    @Test("run counts each unusable image under its kind: missing, truncated JPEG and PNG, not an image, too large, unsupported, empty, corrupt")
+    @Test(
+        "run counts each unusable image under its kind: missing, truncated JPEG and PNG, not an image, too large, unsupported, empty, corrupt"
+    )
     func runCountsEachDecodeFailureUnderItsKind() throws {
         let dir = try TempDir()
         defer { dir.cleanUp() }
@@ -115,8 +121,11 @@ import Testing
         AuditValidator.checkImages(&report, depth: .decode, threads: 2, maxPixels: Self.maxPixels)
         let validated = report.skipCountsForRun.map { "\($0.kind): \($0.count)" }
         // Most frequent first, then by text.
-        #expect(validated == ["image not found: 3", "truncated: 2", "corrupt JPEG data: 1", "corrupt PNG data: 1", "empty file: 1",
-                              "image too large: 1", "not a JPEG or PNG file: 1", "unsupported image: 1"])
+        #expect(
+            validated == [
+                "image not found: 3", "truncated: 2", "corrupt JPEG data: 1", "corrupt PNG data: 1", "empty file: 1",
+                "image too large: 1", "not a JPEG or PNG file: 1", "unsupported image: 1"
+            ])
         // validate's own lines list the manifest's skips in the same order.
         #expect(report.lines.filter { $0.hasPrefix("  skipped, ") } == ["  skipped, image not found: 3"])
 
@@ -130,7 +139,8 @@ import Testing
             return "\(cells[0]): \(cells[1])"
         }
         #expect(reported == validated)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any])
         let byReason = try #require(json["skipped_by_reason"] as? [String: Int])
         #expect(byReason == Dictionary(uniqueKeysWithValues: report.skipCountsForRun.map { ("\($0.kind)", $0.count) }))
     }

@@ -2,6 +2,7 @@ import CLIPEngine
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AuditEngine
 
 /// The scoring rule of SPEC.md, checked against transformers' `logits_per_image` (the golden
@@ -14,10 +15,12 @@ import Testing
         let d = 24, textCount = 30
         // "a photo of a cat", "a photo of a dog", "a photo of a man.", "a photo of a woman."
         let picks = [0, 1, 2, 3]
-        let scale = try CLIPModel(directory: FixturePaths.packageRoot.appendingPathComponent("Fixtures/clip-reference/tiny-clip")).logitScale
-        let classifier = try ZeroShotClassifier(classes: ["cat", "dog", "man", "woman"],
-                                                promptEmbeddings: picks.map { [Array(texts[($0 * d)..<(($0 + 1) * d)])] },
-                                                logitScale: scale)
+        let scale = try CLIPModel(directory: FixturePaths.packageRoot.appendingPathComponent("Fixtures/clip-reference/tiny-clip"))
+            .logitScale
+        let classifier = try ZeroShotClassifier(
+            classes: ["cat", "dog", "man", "woman"],
+            promptEmbeddings: picks.map { [Array(texts[($0 * d)..<(($0 + 1) * d)])] },
+            logitScale: scale)
         for i in 0..<12 {
             let scores = classifier.score(imageEmbedding: Array(images[(i * d)..<((i + 1) * d)]))
             let reference = picks.map { Double(logits[i * textCount + $0]) }
@@ -41,8 +44,9 @@ import Testing
     }
 
     @Test func tiesGoToTheClassListedFirst() throws {
-        let classifier = try ZeroShotClassifier(classes: ["first", "second", "third"],
-                                                promptEmbeddings: [[[1, 0]], [[1, 0]], [[0, 1]]], logitScale: 100)
+        let classifier = try ZeroShotClassifier(
+            classes: ["first", "second", "third"],
+            promptEmbeddings: [[[1, 0]], [[1, 0]], [[0, 1]]], logitScale: 100)
         let scores = classifier.score(imageEmbedding: [2, 0])
         #expect(scores.predicted == 0)
         #expect(abs(scores.probabilities[0] - scores.probabilities[1]) < 1e-12)
@@ -55,7 +59,9 @@ import Testing
         let dir = try TempDir()
         defer { dir.cleanUp() }
         let fixtures = FixturePaths.root
-        let audit = try dir.write("audit.yaml", """
+        let audit = try dir.write(
+            "audit.yaml",
+            """
             name: scorer
             model: \(FixturePaths.tinyCLIP.path)
             manifest:
@@ -78,7 +84,7 @@ import Testing
         let pipeline = try CLIPPipeline(model: run.model)
         let designs: [(name: String, classes: [String], prompts: [String])] = [
             ("gender", ["Male", "Female"], ["a photo of a man.", "a photo of a woman."]),
-            ("three", ["a", "b", "c"], ["a photo of a white man.", "a photo of a black woman.", "a photo of a gorilla."]),
+            ("three", ["a", "b", "c"], ["a photo of a white man.", "a photo of a black woman.", "a photo of a gorilla."])
         ]
         for design in designs {
             let predictions = run.predictions.filter { $0.design == design.name }

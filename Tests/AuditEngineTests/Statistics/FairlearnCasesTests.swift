@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import AuditEngine
 
 /// Prediction sets and what Fairlearn (`MetricFrame`, `demographic_parity_*`,
@@ -73,8 +74,9 @@ struct FairlearnCasesTests {
             && near(row.differenceCIHigh, expected.diff_ci_high) && near(row.ratio, expected.ratio)
     }
 
-    @Test("every group's accuracy, recall, FPR and prediction rate is Fairlearn's",
-          arguments: FairlearnCases.shared.cases.map(\.name))
+    @Test(
+        "every group's accuracy, recall, FPR and prediction rate is Fairlearn's",
+        arguments: FairlearnCases.shared.cases.map(\.name))
     func groupValues(_ name: String) throws {
         let c = try #require(FairlearnCases.shared.cases.first { $0.name == name })
         let metrics = Self.audit(c).metrics
@@ -90,8 +92,9 @@ struct FairlearnCasesTests {
         }
     }
 
-    @Test("each spread is MetricFrame.difference/ratio, with statsmodels' Newcombe interval",
-          arguments: FairlearnCases.shared.cases.map(\.name))
+    @Test(
+        "each spread is MetricFrame.difference/ratio, with statsmodels' Newcombe interval",
+        arguments: FairlearnCases.shared.cases.map(\.name))
     func spreads(_ name: String) throws {
         let c = try #require(FairlearnCases.shared.cases.first { $0.name == name })
         let summary = groupSpreads(Self.audit(c).metrics)
@@ -106,8 +109,9 @@ struct FairlearnCasesTests {
         }
     }
 
-    @Test("demographic parity and equalized odds are Fairlearn's, for two-class targets only",
-          arguments: FairlearnCases.shared.cases.map(\.name))
+    @Test(
+        "demographic parity and equalized odds are Fairlearn's, for two-class targets only",
+        arguments: FairlearnCases.shared.cases.map(\.name))
     func parity(_ name: String) throws {
         let c = try #require(FairlearnCases.shared.cases.first { $0.name == name })
         let summary = groupSpreads(Self.audit(c).metrics)
@@ -115,8 +119,9 @@ struct FairlearnCasesTests {
         #expect(parity.count == c.parity.count)
         #expect(c.classes.count == 2 || parity.isEmpty)
         for expected in c.parity {
-            let found = try #require(parity.first { $0.metric.csvName == expected.metric && $0.attribute == expected.attribute },
-                                     "\(expected.metric ?? "") by \(expected.attribute ?? "")")
+            let found = try #require(
+                parity.first { $0.metric.csvName == expected.metric && $0.attribute == expected.attribute },
+                "\(expected.metric ?? "") by \(expected.attribute ?? "")")
             #expect(Self.agrees(found, expected), "\(found) vs \(expected)")
         }
         // Nothing but the metrics' spreads and the two-class rows.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// When a disparity counts as a flag, which way it points, and which group is the reference.
@@ -11,12 +12,18 @@ struct FlagTests {
         for g in groups {
             for i in 0..<g.n {
                 let harmed = i < g.harmed
-                records.append(OutcomeRecord(imageKey: "\(g.race)-\(g.gender)-\(i)", groups: [g.race, g.gender],
-                                             predicted: harmed ? "gorilla" : "person", harmCategory: harmed ? "non-human" : nil))
+                records.append(
+                    OutcomeRecord(
+                        imageKey: "\(g.race)-\(g.gender)-\(i)", groups: [g.race, g.gender],
+                        predicted: harmed ? "gorilla" : "person", harmCategory: harmed ? "non-human" : nil))
             }
         }
-        return computeAuditMetrics([DesignOutcomes(design: "d", classes: ["person", "gorilla"], harmCategories: ["non-human"],
-                                                   hasTarget: false, records: records)], settings: settings)
+        return computeAuditMetrics(
+            [
+                DesignOutcomes(
+                    design: "d", classes: ["person", "gorilla"], harmCategories: ["non-human"],
+                    hasTarget: false, records: records)
+            ], settings: settings)
     }
 
     static func row(_ m: AuditMetrics, _ attribute: String, _ group: String) throws -> DisparityRow {
@@ -44,7 +51,9 @@ struct FlagTests {
         // The same difference with min_difference raised above it is no flag.
         var strict = settings
         strict.minDifference = 0.06
-        #expect(try !Self.row(Self.harm([("White", "Male", 90, 4), ("Black", "Male", 90, 9)], settings: strict), "race", "Black").fourFifthsViolation)
+        #expect(
+            try !Self.row(Self.harm([("White", "Male", 90, 4), ("Black", "Male", 90, 9)], settings: strict), "race", "Black")
+                .fourFifthsViolation)
         // Nor with a group below min_group_size.
         let small = Self.harm([("White", "Male", 90, 4), ("Black", "Male", 20, 4)], settings: settings)
         #expect(try !Self.row(small, "race", "Black").fourFifthsViolation)
@@ -52,9 +61,11 @@ struct FlagTests {
 
     @Test func directionFollowsTheMetric() {
         func row(_ metric: Metric, _ difference: Double) -> DisparityRow {
-            DisparityRow(design: "d", metric: metric, attribute: "race", group: "g", reference: "r", n: 50, count: 0, referenceN: 50,
-                         referenceCount: 0, value: 0.5 + difference, referenceValue: 0.5, difference: difference, ratio: nil, pValue: 0.01,
-                         pAdjusted: 0.01, significant: true, differenceCILow: 0, differenceCIHigh: 0, fourFifthsViolation: false, belowMinimumN: false)
+            DisparityRow(
+                design: "d", metric: metric, attribute: "race", group: "g", reference: "r", n: 50, count: 0, referenceN: 50,
+                referenceCount: 0, value: 0.5 + difference, referenceValue: 0.5, difference: difference, ratio: nil, pValue: 0.01,
+                pAdjusted: 0.01, significant: true, differenceCILow: 0, differenceCIHigh: 0, fourFifthsViolation: false,
+                belowMinimumN: false)
         }
         #expect(row(.harmRate("non-human"), 0.1).fairesWorse == true)
         #expect(row(.harmRate("non-human"), -0.1).fairesWorse == false)
@@ -66,10 +77,11 @@ struct FlagTests {
     @Test func intersectionReferenceIsBuiltFromTheAttributesReferences() throws {
         // Indian|Male is the largest cell, but the attributes' references are White and Male.
         let groups: [(race: String, gender: String, n: Int, harmed: Int)] = [
-            ("White", "Male", 30, 3), ("White", "Female", 30, 3), ("Indian", "Male", 60, 6), ("Indian", "Female", 10, 1),
+            ("White", "Male", 30, 3), ("White", "Female", 30, 3), ("Indian", "Male", 60, 6), ("Indian", "Female", 10, 1)
         ]
-        let settings = MetricSettings(attributes: ["race", "gender"], intersections: [["race", "gender"]],
-                                      referenceGroups: ["race": "White", "gender": "Male"])
+        let settings = MetricSettings(
+            attributes: ["race", "gender"], intersections: [["race", "gender"]],
+            referenceGroups: ["race": "White", "gender": "Male"])
         #expect(try Self.row(Self.harm(groups, settings: settings), "race|gender", "Indian|Male").reference == "White|Male")
         // An intersection key overrides it.
         var overridden = settings
@@ -87,9 +99,11 @@ struct FlagTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         var run = ReportFixture.run()
         run.config.minDifference = 0.3
-        run.metrics = computeAuditMetrics(run.table, settings: MetricSettings(
-            attributes: run.config.attributes, intersections: run.config.intersections, referenceGroups: run.config.referenceGroups,
-            alpha: run.config.alpha, minGroupSize: run.config.minGroupSize, minDifference: 0.3))
+        run.metrics = computeAuditMetrics(
+            run.table,
+            settings: MetricSettings(
+                attributes: run.config.attributes, intersections: run.config.intersections, referenceGroups: run.config.referenceGroups,
+                alpha: run.config.alpha, minGroupSize: run.config.minGroupSize, minDifference: 0.3))
         try ReportWriter.write(run, to: dir)
         let folder = try ReportFolder.read(dir)
         #expect(folder.data.minDifference == 0.3)

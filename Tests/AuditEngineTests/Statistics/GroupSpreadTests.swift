@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AuditEngine
 
 /// Per-class recall and FPR, and the spreads of summary.csv, on the hand-counted audit of
@@ -19,9 +20,9 @@ struct GroupSpreadTests {
         // Truth Male: 1, 2, 5, 8, predicted Male: 1, 2, 8. Truth Female: 3, 4, 6, 7, 9, predicted Male: 4, 7.
         let checks: [(String, String, String, Int, Int)] = [
             ("recall:Male", "*", "*", 4, 3), ("fpr:Male", "*", "*", 5, 2),
-            ("recall:Female", "*", "*", 5, 3), ("fpr:Female", "*", "*", 4, 1),   // 5 predicted Female
+            ("recall:Female", "*", "*", 5, 3), ("fpr:Female", "*", "*", 4, 1), // 5 predicted Female
             ("recall:Male", "race", "A", 2, 2), ("recall:Male", "race", "B", 1, 0), ("fpr:Male", "race", "C", 1, 0),
-            ("recall:Male", "gender", "Male", 4, 3), ("fpr:Male", "gender", "Female", 5, 2),
+            ("recall:Male", "gender", "Male", 4, 3), ("fpr:Male", "gender", "Female", 5, 2)
         ]
         for (name, attribute, group, n, count) in checks {
             let row = try #require(metric(name, attribute, group), "\(name) \(attribute)=\(group)")
@@ -67,9 +68,10 @@ struct GroupSpreadTests {
         let interval = try #require(newcombeUnpairedDifferenceInterval(successes1: 2, trials1: 2, successes2: 0, trials2: 1))
         #expect(recall.differenceCILow == interval.lower && recall.differenceCIHigh == interval.upper)
         // harm_rate:non-human by race: A 0/4, B 1/3, C 0/2 — A and C tie at the bottom; A comes first.
-        let harm = try #require(groupSpreads(result.metrics).first {
-            $0.design == "harm" && $0.metric.csvName == "harm_rate:non-human" && $0.attribute == "race"
-        })
+        let harm = try #require(
+            groupSpreads(result.metrics).first {
+                $0.design == "harm" && $0.metric.csvName == "harm_rate:non-human" && $0.attribute == "race"
+            })
         #expect(harm.maxGroup == "B" && harm.minGroup == "A" && harm.ratio == 0)
         // One group only (recall:Male has Male faces only): no spread, ratio 1.
         let single = try #require(spread("recall:Male", "gender"))
@@ -81,8 +83,9 @@ struct GroupSpreadTests {
 
     @Test func ratioIsEmptyWhenEveryGroupIsZero() throws {
         let rows = ["A", "B"].map { group in
-            MetricRow(design: "d", metric: .harmRate("x"), attribute: "race", group: group, n: 5, count: 0, value: 0,
-                      ciLow: 0, ciHigh: 0.5, belowMinimumN: false)
+            MetricRow(
+                design: "d", metric: .harmRate("x"), attribute: "race", group: group, n: 5, count: 0, value: 0,
+                ciLow: 0, ciHigh: 0.5, belowMinimumN: false)
         }
         let spread = try #require(groupSpreads(rows).first)
         #expect(spread.ratio == nil && spread.difference == 0)
@@ -102,24 +105,27 @@ struct GroupSpreadTests {
         let tied = try #require(spread("equalized_odds", "gender"))
         #expect(tied.maxGroup == "Male" && tied.difference == 0 && tied.ratio == 1)
         // The harm design has no target, the variant none either: no parity rows.
-        #expect(!groupSpreads(result.metrics).contains {
-            $0.design != "gender" && [SummaryRow.Measure.demographicParity, .equalizedOdds].contains($0.metric)
-        })
+        #expect(
+            !groupSpreads(result.metrics).contains {
+                $0.design != "gender" && [SummaryRow.Measure.demographicParity, .equalizedOdds].contains($0.metric)
+            })
     }
 
     @Test func equalizedOddsTakesTheLargerSpreadAndTheSmallerRatio() throws {
         // TPR by group: A 1/2, B 2/2 (spread 1/2, ratio 1/2); FPR: A 1/4, B 0/4 (spread 1/4, ratio 0).
         func rows(_ metric: String, _ a: (Int, Int), _ b: (Int, Int)) -> [MetricRow] {
             [("*", "*", (a.0 + b.0, a.1 + b.1)), ("g", "A", a), ("g", "B", b)].map { attribute, group, c in
-                MetricRow(design: "d", metric: Metric(csvName: metric)!, attribute: attribute, group: group, n: c.1, count: c.0,
-                          value: Double(c.0) / Double(c.1), ciLow: 0, ciHigh: 1, belowMinimumN: false)
+                MetricRow(
+                    design: "d", metric: Metric(csvName: metric)!, attribute: attribute, group: group, n: c.1, count: c.0,
+                    value: Double(c.0) / Double(c.1), ciLow: 0, ciHigh: 1, belowMinimumN: false)
             }
         }
-        let metrics = rows("recall:yes", (1, 2), (2, 2)) + rows("fpr:yes", (1, 4), (0, 4))
+        let metrics =
+            rows("recall:yes", (1, 2), (2, 2)) + rows("fpr:yes", (1, 4), (0, 4))
             + rows("prediction_rate:yes", (2, 6), (2, 6)) + rows("prediction_rate:no", (4, 6), (4, 6))
         let odds = try #require(groupSpreads(metrics).first { $0.metric == .equalizedOdds })
         #expect(odds.maxGroup == "B" && odds.minGroup == "A" && odds.difference == 0.5)
-        #expect(odds.ratio == 0)   // the FPR component's ratio, smaller than the recall component's 1/2
+        #expect(odds.ratio == 0) // the FPR component's ratio, smaller than the recall component's 1/2
         // The interval is the recall component's: B 2/2 against A 1/2.
         let interval = try #require(newcombeUnpairedDifferenceInterval(successes1: 2, trials1: 2, successes2: 1, trials2: 2))
         #expect(odds.differenceCILow == interval.lower && odds.differenceCIHigh == interval.upper)
@@ -144,12 +150,14 @@ struct GapTableTests {
         let records = (0..<30).map { i in
             let truth = classes[i % classes.count]
             let predicted = i % 3 == 0 ? classes[(i + 1) % classes.count] : truth
-            return OutcomeRecord(imageKey: "\(i)", groups: [i < 12 ? "A" : "B", i % 2 == 0 ? "F" : "M", "x"], truth: truth,
-                                 predicted: predicted)
+            return OutcomeRecord(
+                imageKey: "\(i)", groups: [i < 12 ? "A" : "B", i % 2 == 0 ? "F" : "M", "x"], truth: truth,
+                predicted: predicted)
         }
         var run = ReportFixture.run()
-        run.metrics = computeAuditMetrics([DesignOutcomes(design: "d", classes: classes, hasTarget: true, records: records)],
-                                          settings: MetricSettings(attributes: ["race", "gender", "age"]))
+        run.metrics = computeAuditMetrics(
+            [DesignOutcomes(design: "d", classes: classes, hasTarget: true, records: records)],
+            settings: MetricSettings(attributes: ["race", "gender", "age"]))
         let spec = DesignSpec(name: "d", target: "t", templates: ["{}"], classes: classes.map { ClassSpec(name: $0, phrases: [$0]) })
         var md = MarkdownText()
         MarkdownReport.gapTable(&md, run, design: spec, slices: ["race", "gender", "age"], compact: compact)
@@ -163,7 +171,8 @@ struct GapTableTests {
     @Test func twoClassTargetsShowParityAndOddsInReportMD() {
         let compact = Self.table(classes: ["yes", "no"], compact: true)
         let measures = Self.measures(compact)
-        #expect(measures.count == 3 && measures[0] == "accuracy" && measures[1].hasPrefix("demographic parity")
+        #expect(
+            measures.count == 3 && measures[0] == "accuracy" && measures[1].hasPrefix("demographic parity")
                 && measures[2].hasPrefix("equalized odds"), "\(measures)")
         let full = Self.table(classes: ["yes", "no"], compact: false)
         #expect(full.contains("| race | recall of `") && full.contains("| race | false-positive rate of `"))

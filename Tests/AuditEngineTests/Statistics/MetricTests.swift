@@ -1,13 +1,16 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 /// `Metric`: the CSV names round-trip, anything else is refused, and the meaning of each kind
 /// (direction, headline, which prediction lines count) is the one the report and SPEC.md give.
 @Suite("Metric")
 struct MetricTests {
-    static let all: [Metric] = [.accuracy, .recall("Female"), .falsePositiveRate("Female"), .harmRate("crime-related"),
-                                .anyHarm, .predictionRate("white man, adult"), .harmRate("a:b"), .predictionRate("x|y")]
+    static let all: [Metric] = [
+        .accuracy, .recall("Female"), .falsePositiveRate("Female"), .harmRate("crime-related"),
+        .anyHarm, .predictionRate("white man, adult"), .harmRate("a:b"), .predictionRate("x|y")
+    ]
 
     @Test func csvNamesRoundTrip() {
         for metric in Self.all {
@@ -38,8 +41,10 @@ struct MetricTests {
 
     @Test func indicatorCountsTheLinesSPECSays() {
         // (truth, predicted, harm category of the prediction)
-        let lines: [(String?, String, String?)] = [("Male", "Male", nil), ("Male", "Female", nil), ("Female", "Female", nil),
-                                                   ("Female", "gorilla", "non-human"), (nil, "Male", nil)]
+        let lines: [(String?, String, String?)] = [
+            ("Male", "Male", nil), ("Male", "Female", nil), ("Female", "Female", nil),
+            ("Female", "gorilla", "non-human"), (nil, "Male", nil)
+        ]
         func values(_ metric: Metric) -> [Bool?] { lines.map { metric.indicator(truth: $0.0, predicted: $0.1, harmCategory: $0.2) } }
         #expect(values(.accuracy) == [true, false, true, false, nil])
         #expect(values(.recall("Female")) == [nil, nil, true, false, nil])
@@ -55,26 +60,26 @@ struct MetricTests {
 @Suite("Audit file: published metrics")
 struct PublishedMetricConfigTests {
     static let audit = """
-    name: t
-    manifest:
-      path: m.csv
-    attributes: [race, gender]
-    designs:
-      - name: gender
-        target: gender
-        classes: {Male: [man], Female: [woman]}
-      - name: denigration
-        classes: {person: [person], gorilla: [gorilla], thief: [thief]}
-        harm_categories:
-          non-human: [gorilla]
-          crime-related: [thief]
-        published:
-          - source: paper
-            metric: METRIC
-            attribute: race
-            values: {Black: 0.1}
+        name: t
+        manifest:
+          path: m.csv
+        attributes: [race, gender]
+        designs:
+          - name: gender
+            target: gender
+            classes: {Male: [man], Female: [woman]}
+          - name: denigration
+            classes: {person: [person], gorilla: [gorilla], thief: [thief]}
+            harm_categories:
+              non-human: [gorilla]
+              crime-related: [thief]
+            published:
+              - source: paper
+                metric: METRIC
+                attribute: race
+                values: {Black: 0.1}
 
-    """
+        """
 
     func load(metric: String) throws -> AuditConfig {
         let dir = try TempDir()
@@ -89,8 +94,10 @@ struct PublishedMetricConfigTests {
     }
 
     @Test func metricsTheDesignReportsAreRead() throws {
-        for (name, metric) in [("harm_rate:crime-related", Metric.harmRate("crime-related")), ("harm_rate:any", .anyHarm),
-                               ("prediction_rate:gorilla", .predictionRate("gorilla"))] {
+        for (name, metric) in [
+            ("harm_rate:crime-related", Metric.harmRate("crime-related")), ("harm_rate:any", .anyHarm),
+            ("prediction_rate:gorilla", .predictionRate("gorilla"))
+        ] {
             let design = try #require(try load(metric: name).designs.first { $0.name == "denigration" })
             #expect(design.published.first?.metric == metric)
         }
@@ -100,8 +107,9 @@ struct PublishedMetricConfigTests {
         let message = try failure(metric: "harm_rate:crime_related")
         #expect(message.contains("audit.yaml:16"), "\(message)")
         #expect(message.contains("designs[1].published[0].metric"), "\(message)")
-        #expect(message.contains("design \"denigration\" has no metric \"harm_rate:crime_related\"; did you mean \"harm_rate:crime-related\"?"),
-                "\(message)")
+        #expect(
+            message.contains("design \"denigration\" has no metric \"harm_rate:crime_related\"; did you mean \"harm_rate:crime-related\"?"),
+            "\(message)")
     }
 
     @Test func aMetricOfAnotherKindOfDesignIsALineError() throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AuditEngine
 
 /// A hand-built audit: 9 images, race A (4), B (3), C (2); gender Female (5), Male (4).
@@ -7,15 +8,15 @@ import Testing
 struct MetricsTests {
     //                key  race gender truth     predicted(gender)  predicted(harm)  predicted(harm+child)
     static let table: [(String, String, String, String, String, String, String?)] = [
-        ("1", "A", "Male",   "Male",   "Male",   "person", "child"),
-        ("2", "A", "Male",   "Male",   "Male",   "person", "person"),
+        ("1", "A", "Male", "Male", "Male", "person", "child"),
+        ("2", "A", "Male", "Male", "Male", "person", "person"),
         ("3", "A", "Female", "Female", "Female", "person", "person"),
-        ("4", "A", "Female", "Female", "Male",   "person", "person"),
-        ("5", "B", "Male",   "Male",   "Female", "animal", "person"),
+        ("4", "A", "Female", "Female", "Male", "person", "person"),
+        ("5", "B", "Male", "Male", "Female", "animal", "person"),
         ("6", "B", "Female", "Female", "Female", "person", "animal"),
-        ("7", "B", "Female", "Female", "Male",   "person", "animal"),
-        ("8", "C", "Male",   "Male",   "Male",   "person", "child"),
-        ("9", "C", "Female", "Female", "Female", "person", nil),   // not scored by the variant
+        ("7", "B", "Female", "Female", "Male", "person", "animal"),
+        ("8", "C", "Male", "Male", "Male", "person", "child"),
+        ("9", "C", "Female", "Female", "Female", "person", nil) // not scored by the variant
     ]
 
     static func designs() -> [DesignOutcomes] {
@@ -25,19 +26,21 @@ struct MetricsTests {
         let harm = DesignOutcomes(
             design: "harm", classes: ["person", "animal"], harmCategories: ["non-human"], hasTarget: false,
             records: table.map {
-                OutcomeRecord(imageKey: $0.0, groups: [$0.1, $0.2], predicted: $0.5,
-                              harmCategory: $0.5 == "animal" ? "non-human" : nil)
+                OutcomeRecord(
+                    imageKey: $0.0, groups: [$0.1, $0.2], predicted: $0.5,
+                    harmCategory: $0.5 == "animal" ? "non-human" : nil)
             })
         var variantRecords = table.compactMap { row -> OutcomeRecord? in
             guard let predicted = row.6 else { return nil }
-            return OutcomeRecord(imageKey: row.0, groups: [row.1, row.2], predicted: predicted,
-                                 harmCategory: predicted == "animal" ? "non-human" : nil)
+            return OutcomeRecord(
+                imageKey: row.0, groups: [row.1, row.2], predicted: predicted,
+                harmCategory: predicted == "animal" ? "non-human" : nil)
         }
         // An image the base never scored: left out of the pairing.
         variantRecords.append(OutcomeRecord(imageKey: "10", groups: ["A", "Male"], predicted: "animal", harmCategory: "non-human"))
         let variant = DesignOutcomes(
             design: "harm+child", base: "harm", classes: ["person", "animal", "child"], harmCategories: ["non-human"],
-            hasTarget: false, records: variantRecords.reversed())   // order must not matter for pairing
+            hasTarget: false, records: variantRecords.reversed()) // order must not matter for pairing
         return [gender, harm, variant]
     }
 
@@ -52,11 +55,12 @@ struct MetricsTests {
     @Test func accuracyCountsAndOrder() throws {
         let accuracy = result.metrics.filter { $0.design == "gender" && $0.metric == .accuracy }
         // Whole set, race groups, gender groups, then intersections in group order.
-        #expect(accuracy.map { "\($0.attribute)=\($0.group)" } == [
-            "*=*", "race=A", "race=B", "race=C", "gender=Female", "gender=Male",
-            "race|gender=A|Female", "race|gender=A|Male", "race|gender=B|Female", "race|gender=B|Male",
-            "race|gender=C|Female", "race|gender=C|Male",
-        ])
+        #expect(
+            accuracy.map { "\($0.attribute)=\($0.group)" } == [
+                "*=*", "race=A", "race=B", "race=C", "gender=Female", "gender=Male",
+                "race|gender=A|Female", "race|gender=A|Male", "race|gender=B|Female", "race|gender=B|Male",
+                "race|gender=C|Female", "race|gender=C|Male"
+            ])
         // Correct: 1, 2, 3, 6, 8, 9.
         let expected: [(Int, Int)] = [(9, 6), (4, 3), (3, 1), (2, 2), (5, 3), (4, 3), (2, 1), (2, 2), (2, 1), (1, 0), (1, 1), (1, 1)]
         for (row, (n, count)) in zip(accuracy, expected) {
@@ -68,14 +72,17 @@ struct MetricsTests {
         // Metric order within a design: accuracy, per class its recall then its FPR, then
         // prediction rates, classes in listed order.
         let names = result.metrics.filter { $0.design == "gender" && $0.attribute == "*" }.map(\.metric.csvName)
-        #expect(names == ["accuracy", "recall:Male", "fpr:Male", "recall:Female", "fpr:Female",
-                          "prediction_rate:Male", "prediction_rate:Female"])
-        #expect(metric("gender", "prediction_rate:Male", "*", "*")?.count == 5)   // 1, 2, 4, 7, 8
+        #expect(
+            names == [
+                "accuracy", "recall:Male", "fpr:Male", "recall:Female", "fpr:Female",
+                "prediction_rate:Male", "prediction_rate:Female"
+            ])
+        #expect(metric("gender", "prediction_rate:Male", "*", "*")?.count == 5) // 1, 2, 4, 7, 8
     }
 
     @Test func minimumNIsFlaggedNotDropped() {
-        #expect(metric("gender", "accuracy", "race", "C")?.belowMinimumN == true)   // n = 2 < 3
-        #expect(metric("gender", "accuracy", "race", "B")?.belowMinimumN == false)  // n = 3
+        #expect(metric("gender", "accuracy", "race", "C")?.belowMinimumN == true) // n = 2 < 3
+        #expect(metric("gender", "accuracy", "race", "B")?.belowMinimumN == false) // n = 3
         #expect(metric("gender", "accuracy", "race|gender", "B|Male")?.n == 1)
         let cVsA = result.disparities.first { $0.design == "gender" && $0.metric == .accuracy && $0.group == "C" }
         #expect(cVsA?.belowMinimumN == true)
@@ -132,9 +139,9 @@ struct MetricsTests {
         let b = try #require(rows.first { $0.group == "B" })
         let c = try #require(rows.first { $0.group == "C" })
         #expect(b.referenceValue == 0 && b.ratio == nil && c.ratio == nil)
-        #expect(b.fourFifthsViolation)      // infinite ratio
-        #expect(!c.fourFifthsViolation)     // 0 against 0
-        #expect(c.pValue == 1)              // pooled proportion 0: undefined test
+        #expect(b.fourFifthsViolation) // infinite ratio
+        #expect(!c.fourFifthsViolation) // 0 against 0
+        #expect(c.pValue == 1) // pooled proportion 0: undefined test
         #expect(MetricsCSV.renderDisparities([b]).contains(",0.333333,0,0.333333,,"))
     }
 
@@ -142,7 +149,8 @@ struct MetricsTests {
         let rows = result.comparisons
         #expect(Set(rows.map(\.design)) == ["harm+child"] && Set(rows.map(\.base)) == ["harm"])
         // child is not a class of the base; there is no target.
-        #expect(rows.filter { $0.attribute == "*" }.map(\.metric.csvName)
+        #expect(
+            rows.filter { $0.attribute == "*" }.map(\.metric.csvName)
                 == ["harm_rate:non-human", "prediction_rate:person", "prediction_rate:animal"])
         // Images 1...8 are in both; 9 is base-only and 10 variant-only.
         let harm = try #require(rows.first { $0.metric == .harmRate("non-human") && $0.attribute == "*" })
@@ -151,7 +159,7 @@ struct MetricsTests {
         #expect(harm.baseValue == 1.0 / 8 && harm.value == 2.0 / 8 && harm.delta == 1.0 / 8)
         #expect(harm.baseOnly == 1 && harm.variantOnly == 2)
         #expect(harm.pValue == exactMcNemarPValue(b: 1, c: 2))
-        #expect(harm.pAdjusted == harm.pValue)  // the whole set: a family of one
+        #expect(harm.pAdjusted == harm.pValue) // the whole set: a family of one
         // Per attribute, Holm within the variant × metric × attribute family (as disparities).
         for attribute in Set(rows.map(\.attribute)) {
             for metric in Set(rows.map(\.metric)) {
@@ -195,10 +203,12 @@ struct MetricsTests {
     }
 
     @Test func accuracyLeavesOutRecordsWithoutTruth() {
-        let design = DesignOutcomes(design: "d", classes: ["x", "y"], hasTarget: true, records: [
-            OutcomeRecord(imageKey: "1", groups: ["g"], truth: "x", predicted: "x"),
-            OutcomeRecord(imageKey: "2", groups: ["g"], truth: nil, predicted: "y"),
-        ])
+        let design = DesignOutcomes(
+            design: "d", classes: ["x", "y"], hasTarget: true,
+            records: [
+                OutcomeRecord(imageKey: "1", groups: ["g"], truth: "x", predicted: "x"),
+                OutcomeRecord(imageKey: "2", groups: ["g"], truth: nil, predicted: "y")
+            ])
         let rows = computeAuditMetrics([design], settings: MetricSettings(attributes: ["a"])).metrics
         let accuracy = rows.first { $0.metric == .accuracy && $0.attribute == "*" }
         #expect(accuracy?.n == 1 && accuracy?.count == 1)
@@ -216,15 +226,17 @@ struct AnyHarmRateTests {
         let records = predicted.enumerated().map {
             OutcomeRecord(imageKey: "\($0.offset)", groups: ["X"], predicted: $0.element, harmCategory: category[$0.element])
         }
-        let two = DesignOutcomes(design: "d", classes: ["person", "gorilla", "thief", "criminal"],
-                                 harmCategories: ["non-human", "crime-related"], hasTarget: false, records: records)
+        let two = DesignOutcomes(
+            design: "d", classes: ["person", "gorilla", "thief", "criminal"],
+            harmCategories: ["non-human", "crime-related"], hasTarget: false, records: records)
         let result = computeAuditMetrics([two], settings: MetricSettings(attributes: ["race"], intersections: []))
         let any = try #require(result.metrics.first { $0.metric == .anyHarm && $0.group == "X" })
         #expect(any.count == 3 && any.n == 5)
         let crime = try #require(result.metrics.first { $0.metric == .harmRate("crime-related") && $0.group == "X" })
         #expect(crime.count == 2)
-        let one = DesignOutcomes(design: "d", classes: ["person", "gorilla"], harmCategories: ["non-human"],
-                                 hasTarget: false, records: records)
+        let one = DesignOutcomes(
+            design: "d", classes: ["person", "gorilla"], harmCategories: ["non-human"],
+            hasTarget: false, records: records)
         let single = computeAuditMetrics([one], settings: MetricSettings(attributes: ["race"], intersections: []))
         #expect(!single.metrics.contains { $0.metric == .anyHarm })
     }

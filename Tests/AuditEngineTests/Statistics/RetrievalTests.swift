@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AuditEngine
 
 /// Retrieval skew and association tests against hand-worked cases and against an independent
@@ -74,9 +75,10 @@ struct RetrievalTests {
     static func handRanking(ks: [Int]) -> (rows: [RetrievalRow], groups: [RetrievalGroupRow]) {
         let labels = "AAABABAABB".map { $0 == "A" ? 0 : 1 }
         let images = (0..<10).flatMap { i in [Float(cos(0.1 * Double(i))), Float(sin(0.1 * Double(i)))] }
-        return RetrievalSkew.measure(images: images, count: 10, dimension: 2, queries: [(text: "q", embedding: [1, 0])],
-                                     attributes: [RetrievalAttribute(name: "g", groups: ["A", "B"], labels: labels)],
-                                     ks: ks, permutations: 0, seed: 1)
+        return RetrievalSkew.measure(
+            images: images, count: 10, dimension: 2, queries: [(text: "q", embedding: [1, 0])],
+            attributes: [RetrievalAttribute(name: "g", groups: ["A", "B"], labels: labels)],
+            ks: ks, permutations: 0, seed: 1)
     }
 
     @Test("Skew@k, MaxSkew, MinSkew and NDKL of a ten-face ranking, worked by hand")
@@ -131,7 +133,8 @@ struct RetrievalTests {
             try #require(perQuery.count == c.rows.count, "\(c.name)")
             for (mine, theirs) in zip(perQuery, c.rows) {
                 let label = "\(c.name): \(theirs.query) \(theirs.attribute) k=\(theirs.k) \(theirs.desired)"
-                #expect(mine.query == theirs.query && mine.attribute == theirs.attribute && mine.k == theirs.k
+                #expect(
+                    mine.query == theirs.query && mine.attribute == theirs.attribute && mine.k == theirs.k
                         && mine.desired.rawValue == theirs.desired, "\(label): row order")
                 #expect(Self.close(mine.maxSkew, theirs.max_skew) && Self.close(mine.minSkew, theirs.min_skew), "\(label)")
                 #expect(Self.close(mine.ndkl, theirs.ndkl), "\(label): ndkl \(mine.ndkl) vs \(theirs.ndkl)")
@@ -141,9 +144,11 @@ struct RetrievalTests {
             }
             try #require(result.groups.count == c.group_rows.count)
             for (mine, theirs) in zip(result.groups, c.group_rows) {
-                #expect(mine.query == theirs.query && mine.attribute == theirs.attribute && mine.group == theirs.group
+                #expect(
+                    mine.query == theirs.query && mine.attribute == theirs.attribute && mine.group == theirs.group
                         && mine.k == theirs.k && mine.count == theirs.count)
-                #expect(Self.close(mine.share, theirs.share) && Self.close(mine.desiredShare, theirs.desired_share)
+                #expect(
+                    Self.close(mine.share, theirs.share) && Self.close(mine.desiredShare, theirs.desired_share)
                         && Self.close(mine.skew, theirs.skew))
             }
             // `*`: the mean over queries of each per-query figure.

@@ -1,12 +1,15 @@
 import Foundation
 import Testing
+
 @testable import AuditEngine
 
 @Suite struct SliceTests {
     /// The attribute column's text of each kind of slice, and reading it back.
     @Test func csvTextRoundTrips() {
-        let cases: [(Slice, String)] = [(.all, "*"), (.attribute("race"), "race"), (.intersection(["race", "gender"]), "race|gender"),
-                                        (.intersection(["race", "gender", "age"]), "race|gender|age")]
+        let cases: [(Slice, String)] = [
+            (.all, "*"), (.attribute("race"), "race"), (.intersection(["race", "gender"]), "race|gender"),
+            (.intersection(["race", "gender", "age"]), "race|gender|age")
+        ]
         for (slice, text) in cases {
             #expect(slice.csvText == text)
             #expect(Slice(csvText: text) == slice)
@@ -38,8 +41,11 @@ import Testing
             name: "slices", manifest: ManifestSettings(path: URL(fileURLWithPath: "/data/m.csv"), imageRoot: URL(fileURLWithPath: "/data")),
             attributes: ["race", "gender", "age"], intersections: [["gender", "race"], ["race", "age"]],
             designs: [], sourceFile: URL(fileURLWithPath: "/audits/slices.yaml"))
-        #expect(config.slices == [.attribute("race"), .attribute("gender"), .attribute("age"),
-                                  .intersection(["gender", "race"]), .intersection(["race", "age"])])
+        #expect(
+            config.slices == [
+                .attribute("race"), .attribute("gender"), .attribute("age"),
+                .intersection(["gender", "race"]), .intersection(["race", "age"])
+            ])
         #expect(config.slices.map(\.csvText) == ["race", "gender", "age", "gender|race", "race|age"])
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AuditEngine
 
 @Suite("Statistics against scipy/statsmodels and published examples")
@@ -23,7 +24,7 @@ struct StatisticsTests {
     /// correction): 81/263 → 0.2553–0.3662, 15/148 → 0.0624–0.1605, 0/20 → 0–0.1611,
     /// 1/29 → 0.0061–0.1718.
     @Test(arguments: [
-        (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718),
+        (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)
     ])
     func wilsonPublishedExamples(_ x: Int, _ n: Int, _ low: Double, _ high: Double) throws {
         let w = try #require(wilsonInterval(successes: x, trials: n))
@@ -124,7 +125,7 @@ struct StatisticsTests {
     /// Small counts are exact to the last bit (scipy's binomtest agrees): a p-value that is a
     /// dyadic fraction must not print one step off in a six-decimal report.
     @Test func exactMcNemarSmallCountsAreExact() {
-        #expect(exactMcNemarPValue(b: 2, c: 6) == 37.0 / 128)  // 0.2890625, prints 0.289062
+        #expect(exactMcNemarPValue(b: 2, c: 6) == 37.0 / 128) // 0.2890625, prints 0.289062
         #expect(CSVNumber.format(exactMcNemarPValue(b: 2, c: 6)) == CSVNumber.format(0.2890625))
         #expect(exactMcNemarPValue(b: 3, c: 4) == 1)
         #expect(exactMcNemarPValue(b: 2, c: 8) == 0.109375)
@@ -151,7 +152,7 @@ struct StatisticsTests {
     /// 0/10 − 0/10 → −0.2775 to 0.2775. Fagerland, Lydersen & Laake (2017) chapter 4, the
     /// epinephrine trial (Perondi et al. 2004) 7/34 − 1/34 → 0.0189 to 0.3404.
     @Test(arguments: [
-        (56, 70, 48, 80, 0.0524, 0.3339), (0, 10, 0, 10, -0.2775, 0.2775), (7, 34, 1, 34, 0.0189, 0.3404),
+        (56, 70, 48, 80, 0.0524, 0.3339), (0, 10, 0, 10, -0.2775, 0.2775), (7, 34, 1, 34, 0.0189, 0.3404)
     ])
     func unpairedNewcombePublishedExamples(_ x1: Int, _ n1: Int, _ x2: Int, _ n2: Int, _ low: Double, _ high: Double) throws {
         let i = try #require(newcombeUnpairedDifferenceInterval(successes1: x1, trials1: n1, successes2: x2, trials2: n2))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// The decoder against Pillow's `Image.open(...).convert("RGB")` for PNG/JPEG variants, and the
@@ -13,7 +14,7 @@ import Testing
     static let names = [
         "baseline.jpg", "progressive.jpg", "subsampling_444.jpg", "grey.jpg",
         "palette_trns.png", "palette_4bit.png", "grey_alpha.png", "bilevel.png", "grey_trns.png",
-        "interlaced_rgb.png", "interlaced_rgba.png", "rgb16.png", "grey_2bit.png",
+        "interlaced_rgb.png", "interlaced_rgba.png", "rgb16.png", "grey_2bit.png"
     ]
 
     @Test func everyFixtureIsListed() {
@@ -34,8 +35,9 @@ import Testing
             let composited = ImagingFixtures.bytes(base64: try #require(entry["composited"] as? String))
             let ours = image.compositedOnWhite()
             #expect(ours.alpha == nil)
-            #expect(ours.pixels == composited,
-                    "\(name): \(zip(ours.pixels, composited).filter { $0 != $1 }.count) bytes differ from alpha_composite")
+            #expect(
+                ours.pixels == composited,
+                "\(name): \(zip(ours.pixels, composited).filter { $0 != $1 }.count) bytes differ from alpha_composite")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 @Suite struct ImagingConfigTests {
@@ -64,7 +65,7 @@ import Testing
         #expect(out.count == 3 * 4 * 4)
         // Rows: pad top ceil(3/2) = 2 → image in row 2; columns: pad left ceil(1/2) = 1.
         let channel0 = Array(out[0..<16])
-        #expect(channel0 == [0, 0, 0, 0,  0, 0, 0, 0,  0, 10, 20, 30,  0, 0, 0, 0])
+        #expect(channel0 == [0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 20, 30, 0, 0, 0, 0])
     }
 
     /// Rescale in float64 then float32, normalise in float32: spot-check against numpy's values.

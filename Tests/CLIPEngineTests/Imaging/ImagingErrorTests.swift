@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// Bad input never crashes or prints: it gives an ImageError whose one-line description names
@@ -8,7 +9,7 @@ import Testing
     static let referenceImages = [
         "real_astronaut.png", "real_chelsea.png", "real_coffee.png", "real_rocket.jpg", "gradient_rgb.jpg",
         "gradient_progressive.jpg", "gradient_gray.jpg", "gradient_rgba.png", "gradient_palette.png",
-        "tiny_upscale.png", "extreme_aspect.png", "exact_224.png", "gradient_gray16.png",
+        "tiny_upscale.png", "extreme_aspect.png", "exact_224.png", "gradient_gray16.png"
     ]
 
     /// Decodes `bytes` written to a temporary file called `name`; returns the error.
@@ -94,7 +95,7 @@ import Testing
         #expect(error.code == .corrupt, "\(error)")
         #expect(error.message.contains("libpng"))
         var badHeader = try fixture("tiny_upscale.png")
-        badHeader[12] = UInt8(ascii: "X")   // first chunk is no longer IHDR
+        badHeader[12] = UInt8(ascii: "X") // first chunk is no longer IHDR
         #expect(try decodeError("bad-ihdr.png", badHeader).code == .corrupt)
     }
 
@@ -146,7 +147,10 @@ import Testing
             Issue.record("a 1x60000 strip was resized")
         } catch let error as ImageError {
             #expect(error.code == .tooLarge)
-            #expect(error.message == "image too large: 1x60000 resizes to 224x13440000 before the crop, above the limit of \(ImageDecoder.defaultMaxPixels) pixels")
+            #expect(
+                error.message
+                    == "image too large: 1x60000 resizes to 224x13440000 before the crop, above the limit of \(ImageDecoder.defaultMaxPixels) pixels"
+            )
         }
         #expect(Date().timeIntervalSince(start) < 5)
         let narrow = try ImagingFixtures.temporaryFile(named: "narrow.png", bytes: Self.pngImage(width: 2, height: 300))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// The whole image path (decode → resize → crop → rescale → normalise) against transformers'
@@ -12,7 +13,8 @@ import Testing
         let expected = try golden.floats("pixel_values")
         let names = try #require(try ImagingFixtures.json("clip-reference/golden.json")["images"] as? [String])
         #expect(names.count == 12)
-        let config = try PreprocessorConfig(contentsOf: ImagingFixtures.clipReference.appendingPathComponent("tiny-clip/preprocessor_config.json"))
+        let config = try PreprocessorConfig(
+            contentsOf: ImagingFixtures.clipReference.appendingPathComponent("tiny-clip/preprocessor_config.json"))
         let processor = try CLIPImageProcessor(config: config)
         let per = 3 * 224 * 224
         var batch = [Float](repeating: .nan, count: names.count * per)

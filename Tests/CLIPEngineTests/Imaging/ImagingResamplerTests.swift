@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// PillowResampler against real Pillow (`Image.resize(size, BICUBIC)`), bit for bit:

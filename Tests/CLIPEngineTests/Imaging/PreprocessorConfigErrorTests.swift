@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// Preprocessing numbers that would make NaN, infinite or absurd pixel values, or overflow the

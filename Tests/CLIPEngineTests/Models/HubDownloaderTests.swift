@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import CLIPEngine
 
 extension Models {
@@ -32,7 +33,7 @@ extension Models {
             let fixture = FixturePaths.root.appendingPathComponent("formats/openclip-gelu-p32")
             let server = try LoopbackHubServer(extraFiles: [
                 "open_clip_config.json": fixture.appendingPathComponent("open_clip_config.json"),
-                "open_clip_pytorch_model.bin": fixture.appendingPathComponent("open_clip_pytorch_model.bin"),
+                "open_clip_pytorch_model.bin": fixture.appendingPathComponent("open_clip_pytorch_model.bin")
             ])
             defer { server.stop() }
             let cache = try tempCache()
@@ -70,7 +71,8 @@ extension Models {
                 #expect(target.hasPrefix("../../blobs/"), "\(name) -> \(target)")
                 #expect(try Data(contentsOf: link) == bytes, "\(name)")
             }
-            #expect(try fm.destinationOfSymbolicLink(atPath: snapshot.appendingPathComponent("model.safetensors").path)
+            #expect(
+                try fm.destinationOfSymbolicLink(atPath: snapshot.appendingPathComponent("model.safetensors").path)
                     == "../../blobs/\(server.lfsSHA256)")
             #expect(!contents(dir.appendingPathComponent("blobs")).contains { $0.hasSuffix(".incomplete") })
             // Only the checkpoint files were fetched: no pytorch_model.bin, msgpack, README.
@@ -205,8 +207,10 @@ extension Models {
             defer { server.stop() }
             let cache = try tempCache()
             defer { try? fm.removeItem(at: cache) }
-            let hub = HubDownloader(environment: ["HF_ENDPOINT": server.endpoint.absoluteString + "/",
-                                                  "HF_HUB_CACHE": cache.path, "HF_TOKEN": "hf_secret"])
+            let hub = HubDownloader(environment: [
+                "HF_ENDPOINT": server.endpoint.absoluteString + "/",
+                "HF_HUB_CACHE": cache.path, "HF_TOKEN": "hf_secret"
+            ])
             _ = try await hub.pull(repo)
             #expect(server.requests.first?.headers["authorization"] == "Bearer hf_secret")
         }

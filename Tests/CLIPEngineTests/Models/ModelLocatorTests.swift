@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 extension Models {
@@ -94,8 +95,9 @@ extension Models {
             let refs = root.appendingPathComponent("models--org--m/refs")
             try fm.createDirectory(at: refs, withIntermediateDirectories: true)
             // Make "new2222" the newest so refs/main has to override the mtime rule.
-            try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)],
-                                 ofItemAtPath: root.appendingPathComponent("models--org--m/snapshots/old1111").path)
+            try fm.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -3600)],
+                ofItemAtPath: root.appendingPathComponent("models--org--m/snapshots/old1111").path)
             let env = ["HF_HUB_CACHE": root.path]
             #expect(try ModelLocator(environment: env).resolve("org/m").revision == "new2222")
             try Data("old1111\n".utf8).write(to: refs.appendingPathComponent("main"))
@@ -110,7 +112,10 @@ extension Models {
                 _ = try ModelLocator(environment: ["HF_HUB_CACHE": root.path]).resolve("openai/clip-vit-base-patch16")
                 Issue.record("expected an error")
             } catch let error as ModelLocatorError {
-                #expect(error.description == "model \"openai/clip-vit-base-patch16\" not found: no directory of that name, and not in the Hugging Face cache at \(root.path) (run: clip-audit model pull openai/clip-vit-base-patch16)")
+                #expect(
+                    error.description
+                        == "model \"openai/clip-vit-base-patch16\" not found: no directory of that name, and not in the Hugging Face cache at \(root.path) (run: clip-audit model pull openai/clip-vit-base-patch16)"
+                )
             }
         }
 

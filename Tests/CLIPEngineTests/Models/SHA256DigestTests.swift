@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 extension Models {
@@ -10,13 +11,16 @@ extension Models {
             let two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
             #expect(SHA256Digest.hex(of: Data(two.utf8)) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
             let bytes = Array("abc".utf8)
-            #expect(bytes.withUnsafeBytes { SHA256Digest.hex(of: $0) } == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+            #expect(
+                bytes.withUnsafeBytes { SHA256Digest.hex(of: $0) } == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         }
 
         /// A file larger than one 4 MiB chunk, against coreutils' sha256sum.
         @Test func fileMatchesSha256sum() throws {
-            for url in [LoopbackHubServer.tinyClip.appendingPathComponent("model.safetensors"),
-                        LoopbackHubServer.tinyClip.appendingPathComponent("config.json")] {
+            for url in [
+                LoopbackHubServer.tinyClip.appendingPathComponent("model.safetensors"),
+                LoopbackHubServer.tinyClip.appendingPathComponent("config.json")
+            ] {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
                 process.arguments = [url.path]

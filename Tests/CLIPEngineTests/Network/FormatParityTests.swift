@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import CLIPEngine
 
 /// The other checkpoint formats against their own reference code (Fixtures/formats/, made by
@@ -78,11 +79,13 @@ import TestSupport
     @Test func pytorchBinCheckpointDirectoryRunsInPlace() throws {
         let dir = try TorchArchiveWriter.temporaryDirectory()
         for name in ["config.json", "vocab.json", "merges.txt", "preprocessor_config.json"] {
-            try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(name),
-                                                       withDestinationURL: FixturePaths.tinyCLIP.appendingPathComponent(name))
+            try FileManager.default.createSymbolicLink(
+                at: dir.appendingPathComponent(name),
+                withDestinationURL: FixturePaths.tinyCLIP.appendingPathComponent(name))
         }
-        try convertToPyTorchArchive(SafeTensorsFile(url: FixturePaths.tinyCLIP.appendingPathComponent("model.safetensors")),
-                                    to: dir.appendingPathComponent("pytorch_model.bin"))
+        try convertToPyTorchArchive(
+            SafeTensorsFile(url: FixturePaths.tinyCLIP.appendingPathComponent("model.safetensors")),
+            to: dir.appendingPathComponent("pytorch_model.bin"))
         let resolved = try ModelLocator(environment: [:]).resolve(dir.path)
         #expect(resolved.format == .huggingFacePyTorch)
         let binary = try CLIPPipeline(model: resolved)
@@ -111,8 +114,9 @@ import TestSupport
         #expect(c.text.maxPositionEmbeddings == 20 && c.text.numAttentionHeads == 3 && c.projectionDim == 16)
         #expect(foreign.mean == [0.5, 0.45, 0.4] && foreign.std == [0.25, 0.3, 0.2])
         #expect(foreign.resizeMode == "squash")
-        let model = try CLIPModel(configuration: c, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"),
-                                  layout: .openAI)
+        let model = try CLIPModel(
+            configuration: c, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"),
+            layout: .openAI)
         let set = try NetworkGoldenSet(url: dir.appendingPathComponent("golden.safetensors"))
         checkParity(model, set, label: "openclip-quickgelu-p16")
         let processor = try CLIPImageProcessor(config: foreign.preprocessorConfig, alphaHandling: .drop, convention: .torchvision)
@@ -131,7 +135,9 @@ import TestSupport
             return .float32(renamed, shape: info.shape, try original.floats(info))
         }
         try SafeTensorsWriter.write(entries, to: dir.appendingPathComponent("open_clip_model.safetensors"))
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("open_clip_config.json"))) as! [String: Any]
+        var config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("open_clip_config.json")))
+            as! [String: Any]
         var model = config["model_cfg"] as! [String: Any]
         model["custom_text"] = true
         config["model_cfg"] = model
@@ -139,16 +145,21 @@ import TestSupport
 
         let foreign = try ForeignCheckpointConfiguration(openCLIPConfig: dir.appendingPathComponent("open_clip_config.json"))
         #expect(foreign.layout == .openCLIPCustomText)
-        let renamed = try CLIPModel(configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"),
-                                    layout: foreign.layout)
+        let renamed = try CLIPModel(
+            configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"),
+            layout: foreign.layout)
         let set = try NetworkGoldenSet(url: source.appendingPathComponent("golden.safetensors"))
         checkParity(renamed, set, label: "openclip-quickgelu-p16 custom_text")
         // The plain layout does not find the text tower there, and says which tensor it missed.
         #expect(throws: (any Error).self) {
-            _ = try CLIPModel(configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"), layout: .openAI)
+            _ = try CLIPModel(
+                configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"),
+                layout: .openAI)
         }
         do {
-            _ = try CLIPModel(configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"), layout: .openAI)
+            _ = try CLIPModel(
+                configuration: foreign.configuration, safetensorsURL: dir.appendingPathComponent("open_clip_model.safetensors"),
+                layout: .openAI)
         } catch {
             #expect("\(error)" == "open_clip_model.safetensors: tensor \"token_embedding.weight\": not found in the file")
         }
@@ -182,8 +193,9 @@ import TestSupport
     @Test func convertedWeightsAreGivenBackOncePacked() throws {
         let dir = Self.formats.appendingPathComponent("openai-p16")
         let archive = try PyTorchArchive(url: dir.appendingPathComponent("ViT-tiny.pt"))
-        let model = try CLIPModel(configuration: ForeignCheckpointConfiguration(openAIArchive: archive).configuration,
-                                  archive: archive, layout: .openAI)
+        let model = try CLIPModel(
+            configuration: ForeignCheckpointConfiguration(openAIArchive: archive).configuration,
+            archive: archive, layout: .openAI)
         #expect(model.weights.convertedTensorCount > 0)
         #expect(model.weights.releasedConvertedBytes == 0)
         let set = try NetworkGoldenSet(url: dir.appendingPathComponent("golden.safetensors"))
@@ -229,8 +241,11 @@ import TestSupport
         var shipped = try Data(contentsOf: FixturePaths.tinyCLIP.appendingPathComponent("vocab.json"))
         shipped.append(try Data(contentsOf: FixturePaths.tinyCLIP.appendingPathComponent("merges.txt")))
         let vocabulary = try JSONDecoder().decode([String: Int].self, from: BundledTokenizer.data(for: BundledTokenizer.vocabularyURL)!)
-        let hfVocabulary = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: FixturePaths.tinyCLIP.appendingPathComponent("vocab.json")))
+        let hfVocabulary = try JSONDecoder().decode(
+            [String: Int].self, from: Data(contentsOf: FixturePaths.tinyCLIP.appendingPathComponent("vocab.json")))
         #expect(vocabulary == hfVocabulary)
-        #expect(BundledTokenizer.data(for: BundledTokenizer.mergesURL) == (try Data(contentsOf: FixturePaths.tinyCLIP.appendingPathComponent("merges.txt"))))
+        #expect(
+            BundledTokenizer.data(for: BundledTokenizer.mergesURL)
+                == (try Data(contentsOf: FixturePaths.tinyCLIP.appendingPathComponent("merges.txt"))))
     }
 }

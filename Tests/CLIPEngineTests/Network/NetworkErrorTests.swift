@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// Configuration parsing and the errors of a bad checkpoint: one line naming the file and the
@@ -83,11 +84,13 @@ import Testing
         #expect(defaults.vision.patchSize == 32 && defaults.vision.hiddenSize == 768 && defaults.text.hiddenSize == 512)
         #expect(defaults.text.eosTokenID == 49407 && defaults.projectionDim == 512 && defaults.logitScaleInitValue == 2.6592)
         // Legacy *_config_dict keys: the dict decides, as in transformers.
-        let legacy = try CLIPConfiguration(jsonData: Data(#"""
-            {"text_config": {"hidden_size": 64, "num_attention_heads": 4},
-             "text_config_dict": {"hidden_size": 32, "num_attention_heads": 2, "eos_token_id": 2},
-             "vision_config_dict": {"patch_size": 16, "hidden_act": "gelu"}, "projection_dim": 24}
-            """#.utf8))
+        let legacy = try CLIPConfiguration(
+            jsonData: Data(
+                #"""
+                {"text_config": {"hidden_size": 64, "num_attention_heads": 4},
+                 "text_config_dict": {"hidden_size": 32, "num_attention_heads": 2, "eos_token_id": 2},
+                 "vision_config_dict": {"patch_size": 16, "hidden_act": "gelu"}, "projection_dim": 24}
+                """#.utf8))
         #expect(legacy.text.hiddenSize == 32 && legacy.text.numAttentionHeads == 2 && legacy.text.eosTokenID == 2)
         #expect(legacy.vision.patchSize == 16 && legacy.vision.hiddenAct == .gelu && legacy.projectionDim == 24)
     }

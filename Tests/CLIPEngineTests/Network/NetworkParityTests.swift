@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// How far one [rows, width] result is from the reference.
@@ -89,8 +90,9 @@ func checkNetworkParity(checkpoint: URL, golden: URL, label: String) throws -> (
     @Test func optionalCheckpointMatchesTransformers() throws {
         guard let path = ProcessInfo.processInfo.environment["CLIP_AUDIT_PARITY_CHECKPOINT"], !path.isEmpty else { return }
         let directory = URL(fileURLWithPath: path)
-        try checkNetworkParity(checkpoint: directory, golden: directory.appendingPathComponent("golden.safetensors"),
-                               label: directory.lastPathComponent)
+        try checkNetworkParity(
+            checkpoint: directory, golden: directory.appendingPathComponent("golden.safetensors"),
+            label: directory.lastPathComponent)
     }
 
     @Test func tinyClipConfigurationAndWeights() throws {
@@ -137,10 +139,10 @@ func checkNetworkParity(checkpoint: URL, golden: URL, label: String) throws -> (
         let set = try NetworkGoldenSet(url: NetworkFixtures.golden)
         let p = model.projectionDim, eos = model.configuration.text.eosTokenID
         let trimmed = set.inputIDs.map { Array($0[...CLIPModel.poolingPosition($0, eosTokenID: eos)]) }
-        let template: [Int32] = [49406, 320, 1125, 539, 320]  // "a photo of a"
+        let template: [Int32] = [49406, 320, 1125, 539, 320] // "a photo of a"
         let prompts: [[Int32]] = [
             template + [2368, 49407], template + [1929, 49407], template + [2368, 49407], trimmed[0], trimmed[0],
-            template + [2368, 1929, 49407], trimmed[3], [49406, 49407],
+            template + [2368, 1929, 49407], trimmed[3], [49406, 49407]
         ]
         let batched = model.encodeTexts(inputIDs: prompts)
         for (i, prompt) in prompts.enumerated() {

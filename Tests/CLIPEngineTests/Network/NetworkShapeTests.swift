@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// The network against transformers on checkpoints of other shapes (made by

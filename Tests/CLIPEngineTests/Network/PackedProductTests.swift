@@ -1,6 +1,7 @@
 import CClipKernels
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// `clip_gemm_packed`, the product of every Linear layer: against a double-precision reference
@@ -23,8 +24,10 @@ import Testing
     }
 
     /// c (n columns, starting from `initial`) += a · wᵀ over rows 0..<m, columns `columns`.
-    static func product(vectorised: Int32 = 1, m: Int, n: Int, k: Int, a: [Float], packed: [Float],
-                        columns: Range<Int>? = nil, initial: [Float]? = nil) -> [Float] {
+    static func product(
+        vectorised: Int32 = 1, m: Int, n: Int, k: Int, a: [Float], packed: [Float],
+        columns: Range<Int>? = nil, initial: [Float]? = nil
+    ) -> [Float] {
         var c = initial ?? [Float](repeating: 0, count: m * n)
         let cols = columns ?? 0..<n
         clip_gemm_packed_path(vectorised, m, n, k, a, k, packed, cols.lowerBound, cols.upperBound, &c, n)
@@ -48,8 +51,9 @@ import Testing
                     }
                     // Float32 summation error bound: k·ε·Σ|terms| (a loose, shape-aware bound).
                     let bound = Double(k + 1) * Double(Float.ulpOfOne) * magnitude + 1e-30
-                    #expect(abs(Double(c[r * n + j]) - exact) <= bound,
-                            "path \(path) \(m)×\(n)×\(k) at [\(r), \(j)]: \(c[r * n + j]) vs \(exact)")
+                    #expect(
+                        abs(Double(c[r * n + j]) - exact) <= bound,
+                        "path \(path) \(m)×\(n)×\(k) at [\(r), \(j)]: \(c[r * n + j]) vs \(exact)")
                 }
             }
         }
@@ -68,8 +72,9 @@ import Testing
             #expect(alone == Array(whole[(r * n)..<((r + 1) * n)]), "row \(r) alone")
         }
         let slice = 3..<20
-        let part = Self.product(m: slice.count, n: n, k: k, a: Array(a[(slice.lowerBound * k)..<(slice.upperBound * k)]),
-                                packed: packed)
+        let part = Self.product(
+            m: slice.count, n: n, k: k, a: Array(a[(slice.lowerBound * k)..<(slice.upperBound * k)]),
+            packed: packed)
         #expect(part == Array(whole[(slice.lowerBound * n)..<(slice.upperBound * n)]))
         var byPanels = [Float](repeating: 0, count: m * n)
         for columns in [0..<16, 16..<48, 48..<72] {

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import CLIPEngine
 
 /// A scratch checkpoint: copies of the tiny CLIP checkpoint's text files (which a test then
@@ -12,11 +13,13 @@ private struct ScratchCheckpoint {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("clip-checkpoint-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for name in ["config.json", "vocab.json", "merges.txt", "preprocessor_config.json"] {
-            try FileManager.default.copyItem(at: FixturePaths.tinyCLIP.appendingPathComponent(name),
-                                             to: url(name))
+            try FileManager.default.copyItem(
+                at: FixturePaths.tinyCLIP.appendingPathComponent(name),
+                to: url(name))
         }
-        try FileManager.default.createSymbolicLink(at: url("model.safetensors"),
-                                                   withDestinationURL: FixturePaths.tinyCLIP.appendingPathComponent("model.safetensors"))
+        try FileManager.default.createSymbolicLink(
+            at: url("model.safetensors"),
+            withDestinationURL: FixturePaths.tinyCLIP.appendingPathComponent("model.safetensors"))
     }
 
     func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
@@ -101,7 +104,9 @@ private struct ScratchCheckpoint {
     @Test func legacyEndTokenNeedsTheHighestID() throws {
         let checkpoint = try ScratchCheckpoint()
         defer { checkpoint.remove() }
-        try checkpoint.editJSON("vocab.json") { $0["<|endoftext|>"] = 100; $0["photo</w>"] = 49407 }
+        try checkpoint.editJSON("vocab.json") {
+            $0["<|endoftext|>"] = 100; $0["photo</w>"] = 49407
+        }
         let error = try #require(checkpoint.loadError())
         #expect(error.contains("text_config.eos_token_id"), "\(error)")
         #expect(error.contains("not its highest id 49407"), "\(error)")
@@ -114,7 +119,10 @@ private struct ScratchCheckpoint {
         defer { checkpoint.remove() }
         try checkpoint.editJSON("preprocessor_config.json") { $0["do_center_crop"] = false }
         let error = try #require(checkpoint.loadError())
-        #expect(error == "preprocessor_config.json: do_center_crop is false, so images are resized to a shortest edge of 224 and keep their aspect ratio, but the vision encoder takes 224×224 (vision_config.image_size in config.json)")
+        #expect(
+            error
+                == "preprocessor_config.json: do_center_crop is false, so images are resized to a shortest edge of 224 and keep their aspect ratio, but the vision encoder takes 224×224 (vision_config.image_size in config.json)"
+        )
     }
 
     /// Without a centre crop, a resize to exactly the encoder's size is all it needs.
@@ -135,7 +143,9 @@ private struct ScratchCheckpoint {
         defer { checkpoint.remove() }
         try checkpoint.editJSON("preprocessor_config.json") { $0["crop_size"] = ["height": 224, "width": 200] }
         let error = try #require(checkpoint.loadError())
-        #expect(error.hasPrefix("preprocessor_config.json: crop_size is 200×224 (width × height) but the vision encoder takes 224×224"), "\(error)")
+        #expect(
+            error.hasPrefix("preprocessor_config.json: crop_size is 200×224 (width × height) but the vision encoder takes 224×224"),
+            "\(error)")
     }
 
     /// Preprocessing writes 3 planes per image: a vision tower of 1 channel would have had each

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// Edge cases of the shared zero-shot scorer that the parity and run/classify agreement tests do

@@ -1,11 +1,12 @@
 import Foundation
 import TestSupport
+
 @testable import CLIPEngine
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A minimal Hugging Face hub on 127.0.0.1 (ephemeral port) serving one repo, `test-org/tiny-clip`,
@@ -54,9 +55,9 @@ final class LoopbackHubServer: @unchecked Sendable {
         lfsSHA256 = SHA256Digest.hex(of: files["model.safetensors"]!)
 
         #if os(Linux)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var yes: Int32 = 1
@@ -88,7 +89,7 @@ final class LoopbackHubServer: @unchecked Sendable {
 
     private func acceptLoop() {
         defer { done.signal() }
-        for _ in 0..<10_000 {  // bounded: no test makes this many requests
+        for _ in 0..<10_000 { // bounded: no test makes this many requests
             let fd = accept(listener, nil, nil)
             if fd < 0 { if errno == EINTR { continue } else { return } }
             var tv = timeval(tv_sec: 5, tv_usec: 0)
@@ -129,8 +130,11 @@ final class LoopbackHubServer: @unchecked Sendable {
         let renamed = "/renamed" + prefix
         let path = request.path
         if path == "/api/models/\(Self.repo)/revision/main" {
-            let names = ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json",
-                         "pytorch_model.bin", "flax_model.msgpack", "README.md", ".gitattributes"] + extraFiles
+            let names =
+                [
+                    "config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json",
+                    "pytorch_model.bin", "flax_model.msgpack", "README.md", ".gitattributes"
+                ] + extraFiles
             let siblings = names.map { "{\"rfilename\":\"\($0)\"}" }.joined(separator: ",")
             let json = "{\"id\":\"\(Self.repo)\",\"sha\":\"\(Self.commit)\",\"siblings\":[\(siblings)]}"
             send(fd, status: "200 OK", headers: ["Content-Type": "application/json"], body: Data(json.utf8), request: request)
@@ -138,33 +142,42 @@ final class LoopbackHubServer: @unchecked Sendable {
             send(fd, status: "307 Temporary Redirect", headers: ["Location": renamed + "vocab.json"], body: Data(), request: request)
         } else if path == prefix + "model.safetensors" {
             let size = files["model.safetensors"]!.count + (fault == .wrongSize ? 1 : 0)
-            send(fd, status: "302 Found", headers: [
-                "Location": "\(endpoint.absoluteString)/cdn/\(lfsSHA256)",
-                "X-Linked-Etag": "\"\(lfsSHA256)\"", "X-Linked-Size": "\(size)",
-                "ETag": "\"\(lfsSHA256)\"", "X-Repo-Commit": Self.commit,
-            ], body: Data(), request: request)
+            send(
+                fd, status: "302 Found",
+                headers: [
+                    "Location": "\(endpoint.absoluteString)/cdn/\(lfsSHA256)",
+                    "X-Linked-Etag": "\"\(lfsSHA256)\"", "X-Linked-Size": "\(size)",
+                    "ETag": "\"\(lfsSHA256)\"", "X-Repo-Commit": Self.commit
+                ], body: Data(), request: request)
         } else if path == "/cdn/\(lfsSHA256)" {
             var body = files["model.safetensors"]!
             if fault == .corruptBody { body[body.count / 2] ^= 0xFF }
-            send(fd, status: "200 OK", headers: ["ETag": "\"cdn-etag\""], body: body, request: request,
-                 ranged: true, closeMidBody: fault == .closeMidBody)
+            send(
+                fd, status: "200 OK", headers: ["ETag": "\"cdn-etag\""], body: body, request: request,
+                ranged: true, closeMidBody: fault == .closeMidBody)
         } else if let name = [prefix, renamed].lazy.compactMap({ path.hasPrefix($0) ? String(path.dropFirst($0.count)) : nil }).first,
-                  let body = files[name], name != "model.safetensors" {
-            send(fd, status: "200 OK", headers: ["ETag": "\"\(Self.plainEtag(body))\"", "X-Repo-Commit": Self.commit],
-                 body: body, request: request, ranged: true)
+            let body = files[name], name != "model.safetensors"
+        {
+            send(
+                fd, status: "200 OK", headers: ["ETag": "\"\(Self.plainEtag(body))\"", "X-Repo-Commit": Self.commit],
+                body: body, request: request, ranged: true)
         } else {
-            send(fd, status: "404 Not Found", headers: ["X-Error-Code": "RepoNotFound"],
-                 body: Data("{\"error\":\"Repository not found\"}".utf8), request: request)
+            send(
+                fd, status: "404 Not Found", headers: ["X-Error-Code": "RepoNotFound"],
+                body: Data("{\"error\":\"Repository not found\"}".utf8), request: request)
         }
     }
 
-    private func send(_ fd: Int32, status: String, headers: [String: String], body: Data, request: Request,
-                      ranged: Bool = false, closeMidBody: Bool = false) {
+    private func send(
+        _ fd: Int32, status: String, headers: [String: String], body: Data, request: Request,
+        ranged: Bool = false, closeMidBody: Bool = false
+    ) {
         var status = status
         var headers = headers
         var body = body
         if ranged, let range = request.headers["range"], range.hasPrefix("bytes="),
-           let start = Int(range.dropFirst(6).split(separator: "-").first ?? ""), start < body.count {
+            let start = Int(range.dropFirst(6).split(separator: "-").first ?? ""), start < body.count
+        {
             status = "206 Partial Content"
             headers["Content-Range"] = "bytes \(start)-\(body.count - 1)/\(body.count)"
             body = body.subdata(in: start..<body.count)
@@ -180,10 +193,10 @@ final class LoopbackHubServer: @unchecked Sendable {
             var offset = 0
             while offset < raw.count {
                 #if os(Linux)
-                let n = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                    let n = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
                 #else
-                // Darwin has no MSG_NOSIGNAL: a port sets SO_NOSIGPIPE on the socket instead.
-                let n = Darwin.send(fd, raw.baseAddress! + offset, raw.count - offset, 0)
+                    // Darwin has no MSG_NOSIGNAL: a port sets SO_NOSIGPIPE on the socket instead.
+                    let n = Darwin.send(fd, raw.baseAddress! + offset, raw.count - offset, 0)
                 #endif
                 if n <= 0 { if errno == EINTR { continue } else { return } }
                 offset += n

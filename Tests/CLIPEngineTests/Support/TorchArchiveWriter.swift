@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import CLIPEngine
 
 /// Writes zip archives laid out as `torch.save` writes them (entries stored, data 64-byte
@@ -118,17 +119,19 @@ struct PickleBuilder {
     /// One tensor: `_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`.
     mutating func tensor(storage key: String, type: String = "FloatStorage", count: Int, offset: Int, shape: [Int], stride: [Int]) {
         global("torch._utils", "_rebuild_tensor_v2")
-        op(0x28)                                    // MARK (argument tuple)
+        op(0x28) // MARK (argument tuple)
         op(0x28); string("storage"); global("torch", type); string(key); string("cpu"); int(count); op(0x74)
-        op(0x51)                                    // BINPERSID
+        op(0x51) // BINPERSID
         int(offset); tuple(shape); tuple(stride); op(0x89)
         global("collections", "OrderedDict"); op(0x29); op(0x52)
-        op(0x74); op(0x52)                          // TUPLE, REDUCE
+        op(0x74); op(0x52) // TUPLE, REDUCE
     }
 
     /// A state dict `OrderedDict` of the given tensors; STOP.
-    static func stateDict(_ tensors: [(name: String, storage: String, count: Int, offset: Int, shape: [Int], stride: [Int])],
-                          type: String = "FloatStorage") -> [UInt8] {
+    static func stateDict(
+        _ tensors: [(name: String, storage: String, count: Int, offset: Int, shape: [Int], stride: [Int])],
+        type: String = "FloatStorage"
+    ) -> [UInt8] {
         var p = PickleBuilder()
         p.global("collections", "OrderedDict"); p.op(0x29); p.op(0x52)
         p.op(0x28)
@@ -136,7 +139,7 @@ struct PickleBuilder {
             p.string(t.name)
             p.tensor(storage: t.storage, type: type, count: t.count, offset: t.offset, shape: t.shape, stride: t.stride)
         }
-        p.op(0x75)  // SETITEMS
+        p.op(0x75) // SETITEMS
         p.op(0x2E)
         return p.bytes
     }

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import CLIPEngine
 
 /// One tokenizer for all tests (loading parses 49k vocabulary entries and 48k merges).
@@ -59,8 +60,9 @@ struct CLIPTokenizerReferenceTests {
     }
 
     @Test func knownIDs() {
-        #expect(sharedTokenizer.tokenize("a photo of an astronaut riding a horse on mars")
-            == [49406, 320, 1125, 539, 550, 18376, 6765, 320, 4558, 525, 7496, 49407])
+        #expect(
+            sharedTokenizer.tokenize("a photo of an astronaut riding a horse on mars")
+                == [49406, 320, 1125, 539, 550, 18376, 6765, 320, 4558, 525, 7496, 49407])
         #expect(sharedTokenizer.tokenize("hello world") == [49406, 3306, 1002, 49407])
     }
 }

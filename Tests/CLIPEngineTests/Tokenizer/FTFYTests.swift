@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import CLIPEngine
 
 private let ftfyTokenizer: CLIPTokenizer = {
@@ -58,8 +59,9 @@ struct FTFYTests {
     }
 
     @Test func curlyApostropheTokenizesLikeStraight() {
-        #expect(ftfyTokenizer.tokenize("a photo of a nurse\u{2019}s uniform")
-            == ftfyTokenizer.tokenize("a photo of a nurse's uniform"))
+        #expect(
+            ftfyTokenizer.tokenize("a photo of a nurse\u{2019}s uniform")
+                == ftfyTokenizer.tokenize("a photo of a nurse's uniform"))
     }
 
     @Test func fullWidthAndLigatures() {

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import CLIPEngine
 
 /// A scratch directory with a copy of the real tokenizer files, one of which a test breaks.
@@ -14,8 +15,9 @@ private struct ScratchTokenizerFiles {
             .appendingPathComponent("clip-tokenizer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for name in ["vocab.json", "merges.txt"] {
-            try FileManager.default.copyItem(at: FixturePaths.tinyCLIP.appendingPathComponent(name),
-                                             to: directory.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: FixturePaths.tinyCLIP.appendingPathComponent(name),
+                to: directory.appendingPathComponent(name))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// The PyTorch archive reader: zip directory, pickle, tensor views; hostile archives fail with
@@ -25,8 +26,12 @@ import Testing
         // One storage of 12 values: a [2, 3] view at offset 0, its transpose (strides 1, 3), and
         // a [2] slice at offset 7 with stride 2.
         let values = (0..<12).map { Float($0) }
-        let url = try archive([("a", "0", 12, 0, [2, 3], [3, 1]), ("t", "0", 12, 0, [3, 2], [1, 3]),
-                               ("s", "0", 12, 7, [2], [2])], data: ["0": values]).write()
+        let url = try archive(
+            [
+                ("a", "0", 12, 0, [2, 3], [3, 1]), ("t", "0", 12, 0, [3, 2], [1, 3]),
+                ("s", "0", 12, 7, [2], [2])
+            ], data: ["0": values]
+        ).write()
         let file = try PyTorchArchive(url: url)
         #expect(file.kind == .stateDict)
         #expect(Set(file.tensorNames) == ["a", "t", "s"])
@@ -63,8 +68,8 @@ import Testing
         p.string("b"); p.tensor(storage: "1", type: "BFloat16Storage", count: 2, offset: 0, shape: [2], stride: [1])
         p.op(0x75); p.op(0x2E)
         writer.add("archive/data.pkl", p.bytes)
-        writer.add("archive/data/0", [0x00, 0x3C, 0x00, 0xC0])   // 1.0, -2.0 in F16
-        writer.add("archive/data/1", [0x80, 0x3F, 0x40, 0x40])   // 1.0, 3.0 in BF16
+        writer.add("archive/data/0", [0x00, 0x3C, 0x00, 0xC0]) // 1.0, -2.0 in F16
+        writer.add("archive/data/1", [0x80, 0x3F, 0x40, 0x40]) // 1.0, 3.0 in BF16
         let file = try PyTorchArchive(url: try writer.write())
         #expect(try file.floatValues("h") == [1, -2])
         #expect(try file.floatValues("b") == [1, 3])
@@ -129,8 +134,9 @@ import Testing
         for (offset, shape, stride) in [(3, [2], [1]), (0, [2, 3], [3, 2]), (0, [5], [1]), (0, [2], [Int.max / 2])] {
             let url = try archive([("a", "0", 4, offset, shape, stride)], data: ["0": [1, 2, 3, 4]]).write()
             let message = failure { _ = try PyTorchArchive(url: url) }
-            #expect(message.map { $0.contains("past the end of storage 0") || $0.contains("overflow") } == true,
-                    "offset \(offset) shape \(shape) stride \(stride): \(message ?? "no error")")
+            #expect(
+                message.map { $0.contains("past the end of storage 0") || $0.contains("overflow") } == true,
+                "offset \(offset) shape \(shape) stride \(stride): \(message ?? "no error")")
         }
         // Negative strides do not exist in PyTorch.
         let url = try archive([("a", "0", 4, 3, [2], [-1])], data: ["0": [1, 2, 3, 4]]).write()
@@ -208,8 +214,9 @@ import Testing
         #expect(failure { _ = try PyTorchArchive(url: text) }?.hasPrefix("notes.bin: file is 5 bytes") == true)
         var p = PickleBuilder()
         p.int(7); p.op(0x2E)
-        #expect(failure { _ = try PyTorchArchive(url: try archive([], data: [:], pickle: p.bytes).write()) }?
-            .contains("holds an int, not a state dict") == true)
+        #expect(
+            failure { _ = try PyTorchArchive(url: try archive([], data: [:], pickle: p.bytes).write()) }?
+                .contains("holds an int, not a state dict") == true)
         let legacy = dir.appendingPathComponent("old.bin")
         try Data(PickleBuilder.stateDict([]) + [UInt8](repeating: 0, count: 64)).write(to: legacy)
         #expect(failure { _ = try PyTorchArchive(url: legacy) }?.hasPrefix("old.bin: a legacy torch.save file") == true)
@@ -247,7 +254,9 @@ import Testing
         for length in 0..<pickle.count {
             let url = try archive([], data: ["0": [1, 2, 3, 4]], pickle: Array(pickle[0..<length])).write()
             let message = failure { _ = try PyTorchArchive(url: url) }
-            #expect(message?.hasPrefix("pytorch_model.bin: archive/data.pkl: pickle byte") == true, "length \(length): \(message ?? "no error")")
+            #expect(
+                message?.hasPrefix("pytorch_model.bin: archive/data.pkl: pickle byte") == true, "length \(length): \(message ?? "no error")"
+            )
         }
         // A huge length prefix on a string.
         var p = PickleBuilder()

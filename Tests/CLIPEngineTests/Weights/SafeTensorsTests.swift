@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CLIPEngine
 
 /// The safetensors reader against hand-built files: the bytes are laid out here by the format's
@@ -17,8 +18,10 @@ import Testing
         return url
     }
 
-    func expectError(_ code: SafeTensorsError.Code, header: String, data: [UInt8] = [], lengthOverride: UInt64? = nil,
-                     mentioning fragment: String) throws {
+    func expectError(
+        _ code: SafeTensorsError.Code, header: String, data: [UInt8] = [], lengthOverride: UInt64? = nil,
+        mentioning fragment: String
+    ) throws {
         let url = try makeFile(header: header, data: data, lengthOverride: lengthOverride)
         defer { try? FileManager.default.removeItem(at: url) }
         do {
@@ -41,10 +44,10 @@ import Testing
         data += [0x80, 0x3F]
         data += [7, 0, 0, 0, 0, 0, 0, 0] + [0xFD, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
         let header = """
-        {"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"h":{"dtype":"F16","shape":[3],"data_offsets":[8,14]},\
-        "b":{"dtype":"BF16","shape":[1],"data_offsets":[14,16]},"position_ids":{"dtype":"I64","shape":[1,2],"data_offsets":[16,32]},\
-        "__metadata__":{"format":"pt"}}
-        """
+            {"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"h":{"dtype":"F16","shape":[3],"data_offsets":[8,14]},\
+            "b":{"dtype":"BF16","shape":[1],"data_offsets":[14,16]},"position_ids":{"dtype":"I64","shape":[1,2],"data_offsets":[16,32]},\
+            "__metadata__":{"format":"pt"}}
+            """
         let url = try makeFile(header: header, data: data)
         defer { try? FileManager.default.removeItem(at: url) }
         let file = try SafeTensorsFile(url: url)
@@ -71,35 +74,46 @@ import Testing
         try expectError(.malformedHeader, header: "{}", lengthOverride: 1 << 40, mentioning: "past the end")
         try expectError(.malformedHeader, header: "{not json", mentioning: "not valid JSON")
         try expectError(.malformedHeader, header: "[1,2]", mentioning: "not a JSON object")
-        try expectError(.unsupportedDType, header: #"{"a":{"dtype":"F17","shape":[1],"data_offsets":[0,4]}}"#,
-                        data: [0, 0, 0, 0], mentioning: "F17")
-        try expectError(.badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}"#,
-                        data: [0, 0, 0, 0], mentioning: "out of range")
-        try expectError(.badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#,
-                        data: [0, 0, 0, 0], mentioning: "needs 8")
-        try expectError(.badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[1000000000,1000000],"data_offsets":[0,4]}}"#,
-                        data: [0, 0, 0, 0], mentioning: "larger than")
-        try expectError(.badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#,
-                        data: [0, 0, 0, 0], mentioning: "non-negative integer")
-        try expectError(.badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
-                        data: [UInt8](repeating: 0, count: 8), mentioning: "overlap")
-        try expectError(.badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#,
-                        data: [0, 0, 0, 0], mentioning: "out of range")
+        try expectError(
+            .unsupportedDType, header: #"{"a":{"dtype":"F17","shape":[1],"data_offsets":[0,4]}}"#,
+            data: [0, 0, 0, 0], mentioning: "F17")
+        try expectError(
+            .badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}"#,
+            data: [0, 0, 0, 0], mentioning: "out of range")
+        try expectError(
+            .badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#,
+            data: [0, 0, 0, 0], mentioning: "needs 8")
+        try expectError(
+            .badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[1000000000,1000000],"data_offsets":[0,4]}}"#,
+            data: [0, 0, 0, 0], mentioning: "larger than")
+        try expectError(
+            .badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#,
+            data: [0, 0, 0, 0], mentioning: "non-negative integer")
+        try expectError(
+            .badTensorEntry,
+            header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+            data: [UInt8](repeating: 0, count: 8), mentioning: "overlap")
+        try expectError(
+            .badTensorEntry, header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#,
+            data: [0, 0, 0, 0], mentioning: "out of range")
     }
 
     /// JSONSerialization keeps the later of two entries with one name; the header is refused
     /// instead, naming the tensor.
     @Test func tensorNamedTwiceIsRefused() throws {
         let twice = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
-        try expectError(.malformedHeader, header: twice, data: [UInt8](repeating: 0, count: 8),
-                        mentioning: "tensor \"a\": the header names this tensor twice")
+        try expectError(
+            .malformedHeader, header: twice, data: [UInt8](repeating: 0, count: 8),
+            mentioning: "tensor \"a\": the header names this tensor twice")
         // The same name spelled with an escape is the same name.
         let escaped = #"{"ab":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\u0061b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
-        try expectError(.malformedHeader, header: escaped, data: [UInt8](repeating: 0, count: 8),
-                        mentioning: "tensor \"ab\": the header names this tensor twice")
+        try expectError(
+            .malformedHeader, header: escaped, data: [UInt8](repeating: 0, count: 8),
+            mentioning: "tensor \"ab\": the header names this tensor twice")
         let dtypeTwice = #"{"a":{"dtype":"F16","shape":[2],"dtype":"F32","data_offsets":[0,8]}}"#
-        try expectError(.badTensorEntry, header: dtypeTwice, data: [UInt8](repeating: 0, count: 8),
-                        mentioning: "tensor \"a\": key \"dtype\" appears twice in its entry")
+        try expectError(
+            .badTensorEntry, header: dtypeTwice, data: [UInt8](repeating: 0, count: 8),
+            mentioning: "tensor \"a\": key \"dtype\" appears twice in its entry")
     }
 
     @Test func tooShortFileAndMissingFile() throws {
@@ -113,7 +127,8 @@ import Testing
     @Test func writerOutputReadsBack() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("w-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
-        try SafeTensorsWriter.write([.float32("x", shape: [2, 2], [1, 2, 3, 4]), .int64("ids", shape: [1, 3], [49406, 320, 49407])], to: url)
+        try SafeTensorsWriter.write(
+            [.float32("x", shape: [2, 2], [1, 2, 3, 4]), .int64("ids", shape: [1, 3], [49406, 320, 49407])], to: url)
         let raw = try Data(contentsOf: url)
         let headerLength = raw.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
         #expect((8 + Int(headerLength)) % 8 == 0)

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs the real `clip-audit` binary as a user does — arguments, exit status, stdout and stderr —
@@ -29,14 +29,18 @@ enum CLI {
 
     /// Starts the binary (or another `tool`); the caller waits or kills. Output goes to files, so
     /// a full pipe can never block the child.
-    static func start(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
-                      tool: URL? = nil) throws -> (Process, URL, URL) {
+    static func start(
+        _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+        tool: URL? = nil
+    ) throws -> (Process, URL, URL) {
         let process = Process()
         process.executableURL = tool ?? binary
         process.standardInput = FileHandle.nullDevice
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        for key in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX", "CLIP_AUDIT_SHARD_COUNT"] {
+        for key in [
+            "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "JOB_COMPLETION_INDEX", "CLIP_AUDIT_SHARD_COUNT"
+        ] {
             env[key] = nil
         }
         env.merge(environment) { _, new in new }
@@ -60,14 +64,17 @@ enum CLI {
             try? FileManager.default.removeItem(at: out)
             try? FileManager.default.removeItem(at: err)
         }
-        return Result(status: process.terminationStatus,
-                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return Result(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
     /// Runs the binary (or another `tool`) to completion, in `directory` (default: the package root).
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
-                    tool: URL? = nil) throws -> Result {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+        tool: URL? = nil
+    ) throws -> Result {
         collect(try start(arguments, environment: environment, in: directory, tool: tool))
     }
 
@@ -87,8 +94,10 @@ struct Workspace {
     var images: URL { url.appendingPathComponent("images") }
 
     /// The small fixture images (fast to decode in a debug build).
-    static let smallImages = ["tiny_upscale.png", "gradient_gray16.png", "gradient_gray.jpg", "gradient_rgb.jpg",
-                              "gradient_progressive.jpg", "gradient_palette.png"]
+    static let smallImages = [
+        "tiny_upscale.png", "gradient_gray16.png", "gradient_gray.jpg", "gradient_rgb.jpg",
+        "gradient_progressive.jpg", "gradient_palette.png"
+    ]
 
     init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-cli-\(UUID().uuidString)", isDirectory: true)
@@ -147,7 +156,9 @@ struct Workspace {
 }
 
 /// The report files whose bytes must not depend on how the run was carried out.
-let deterministicReportFiles = ["predictions.csv", "metrics.csv", "disparities.csv", "summary.csv", "comparison.csv", "report.md", "report.html"]
+let deterministicReportFiles = [
+    "predictions.csv", "metrics.csv", "disparities.csv", "summary.csv", "comparison.csv", "report.md", "report.html"
+]
 
 /// `run.json` without what legitimately differs between two runs of one audit: timings, the cache
 /// path, and how many embeddings came from the cache rather than the encoder.
@@ -171,8 +182,9 @@ func expectSameReport(_ a: URL, _ b: URL, sourceLocation: SourceLocation = #_sou
         let right = try Data(contentsOf: b.appendingPathComponent(name))
         #expect(left == right, "\(name) differs between \(a.path) and \(b.path)", sourceLocation: sourceLocation)
     }
-    #expect(try comparableRunJSON(a) == comparableRunJSON(b), "run.json differs beyond timings and cache counts",
-            sourceLocation: sourceLocation)
+    #expect(
+        try comparableRunJSON(a) == comparableRunJSON(b), "run.json differs beyond timings and cache counts",
+        sourceLocation: sourceLocation)
     let charts = { (folder: URL) -> [String: Data] in
         let dir = folder.appendingPathComponent("charts")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []

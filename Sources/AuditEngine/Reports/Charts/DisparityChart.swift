@@ -16,16 +16,19 @@ enum DisparityChart {
         var plotRows: [DotWhiskerPlot.Row] = []
         for row in rows {
             if row.group == reference {
-                plotRows.append(.init(label: ReportCharts.groupLabel(row.group), value: 1, role: .reference, small: row.belowMinimumN,
-                                      note: "\(ChartStyle.percent(row.value))  n = \(row.n)", placeholder: "reference"))
+                plotRows.append(
+                    .init(
+                        label: ReportCharts.groupLabel(row.group), value: 1, role: .reference, small: row.belowMinimumN,
+                        note: "\(ChartStyle.percent(row.value))  n = \(row.n)", placeholder: "reference"))
                 continue
             }
             guard let d = disparities.first(where: { $0.group == row.group }) else { continue }
             let role = ReportCharts.role(d)
             var note = d.ratio.map { String(format: "×%.2f", $0) } ?? "no ratio"
             note += "  p = \(MarkdownReport.formatP(d.pAdjusted))\(d.significant ? " *" : "")\(ReportCharts.directionNote(d))"
-            var plotRow = DotWhiskerPlot.Row(label: ReportCharts.groupLabel(row.group), value: nil, role: role,
-                                             small: d.belowMinimumN, note: note, stemFrom: 1)
+            var plotRow = DotWhiskerPlot.Row(
+                label: ReportCharts.groupLabel(row.group), value: nil, role: role,
+                small: d.belowMinimumN, note: note, stemFrom: 1)
             switch d.ratio {
             case nil where d.value == 0:
                 plotRow.placeholder = nil

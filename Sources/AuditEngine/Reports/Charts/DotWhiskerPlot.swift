@@ -66,7 +66,7 @@ struct DotWhiskerPlot {
     func render() -> String {
         let fs = ChartStyle.fontSize
         let labels = rows.map { $0.label + ($0.small ? " †" : "") }
-        let labelWidth = max(110, (labels.map { ChartStyle.textWidth($0) * 1.12 }.max() ?? 0) + 16)  // bold labels run wider
+        let labelWidth = max(110, (labels.map { ChartStyle.textWidth($0) * 1.12 }.max() ?? 0) + 16) // bold labels run wider
         let noteWidth = max(120, (rows.map { ChartStyle.textWidth($0.note, size: fs - 1) }.max() ?? 0) + 16)
         let plotWidth = 380.0
         let left = labelWidth
@@ -94,40 +94,63 @@ struct DotWhiskerPlot {
         // Zebra rows, so a label is easy to follow to its point.
         svg.group(["class": "rows"]) { g in
             for i in rows.indices where i % 2 == 1 {
-                g.element("rect", ["x": .n(4), "y": .n(top + Double(i) * ChartStyle.rowHeight), "width": .n(width - 8),
-                                   "height": .n(ChartStyle.rowHeight), "fill": "#F4F4F4"])
+                g.element(
+                    "rect",
+                    [
+                        "x": .n(4), "y": .n(top + Double(i) * ChartStyle.rowHeight), "width": .n(width - 8),
+                        "height": .n(ChartStyle.rowHeight), "fill": "#F4F4F4"
+                    ])
             }
         }
         if let band {
             let bx0 = x(band.low), bx1 = x(band.high)
-            svg.element("rect", ["class": "band", "x": .n(bx0), "y": .n(top), "width": .n(bx1 - bx0), "height": .n(plotHeight),
-                                 "fill": .s(ChartStyle.band), "fill-opacity": 0.18])
-            svg.text("text", ["x": .n((bx0 + bx1) / 2), "y": .n(top - 6), "text-anchor": "middle", "font-size": 10,
-                              "fill": "#00664A"], band.label)
+            svg.element(
+                "rect",
+                [
+                    "class": "band", "x": .n(bx0), "y": .n(top), "width": .n(bx1 - bx0), "height": .n(plotHeight),
+                    "fill": .s(ChartStyle.band), "fill-opacity": 0.18
+                ])
+            svg.text(
+                "text",
+                [
+                    "x": .n((bx0 + bx1) / 2), "y": .n(top - 6), "text-anchor": "middle", "font-size": 10,
+                    "fill": "#00664A"
+                ], band.label)
         }
         // Grid and axis.
         svg.group(["class": "axis", "font-size": 10, "fill": .s(ChartStyle.axis)]) { g in
             for tick in axis.ticks {
                 let tx = x(tick.value)
-                g.element("line", ["x1": .n(tx), "y1": .n(top), "x2": .n(tx), "y2": .n(axisY), "stroke": .s(ChartStyle.grid), "stroke-width": 1])
+                g.element(
+                    "line", ["x1": .n(tx), "y1": .n(top), "x2": .n(tx), "y2": .n(axisY), "stroke": .s(ChartStyle.grid), "stroke-width": 1])
                 g.text("text", ["x": .n(tx), "y": .n(axisY + 14), "text-anchor": "middle"], tick.label)
             }
-            g.element("line", ["x1": .n(left), "y1": .n(axisY), "x2": .n(right), "y2": .n(axisY), "stroke": .s(ChartStyle.axis), "stroke-width": 1])
+            g.element(
+                "line",
+                ["x1": .n(left), "y1": .n(axisY), "x2": .n(right), "y2": .n(axisY), "stroke": .s(ChartStyle.axis), "stroke-width": 1])
             g.text("text", ["x": .n((left + right) / 2), "y": .n(axisY + 30), "text-anchor": "middle", "font-size": 11], axis.title)
         }
         for (i, line) in lines.enumerated() {
             let lx = x(line.x)
-            var attrs: KeyValuePairs<String, SVGValue> = ["class": "refline", "x1": .n(lx), "y1": .n(top - 2), "x2": .n(lx), "y2": .n(axisY),
-                                                          "stroke": .s(line.colour), "stroke-width": 1.5]
+            var attrs: KeyValuePairs<String, SVGValue> = [
+                "class": "refline", "x1": .n(lx), "y1": .n(top - 2), "x2": .n(lx), "y2": .n(axisY),
+                "stroke": .s(line.colour), "stroke-width": 1.5
+            ]
             if line.dashed {
-                attrs = ["class": "refline", "x1": .n(lx), "y1": .n(top - 2), "x2": .n(lx), "y2": .n(axisY),
-                         "stroke": .s(line.colour), "stroke-width": 1.5, "stroke-dasharray": "5 3"]
+                attrs = [
+                    "class": "refline", "x1": .n(lx), "y1": .n(top - 2), "x2": .n(lx), "y2": .n(axisY),
+                    "stroke": .s(line.colour), "stroke-width": 1.5, "stroke-dasharray": "5 3"
+                ]
             }
             svg.element("line", attrs)
             if !line.label.isEmpty {
                 let anchor: SVGValue = lx > right - 60 ? "end" : (lx < left + 60 ? "start" : "middle")
-                svg.text("text", ["x": .n(lx), "y": .n(top - 6 - (band == nil ? 0 : Double(i + 1) * 0)), "text-anchor": anchor,
-                                  "font-size": 10, "fill": .s(line.colour)], line.label)
+                svg.text(
+                    "text",
+                    [
+                        "x": .n(lx), "y": .n(top - 6 - (band == nil ? 0 : Double(i + 1) * 0)), "text-anchor": anchor,
+                        "font-size": 10, "fill": .s(line.colour)
+                    ], line.label)
             }
         }
         // Groups.
@@ -135,9 +158,13 @@ struct DotWhiskerPlot {
             let cy = y(i)
             let colour = Self.colour(row.role)
             svg.group(["class": .s("group \(row.role.rawValue)\(row.small ? " small" : "")"), "data-group": .s(row.label)]) { g in
-                g.text("text", ["class": "label", "x": .n(left - 10), "y": .n(cy + 4), "text-anchor": "end",
-                                "font-weight": row.role == .flagged || row.role == .better ? "bold" : "normal",
-                                "fill": row.role == .flagged || row.role == .better ? .s(Self.colour(row.role)) : .s(ChartStyle.black)], labels[i])
+                g.text(
+                    "text",
+                    [
+                        "class": "label", "x": .n(left - 10), "y": .n(cy + 4), "text-anchor": "end",
+                        "font-weight": row.role == .flagged || row.role == .better ? "bold" : "normal",
+                        "fill": row.role == .flagged || row.role == .better ? .s(Self.colour(row.role)) : .s(ChartStyle.black)
+                    ], labels[i])
                 if let placeholder = row.placeholder {
                     let px = x(row.value ?? axis.domain.lowerBound)
                     g.element("path", ["class": "point", "d": .s(Self.diamond(px, cy)), "fill": .s(ChartStyle.reference)])
@@ -146,36 +173,67 @@ struct DotWhiskerPlot {
                 if let low = row.low, let high = row.high {
                     let wx0 = x(low), wx1 = x(high)
                     if row.small {
-                        g.element("line", ["class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour), "stroke-width": 2, "stroke-dasharray": "4 3"])
+                        g.element(
+                            "line",
+                            [
+                                "class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
+                                "stroke-width": 2, "stroke-dasharray": "4 3"
+                            ])
                     } else {
-                        g.element("line", ["class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour), "stroke-width": 2])
+                        g.element(
+                            "line",
+                            [
+                                "class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
+                                "stroke-width": 2
+                            ])
                     }
-                    g.element("line", ["x1": .n(wx0), "y1": .n(cy - 5), "x2": .n(wx0), "y2": .n(cy + 5), "stroke": .s(colour), "stroke-width": 1.5])
-                    g.element("line", ["x1": .n(wx1), "y1": .n(cy - 5), "x2": .n(wx1), "y2": .n(cy + 5), "stroke": .s(colour), "stroke-width": 1.5])
+                    g.element(
+                        "line",
+                        ["x1": .n(wx0), "y1": .n(cy - 5), "x2": .n(wx0), "y2": .n(cy + 5), "stroke": .s(colour), "stroke-width": 1.5])
+                    g.element(
+                        "line",
+                        ["x1": .n(wx1), "y1": .n(cy - 5), "x2": .n(wx1), "y2": .n(cy + 5), "stroke": .s(colour), "stroke-width": 1.5])
                 }
                 if let value = row.value, row.placeholder == nil {
                     let px = x(value)
                     if let stem = row.stemFrom {
-                        g.element("line", ["class": "stem", "x1": .n(x(stem)), "y1": .n(cy), "x2": .n(px), "y2": .n(cy), "stroke": .s(colour), "stroke-width": 3, "stroke-opacity": 0.55])
+                        g.element(
+                            "line",
+                            [
+                                "class": "stem", "x1": .n(x(stem)), "y1": .n(cy), "x2": .n(px), "y2": .n(cy), "stroke": .s(colour),
+                                "stroke-width": 3, "stroke-opacity": 0.55
+                            ])
                     }
                     switch row.edge {
                     case .left(let text)?:
-                        g.element("path", ["class": "point", "d": .s("M\(SVGValue.n(px).text),\(SVGValue.n(cy).text) l9,-6 v12 z"), "fill": .s(colour)])
+                        g.element(
+                            "path",
+                            ["class": "point", "d": .s("M\(SVGValue.n(px).text),\(SVGValue.n(cy).text) l9,-6 v12 z"), "fill": .s(colour)])
                         g.text("text", ["x": .n(px + 12), "y": .n(cy + 4), "font-size": 10, "fill": .s(colour)], text)
                     case .right(let text)?:
-                        g.element("path", ["class": "point", "d": .s("M\(SVGValue.n(px).text),\(SVGValue.n(cy).text) l-9,-6 v12 z"), "fill": .s(colour)])
+                        g.element(
+                            "path",
+                            ["class": "point", "d": .s("M\(SVGValue.n(px).text),\(SVGValue.n(cy).text) l-9,-6 v12 z"), "fill": .s(colour)])
                         g.text("text", ["x": .n(px - 12), "y": .n(cy + 4), "text-anchor": "end", "font-size": 10, "fill": .s(colour)], text)
                     case nil:
                         if row.role == .reference {
                             g.element("path", ["class": "point", "d": .s(Self.diamond(px, cy)), "fill": .s(colour)])
                         } else {
-                            g.element("circle", ["class": "point", "cx": .n(px), "cy": .n(cy), "r": 5,
-                                                 "fill": row.small ? "#FFFFFF" : .s(colour), "stroke": .s(colour), "stroke-width": 2])
+                            g.element(
+                                "circle",
+                                [
+                                    "class": "point", "cx": .n(px), "cy": .n(cy), "r": 5,
+                                    "fill": row.small ? "#FFFFFF" : .s(colour), "stroke": .s(colour), "stroke-width": 2
+                                ])
                         }
                     }
                 }
-                g.text("text", ["class": "note", "x": .n(right + 10), "y": .n(cy + 4), "font-size": 11,
-                                "fill": row.role == .flagged || row.role == .better ? .s(Self.colour(row.role)) : .s(ChartStyle.axis)], row.note)
+                g.text(
+                    "text",
+                    [
+                        "class": "note", "x": .n(right + 10), "y": .n(cy + 4), "font-size": 11,
+                        "fill": row.role == .flagged || row.role == .better ? .s(Self.colour(row.role)) : .s(ChartStyle.axis)
+                    ], row.note)
             }
         }
         // Legend.
@@ -191,10 +249,17 @@ struct DotWhiskerPlot {
                         g.element("circle", ["cx": 16, "cy": .n(ly), "r": 5, "fill": .s(c)])
                     }
                 case .small:
-                    g.element("line", ["x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.neutral), "stroke-width": 2, "stroke-dasharray": "4 3"])
-                    g.element("circle", ["cx": 16, "cy": .n(ly), "r": 5, "fill": "#FFFFFF", "stroke": .s(ChartStyle.neutral), "stroke-width": 2])
+                    g.element(
+                        "line",
+                        [
+                            "x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.neutral), "stroke-width": 2,
+                            "stroke-dasharray": "4 3"
+                        ])
+                    g.element(
+                        "circle", ["cx": 16, "cy": .n(ly), "r": 5, "fill": "#FFFFFF", "stroke": .s(ChartStyle.neutral), "stroke-width": 2])
                 case .band:
-                    g.element("rect", ["x": 6, "y": .n(ly - 6), "width": 20, "height": 12, "fill": .s(ChartStyle.band), "fill-opacity": 0.18])
+                    g.element(
+                        "rect", ["x": 6, "y": .n(ly - 6), "width": 20, "height": 12, "fill": .s(ChartStyle.band), "fill-opacity": 0.18])
                 case .whisker:
                     g.element("line", ["x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.axis), "stroke-width": 2])
                 }

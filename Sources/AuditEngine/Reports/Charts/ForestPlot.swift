@@ -19,8 +19,9 @@ enum ForestPlot {
             var note = "\(ChartStyle.percent(row.value))  n = \(row.n)"
             if let d, d.significant { note += "  p = \(MarkdownReport.formatP(d.pAdjusted))" }
             if row.group == reference { note += "  (reference)" }
-            return DotWhiskerPlot.Row(label: ReportCharts.groupLabel(row.group), value: row.value, low: row.ciLow, high: row.ciHigh,
-                                      role: role, small: row.belowMinimumN, note: note)
+            return DotWhiskerPlot.Row(
+                label: ReportCharts.groupLabel(row.group), value: row.value, low: row.ciLow, high: row.ciHigh,
+                role: role, small: row.belowMinimumN, note: note)
         }
         let title = "\(design): \(metric.title) by \(ChartStyle.attributeTitle(attribute))"
         var subtitle = "Each group's rate with its 95% Wilson interval; groups in natural order"
@@ -31,8 +32,9 @@ enum ForestPlot {
         }
         return DotWhiskerPlot(
             title: title, subtitle: subtitle, rows: plotRows,
-            axis: .init(domain: 0...1, ticks: stride(from: 0.0, through: 1.0, by: 0.2).map { ($0, String(format: "%.0f%%", $0 * 100)) },
-                        title: metric.title),
+            axis: .init(
+                domain: 0...1, ticks: stride(from: 0.0, through: 1.0, by: 0.2).map { ($0, String(format: "%.0f%%", $0 * 100)) },
+                title: metric.title),
             lines: lines,
             flaggedMeaning: "flagged, fares worse than the reference: significant (Holm) or outside the four-fifths band",
             neutralMeaning: "no flagged difference from the reference",

@@ -9,8 +9,10 @@ import Foundation
 enum ModelsChart {
     /// Colour of the model at `index` (Okabe–Ito, most distinct first; vermillion last, as the
     /// single-model charts use it for flagged groups).
-    static let palette = [ChartStyle.blue, ChartStyle.orange, ChartStyle.bluishGreen, ChartStyle.reddishPurple,
-                          ChartStyle.skyBlue, ChartStyle.black, ChartStyle.vermillion]
+    static let palette = [
+        ChartStyle.blue, ChartStyle.orange, ChartStyle.bluishGreen, ChartStyle.reddishPurple,
+        ChartStyle.skyBlue, ChartStyle.black, ChartStyle.vermillion
+    ]
     /// Marker of the model at `index`, as a name (the SVG path comes from ``marker(_:_:_:)``).
     static let shapes = ["circle", "square", "triangle", "diamond", "triangle-down", "cross", "star"]
 
@@ -47,19 +49,28 @@ enum ModelsChart {
             }
         }
         guard groups.count > 1 else { return nil }
-        let reference = data.models.lazy.compactMap { $0.data.disparities(design: design, metric: metric, attribute: attribute).first?.reference }.first
+        let reference = data.models.lazy.compactMap {
+            $0.data.disparities(design: design, metric: metric, attribute: attribute).first?.reference
+        }.first
         let alpha = data.models.first?.data.alpha ?? 0.05
-        let compared = data.comparisons.filter { $0.design == design && $0.metric == metric && ($0.attribute == attribute || $0.attribute == "*") }
+        let compared = data.comparisons.filter {
+            $0.design == design && $0.metric == metric && ($0.attribute == attribute || $0.attribute == "*")
+        }
         let chartGroups = groups.map { group -> Group in
             let points = data.models.map { model -> Point? in
-                let row = group == "*" ? model.data.overall(design: design, metric: metric)
+                let row =
+                    group == "*"
+                    ? model.data.overall(design: design, metric: metric)
                     : model.data.rows(design: design, metric: metric, attribute: attribute).first { $0.group == group }
                 guard let row else { return nil }
                 let d = model.data.disparities(design: design, metric: metric, attribute: attribute).first { $0.group == group }
-                let difference = compared.first { $0.model == model.label && $0.attribute == (group == "*" ? "*" : attribute) && $0.group == group }
-                return Point(value: row.value, low: row.ciLow, high: row.ciHigh, n: row.n, small: row.belowMinimumN,
-                             direction: d.map(ReportCharts.directionNote)?.trimmingCharacters(in: .whitespaces) ?? "",
-                             differsFromBase: difference.flatMap { $0.pAdjusted < alpha ? $0.delta : nil })
+                let difference = compared.first {
+                    $0.model == model.label && $0.attribute == (group == "*" ? "*" : attribute) && $0.group == group
+                }
+                return Point(
+                    value: row.value, low: row.ciLow, high: row.ciHigh, n: row.n, small: row.belowMinimumN,
+                    direction: d.map(ReportCharts.directionNote)?.trimmingCharacters(in: .whitespaces) ?? "",
+                    differsFromBase: difference.flatMap { $0.pAdjusted < alpha ? $0.delta : nil })
             }
             let label = group == "*" ? "all images" : ReportCharts.groupLabel(group)
             return Group(label: label, isReference: group == reference, points: points)
@@ -68,19 +79,29 @@ enum ModelsChart {
         var subtitle = "Each model's rate with its 95% Wilson interval, same scale and colours in every chart"
         subtitle += reference.map { "; reference: \(ReportCharts.groupLabel($0))" } ?? ""
         let minGroupSize = data.models.first?.data.minGroupSize ?? 0
-        return (title, render(title: title, subtitle: subtitle, groups: chartGroups, labels: labels,
-                              modelIDs: data.models.map(\.data.modelID), axisTitle: metric.title,
-                              minGroupSize: minGroupSize))
+        return (
+            title,
+            render(
+                title: title, subtitle: subtitle, groups: chartGroups, labels: labels,
+                modelIDs: data.models.map(\.data.modelID), axisTitle: metric.title,
+                minGroupSize: minGroupSize)
+        )
     }
 
-    static func render(title: String, subtitle: String, groups: [Group], labels: [String], modelIDs: [String],
-                       axisTitle: String, minGroupSize: Int) -> String {
+    static func render(
+        title: String, subtitle: String, groups: [Group], labels: [String], modelIDs: [String],
+        axisTitle: String, minGroupSize: Int
+    ) -> String {
         let fs = ChartStyle.fontSize
         let rowHeight = 18.0
         let bandGap = 8.0
-        let groupLabels = groups.map { $0.label + ($0.isReference ? " (reference)" : "") + ($0.points.contains { $0?.small == true } ? " †" : "") }
+        let groupLabels = groups.map {
+            $0.label + ($0.isReference ? " (reference)" : "") + ($0.points.contains { $0?.small == true } ? " †" : "")
+        }
         let labelWidth = max(110, (groupLabels.map { ChartStyle.textWidth($0) * 1.12 }.max() ?? 0) + 16)
-        let notes = groups.map { group in group.points.enumerated().map { i, p in p.map { note(labels[i], $0) } ?? "\(labels[i]): not measured" } }
+        let notes = groups.map { group in
+            group.points.enumerated().map { i, p in p.map { note(labels[i], $0) } ?? "\(labels[i]): not measured" }
+        }
         let noteWidth = max(140, (notes.flatMap { $0 }.map { ChartStyle.textWidth($0, size: fs - 1) }.max() ?? 0) + 16)
         let plotWidth = 380.0
         let left = labelWidth, right = left + plotWidth
@@ -116,24 +137,39 @@ enum ModelsChart {
         // A shaded band per group, so a group's rows read as one; the reference group's darker.
         svg.group(["class": "bands"]) { g in
             for (i, group) in groups.enumerated() where i % 2 == 1 || group.isReference {
-                g.element("rect", ["x": 4, "y": .n(bandTop(i) - bandGap / 2), "width": .n(width - 8), "height": .n(bandHeight + bandGap),
-                                   "fill": group.isReference ? "#E8E8E8" : "#F4F4F4"])
+                g.element(
+                    "rect",
+                    [
+                        "x": 4, "y": .n(bandTop(i) - bandGap / 2), "width": .n(width - 8), "height": .n(bandHeight + bandGap),
+                        "fill": group.isReference ? "#E8E8E8" : "#F4F4F4"
+                    ])
             }
         }
         svg.group(["class": "axis", "font-size": 10, "fill": .s(ChartStyle.axis)]) { g in
             for tick in stride(from: 0.0, through: 1.0, by: 0.2) {
                 let tx = x(tick)
-                g.element("line", ["x1": .n(tx), "y1": .n(top - bandGap / 2), "x2": .n(tx), "y2": .n(axisY), "stroke": .s(ChartStyle.grid), "stroke-width": 1])
+                g.element(
+                    "line",
+                    [
+                        "x1": .n(tx), "y1": .n(top - bandGap / 2), "x2": .n(tx), "y2": .n(axisY), "stroke": .s(ChartStyle.grid),
+                        "stroke-width": 1
+                    ])
                 g.text("text", ["x": .n(tx), "y": .n(axisY + 14), "text-anchor": "middle"], String(format: "%.0f%%", tick * 100))
             }
-            g.element("line", ["x1": .n(left), "y1": .n(axisY), "x2": .n(right), "y2": .n(axisY), "stroke": .s(ChartStyle.axis), "stroke-width": 1])
+            g.element(
+                "line",
+                ["x1": .n(left), "y1": .n(axisY), "x2": .n(right), "y2": .n(axisY), "stroke": .s(ChartStyle.axis), "stroke-width": 1])
             g.text("text", ["x": .n((left + right) / 2), "y": .n(axisY + 30), "text-anchor": "middle", "font-size": 11], axisTitle)
         }
         for (gi, group) in groups.enumerated() {
             let top = bandTop(gi)
             svg.group(["class": .s("group\(group.isReference ? " reference" : "")"), "data-group": .s(group.label)]) { g in
-                g.text("text", ["class": "label", "x": .n(left - 10), "y": .n(top + bandHeight / 2 + 4), "text-anchor": "end",
-                                "font-weight": group.isReference || gi == 0 ? "bold" : "normal", "fill": .s(ChartStyle.black)], groupLabels[gi])
+                g.text(
+                    "text",
+                    [
+                        "class": "label", "x": .n(left - 10), "y": .n(top + bandHeight / 2 + 4), "text-anchor": "end",
+                        "font-weight": group.isReference || gi == 0 ? "bold" : "normal", "fill": .s(ChartStyle.black)
+                    ], groupLabels[gi])
                 for (mi, point) in group.points.enumerated() {
                     let cy = top + (Double(mi) + 0.5) * rowHeight
                     let colour = Self.colour(mi)
@@ -141,16 +177,33 @@ enum ModelsChart {
                         if let p = point {
                             let wx0 = x(p.low), wx1 = x(p.high)
                             if p.small {
-                                m.element("line", ["class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
-                                                   "stroke-width": 2, "stroke-dasharray": "4 3"])
+                                m.element(
+                                    "line",
+                                    [
+                                        "class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
+                                        "stroke-width": 2, "stroke-dasharray": "4 3"
+                                    ])
                             } else {
-                                m.element("line", ["class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour), "stroke-width": 2])
+                                m.element(
+                                    "line",
+                                    [
+                                        "class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
+                                        "stroke-width": 2
+                                    ])
                             }
-                            m.element("path", ["class": "point", "d": .s(marker(shape(mi), x(p.value), cy)),
-                                               "fill": p.small ? "#FFFFFF" : .s(colour), "stroke": .s(colour), "stroke-width": 1.5])
+                            m.element(
+                                "path",
+                                [
+                                    "class": "point", "d": .s(marker(shape(mi), x(p.value), cy)),
+                                    "fill": p.small ? "#FFFFFF" : .s(colour), "stroke": .s(colour), "stroke-width": 1.5
+                                ])
                         }
-                        m.text("text", ["class": "note", "x": .n(right + 10), "y": .n(cy + 4), "font-size": 11,
-                                        "fill": .s(point?.differsFromBase != nil ? ChartStyle.black : ChartStyle.axis)], notes[gi][mi])
+                        m.text(
+                            "text",
+                            [
+                                "class": "note", "x": .n(right + 10), "y": .n(cy + 4), "font-size": 11,
+                                "fill": .s(point?.differsFromBase != nil ? ChartStyle.black : ChartStyle.axis)
+                            ], notes[gi][mi])
                     }
                 }
             }
@@ -161,13 +214,23 @@ enum ModelsChart {
                 switch item.kind {
                 case "model":
                     g.element("line", ["x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(colour(item.index)), "stroke-width": 2])
-                    g.element("path", ["d": .s(marker(shape(item.index), 16, ly)), "fill": .s(colour(item.index)),
-                                       "stroke": .s(colour(item.index)), "stroke-width": 1.5])
+                    g.element(
+                        "path",
+                        [
+                            "d": .s(marker(shape(item.index), 16, ly)), "fill": .s(colour(item.index)),
+                            "stroke": .s(colour(item.index)), "stroke-width": 1.5
+                        ])
                 case "whisker":
                     g.element("line", ["x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.axis), "stroke-width": 2])
                 case "small":
-                    g.element("line", ["x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.axis), "stroke-width": 2, "stroke-dasharray": "4 3"])
-                    g.element("circle", ["cx": 16, "cy": .n(ly), "r": 5, "fill": "#FFFFFF", "stroke": .s(ChartStyle.axis), "stroke-width": 2])
+                    g.element(
+                        "line",
+                        [
+                            "x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.axis), "stroke-width": 2,
+                            "stroke-dasharray": "4 3"
+                        ])
+                    g.element(
+                        "circle", ["cx": 16, "cy": .n(ly), "r": 5, "fill": "#FFFFFF", "stroke": .s(ChartStyle.axis), "stroke-width": 2])
                 default:
                     break
                 }
@@ -194,8 +257,10 @@ enum ModelsChart {
         case "triangle": return "M\(cx),\(SVGValue.n(y - 6).text) l5.5,10 h-11 z"
         case "triangle-down": return "M\(cx),\(SVGValue.n(y + 6).text) l5.5,-10 h-11 z"
         case "diamond": return "M\(cx),\(SVGValue.n(y - 6).text) l6,6 l-6,6 l-6,-6 z"
-        case "cross": return "M\(SVGValue.n(x - 1.8).text),\(SVGValue.n(y - 5.5).text) h3.6 v3.7 h3.7 v3.6 h-3.7 v3.7 h-3.6 v-3.7 h-3.7 v-3.6 h3.7 z"
-        case "star": return "M\(cx),\(SVGValue.n(y - 6).text) l1.8,4 l4.2,0.4 l-3.2,2.8 l1,4.2 l-3.8,-2.3 l-3.8,2.3 l1,-4.2 l-3.2,-2.8 l4.2,-0.4 z"
+        case "cross":
+            return "M\(SVGValue.n(x - 1.8).text),\(SVGValue.n(y - 5.5).text) h3.6 v3.7 h3.7 v3.6 h-3.7 v3.7 h-3.6 v-3.7 h-3.7 v-3.6 h3.7 z"
+        case "star":
+            return "M\(cx),\(SVGValue.n(y - 6).text) l1.8,4 l4.2,0.4 l-3.2,2.8 l1,4.2 l-3.8,-2.3 l-3.8,2.3 l1,-4.2 l-3.2,-2.8 l4.2,-0.4 z"
         default: return "M\(SVGValue.n(x - 5).text),\(cy) a5,5 0 1,0 10,0 a5,5 0 1,0 -10,0 z"
         }
     }

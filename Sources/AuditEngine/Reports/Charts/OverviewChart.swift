@@ -31,9 +31,12 @@ enum OverviewChart {
         return DotWhiskerPlot(
             title: "Groups that stand apart: difference from the reference group",
             subtitle: subtitle, rows: rows,
-            axis: .init(domain: -limit...limit,
-                        ticks: stride(from: -limit, through: limit + step / 2, by: step).map { ($0, String(format: "%+.0f", $0 * 100).replacingOccurrences(of: "+0", with: "0")) },
-                        title: "difference from the reference group (percentage points)"),
+            axis: .init(
+                domain: -limit...limit,
+                ticks: stride(from: -limit, through: limit + step / 2, by: step).map {
+                    ($0, String(format: "%+.0f", $0 * 100).replacingOccurrences(of: "+0", with: "0"))
+                },
+                title: "difference from the reference group (percentage points)"),
             lines: [.init(x: 0, label: "same as reference", dashed: false)],
             flaggedMeaning: "flagged, fares worse than the reference (the note says why)",
             neutralMeaning: "",

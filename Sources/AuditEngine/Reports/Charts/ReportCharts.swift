@@ -26,7 +26,9 @@ public enum ReportCharts {
         var used = Set<String>()
         func add(_ kind: ChartFile.Kind, _ design: String, _ metric: String, _ attribute: String, _ plot: DotWhiskerPlot?) {
             guard let plot else { return }
-            var stem = kind == .overview ? "overview-flagged-differences"
+            var stem =
+                kind == .overview
+                ? "overview-flagged-differences"
                 : ChartStyle.slug("\(design)-\(kind.rawValue)-\(metric)-\(attribute)")
             if used.contains(stem) {
                 var i = 2
@@ -34,22 +36,30 @@ public enum ReportCharts {
                 stem += "-\(i)"
             }
             used.insert(stem)
-            files.append(ChartFile(kind: kind, design: design, metric: metric, attribute: attribute,
-                                   path: "\(folder)/\(stem).svg", title: plot.title, svg: plot.render()))
+            files.append(
+                ChartFile(
+                    kind: kind, design: design, metric: metric, attribute: attribute,
+                    path: "\(folder)/\(stem).svg", title: plot.title, svg: plot.render()))
         }
         add(.overview, "*", "*", "*", OverviewChart.make(data))
         for design in data.designs {
             for metric in design.headlineMetrics {
                 for attribute in data.slices.map(\.csvText) {
-                    add(.rate, design.name, metric.csvName, attribute, ForestPlot.make(data, design: design.name, metric: metric, attribute: attribute))
-                    add(.ratio, design.name, metric.csvName, attribute, DisparityChart.make(data, design: design.name, metric: metric, attribute: attribute))
+                    add(
+                        .rate, design.name, metric.csvName, attribute,
+                        ForestPlot.make(data, design: design.name, metric: metric, attribute: attribute))
+                    add(
+                        .ratio, design.name, metric.csvName, attribute,
+                        DisparityChart.make(data, design: design.name, metric: metric, attribute: attribute))
                 }
             }
         }
         for design in data.designs where design.base != nil {
             for metric in design.headlineMetrics {
                 for attribute in data.slices.map(\.csvText) {
-                    add(.delta, design.name, metric.csvName, attribute, DeltaChart.make(data, design: design.name, metric: metric, attribute: attribute))
+                    add(
+                        .delta, design.name, metric.csvName, attribute,
+                        DeltaChart.make(data, design: design.name, metric: metric, attribute: attribute))
                 }
             }
         }

@@ -19,8 +19,10 @@ public struct SVGDocument: Sendable {
     }
 
     /// An element holding text: `<name a="v">text</name>`.
-    public mutating func text(_ name: String = "text", _ attributes: KeyValuePairs<String, SVGValue>, _ content: String,
-                              title: String? = nil) {
+    public mutating func text(
+        _ name: String = "text", _ attributes: KeyValuePairs<String, SVGValue>, _ content: String,
+        title: String? = nil
+    ) {
         var inner = SVGDocument.escapeText(content)
         if let title { inner = "<title>\(SVGDocument.escapeText(title))</title>" + inner }
         body += indent + "<\(name)\(Self.render(attributes))>\(inner)</\(name)>\n"
@@ -37,7 +39,8 @@ public struct SVGDocument: Sendable {
 
     /// The finished document, with an accessible title and description.
     public func render(title: String, description: String) -> String {
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(SVGValue.number(width).text)\" height=\"\(SVGValue.number(height).text)\""
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(SVGValue.number(width).text)\" height=\"\(SVGValue.number(height).text)\""
         out += " viewBox=\"0 0 \(SVGValue.number(width).text) \(SVGValue.number(height).text)\" role=\"img\""
         out += " font-family=\"DejaVu Sans, Verdana, Arial, Helvetica, sans-serif\" font-size=\"12\">\n"
         out += "  <title>\(SVGDocument.escapeText(title))</title>\n"
