@@ -75,13 +75,7 @@ public enum ModelsReport {
             for metric in headlineMetrics(data, design: design.name) {
                 for attribute in slices(data).map(\.csvText) {
                     guard let chart = ModelsChart.make(data, design: design.name, metric: metric, attribute: attribute) else { continue }
-                    var stem = ChartStyle.slug("\(design.name)-models-\(metric)-\(attribute)")
-                    if used.contains(stem) {
-                        var i = 2
-                        while used.contains("\(stem)-\(i)") { i += 1 }
-                        stem += "-\(i)"
-                    }
-                    used.insert(stem)
+                    let stem = ChartStyle.uniqueStem(ChartStyle.slug("\(design.name)-models-\(metric)-\(attribute)"), used: &used)
                     files.append(
                         ChartFile(
                             kind: .rate, design: design.name, metric: metric.csvName, attribute: attribute,

@@ -49,6 +49,19 @@ public enum ChartStyle {
         return em * size
     }
 
+    /// `stem`, or `stem-2`, `stem-3`… when `used` has it already (two names that slug alike must
+    /// not overwrite each other's chart); the name returned is added to `used`.
+    static func uniqueStem(_ stem: String, used: inout Set<String>) -> String {
+        var unique = stem
+        var i = 2
+        while used.contains(unique) {
+            unique = "\(stem)-\(i)"
+            i += 1
+        }
+        used.insert(unique)
+        return unique
+    }
+
     /// A file-name-safe slug: lowercase ASCII letters and digits, other runs become `-`.
     public static func slug(_ s: String) -> String {
         var out = ""

@@ -26,16 +26,10 @@ public enum ReportCharts {
         var used = Set<String>()
         func add(_ kind: ChartFile.Kind, _ design: String, _ metric: String, _ attribute: String, _ plot: DotWhiskerPlot?) {
             guard let plot else { return }
-            var stem =
+            let stem = ChartStyle.uniqueStem(
                 kind == .overview
-                ? "overview-flagged-differences"
-                : ChartStyle.slug("\(design)-\(kind.rawValue)-\(metric)-\(attribute)")
-            if used.contains(stem) {
-                var i = 2
-                while used.contains("\(stem)-\(i)") { i += 1 }
-                stem += "-\(i)"
-            }
-            used.insert(stem)
+                    ? "overview-flagged-differences" : ChartStyle.slug("\(design)-\(kind.rawValue)-\(metric)-\(attribute)"),
+                used: &used)
             files.append(
                 ChartFile(
                     kind: kind, design: design, metric: metric, attribute: attribute,
