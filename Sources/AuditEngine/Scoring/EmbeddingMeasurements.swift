@@ -1,3 +1,4 @@
+import CLIPEngine
 import Foundation
 
 /// What the `retrieval:` and `associations:` sections measured: the contents of
@@ -32,7 +33,7 @@ public struct EmbeddingMeasurements: Sendable {
         public mutating func append(row: Int, embedding: [Float]) {
             dimension = embedding.count
             rows.append(row)
-            embeddings += ZeroShotClassifier.normalized(embedding)
+            embeddings += ZeroShotScorer.normalized(embedding)
         }
 
         /// Puts the images in manifest order (a run may deliver them in another).
@@ -61,7 +62,7 @@ public struct EmbeddingMeasurements: Sendable {
         let count = images.rows.count
         guard count > 0 else { return result }
 
-        func text(_ prompt: String) -> [Float] { ZeroShotClassifier.normalized(textEmbeddings[prompt]!) }
+        func text(_ prompt: String) -> [Float] { ZeroShotScorer.normalized(textEmbeddings[prompt]!) }
 
         if let spec = config.retrieval {
             for (i, k) in spec.ks.enumerated() where k > count {

@@ -46,15 +46,6 @@ public final class ImageEmbedder: @unchecked Sendable {
     /// (shared by every model; it overlaps the encoding). Read once ``embedAll(count:file:body:)`` returns.
     public private(set) var prepareSeconds: Double = 0
 
-    public convenience init(
-        pipeline: CLIPPipeline, cache: EmbeddingCache?, modelKey: ModelKey, batchSize: Int,
-        decodeThreads: Int, maxPixels: Int, allowEncoding: Bool = true
-    ) {
-        self.init(
-            members: [Member(pipeline: pipeline, modelKey: modelKey)], cache: cache, batchSize: batchSize,
-            decodeThreads: decodeThreads, maxPixels: maxPixels, allowEncoding: allowEncoding)
-    }
-
     /// An embedder for every model of `members` (at least one), reading each image once.
     public init(
         members: [Member], cache: EmbeddingCache?, batchSize: Int,
@@ -88,19 +79,10 @@ public final class ImageEmbedder: @unchecked Sendable {
         }
     }
 
-    /// Encodes `count` files, `file(i)` naming the i-th, batch by batch: `body` gets each batch's
-    /// file indices and outcomes, in order, as soon as the batch is encoded. Nothing of a batch is
-    /// kept once `body` returns, so memory does not grow with the number of files. (The first
-    /// model's outcomes; ``embedAll(count:file:body:)`` gives every model's.)
-    public func embed(
-        count: Int, file: @escaping @Sendable (Int) -> URL,
-        body: (_ files: Range<Int>, _ outcomes: [Outcome]) throws -> Void
-    ) throws {
-        try embedAll(count: count, file: file) { try body($0, $1[0]) }
-    }
-
-    /// ``embed(count:file:body:)`` for every model: `outcomes[m][i]` is what became of the batch's
-    /// i-th file for member `m`.
+    /// Encodes `count` files, `file(i)` naming the i-th, batch by batch, for every model:
+    /// `body` gets each batch's file indices and `outcomes[m][i]`, what became of the batch's i-th
+    /// file for member `m`, in order, as soon as the batch is encoded. Nothing of a batch is kept
+    /// once `body` returns, so memory does not grow with the number of files.
     public func embedAll(
         count: Int, file: @escaping @Sendable (Int) -> URL,
         body: (_ files: Range<Int>, _ outcomes: [[Outcome]]) throws -> Void

@@ -15,11 +15,6 @@ public struct ZeroShotClassifier: Sendable {
     public let scorer: ZeroShotScorer
     /// Row-major [classes, dim] unit vectors.
     public var classEmbeddings: [Float] { scorer.classEmbeddings }
-    /// The embedding width.
-    public var dimension: Int { scorer.dimension }
-    /// `exp(logit_scale)`.
-    public var logitScale: Float { scorer.logitScale }
-
     /// The outcome for one image: per-class probabilities, the predicted class index and its probability.
     public typealias Scores = ZeroShotScorer.Scores
 
@@ -36,9 +31,6 @@ public struct ZeroShotClassifier: Sendable {
         self.classes = classes
         self.scorer = ZeroShotScorer(promptEmbeddings: promptEmbeddings, logitScale: logitScale)
     }
-
-    /// An embedding divided by its L2 norm (accumulated in double precision).
-    public static func normalized(_ v: [Float]) -> [Float] { ZeroShotScorer.normalized(v) }
 
     /// Scores one image embedding (projected, not normalised).
     public func score(imageEmbedding: [Float]) -> Scores { scorer.score(imageEmbedding: imageEmbedding) }
