@@ -91,3 +91,30 @@ public enum ChartStyle {
         return slice.isIntersection ? slice.attributes.joined(separator: " × ") : attribute
     }
 }
+
+extension SVGDocument {
+    /// A confidence-interval whisker from `x0` to `x1` at height `y`; dashed for a group below
+    /// `min_group_size` (every chart marks small groups the same way).
+    mutating func whisker(from x0: Double, to x1: Double, y: Double, colour: String, dashed: Bool) {
+        if dashed {
+            element(
+                "line",
+                [
+                    "class": "whisker", "x1": .n(x0), "y1": .n(y), "x2": .n(x1), "y2": .n(y), "stroke": .s(colour),
+                    "stroke-width": 2, "stroke-dasharray": "4 3"
+                ])
+        } else {
+            element(
+                "line",
+                ["class": "whisker", "x1": .n(x0), "y1": .n(y), "x2": .n(x1), "y2": .n(y), "stroke": .s(colour), "stroke-width": 2])
+        }
+    }
+
+    /// The legend's key for small groups at height `y`: a dashed line through a hollow marker.
+    mutating func smallGroupLegendKey(y: Double, colour: String) {
+        element(
+            "line",
+            ["x1": 6, "y1": .n(y), "x2": 26, "y2": .n(y), "stroke": .s(colour), "stroke-width": 2, "stroke-dasharray": "4 3"])
+        element("circle", ["cx": 16, "cy": .n(y), "r": 5, "fill": "#FFFFFF", "stroke": .s(colour), "stroke-width": 2])
+    }
+}

@@ -172,21 +172,7 @@ struct DotWhiskerPlot {
                 }
                 if let low = row.low, let high = row.high {
                     let wx0 = x(low), wx1 = x(high)
-                    if row.small {
-                        g.element(
-                            "line",
-                            [
-                                "class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
-                                "stroke-width": 2, "stroke-dasharray": "4 3"
-                            ])
-                    } else {
-                        g.element(
-                            "line",
-                            [
-                                "class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
-                                "stroke-width": 2
-                            ])
-                    }
+                    g.whisker(from: wx0, to: wx1, y: cy, colour: colour, dashed: row.small)
                     g.element(
                         "line",
                         ["x1": .n(wx0), "y1": .n(cy - 5), "x2": .n(wx0), "y2": .n(cy + 5), "stroke": .s(colour), "stroke-width": 1.5])
@@ -249,14 +235,7 @@ struct DotWhiskerPlot {
                         g.element("circle", ["cx": 16, "cy": .n(ly), "r": 5, "fill": .s(c)])
                     }
                 case .small:
-                    g.element(
-                        "line",
-                        [
-                            "x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.neutral), "stroke-width": 2,
-                            "stroke-dasharray": "4 3"
-                        ])
-                    g.element(
-                        "circle", ["cx": 16, "cy": .n(ly), "r": 5, "fill": "#FFFFFF", "stroke": .s(ChartStyle.neutral), "stroke-width": 2])
+                    g.smallGroupLegendKey(y: ly, colour: ChartStyle.neutral)
                 case .band:
                     g.element(
                         "rect", ["x": 6, "y": .n(ly - 6), "width": 20, "height": 12, "fill": .s(ChartStyle.band), "fill-opacity": 0.18])

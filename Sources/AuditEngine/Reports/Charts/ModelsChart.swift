@@ -176,21 +176,7 @@ enum ModelsChart {
                     g.group(["class": "model", "data-model": .s(labels[mi])]) { m in
                         if let p = point {
                             let wx0 = x(p.low), wx1 = x(p.high)
-                            if p.small {
-                                m.element(
-                                    "line",
-                                    [
-                                        "class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
-                                        "stroke-width": 2, "stroke-dasharray": "4 3"
-                                    ])
-                            } else {
-                                m.element(
-                                    "line",
-                                    [
-                                        "class": "whisker", "x1": .n(wx0), "y1": .n(cy), "x2": .n(wx1), "y2": .n(cy), "stroke": .s(colour),
-                                        "stroke-width": 2
-                                    ])
-                            }
+                            m.whisker(from: wx0, to: wx1, y: cy, colour: colour, dashed: p.small)
                             m.element(
                                 "path",
                                 [
@@ -223,14 +209,7 @@ enum ModelsChart {
                 case "whisker":
                     g.element("line", ["x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.axis), "stroke-width": 2])
                 case "small":
-                    g.element(
-                        "line",
-                        [
-                            "x1": 6, "y1": .n(ly), "x2": 26, "y2": .n(ly), "stroke": .s(ChartStyle.axis), "stroke-width": 2,
-                            "stroke-dasharray": "4 3"
-                        ])
-                    g.element(
-                        "circle", ["cx": 16, "cy": .n(ly), "r": 5, "fill": "#FFFFFF", "stroke": .s(ChartStyle.axis), "stroke-width": 2])
+                    g.smallGroupLegendKey(y: ly, colour: ChartStyle.axis)
                 default:
                     break
                 }
