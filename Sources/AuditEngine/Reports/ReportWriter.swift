@@ -151,6 +151,11 @@ public enum ReportWriter {
         }
     }
 
+    /// run.json's `skipped_by_reason`: how many rows were skipped for each kind of cause.
+    static func skippedByReasonJSON(_ skipped: [SkippedEntry]) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: SkipKind.counts(skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
+    }
+
     /// run.json's `skipped`: each skipped row's reason, line and file.
     static func skippedJSON(_ skipped: [SkippedEntry]) -> [[String: Any]] {
         skipped.map { s in
@@ -204,7 +209,6 @@ public enum ReportWriter {
             "weights_sha256": run.modelKey.weightsSHA256
         ]
         if let revision = run.model.revision { model["revision"] = revision }
-        let reasons = Dictionary(uniqueKeysWithValues: SkipKind.counts(run.skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
         var settings: [String: Any] = [
             "alpha": config.alpha,
             "min_group_size": config.minGroupSize,
@@ -219,7 +223,7 @@ public enum ReportWriter {
         let published: [[String: Any]] = config.designs.flatMap { spec in
             spec.published.map { figure -> [String: Any] in
                 [
-                    "design": spec.name, "source": figure.source, "metric": figure.metric, "attribute": figure.attribute,
+                    "design": spec.name, "source": figure.source, "metric": figure.metric.csvName, "attribute": figure.attribute,
                     "groups": figure.values.map(\.group), "values": figure.values.map(\.value)
                 ]
             }
@@ -262,7 +266,7 @@ public enum ReportWriter {
                 "designs": config.designs.count,
                 "predictions": run.predictions.count
             ],
-            "skipped_by_reason": reasons,
+            "skipped_by_reason": skippedByReasonJSON(run.skipped),
             "skipped": skippedJSON(run.skipped),
             "timings_s": timingsJSON(run.timings),
             "cache": run.cachePath ?? NSNull(),

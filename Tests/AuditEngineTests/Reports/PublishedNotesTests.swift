@@ -27,6 +27,30 @@ struct PublishedNotesTests {
     }
 }
 
+/// Published figures go into run.json under their metric's CSV name and come back, as typed
+/// metrics, when `card` or `diff` read the folder.
+@Suite("published figures in run.json")
+struct PublishedRunJSONTests {
+    @Test("a report folder with published figures is written and read back with them")
+    func publishedFiguresRoundTrip() throws {
+        var run = ReportFixture.run()
+        let index = try #require(run.config.designs.firstIndex { $0.name == "gender" })
+        let figure = PublishedFigure(
+            source: "CLIP paper, Table 4", metric: .accuracy, attribute: "race", values: [("Black", 0.967), ("White", 0.959)])
+        run.config.designs[index].published = [figure]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-published-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try ReportWriter.write(run, to: dir)
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as? [String: Any])
+        let written = try #require(json["published"] as? [[String: Any]])
+        #expect(written.count == 1 && written[0]["metric"] as? String == "accuracy" && written[0]["design"] as? String == "gender")
+        let back = try #require(try ReportFolder.read(dir).data.published["gender"])
+        #expect(back == [figure])
+        #expect(back[0].values.map(\.1) == [0.967, 0.959])
+    }
+}
+
 /// `disparities.csv` has SPEC.md's appended columns, and a folder written before them still reads.
 @Suite("disparities.csv's appended columns")
 struct DisparitiesColumnsTests {
