@@ -72,7 +72,6 @@ public enum ModelsWriter {
                 "encode_seconds": (run.encodeSeconds[index] * 1000).rounded() / 1000
             ]
         }
-        let reasons = Dictionary(uniqueKeysWithValues: SkipKind.counts(run.skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
         let object: [String: Any] = [
             "tool": "clip-audit",
             "version": CLIPEngineInfo.version,
@@ -86,7 +85,7 @@ public enum ModelsWriter {
                 "rows_skipped": run.skipped.count,
                 "comparisons": run.comparisons.count
             ],
-            "skipped_by_reason": reasons,
+            "skipped_by_reason": ReportWriter.skippedByReasonJSON(run.skipped),
             "skipped": ReportWriter.skippedJSON(run.skipped),
             "timings_s": ReportWriter.timingsJSON(run.timings),
             "cache": run.cachePath ?? NSNull(),
