@@ -25,10 +25,11 @@ fail() {
 }
 
 [ "${CLIP_AUDIT_SLURM_TEST:-1}" != 0 ] || skip "CLIP_AUDIT_SLURM_TEST=0"
+# The private cluster runs slurmd and the jobs as root (slurmd must be able to become the job's user).
+[ "$(id -u)" = 0 ] || skip "it starts its own slurmctld and slurmd, which needs root"
 [ -x "$bin" ] || fail "$bin is not built (swift build --product clip-audit)"
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v sbatch >/dev/null ||
   ! command -v munged >/dev/null; then
-  [ "$(id -u)" = 0 ] || skip "Slurm is not installed and this is not root"
   command -v apt-get >/dev/null || skip "Slurm is not installed and there is no apt-get"
   say "installing slurmctld, slurmd, slurm-client and munge"
   # Only the daemons and the client: slurm-wlm would pull in every plugin (about twice the time).
@@ -217,7 +218,8 @@ cd "$repo"
 python3 scripts/make-fairface-shaped.py "$work/shaped" 150 >/dev/null
 mkdir "$work/submit2"
 cd "$work/submit2"
-array=$(sbatch --parsable --cpus-per-task=1 --mem=1G --array=0-2 \
+# With a time limit this time: the report job must carry it over.
+array=$(sbatch --parsable --cpus-per-task=1 --mem=1G --time=30:00 --array=0-2 \
   "$repo/docs/slurm-array.sh" "$work/shaped/audit.yaml" "$work/slurm-shaped")
 cache="$work/submit2/shard-caches/$array/shard-1.sqlite"
 rows() { python3 -c 'import sqlite3, sys
@@ -247,6 +249,10 @@ wait_queue 240
 [ "$(states "$array" | sort -u)" = COMPLETED ] || fail "shards of $array: $(states "$array" | tr '\n' ' ')"
 rj=$(report_job "$array")
 [ -n "$rj" ] && [ "$(states "$rj")" = COMPLETED ] || fail "report job after the requeue: ${rj:-none}"
+job=$(scontrol -o show job "$rj")
+for want in NumCPUs=1 TimeLimit=00:30:00 Partition=test MinMemoryNode=2G; do
+  [[ " $job " == *" $want "* ]] || fail "report job $rj: expected $want in: $job"
+done
 grep -q "[1-9][0-9]* already cached" "clip-audit-${array}_1.log" ||
   fail "the requeued shard did not resume from its cache: $(tail -n 1 "clip-audit-${array}_1.log")"
 clip-audit run "$work/shaped/audit.yaml" --output "$work/single-shaped" --cache "$work/single-shaped.sqlite" \
