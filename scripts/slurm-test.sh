@@ -190,7 +190,8 @@ if a != b:
 EOF
 }
 # The shards find clip-audit on PATH, as a user's jobs would.
-export PATH="$(cd "$(dirname "$bin")" && pwd):$PATH"
+bindir=$(cd "$(dirname "$bin")" && pwd)
+export PATH="$bindir:$PATH"
 
 # --- 1. the demo audit, submitted as the README says -----------------------------------------
 t0=$SECONDS
@@ -248,7 +249,8 @@ scontrol requeue "${array}_1"
 wait_queue 240
 [ "$(states "$array" | sort -u)" = COMPLETED ] || fail "shards of $array: $(states "$array" | tr '\n' ' ')"
 rj=$(report_job "$array")
-[ -n "$rj" ] && [ "$(states "$rj")" = COMPLETED ] || fail "report job after the requeue: ${rj:-none}"
+[ -n "$rj" ] || fail "no report job was submitted after the requeue"
+[ "$(states "$rj")" = COMPLETED ] || fail "report job $rj after the requeue: $(states "$rj")"
 job=$(scontrol -o show job "$rj")
 for want in NumCPUs=1 TimeLimit=00:30:00 Partition=test MinMemoryNode=2G; do
   [[ " $job " == *" $want "* ]] || fail "report job $rj: expected $want in: $job"
