@@ -10,8 +10,9 @@
 #   scontrol requeue JOBID_TASK
 # (same array, same share, same cache: it resumes from what it had committed); once it is done
 # the report job is submitted as usual.
-# The resources are the ones given to sbatch: no #SBATCH line here sets CPUs, memory or time,
-# since this file is submitted again for the report job and must not ask for a shard's share.
+# No #SBATCH line here sets CPUs, memory or time: the shards get what sbatch is given (else the
+# partition's defaults), never a size guessed here that a smaller partition could not run; the
+# report job, submitted from this same file, asks for its own.
 #SBATCH --job-name=clip-audit
 #SBATCH --output=clip-audit-%A_%a.log
 set -euo pipefail
