@@ -37,6 +37,10 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
 
     // MARK: OpenCLIP
 
+    /// The buffers OpenAI's TorchScript archives hold beside the weights, which
+    /// `clip.model.build_model` deletes before its strict load.
+    static let openAIArchiveBuffers: Set<String> = ["input_resolution", "context_length", "vocab_size"]
+
     /// Reads `open_clip_config.json` (`model_cfg` and `preprocess_cfg`), with open_clip's
     /// defaults for keys left out. Architectures outside plain ViT CLIP with OpenAI's BPE are
     /// refused with one line that says what the checkpoint is.
@@ -245,15 +249,22 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
             }
             return s
         }
-        func layers(_ prefix: String) -> Int {
+        /// The number of blocks under `prefix`, counted as `build_model` counts them (distinct
+        /// indices), which must be 0, 1, … in turn: `clip` then loads strictly, so blocks 0, 1
+        /// and 5 are refused there, where counting up from 0 would run two and drop block 5.
+        func layers(_ prefix: String) throws -> Int {
             let indices = Set(
                 names.compactMap { name -> Int? in
                     guard name.hasPrefix(prefix) else { return nil }
                     return Int(name.dropFirst(prefix.count).prefix { $0 != "." })
                 })
-            var count = 0
-            while indices.contains(count) { count += 1 }
-            return count
+            guard indices == Set(0..<indices.count) else {
+                let shown = indices.sorted().prefix(12).map(String.init).joined(separator: ", ")
+                throw fail(
+                    "\(prefix.dropLast()) holds blocks \(shown)\(indices.count > 12 ? ", …" : ""), not 0 to \(indices.count - 1): blocks are missing"
+                )
+            }
+            return indices.count
         }
         var c = Self.base(quickGELU: true)
         let conv = try shape("visual.conv1.weight", rank: 4)
@@ -268,7 +279,7 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         v.hiddenSize = conv[0]
         v.patchSize = conv[2]
         v.imageSize = image
-        v.numHiddenLayers = layers("visual.transformer.resblocks.")
+        v.numHiddenLayers = try layers("visual.transformer.resblocks.")
         v.numAttentionHeads = v.hiddenSize / 64
         v.intermediateSize = try shape("visual.transformer.resblocks.0.mlp.c_fc.weight", rank: 2)[0]
         let textPositions = try shape("positional_embedding", rank: 2)
@@ -278,7 +289,7 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         t.hiddenSize = try shape("ln_final.weight", rank: 1)[0]
         t.maxPositionEmbeddings = textPositions[0]
         t.vocabSize = tokens[0]
-        t.numHiddenLayers = layers("transformer.resblocks.")
+        t.numHiddenLayers = try layers("transformer.resblocks.")
         t.numAttentionHeads = t.hiddenSize / 64
         t.intermediateSize = try shape("transformer.resblocks.0.mlp.c_fc.weight", rank: 2)[0]
         for (name, width, heads) in [("vision", v.hiddenSize, v.numAttentionHeads), ("text", t.hiddenSize, t.numAttentionHeads)] {

@@ -19,6 +19,8 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable {
         public static let unsupportedDType = Code(name: "unsupported dtype")
         public static let missingTensor = Code(name: "missing tensor")
         public static let shapeMismatch = Code(name: "shape mismatch")
+        /// A tensor the model does not use (strict loading refuses it).
+        public static let unexpectedTensor = Code(name: "unexpected tensor")
         public static let unwritable = Code(name: "unwritable")
     }
 
