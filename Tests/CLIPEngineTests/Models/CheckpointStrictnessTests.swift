@@ -134,4 +134,55 @@ import Testing
             name: "ViT-stray.pt", in: dir)
         expectRefusal(failure { _ = try load(stray) }, file: "ViT-stray.pt", ["tensor \"visual.attn_scale\"", "not used"])
     }
+
+    // MARK: Configuration values typed and keys checked as open_clip does
+
+    /// open_clip builds `CLIPVisionCfg(**vision_cfg)` and `CLIPTextCfg(**text_cfg)` (an unknown
+    /// key raises) and the model from `model_cfg`'s keys; a string where a bool or an integer
+    /// is expected is not that value.
+    @Test func openCLIPConfigKeysAndTypesAreChecked() throws {
+        let cases: [(String, [String])] = [
+            (CheckpointBuilder.openCLIPConfigJSON(textExtra: ", \"head\": 4"), ["model_cfg.text_cfg.head", "heads"]),
+            (CheckpointBuilder.openCLIPConfigJSON(modelExtra: ", \"quick_gelu\": \"true\""), ["model_cfg.quick_gelu", "true or false"]),
+            (CheckpointBuilder.openCLIPConfigJSON(modelExtra: ", \"quick_gelu\": 1"), ["model_cfg.quick_gelu", "true or false"]),
+            (CheckpointBuilder.openCLIPConfigJSON(modelExtra: ", \"custom_text\": \"false\""), ["model_cfg.custom_text"]),
+            (CheckpointBuilder.openCLIPConfigJSON(modelExtra: ", \"embed_dims\": 4"), ["model_cfg.embed_dims"]),
+            (CheckpointBuilder.openCLIPConfigJSON(textExtra: ", \"layers\": 1.0"), ["model_cfg.text_cfg.layers", "integer"]),
+            (CheckpointBuilder.openCLIPConfigJSON(textExtra: ", \"pool_type\": 5"), ["model_cfg.text_cfg.pool_type", "string"]),
+            (CheckpointBuilder.openCLIPConfigJSON(preprocess: #"{"interpolation": 3}"#), ["preprocess_cfg.interpolation", "string"]),
+            (CheckpointBuilder.openCLIPConfigJSON(preprocess: #"{"mode": "L"}"#), ["preprocess_cfg.mode"])
+        ]
+        for (json, parts) in cases {
+            let dir = try TorchArchiveWriter.temporaryDirectory()
+            let url = dir.appendingPathComponent("open_clip_config.json")
+            try Data(json.utf8).write(to: url)
+            expectRefusal(failure { _ = try ForeignCheckpointConfiguration(openCLIPConfig: url) }, file: "open_clip_config.json", parts)
+        }
+        // The keys of open_clip 3.3's dataclasses are accepted, and a real bool is read as one.
+        let dir = try TorchArchiveWriter.temporaryDirectory()
+        let url = dir.appendingPathComponent("open_clip_config.json")
+        let known = CheckpointBuilder.openCLIPConfigJSON(
+            textExtra: ", \"pad_id\": 0, \"eos_id\": 2, \"output_tokens\": false, \"final_ln_after_pool\": false",
+            modelExtra: ", \"quick_gelu\": true, \"init_logit_scale\": 2.65, \"nonscalar_logit_scale\": false",
+            preprocess: #"{"mode": "RGB", "fill_color": 0, "resize_mode": "shortest"}"#)
+        try Data(known.utf8).write(to: url)
+        #expect(try ForeignCheckpointConfiguration(openCLIPConfig: url).configuration.vision.hiddenAct == .quickGELU)
+    }
+
+    /// Mean and std errors of an OpenCLIP checkpoint name its own file and keys
+    /// (`open_clip_config.json`, `preprocess_cfg.mean`/`std`), not transformers'.
+    @Test func openCLIPMeanAndStdErrorsNameTheirKeys() throws {
+        for (preprocess, key) in [
+            (#"{"mean": [1e300, 0.5, 0.5]}"#, "preprocess_cfg.mean"), (#"{"std": [1e-50, 0.5, 0.5]}"#, "preprocess_cfg.std"),
+            (#"{"mean": [1e10, 0.5, 0.5]}"#, "preprocess_cfg.mean")
+        ] {
+            let dir = try TorchArchiveWriter.temporaryDirectory()
+            let url = dir.appendingPathComponent("open_clip_config.json")
+            try Data(CheckpointBuilder.openCLIPConfigJSON(preprocess: preprocess).utf8).write(to: url)
+            let message = failure { _ = try ForeignCheckpointConfiguration(openCLIPConfig: url) }
+            expectRefusal(message, file: "open_clip_config.json", [key])
+            #expect(message?.contains("image_mean") == false && message?.contains("image_std") == false, "\(message ?? "no error")")
+            #expect(message?.contains("preprocessor_config.json") == false)
+        }
+    }
 }
