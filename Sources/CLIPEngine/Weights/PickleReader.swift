@@ -57,9 +57,12 @@ protocol PickleContainer: AnyObject {
 /// drop can free a container: the arena holds a reference to each, so dropping a value only
 /// lowers counts. When the arena goes, it first empties every container in one flat loop
 /// (each then refers to nothing), then releases them, each freeing nothing further. A
-/// container shared many ways (DUP, memo) costs its size once.
+/// container shared many ways (DUP, memo) costs its size once. Containers dropped early stay
+/// until the end, so their number is bounded (`PickleReader.maxContainers`).
 final class PickleArena {
     private var containers: [any PickleContainer] = []
+    /// How many containers the read has made.
+    var count: Int { containers.count }
 
     func tuple(_ items: [PickleValue]) -> PickleTuple { keep(PickleTuple(items)) }
     func list() -> PickleList { keep(PickleList()) }
@@ -239,6 +242,12 @@ struct PickleReader {
 
     /// The deepest nesting of MARKs accepted (real checkpoints use a handful).
     static let maxMarks = 10_000
+    /// The most containers (tuples, lists, dicts, objects) one pickle may make by default. A
+    /// state dict makes a few per tensor (thousands for a ViT-L); each costs about 100 bytes
+    /// until the read ends, so this bounds that memory to some 200 MB whatever the pickle's size.
+    static let defaultMaxContainers = 2_000_000
+    /// The most containers this reader accepts (`defaultMaxContainers` but in tests).
+    var maxContainers = PickleReader.defaultMaxContainers
 
     /// Reads `bytes` (one pickle, up to its STOP) and hands the value to `consume`; then every
     /// container is emptied (see `PickleArena`), whether reading succeeded or not, so `consume`
@@ -325,6 +334,9 @@ struct PickleReader {
         }
 
         while true {
+            guard arena.count <= maxContainers else {
+                throw fail("more than \(maxContainers) tuples, lists and dicts: not a weights file")
+            }
             let opPos = pos
             let op = try byte()
             switch op {

@@ -273,6 +273,22 @@ import Testing
         #expect(try message(call.bytes)?.contains("calling torch.FloatStorage is not allowed") == true)
     }
 
+    /// Values dropped at once still count until the read ends (they are freed together,
+    /// flat): EMPTY_TUPLE, POP repeated past the reader's limit ends in one line, so a large
+    /// pickle cannot hold gigabytes of empty containers. (A limit of 1,000 here; archives are
+    /// read with `defaultMaxContainers`.)
+    @Test func containerCountIsBounded() throws {
+        var reader = PickleReader(allowsModules: false) { key, _, _ in throw PickleError(message: "no storage \(key)") }
+        reader.maxContainers = 1000
+        #expect(PickleReader.defaultMaxContainers == 2_000_000)
+        func read(_ pairs: Int) -> String? {
+            let pickle: [UInt8] = [0x80, 0x02] + Array([[UInt8]](repeating: [0x29, 0x30], count: pairs).joined()) + [0x4E, 0x2E]
+            return failure { _ = try pickle.withUnsafeBytes { try reader.read($0) { $0.kind } } }
+        }
+        #expect(read(1000) == nil)
+        #expect(read(1001) == "pickle byte 2003: more than 1000 tuples, lists and dicts: not a weights file")
+    }
+
     /// Views whose sizes or strides are near the top of Int: a (0, 2^62, 2^62) view with
     /// contiguous strides (its contiguity check multiplied them), and a [1, 2] view whose
     /// size-1 axis has stride Int.max (the element walk stepped over it). Both read without
