@@ -185,20 +185,22 @@ public struct PreprocessorConfig: Sendable, Equatable {
         return n.doubleValue
     }
 
-    /// Checks the settings this implementation supports.
-    public func validate(file: String = "preprocessor_config.json") throws {
+    /// Checks the settings this implementation supports. Errors name `file` and, for the
+    /// normalisation, `meanKey` and `stdKey`: an OpenCLIP checkpoint's mean and std come from
+    /// `open_clip_config.json`'s `preprocess_cfg.mean` and `.std`, not transformers' keys.
+    public func validate(file: String = "preprocessor_config.json", meanKey: String = "image_mean", stdKey: String = "image_std") throws {
         func fail(_ message: String) -> ImageError { ImageError(code: .badConfig, file: file, message: message) }
         guard resample == 3 else {
             let names = [0: "NEAREST", 1: "LANCZOS", 2: "BILINEAR", 4: "BOX", 5: "HAMMING"]
             throw fail("resample \(resample)\(names[resample].map { " (\($0))" } ?? "") is not supported; only 3 (BICUBIC) is")
         }
-        guard imageMean.count == 3, imageStd.count == 3 else { throw fail("image_mean and image_std need 3 values") }
+        guard imageMean.count == 3, imageStd.count == 3 else { throw fail("\(meanKey) and \(stdKey) need 3 values") }
         // Mean and std are applied as float32: 1e300 is infinite there and 1e-50 is zero.
         for (c, m) in imageMean.enumerated() where !Float(m).isFinite {
-            throw fail("\"image_mean\" value \(c) is \(m), not a finite float32")
+            throw fail("\"\(meanKey)\" value \(c) is \(m), not a finite float32")
         }
         for (c, sd) in imageStd.enumerated() where !(Float(sd).isFinite && Float(sd) > 0) {
-            throw fail("\"image_std\" value \(c) is \(sd), expected a positive finite float32")
+            throw fail("\"\(stdKey)\" value \(c) is \(sd), expected a positive finite float32")
         }
         guard rescaleFactor.isFinite, rescaleFactor > 0 else {
             throw fail("\"rescale_factor\" is \(rescaleFactor), expected a positive number")
@@ -224,7 +226,7 @@ public struct PreprocessorConfig: Sendable, Equatable {
                 let normalised = (rescaled - Float(imageMean[c])) / Float(imageStd[c])
                 guard normalised.isFinite, abs(normalised) <= Self.maxPixelValue else {
                     throw fail(
-                        "\"image_mean\" \(imageMean[c]) and \"image_std\" \(imageStd[c]) make pixel value \(v) of channel \(c) into \(normalised); preprocessed values must be within ±\(Self.maxPixelValue)"
+                        "\"\(meanKey)\" \(imageMean[c]) and \"\(stdKey)\" \(imageStd[c]) make pixel value \(v) of channel \(c) into \(normalised); preprocessed values must be within ±\(Self.maxPixelValue)"
                     )
                 }
             }

@@ -57,12 +57,34 @@ public enum CheckpointLoader {
             }
         }
         let layout = foreign?.layout ?? .huggingFace
-        let model = try CLIPModel(configuration: configuration, source: source, layout: layout)
+        // OpenAI's buffers are dropped by `clip`'s build_model, not by open_clip's strict load.
+        let ignoring = resolved.format == .openAI ? ForeignCheckpointConfiguration.openAIArchiveBuffers : []
+        let model = try CLIPModel(configuration: configuration, source: source, layout: layout, ignoring: ignoring)
         let names = source.tensorNames
-        let parameters = names.reduce(0) { $0 + (source.tensorShape($1)?.reduce(1, *) ?? 0) }
+        let parameters = try parameterCount(source)
         let dtypes = Set(names.compactMap { source.tensorDType($0)?.rawValue }).sorted()
         return Network(
             model: model, foreign: foreign, configurationURL: configurationURL,
             tensorCount: names.count, parameterCount: parameters, dtypes: dtypes)
+    }
+
+    /// The elements of every tensor in `source`, counted with overflow checks: shapes come from
+    /// the file, and a view of shape (2^62, 2^62, 0) or a few 2^61-element stride-0 views of
+    /// one small storage are valid PyTorch tensors whose plain product or sum traps.
+    static func parameterCount(_ source: any TensorSource) throws -> Int {
+        var total = 0
+        for name in source.tensorNames.sorted() {
+            guard let shape = source.tensorShape(name), !shape.contains(0) else { continue }
+            var count = 1
+            var overflow = false
+            for size in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: size) }
+            if !overflow { (total, overflow) = total.addingReportingOverflow(count) }
+            guard !overflow else {
+                throw SafeTensorsError(
+                    code: .badTensorEntry, file: source.url.path, tensor: name,
+                    message: "shape \(shape) takes the checkpoint's element count past \(Int.max) (overflow)")
+            }
+        }
+        return total
     }
 }

@@ -52,10 +52,11 @@ public final class CLIPModel: @unchecked Sendable {
         self.weightsURL = weightsURL
     }
 
-    /// Loads the weights of `source`, named as `layout` names them.
-    init(configuration: CLIPConfiguration, source: any TensorSource, layout: WeightLayout) throws {
+    /// Loads the weights of `source`, named as `layout` names them; tensors in `ignoring` may be
+    /// in the file unused (see `CLIPWeights`).
+    init(configuration: CLIPConfiguration, source: any TensorSource, layout: WeightLayout, ignoring: Set<String> = []) throws {
         self.configuration = configuration
-        self.weights = try CLIPWeights(source: source, layout: layout, configuration: configuration)
+        self.weights = try CLIPWeights(source: source, layout: layout, configuration: configuration, ignoring: ignoring)
         self.weightsURL = source.url
     }
 

@@ -37,6 +37,69 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
 
     // MARK: OpenCLIP
 
+    /// The fields of open_clip 3.3's `CLIPVisionCfg`: open_clip builds `CLIPVisionCfg(**vision_cfg)`,
+    /// so any other key raises (a typo would otherwise leave the default silently in force).
+    static let openCLIPVisionKeys: Set<String> = [
+        "layers", "width", "head_width", "mlp_ratio", "patch_size", "image_size", "ls_init_value", "patch_dropout",
+        "attentional_pool", "attn_pooler_queries", "attn_pooler_heads", "no_ln_pre", "pos_embed_type", "final_ln_after_pool",
+        "pool_type", "output_tokens", "act_kwargs", "norm_kwargs", "block_type", "qk_norm", "scaled_cosine_attn", "scale_heads",
+        "scale_attn_inner", "scale_attn", "scale_fc", "timm_model_name", "timm_model_pretrained", "timm_pool", "timm_proj",
+        "timm_proj_bias", "timm_drop", "timm_drop_path"
+    ]
+    /// The fields of open_clip 3.3's `CLIPTextCfg` (built the same way).
+    static let openCLIPTextKeys: Set<String> = [
+        "context_length", "vocab_size", "hf_tokenizer_name", "tokenizer_mode", "tokenizer_kwargs", "width", "heads", "layers",
+        "mlp_ratio", "ls_init_value", "embed_cls", "pad_id", "eos_id", "no_causal_mask", "final_ln_after_pool", "pool_type",
+        "proj_bias", "proj_type", "output_tokens", "act_kwargs", "norm_kwargs", "block_type", "qk_norm", "scaled_cosine_attn",
+        "scale_heads", "scale_attn_inner", "scale_attn", "scale_fc", "hf_model_name", "hf_model_pretrained", "hf_proj_type",
+        "hf_pooler_type"
+    ]
+    /// `model_cfg`'s keys: the model class's keyword arguments (`CLIP(**model_cfg)` raises on
+    /// another) and `custom_text`, which open_clip's factory pops first.
+    static let openCLIPModelKeys: Set<String> = [
+        "embed_dim", "vision_cfg", "text_cfg", "quick_gelu", "init_logit_scale", "init_logit_bias", "nonscalar_logit_scale",
+        "output_dict", "custom_text", "multimodal_cfg"
+    ]
+    /// Keys of the three that hold a bool. Python reads any non-empty string as true, so
+    /// `"quick_gelu": "false"` would be QuickGELU there and false here: only JSON true and
+    /// false are accepted.
+    static let openCLIPBoolKeys: Set<String> = [
+        "attentional_pool", "no_ln_pre", "final_ln_after_pool", "output_tokens", "qk_norm", "scaled_cosine_attn", "scale_heads",
+        "scale_attn_inner", "scale_attn", "scale_fc", "timm_model_pretrained", "timm_proj_bias", "embed_cls", "no_causal_mask",
+        "proj_bias", "hf_model_pretrained", "quick_gelu", "custom_text", "nonscalar_logit_scale", "output_dict"
+    ]
+
+    /// The buffers OpenAI's TorchScript archives hold beside the weights, which
+    /// `clip.model.build_model` deletes before its strict load.
+    static let openAIArchiveBuffers: Set<String> = ["input_resolution", "context_length", "vocab_size"]
+
+    /// Whether a JSON number was written as an integer (`12`, not `12.0`, `1e3` or `true`):
+    /// open_clip passes sizes to torch as they are, and a float size raises there.
+    static func isJSONInteger(_ n: NSNumber) -> Bool {
+        !["c", "d", "f"].contains(String(cString: n.objCType)) && !(n is NSDecimalNumber)
+    }
+
+    /// The known key closest to `key` (at most two edits away), for "did you mean".
+    static func closest(to key: String, in known: Set<String>) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+            var row = Array(0...b.count)
+            for i in 1...a.count {
+                var previous = row[0]
+                row[0] = i
+                for j in 1...b.count {
+                    let current = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    previous = current
+                }
+            }
+            return row[b.count]
+        }
+        let scored = known.sorted().map { ($0, distance(Array(key), Array($0))) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= 2 else { return nil }
+        return best.0
+    }
+
     /// Reads `open_clip_config.json` (`model_cfg` and `preprocess_cfg`), with open_clip's
     /// defaults for keys left out. Architectures outside plain ViT CLIP with OpenAI's BPE are
     /// refused with one line that says what the checkpoint is.
@@ -68,7 +131,7 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         }
         func int(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: Int, max upper: Int = 1 << 20) throws -> Int {
             guard let value = dict[key], !(value is NSNull) else { return fallback }
-            guard let n = value as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(),
+            guard let n = value as? NSNumber, Self.isJSONInteger(n), n.doubleValue == n.doubleValue.rounded(),
                 n.doubleValue >= 1, n.doubleValue <= Double(upper)
             else {
                 throw fail(prefix + key, "is \(value), expected an integer in 1...\(upper)")
@@ -91,8 +154,20 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
             }
             return Int(product)
         }
-        func string(_ dict: [String: Any], _ key: String, _ fallback: String) -> String {
-            (dict[key] as? String) ?? fallback
+        func string(_ dict: [String: Any], _ prefix: String, _ key: String, _ fallback: String) throws -> String {
+            guard let value = dict[key], !(value is NSNull) else { return fallback }
+            guard let text = value as? String else { throw fail(prefix + key, "is \(value), expected a string") }
+            return text
+        }
+
+        // Bools are JSON true or false (see openCLIPBoolKeys), before anything reads them.
+        for (dict, prefix) in [(model, "model_cfg."), (vision, "model_cfg.vision_cfg."), (text, "model_cfg.text_cfg.")] {
+            for key in dict.keys.sorted() where Self.openCLIPBoolKeys.contains(key) {
+                let value = dict[key]!
+                guard value is NSNull || (value as? NSNumber).map({ String(cString: $0.objCType) == "c" }) == true else {
+                    throw fail(prefix + key, "is \(value is String ? "the text \"\(value)\"" : "\(value)"), expected true or false")
+                }
+            }
         }
 
         // What the checkpoint is, when it is not a plain ViT CLIP with OpenAI's tokenizer.
@@ -132,27 +207,43 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
             ] where isSet(dict, key) {
                 throw fail(prefix + key, "is set; only the plain CLIP transformer is supported")
             }
-            if let block = dict["block_type"] as? String, block != "default" {
-                throw fail(prefix + "block_type", "\"\(block)\" is not supported")
-            }
+            let block = try string(dict, prefix, "block_type", "default")
+            if block != "default" { throw fail(prefix + "block_type", "\"\(block)\" is not supported") }
             if let norm = dict["norm_kwargs"] as? [String: Any], !norm.keys.allSatisfy({ $0 == "eps" }) {
                 throw fail(prefix + "norm_kwargs", "only eps may be set")
             }
         }
-        if string(vision, "pool_type", "tok") != "tok" {
+        // A key open_clip would reject (a typo such as text_cfg.head for heads) is rejected.
+        for (dict, prefix, known, what) in [
+            (model, "model_cfg.", Self.openCLIPModelKeys, "an argument of open_clip's CLIP model"),
+            (vision, "model_cfg.vision_cfg.", Self.openCLIPVisionKeys, "a field of open_clip's CLIPVisionCfg"),
+            (text, "model_cfg.text_cfg.", Self.openCLIPTextKeys, "a field of open_clip's CLIPTextCfg")
+        ] {
+            if let unknown = dict.keys.sorted().first(where: { !known.contains($0) }) {
+                let hint = Self.closest(to: unknown, in: known).map { " (did you mean \($0)?)" } ?? ""
+                throw fail(prefix + unknown, "is not \(what)\(hint); open_clip refuses this config")
+            }
+        }
+        for (dict, prefix) in [(vision, "model_cfg.vision_cfg."), (text, "model_cfg.text_cfg.")] {
+            if let norm = dict["norm_kwargs"], !(norm is NSNull), !(norm is [String: Any]) {
+                throw fail(prefix + "norm_kwargs", "is \(norm), expected an object")
+            }
+        }
+        if try string(vision, "model_cfg.vision_cfg.", "pool_type", "tok") != "tok" {
             throw fail("model_cfg.vision_cfg.pool_type", "\"\(vision["pool_type"]!)\" is not supported (only tok)")
         }
-        if string(vision, "pos_embed_type", "learnable") != "learnable" {
+        if try string(vision, "model_cfg.vision_cfg.", "pos_embed_type", "learnable") != "learnable" {
             throw fail("model_cfg.vision_cfg.pos_embed_type", "\"\(vision["pos_embed_type"]!)\" is not supported (only learnable)")
         }
-        if string(text, "pool_type", "argmax") != "argmax" {
+        if try string(text, "model_cfg.text_cfg.", "pool_type", "argmax") != "argmax" {
             throw fail("model_cfg.text_cfg.pool_type", "\"\(text["pool_type"]!)\" is not supported (only argmax)")
         }
-        if string(text, "proj_type", "linear") != "linear" {
+        if try string(text, "model_cfg.text_cfg.", "proj_type", "linear") != "linear" {
             throw fail("model_cfg.text_cfg.proj_type", "\"\(text["proj_type"]!)\" is not supported (only linear)")
         }
 
         customText = isSet(model, "custom_text")
+        // Checked above to be JSON true or false when present.
         let quickGELU = (model["quick_gelu"] as? NSNumber)?.boolValue ?? false
         var c = Self.base(quickGELU: quickGELU)
         c.projectionDim = try int(model, "model_cfg.", "embed_dim", 512)
@@ -167,7 +258,11 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         v.intermediateSize = try mlpWidth(vision, vp, width: v.hiddenSize)
         v.patchSize = try int(vision, vp, "patch_size", 16, max: 8192)
         if let sides = vision["image_size"] as? [Any] {
-            guard sides.count == 2, let a = sides[0] as? Int, let b = sides[1] as? Int, a == b, a > 0, a <= 8192 else {
+            func side(_ value: Any) -> Int? {
+                guard let n = value as? NSNumber, Self.isJSONInteger(n), abs(n.doubleValue) <= 8192 else { return nil }
+                return n.intValue
+            }
+            guard sides.count == 2, let a = side(sides[0]), let b = side(sides[1]), a == b, a > 0 else {
                 throw fail(vp + "image_size", "is \(sides); only square images are supported")
             }
             v.imageSize = a
@@ -206,11 +301,14 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         mean = try triple("mean", PreprocessorConfig.openAIMean)
         std = try triple("std", PreprocessorConfig.openAIStd)
         guard std.allSatisfy({ $0 > 0 }) else { throw fail("preprocess_cfg.std", "has a value that is not positive") }
-        let interpolation = string(preprocess, "interpolation", "bicubic")
+        // open_clip's PreprocessCfg asserts RGB.
+        let mode = try string(preprocess, "preprocess_cfg.", "mode", "RGB")
+        guard mode == "RGB" else { throw fail("preprocess_cfg.mode", "\"\(mode)\" is not supported (open_clip accepts only RGB)") }
+        let interpolation = try string(preprocess, "preprocess_cfg.", "interpolation", "bicubic")
         guard interpolation == "bicubic" else {
             throw fail("preprocess_cfg.interpolation", "\"\(interpolation)\" is not supported (only bicubic)")
         }
-        resizeMode = string(preprocess, "resize_mode", "shortest")
+        resizeMode = try string(preprocess, "preprocess_cfg.", "resize_mode", "shortest")
         guard ["shortest", "squash"].contains(resizeMode) else {
             throw fail("preprocess_cfg.resize_mode", "\"\(resizeMode)\" is not supported (shortest or squash)")
         }
@@ -220,6 +318,9 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
                 throw fail("preprocess_cfg.size", "is \(size), but the vision tower takes \(v.imageSize) px")
             }
         }
+        // Mean and std are applied as float32: checked here so that errors name this file and
+        // its keys (the image processor's own check would name transformers' file and keys).
+        try preprocessorConfig.validate(file: path, meanKey: "preprocess_cfg.mean", stdKey: "preprocess_cfg.std")
     }
 
     // MARK: OpenAI
@@ -245,15 +346,22 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
             }
             return s
         }
-        func layers(_ prefix: String) -> Int {
+        /// The number of blocks under `prefix`, counted as `build_model` counts them (distinct
+        /// indices), which must be 0, 1, … in turn: `clip` then loads strictly, so blocks 0, 1
+        /// and 5 are refused there, where counting up from 0 would run two and drop block 5.
+        func layers(_ prefix: String) throws -> Int {
             let indices = Set(
                 names.compactMap { name -> Int? in
                     guard name.hasPrefix(prefix) else { return nil }
                     return Int(name.dropFirst(prefix.count).prefix { $0 != "." })
                 })
-            var count = 0
-            while indices.contains(count) { count += 1 }
-            return count
+            guard indices == Set(0..<indices.count) else {
+                let shown = indices.sorted().prefix(12).map(String.init).joined(separator: ", ")
+                throw fail(
+                    "\(prefix.dropLast()) holds blocks \(shown)\(indices.count > 12 ? ", …" : ""), not 0 to \(indices.count - 1): blocks are missing"
+                )
+            }
+            return indices.count
         }
         var c = Self.base(quickGELU: true)
         let conv = try shape("visual.conv1.weight", rank: 4)
@@ -268,7 +376,7 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         v.hiddenSize = conv[0]
         v.patchSize = conv[2]
         v.imageSize = image
-        v.numHiddenLayers = layers("visual.transformer.resblocks.")
+        v.numHiddenLayers = try layers("visual.transformer.resblocks.")
         v.numAttentionHeads = v.hiddenSize / 64
         v.intermediateSize = try shape("visual.transformer.resblocks.0.mlp.c_fc.weight", rank: 2)[0]
         let textPositions = try shape("positional_embedding", rank: 2)
@@ -278,7 +386,7 @@ public struct ForeignCheckpointConfiguration: Sendable, Equatable {
         t.hiddenSize = try shape("ln_final.weight", rank: 1)[0]
         t.maxPositionEmbeddings = textPositions[0]
         t.vocabSize = tokens[0]
-        t.numHiddenLayers = layers("transformer.resblocks.")
+        t.numHiddenLayers = try layers("transformer.resblocks.")
         t.numAttentionHeads = t.hiddenSize / 64
         t.intermediateSize = try shape("transformer.resblocks.0.mlp.c_fc.weight", rank: 2)[0]
         for (name, width, heads) in [("vision", v.hiddenSize, v.numAttentionHeads), ("text", t.hiddenSize, t.numAttentionHeads)] {

@@ -38,7 +38,13 @@ public enum WeightLayout: String, Sendable, Equatable {
 /// All tensors of a CLIP checkpoint, looked up by name with shapes checked against the
 /// configuration. F32 tensors are used in place from the file's memory map (no copy, so a
 /// 600 MB checkpoint costs page cache rather than private memory); other float types are
-/// converted once. Keys the model does not use (e.g. `*.position_ids`) are ignored.
+/// converted once.
+///
+/// Loading is strict, as `load_state_dict(strict=True)` is in open_clip and OpenAI's `clip`:
+/// every tensor the model needs must be there with its shape, and a tensor the model does not
+/// use is refused by name (weights of 3 layers under a configuration of 1 would otherwise run
+/// one layer and say nothing). The exceptions are buffers the reference loaders drop
+/// themselves: transformers' `*.embeddings.position_ids`, and what the caller passes.
 ///
 /// OpenAI's layout is mapped onto the same fields: a layer's q, k and v are the three row
 /// blocks of `in_proj_weight` (in place), and the two projections, stored as x·P, are
@@ -73,16 +79,26 @@ final class CLIPWeights: @unchecked Sendable {
         try self.init(source: SafeTensorsFile(url: url), layout: .huggingFace, configuration: config)
     }
 
+    /// Buffers older transformers checkpoints carry beside the weights (non-persistent in
+    /// transformers now, which ignores them when loading).
+    static let huggingFaceBuffers: Set<String> = ["text_model.embeddings.position_ids", "vision_model.embeddings.position_ids"]
+
     /// Loads every tensor the model needs from `source`, named as `layout` names them, checking
-    /// shapes against `config`.
-    init(source file: any TensorSource, layout: WeightLayout, configuration config: CLIPConfiguration) throws {
+    /// shapes against `config`. Any other tensor is an error, except those named in `ignoring`
+    /// (and, for transformers' layout, `huggingFaceBuffers`).
+    init(
+        source file: any TensorSource, layout: WeightLayout, configuration config: CLIPConfiguration, ignoring ignored: Set<String> = []
+    ) throws {
         self.file = file
         let url = file.url
         var owned: [UnsafeMutableRawBufferPointer] = []
         var ok = false
         defer { if !ok { for mapping in owned { munmap(mapping.baseAddress, mapping.count) } } }
 
+        /// Every tensor name the model reads.
+        var used: Set<String> = []
         func checkedShape(_ name: String, _ shape: [Int]) throws {
+            used.insert(name)
             guard let actual = file.tensorShape(name) else {
                 throw SafeTensorsError(code: .missingTensor, file: url.path, tensor: name, message: "not found in the file")
             }
@@ -190,6 +206,7 @@ final class CLIPWeights: @unchecked Sendable {
                 code: .shapeMismatch, file: url.path, tensor: "logit_scale",
                 message: "has shape \(scaleShape), expected [] (a scalar)")
         }
+        used.insert("logit_scale")
         logitScale = try file.floatValues("logit_scale")[0]
         // Logits are exp(logit_scale) × cosine: an infinite or NaN scale makes every logit
         // infinite or NaN, and every prediction a tie the first class wins.
@@ -237,6 +254,16 @@ final class CLIPWeights: @unchecked Sendable {
             postLayerNormWeight = try tensor("visual.ln_post.weight", [v.hiddenSize])
             postLayerNormBias = try tensor("visual.ln_post.bias", [v.hiddenSize])
             visualProjection = try transposed("visual.proj", rows: v.hiddenSize, columns: proj)
+        }
+
+        let tolerated = layout == .huggingFace ? ignored.union(Self.huggingFaceBuffers) : ignored
+        let unused = file.tensorNames.filter { !used.contains($0) && !tolerated.contains($0) }.sorted()
+        if let first = unused.first {
+            throw SafeTensorsError(
+                code: .unexpectedTensor, file: url.path, tensor: first,
+                message:
+                    "not used by a model of the configured sizes (\(v.numHiddenLayers) vision and \(t.numHiddenLayers) text layers)\(unused.count > 1 ? ", nor are \(unused.count - 1) more tensors" : ""): the weights and the configuration disagree"
+            )
         }
 
         self.owned = owned

@@ -41,27 +41,73 @@ indirect enum PickleValue {
     }
 }
 
-/// A pickled tuple. A reference like every container, so that `PickleReader.dismantle` can
-/// empty each one once however often it is shared.
-final class PickleTuple {
-    var items: [PickleValue]
-    init(_ items: [PickleValue]) { self.items = items }
+/// A container value (tuple, list, dict, module object). Containers are references, made only
+/// by a `PickleArena`, which keeps every one alive until it empties them all (see there).
+protocol PickleContainer: AnyObject {
+    /// Drops the values this container holds (their references, not what they hold).
+    func removeContents()
+}
+
+/// Owns every container one pickle read makes, and releases them without recursion.
+///
+/// A pickle can nest values millions deep in a byte each (TUPLE1 after TUPLE1). Released the
+/// ordinary way, the outermost value frees the next, which frees the next: one stack frame per
+/// level, and a stack overflow wherever such a value is dropped (POP, a memo slot written
+/// again, a dict key set twice, the arguments of a refused call, the end of the read). Here no
+/// drop can free a container: the arena holds a reference to each, so dropping a value only
+/// lowers counts. When the arena goes, it first empties every container in one flat loop
+/// (each then refers to nothing), then releases them, each freeing nothing further. A
+/// container shared many ways (DUP, memo) costs its size once. Containers dropped early stay
+/// until the end, so their number is bounded (`PickleReader.maxContainers`).
+final class PickleArena {
+    private var containers: [any PickleContainer] = []
+    /// How many containers the read has made.
+    var count: Int { containers.count }
+
+    func tuple(_ items: [PickleValue]) -> PickleTuple { keep(PickleTuple(items)) }
+    func list() -> PickleList { keep(PickleList()) }
+    func dict() -> PickleDict { keep(PickleDict()) }
+    func object(module: String, name: String) -> PickleObject { keep(PickleObject(module: module, name: name)) }
+
+    private func keep<C: PickleContainer>(_ container: C) -> C {
+        containers.append(container)
+        return container
+    }
+
+    deinit {
+        for container in containers { container.removeContents() }
+    }
+}
+
+/// A pickled tuple.
+final class PickleTuple: PickleContainer {
+    fileprivate(set) var items: [PickleValue]
+    fileprivate init(_ items: [PickleValue]) { self.items = items }
+    func removeContents() { items = [] }
 }
 
 /// A pickled list (a reference: APPEND mutates the memoised object).
-final class PickleList {
-    var items: [PickleValue] = []
+final class PickleList: PickleContainer {
+    fileprivate(set) var items: [PickleValue] = []
+    fileprivate init() {}
+    func removeContents() { items = [] }
 }
 
 /// A pickled dict or `OrderedDict` (a reference), in insertion order. A key set twice is kept
 /// once, as Python does, and remembered in `duplicateKey`: a state dict must not have one.
-final class PickleDict {
+final class PickleDict: PickleContainer {
     fileprivate(set) var entries: [(key: PickleValue, value: PickleValue)] = []
     private var index: [String: Int] = [:]
     /// The first string key set a second time, if any.
     private(set) var duplicateKey: String?
     /// The state a BUILD gave the dict (`OrderedDict`'s `_metadata`): kept, never used.
-    var state: PickleValue?
+    fileprivate(set) var state: PickleValue?
+    fileprivate init() {}
+    func removeContents() {
+        entries = []
+        index = [:]
+        state = nil
+    }
 
     func set(_ key: PickleValue, _ value: PickleValue) {
         if case .string(let name) = key {
@@ -82,15 +128,16 @@ final class PickleDict {
 }
 
 /// A TorchScript module object: its class and the attributes its BUILD set.
-final class PickleObject {
+final class PickleObject: PickleContainer {
     let module: String
     let name: String
-    var state: PickleValue?
-    init(module: String, name: String) {
+    fileprivate(set) var state: PickleValue?
+    fileprivate init(module: String, name: String) {
         self.module = module
         self.name = name
     }
     var className: String { "\(module).\(name)" }
+    func removeContents() { state = nil }
 }
 
 /// The element types of PyTorch storages.
@@ -155,8 +202,11 @@ final class PickleTensor {
         self.strides = strides
         self.count = count
     }
-    /// Whether the elements are in row-major order with no gaps.
+    /// Whether the elements are in row-major order with no gaps. A view with no elements is;
+    /// otherwise every running product is at most `count`, so none overflows (a size-0 view
+    /// of shape (0, 2^62, 2^62) trapped here).
     var isContiguous: Bool {
+        guard count > 0 else { return true }
         var expected = 1
         for (size, stride) in zip(shape, strides).reversed() where size != 1 {
             if stride != expected { return false }
@@ -192,40 +242,30 @@ struct PickleReader {
 
     /// The deepest nesting of MARKs accepted (real checkpoints use a handful).
     static let maxMarks = 10_000
+    /// The most containers (tuples, lists, dicts, objects) one pickle may make by default. A
+    /// state dict makes a few per tensor (thousands for a ViT-L); each costs about 100 bytes
+    /// until the read ends, so this bounds that memory to some 200 MB whatever the pickle's size.
+    static let defaultMaxContainers = 2_000_000
+    /// The most containers this reader accepts (`defaultMaxContainers` but in tests).
+    var maxContainers = PickleReader.defaultMaxContainers
 
-    /// Reads `bytes` (one pickle, up to its STOP) and hands the value to `consume`; then takes
-    /// every value apart (`dismantle`), whether reading succeeded or not, so `consume` must
-    /// keep only what holds no containers (tensors, strings, numbers).
+    /// Reads `bytes` (one pickle, up to its STOP) and hands the value to `consume`; then every
+    /// container is emptied (see `PickleArena`), whether reading succeeded or not, so `consume`
+    /// must keep only what holds no containers (tensors, strings, numbers).
     func read<T>(_ bytes: UnsafeRawBufferPointer, consume: (PickleValue) throws -> T) throws -> T {
-        var stack: [PickleValue] = []
-        var memo: [Int: PickleValue] = [:]
-        defer { Self.dismantle(stack + Array(memo.values)) }
-        return try consume(try parse(bytes, stack: &stack, memo: &memo))
-    }
-
-    /// Empties every container reachable from `values`, iteratively. A pickle can nest values
-    /// millions deep in a few bytes each (TUPLE1 after TUPLE1), and releasing such a chain the
-    /// ordinary way recurses once per level and overflows the stack; emptying each container
-    /// (they are all references) before it is released keeps every release shallow, and makes a
-    /// container shared many times (DUP, memo) cost its size once.
-    static func dismantle(_ values: [PickleValue]) {
-        var work = values
-        while let value = work.popLast() {
-            switch value {
-            case .tuple(let t): work += t.items; t.items = []
-            case .list(let l): work += l.items; l.items = []
-            case .dict(let d):
-                for entry in d.entries { work.append(entry.key); work.append(entry.value) }
-                d.entries = []
-                if let state = d.state { work.append(state); d.state = nil }
-            case .object(let o):
-                if let state = o.state { work.append(state); o.state = nil }
-            default: break
-            }
+        let arena = PickleArena()
+        // The arena must outlive every value of the read (the stack, the memo, `consume`'s
+        // use of the root): released earlier, it would empty containers still being read.
+        return try withExtendedLifetime(arena) {
+            var stack: [PickleValue] = []
+            var memo: [Int: PickleValue] = [:]
+            return try consume(try parse(bytes, arena: arena, stack: &stack, memo: &memo))
         }
     }
 
-    private func parse(_ bytes: UnsafeRawBufferPointer, stack: inout [PickleValue], memo: inout [Int: PickleValue]) throws -> PickleValue {
+    private func parse(
+        _ bytes: UnsafeRawBufferPointer, arena: PickleArena, stack: inout [PickleValue], memo: inout [Int: PickleValue]
+    ) throws -> PickleValue {
         var pos = 0
         var marks: [Int] = []
         let count = bytes.count
@@ -294,6 +334,9 @@ struct PickleReader {
         }
 
         while true {
+            guard arena.count <= maxContainers else {
+                throw fail("more than \(maxContainers) tuples, lists and dicts: not a weights file")
+            }
             let opPos = pos
             let op = try byte()
             switch op {
@@ -308,17 +351,17 @@ struct PickleReader {
             case 0x28: // MARK
                 guard marks.count < Self.maxMarks else { throw fail("more than \(Self.maxMarks) nested marks") }
                 marks.append(stack.count)
-            case 0x29: stack.append(.tuple(PickleTuple([]))) // EMPTY_TUPLE
-            case 0x5D: stack.append(.list(PickleList())) // EMPTY_LIST
-            case 0x7D: stack.append(.dict(PickleDict())) // EMPTY_DICT
-            case 0x74: stack.append(.tuple(PickleTuple(try popMark()))) // TUPLE
-            case 0x85: stack.append(.tuple(PickleTuple([try pop()]))) // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple(PickleTuple([a, b]))) // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple(PickleTuple([a, b, c]))) // TUPLE3
+            case 0x29: stack.append(.tuple(arena.tuple([]))) // EMPTY_TUPLE
+            case 0x5D: stack.append(.list(arena.list())) // EMPTY_LIST
+            case 0x7D: stack.append(.dict(arena.dict())) // EMPTY_DICT
+            case 0x74: stack.append(.tuple(arena.tuple(try popMark()))) // TUPLE
+            case 0x85: stack.append(.tuple(arena.tuple([try pop()]))) // TUPLE1
+            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple(arena.tuple([a, b]))) // TUPLE2
+            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple(arena.tuple([a, b, c]))) // TUPLE3
             case 0x6C: // LIST
-                let list = PickleList(); list.items = try popMark(); stack.append(.list(list))
+                let list = arena.list(); list.items = try popMark(); stack.append(.list(list))
             case 0x64: // DICT
-                let dict = PickleDict(); try setItems(.dict(dict), try popMark()); stack.append(.dict(dict))
+                let dict = arena.dict(); try setItems(.dict(dict), try popMark()); stack.append(.dict(dict))
             case 0x4A: stack.append(.int(Int(Int32(bitPattern: UInt32(try le(4)))))) // BININT
             case 0x4B: stack.append(.int(try byte())) // BININT1
             case 0x4D: stack.append(.int(Int(try le(2)))) // BININT2
@@ -370,14 +413,14 @@ struct PickleReader {
             case 0x52: // REDUCE
                 let args = try pop(), callable = try pop()
                 guard case .tuple(let values) = args else { throw fail("REDUCE arguments are \(args.kind), not a tuple") }
-                stack.append(try reduce(callable, values.items, fail: fail))
+                stack.append(try reduce(callable, values.items, arena: arena, fail: fail))
             case 0x81: // NEWOBJ
                 let args = try pop(), cls = try pop()
                 guard case .global(let module, let name) = cls, module.hasPrefix("__torch__") else {
                     throw fail("NEWOBJ of \(cls.kind): only TorchScript module objects are built")
                 }
                 guard case .tuple = args else { throw fail("NEWOBJ arguments are \(args.kind), not a tuple") }
-                stack.append(.object(PickleObject(module: module, name: name)))
+                stack.append(.object(arena.object(module: module, name: name)))
             case 0x62: // BUILD
                 let state = try pop(), target = try top()
                 switch target {
@@ -421,11 +464,13 @@ struct PickleReader {
     }
 
     /// Calls one of the allowed globals — in this reader, builds the value it would return.
-    private func reduce(_ callable: PickleValue, _ args: [PickleValue], fail: (String) -> PickleError) throws -> PickleValue {
+    private func reduce(
+        _ callable: PickleValue, _ args: [PickleValue], arena: PickleArena, fail: (String) -> PickleError
+    ) throws -> PickleValue {
         guard case .global(let module, let name) = callable else { throw fail("REDUCE calls \(callable.kind)") }
         switch (module, name) {
         case ("collections", "OrderedDict"):
-            let dict = PickleDict()
+            let dict = arena.dict()
             if let first = args.first {
                 guard case .list(let pairs) = first else { throw fail("OrderedDict(\(first.kind))") }
                 for pair in pairs.items {

@@ -222,6 +222,9 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
         let n = tensor.count
         guard n > 0 else { return [] }
         // Element indices walk the view's strides (checked inside the storage when it was read).
+        // The walk steps past the last element, and along size-1 axes whose stride can be
+        // anything up to Int.max: it wraps rather than traps. Every index it reads is the view's
+        // own, inside the storage, and wrapping arithmetic gives those exactly.
         let shape = tensor.shape, strides = tensor.strides
         return [Float](unsafeUninitializedCapacity: n) { out, initialized in
             if tensor.isContiguous {
@@ -234,9 +237,9 @@ public final class PyTorchArchive: @unchecked Sendable, TensorSource {
                     var axis = shape.count - 1
                     while axis >= 0 {
                         index[axis] += 1
-                        element += strides[axis]
+                        element &+= strides[axis]
                         if index[axis] < shape[axis] { break }
-                        element -= strides[axis] * shape[axis]
+                        element &-= strides[axis] &* shape[axis]
                         index[axis] = 0
                         axis -= 1
                     }

@@ -19,6 +19,8 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable {
         public static let unsupportedDType = Code(name: "unsupported dtype")
         public static let missingTensor = Code(name: "missing tensor")
         public static let shapeMismatch = Code(name: "shape mismatch")
+        /// A tensor the model does not use (strict loading refuses it).
+        public static let unexpectedTensor = Code(name: "unexpected tensor")
         public static let unwritable = Code(name: "unwritable")
     }
 
@@ -171,10 +173,14 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 throw fail(
                     .badTensorEntry, "data_offsets [\(begin), \(end)] out of range (data section is \(dataSize) bytes)", tensor: name)
             }
-            guard end - begin == count * dtype.size else {
+            // count is at most the data's size (checked above); the product is checked anyway,
+            // as every size read from a checkpoint is.
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, end - begin == bytes else {
                 throw fail(
                     .badTensorEntry,
-                    "data_offsets span \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(count * dtype.size)", tensor: name)
+                    "data_offsets span \(end - begin) bytes but shape \(shape) of \(dtypeName) needs \(overflow ? "more than \(Int.max)" : "\(bytes)")",
+                    tensor: name)
             }
             tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, dataRange: begin..<end)
         }

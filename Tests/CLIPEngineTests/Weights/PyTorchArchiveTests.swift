@@ -247,6 +247,63 @@ import Testing
         #expect(failure { _ = try PyTorchArchive(url: url3) }?.contains("holds a tuple, not a state dict") == true)
     }
 
+    /// A value dropped while the pickle is read (POP, a memo slot written again, a dict key set
+    /// twice, the arguments of a call that is refused) used to be released recursively, one
+    /// stack frame per level: a million nested TUPLE1 overflowed the stack. Every case ends in
+    /// one line.
+    @Test func valuesDroppedMidParseAreReleasedWithoutRecursion() throws {
+        let chain = [UInt8](repeating: 0x85, count: 1_000_000) // TUPLE1 × 10^6 around a None
+        func message(_ pickle: [UInt8]) throws -> String? {
+            let url = try archive([], data: [:], pickle: pickle).write()
+            return failure { _ = try PyTorchArchive(url: url) }
+        }
+        // POP, then a None as the whole pickle.
+        #expect(try message([0x80, 0x02, 0x4E] + chain + [0x30, 0x4E, 0x2E])?.contains("holds None, not a state dict") == true)
+        // BINPUT 0, POP, then BINPUT 0 again over the chain's slot.
+        #expect(
+            try message([0x80, 0x02, 0x4E] + chain + [0x71, 0x00, 0x30, 0x4E, 0x71, 0x00, 0x2E])?.contains("holds None, not a state dict")
+                == true)
+        // A dict whose key "a" is set to the chain, then to None.
+        var p = PickleBuilder()
+        p.op(0x7D); p.string("a"); p.op(0x4E); p.bytes += chain; p.op(0x73); p.string("a"); p.op(0x4E); p.op(0x73); p.op(0x2E)
+        #expect(try message(p.bytes)?.contains("duplicate tensor name \"a\"") == true)
+        // The chain as the arguments of a call that is refused.
+        var call = PickleBuilder()
+        call.global("torch", "FloatStorage"); call.op(0x4E); call.bytes += chain; call.op(0x52); call.op(0x2E)
+        #expect(try message(call.bytes)?.contains("calling torch.FloatStorage is not allowed") == true)
+    }
+
+    /// Values dropped at once still count until the read ends (they are freed together,
+    /// flat): EMPTY_TUPLE, POP repeated past the reader's limit ends in one line, so a large
+    /// pickle cannot hold gigabytes of empty containers. (A limit of 1,000 here; archives are
+    /// read with `defaultMaxContainers`.)
+    @Test func containerCountIsBounded() throws {
+        var reader = PickleReader(allowsModules: false) { key, _, _ in throw PickleError(message: "no storage \(key)") }
+        reader.maxContainers = 1000
+        #expect(PickleReader.defaultMaxContainers == 2_000_000)
+        func read(_ pairs: Int) -> String? {
+            let pickle: [UInt8] = [0x80, 0x02] + Array([[UInt8]](repeating: [0x29, 0x30], count: pairs).joined()) + [0x4E, 0x2E]
+            return failure { _ = try pickle.withUnsafeBytes { try reader.read($0) { $0.kind } } }
+        }
+        #expect(read(1000) == nil)
+        #expect(read(1001) == "pickle byte 2003: more than 1000 tuples, lists and dicts: not a weights file")
+    }
+
+    /// Views whose sizes or strides are near the top of Int: a (0, 2^62, 2^62) view with
+    /// contiguous strides (its contiguity check multiplied them), and a [1, 2] view whose
+    /// size-1 axis has stride Int.max (the element walk stepped over it). Both read without
+    /// trapping, and the values are the view's.
+    @Test func viewsWithHugeSizesOrStridesReadWithoutOverflow() throws {
+        let url = try archive(
+            [("z", "0", 4, 0, [0, 1 << 62, 1 << 62], [1, 1 << 62, 1]), ("s", "0", 4, 1, [1, 2], [Int.max, 2])],
+            data: ["0": [1, 2, 3, 4]]
+        ).write()
+        let file = try PyTorchArchive(url: url)
+        #expect(try file.floatValues("z") == [])
+        #expect(file.float32InPlace("z").map(Array.init) ?? [] == [])
+        #expect(try file.floatValues("s") == [2, 4])
+    }
+
     /// Malformed pickles (cut anywhere, bad lengths, stack underflow) fail with one line, never
     /// a crash: every prefix of a real state-dict pickle.
     @Test func everyPrefixOfAPickleFailsCleanly() throws {
