@@ -63,7 +63,9 @@ public enum AtomicFile {
         var info = stat()
         if fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
             if info.st_mode & S_IFMT == S_IFLNK {
-                throw Failure(file: url.path, message: "is a symbolic link; clip-audit does not write through links in its output folders (remove the link)")
+                throw Failure(
+                    file: url.path,
+                    message: "is a symbolic link; clip-audit does not write through links in its output folders (remove the link)")
             }
             if let kind = FileKind.describe(mode: info.st_mode) {
                 throw Failure(file: url.path, message: "is \(kind); give the name of a new file or of a regular file to replace")

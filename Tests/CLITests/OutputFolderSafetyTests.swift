@@ -99,7 +99,9 @@ struct OutputFolderSafetyTests {
         return files
     }
 
-    @Test("a linked charts/ (with a ledger) or card/ is refused by run and card; nothing is written through it", arguments: ["charts", "card"])
+    @Test(
+        "a linked charts/ (with a ledger) or card/ is refused by run and card; nothing is written through it", arguments: ["charts", "card"]
+    )
     func linkedSubfolder(name: String) throws {
         let ws = try OutputFolderTests.workspace()
         defer { ws.cleanUp() }

@@ -150,7 +150,8 @@ public final class FolderHandle: @unchecked Sendable {
                 if mkdirat(current, name, 0o755) != 0 && errno != EEXIST {
                     let why = Self.reason()
                     close(current)
-                    throw AuditError(file: url.appendingPathComponent(walked.joined(separator: "/")).path, "cannot create the folder: \(why)")
+                    throw AuditError(
+                        file: url.appendingPathComponent(walked.joined(separator: "/")).path, "cannot create the folder: \(why)")
                 }
                 next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }

@@ -38,7 +38,8 @@ public enum ModelsWriter {
     /// its own, and the folder would read as neither.
     static func refuseOneModelReport(_ top: FolderHandle) throws {
         let ledger = OutputFolder.ledgerName("report")
-        let legacy = try top.entry(OutputFolder.ledgerName(kind)) == .missing && !ReportWriter.legacyReportFiles(top.url).isEmpty
+        let legacy =
+            try top.entry(OutputFolder.ledgerName(kind)) == .missing && !ReportWriter.legacyReportFiles(top.url).isEmpty
             && !FileManager.default.fileExists(atPath: top.url.appendingPathComponent("models.csv").path)
         if try top.entry(ledger) != .missing || legacy {
             throw AuditError(
