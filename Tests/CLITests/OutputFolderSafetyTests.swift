@@ -202,6 +202,20 @@ struct OutputFolderSafetyTests {
         #expect(!fm.fileExists(atPath: out.appendingPathComponent(".clip-audit.lock").path), "the lock file stays after the run")
     }
 
+    @Test("a run that fails after taking the folder's lock (a model that cannot be found) leaves no folder of its making")
+    func failedRunLeavesNoFolder() throws {
+        let ws = try Workspace()
+        defer { ws.cleanUp() }
+        try ws.writeManifest(Workspace.rows(try ws.makeImages(2)))
+        try ModelsCommandTests.writeTwoModelAudit(ws)
+        let text = try String(contentsOf: ws.audit, encoding: .utf8)
+            .replacingOccurrences(of: ModelsCommandTests.openCLIP.path, with: ws.path("no-such-model"))
+        try text.write(to: ws.audit, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["run", ws.audit.path, "--output", ws.path("out"), "--no-cache", "--threads", "1"])
+        #expect(result.status != 0)
+        #expect(!fm.fileExists(atPath: ws.path("out")), "\(result.stderr)")
+    }
+
     @Test("a models: label longer than 64 characters is refused at its line by validate and run, before any encoding", arguments: [65, 300])
     func longLabel(length: Int) throws {
         let ws = try Workspace()

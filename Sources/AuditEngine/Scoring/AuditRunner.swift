@@ -253,14 +253,13 @@ public enum AuditRunner {
             throw error
         }
         var outputLocks: [OutputLock] = []
-        var createdFolder: URL?
+        var createdFolders: [URL] = []
         var finished = false
         defer {
             // A run that failed leaves no empty folder of its own making behind.
-            if !finished, let folder = createdFolder {
+            if !finished {
                 outputLocks = []
-                for label in labels { rmdir(folder.appendingPathComponent(label).path) }
-                rmdir(folder.path)
+                for folder in createdFolders.reversed() { rmdir(folder.path) }
             }
         }
         if options.shard == nil {
@@ -269,11 +268,13 @@ public enum AuditRunner {
             if options.lockOutputFolder {
                 // Held until the report is written: another process's report never mixes with it.
                 try OutputFolder.refuseRoot(folder)
-                if !FileManager.default.fileExists(atPath: folder.path) { createdFolder = folder }
+                if !FileManager.default.fileExists(atPath: folder.path) { createdFolders.append(folder) }
                 let top = try FolderHandle(url: folder, what: "report folder")
                 outputLocks.append(try OutputLock(top))
                 for label in several ? labels : [] {
-                    try top.refuseLink(label)
+                    let entry = try top.entry(label)
+                    if entry == .link { throw top.linkError(label) }
+                    if entry == .missing { createdFolders.append(folder.appendingPathComponent(label)) }
                     outputLocks.append(try OutputLock(FolderHandle(label, in: top, what: "report folder")))
                 }
             }
