@@ -54,6 +54,42 @@ public enum AtomicFile {
         if dirFD >= 0 { fsync(dirFD); close(dirFD) }
     }
 
+    /// Writes the file `name` of the folder open as `directory` (a descriptor) atomically and
+    /// durably, as ``write(to:_:)`` does, but with every step relative to that descriptor: a
+    /// folder reached without following links (see the report writers) stays the folder written
+    /// into, and a symbolic link at `name` is refused rather than replaced or written through.
+    /// `url` names the file in errors.
+    public static func write(named name: String, in directory: Int32, url: URL, _ body: (inout Output) throws -> Void) throws {
+        var info = stat()
+        if fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+            if info.st_mode & S_IFMT == S_IFLNK {
+                throw Failure(
+                    file: url.path,
+                    message: "is a symbolic link; clip-audit does not write through links in its output folders (remove the link)")
+            }
+            if let kind = FileKind.describe(mode: info.st_mode) {
+                throw Failure(file: url.path, message: "is \(kind); give the name of a new file or of a regular file to replace")
+            }
+        }
+        let temporary = ".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw posixError("cannot create a file in \(url.deletingLastPathComponent().path)", url) }
+        var ok = false
+        defer {
+            if !ok { unlinkat(directory, temporary, 0) }
+        }
+        do {
+            defer { close(fd) }
+            var output = Output(fd: fd, url: url)
+            try body(&output)
+            try output.flush()
+            guard fsync(fd) == 0 else { throw posixError("cannot flush", url) }
+        }
+        guard renameat(directory, temporary, directory, name) == 0 else { throw posixError("cannot rename into place", url) }
+        ok = true
+        fsync(directory)
+    }
+
     /// Where ``write(to:_:)``'s body writes: bytes are buffered and go to the temporary file
     /// 64 KiB at a time.
     public struct Output {

@@ -26,7 +26,7 @@ extension ClipAudit {
                 // A several-model audit's top folder: a section per model and the comparison.
                 if ModelsFolder.isTopFolder(url) {
                     let models = try ModelsFolder.read(url)
-                    for url in try ModelCardExport.write(models, to: directory) { print(url.path) }
+                    for url in try ModelCardExport.write(models, to: directory, inside: output == nil ? url : nil) { print(url.path) }
                     if models.models.first?.data.dataset == nil {
                         printError(
                             "note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name"
@@ -35,7 +35,7 @@ extension ClipAudit {
                     return
                 }
                 let folder = try ReportFolder.read(url)
-                for url in try ModelCardExport.write(folder.data, to: directory) { print(url.path) }
+                for url in try ModelCardExport.write(folder.data, to: directory, inside: output == nil ? url : nil) { print(url.path) }
                 if folder.data.dataset == nil {
                     printError(
                         "note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name"

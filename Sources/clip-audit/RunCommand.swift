@@ -105,6 +105,7 @@ extension ClipAudit {
                 options.batchSize = performance.batch
                 options.strict = strict
                 options.maxPixels = maxPixels
+                options.lockOutputFolder = true
 
                 let meter = ProgressMeter(enabled: stderrIsTerminal)
                 let result = try AuditRunner.perform(auditFile: URL(fileURLWithPath: auditFile), options: options) { done, total in

@@ -316,12 +316,33 @@ public struct AuditModel: Sendable, Equatable {
     /// (compared ignoring case, as some file systems do), and `card`, where `clip-audit card` writes by default.
     public static let reservedLabels = ["models.csv", "run.json", "report.md", "report.html", "charts", "card"]
 
+    /// The longest label: its folder and `card`'s `model-card-<label>.json` stay far below any
+    /// file system's name limit.
+    public static let maxLabelLength = 64
+
     /// Letters, digits, `-`, `_` and `.` (not `.` or `..` alone): a folder name on any system.
     public static func isValidLabel(_ label: String) -> Bool {
         !label.isEmpty && label != "." && label != ".."
             && label.unicodeScalars.allSatisfy {
                 $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0))
             }
+    }
+
+    /// Why `label` cannot be a model label, or nil when it can. The one rule for labels: the
+    /// audit file's `models:` is checked with it at the label's line, and `card` checks the
+    /// labels of a top folder's `run.json` with it, so a folder `run` wrote is one `card` reads.
+    public static func labelProblem(_ label: String) -> String? {
+        if label.count > maxLabelLength {
+            return "is \(label.count) characters long; a label has at most \(maxLabelLength) (it names the model's report folder)"
+        }
+        // The label names a folder under the report: nothing that could climb out of it or
+        // need quoting in a path.
+        if !isValidLabel(label) { return "may hold only letters, digits, `-`, `_` and `.` (it names the model's report folder)" }
+        if label.hasPrefix(".") { return "must not start with `.` (its report folder would be hidden, or a ledger's name)" }
+        if let taken = reservedLabels.first(where: { $0.lowercased() == label.lowercased() }) {
+            return "is the name of a file of the top report folder (\(taken)); choose another label"
+        }
+        return nil
     }
 }
 

@@ -429,22 +429,8 @@ struct AuditFileParser {
                 throw fail(item, path, "missing `model:` (a repo id or a checkpoint directory)")
             }
             let label = try string(labelNode, "\(path).label")
-            // The label names a folder under the report: nothing that could climb out of it or
-            // need quoting in a path.
-            if !AuditModel.isValidLabel(label) {
-                throw fail(
-                    labelNode, "\(path).label",
-                    "\"\(label)\" may hold only letters, digits, `-`, `_` and `.` (it names the model's report folder)")
-            }
-            if label.hasPrefix(".") {
-                throw fail(
-                    labelNode, "\(path).label",
-                    "\"\(label)\" must not start with `.` (its report folder would be hidden, or a ledger's name)")
-            }
-            if let taken = AuditModel.reservedLabels.first(where: { $0.lowercased() == label.lowercased() }) {
-                throw fail(
-                    labelNode, "\(path).label",
-                    "\"\(label)\" is the name of a file of the top report folder (\(taken)); choose another label")
+            if let problem = AuditModel.labelProblem(label) {
+                throw fail(labelNode, "\(path).label", "\"\(label)\" \(problem)")
             }
             if result.contains(where: { $0.label.lowercased() == label.lowercased() }) {
                 throw fail(labelNode, "\(path).label", "\"\(label)\" is used by an earlier model; labels must be unique")

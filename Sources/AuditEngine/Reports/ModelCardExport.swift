@@ -19,26 +19,39 @@ public enum ModelCardExport {
     }
 
     /// Writes the exports and the run key into `directory` (only files `card` wrote there are
-    /// replaced); returns the exports' paths.
-    public static func write(_ data: ReportData, to directory: URL) throws -> [URL] {
-        return try writeExports(render(data), runKey: data.runID, to: directory)
+    /// replaced); returns the exports' paths. With `report`, `directory` is a folder of that
+    /// report folder (its default `card/`), reached without following a link.
+    public static func write(_ data: ReportData, to directory: URL, inside report: URL? = nil) throws -> [URL] {
+        return try writeExports(render(data), runKey: data.runID, to: directory, inside: report)
+    }
+
+    /// The card folder, open: `directory` as named, or the folder of that name in `report`
+    /// (which must not be a link: a handed-over report's `card -> /elsewhere` would send the
+    /// exports, and the removal of stale ones, there).
+    static func open(_ directory: URL, inside report: URL?) throws -> FolderHandle {
+        guard let report else {
+            try OutputFolder.refuseRoot(directory)
+            return try FolderHandle(url: directory, what: "card folder")
+        }
+        return try FolderHandle(directory.lastPathComponent, in: FolderHandle(url: report, what: "report folder"), what: "card folder")
     }
 
     /// Writes `exports` and the run key (which run the card describes) into `directory`, through
     /// the card folder's ledger; returns the exports' paths.
-    static func writeExports(_ exports: [(name: String, text: String)], runKey: String, to directory: URL) throws -> [URL] {
+    static func writeExports(
+        _ exports: [(name: String, text: String)], runKey: String, to directory: URL, inside report: URL? = nil
+    ) throws -> [URL] {
         let names = exports.map(\.name)
         // A card folder from before ledgers: the exports, all of them, which only `card` writes together.
-        var folder = try OutputFolder(url: directory, kind: "card", files: names + [runKeyName]) { url in
+        var folder = try OutputFolder(handle: open(directory, inside: report), kind: "card", files: names + [runKeyName]) { url in
             names.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) } ? Set(names) : []
         }
         var written: [URL] = []
         for (name, text) in exports {
-            let url = directory.appendingPathComponent(name)
-            try AtomicFile.write(text, to: url)
-            written.append(url)
+            try folder.write(text, to: name)
+            written.append(folder.url.appendingPathComponent(name))
         }
-        try AtomicFile.write(runKey + "\n", to: directory.appendingPathComponent(runKeyName))
+        try folder.write(runKey + "\n", to: runKeyName)
         try folder.finish()
         return written
     }
@@ -46,18 +59,26 @@ public enum ModelCardExport {
     /// Removes the files `card` wrote into the report's `card/` folder when they came from
     /// another run than `runID` (a card beside a report must describe that report). Only files
     /// the card's ledger lists are removed; the folder goes too when nothing else is in it.
-    public static func removeStaleCard(in reportDirectory: URL, runID: String) throws {
-        let card = reportDirectory.appendingPathComponent(defaultFolder, isDirectory: true)
-        let fm = FileManager.default
-        let ledger = card.appendingPathComponent(OutputFolder.ledgerName("card"))
-        guard fm.fileExists(atPath: ledger.path) else { return }
-        let key = (try? FileKind.contents(of: card.appendingPathComponent(runKeyName), limit: 4096))
-            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-        if let key, !runID.isEmpty, key == runID { return }
-        var folder = try OutputFolder(url: card, kind: "card", files: [], what: "card folder")
-        try folder.finish()
-        try? fm.removeItem(at: ledger)
-        if (try? fm.contentsOfDirectory(atPath: card.path))?.isEmpty == true { try? fm.removeItem(at: card) }
+    static func removeStaleCard(in report: FolderHandle, runID: String) throws {
+        switch try report.entry(defaultFolder) {
+        case .directory: break
+        case .link: throw report.linkError(defaultFolder)
+        default: return
+        }
+        let card = try FolderHandle(defaultFolder, in: report, what: "card folder")
+        let ledger = OutputFolder.ledgerName("card")
+        guard try card.entry(ledger) != .missing else { return }
+        if try card.entry(runKeyName) == .regular {
+            let key = (try? FileKind.contents(of: card.url.appendingPathComponent(runKeyName), limit: 4096))
+                .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            if let key, !runID.isEmpty, key == runID { return }
+        }
+        do {
+            var folder = try OutputFolder(handle: card, kind: "card", files: [])
+            try folder.finish()
+            try card.removeFile(ledger)
+        }
+        report.removeEmptyFolder(defaultFolder)
     }
 
     // MARK: Markdown
@@ -350,11 +371,12 @@ extension ModelCardExport {
     }
 
     /// Writes the exports of a top folder and the run key (every model's run id) into `directory`.
-    public static func write(_ data: ModelsReportData, to directory: URL) throws -> [URL] {
-        for model in data.models where !ModelsFolder.isValidLabel(model.label) {
+    public static func write(_ data: ModelsReportData, to directory: URL, inside report: URL? = nil) throws -> [URL] {
+        for model in data.models where AuditModel.labelProblem(model.label) != nil {
             throw AuditError(file: directory.path, "model label \(JSONText.quoted(model.label)) cannot name a card file")
         }
-        return try writeExports(render(data), runKey: data.models.map(\.data.runID).joined(separator: ","), to: directory)
+        return try writeExports(
+            render(data), runKey: data.models.map(\.data.runID).joined(separator: ","), to: directory, inside: report)
     }
 
     /// The fairness section of several models: the comparison, then each model's own section

@@ -13,13 +13,10 @@ public enum ModelsFolder {
         FileManager.default.fileExists(atPath: url.appendingPathComponent("models.csv").path)
     }
 
-    /// A model label as SPEC allows it (letters, digits, `-`, `_`, `.`), and never `.` or `..`:
-    /// it names a folder under the top folder, so one read back must not lead out of it.
+    /// A model label as the audit file allows it (``AuditModel/labelProblem(_:)``): it names a
+    /// folder under the top folder, so one read back must not lead out of it.
     public static func isValidLabel(_ label: String) -> Bool {
-        !label.isEmpty && label.count <= 64 && label != "." && label != ".."
-            && label.unicodeScalars.allSatisfy {
-                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0))
-            }
+        AuditModel.labelProblem(label) == nil
     }
 
     /// Reads the top folder at `url`.
@@ -67,9 +64,8 @@ public enum ModelsFolder {
             guard let fields = entry as? [String: Any], let label = fields["label"] as? String, fields["model"] is String else {
                 throw AuditError(file: file.path, "models[\(i)]: not an object with a string \"label\" and \"model\"")
             }
-            guard isValidLabel(label) else {
-                throw AuditError(
-                    file: file.path, "models[\(i)].label \(JSONText.quoted(label)) is not a model label (letters, digits, -, _, . only)")
+            if let problem = AuditModel.labelProblem(label) {
+                throw AuditError(file: file.path, "models[\(i)].label \(JSONText.quoted(label)) is not a model label: it \(problem)")
             }
             guard !labels.contains(label) else {
                 throw AuditError(file: file.path, "models[\(i)].label \"\(label)\" repeats an earlier model's")

@@ -20,10 +20,32 @@ public enum ModelsWriter {
                 ("audit file", config.sourceFile), ("manifest", config.manifest.path),
                 ("image folder", config.manifest.imageRoot)
             ])
+        if FileManager.default.fileExists(atPath: directory.path) {
+            let top = try FolderHandle(url: directory, what: "report folder")
+            try refuseOneModelReport(top)
+            // A model's folder that is a link would take its report out of the top folder.
+            for label in labels { try top.refuseLink(label) }
+        }
         // The top report's own names too (its charts are only known at the end).
         try OutputFolder.check(url: directory, kind: kind, files: fileNames + ["report.md", "report.html"])
         for label in labels {
             try ReportWriter.checkFolder(directory.appendingPathComponent(label, isDirectory: true), for: config)
+        }
+    }
+
+    /// Refuses a top folder that holds a one-model report (its ledger, or an earlier version's
+    /// `run.json`, says so): the several-model report would leave that report's files beside
+    /// its own, and the folder would read as neither.
+    static func refuseOneModelReport(_ top: FolderHandle) throws {
+        let ledger = OutputFolder.ledgerName("report")
+        let legacy =
+            try top.entry(OutputFolder.ledgerName(kind)) == .missing && !ReportWriter.legacyReportFiles(top.url).isEmpty
+            && !FileManager.default.fileExists(atPath: top.url.appendingPathComponent("models.csv").path)
+        if try top.entry(ledger) != .missing || legacy {
+            throw AuditError(
+                file: top.url.path,
+                "holds a one-model report (\(legacy ? "run.json" : ledger) says so); write the several-model report to another folder, or remove the one-model report first"
+            )
         }
     }
 
@@ -43,19 +65,22 @@ public enum ModelsWriter {
     public static func write(_ run: ModelsRun, to directory: URL) throws {
         let report = ModelsReport.files(reportData(run))
         let written = report.map(\.path) + fileNames
-        var folder = try OutputFolder(url: directory, kind: kind, files: written, what: "report folder")
+        try OutputFolder.refuseRoot(directory)
+        let top = try FolderHandle(url: directory, what: "report folder")
+        try refuseOneModelReport(top)
+        // Before anything is replaced: a model's folder that is a link.
+        for label in run.labels { try top.refuseLink(label) }
+        var folder = try OutputFolder(handle: top, kind: kind, files: written)
         // No top run.json while the folders below are being replaced (see ReportWriter).
-        try ReportWriter.removeCompletionMarker(directory)
+        try ReportWriter.removeCompletionMarker(top)
         for (label, model) in zip(run.labels, run.runs) {
-            try ReportWriter.write(model, to: directory.appendingPathComponent(label, isDirectory: true))
+            try ReportWriter.write(model, into: FolderHandle(label, in: top, what: "report folder"))
         }
         for file in report {
-            let url = directory.appendingPathComponent(file.path)
-            try AuditError.createFolder(url.deletingLastPathComponent(), "report folder")
-            try AtomicFile.write(file.contents, to: url)
+            try folder.write(file.contents, to: file.path)
         }
-        try AtomicFile.write(MetricsCSV.renderModels(run.comparisons), to: directory.appendingPathComponent("models.csv"))
-        try AtomicFile.write(try runJSON(run, files: written), to: directory.appendingPathComponent("run.json"))
+        try folder.write(MetricsCSV.renderModels(run.comparisons), to: "models.csv")
+        try folder.write(try runJSON(run, files: written), to: "run.json")
         try folder.finish()
     }
 

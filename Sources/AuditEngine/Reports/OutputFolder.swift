@@ -26,14 +26,19 @@ public struct OutputFolder {
     public let kind: String
     /// The files this write makes, relative to the folder (e.g. `charts/x.svg`).
     public let files: [String]
+    /// The folder, open: every file is written and removed through it, never through a link.
+    public let handle: FolderHandle
     /// What the folder held that clip-audit wrote earlier (this kind's ledger).
     private var owned: Set<String>
+    /// Held until the write is done: no other clip-audit process writes here meanwhile.
+    private let lock: OutputLock
 
     /// The ledger's file name for `kind`.
     public static func ledgerName(_ kind: String) -> String { ".clip-audit-\(kind).files" }
 
-    /// Opens `url` (created if missing) for writing `files`: reads what this kind wrote there
-    /// before, refuses a folder where one of `files` exists but was not written by clip-audit,
+    /// Opens `url` (created if missing) for writing `files`: locks it, reads what this kind
+    /// wrote there before, refuses a folder where one of `files` exists but was not written by
+    /// clip-audit or where a path it would write or remove is or lies below a symbolic link,
     /// removes the temporary files of killed writers, and records the union in the ledger.
     ///
     /// - Parameters:
@@ -45,42 +50,68 @@ public struct OutputFolder {
         url: URL, kind: String, files: [String], what: String = "output folder",
         legacyOwned: (URL) -> Set<String> = { _ in [] }
     ) throws {
-        self.url = url
+        try OutputFolder.refuseRoot(url)
+        try self.init(handle: FolderHandle(url: url, what: what), kind: kind, files: files, legacyOwned: legacyOwned)
+    }
+
+    /// As ``init(url:kind:files:what:legacyOwned:)``, for a folder already open (a model's folder
+    /// below the top folder, reached without following links).
+    public init(handle: FolderHandle, kind: String, files: [String], legacyOwned: (URL) -> Set<String> = { _ in [] }) throws {
+        self.url = handle.url
         self.kind = kind
         self.files = files
-        try OutputFolder.refuseRoot(url)
-        try AuditError.createFolder(url, what)
-        owned = try Self.owned(url, kind: kind, legacyOwned: legacyOwned)
-        try Self.refuseForeign(files, in: url, owned: owned)
-        removeAbandonedTemporaries()
+        self.handle = handle
+        lock = try OutputLock(handle)
+        owned = try Self.owned(handle, kind: kind, legacyOwned: legacyOwned)
+        try Self.refuseUnsafe(files, in: handle, owned: owned)
+        try removeAbandonedTemporaries()
         try writeLedger(owned.union(files))
     }
 
     /// Fails, before anything is written, when `url` holds one of `files` that clip-audit did not
-    /// write there; for a check before a long run (the chart names are only known at its end).
+    /// write there, or when a path it would write or remove is a link; for a check before a long
+    /// run (the chart names are only known at its end). A missing folder passes.
     public static func check(url: URL, kind: String, files: [String], legacyOwned: (URL) -> Set<String> = { _ in [] }) throws {
         try refuseRoot(url)
-        try refuseForeign(files, in: url, owned: owned(url, kind: kind, legacyOwned: legacyOwned))
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let handle = try FolderHandle(url: url, what: "output folder")
+        try refuseUnsafe(files, in: handle, owned: owned(handle, kind: kind, legacyOwned: legacyOwned))
     }
 
-    /// What clip-audit wrote in `url` as `kind`: its ledger, or without one what `legacyOwned`
-    /// proves an earlier version wrote.
-    private static func owned(_ url: URL, kind: String, legacyOwned: (URL) -> Set<String>) throws -> Set<String> {
-        let ledger = url.appendingPathComponent(ledgerName(kind))
-        return FileManager.default.fileExists(atPath: ledger.path) ? try readLedger(ledger) : legacyOwned(url)
+    /// What clip-audit wrote in the folder as `kind`: its ledger, or without one what
+    /// `legacyOwned` proves an earlier version wrote.
+    private static func owned(_ handle: FolderHandle, kind: String, legacyOwned: (URL) -> Set<String>) throws -> Set<String> {
+        switch try handle.entry(ledgerName(kind)) {
+        case .missing: return legacyOwned(handle.url)
+        case .link: throw handle.linkError(ledgerName(kind))
+        default: return try readLedger(handle.url.appendingPathComponent(ledgerName(kind)))
+        }
     }
 
-    private static func refuseForeign(_ files: [String], in url: URL, owned: Set<String>) throws {
-        for file in files where !owned.contains(file) {
-            let path = url.appendingPathComponent(file).path
-            var info = stat()
-            if lstat(path, &info) == 0 {
+    /// Refuses a file of `files` that exists but is not clip-audit's, and any path of `files` or
+    /// of `owned` (which ``finish()`` may remove) that is a link or lies below one: a ledger line
+    /// `lnk/victim.txt` with `lnk` a link out of the folder must not remove the file it leads to.
+    private static func refuseUnsafe(_ files: [String], in handle: FolderHandle, owned: Set<String>) throws {
+        for file in owned.union(files).sorted() {
+            let entry = try handle.entry(file)
+            if entry == .link { throw handle.linkError(file) }
+            if entry != .missing && !owned.contains(file) {
                 throw AuditError(
-                    file: path,
+                    file: handle.url.appendingPathComponent(file).path,
                     "exists and was not written by clip-audit; choose another output folder or move the file away (clip-audit replaces only files it wrote)"
                 )
             }
         }
+    }
+
+    /// Writes `relative` whole, through the open folder (see ``FolderHandle/write(to:_:)``).
+    public func write(to relative: String, _ body: (inout AtomicFile.Output) throws -> Void) throws {
+        try handle.write(to: relative, body)
+    }
+
+    /// Writes `text` to `relative` whole, through the open folder.
+    public func write(_ text: String, to relative: String) throws {
+        try handle.write(text, to: relative)
     }
 
     /// Removes what the previous set had and this one does not, and records the new set.
@@ -88,12 +119,9 @@ public struct OutputFolder {
     public mutating func finish() throws {
         let keep = Set(files)
         for stale in owned.subtracting(keep).sorted() {
-            let target = url.appendingPathComponent(stale)
-            // Only regular files are removed: a ledger line is never a licence to delete a folder.
-            var info = stat()
-            if lstat(target.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
-                try? FileManager.default.removeItem(at: target)
-            }
+            // Only regular files are removed, from their folder's descriptor: a ledger line is
+            // never a licence to delete a folder or to follow a link.
+            try handle.removeFile(stale)
         }
         try writeLedger(keep)
         owned = keep
@@ -130,21 +158,18 @@ public struct OutputFolder {
     /// Removes the temporary files (`.NAME.PID.RANDOM.tmp`, see `AtomicFile`) that a killed
     /// writer left beside a file of this set or of the last one, in the folder or its
     /// subfolders (`charts/`), once their process is gone.
-    private func removeAbandonedTemporaries() {
+    private func removeAbandonedTemporaries() throws {
         let names = owned.union(files)
         let folders = Set(names.map { ($0 as NSString).deletingLastPathComponent })
-        let fm = FileManager.default
-        for folder in folders {
-            let directory = folder.isEmpty ? url : url.appendingPathComponent(folder)
-            guard let entries = try? fm.contentsOfDirectory(atPath: directory.path) else { continue }
-            for entry in entries where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {
+        for folder in folders.sorted() {
+            for entry in try handle.names(in: folder) where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {
                 let parts = entry.dropFirst().dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
                 guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), UInt32(parts[parts.count - 1]) != nil else { continue }
                 let target = parts.dropLast(2).joined(separator: ".")
                 let relative = folder.isEmpty ? target : "\(folder)/\(target)"
                 guard names.contains(relative) else { continue }
                 if kill(pid, 0) != 0 && errno == ESRCH {
-                    try? fm.removeItem(at: directory.appendingPathComponent(entry))
+                    try handle.removeFile(folder.isEmpty ? entry : "\(folder)/\(entry)")
                 }
             }
         }
@@ -152,7 +177,7 @@ public struct OutputFolder {
 
     private func writeLedger(_ names: Set<String>) throws {
         let text = names.sorted().map { $0 + "\n" }.joined()
-        try AtomicFile.write(text, to: url.appendingPathComponent(Self.ledgerName(kind)))
+        try handle.write(text, to: Self.ledgerName(kind))
     }
 
     /// The ledger's names; a line that is absolute or climbs out of the folder is ignored, so

@@ -23,14 +23,22 @@ public enum ReportWriter {
     /// removed (see ``OutputFolder``), and a file of the report's names that clip-audit did not
     /// write stops the write before anything is touched.
     public static func write(_ run: AuditRun, to directory: URL) throws {
+        try OutputFolder.refuseRoot(directory)
+        try write(run, into: FolderHandle(url: directory, what: "report folder"))
+    }
+
+    /// Writes the report into the open folder `handle` (a model's folder under a top folder is
+    /// opened from the top folder, never through a link).
+    static func write(_ run: AuditRun, into handle: FolderHandle) throws {
         var data = ReportData(run: run)
         let charts = ReportCharts.all(data) + MeasurementsReport.charts(run)
         let measurementFiles = MeasurementsCSV.files(run.measurements)
         let written = charts.map(\.path) + measurementFiles.map(\.name) + fileNames
-        var folder = try OutputFolder(
-            url: directory, kind: "report", files: written, what: "report folder",
-            legacyOwned: legacyReportFiles)
-        try removeCompletionMarker(directory)
+        try refuseModelsReport(handle)
+        var folder = try OutputFolder(handle: handle, kind: "report", files: written, legacyOwned: legacyReportFiles)
+        // The card folder beside the report may be removed at the end: refused now if it is a link.
+        try handle.refuseLink(ModelCardExport.defaultFolder)
+        try removeCompletionMarker(handle)
         let csvs = metricCSVs(run)
         // summary.csv follows from metrics.csv's counts alone: the run ID, made from the CSVs
         // above, already covers it.
@@ -46,13 +54,26 @@ public enum ReportWriter {
                 ("run.json", try runJSON(run, files: written, runID: data.runID, measurementFindings: data.measurementFindings))
             ]
         // Charts first: report.md and report.html point at them.
-        try writeCharts(charts, to: directory)
-        try AtomicFile.write(to: directory.appendingPathComponent("predictions.csv")) { try writePredictionsCSV(run, to: &$0) }
+        try writeCharts(charts, to: folder)
+        try folder.write(to: "predictions.csv") { try writePredictionsCSV(run, to: &$0) }
         for (name, text) in files {
-            try AtomicFile.write(text, to: directory.appendingPathComponent(name))
+            try folder.write(text, to: name)
         }
         try folder.finish()
-        try ModelCardExport.removeStaleCard(in: directory, runID: data.runID)
+        try ModelCardExport.removeStaleCard(in: handle, runID: data.runID)
+    }
+
+    /// Refuses a folder that holds a several-model report (its ledger says so): a one-model
+    /// report written over it would leave `models.csv` and the models' folders behind, and the
+    /// folder would read as neither.
+    static func refuseModelsReport(_ handle: FolderHandle) throws {
+        let ledger = OutputFolder.ledgerName(ModelsWriter.kind)
+        if try handle.entry(ledger) != .missing {
+            throw AuditError(
+                file: handle.url.path,
+                "holds a several-model report (models.csv and a folder per model, listed in \(ledger)); write the one-model report to another folder, or remove the several-model report first"
+            )
+        }
     }
 
     /// `metrics.csv`, `disparities.csv` and `comparison.csv` of `run`, as (name, text).
@@ -86,6 +107,11 @@ public enum ReportWriter {
                 ("audit file", config.sourceFile), ("manifest", config.manifest.path),
                 ("image folder", config.manifest.imageRoot)
             ])
+        if FileManager.default.fileExists(atPath: directory.path) {
+            let handle = try FolderHandle(url: directory, what: "report folder")
+            try refuseModelsReport(handle)
+            try handle.refuseLink(ModelCardExport.defaultFolder)
+        }
         try OutputFolder.check(url: directory, kind: "report", files: fileNames, legacyOwned: legacyReportFiles)
     }
 
@@ -95,16 +121,8 @@ public enum ReportWriter {
     /// files beside me are one complete set". Removing the old `run.json` first keeps that true when
     /// a run is killed half-way through replacing an earlier report: the folder then has no
     /// `run.json` until the next run completes.
-    static func removeCompletionMarker(_ directory: URL) throws {
-        let fm = FileManager.default
-        let runJSON = directory.appendingPathComponent("run.json")
-        if fm.fileExists(atPath: runJSON.path) {
-            do {
-                try fm.removeItem(at: runJSON)
-            } catch {
-                throw AuditError(file: runJSON.path, "cannot replace the earlier report: \(FileKind.systemReason(error))")
-            }
-        }
+    static func removeCompletionMarker(_ folder: FolderHandle) throws {
+        try folder.removeFile("run.json")
     }
 
     /// What a report folder written before the ledger existed proves clip-audit wrote: with a
@@ -143,11 +161,10 @@ public enum ReportWriter {
 
     /// Writes the charts into `charts/` (the caller's ``OutputFolder`` removes the ones an
     /// earlier write made and this one does not).
-    static func writeCharts(_ charts: [ChartFile], to directory: URL) throws {
-        let folder = directory.appendingPathComponent(ReportCharts.folder, isDirectory: true)
-        try AuditError.createFolder(folder, "charts folder")
+    static func writeCharts(_ charts: [ChartFile], to folder: OutputFolder) throws {
+        try folder.handle.makeFolder(ReportCharts.folder)
         for chart in charts {
-            try AtomicFile.write(chart.svg, to: directory.appendingPathComponent(chart.path))
+            try folder.write(chart.svg, to: chart.path)
         }
     }
 

@@ -307,13 +307,11 @@ public enum RunDiff {
             else { return [] }
             return Set(names).union(ReportWriter.chartReferences(in: String(decoding: md, as: UTF8.self)))
         }
-        try ReportWriter.writeCharts(charts, to: directory)
-        try AtomicFile.write(csv(rows), to: directory.appendingPathComponent("diff.csv"))
-        try AtomicFile.write(markdown, to: directory.appendingPathComponent("diff.md"))
+        try ReportWriter.writeCharts(charts, to: folder)
+        try folder.write(csv(rows), to: "diff.csv")
+        try folder.write(markdown, to: "diff.md")
         let body = MarkdownHTML.convert(markdown) { path in charts.first { $0.path == path } }
-        try AtomicFile.write(
-            HTMLReport.page(title: title(a, b), body: body),
-            to: directory.appendingPathComponent("diff.html"))
+        try folder.write(HTMLReport.page(title: title(a, b), body: body), to: "diff.html")
         try folder.finish()
     }
 }

@@ -1,6 +1,12 @@
 import CLIPEngine
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// How a run is carried out (the `clip-audit run` flags).
 public struct RunOptions: Sendable {
     /// The report folder; default `Reports/<name>` under the current directory. Checked before
@@ -32,6 +38,11 @@ public struct RunOptions: Sendable {
     public var maxPixels: Int = ImageDecoder.defaultMaxPixels
     /// The environment (for model resolution and the default cache).
     public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Lock the report folder (and each model's folder) from the check before encoding until
+    /// the run's result is dropped (``AuditRun/outputLocks``), so that a second clip-audit
+    /// process writing there stops with one line instead of mixing its report with this one.
+    /// `clip-audit run` sets it; the folder is then created at the start of the run.
+    public var lockOutputFolder: Bool = false
 
     public init() {}
 }
@@ -152,6 +163,8 @@ public struct AuditRun: Sendable {
     /// What the report's Setup must say about how the run departed from the audit file
     /// (a reference group replaced under `--limit`).
     public var notes: [String] = []
+    /// The report folder's locks, held while this value lives (``RunOptions/lockOutputFolder``).
+    public var outputLocks: [OutputLock] = []
 
     /// The lines of `predictions.csv`, made one at a time from the table.
     public var predictions: PredictionTable.Predictions { table.predictions }
@@ -239,9 +252,32 @@ public enum AuditRunner {
             // a run on them would measure something other than what the audit file says.
             throw error
         }
+        var outputLocks: [OutputLock] = []
+        var createdFolders: [URL] = []
+        var finished = false
+        defer {
+            // A run that failed leaves no empty folder of its own making behind.
+            if !finished {
+                outputLocks = []
+                for folder in createdFolders.reversed() { rmdir(folder.path) }
+            }
+        }
         if options.shard == nil {
             // Before an hour of encoding, not after: a folder the report cannot go to.
             let folder = options.outputDirectory ?? defaultReportFolder(name: config.name)
+            if options.lockOutputFolder {
+                // Held until the report is written: another process's report never mixes with it.
+                try OutputFolder.refuseRoot(folder)
+                if !FileManager.default.fileExists(atPath: folder.path) { createdFolders.append(folder) }
+                let top = try FolderHandle(url: folder, what: "report folder")
+                outputLocks.append(try OutputLock(top))
+                for label in several ? labels : [] {
+                    let entry = try top.entry(label)
+                    if entry == .link { throw top.linkError(label) }
+                    if entry == .missing { createdFolders.append(folder.appendingPathComponent(label)) }
+                    outputLocks.append(try OutputLock(FolderHandle(label, in: top, what: "report folder")))
+                }
+            }
             if several {
                 try ModelsWriter.checkFolder(folder, labels: labels, for: config)
             } else {
@@ -444,6 +480,8 @@ public enum AuditRunner {
             timings.append(("score and measure", scoringSeconds[0]))
             if keepImages && options.shard == nil { timings.append(("retrieval and associations", measureSeconds[0])) }
             runs[0].timings = timings
+            runs[0].outputLocks = outputLocks
+            finished = true
             return .single(runs[0])
         }
         lap("score and measure")
@@ -451,12 +489,14 @@ public enum AuditRunner {
         timings.append(("read and decode images", imageEmbedder.prepareSeconds))
         let comparisons = options.shard == nil ? modelComparisons(runs: runs, labels: labels, settings: settings) : []
         lap("compare models")
-        return .models(
-            ModelsRun(
-                config: config, labels: labels, runs: runs, comparisons: comparisons,
-                encodeSeconds: pipelines.indices.map { imageEmbedder.encodeSeconds[$0] + promptSeconds[$0] },
-                auditFileSHA256: auditHash, manifestRows: validation.rowsRead, usableRows: scored,
-                skipped: skipped, timings: timings, cachePath: cache?.url.path, shard: options.shard,
-                notes: notes))
+        var result = ModelsRun(
+            config: config, labels: labels, runs: runs, comparisons: comparisons,
+            encodeSeconds: pipelines.indices.map { imageEmbedder.encodeSeconds[$0] + promptSeconds[$0] },
+            auditFileSHA256: auditHash, manifestRows: validation.rowsRead, usableRows: scored,
+            skipped: skipped, timings: timings, cachePath: cache?.url.path, shard: options.shard,
+            notes: notes)
+        result.outputLocks = outputLocks
+        finished = true
+        return .models(result)
     }
 }

@@ -27,6 +27,8 @@ public struct ModelsRun: Sendable {
     public var shard: Shard?
     /// What the report's Setup must say about how the run departed from the audit file.
     public var notes: [String]
+    /// The report folders' locks, held while this value lives (``RunOptions/lockOutputFolder``).
+    public var outputLocks: [OutputLock] = []
 
     public init(
         config: AuditConfig, labels: [String], runs: [AuditRun], comparisons: [ModelComparisonRow],
