@@ -128,10 +128,10 @@ public struct OutputFolder {
     }
 
     /// Removes the temporary files (`.NAME.PID.RANDOM.tmp`, see `AtomicFile`) that a killed
-    /// writer left beside a file of this set or of the last one, in the folder or its
-    /// subfolders (`charts/`), once their process is gone.
+    /// writer left beside a file of this set or of the last one, or beside the ledger itself, in
+    /// the folder or its subfolders (`charts/`), once their process is gone.
     private func removeAbandonedTemporaries() {
-        let names = owned.union(files)
+        let names = owned.union(files).union([Self.ledgerName(kind)])
         let folders = Set(names.map { ($0 as NSString).deletingLastPathComponent })
         let fm = FileManager.default
         for folder in folders {
