@@ -75,7 +75,7 @@ struct InterruptionTests {
         let old = try CLI.run(["run", ws.audit.path, "--output", ws.path("old"), "--cache", cache, "--limit", "6", "--threads", "1"])
         let new = try CLI.run(["run", ws.audit.path, "--output", ws.path("new"), "--cache", cache, "--threads", "1"])
         #expect(old.status == 0 && new.status == 0)
-        let names = ReportWriter.fileNames  // run.json last
+        let names = ReportWriter.fileNames // run.json last
         func contents(_ folder: String) throws -> [String: Data] {
             try Dictionary(
                 uniqueKeysWithValues: names.map {

@@ -172,7 +172,10 @@ public enum ReportFigures {
         /// `| design | metric | attribute | group | reference | value | reference value | difference (95% CI) | ratio | p (Holm) | fares | flags |`
         mutating func flaggedRow(_ c: [String]) {
             let where_ = "flagged disparities: \(c[0]) \(c[1]) \(c[2]) \(c[3])"
-            guard let row = disparities.rows.first(where: { $0["design"] == c[0] && $0["metric"] == c[1] && $0["attribute"] == c[2] && $0["group"] == c[3] })
+            guard
+                let row = disparities.rows.first(where: {
+                    $0["design"] == c[0] && $0["metric"] == c[1] && $0["attribute"] == c[2] && $0["group"] == c[3]
+                })
             else { return problem("\(where_): no such row in disparities.csv") }
             expectEqual(c[4], row["reference"], where_ + " reference")
             expectPercentWithN(c[5], value: row["value"], n: row["n"], where_ + " value")
@@ -215,7 +218,8 @@ public enum ReportFigures {
             expectEqual(c[1], row["n"], where_ + " n")
             expectPercentCI(c[2], row, where_)
             if c[3] == "reference" {
-                if !disparities.rows.contains(where: { $0["design"] == design && $0["attribute"] == attribute && $0["reference"] == group }) {
+                if !disparities.rows.contains(where: { $0["design"] == design && $0["attribute"] == attribute && $0["reference"] == group })
+                {
                     problem("\(where_): marked reference, but disparities.csv has another reference")
                 }
             } else if let d = disparity(design, "accuracy", attribute, group) {
@@ -273,7 +277,9 @@ public enum ReportFigures {
         mutating func variantRow(_ c: [String]) {
             let group = Self.groupName(c[2])
             let where_ = "variant: \(variant) vs \(base) \(c[0]) \(c[1]) \(group)"
-            let family = comparison.rows.filter { $0["design"] == variant && $0["base"] == base && $0["metric"] == c[0] && $0["attribute"] == c[1] }
+            let family = comparison.rows.filter {
+                $0["design"] == variant && $0["base"] == base && $0["metric"] == c[0] && $0["attribute"] == c[1]
+            }
             guard let index = family.firstIndex(where: { $0["group"] == group }) else { return problem("\(where_): not in comparison.csv") }
             let row = family[index]
             expectEqual(c[3], row["n"], where_ + " n")
@@ -296,7 +302,10 @@ public enum ReportFigures {
             for column in 1..<header.count {
                 guard let k = header[column].firstMatch(#"^MaxSkew@(\d+) \(null\)$"#)?[1] else { continue }
                 let where_ = "retrieval: \(c[0]) k=\(k)"
-                guard let row = retrieval.rows.first(where: { $0["query"] == "*" && $0["attribute"] == c[0] && $0["k"] == k && $0["desired"] == "dataset" })
+                guard
+                    let row = retrieval.rows.first(where: {
+                        $0["query"] == "*" && $0["attribute"] == c[0] && $0["k"] == k && $0["desired"] == "dataset"
+                    })
                 else {
                     problem("\(where_): no mean row in retrieval.csv")
                     continue
@@ -315,7 +324,9 @@ public enum ReportFigures {
         mutating func associationRow(_ c: [String]) {
             let test = c[0].replacingOccurrences(of: "`", with: "")
             let where_ = "association: \(test)"
-            guard let row = association.rows.first(where: { $0["test"] == test }) else { return problem("\(where_): not in association.csv") }
+            guard let row = association.rows.first(where: { $0["test"] == test }) else {
+                return problem("\(where_): not in association.csv")
+            }
             if let sizes = c[1].firstMatch(#"\((\d+), (\d+)\)"#) {
                 expectEqual(sizes[1], row["n_x"], where_ + " n_x")
                 expectEqual(sizes[2], row["n_y"], where_ + " n_y")
@@ -339,7 +350,9 @@ public enum ReportFigures {
         }
 
         func disparity(_ design: String, _ metric: String, _ attribute: String, _ group: String) -> [String: String]? {
-            disparities.rows.first { $0["design"] == design && $0["metric"] == metric && $0["attribute"] == attribute && $0["group"] == group }
+            disparities.rows.first {
+                $0["design"] == design && $0["metric"] == metric && $0["attribute"] == attribute && $0["group"] == group
+            }
         }
 
         /// `non-human rate` → `harm_rate:non-human`; `non-human or crime-related rate` → `harm_rate:any`.
@@ -387,7 +400,11 @@ public enum ReportFigures {
             guard let m = cell.firstMatch(#"(-?\d+\.\d)%"#) else { return problem("\(where_): no rate in \(cell)") }
             expectRounded(m[1], value, scale: 100, digits: 1, where_)
             if let n {
-                if let shown = cell.firstMatch(#"n = (\d+)"#)?[1] { expectEqual(shown, n, where_ + " n") } else { problem("\(where_): no n in \(cell)") }
+                if let shown = cell.firstMatch(#"n = (\d+)"#)?[1] {
+                    expectEqual(shown, n, where_ + " n")
+                } else {
+                    problem("\(where_): no n in \(cell)")
+                }
             }
         }
 
@@ -396,7 +413,9 @@ public enum ReportFigures {
             guard let m = cell.firstMatch(#"([+-]?\d+\.\d) pp"#) else { return problem("\(where_): no difference in \(cell)") }
             expectRounded(m[1], value, scale: 100, digits: 1, where_)
             guard low != nil || high != nil else { return }
-            guard let ci = cell.firstMatch(#"\[([+-]?\d+\.\d) pp, ([+-]?\d+\.\d) pp\]"#) else { return problem("\(where_): no interval in \(cell)") }
+            guard let ci = cell.firstMatch(#"\[([+-]?\d+\.\d) pp, ([+-]?\d+\.\d) pp\]"#) else {
+                return problem("\(where_): no interval in \(cell)")
+            }
             expectRounded(ci[1], low, scale: 100, digits: 1, where_ + " low")
             expectRounded(ci[2], high, scale: 100, digits: 1, where_ + " high")
         }

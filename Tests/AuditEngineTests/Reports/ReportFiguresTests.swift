@@ -49,7 +49,7 @@ struct ReportFiguresTests {
             ("report.md", "-62.5 pp [-83.1 pp, -13.9 pp] | 0.29 | 0.1057", "-62.5 pp [-83.1 pp, -13.9 pp] | 0.29 | 0.1075"),
             ("report.md", "| harm_rate:any | * | * | 60 | 30.0% | 23.3%", "| harm_rate:any | * | * | 60 | 30.0% | 23.4%"),
             ("report.md", "| gender | accuracy | 83.3% [72.0, 90.7] | 60 |", "| gender | accuracy | 83.3% [72.0, 90.7] | 61 |"),
-            ("summary.csv", "gender,accuracy,gender,Male,0.933333,", "gender,accuracy,gender,Male,0.943333,"),
+            ("summary.csv", "gender,accuracy,gender,Male,0.933333,", "gender,accuracy,gender,Male,0.943333,")
         ])
     func plantedDisagreement(_ file: String, _ original: String, _ changed: String) throws {
         let dir = Self.folder()

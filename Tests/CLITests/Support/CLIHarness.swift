@@ -192,7 +192,8 @@ func expectSameReport(_ a: URL, _ b: URL, sourceLocation: SourceLocation = #_sou
         return Dictionary(uniqueKeysWithValues: try names.map { ($0, try Data(contentsOf: dir.appendingPathComponent($0))) })
     }
     let left = try charts(a), right = try charts(b)
-    #expect(!left.isEmpty && left.keys.sorted() == right.keys.sorted(), "chart names: \(left.keys.sorted()) vs \(right.keys.sorted())",
+    #expect(
+        !left.isEmpty && left.keys.sorted() == right.keys.sorted(), "chart names: \(left.keys.sorted()) vs \(right.keys.sorted())",
         sourceLocation: sourceLocation)
     #expect(left == right, "the charts differ between \(a.path) and \(b.path)", sourceLocation: sourceLocation)
 }
