@@ -35,6 +35,74 @@ public enum ReportFigures {
         return checker.outcome
     }
 
+    /// The top report of a several-model audit: its overview (each model's rate over all images)
+    /// against each model's metrics.csv, and its table of differences from the base model against
+    /// models.csv. Its other tables repeat figures of the models' own reports.
+    public static func checkModels(top: URL) throws -> Outcome {
+        let markdown = try String(contentsOf: top.appendingPathComponent("report.md"), encoding: .utf8)
+        let models = try CSVTable(top.appendingPathComponent("models.csv"))
+        var checker = Checker(
+            metrics: CSVTable(header: [], rows: []), disparities: CSVTable(header: [], rows: []),
+            summary: CSVTable(header: [], rows: []), comparison: CSVTable(header: [], rows: []),
+            retrieval: CSVTable(header: [], rows: []), association: CSVTable(header: [], rows: []))
+        var perModel: [String: CSVTable] = [:]
+        let lines = markdown.components(separatedBy: "\n")
+        var i = 0
+        while i < lines.count {
+            guard lines[i].hasPrefix("|") else {
+                i += 1
+                continue
+            }
+            var table: [String] = []
+            while i < lines.count && lines[i].hasPrefix("|") { table.append(lines[i]); i += 1 }
+            let header = Checker.cells(table[0])
+            let rows = table.dropFirst(2).map(Checker.cells).filter { $0.count == header.count }
+            if header.first == "model" && header.last == "McNemar p (Holm)" {
+                for c in rows where c[4] != "…" {
+                    let model = c[0].replacingOccurrences(of: "`", with: ""), group = Checker.groupName(c[4])
+                    let where_ = "differences: \(model) \(c[1]) \(c[2]) \(c[3]) \(group)"
+                    guard
+                        let row = models.rows.first(where: {
+                            $0["model"] == model && $0["design"] == c[1] && $0["metric"] == c[2] && $0["attribute"] == c[3]
+                                && $0["group"] == group
+                        })
+                    else {
+                        checker.problem("\(where_): not in models.csv")
+                        continue
+                    }
+                    checker.expectEqual(c[5], row["n"], where_ + " n")
+                    checker.expectPercentWithN(c[6], value: row["base_value"], n: nil, where_ + " base")
+                    checker.expectPercentWithN(c[7], value: row["value"], n: nil, where_ + " model")
+                    checker.expectPP(c[8], value: row["delta"], low: row["ci_low"], high: row["ci_high"], where_ + " delta")
+                    checker.expectP(c[9], row["p_adjusted"], where_ + " p")
+                    checker.count("model differences")
+                }
+            } else if header.count > 2 && header[0] == "design" && header[1] == "metric" && header[2].hasSuffix(" (95% CI)") {
+                for c in rows {
+                    for column in 2..<header.count {
+                        let label = header[column].replacingOccurrences(of: " (95% CI)", with: "").replacingOccurrences(of: "`", with: "")
+                        if perModel[label] == nil {
+                            perModel[label] = try CSVTable(top.appendingPathComponent(label).appendingPathComponent("metrics.csv"))
+                        }
+                        let metric = Checker.metricName(c[1])
+                        let where_ = "models overview: \(label) \(c[0]) \(c[1])"
+                        guard
+                            let row = perModel[label]?.rows.first(where: {
+                                $0["design"] == c[0] && $0["metric"] == metric && $0["attribute"] == "*" && $0["group"] == "*"
+                            })
+                        else {
+                            checker.problem("\(where_): no overall row in \(label)/metrics.csv")
+                            continue
+                        }
+                        checker.expectPercentCI(c[column], row, where_)
+                        checker.count("models overview")
+                    }
+                }
+            }
+        }
+        return checker.outcome
+    }
+
     // MARK: CSV
 
     struct CSVTable {

@@ -40,6 +40,32 @@ struct ReportFiguresTests {
         }
     }
 
+    @Test("the several-model top report shows models.csv's and each model's figures")
+    func severalModelsTop() throws {
+        let top = TwoModels.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: top) }
+        try TwoModels.write(to: top)
+        let outcome = try ReportFigures.checkModels(top: top)
+        #expect(outcome.problems.isEmpty, "\(outcome.problems.joined(separator: "\n"))")
+        #expect((outcome.checked["model differences"] ?? 0) > 0 && (outcome.checked["models overview"] ?? 0) > 0, "\(outcome.checked)")
+        // A delta changed in models.csv is caught.
+        let url = top.appendingPathComponent("models.csv")
+        let csv = try String(contentsOf: url, encoding: .utf8)
+        let lines = csv.components(separatedBy: "\n")
+        let header = lines[0].components(separatedBy: ",")
+        let delta = try #require(header.firstIndex(of: "delta"))
+        var changed = lines
+        for (i, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+            var cells = line.components(separatedBy: ",")
+            if let v = Double(cells[delta]), v != 0 {
+                cells[delta] = String(v + 0.01)
+                changed[i] = cells.joined(separator: ",")
+            }
+        }
+        try changed.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        #expect(!(try ReportFigures.checkModels(top: top)).problems.isEmpty, "changed deltas in models.csv went unnoticed")
+    }
+
     /// The check fails when the markdown and the CSVs disagree: one figure changed in report.md
     /// (as a wrong rounding or a wrong column would), or one in a CSV, each is reported.
     @Test(
