@@ -6,9 +6,9 @@ Sources/AuditEngine/Statistics, computed with scipy and statsmodels (never with 
     /tmp/statsvenv/bin/python Fixtures/Generators/make_statistics_cases.py
 
 The one statistic neither library offers, Newcombe's square-and-add interval for a paired
-difference, is computed here by a separate transcription of the published formula
-(Fagerland, Lydersen & Laake 2017, "Statistical Analysis of Contingency Tables", section 8.5.4),
-so the Swift code is still checked against code written independently of it.
+difference (method 10 of Newcombe 1998b), is computed here by a transcription of the paper, in
+its notation, that must reproduce every worked example of the paper (asserted below)
+before its figures for further tables are written.
 """
 import json
 import math
@@ -119,6 +119,7 @@ def unpaired_cases():
 
 
 def wilson_py(x, n, z):
+    """Newcombe (1998a) method 3, the Wilson score interval, as the papers give it."""
     p = x / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -126,38 +127,83 @@ def wilson_py(x, n, z):
     return centre - half, centre + half
 
 
-def paired_py(a, b, c, d, z):
-    """Fagerland et al. (2017) eq. for the Newcombe square-and-add interval, p1 - p2 with
-    p1 = (a+b)/N (first measurement positive) and p2 = (a+c)/N (second positive)."""
-    n = a + b + c + d
-    p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = wilson_py(a + b, n, z)
-    l2, u2 = wilson_py(a + c, n, z)
-    r1, r2, c1, c2 = a + b, c + d, a + c, b + d
-    if 0 in (r1, r2, c1, c2):
-        psi = 0.0
+def newcombe_1998b_method10(e, f, g, h, z):
+    """Method 10 of Newcombe (1998b), "Improved confidence intervals for the difference between
+    binomial proportions based on paired data", Stat Med 17:2635-2650, in the paper's notation
+    (written from the paper, not from clip-audit's code).
+
+    The paired table: e = both positive, f = first only, g = second only, h = neither; n pairs.
+    theta = (f - g)/n = p1 - p2 with p1 = (e+f)/n, p2 = (e+g)/n; (l2, u2) and (l3, u3) are the
+    Wilson limits of p1 and p2. With phi the correlation of the table corrected towards zero,
+        phi = C / sqrt((e+f)(g+h)(e+g)(f+h)),  C = eh - fg - n/2 if eh - fg > n/2,
+                                                C = 0 if 0 <= eh - fg <= n/2,  C = eh - fg if eh - fg < 0,
+        phi = 0 when a margin is empty,
+    delta = sqrt((p1-l2)^2 - 2 phi (p1-l2)(u3-p2) + (u3-p2)^2),
+    eps   = sqrt((u2-p1)^2 - 2 phi (u2-p1)(p2-l3) + (p2-l3)^2),
+    and the interval is (theta - delta, theta + eps). Returns the limits and the branch taken."""
+    n = e + f + g + h
+    p1, p2 = (e + f) / n, (e + g) / n
+    l2, u2 = wilson_py(e + f, n, z)
+    l3, u3 = wilson_py(e + g, n, z)
+    margins = [e + f, g + h, e + g, f + h]
+    cross = e * h - f * g
+    if 0 in margins:
+        c, branch = 0.0, "empty margin"
+    elif cross > n / 2:
+        c, branch = cross - n / 2, "eh - fg > n/2"
+    elif cross >= 0:
+        c, branch = 0.0, "0 <= eh - fg <= n/2"
     else:
-        big_a = a * d - b * c
-        denom = math.sqrt(float(r1) * r2 * c1 * c2)
-        if big_a > n / 2:
-            psi = (big_a - n / 2) / denom
-        elif big_a >= 0:
-            psi = 0.0
-        else:
-            psi = big_a / denom
-    est = p1 - p2
-    lo = est - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * psi * (p1 - l1) * (u2 - p2))
-    hi = est + math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2 - 2 * psi * (p2 - l2) * (u1 - p1))
-    return lo, hi
+        c, branch = float(cross), "eh - fg < 0"
+    phi = 0.0 if 0 in margins else c / math.sqrt(math.prod(float(m) for m in margins))
+    theta = (f - g) / n
+    delta = math.sqrt((p1 - l2) ** 2 - 2 * phi * (p1 - l2) * (u3 - p2) + (u3 - p2) ** 2)
+    eps = math.sqrt((u2 - p1) ** 2 - 2 * phi * (u2 - p1) * (p2 - l3) + (p2 - l3) ** 2)
+    return max(-1.0, theta - delta), min(1.0, theta + eps), branch
+
+
+# Newcombe (1998b), the paper's table of worked examples: the 18 tables (e, f, g, h) with their
+# method-10 limits, published to four decimals. They take every branch of phi: eh - fg below 0
+# (36, 12, 2, 0), between 0 and n/2 (1, 98, 0, 1), above n/2 (20, 12, 2, 16), and an empty margin
+# (g + h = 0 in (36, 14, 0, 0), e + g = 0 in (0, 30, 0, 0), f + h = 0 in (54, 0, 0, 0)); also
+# phi = -1 (0, 29, 1, 0), no discordant pairs, and an upper limit of 1.
+NEWCOMBE_1998B_EXAMPLES = [
+    (36, 12, 2, 0, 0.0569, 0.3404), (20, 12, 2, 16, 0.0562, 0.3292), (18, 12, 2, 18, 0.0562, 0.3290),
+    (36, 14, 0, 0, 0.1528, 0.4167), (35, 14, 0, 1, 0.1461, 0.4175), (18, 14, 0, 18, 0.1441, 0.3963),
+    (2, 97, 1, 0, 0.8721, 0.9854), (1, 97, 1, 1, 0.8736, 0.9850), (0, 29, 1, 0, 0.6666, 0.9882),
+    (2, 98, 0, 0, 0.9178, 0.9945), (1, 98, 0, 1, 0.9171, 0.9916), (0, 30, 0, 0, 0.8395, 1.0),
+    (54, 0, 0, 0, -0.0664, 0.0664), (53, 0, 0, 1, -0.0729, 0.0729), (30, 0, 0, 24, -0.0358, 0.0358),
+    (29, 0, 0, 25, -0.0354, 0.0354), (28, 0, 0, 26, -0.0352, 0.0352), (27, 0, 0, 27, -0.0351, 0.0351),
+]
+
+
+def paired_published_cases():
+    out = []
+    for e, f, g, h, low, high in NEWCOMBE_1998B_EXAMPLES:
+        lo, hi, branch = newcombe_1998b_method10(e, f, g, h, Z95)
+        # The transcription reproduces every published limit to the last digit, but one: (1, 97, 1, 1)
+        # gives 0.87367, printed 0.8736 (the paper's z or its rounding); one unit of the fourth decimal.
+        assert abs(lo - low) <= 1e-4 and abs(hi - high) <= 1e-4, (e, f, g, h, lo, hi, low, high)
+        out.append({"e": e, "f": f, "g": g, "h": h, "low": low, "high": high, "branch": branch,
+                    "source": "Newcombe 1998b, worked examples, method 10"})
+    return out
 
 
 def paired_cases():
+    """The paper transcription on more tables: every branch, large n, z other than 1.96."""
     spec = [(59, 6, 16, 80), (1, 1, 7, 12), (14, 5, 0, 22), (36, 12, 2, 0), (0, 0, 0, 10),
             (10, 0, 0, 0), (0, 5, 0, 5), (3, 4, 5, 6), (500, 40, 60, 400), (0, 3, 0, 0),
-            (2, 0, 0, 0), (5000, 120, 80, 4800)]
-    return [{"a": a, "b": b, "c": c, "d": d, "z": Z95,
-             "low": paired_py(a, b, c, d, Z95)[0], "high": paired_py(a, b, c, d, Z95)[1]}
-            for a, b, c, d in spec]
+            (2, 0, 0, 0), (5000, 120, 80, 4800), (20, 12, 2, 16), (35, 14, 0, 1), (1, 98, 0, 1),
+            (0, 29, 1, 0), (53, 0, 0, 1), (4, 3, 3, 4), (5, 2, 2, 5), (7, 1, 9, 0), (0, 7, 9, 0),
+            (120000, 3000, 2500, 90000), (1, 0, 0, 1), (0, 1, 1, 0)]
+    cases = []
+    for z in (Z95, 2.5758293035489):
+        for a, b, c, d in spec:
+            lo, hi, branch = newcombe_1998b_method10(a, b, c, d, z)
+            cases.append({"a": a, "b": b, "c": c, "d": d, "z": z, "low": lo, "high": hi, "branch": branch})
+    branches = {c["branch"] for c in cases}
+    assert branches == {"empty margin", "eh - fg > n/2", "0 <= eh - fg <= n/2", "eh - fg < 0"}, branches
+    return cases
 
 
 def main():
@@ -173,6 +219,7 @@ def main():
         "mcnemar_exact": mcnemar_cases(),
         "newcombe_unpaired": unpaired_cases(),
         "newcombe_paired": paired_cases(),
+        "newcombe_paired_published": paired_published_cases(),
     }
     path = os.path.join(root, "Fixtures", "statistics_cases.json")
     with open(path, "w") as f:

@@ -21,6 +21,12 @@ public enum AtomicFile {
         public var description: String { "\(file): \(message)" }
     }
 
+    /// For the interruption tests only: the file name (last path component) before whose rename
+    /// the process stops itself (SIGSTOP), its temporary file written and flushed. A kill sent
+    /// then lands mid-write at a known point, every time, where a kill timed from outside lands
+    /// wherever the scheduler lets it. Unset in every real run (nothing else reads it).
+    static let stopBeforeRename: String? = ProcessInfo.processInfo.environment["CLIP_AUDIT_TEST_STOP_BEFORE_RENAME"]
+
     /// Writes `data` to `url` atomically and durably.
     public static func write(_ data: Data, to url: URL) throws {
         try write(to: url) { try $0.write(data) }
@@ -47,6 +53,7 @@ public enum AtomicFile {
             try output.flush()
             guard fsync(fd) == 0 else { throw posixError("cannot flush", url) }
         }
+        if let name = stopBeforeRename, name == url.lastPathComponent { raise(SIGSTOP) }
         guard rename(temporary.path, url.path) == 0 else { throw posixError("cannot rename into place", url) }
         ok = true
         // Make the rename itself durable.
@@ -85,6 +92,7 @@ public enum AtomicFile {
             try output.flush()
             guard fsync(fd) == 0 else { throw posixError("cannot flush", url) }
         }
+        if let stop = stopBeforeRename, stop == url.lastPathComponent { raise(SIGSTOP) }
         guard renameat(directory, temporary, directory, name) == 0 else { throw posixError("cannot rename into place", url) }
         ok = true
         fsync(directory)

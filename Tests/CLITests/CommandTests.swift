@@ -1,5 +1,6 @@
 import CLIPEngine
 import Foundation
+import TestSupport
 import Testing
 
 /// The commands as a user runs them: real processes of the built executable, checked against
@@ -81,6 +82,19 @@ import Testing
             #expect(fields.first.map(String.init) == image(images[imageIndex]))
             #expect(abs(Double(fields[1])! - pa) <= 1e-4 && abs(Double(fields[2])! - (1 - pa)) <= 1e-4)
         }
+    }
+
+    /// The demo audit's report.md prints its CSVs' figures (TestSupport's `ReportFigures`), on the
+    /// real pipeline's output rather than a hand-built run.
+    @Test func demoReportFiguresAreTheCSVsFigures() throws {
+        let dir = try CLI.temporaryDirectory("demo-figures")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("report")
+        let run = try CLI.run(["run", "Audits/demo.yaml", "--output", out.path, "--no-cache"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let figures = try ReportFigures.check(folder: out)
+        #expect(figures.problems.isEmpty, "\(figures.problems.joined(separator: "\n"))")
+        #expect(figures.checked.values.reduce(0, +) > 50, "\(figures.checked)")
     }
 
     /// `classify` with a design's prompts as labels prints what `run` records for that design:

@@ -55,6 +55,14 @@ struct InterruptionTests {
         try Self.expectIntact(cache)
     }
 
+    /// Whether process `pid` is stopped (by a signal): the state letter of /proc/PID/stat.
+    static func isStopped(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "T"
+    }
+
     @Test("killed while the report is written: every file is whole (old or new), run.json only with a complete set")
     func killDuringReportWriting() throws {
         let ws = try Workspace()
@@ -75,25 +83,40 @@ struct InterruptionTests {
                 })
         }
         let oldFiles = try contents("old"), newFiles = try contents("new")
+        let chart = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: ws.path("new/\(ReportCharts.folder)")).sorted().first)
+        let ledger = OutputFolder.ledgerName("report")
 
-        var landedMidWrite = 0
-        for attempt in 0..<8 {
+        // The run stops itself just before renaming a given file into place (its temporary copy
+        // written: a test-only hook in AtomicFile) and is killed there, so each kill lands at a
+        // known point mid-write, every time: the ledger (written first), a chart, and each report file.
+        for stop in [ledger, chart] + names {
             try? FileManager.default.removeItem(at: output)
             try FileManager.default.copyItem(at: URL(fileURLWithPath: ws.path("old")), to: output)
-            let started = try CLI.start(["run", ws.audit.path, "--output", output.path, "--cache", cache, "--threads", "1"])
-            // Every embedding is cached, so the run goes quickly to writing; kill it once the old
-            // run.json is gone (the writer has begun), after a few more spins on later attempts.
-            let runJSON = output.appendingPathComponent("run.json").path
-            while started.0.isRunning && access(runJSON, F_OK) == 0 {}
-            for _ in 0..<(attempt * 2_000) { _ = access(output.path, F_OK) }
-            kill(started.0.processIdentifier, SIGKILL)
-            _ = CLI.collect(started)
+            let started = try CLI.start(
+                ["run", ws.audit.path, "--output", output.path, "--cache", cache, "--threads", "1"],
+                environment: ["CLIP_AUDIT_TEST_STOP_BEFORE_RENAME": stop])
+            let pid = started.0.processIdentifier
+            let deadline = Date().addingTimeInterval(120)
+            while started.0.isRunning && !Self.isStopped(pid) && Date() < deadline { usleep(5_000) }
+            let stopped = Self.isStopped(pid)
+            // What the writer left mid-write: the temporary copy of `stop`, not yet renamed.
+            let folder = stop == chart ? output.appendingPathComponent(ReportCharts.folder) : output
+            let temporaries = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter {
+                $0.hasPrefix(".\(stop).") && $0.hasSuffix(".tmp")
+            }
+            kill(pid, SIGKILL)
+            let result = CLI.collect(started)
+            try #require(stopped, "the run did not stop before renaming \(stop): \(result.stderr)")
+            #expect(result.status == SIGKILL, "\(stop): the run ended before it could be killed")
+            #expect(temporaries.count == 1, "\(stop): temporary files at the kill: \(temporaries)")
 
-            var sawNew = 0
+            var sawNew = 0, sawOld = 0
             for name in names {
                 let file = output.appendingPathComponent(name)
                 guard let data = try? Data(contentsOf: file) else {
-                    #expect(name == "run.json", "\(name) is missing")
+                    // The writer removes the old run.json before replacing anything.
+                    #expect(name == "run.json" && stop != ledger, "\(stop): \(name) is missing")
                     continue
                 }
                 if name == "run.json" {
@@ -101,35 +124,35 @@ struct InterruptionTests {
                     let whole =
                         data == oldFiles[name]
                         || (try? comparableRunJSON(output)) == (try? comparableRunJSON(URL(fileURLWithPath: ws.path("new"))))
-                    #expect(whole, "run.json is neither the old nor a new one (half-written?)")
+                    #expect(whole, "\(stop): run.json is neither the old nor a new one (half-written?)")
+                    #expect(data == oldFiles[name] || stop == ledger, "\(stop): run.json was renamed into place early")
                     continue
                 }
-                #expect(data == oldFiles[name] || data == newFiles[name], "\(name) is neither the old nor the new file (half-written?)")
-                if data == newFiles[name] { sawNew += 1 }
+                #expect(data == oldFiles[name] || data == newFiles[name], "\(stop): \(name) is neither the old nor the new file")
+                if data == newFiles[name] && data != oldFiles[name] { sawNew += 1 }
+                if data == oldFiles[name] && data != newFiles[name] { sawOld += 1 }
+                // The file being written when the run was killed is still the old one.
+                if name == stop { #expect(data == oldFiles[name], "\(stop) was replaced before its rename") }
             }
-            if FileManager.default.fileExists(atPath: runJSON) {
-                let json = try Data(contentsOf: URL(fileURLWithPath: runJSON))
-                if json != oldFiles["run.json"] {
-                    for name in names.dropLast() {
-                        #expect(
-                            try Data(contentsOf: output.appendingPathComponent(name)) == newFiles[name],
-                            "run.json is present but \(name) is old")
-                    }
-                }
-            } else if sawNew < names.count - 1 {
-                landedMidWrite += 1
+            if stop == ledger || stop == chart || stop == names.first {
+                #expect(sawNew == 0, "\(stop): report files replaced before their turn")
+            } else {
+                // Killed between two report files: some are new, some old, none half-written.
+                #expect(sawNew > 0 && (sawOld > 0 || stop == "run.json"), "\(stop): \(sawNew) new, \(sawOld) old")
             }
+
             // The next run completes and cleans up what the killed writer left.
             let rerun = try CLI.run(["run", ws.audit.path, "--output", output.path, "--cache", cache, "--threads", "1"])
             #expect(rerun.status == 0, "\(rerun.stderr)")
             try expectSameReport(URL(fileURLWithPath: ws.path("new")), output)
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: output.path).filter {
-                !names.contains($0) && $0 != ReportCharts.folder && $0 != OutputFolder.ledgerName("report")
+                !names.contains($0) && $0 != ReportCharts.folder && $0 != ledger
             }
-            #expect(leftovers.isEmpty, "left in the report folder: \(leftovers)")
+            #expect(leftovers.isEmpty, "\(stop): left in the report folder: \(leftovers)")
+            let chartLeftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }
+            #expect(chartLeftovers.isEmpty, "\(stop): temporary files left: \(chartLeftovers)")
             try Self.expectIntact(cache)
         }
-        #expect(landedMidWrite > 0, "no kill landed while the report was being written")
     }
 
     @Test("two runs sharing one cache at once both succeed, and the cache stays intact")

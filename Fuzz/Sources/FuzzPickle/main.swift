@@ -30,8 +30,16 @@ func test(_ input: UnsafeRawBufferPointer) {
     }
     guard let archive = try? PyTorchArchive(url: url) else { return }
     for name in archive.tensorNames {
-        _ = archive.shape(of: name)
-        _ = try? archive.floats(name)
+        // Every tensor an accepted archive lists has a shape, and reading it gives that many values.
+        guard let shape = archive.shape(of: name) else { preconditionFailure("\(name) is listed without a shape") }
+        precondition(shape.allSatisfy { $0 >= 0 }, "\(name): negative dimension in \(shape)")
+        if let values = try? archive.floats(name) {
+            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+                return (p, acc.1 || o)
+            }
+            precondition(!overflow && values.count == count, "\(name): \(values.count) values for shape \(shape)")
+        }
     }
 }
 

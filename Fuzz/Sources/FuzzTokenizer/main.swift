@@ -23,5 +23,12 @@ func test(_ input: UnsafeRawBufferPointer) {
     let text = String(decoding: input, as: UTF8.self)
     let ids = tokenizer.tokenize(text)
     precondition(ids.count >= 2 && ids.count <= 77, "tokenize gave \(ids.count) ids")
-    precondition(tokenizer.encode(text).count == 77)
+    // Start and end tokens frame every sequence, truncation included (the end is kept).
+    precondition(ids.first == tokenizer.startTokenID && ids.last == tokenizer.endTokenID, "ids not framed: \(ids)")
+    // Every id names a vocabulary entry (an id past it would index outside the token embedding).
+    precondition(ids.allSatisfy { $0 >= 0 && $0 <= tokenizer.highestTokenID }, "an id outside the vocabulary: \(ids)")
+    // encode is tokenize padded with 0 to the context length.
+    let encoded = tokenizer.encode(text)
+    precondition(encoded.count == 77 && Array(encoded.prefix(ids.count)) == ids, "encode disagrees with tokenize")
+    precondition(encoded.dropFirst(ids.count).allSatisfy { $0 == tokenizer.paddingTokenID }, "encode pads with non-zero ids")
 }

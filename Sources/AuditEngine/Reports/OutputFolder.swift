@@ -156,10 +156,10 @@ public struct OutputFolder {
     }
 
     /// Removes the temporary files (`.NAME.PID.RANDOM.tmp`, see `AtomicFile`) that a killed
-    /// writer left beside a file of this set or of the last one, in the folder or its
-    /// subfolders (`charts/`), once their process is gone.
+    /// writer left beside a file of this set or of the last one, or beside the ledger itself, in
+    /// the folder or its subfolders (`charts/`), once their process is gone.
     private func removeAbandonedTemporaries() throws {
-        let names = owned.union(files)
+        let names = owned.union(files).union([Self.ledgerName(kind)])
         let folders = Set(names.map { ($0 as NSString).deletingLastPathComponent })
         for folder in folders.sorted() {
             for entry in try handle.names(in: folder) where entry.hasPrefix(".") && entry.hasSuffix(".tmp") {

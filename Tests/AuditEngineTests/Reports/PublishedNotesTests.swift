@@ -68,6 +68,8 @@ struct DisparitiesColumnsTests {
                 "ratio", "p_value", "p_adjusted", "significant", "n", "reference_n", "diff_ci_low", "diff_ci_high",
                 "four_fifths", "small_group"
             ])
+        // zip stops at the shorter side: the counts must agree, and there must be rows to check.
+        #expect(records.count - 1 == run.metrics.disparities.count && !run.metrics.disparities.isEmpty)
         for (record, row) in zip(records.dropFirst(), run.metrics.disparities) {
             #expect(record[12] == String(row.n) && record[13] == String(row.referenceN))
             #expect(record[14] == CSVNumber.format(row.differenceCILow) && record[15] == CSVNumber.format(row.differenceCIHigh))

@@ -77,6 +77,8 @@ struct ReportFolderTests {
         #expect(folder.data.designs == ReportData(run: run).designs)
         #expect(folder.predictions.count == run.predictions.count)
         let fromFolder = ModelCardExport.render(folder.data), fromRun = ModelCardExport.render(ReportData(run: run))
+        // zip stops at the shorter side: the same exports, and some, on both sides.
+        #expect(fromFolder.map(\.name) == fromRun.map(\.name) && !fromRun.isEmpty)
         for (a, b) in zip(fromFolder, fromRun) {
             let (la, lb) = (a.text.components(separatedBy: "\n"), b.text.components(separatedBy: "\n"))
             let first = zip(la, lb).first { $0 != $1 }

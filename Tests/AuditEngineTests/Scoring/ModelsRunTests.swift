@@ -126,6 +126,12 @@ import Testing
         #expect(run.usableRows == 13 && run.skipped.count == 1, "\(run.skipped.map(\.reason))")
         let out = dir.url.appendingPathComponent("out")
         try ModelsWriter.write(run, to: out)
+        // Every figure each model's report.md prints is its CSVs' figure, rounded.
+        for label in run.labels {
+            let figures = try ReportFigures.check(folder: out.appendingPathComponent(label))
+            #expect(figures.problems.isEmpty, "\(label): \(figures.problems.joined(separator: "\n"))")
+            #expect(figures.checked.values.reduce(0, +) > 20, "\(label): \(figures.checked)")
+        }
 
         // Each folder is the one-model report of its model (--model replaces the list).
         for (label, model) in [("tiny", Self.tiny), ("openclip", Self.openCLIP)] {

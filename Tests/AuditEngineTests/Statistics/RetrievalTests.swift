@@ -123,6 +123,7 @@ struct RetrievalTests {
 
     @Test("every retrieval.csv and retrieval_groups.csv figure equals the numpy implementation's")
     func matchesIndependentImplementation() throws {
+        try #require(!Self.cases.retrieval.isEmpty)
         for c in Self.cases.retrieval {
             let result = RetrievalSkew.measure(
                 images: c.images, count: c.count, dimension: c.dimension,
@@ -130,7 +131,7 @@ struct RetrievalTests {
                 attributes: c.attributes.map { RetrievalAttribute(name: $0.name, groups: $0.groups, labels: $0.labels) },
                 ks: c.ks, permutations: c.permutations, seed: c.seed)
             let perQuery = result.rows.filter { $0.query != "*" }
-            try #require(perQuery.count == c.rows.count, "\(c.name)")
+            try #require(perQuery.count == c.rows.count && !c.rows.isEmpty, "\(c.name)")
             for (mine, theirs) in zip(perQuery, c.rows) {
                 let label = "\(c.name): \(theirs.query) \(theirs.attribute) k=\(theirs.k) \(theirs.desired)"
                 #expect(
@@ -142,7 +143,7 @@ struct RetrievalTests {
                 #expect(Self.close(mine.nullMaxSkew ?? .nan, theirs.null_max_skew), "\(label): null")
                 #expect(Self.close(mine.pValue ?? .nan, theirs.p_value), "\(label): p")
             }
-            try #require(result.groups.count == c.group_rows.count)
+            try #require(result.groups.count == c.group_rows.count && !c.group_rows.isEmpty)
             for (mine, theirs) in zip(result.groups, c.group_rows) {
                 #expect(
                     mine.query == theirs.query && mine.attribute == theirs.attribute && mine.group == theirs.group
@@ -176,9 +177,12 @@ struct RetrievalTests {
     }
 
     @Test("association effect size, interval and p-value equal the numpy implementation's (exact and sampled)")
-    func associationMatchesIndependentImplementation() {
+    func associationMatchesIndependentImplementation() throws {
+        try #require(Self.cases.association.count == 2)
         for c in Self.cases.association {
             let s = AssociationTest.associations(images: c.images, count: c.count, dimension: c.dimension, a: c.a, b: c.b)
+            // zip stops at the shorter side: without this, two empty lists would pass.
+            try #require(s.count == c.count && c.s.count == c.count && c.count > 0, "\(c.name): \(s.count) vs \(c.s.count) values")
             for (mine, theirs) in zip(s, c.s) { #expect(abs(mine - theirs) < 1e-12, "\(c.name): s") }
             let result = AssociationTest.test(s: c.s, x: c.x, y: c.y, permutations: c.permutations, seed: c.seed)
             #expect(Self.close(result.effectSize, c.effect_size), "\(c.name): effect \(result.effectSize)")

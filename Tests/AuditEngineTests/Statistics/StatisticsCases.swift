@@ -10,7 +10,13 @@ struct StatisticsCases: Decodable {
     struct Holm: Decodable { let p: [Double]; let adjusted: [Double] }
     struct McNemar: Decodable { let b: Int; let c: Int; let p: Double }
     struct Unpaired: Decodable { let x1: Int; let n1: Int; let x2: Int; let n2: Int; let low: Double; let high: Double }
-    struct Paired: Decodable { let a: Int; let b: Int; let c: Int; let d: Int; let z: Double; let low: Double; let high: Double }
+    struct Paired: Decodable {
+        let a: Int; let b: Int; let c: Int; let d: Int; let z: Double; let low: Double; let high: Double; let branch: String
+    }
+    /// A worked example of Newcombe (1998b): the paper's cells e, f, g, h and its printed limits.
+    struct PairedPublished: Decodable {
+        let e: Int; let f: Int; let g: Int; let h: Int; let low: Double; let high: Double; let branch: String
+    }
 
     let wilson: [Wilson]
     let normal: [Normal]
@@ -19,6 +25,7 @@ struct StatisticsCases: Decodable {
     let mcnemar_exact: [McNemar]
     let newcombe_unpaired: [Unpaired]
     let newcombe_paired: [Paired]
+    let newcombe_paired_published: [PairedPublished]
 
     static let shared: StatisticsCases = {
         let url = FixturePaths.packageRoot.appendingPathComponent("Fixtures/statistics_cases.json")

@@ -70,10 +70,16 @@ import Testing
         #expect(error(#"{"size": {"height": 224, "height": 300, "width": 224}}"#)?.contains("\"size.height\" appears twice") == true)
     }
 
-    /// CLIP's own settings and common variants stay accepted.
+    /// CLIP's own settings and common variants stay accepted, and are read as written (a parse
+    /// that kept the defaults would pass a test that only checks nothing is thrown).
     @Test func ordinarySettingsPass() throws {
-        _ = try PreprocessorConfig(json: Data(#"{"rescale_factor": 0.00784313725490196, "image_mean": 0.5, "image_std": 0.5}"#.utf8))
-        _ = try PreprocessorConfig(json: Data(#"{"do_rescale": false, "do_normalize": false, "do_resize": 1}"#.utf8))
-        _ = try PreprocessorConfig(json: Data(#"{"size": 8192, "crop_size": 8192}"#.utf8))
+        let scaled = try PreprocessorConfig(
+            json: Data(#"{"rescale_factor": 0.00784313725490196, "image_mean": 0.5, "image_std": 0.5}"#.utf8))
+        #expect(scaled.rescaleFactor == 0.00784313725490196)
+        #expect(scaled.imageMean == [0.5, 0.5, 0.5] && scaled.imageStd == [0.5, 0.5, 0.5])
+        let off = try PreprocessorConfig(json: Data(#"{"do_rescale": false, "do_normalize": false, "do_resize": 1}"#.utf8))
+        #expect(!off.doRescale && !off.doNormalize && off.doResize)
+        let largest = try PreprocessorConfig(json: Data(#"{"size": 8192, "crop_size": 8192}"#.utf8))
+        #expect(largest.resize == .shortestEdge(8192) && largest.cropHeight == 8192 && largest.cropWidth == 8192)
     }
 }

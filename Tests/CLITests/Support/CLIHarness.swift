@@ -185,10 +185,15 @@ func expectSameReport(_ a: URL, _ b: URL, sourceLocation: SourceLocation = #_sou
     #expect(
         try comparableRunJSON(a) == comparableRunJSON(b), "run.json differs beyond timings and cache counts",
         sourceLocation: sourceLocation)
-    let charts = { (folder: URL) -> [String: Data] in
+    // Every report has charts: a missing or empty folder on both sides must not compare equal.
+    let charts = { (folder: URL) throws -> [String: Data] in
         let dir = folder.appendingPathComponent("charts")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return Dictionary(uniqueKeysWithValues: names.map { ($0, (try? Data(contentsOf: dir.appendingPathComponent($0))) ?? Data()) })
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        return Dictionary(uniqueKeysWithValues: try names.map { ($0, try Data(contentsOf: dir.appendingPathComponent($0))) })
     }
-    #expect(charts(a) == charts(b), "the charts differ between \(a.path) and \(b.path)", sourceLocation: sourceLocation)
+    let left = try charts(a), right = try charts(b)
+    #expect(
+        !left.isEmpty && left.keys.sorted() == right.keys.sorted(), "chart names: \(left.keys.sorted()) vs \(right.keys.sorted())",
+        sourceLocation: sourceLocation)
+    #expect(left == right, "the charts differ between \(a.path) and \(b.path)", sourceLocation: sourceLocation)
 }
