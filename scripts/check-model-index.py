@@ -29,7 +29,10 @@ def fail(path, problem):
 
 
 def check(path):
-    text = open(path, encoding="utf-8").read()
+    try:
+        text = open(path, encoding="utf-8").read()
+    except OSError as error:
+        fail(path, error.strerror or str(error))
     raw = (yaml.safe_load(text) or {}).get("model-index")
     if not isinstance(raw, list) or not raw:
         fail(path, "no model-index list")
