@@ -10,7 +10,7 @@ extension ClipAudit {
             abstract:
                 "Write model-card exports from a report folder: a Markdown fairness section, a Hugging Face model-index block and Model Card Toolkit JSON.",
             discussion:
-                "Writes fairness.md, model-index.yaml and model-card.json into --output (default: REPORT_DIR/card). On the top folder of a several-model audit (it has models.csv): the comparison and one section per model in fairness.md, every model in model-index.yaml, and model-card-<label>.json per model."
+                "Writes fairness.md, model-index.yaml and model-card.json into --output (default: REPORT_DIR/card). On the top folder of a several-model audit (it has models.csv): the comparison and one section per model in fairness.md, and per model model-index-<label>.yaml (a model card's metadata describes one model: paste each into its own model's card) and model-card-<label>.json."
         )
 
         @Argument(help: "A report folder written by `clip-audit run` (a model's, or the top folder of a several-model audit).")
@@ -29,7 +29,7 @@ extension ClipAudit {
                     for url in try ModelCardExport.write(models, to: directory, inside: output == nil ? url : nil) { print(url.path) }
                     if models.models.first?.data.dataset == nil {
                         printError(
-                            "note: the audit file has no `dataset:` (a Hub dataset id and split); model-index.yaml names the data by the audit's name"
+                            "note: the audit file has no `dataset:` (a Hub dataset id and split); model-index-<label>.yaml names the data by the audit's name"
                         )
                     }
                     return

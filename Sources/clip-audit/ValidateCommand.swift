@@ -63,7 +63,9 @@ extension ClipAudit {
                         case .openAI:
                             break
                         }
-                        print("model\(label.map { " \($0)" } ?? ""): \(resolved.id) (\(resolved.directory.path))")
+                        // A local checkpoint's id is its path: the folder only once.
+                        let location = resolved.id == resolved.directory.path ? "" : " (\(resolved.directory.path))"
+                        print("model\(label.map { " \($0)" } ?? ""): \(resolved.id)\(location)")
                     } catch {
                         modelError = (label.map { "model \($0): " } ?? "") + "\(error)"
                     }
@@ -76,13 +78,29 @@ extension ClipAudit {
                         maxPixels: maxPixels)
                 }
                 for line in report.lines { print(line) }
-                if let modelError { print("error: \(modelError)") }
+                // Each error once, on stderr (the report above is stdout).
                 guard report.isValid, modelError == nil else {
                     for error in report.errors { printError("clip-audit: \(error)") }
                     if let modelError { printError("clip-audit: \(modelError)") }
                     throw ExitCode(1)
                 }
+                // The last line answers the question validate is run for, after the details.
+                let warnings = report.warnings.count + (report.undecodableImages.isEmpty ? 0 : 1)
+                print(
+                    "audit ready: \(report.usableRows.count) usable rows"
+                        + (warnings == 0 ? "" : ", \(warnings) warning\(warnings == 1 ? "" : "s") above")
+                        + "; run it with: clip-audit run \(Self.shellQuoted(auditFile))")
             }
+        }
+
+        /// `path` as a shell word: as is when it needs no quoting, else in single quotes.
+        static func shellQuoted(_ path: String) -> String {
+            let plain =
+                !path.isEmpty
+                && path.unicodeScalars.allSatisfy {
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._-+,:@%".unicodeScalars.contains($0))
+                }
+            return plain ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }
     }
 }

@@ -21,7 +21,7 @@ extension AuditConfig {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw AuditFileError(
                 file: url, line: nil, keyPath: nil,
-                message: exists ? "cannot read the audit file: \(error.reason)" : "audit file not found")
+                message: exists ? "cannot read the audit file: \(error.reason)" : notFoundMessage(url))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw AuditFileError(file: url, line: invalidUTF8Line(data), keyPath: nil, message: "the audit file is not valid UTF-8")
@@ -29,6 +29,31 @@ extension AuditConfig {
         var config = try parse(yaml: text, sourceFile: url)
         config.sourceSHA256 = data.withUnsafeBytes { SHA256Digest.hex(of: $0) }
         return config
+    }
+
+    /// "audit file not found" with the folder as the user typed it (the error's prefix is the
+    /// file name alone, and a mistyped folder is as likely as a mistyped name) and, when a file
+    /// of that folder is a likely typo of the name (`demo.ymal`), that file.
+    static func notFoundMessage(_ url: URL) -> String {
+        let typed = url.relativePath as NSString
+        let folder = typed.deletingLastPathComponent.isEmpty ? "." : typed.deletingLastPathComponent
+        let directory = url.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return "audit file not found: there is no folder \(folder)"
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { name in
+            var isFolder: ObjCBool = false
+            return !name.hasPrefix(".")
+                && FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &isFolder)
+                && !isFolder.boolValue
+        }
+        // Sorted, so that of two equally near names the same one is suggested on every system.
+        let near = closest(to: url.lastPathComponent, in: names.sorted())
+        return "audit file not found in \(folder.hasSuffix("/") ? folder : folder + "/")"
+            + (near.map {
+                "; did you mean \(typed.deletingLastPathComponent.isEmpty ? $0 : (folder as NSString).appendingPathComponent($0))?"
+            } ?? "")
     }
 
     /// The largest audit file read (16 MiB): real ones are a few KiB, and a bound keeps a

@@ -54,7 +54,8 @@ public struct ValidationReport: Sendable {
         SkipKind.counts(skipped.lazy.map(\.reason.kind) + undecodableImages.lazy.map(\.kind))
     }
 
-    /// The report as lines of text for the terminal.
+    /// The report as lines of text for the terminal, without ``errors``: `validate` prints each
+    /// error once, on stderr, where a script or a terminal looks for it.
     public var lines: [String] {
         var out: [String] = []
         out.append("manifest: \(manifestURL.path) (\(columns.count) columns: \(columns.joined(separator: ", ")))")
@@ -82,7 +83,6 @@ public struct ValidationReport: Sendable {
         if !undecodableImages.isEmpty {
             out.append("warning: \(undecodableImages.count) image(s) cannot be decoded; run will skip them (--strict: fail)")
         }
-        for error in errors { out.append("error: \(error)") }
         return out
     }
 }

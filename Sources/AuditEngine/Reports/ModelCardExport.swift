@@ -353,21 +353,25 @@ enum JSONValue {
 // MARK: Several models
 
 extension ModelCardExport {
-    /// The file names `card` writes for a several-model audit's top folder: the fairness section
-    /// and the model-index block of every model, and one Model Card Toolkit JSON per model
-    /// (a toolkit card describes one model).
+    /// The file names `card` writes for a several-model audit's top folder: the fairness section,
+    /// and per model its own `model-index` block and Model Card Toolkit JSON.
+    ///
+    /// A model card's metadata describes one model: huggingface_hub reads every entry of a
+    /// `model-index` list as results of one model named after the last entry, so one list
+    /// holding every model would paste as a single model with all their metrics. Each model's
+    /// block is therefore its own file, for that model's card.
     public static func fileNames(_ data: ModelsReportData) -> [String] {
-        ["fairness.md", "model-index.yaml"] + data.models.map { "model-card-\($0.label).json" }
+        ["fairness.md"] + data.models.flatMap { ["model-index-\($0.label).yaml", "model-card-\($0.label).json"] }
     }
 
     /// The exports of a top folder: `fairness.md` with the comparison first (the top report's
     /// findings and its table of every model's rates over all images) and then one section per
-    /// model, `model-index.yaml` with one entry per model, and a toolkit JSON per model.
+    /// model; per model, `model-index-<label>.yaml` (one `model-index` entry) and a toolkit JSON.
     public static func render(_ data: ModelsReportData) -> [(name: String, text: String)] {
-        var index = "model-index:\n"
-        for model in data.models { index += modelIndex(model.data).dropFirst("model-index:\n".count) }
-        return [("fairness.md", markdown(data)), ("model-index.yaml", index)]
-            + data.models.map { ("model-card-\($0.label).json", toolkitJSON($0.data)) }
+        [("fairness.md", markdown(data))]
+            + data.models.flatMap { model in
+                [("model-index-\(model.label).yaml", modelIndex(model.data)), ("model-card-\(model.label).json", toolkitJSON(model.data))]
+            }
     }
 
     /// Writes the exports of a top folder and the run key (every model's run id) into `directory`.

@@ -395,7 +395,7 @@ struct AuditConfigTests {
         let missing = try #require(throws: AuditFileError.self) {
             try AuditConfig.load(contentsOf: URL(fileURLWithPath: "/nonexistent/audit.yaml"))
         }
-        #expect(missing.description == "audit.yaml: audit file not found")
+        #expect(missing.description == "audit.yaml: audit file not found: there is no folder /nonexistent")
         let invalid = try failure("name: x\nmanifest:\n  path: [a\n  b: c\n")
         #expect(invalid.hasPrefix("audit.yaml:4: invalid YAML:"))
         #expect(try failure("") == "audit.yaml:1: the audit file is empty")

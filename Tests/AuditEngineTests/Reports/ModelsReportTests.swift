@@ -385,7 +385,10 @@ struct ModelsFolderTests {
         #expect(ModelsFolder.isTopFolder(top))
         #expect(!ModelsFolder.isTopFolder(top.appendingPathComponent("a")))
         let written = try ModelCardExport.write(try ModelsFolder.read(top), to: top.appendingPathComponent("card"))
-        #expect(written.map(\.lastPathComponent) == ["fairness.md", "model-index.yaml", "model-card-a.json", "model-card-b.json"])
+        #expect(
+            written.map(\.lastPathComponent) == [
+                "fairness.md", "model-index-a.yaml", "model-card-a.json", "model-index-b.yaml", "model-card-b.json"
+            ])
         let fairness = try String(contentsOf: top.appendingPathComponent("card/fairness.md"), encoding: .utf8)
         let lines = fairness.components(separatedBy: "\n")
         let comparison = try #require(lines.firstIndex(of: "### Model comparison"))
@@ -398,10 +401,17 @@ struct ModelsFolderTests {
         #expect(lines[a...].contains("#### Findings"))
         #expect(lines[b...].contains("#### Accuracy by group"))
         #expect(!lines.dropFirst().contains("## Bias and Fairness"))
-        let index = try String(contentsOf: top.appendingPathComponent("card/model-index.yaml"), encoding: .utf8)
-        #expect(index.hasPrefix("model-index:\n- name: \"openai/clip-vit-base-patch32\"\n"))
-        #expect(index.components(separatedBy: "\n- name: ").count == 3)
-        #expect(index.components(separatedBy: "model-index:").count == 2)
+        // One model-index per model, each that model's alone (a card's metadata is one model's),
+        // the same as `card` writes in that model's own folder.
+        let models = try ModelsFolder.read(top).models
+        for (label, name) in [("a", "openai/clip-vit-base-patch32"), ("b", "openai/clip-vit-base-patch16")] {
+            let model = try #require(models.first { $0.label == label })
+            let index = try String(contentsOf: top.appendingPathComponent("card/model-index-\(label).yaml"), encoding: .utf8)
+            #expect(index.hasPrefix("model-index:\n- name: \"\(name)\"\n"), "\(index)")
+            #expect(index.components(separatedBy: "\n- name: ").count == 2, "\(label)")
+            #expect(index == ModelCardExport.modelIndex(model.data))
+        }
+        #expect(!FileManager.default.fileExists(atPath: top.appendingPathComponent("card/model-index.yaml").path))
         let json = try Data(contentsOf: top.appendingPathComponent("card/model-card-b.json"))
         let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         #expect((object["model_details"] as? [String: Any])?["name"] as? String == "openai/clip-vit-base-patch16")
