@@ -37,6 +37,14 @@ extension AuditConfig {
 
     /// Parses audit-file text; `sourceFile` names it in errors and anchors relative paths.
     public static func parse(yaml: String, sourceFile: URL) throws -> AuditConfig {
+        // Before Yams composes the document: an alias bomb composes at once but every walk over
+        // the tree it stands for takes minutes (see YAMLAliasBudget).
+        if let excess = YAMLAliasBudget.excess(in: yaml) {
+            throw AuditFileError(
+                file: sourceFile, line: excess.line, keyPath: nil,
+                message: "the alias *\(excess.alias) makes YAML aliases stand for more than \(YAMLAliasBudget.limit) nodes; "
+                    + "an audit file needs far fewer (write the repeated values out)")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
