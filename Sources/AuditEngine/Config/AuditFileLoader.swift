@@ -841,6 +841,14 @@ extension AuditFileParser {
         let control = text.unicodeScalars.first { scalar in
             (scalar.value < 0x20 && scalar != "\t" && scalar != "\n") || (0x7F...0x9F).contains(scalar.value)
         }
+        if control == nil, let format = text.unicodeScalars.first(where: TextSafety.isInvisibleFormat) {
+            // A bidi override or zero-width character in a name makes it display as other text
+            // in every report (docs/robustness.md).
+            throw fail(
+                node, path,
+                "contains the invisible formatting character U+\(String(format: "%04X", format.value))"
+                    + "\(format.properties.name.map { " (\($0))" } ?? ""); names, labels and text must show every character they hold")
+        }
         guard let control else { return }
         throw fail(
             node, path,
