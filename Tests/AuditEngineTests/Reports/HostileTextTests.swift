@@ -272,9 +272,10 @@ struct HostileTextTests {
         #expect(Set(folder.data.disparities.map(\.reference)).isSuperset(of: ["White", "=Male", "White|=Male"]))
         #expect(folder.data.designs == written.designs)
         #expect(folder.data.designs.last?.base == HostileFixture.baseDesign)
-        #expect(Set(folder.predictions.map { $0.groups["race"]! }) == Set(HostileFixture.races.map { HostileFixture.visible($0) }))
-        #expect(Set(folder.predictions.compactMap(\.harmCategory)) == Set(HostileFixture.harms.map(\.name)))
-        #expect(Set(folder.predictions.map(\.predicted)).isSuperset(of: HostileFixture.harmClasses))
+        let predictions = try folder.allPredictionLines()
+        #expect(Set(predictions.map { $0.groups["race"]! }) == Set(HostileFixture.races.map { HostileFixture.visible($0) }))
+        #expect(Set(predictions.compactMap(\.harmCategory)) == Set(HostileFixture.harms.map(\.name)))
+        #expect(Set(predictions.map(\.predicted)).isSuperset(of: HostileFixture.harmClasses))
 
         // The card from the folder is the card from the run, and holds no raw markup.
         let card = ModelCardExport.render(folder.data)
@@ -297,7 +298,7 @@ struct HostileTextTests {
         #expect(metrics.contains { $0["slice"] as? String == "\(HostileFixture.genderDesign)/race_\(HostileFixture.script)" })
 
         // diff of the folder with itself: zero everywhere, and its outputs as safe as the report's.
-        let rows = RunDiff.compare(folder, folder)
+        let rows = try RunDiff.compare(folder, folder)
         #expect(!rows.isEmpty && rows.allSatisfy { $0.delta == 0 && $0.test == .paired })
         let out = dir.appendingPathComponent("diff")
         try RunDiff.write(rows, a: folder, b: folder, to: out)
