@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A YAML alias bomb kept `validate` and `run` busy for minutes (the control-character check
 /// walked the expanded tree); it is one line, at once.
 @Suite("YAML alias bomb")
@@ -16,11 +22,13 @@ struct AliasBombTests {
         for level in 1...9 { bomb += "  - &a\(level) [\(Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", "))]\n" }
         try (try String(contentsOf: ws.audit, encoding: .utf8) + "\n" + bomb).write(to: ws.audit, atomically: true, encoding: .utf8)
 
-        let started = try CLI.start([command, ws.audit.path, "--output", ws.path("out")].dropLast(command == "run" ? 0 : 2).map { $0 })
+        let arguments = command == "run" ? [command, ws.audit.path, "--output", ws.path("out")] : [command, ws.audit.path]
+        let started = try CLI.start(arguments)
         let deadline = Date().addingTimeInterval(60)
         while started.0.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         let finished = !started.0.isRunning
-        if !finished { started.0.terminate() }
+        // SIGKILL: a hung binary must not outlive the test.
+        if !finished { kill(started.0.processIdentifier, SIGKILL) }
         let result = CLI.collect(started)
         #expect(finished, "\(command) still busy after 60 s")
         #expect(result.status != 0)
