@@ -34,7 +34,7 @@ extension ClipAudit {
                 let a = try ReportFolder.read(URL(fileURLWithPath: runA))
                 let b = try ReportFolder.read(URL(fileURLWithPath: runB))
                 let changes = RunDiff.designChanges(a, b)
-                let rows = RunDiff.compare(a, b, includeChangedDesigns: compareChangedDesigns)
+                let rows = try RunDiff.compare(a, b, includeChangedDesigns: compareChangedDesigns)
                 for change in changes {
                     printError(
                         "warning: design \"\(change.design)\" differs between the runs: \(change.differences.joined(separator: "; ")); "

@@ -62,6 +62,14 @@ extension AuditConfig {
 
     /// Parses audit-file text; `sourceFile` names it in errors and anchors relative paths.
     public static func parse(yaml: String, sourceFile: URL) throws -> AuditConfig {
+        // Before Yams composes the document: an alias bomb composes at once but every walk over
+        // the tree it stands for takes minutes (see YAMLAliasBudget).
+        if let excess = YAMLAliasBudget.excess(in: yaml) {
+            throw AuditFileError(
+                file: sourceFile, line: excess.line, keyPath: nil,
+                message: "the alias *\(excess.alias) makes YAML aliases stand for more than \(YAMLAliasBudget.limit) nodes; "
+                    + "an audit file needs far fewer (write the repeated values out)")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -843,6 +851,14 @@ extension AuditFileParser {
     private func refuseControlCharacter(in text: String, _ node: Node, _ path: String) throws {
         let control = text.unicodeScalars.first { scalar in
             (scalar.value < 0x20 && scalar != "\t" && scalar != "\n") || (0x7F...0x9F).contains(scalar.value)
+        }
+        if control == nil, let format = text.unicodeScalars.first(where: TextSafety.isInvisibleFormat) {
+            // A bidi override or zero-width character in a name makes it display as other text
+            // in every report (docs/robustness.md).
+            throw fail(
+                node, path,
+                "contains the invisible formatting character U+\(String(format: "%04X", format.value))"
+                    + "\(format.properties.name.map { " (\($0))" } ?? ""); names, labels and text must show every character they hold")
         }
         guard let control else { return }
         throw fail(

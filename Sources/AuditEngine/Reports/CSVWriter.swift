@@ -68,7 +68,10 @@ public struct CSVWriter: Sendable {
 
     /// A text cell made safe to open in a spreadsheet: a cell starting with one of
     /// ``formulaStarts`` gets a leading `'` (which spreadsheets take as "this is text" and do not
-    /// show), and control characters other than TAB, LF and CR become U+FFFD, visibly.
+    /// show), and control characters other than TAB, LF and CR become U+FFFD, visibly, as do
+    /// invisible formatting characters (a U+202E would make a spreadsheet show one group's label
+    /// as another's). Like the control characters, they are not restored when a folder is read
+    /// back: `card` and `diff` see the U+FFFD.
     ///
     /// The rule inverts exactly (``restore(_:)`` removes one leading `'`): a label that already
     /// starts with `'` gets a second one, so reading a report folder back gives the label the

@@ -15,7 +15,10 @@ import Foundation
 /// `]` and `~` get a backslash; `_` gets one only where it could open or close emphasis, i.e.
 /// not between two letters or digits (CommonMark never reads an intraword `_` as emphasis, so
 /// `Latino_Hispanic` stays as it is); line breaks and tabs become spaces; control characters
-/// become U+FFFD.
+/// and invisible formatting characters (bidi overrides, zero-width spaces) become U+FFFD; the `:` of
+/// `://` and the `.` of `www.` get a backslash, so a URL in a label is not turned into a link (GFM's
+/// autolinks). Bare e-mail addresses are still linked (`mailto:`, showing the address itself):
+/// GitHub finds them after escapes are read, so no escape that renders the same text stops it.
 enum MarkdownEscape {
     /// Text within a line: a table cell, a heading, part of a sentence.
     static func text(_ text: String) -> String {
@@ -31,6 +34,12 @@ enum MarkdownEscape {
             case "<": out.append(contentsOf: "&lt;".unicodeScalars)
             case ">": out.append(contentsOf: "&gt;".unicodeScalars)
             case "\\", "|", "`", "*", "[", "]", "~":
+                out.append("\\"); out.append(scalar)
+            case ":" where i + 2 < scalars.count && scalars[i + 1] == "/" && scalars[i + 2] == "/",
+                "." where i >= 3 && String(String.UnicodeScalarView(scalars[(i - 3)..<i])).lowercased() == "www":
+                // GitHub's autolinks start at `http://`, `https://`, `ftp://` and `www.`, found in
+                // the source before escapes are read; an escaped `:` or `.` shows as itself, so a
+                // label `www.evil.example` stays text instead of becoming a link.
                 out.append("\\"); out.append(scalar)
             case "_":
                 let intraword = i > 0 && i + 1 < scalars.count && isWordCharacter(scalars[i - 1]) && isWordCharacter(scalars[i + 1])
@@ -70,7 +79,7 @@ enum MarkdownEscape {
     static func code(_ text: String, inTable: Bool = false) -> String {
         let unsafe =
             text.isEmpty || text.first == " " || text.last == " "
-            || text.unicodeScalars.contains { $0 == "`" || $0 == "<" || $0 == ">" || $0 == "&" || TextSafety.isControl($0) }
+            || text.unicodeScalars.contains { $0 == "`" || $0 == "<" || $0 == ">" || $0 == "&" || TextSafety.isHidden($0) }
         if unsafe { return Self.text(text) }
         return "`" + (inTable ? text.replacingOccurrences(of: "|", with: "\\|") : text) + "`"
     }
@@ -82,7 +91,7 @@ enum MarkdownEscape {
 
     private static func needsWork(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar {
-        case "\n", "\r", "\t", "&", "<", ">", "\\", "|", "`", "*", "[", "]", "~", "_": return true
+        case "\n", "\r", "\t", "&", "<", ">", "\\", "|", "`", "*", "[", "]", "~", "_", ":", ".": return true
         default: return false
         }
     }

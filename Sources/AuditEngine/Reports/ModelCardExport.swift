@@ -265,7 +265,8 @@ public enum ModelCardExport {
             (
                 "model_details",
                 .object([
-                    ("name", .string(data.modelID)),
+                    // The Hub id or the checkpoint's folder name: a local path never goes into a card.
+                    ("name", .string(hubModelName(data.modelID))),
                     ("overview", .string("Zero-shot CLIP bias audit \(data.name): rates by group with 95% Wilson intervals.")),
                     (
                         "version",
@@ -304,9 +305,10 @@ public enum ModelCardExport {
     /// A YAML scalar: always a double-quoted string (never mistaken for a number, a key or a
     /// document marker). JSON's escapes are YAML's too; YAML additionally forbids raw DEL, C1
     /// controls and the byte-order mark in a document, and YAML 1.1 readers take U+2028/U+2029
-    /// as line breaks, so those are written as `\uXXXX` as well.
+    /// as line breaks, so those are written as `\uXXXX` as well. Invisible formatting characters
+    /// (bidi overrides, zero-width spaces) become U+FFFD, as in every other output.
     static func yaml(_ s: String) -> String {
-        let quoted = JSONText.quoted(s)
+        let quoted = JSONText.quoted(TextSafety.visibleFormatting(s))
         guard quoted.unicodeScalars.contains(where: yamlNeedsEscape) else { return quoted }
         var out = ""
         for scalar in quoted.unicodeScalars {
@@ -335,7 +337,9 @@ enum JSONValue {
         let pad = String(repeating: "  ", count: indent + 1), end = String(repeating: "  ", count: indent)
         switch self {
         case .string(let s):
-            return JSONText.quoted(s)
+            // Bidi overrides and other invisible formatting characters would reach whatever
+            // displays the card (docs/robustness.md, "Hostile names and labels in reports").
+            return JSONText.quoted(TextSafety.visibleFormatting(s))
         case .number(let x):
             return ModelCardExport.number(x)
         case .array(let items):

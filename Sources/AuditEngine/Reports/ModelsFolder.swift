@@ -134,22 +134,15 @@ public enum ModelsFolder {
                     ciLow: low, ciHigh: high, pValue: p, pAdjusted: pAdjusted, baseOnly: 0, modelOnly: 0,
                     belowMinimumN: n < minGroupSize))
         }
-        return countingDiscordantPairs(rows, folders: folders)
+        return try countingDiscordantPairs(rows, folders: folders)
     }
 
     /// `rows` with the images positive under the base only and under the model only, counted
     /// from the two folders' `predictions.csv` (models.csv does not carry them; the report needs
     /// them to tell "no image changed"). The count is a variant comparison's with each model's
     /// design standing for a design of its own.
-    static func countingDiscordantPairs(_ rows: [ModelComparisonRow], folders: [String: ReportFolder]) -> [ModelComparisonRow] {
+    static func countingDiscordantPairs(_ rows: [ModelComparisonRow], folders: [String: ReportFolder]) throws -> [ModelComparisonRow] {
         func design(_ label: String, _ design: String) -> String { label + "\u{1E}" + design }
-        var predictions: [ReportFolder.PredictionLine] = []
-        for (label, folder) in folders.sorted(by: { $0.key < $1.key }) {
-            for var line in folder.predictions {
-                line.design = design(label, line.design)
-                predictions.append(line)
-            }
-        }
         let standIns = rows.map {
             ComparisonRow(
                 design: design($0.model, $0.design), base: design($0.baseModel, $0.design), metric: $0.metric,
@@ -157,7 +150,13 @@ public enum ModelsFolder {
                 delta: $0.delta, ciLow: $0.ciLow, ciHigh: $0.ciHigh, pValue: $0.pValue, baseOnly: 0, variantOnly: 0,
                 belowMinimumN: $0.belowMinimumN)
         }
-        let counted = ReportFolder.countingDiscordantPairs(standIns, predictions: predictions)
+        // Each stand-in design's lines are the model folder's lines of the design, read from its
+        // own predictions.csv.
+        let counted = try ReportFolder.countingDiscordantPairs(standIns) { standIn in
+            let parts = standIn.split(separator: "\u{1E}", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            return folders[parts[0]]?.predictionBlock(parts[1])
+        }
         return zip(rows, counted).map { row, count in
             var row = row
             row.baseOnly = count.baseOnly

@@ -3,7 +3,10 @@ import Foundation
 
 /// A report folder read back from disk (for `clip-audit card` and `clip-audit diff`): the CSVs
 /// parsed into the rows the run computed, and `run.json`'s settings. Values come back with the
-/// CSVs' six significant digits; counts (`n`, `count`) are exact.
+/// CSVs' six significant digits; counts (`n`, `count`) are exact. `predictions.csv` (one line per
+/// image and design, hundreds of megabytes for a large manifest) is checked line by line and not
+/// kept: where each design's lines are is, and they are read again when needed
+/// (``predictionBlock(_:)``).
 public struct ReportFolder: Sendable {
     /// One line of `predictions.csv`.
     public struct PredictionLine: Sendable, Equatable {
@@ -19,7 +22,12 @@ public struct ReportFolder: Sendable {
     public var url: URL
     public var data: ReportData
     public var attributes: [String]
-    public var predictions: [PredictionLine]
+    /// Design → where its lines of `predictions.csv` are.
+    var predictionBlocks: [String: PredictionBlock]
+
+    /// The lines of `design` in `predictions.csv`, to be read with ``PredictionJoin`` or
+    /// ``PredictionBlock/Reader``; nil when the file has none.
+    func predictionBlock(_ design: String) -> PredictionBlock? { predictionBlocks[design] }
 
     /// Reads `metrics.csv`, `disparities.csv`, `summary.csv` (when present), `comparison.csv`,
     /// `predictions.csv` and `run.json`.
@@ -76,19 +84,8 @@ public struct ReportFolder: Sendable {
         }
         comparisons = ComparisonRow.adjustingHolm(comparisons)
 
-        var predictions: [PredictionLine] = []
-        let predictionHeader = ReportWriter.predictionsHeader(attributes: attributes)
-        for (_, r) in try table(url, "predictions.csv", predictionHeader, textColumns: Set(predictionHeader).subtracting(["confidence"])) {
-            var groups: [String: String] = [:]
-            for a in attributes { groups[a] = r[a]! }
-            predictions.append(
-                PredictionLine(
-                    design: r["design"]!, file: r["file"]!, groups: groups,
-                    truth: r["truth"]!.isEmpty ? nil : r["truth"]!, predicted: r["predicted"]!,
-                    harmCategory: r["harm_category"]!.isEmpty ? nil : r["harm_category"]!))
-        }
-
-        comparisons = Self.countingDiscordantPairs(comparisons, predictions: predictions)
+        let blocks = try predictionBlocks(url, attributes: attributes, designs: Set(metrics.map(\.design)))
+        comparisons = try Self.countingDiscordantPairs(comparisons) { blocks[$0] }
 
         // Designs in metrics.csv order; bases from comparison.csv.
         var designs: [ReportData.Design] = []
@@ -122,16 +119,67 @@ public struct ReportFolder: Sendable {
             data.designs[index].addedClasses = entry["added_classes"] as? [String] ?? []
             data.designs[index].removedClasses = entry["removed_classes"] as? [String] ?? []
         }
-        return ReportFolder(url: url, data: data, attributes: attributes, predictions: predictions)
+        return ReportFolder(url: url, data: data, attributes: attributes, predictionBlocks: blocks)
+    }
+
+    /// Checks `predictions.csv` a line at a time (header, field count, UTF-8, a design of
+    /// metrics.csv) and finds each design's lines. clip-audit writes them design by design; a
+    /// design whose lines are split by another's is an error, so that the blocks stay one per
+    /// design whatever the file holds.
+    static func predictionBlocks(_ folder: URL, attributes: [String], designs: Set<String>) throws -> [String: PredictionBlock] {
+        let url = folder.appendingPathComponent("predictions.csv")
+        let stream = try CSVStream(url)
+        let header = try checkedHeader(stream, ReportWriter.predictionsHeader(attributes: attributes))
+        var blocks: [String: PredictionBlock] = [:]
+        var current: String?
+        while let (start, fields) = try stream.next() {
+            guard fields.count == header.count else {
+                throw AuditError(file: url.path, "record \(start.record): \(fields.count) fields, expected \(header.count)")
+            }
+            let design = CSVWriter.restore(fields[0])
+            if design == current {
+                blocks[design]!.count += 1
+                continue
+            }
+            guard designs.contains(design) else {
+                throw AuditError(file: url.path, "record \(start.record): design \(JSONText.quoted(design)) has no rows in metrics.csv")
+            }
+            if let earlier = blocks[design] {
+                throw AuditError(
+                    file: url.path,
+                    "record \(start.record): design \(JSONText.quoted(design)) again after other designs' lines (its lines start at record \(earlier.start.record)); clip-audit writes each design's lines together"
+                )
+            }
+            blocks[design] = PredictionBlock(url: url, attributes: attributes, start: start, count: 1)
+            current = design
+        }
+        return blocks
+    }
+
+    /// Reads and checks a CSV's header: the expected one (or `earlier`, a former version's), each
+    /// column once. The header's cells were written as text cells, so they are restored.
+    static func checkedHeader(_ stream: CSVStream, _ header: [String], or earlier: [String]? = nil) throws -> [String] {
+        guard let first = try stream.next()?.fields.map(CSVWriter.restore), first == header || (earlier != nil && first == earlier) else {
+            throw AuditError(file: stream.url.path, "unexpected header (expected \(header.joined(separator: ",")))")
+        }
+        // An attribute named like a fixed column (`truth`, `design`, …) repeats a name; reading
+        // rows into column → field would then trap.
+        var seen = Set<String>()
+        if let repeated = first.first(where: { !seen.insert($0).inserted }) {
+            throw AuditError(
+                file: stream.url.path,
+                "the header names the column \"\(repeated)\" twice (an attribute named like one of the file's own columns)")
+        }
+        return first
     }
 
     /// `comparisons` with their discordant pairs (images positive under the base only, under the
     /// variant only) counted from `predictions.csv`: comparison.csv does not carry them, and the
     /// findings need them to tell "no image changed" from "as many changed each way".
-    static func countingDiscordantPairs(_ comparisons: [ComparisonRow], predictions: [PredictionLine]) -> [ComparisonRow] {
+    /// `blocks` gives a design's lines (a stand-in design name for a model's design, see
+    /// ``ModelsFolder``); each variant is read beside its base with ``PredictionJoin``.
+    static func countingDiscordantPairs(_ comparisons: [ComparisonRow], blocks: (String) -> PredictionBlock?) throws -> [ComparisonRow] {
         guard !comparisons.isEmpty else { return comparisons }
-        var byDesign: [String: [String: PredictionLine]] = [:]
-        for line in predictions { byDesign[line.design, default: [:]][line.file] = line }
         func group(_ line: PredictionLine, _ attribute: String) -> String? {
             let slice = Slice(csvText: attribute)
             let parts = slice.attributes.map { line.groups[$0] }
@@ -139,24 +187,28 @@ public struct ReportFolder: Sendable {
             return slice.groupText(parts.map { $0! })
         }
         struct Pair: Hashable { var design: String, base: String, metric: Metric }
+        struct Designs: Hashable { var design: String, base: String }
         struct Cell: Hashable { var pair: Pair, attribute: String, group: String }
         var counts: [Cell: (base: Int, variant: Int)] = [:]
         let pairs = Set(comparisons.map { Pair(design: $0.design, base: $0.base, metric: $0.metric) })
         let slices = Set(comparisons.map(\.attribute))
-        for pair in pairs {
-            guard let variant = byDesign[pair.design], let base = byDesign[pair.base] else { continue }
-            for (file, v) in variant {
-                guard let b = base[file],
-                    let iv = pair.metric.indicator(truth: v.truth, predicted: v.predicted, harmCategory: v.harmCategory),
-                    let ib = pair.metric.indicator(truth: b.truth, predicted: b.predicted, harmCategory: b.harmCategory),
-                    iv != ib
-                else { continue }
-                for attribute in slices {
-                    guard let g = group(v, attribute) else { continue }
-                    let key = Cell(pair: pair, attribute: attribute, group: g)
-                    var c = counts[key] ?? (0, 0)
-                    if ib { c.base += 1 } else { c.variant += 1 }
-                    counts[key] = c
+        // One pass over a variant's and its base's lines for all the metrics they are compared on.
+        for (designs, pairs) in Dictionary(grouping: pairs, by: { Designs(design: $0.design, base: $0.base) }) {
+            guard let variant = blocks(designs.design), let base = blocks(designs.base) else { continue }
+            try PredictionJoin.join(base, variant, into: &counts) { counts, b, v in
+                guard let b, let v else { return }
+                for pair in pairs {
+                    guard let iv = pair.metric.indicator(truth: v.truth, predicted: v.predicted, harmCategory: v.harmCategory),
+                        let ib = pair.metric.indicator(truth: b.truth, predicted: b.predicted, harmCategory: b.harmCategory),
+                        iv != ib
+                    else { continue }
+                    for attribute in slices {
+                        guard let g = group(v, attribute) else { continue }
+                        let key = Cell(pair: pair, attribute: attribute, group: g)
+                        var c = counts[key] ?? (0, 0)
+                        if ib { c.base += 1 } else { c.variant += 1 }
+                        counts[key] = c
+                    }
                 }
             }
         }
@@ -186,34 +238,18 @@ public struct ReportFolder: Sendable {
         textColumns: Set<String>
     ) throws -> [(line: Int, fields: [String: String])] {
         let file = folder.appendingPathComponent(name)
-        guard let text = String(data: try RunSettings.contents(of: file), encoding: .utf8) else {
-            throw AuditError(file: file.path, "not UTF-8 text")
-        }
-        let records: [[String]]
-        do { records = try SimpleCSV.parse(text) } catch let error as SimpleCSV.Failure {
-            throw AuditError(file: file.path, error.message)
-        }
-        guard let first = records.first?.map(CSVWriter.restore), first == header || (earlier != nil && first == earlier) else {
-            throw AuditError(file: file.path, "unexpected header (expected \(header.joined(separator: ",")))")
-        }
-        let header = first
-        // An attribute named like a fixed column (`truth`, `design`, …) repeats a name; reading
-        // rows into column → field would then trap.
-        var seen = Set<String>()
-        if let repeated = header.first(where: { !seen.insert($0).inserted }) {
-            throw AuditError(
-                file: file.path, "the header names the column \"\(repeated)\" twice (an attribute named like one of the file's own columns)"
-            )
-        }
+        // Read a record at a time: the rows kept grow with the groups, not with the file's bytes.
+        let stream = try CSVStream(file)
+        let header = try checkedHeader(stream, header, or: earlier)
         var rows: [(Int, [String: String])] = []
-        for (i, record) in records.dropFirst().enumerated() {
+        while let (start, record) = try stream.next() {
             guard record.count == header.count else {
-                throw AuditError(file: file.path, "record \(i + 2): \(record.count) fields, expected \(header.count)")
+                throw AuditError(file: file.path, "record \(start.record): \(record.count) fields, expected \(header.count)")
             }
             let fields = zip(header, record).map { column, field in
                 (column, textColumns.contains(column) ? CSVWriter.restore(field) : field)
             }
-            rows.append((i + 2, Dictionary(uniqueKeysWithValues: fields)))
+            rows.append((start.record, Dictionary(uniqueKeysWithValues: fields)))
         }
         return rows
     }

@@ -83,19 +83,21 @@ public enum RunDiff {
 
     /// The rows of `diff.csv`. Designs whose definition differs between the runs
     /// (`designChanges`) are left out unless `includeChangedDesigns`, and then marked.
-    public static func compare(_ a: ReportFolder, _ b: ReportFolder, includeChangedDesigns: Bool = false) -> [DiffRow] {
+    ///
+    /// Both `predictions.csv` files are read a line at a time, design by design, side by side
+    /// (``PredictionJoin``): what is kept per metric × group is a few counts, not the images.
+    public static func compare(_ a: ReportFolder, _ b: ReportFolder, includeChangedDesigns: Bool = false) throws -> [DiffRow] {
         let alpha = alpha(a, b)
         let changedDesigns = Set(designChanges(a, b).map(\.design))
         var bRows: [MetricRow.Key: MetricRow] = [:]
         for m in b.data.metrics { bRows[key(m)] = m }
         var rows: [DiffRow] = []
-        // Per design: file → prediction, for pairing.
-        func index(_ folder: ReportFolder) -> [String: [String: ReportFolder.PredictionLine]] {
-            var out: [String: [String: ReportFolder.PredictionLine]] = [:]
-            for p in folder.predictions where out[p.design]?[p.file] == nil { out[p.design, default: [:]][p.file] = p }
-            return out
+        var cells = Cells()
+        for design in Set(a.data.metrics.map(\.design)) where !changedDesigns.contains(design) || includeChangedDesigns {
+            let compared = a.data.metrics.filter { $0.design == design && bRows[key($0)] != nil }
+            guard !compared.isEmpty, let blockA = a.predictionBlock(design), let blockB = b.predictionBlock(design) else { continue }
+            try countPairs(blockA, blockB, design: design, metrics: compared, into: &cells)
         }
-        let predictionsA = index(a), predictionsB = index(b)
         for ma in a.data.metrics {
             guard let mb = bRows[key(ma)] else { continue }
             let designChanged = changedDesigns.contains(ma.design)
@@ -106,12 +108,11 @@ public enum RunDiff {
                 pAdjusted: 1, significant: false, test: .unpaired,
                 belowMinimumN: ma.n < a.data.minGroupSize || mb.n < b.data.minGroupSize,
                 designChanged: designChanged)
-            let sliceA = slice(predictionsA[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
-            let sliceB = slice(predictionsB[ma.design] ?? [:], metric: ma.metric, attribute: ma.attribute, group: ma.group)
-            if !sliceA.isEmpty, Set(sliceA.keys) == Set(sliceB.keys) {
+            let counts = cells.counts(ma)
+            // Paired when both runs scored the same images in the slice: none in one run only.
+            if counts.tally.n > 0, counts.onlyA == 0, counts.onlyB == 0 {
                 // Run B is the compared condition, run A the base.
-                var tally = PairedTally()
-                for (file, x) in sliceA { tally.add(sliceB[file]!, x) }
+                let tally = counts.tally
                 row.test = .paired
                 row.nA = tally.n; row.nB = tally.n
                 row.valueA = tally.baseValue
@@ -140,21 +141,88 @@ public enum RunDiff {
 
     static func key(_ m: MetricRow) -> MetricRow.Key { m.key }
 
-    /// The metric's indicator for each image of the slice (images where it is undefined left out).
-    static func slice(
-        _ predictions: [String: ReportFolder.PredictionLine], metric: Metric, attribute: String,
-        group: String
-    ) -> [String: Bool] {
-        let slice = Slice(csvText: attribute)
-        var out: [String: Bool] = [:]
-        for (file, p) in predictions {
-            if slice != .all {
-                guard slice.groupText(slice.attributes.map { p.groups[$0] ?? "" }) == group else { continue }
-            }
-            if let x = metric.indicator(truth: p.truth, predicted: p.predicted, harmCategory: p.harmCategory) { out[file] = x }
-        }
-        return out
+    /// One group of a design's slice.
+    struct GroupKey: Hashable {
+        var design: String
+        var attribute: String
+        var group: String
     }
+
+    /// A metric's images in one group: those with the indicator defined in both runs (paired,
+    /// with both indicators), and those in one run only (missing from the other, in another
+    /// group there, or with the indicator undefined there).
+    struct PairCounts {
+        var tally = PairedTally()
+        var onlyA = 0
+        var onlyB = 0
+    }
+
+    /// Per group, the counts of each of a design's metrics (in `metrics` order).
+    struct Cells {
+        var metrics: [String: [Metric]] = [:]
+        var groups: [GroupKey: [PairCounts]] = [:]
+
+        func counts(_ m: MetricRow) -> PairCounts {
+            guard let index = metrics[m.design]?.firstIndex(of: m.metric),
+                let counts = groups[GroupKey(design: m.design, attribute: m.attribute, group: m.group)]
+            else { return PairCounts() }
+            return counts[index]
+        }
+    }
+
+    /// Counts the cells of `metrics` (rows of one design) over the design's lines in both runs.
+    static func countPairs(
+        _ blockA: PredictionBlock, _ blockB: PredictionBlock, design: String, metrics rows: [MetricRow],
+        into cells: inout Cells
+    ) throws {
+        var measured: [Metric] = []
+        for row in rows where !measured.contains(row.metric) { measured.append(row.metric) }
+        cells.metrics[design] = measured
+        let empty = Array(repeating: PairCounts(), count: measured.count)
+        var slices: [(String, Slice)] = []
+        for row in rows where !slices.contains(where: { $0.0 == row.attribute }) {
+            slices.append((row.attribute, Slice(csvText: row.attribute)))
+        }
+        try PredictionJoin.join(blockA, blockB, into: &cells.groups) { groups, pa, pb in
+            let ia = measured.map { metric in
+                pa.flatMap { metric.indicator(truth: $0.truth, predicted: $0.predicted, harmCategory: $0.harmCategory) }
+            }
+            let ib = measured.map { metric in
+                pb.flatMap { metric.indicator(truth: $0.truth, predicted: $0.predicted, harmCategory: $0.harmCategory) }
+            }
+            for (attribute, slice) in slices {
+                let ga = pa.map { p in slice.groupText(slice.attributes.map { p.groups[$0] ?? "" }) }
+                let gb = pb.map { p in slice.groupText(slice.attributes.map { p.groups[$0] ?? "" }) }
+                if let ga, ga == gb {
+                    // One lookup for the group, every metric updated in place.
+                    update(&groups[GroupKey(design: design, attribute: attribute, group: ga), default: empty]) { counts in
+                        for i in measured.indices {
+                            if let a = ia[i], let b = ib[i] {
+                                counts[i].tally.add(b, a)
+                            } else if ia[i] != nil {
+                                counts[i].onlyA += 1
+                            } else if ib[i] != nil {
+                                counts[i].onlyB += 1
+                            }
+                        }
+                    }
+                    continue
+                }
+                if let ga, ia.contains(where: { $0 != nil }) {
+                    update(&groups[GroupKey(design: design, attribute: attribute, group: ga), default: empty]) { counts in
+                        for i in measured.indices where ia[i] != nil { counts[i].onlyA += 1 }
+                    }
+                }
+                if let gb, ib.contains(where: { $0 != nil }) {
+                    update(&groups[GroupKey(design: design, attribute: attribute, group: gb), default: empty]) { counts in
+                        for i in measured.indices where ib[i] != nil { counts[i].onlyB += 1 }
+                    }
+                }
+            }
+        }
+    }
+
+    private static func update<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
     // MARK: Output
 

@@ -44,7 +44,9 @@ enum HostileFixture {
         return inLine ? shown.replacingOccurrences(of: "\n", with: " ") : shown
     }
 
-    static func run() -> AuditRun {
+    /// The run; `races` replaces the race groups (the first is the flagged one, the last the
+    /// reference), `modelID` the model's id as `run` records it (a checkpoint folder's path).
+    static func run(races: [String] = races, modelID: String = "openai/clip-vit-base-patch16") -> AuditRun {
         var genderRecords: [OutcomeRecord] = []
         var harmRecords: [OutcomeRecord] = []
         var variantRecords: [OutcomeRecord] = []
@@ -54,7 +56,7 @@ enum HostileFixture {
             let file = String(format: "img/%03d.jpg", i)
             // The script group is mostly misclassified and mostly harmed, so it is flagged
             // everywhere (summary, banner, overview chart, disparity tables).
-            let flagged = race == script
+            let flagged = race == races[0]
             let correct = flagged ? i % 5 == 0 : i % 7 != 3
             let predicted = correct ? gender : genders.first { $0 != gender }!
             let harmClass = flagged ? (i % 2 == 0 ? img : "@thief") : (i % 9 == 0 ? "@thief" : "person")
@@ -78,7 +80,7 @@ enum HostileFixture {
                 design: variantDesign, base: baseDesign, classes: harmClasses, harmCategories: harms.map(\.name),
                 hasTarget: false, records: variantRecords)
         ]
-        let references = ["race": "White", "gender": "=Male"]
+        let references = ["race": races.last!, "gender": "=Male"]
         let settings = MetricSettings(
             attributes: ["race", "gender"], intersections: [["race", "gender"]],
             referenceGroups: references, alpha: 0.05, minGroupSize: 4)
@@ -102,7 +104,7 @@ enum HostileFixture {
         return AuditRun(
             config: config,
             model: ResolvedModel(
-                id: "openai/clip-vit-base-patch16", directory: URL(fileURLWithPath: "/models/clip"), revision: nil, files: [:]),
+                id: modelID, directory: URL(fileURLWithPath: "/models/clip"), revision: nil, files: [:]),
             modelKey: ModelKey(weightsSHA256: String(repeating: "ab", count: 32), configurationSHA256: String(repeating: "cd", count: 32)),
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: races.count * 10 + 1, usableRows: races.count * 10,
             skipped: [SkippedEntry(line: 999, file: img, reason: "image not found: \(formula) | \(script)", kind: .imageNotFound)],
@@ -270,9 +272,10 @@ struct HostileTextTests {
         #expect(Set(folder.data.disparities.map(\.reference)).isSuperset(of: ["White", "=Male", "White|=Male"]))
         #expect(folder.data.designs == written.designs)
         #expect(folder.data.designs.last?.base == HostileFixture.baseDesign)
-        #expect(Set(folder.predictions.map { $0.groups["race"]! }) == Set(HostileFixture.races.map { HostileFixture.visible($0) }))
-        #expect(Set(folder.predictions.compactMap(\.harmCategory)) == Set(HostileFixture.harms.map(\.name)))
-        #expect(Set(folder.predictions.map(\.predicted)).isSuperset(of: HostileFixture.harmClasses))
+        let predictions = try folder.allPredictionLines()
+        #expect(Set(predictions.map { $0.groups["race"]! }) == Set(HostileFixture.races.map { HostileFixture.visible($0) }))
+        #expect(Set(predictions.compactMap(\.harmCategory)) == Set(HostileFixture.harms.map(\.name)))
+        #expect(Set(predictions.map(\.predicted)).isSuperset(of: HostileFixture.harmClasses))
 
         // The card from the folder is the card from the run, and holds no raw markup.
         let card = ModelCardExport.render(folder.data)
@@ -295,7 +298,7 @@ struct HostileTextTests {
         #expect(metrics.contains { $0["slice"] as? String == "\(HostileFixture.genderDesign)/race_\(HostileFixture.script)" })
 
         // diff of the folder with itself: zero everywhere, and its outputs as safe as the report's.
-        let rows = RunDiff.compare(folder, folder)
+        let rows = try RunDiff.compare(folder, folder)
         #expect(!rows.isEmpty && rows.allSatisfy { $0.delta == 0 && $0.test == .paired })
         let out = dir.appendingPathComponent("diff")
         try RunDiff.write(rows, a: folder, b: folder, to: out)

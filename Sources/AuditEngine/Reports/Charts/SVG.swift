@@ -57,7 +57,8 @@ public struct SVGDocument: Sendable {
     }
 
     /// Escapes character data: `&`, `<`, `>`; characters XML 1.0 forbids (NUL and the other C0
-    /// controls but TAB, LF and CR) become U+FFFD, visibly, and so do DEL and the C1 controls.
+    /// controls but TAB, LF and CR) become U+FFFD, visibly, and so do DEL, the C1 controls and
+    /// invisible formatting characters (a bidi override would make one label display as another).
     public static func escapeText(_ s: String) -> String { escape(s, inAttribute: false) }
 
     /// Escapes an attribute value written between double quotes (also tabs and line breaks, which
@@ -77,7 +78,7 @@ public struct SVGDocument: Sendable {
             case "\r" where inAttribute: out += "&#13;"
             case "\t" where inAttribute: out += "&#9;"
             default:
-                out.unicodeScalars.append(isAllowedInXML(scalar) && !(0x7F...0x9F).contains(scalar.value) ? scalar : "\u{FFFD}")
+                out.unicodeScalars.append(isAllowedInXML(scalar) && !TextSafety.isHidden(scalar) ? scalar : "\u{FFFD}")
             }
         }
         return out
