@@ -335,7 +335,7 @@ public enum AuditRunner {
                 try ZeroShotClassifier(
                     classes: design.classNames,
                     promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { promptEmbeddings[m][$0]! } },
-                    logitScale: pipelines[m].model.logitScale)
+                    logitScale: pipelines[m].model.logitScale, logitBias: pipelines[m].model.logitBias)
             }
         }
         var scored = 0

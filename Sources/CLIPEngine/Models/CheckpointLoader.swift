@@ -18,6 +18,16 @@ public enum CheckpointLoader {
         public let parameterCount: Int
         /// Their element types (`F32`, `F16`, ...), sorted.
         public let dtypes: [String]
+
+        init(model: CLIPModel, foreign: ForeignCheckpointConfiguration?, configurationURL: URL, source: any TensorSource) {
+            self.model = model
+            self.foreign = foreign
+            self.configurationURL = configurationURL
+            let names = source.tensorNames
+            tensorCount = names.count
+            parameterCount = names.reduce(0) { $0 + (source.tensorShape($1)?.reduce(1, *) ?? 0) }
+            dtypes = Set(names.compactMap { source.tensorDType($0)?.rawValue }).sorted()
+        }
     }
 
     /// Reads the configuration and maps the weights of `resolved` (symlinks followed), checking
@@ -39,6 +49,12 @@ public enum CheckpointLoader {
             foreign = try ForeignCheckpointConfiguration(openCLIPConfig: configurationURL)
             configuration = foreign!.configuration
             source = weightsURL.pathExtension == "safetensors" ? try SafeTensorsFile(url: weightsURL) : try PyTorchArchive(url: weightsURL)
+        case .siglip:
+            configurationURL = file("config.json")
+            let siglip = try SiglipConfiguration(contentsOf: configurationURL)
+            source = weightsURL.pathExtension == "safetensors" ? try SafeTensorsFile(url: weightsURL) : try PyTorchArchive(url: weightsURL)
+            let model = try CLIPModel(siglip: siglip.clip, source: source)
+            return Network(model: model, foreign: nil, configurationURL: configurationURL, source: source)
         case .openAI:
             configurationURL = weightsURL
             let archive = try PyTorchArchive(url: weightsURL)
@@ -58,11 +74,6 @@ public enum CheckpointLoader {
         }
         let layout = foreign?.layout ?? .huggingFace
         let model = try CLIPModel(configuration: configuration, source: source, layout: layout)
-        let names = source.tensorNames
-        let parameters = names.reduce(0) { $0 + (source.tensorShape($1)?.reduce(1, *) ?? 0) }
-        let dtypes = Set(names.compactMap { source.tensorDType($0)?.rawValue }).sorted()
-        return Network(
-            model: model, foreign: foreign, configurationURL: configurationURL,
-            tensorCount: names.count, parameterCount: parameters, dtypes: dtypes)
+        return Network(model: model, foreign: foreign, configurationURL: configurationURL, source: source)
     }
 }
