@@ -52,7 +52,9 @@ public enum CheckpointLoader {
         case .siglip:
             configurationURL = file("config.json")
             let siglip = try SiglipConfiguration(contentsOf: configurationURL)
-            source = weightsURL.pathExtension == "safetensors" ? try SafeTensorsFile(url: weightsURL) : try PyTorchArchive(url: weightsURL)
+            // By the name in the checkpoint: a cache snapshot's link resolves to an extensionless blob.
+            source =
+                resolved.weightsName.hasSuffix(".safetensors") ? try SafeTensorsFile(url: weightsURL) : try PyTorchArchive(url: weightsURL)
             let model = try CLIPModel(siglip: siglip.clip, source: source)
             return Network(model: model, foreign: nil, configurationURL: configurationURL, source: source)
         case .openAI:
