@@ -145,6 +145,8 @@ public final class CLIPModel: @unchecked Sendable {
     /// SigLIP's trained `logit_bias` (logits = logitScale × cosine + logitBias, scored by the
     /// sigmoid); nil for CLIP.
     public var logitBias: Float? { siglip?.logitBias }
+    /// Whether this is a SigLIP model, whose text rows are always padded to `maxTextLength`.
+    public var isSigLIP: Bool { siglip != nil }
 
     /// Sets the number of threads every forward pass computes on (process-wide; default: the
     /// active processor count). The encoders split their work over these threads themselves and
