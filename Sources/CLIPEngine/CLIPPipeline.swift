@@ -58,7 +58,9 @@ public final class CLIPPipeline: @unchecked Sendable {
             tokenizer = CLIPTokenizer(siglip: siglip)
             var tokenizerBytes = Data()
             for name in SiglipTokenizerFiles.modelNames + ["tokenizer_config.json"] {
-                if let url = resolved.files[name] { tokenizerBytes.append(try FileKind.contents(of: url, limit: FileKind.checkpointTextLimit)) }
+                if let url = resolved.files[name] {
+                    tokenizerBytes.append(try FileKind.contents(of: url, limit: FileKind.checkpointTextLimit))
+                }
             }
             tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
             preprocessorURL = file("preprocessor_config.json")
@@ -215,7 +217,8 @@ public final class CLIPPipeline: @unchecked Sendable {
     /// projected, not normalised), one prompt each, at this model's logit scale: what `classify`
     /// scores with, the same code as an audit's designs.
     public func scorer(textEmbeddings: [Float]) -> ZeroShotScorer {
-        ZeroShotScorer(textEmbeddings: textEmbeddings, dimension: model.projectionDim, logitScale: model.logitScale, logitBias: model.logitBias)
+        ZeroShotScorer(
+            textEmbeddings: textEmbeddings, dimension: model.projectionDim, logitScale: model.logitScale, logitBias: model.logitBias)
     }
 
     /// `exp(logit_scale)` × cosine similarity (SigLIP: `+ logit_bias`), [images, texts] — the

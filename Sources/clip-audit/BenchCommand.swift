@@ -60,7 +60,9 @@ extension ClipAudit {
                 // SigLIP's text tower reads its rows padded to the text length, as its tokenizer gives them.
                 let words = model.isSigLIP ? model.maxTextLength - 2 : 9
                 let ids: [[Int32]] = (0..<64).map { _ in
-                    [Int32(vocabulary - 2)] + (0..<words).map { _ in Int32(generator.below(max(1, vocabulary - 2))) } + [Int32(vocabulary - 1)]
+                    [Int32(vocabulary - 2)] + (0..<words).map { _ in Int32(generator.below(max(1, vocabulary - 2))) } + [
+                        Int32(vocabulary - 1)
+                    ]
                 }
                 let imagesPerSecond = measure(perCall: batch, seconds: seconds) {
                     _ = pixels.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: batch) }

@@ -190,7 +190,8 @@ public struct PreprocessorConfig: Sendable, Equatable {
         func fail(_ message: String) -> ImageError { ImageError(code: .badConfig, file: file, message: message) }
         guard resample == 3 || resample == 2 else {
             let names = [0: "NEAREST", 1: "LANCZOS", 4: "BOX", 5: "HAMMING"]
-            throw fail("resample \(resample)\(names[resample].map { " (\($0))" } ?? "") is not supported; only 3 (BICUBIC) and 2 (BILINEAR) are")
+            throw fail(
+                "resample \(resample)\(names[resample].map { " (\($0))" } ?? "") is not supported; only 3 (BICUBIC) and 2 (BILINEAR) are")
         }
         guard imageMean.count == 3, imageStd.count == 3 else { throw fail("image_mean and image_std need 3 values") }
         // Mean and std are applied as float32: 1e300 is infinite there and 1e-50 is zero.

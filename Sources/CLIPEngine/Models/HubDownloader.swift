@@ -177,7 +177,8 @@ public struct HubDownloader: Sendable {
         if !listed.contains("vocab.json"), let sentencePiece = SiglipTokenizerFiles.modelNames.first(where: listed.contains) {
             let missing = ["config.json", weights].filter { !listed.contains($0) }
             guard missing.isEmpty else {
-                throw HubError(message: "\(repo) has \(sentencePiece) but no \(missing.joined(separator: ", ")) (a SigLIP checkpoint needs them)")
+                throw HubError(
+                    message: "\(repo) has \(sentencePiece) but no \(missing.joined(separator: ", ")) (a SigLIP checkpoint needs them)")
             }
             return ["config.json", weights, sentencePiece] + SiglipTokenizerFiles.optionalNames.filter(listed.contains)
         }

@@ -49,7 +49,8 @@ public struct SiglipConfiguration: Sendable, Equatable {
             guard let n = value as? NSNumber, String(cString: n.objCType) != "c", let i = Int(exactly: n.doubleValue), i >= minimum,
                 i <= 1 << 20
             else {
-                throw CLIPConfigurationError(file: file, key: "\(prefix).\(key)", message: "is \(value), expected an integer from \(minimum) to \(1 << 20)")
+                throw CLIPConfigurationError(
+                    file: file, key: "\(prefix).\(key)", message: "is \(value), expected an integer from \(minimum) to \(1 << 20)")
             }
             return i
         }
@@ -105,7 +106,9 @@ public struct SiglipConfiguration: Sendable, Equatable {
         guard projection == c.vision.hiddenSize else {
             throw CLIPConfigurationError(
                 file: file, key: "text_config.projection_size",
-                message: "is \(projection), but image embeddings are vision_config.hidden_size \(c.vision.hiddenSize) wide: they cannot be compared")
+                message:
+                    "is \(projection), but image embeddings are vision_config.hidden_size \(c.vision.hiddenSize) wide: they cannot be compared"
+            )
         }
         let useHead: Bool
         switch vision["vision_use_head"] {

@@ -73,7 +73,8 @@ final class SiglipNetwork: @unchecked Sendable {
             // where only leading ones differ.
             guard actual == shape || (actual.filter { $0 != 1 } == shape.filter { $0 != 1 } && actual.reduce(1, *) == shape.reduce(1, *))
             else {
-                throw SafeTensorsError(code: .shapeMismatch, file: fileURL.path, tensor: name, message: "has shape \(actual), expected \(shape)")
+                throw SafeTensorsError(
+                    code: .shapeMismatch, file: fileURL.path, tensor: name, message: "has shape \(actual), expected \(shape)")
             }
             used.insert(name)
             if let inPlace = source.float32InPlace(name) { return WeightTensor(data: inPlace, shape: shape) }
@@ -224,7 +225,8 @@ final class SiglipNetwork: @unchecked Sendable {
         let encoder = TransformerEncoder(
             layers: tower.layers, width: d, heads: v.numAttentionHeads, intermediate: m, eps: v.layerNormEps, activation: v.hiddenAct)
         encoder(ws, pattern: pattern, pooledRows: Array(0..<rows))
-        NetworkKernels.layerNorm(ws.pooled, rows: rows, width: d, weight: postNormWeight, bias: postNormBias, eps: v.layerNormEps, output: ws.h)
+        NetworkKernels.layerNorm(
+            ws.pooled, rows: rows, width: d, weight: postNormWeight, bias: postNormBias, eps: v.layerNormEps, output: ws.h)
 
         // The pooling head: keys and values of every token, the probe's query (the same for
         // every image), attention per (image, head), then out_proj, LayerNorm, MLP, residual.
@@ -254,7 +256,8 @@ final class SiglipNetwork: @unchecked Sendable {
         }
         let residual = ws.x
         NetworkKernels.parallelLinear(attended, rows: count, tower.out, into: residual, threads: threads)
-        NetworkKernels.layerNorm(residual, rows: count, width: d, weight: headNormWeight, bias: headNormBias, eps: v.layerNormEps, output: ws.h)
+        NetworkKernels.layerNorm(
+            residual, rows: count, width: d, weight: headNormWeight, bias: headNormBias, eps: v.layerNormEps, output: ws.h)
         NetworkKernels.parallelLinear(ws.h, rows: count, tower.fc1, into: ws.mlp, threads: threads)
         NetworkKernels.activate(ws.mlp, count: count * m, v.hiddenAct)
         NetworkKernels.parallelLinear(ws.mlp, rows: count, tower.fc2, into: residual, accumulate: true, threads: threads)
@@ -270,7 +273,9 @@ final class SiglipNetwork: @unchecked Sendable {
         let length = t.maxPositionEmbeddings, d = t.hiddenSize
         for row in inputIDs {
             precondition(row.count == length, "encodeTexts: a row of \(row.count) tokens (SigLIP rows are padded to \(length))")
-            for id in row { precondition(id >= 0 && Int(id) < t.vocabSize, "encodeTexts: token id \(id) outside the vocabulary of \(t.vocabSize)") }
+            for id in row {
+                precondition(id >= 0 && Int(id) < t.vocabSize, "encodeTexts: token id \(id) outside the vocabulary of \(t.vocabSize)")
+            }
         }
         let rows = count * length
         let threads = Parallel.threads
@@ -292,7 +297,8 @@ final class SiglipNetwork: @unchecked Sendable {
             activation: t.hiddenAct)
         // transformers pools `last_hidden_state[:, -1, :]`: the last position, padding or not.
         encoder(ws, pattern: pattern, pooledRows: (0..<count).map { $0 * length + length - 1 })
-        NetworkKernels.layerNorm(ws.pooled, rows: count, width: d, weight: finalNormWeight, bias: finalNormBias, eps: t.layerNormEps, output: ws.h)
+        NetworkKernels.layerNorm(
+            ws.pooled, rows: count, width: d, weight: finalNormWeight, bias: finalNormBias, eps: t.layerNormEps, output: ws.h)
         let out = configuration.projectionDim
         return [Float](unsafeUninitializedCapacity: count * out) { buffer, initialized in
             NetworkKernels.parallelLinear(ws.h, rows: count, tower.head, into: buffer.baseAddress!, threads: threads)

@@ -63,7 +63,9 @@ extension Models {
             defer { try? fm.removeItem(at: cache) }
             let result = try await downloader(server, cache: cache).pull(repo)
             #expect(
-                Set(result.downloaded) == ["config.json", "model.safetensors", "spiece.model", "tokenizer_config.json", "preprocessor_config.json"])
+                Set(result.downloaded) == [
+                    "config.json", "model.safetensors", "spiece.model", "tokenizer_config.json", "preprocessor_config.json"
+                ])
             #expect(result.model.format == .siglip)
             let pipeline = try CLIPPipeline(model: ModelLocator(environment: ["HF_HUB_CACHE": cache.path]).resolve(repo))
             #expect(pipeline.model.logitBias != nil && pipeline.tokenizer.siglip?.kind == .siglip)
@@ -71,8 +73,10 @@ extension Models {
 
         @Test func siglip2ListingFetchesTokenizerModelNotTokenizerJSON() throws {
             let files = try HubDownloader.filesToFetch(
-                listed: ["config.json", "model.safetensors", "tokenizer.model", "tokenizer.json", "tokenizer_config.json",
-                         "special_tokens_map.json", "preprocessor_config.json", "README.md"], repo: "google/siglip2-base-patch16-224")
+                listed: [
+                    "config.json", "model.safetensors", "tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+                    "special_tokens_map.json", "preprocessor_config.json", "README.md"
+                ], repo: "google/siglip2-base-patch16-224")
             #expect(files == ["config.json", "model.safetensors", "tokenizer.model", "tokenizer_config.json", "preprocessor_config.json"])
         }
 

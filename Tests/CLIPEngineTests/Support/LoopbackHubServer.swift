@@ -49,7 +49,8 @@ final class LoopbackHubServer: @unchecked Sendable {
     /// `omitting`: tiny-clip files the repo does not have (a SigLIP repo has no vocab.json).
     init(extraFiles extra: [String: URL] = [:], omitting: Set<String> = []) throws {
         var files: [String: Data] = [:]
-        for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"] where !omitting.contains(name) {
+        for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"]
+        where !omitting.contains(name) {
             files[name] = try Data(contentsOf: Self.tinyClip.appendingPathComponent(name))
         }
         for (name, url) in extra { files[name] = try Data(contentsOf: url) }

@@ -45,7 +45,9 @@ struct SentencePieceBPE: Sendable {
                 let length = matched ?? min(rest.count, SentencePieceNormalizer.oneCharLength(rest[0]))
                 let index = symbols.count
                 symbols.append(
-                    Symbol(prev: index - 1, next: start + length < all.count ? index + 1 : -1, freeze: matched != nil, range: start..<(start + length)))
+                    Symbol(
+                        prev: index - 1, next: start + length < all.count ? index + 1 : -1, freeze: matched != nil,
+                        range: start..<(start + length)))
                 start += length
             }
         }
