@@ -155,6 +155,21 @@ final class SiglipNetwork: @unchecked Sendable {
         for buffer in converted { buffer.deallocate() }
     }
 
+    /// Gives back the file pages of weights that a packed layer now holds a copy of (products
+    /// read only the packed copy): without this a checkpoint's Linear weights stay resident
+    /// twice, as `CLIPWeights.releaseCopied` explains for CLIP. Converted copies are kept.
+    private func releaseFilePages(_ tensors: [WeightTensor]) {
+        for tensor in tensors {
+            let bytes = UnsafeRawBufferPointer(tensor.data)
+            guard let start = bytes.baseAddress else { continue }
+            let isConverted = converted.contains { buffer in
+                let raw = UnsafeRawBufferPointer(buffer)
+                return start >= raw.baseAddress! && start + bytes.count <= raw.baseAddress! + raw.count
+            }
+            if !isConverted { source.releasePages(bytes) }
+        }
+    }
+
     private var visionTower: VisionTower {
         lock.lock(); defer { lock.unlock() }
         if let tower = packedVision { return tower }
@@ -164,6 +179,8 @@ final class SiglipNetwork: @unchecked Sendable {
             v: PackedLinear(weight: poolV, bias: poolVBias), out: PackedLinear(weight: poolOut, bias: poolOutBias),
             fc1: PackedLinear(weight: headFC1, bias: headFC1Bias), fc2: PackedLinear(weight: headFC2, bias: headFC2Bias))
         packedVision = tower
+        releaseFilePages(
+            [patchWeight, poolQ, poolK, poolV, poolOut, headFC1, headFC2] + visionLayerWeights.flatMap(EncoderLayer.packedWeights))
         return tower
     }
 
@@ -172,6 +189,7 @@ final class SiglipNetwork: @unchecked Sendable {
         if let tower = packedText { return tower }
         let tower = TextTower(layers: textLayerWeights.map(EncoderLayer.init), head: PackedLinear(weight: textHead, bias: textHeadBias))
         packedText = tower
+        releaseFilePages([textHead] + textLayerWeights.flatMap(EncoderLayer.packedWeights))
         return tower
     }
 
