@@ -44,7 +44,31 @@ public final class CLIPPipeline: @unchecked Sendable {
                 file: network.configurationURL.path, key: "vision_config.num_channels",
                 message: "is \(configuration.vision.numChannels), but images are preprocessed to 3 channels (RGB)")
         }
-        if let foreign = network.foreign {
+        if resolved.format == .siglip {
+            let configURL = network.configurationURL
+            configurationSHA256 = try SHA256Digest.hex(ofFile: configURL)
+            let siglip = try SiglipTokenizerFiles.tokenizer(resolved, contextLength: configuration.text.maxPositionEmbeddings)
+            // Every id indexes the token embedding: a SentencePiece model with more pieces than
+            // its rows would read past the table.
+            guard siglip.pieceCount <= configuration.text.vocabSize else {
+                throw CLIPConfigurationError(
+                    file: configURL.path, key: "text_config.vocab_size",
+                    message: "is \(configuration.text.vocabSize), but the SentencePiece model has \(siglip.pieceCount) pieces")
+            }
+            tokenizer = CLIPTokenizer(siglip: siglip)
+            var tokenizerBytes = Data()
+            for name in SiglipTokenizerFiles.modelNames + ["tokenizer_config.json"] {
+                if let url = resolved.files[name] {
+                    tokenizerBytes.append(try FileKind.contents(of: url, limit: FileKind.checkpointTextLimit))
+                }
+            }
+            tokenizerSHA256 = SHA256Digest.hex(of: tokenizerBytes)
+            preprocessorURL = file("preprocessor_config.json")
+            preprocessorConfig = try PreprocessorConfig.siglip(
+                contentsOf: resolved.files["preprocessor_config.json"], imageSize: configuration.vision.imageSize)
+            processor = try CLIPImageProcessor(config: preprocessorConfig)
+            try Self.checkOutputSize(preprocessorConfig, imageSize: configuration.vision.imageSize, file: preprocessorURL.path)
+        } else if let foreign = network.foreign {
             // No configuration file for OpenAI's archive: the sizes inferred from it stand for one.
             configurationSHA256 =
                 resolved.format == .openAI
@@ -93,7 +117,7 @@ public final class CLIPPipeline: @unchecked Sendable {
                 "rescale=\(c.doRescale ? String(c.rescaleFactor) : "none")",
                 "mean=\(c.doNormalize ? c.imageMean.map { String($0) }.joined(separator: ",") : "none")",
                 "std=\(c.doNormalize ? c.imageStd.map { String($0) }.joined(separator: ",") : "none")",
-                "rgb=\(c.doConvertRGB)", "alpha=\(processor.alphaHandling)", "resample=pillow-bicubic"
+                "rgb=\(c.doConvertRGB)", "alpha=\(processor.alphaHandling)", "resample=pillow-\(c.resample == 2 ? "bilinear" : "bicubic")"
             ].joined(separator: ";") + (processor.convention == .transformers ? "" : ";convention=\(processor.convention.rawValue)")
     }
 
@@ -193,10 +217,12 @@ public final class CLIPPipeline: @unchecked Sendable {
     /// projected, not normalised), one prompt each, at this model's logit scale: what `classify`
     /// scores with, the same code as an audit's designs.
     public func scorer(textEmbeddings: [Float]) -> ZeroShotScorer {
-        ZeroShotScorer(textEmbeddings: textEmbeddings, dimension: model.projectionDim, logitScale: model.logitScale)
+        ZeroShotScorer(
+            textEmbeddings: textEmbeddings, dimension: model.projectionDim, logitScale: model.logitScale, logitBias: model.logitBias)
     }
 
-    /// `exp(logit_scale)` × cosine similarity, [images, texts] — CLIPModel's `logits_per_image`,
+    /// `exp(logit_scale)` × cosine similarity (SigLIP: `+ logit_bias`), [images, texts] — the
+    /// model's `logits_per_image`,
     /// from the scorer that `classify` and `run` use, so `embed`'s logits are theirs (as `Float`).
     public func logitsPerImage(imageEmbeddings: [Float], textEmbeddings: [Float]) -> [Float] {
         scorer(textEmbeddings: textEmbeddings).logitsPerImage(imageEmbeddings: imageEmbeddings)

@@ -7,6 +7,10 @@ import Foundation
 /// L2-normalised; logits are `exp(logit_scale)` × cosine; probabilities are the softmax over the
 /// classes; the prediction is the arg-max of the logits, ties going to the class listed first.
 ///
+/// For SigLIP (`logitBias` set) logits are `exp(logit_scale)` × cosine + `logit_bias` and each
+/// class's probability is its own sigmoid, as SigLIP is trained: the probabilities need not sum
+/// to one, and the prediction is still the arg-max (the sigmoid keeps the order).
+///
 /// Norms, means, dot products and the softmax are accumulated in double precision, in index
 /// order, so the result does not depend on how the work is split; the unit vectors are stored as
 /// `Float`, as the embeddings are.
@@ -19,12 +23,15 @@ public struct ZeroShotScorer: Sendable {
     public let dimension: Int
     /// `exp(logit_scale)`.
     public let logitScale: Float
+    /// SigLIP's `logit_bias`: when set, probabilities are sigmoids of the biased logits instead
+    /// of their softmax.
+    public let logitBias: Float?
 
     /// The scorer for classes given by their prompts' embeddings (projected, not normalised):
     /// `promptEmbeddings[c]` holds class `c`'s prompts, each `dimension` wide. Every class needs
     /// at least one prompt and every embedding the same positive width (callers check, naming
     /// what is missing).
-    public init(promptEmbeddings: [[[Float]]], logitScale: Float) {
+    public init(promptEmbeddings: [[[Float]]], logitScale: Float, logitBias: Float? = nil) {
         let dim = promptEmbeddings.first?.first?.count ?? 0
         precondition(dim > 0, "a class with no prompts")
         var matrix = [Float](repeating: 0, count: promptEmbeddings.count * dim)
@@ -47,28 +54,30 @@ public struct ZeroShotScorer: Sendable {
         classCount = promptEmbeddings.count
         dimension = dim
         self.logitScale = logitScale
+        self.logitBias = logitBias
     }
 
     /// The scorer whose classes are the rows of `textEmbeddings` ([count, dimension], projected,
     /// not normalised), one prompt each: what `classify` and `embed` score against.
-    public init(textEmbeddings: [Float], dimension: Int, logitScale: Float) {
+    public init(textEmbeddings: [Float], dimension: Int, logitScale: Float, logitBias: Float? = nil) {
         precondition(dimension > 0 && textEmbeddings.count % dimension == 0)
         guard !textEmbeddings.isEmpty else {
             // No texts, no classes: `logits_per_image` of no texts is empty, not a trap.
-            self.init(classEmbeddings: [], classCount: 0, dimension: dimension, logitScale: logitScale)
+            self.init(classEmbeddings: [], classCount: 0, dimension: dimension, logitScale: logitScale, logitBias: logitBias)
             return
         }
         let rows = (0..<(textEmbeddings.count / dimension)).map {
             [Array(textEmbeddings[($0 * dimension)..<(($0 + 1) * dimension)])]
         }
-        self.init(promptEmbeddings: rows, logitScale: logitScale)
+        self.init(promptEmbeddings: rows, logitScale: logitScale, logitBias: logitBias)
     }
 
-    private init(classEmbeddings: [Float], classCount: Int, dimension: Int, logitScale: Float) {
+    private init(classEmbeddings: [Float], classCount: Int, dimension: Int, logitScale: Float, logitBias: Float?) {
         self.classEmbeddings = classEmbeddings
         self.classCount = classCount
         self.dimension = dimension
         self.logitScale = logitScale
+        self.logitBias = logitBias
     }
 
     /// Writes `v` divided by its L2 norm (accumulated in double precision) to `out`; copies `v`
@@ -95,13 +104,13 @@ public struct ZeroShotScorer: Sendable {
     /// Writes the logits of one unit image vector to `logits` (`classCount` of them).
     public func logits(unitImage image: UnsafeBufferPointer<Float>, into logits: UnsafeMutableBufferPointer<Double>) {
         precondition(image.count == dimension && logits.count == classCount)
-        let scale = Double(logitScale)
+        let scale = Double(logitScale), bias = Double(logitBias ?? 0)
         classEmbeddings.withUnsafeBufferPointer { classes in
             for c in 0..<classCount {
                 let row = c * dimension
                 var dot = 0.0
                 for i in 0..<dimension { dot += Double(classes[row + i]) * Double(image[i]) }
-                logits[c] = scale * dot
+                logits[c] = scale * dot + bias
             }
         }
     }
@@ -126,6 +135,11 @@ public struct ZeroShotScorer: Sendable {
         for i in values.indices { values[i] /= sum }
     }
 
+    /// Turns logits into their sigmoids in place (SigLIP's per-class probabilities).
+    public static func sigmoid(_ values: UnsafeMutableBufferPointer<Double>) {
+        for i in values.indices { values[i] = 1 / (1 + exp(-values[i])) }
+    }
+
     /// The outcome for one image: per-class probabilities, the predicted class index and its probability.
     public struct Scores: Sendable {
         public var probabilities: [Double]
@@ -146,7 +160,7 @@ public struct ZeroShotScorer: Sendable {
             probabilities.withUnsafeMutableBufferPointer { values in
                 logits(unitImage: image, into: values)
                 predicted = Self.argMax(UnsafeBufferPointer(values))
-                Self.softmax(values)
+                if logitBias != nil { Self.sigmoid(values) } else { Self.softmax(values) }
             }
         }
         return Scores(probabilities: probabilities, predicted: predicted)

@@ -57,8 +57,12 @@ extension ClipAudit {
                 // Start and end as the vocabulary's two last ids (49406, 49407 for CLIP's), words
                 // below them: every id is a row of this model's token table, whatever its size.
                 let vocabulary = model.configuration.text.vocabSize
+                // SigLIP's text tower reads its rows padded to the text length, as its tokenizer gives them.
+                let words = model.isSigLIP ? model.maxTextLength - 2 : 9
                 let ids: [[Int32]] = (0..<64).map { _ in
-                    [Int32(vocabulary - 2)] + (0..<9).map { _ in Int32(generator.below(max(1, vocabulary - 2))) } + [Int32(vocabulary - 1)]
+                    [Int32(vocabulary - 2)] + (0..<words).map { _ in Int32(generator.below(max(1, vocabulary - 2))) } + [
+                        Int32(vocabulary - 1)
+                    ]
                 }
                 let imagesPerSecond = measure(perCall: batch, seconds: seconds) {
                     _ = pixels.withUnsafeBufferPointer { model.encodeImages(pixelValues: $0, count: batch) }

@@ -63,6 +63,12 @@ extension ClipAudit {
                     }
                     print(line)
                 }
+                // SigLIP scores each label on its own: its numbers are not shares of one whole.
+                if pipeline.model.logitBias != nil {
+                    printError(
+                        "probabilities are SigLIP's per-label sigmoids, sigmoid(exp(logit_scale) × cosine + logit_bias): each label on its own, not a softmax over the labels"
+                    )
+                }
             }
         }
     }

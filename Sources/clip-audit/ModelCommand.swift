@@ -72,12 +72,20 @@ extension ClipAudit {
                         print("file:       \(name) (\(size.map { ProgressBar.formatBytes(Int64($0)) } ?? "?"))")
                     }
                     if network.foreign != nil { print("tokenizer:  OpenAI CLIP BPE (bundled with clip-audit)") }
+                    if resolved.format == .siglip {
+                        let spiece = resolved.files["spiece.model"] != nil
+                        print(
+                            "tokenizer:  \(spiece ? "SigLIP: SentencePiece unigram (spiece.model), lower-cased, ASCII punctuation removed" : "SigLIP 2: Gemma's SentencePiece BPE with byte fallback (tokenizer.model)"), padded to \(config.text.maxPositionEmbeddings)"
+                        )
+                        print("pooling:    image: attention-pooling head; text: last position through the head")
+                        print("scores:     sigmoid(exp(logit_scale) × cosine + logit_bias); confidence is the sigmoid probability")
+                    }
                     let v = config.vision, t = config.text
                     print(
                         "vision:     \(v.imageSize) px, patch \(v.patchSize), \(v.numHiddenLayers) layers × \(v.hiddenSize) wide, \(v.numAttentionHeads) heads, MLP \(v.intermediateSize), \(v.hiddenAct.rawValue)"
                     )
                     print(
-                        "text:       vocab \(t.vocabSize), \(t.maxPositionEmbeddings) positions, \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), \(t.eosTokenID == 2 ? "pooled at argmax(input_ids)" : "eos id \(t.eosTokenID)")"
+                        "text:       vocab \(t.vocabSize), \(t.maxPositionEmbeddings) positions, \(t.numHiddenLayers) layers × \(t.hiddenSize) wide, \(t.numAttentionHeads) heads, MLP \(t.intermediateSize), \(resolved.format == .siglip ? "pooled at the last position" : t.eosTokenID == 2 ? "pooled at argmax(input_ids)" : "eos id \(t.eosTokenID)")"
                     )
                     print("projection: \(config.projectionDim)")
                     let configName = network.configurationURL.lastPathComponent

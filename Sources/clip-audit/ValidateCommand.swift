@@ -60,6 +60,9 @@ extension ClipAudit {
                             _ = try ForeignCheckpointConfiguration(
                                 openCLIPConfig: resolved.files["open_clip_config.json"]
                                     ?? resolved.directory.appendingPathComponent("open_clip_config.json"))
+                        case .siglip:
+                            _ = try SiglipConfiguration(
+                                contentsOf: resolved.files["config.json"] ?? resolved.directory.appendingPathComponent("config.json"))
                         case .openAI:
                             break
                         }

@@ -174,6 +174,10 @@ public struct AuditRun: Sendable {
 /// (through the cache), scores every design, and computes the metrics. Writing the report folder
 /// is `ReportWriter`'s job.
 public enum AuditRunner {
+    /// The setup note of a SigLIP model's report: what its `confidence` is.
+    static let sigmoidNote =
+        "SigLIP model: confidence (predictions.csv) is the predicted class's sigmoid probability, sigmoid(exp(logit_scale) × cosine + logit_bias), each class scored on its own rather than a softmax over the classes; the prediction is still the highest-scoring class"
+
     /// Where a report goes without `--output`: `Reports/<name>` under the current directory.
     public static func defaultReportFolder(name: String) -> URL {
         URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
@@ -371,7 +375,7 @@ public enum AuditRunner {
                 try ZeroShotClassifier(
                     classes: design.classNames,
                     promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { promptEmbeddings[m][$0]! } },
-                    logitScale: pipelines[m].model.logitScale)
+                    logitScale: pipelines[m].model.logitScale, logitBias: pipelines[m].model.logitBias)
             }
         }
         var scored = 0
@@ -474,7 +478,8 @@ public enum AuditRunner {
                     imagesFromCache: fromCache[m], promptsEncoded: promptsEncoded[m],
                     promptsTotal: Set(allPrompts).count, table: tables[m],
                     metrics: metrics, timings: modelTimings, cachePath: cache?.url.path, shard: options.shard,
-                    measurements: measurements, notes: notes))
+                    measurements: measurements,
+                    notes: notes + (pipelines[m].model.logitBias == nil ? [] : [Self.sigmoidNote])))
         }
         if !several {
             timings.append(("score and measure", scoringSeconds[0]))

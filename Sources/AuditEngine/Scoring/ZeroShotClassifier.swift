@@ -18,8 +18,9 @@ public struct ZeroShotClassifier: Sendable {
     /// The outcome for one image: per-class probabilities, the predicted class index and its probability.
     public typealias Scores = ZeroShotScorer.Scores
 
-    /// Builds the classifier from each class's prompt embeddings (projected, not normalised).
-    public init(classes: [String], promptEmbeddings: [[[Float]]], logitScale: Float) throws {
+    /// Builds the classifier from each class's prompt embeddings (projected, not normalised);
+    /// `logitBias` is SigLIP's (probabilities are then per-class sigmoids).
+    public init(classes: [String], promptEmbeddings: [[[Float]]], logitScale: Float, logitBias: Float? = nil) throws {
         precondition(classes.count == promptEmbeddings.count)
         // Checked here, where the classes have names, rather than trapping in the scorer.
         guard let dim = promptEmbeddings.first?.first?.count, dim > 0 else {
@@ -29,7 +30,7 @@ public struct ZeroShotClassifier: Sendable {
             throw AuditError("class \"\(classes[c])\" has no prompts")
         }
         self.classes = classes
-        self.scorer = ZeroShotScorer(promptEmbeddings: promptEmbeddings, logitScale: logitScale)
+        self.scorer = ZeroShotScorer(promptEmbeddings: promptEmbeddings, logitScale: logitScale, logitBias: logitBias)
     }
 
     /// Scores one image embedding (projected, not normalised).

@@ -150,7 +150,7 @@ public struct CLIPImageProcessor: Sendable {
             resized =
                 PillowResampler(
                     inputWidth: image.width, inputHeight: image.height,
-                    outputWidth: rw, outputHeight: rh
+                    outputWidth: rw, outputHeight: rh, filter: PillowResampler.Filter(rawValue: config.resample) ?? .bicubic
                 ).resample(source).pixels
         }
 

@@ -3,7 +3,9 @@
 /// downscale factor, normalised by their sum), the same fixed-point conversion (22 fractional
 /// bits, rounded away from zero), the same two passes, each rounding with ½ and clipping to
 /// 0…255, and the same skipping of a pass whose size does not change. Results are bit-identical
-/// to `Image.resize(size, BICUBIC)` of Pillow 13.
+/// to `Image.resize(size, BICUBIC)` of Pillow 13. The BILINEAR filter (support 1, the triangle)
+/// goes through the same code, as in Pillow, for processors configured with `resample: 2`
+/// (SigLIP 2's).
 ///
 /// Pass order (it changes the numbers, through the uint8 rounding between passes): Pillow 13
 /// runs the vertical pass first when the height shrinks by more than twice what the width
@@ -13,6 +15,16 @@
 /// Coefficients are computed once, at init, for one (input size, output size) pair. The value
 /// is immutable and `Sendable`: one resampler can serve several threads at once.
 public struct PillowResampler: Sendable {
+    /// Pillow's filters that this port has (`Image.Resampling`'s values).
+    public enum Filter: Int, Sendable {
+        case bilinear = 2
+        case bicubic = 3
+
+        /// Pillow's `support` of the filter, before antialiasing widens it.
+        var support: Double { self == .bicubic ? 2.0 : 1.0 }
+    }
+
+    public let filter: Filter
     public let inputWidth: Int
     public let inputHeight: Int
     public let outputWidth: Int
@@ -38,7 +50,8 @@ public struct PillowResampler: Sendable {
     let rowFirst: Int
     let rowLast: Int
 
-    public init(inputWidth: Int, inputHeight: Int, outputWidth: Int, outputHeight: Int) {
+    public init(inputWidth: Int, inputHeight: Int, outputWidth: Int, outputHeight: Int, filter: Filter = .bicubic) {
+        self.filter = filter
         precondition(
             inputWidth > 0 && inputHeight > 0 && outputWidth > 0 && outputHeight > 0,
             "resampling needs non-empty sizes")
@@ -52,7 +65,7 @@ public struct PillowResampler: Sendable {
         let needVertical = outputHeight != inputHeight
         let shrinkH = inputHeight - outputHeight, shrinkW = inputWidth - outputWidth
         horizontalFirst = !(shrinkH > 0 && shrinkH > shrinkW * 2)
-        var vert = Self.coefficients(inSize: inputHeight, outSize: outputHeight)
+        var vert = Self.coefficients(inSize: inputHeight, outSize: outputHeight, filter: filter)
         if needHorizontal && horizontalFirst {
             // The horizontal pass writes only rows rowFirst..<rowLast; shift the vertical bounds.
             rowFirst = vert.first[0]
@@ -62,7 +75,7 @@ public struct PillowResampler: Sendable {
             rowFirst = 0
             rowLast = inputHeight
         }
-        horizontal = needHorizontal ? Self.coefficients(inSize: inputWidth, outSize: outputWidth) : nil
+        horizontal = needHorizontal ? Self.coefficients(inSize: inputWidth, outSize: outputWidth, filter: filter) : nil
         vertical = needVertical ? vert : nil
     }
 
@@ -76,9 +89,16 @@ public struct PillowResampler: Sendable {
         return 0.0
     }
 
+    /// Pillow's `bilinear_filter`: the triangle 1 − |x| on (−1, 1).
+    @inline(__always)
+    static func bilinear(_ xIn: Double) -> Double {
+        let x = xIn < 0.0 ? -xIn : xIn
+        return x < 1.0 ? 1.0 - x : 0.0
+    }
+
     /// Pillow's `precompute_coeffs` (box from 0 to inSize) followed by `normalize_coeffs_8bpc`.
-    static func coefficients(inSize: Int, outSize: Int) -> Coefficients {
-        let support0 = 2.0 // BICUBIC support
+    static func coefficients(inSize: Int, outSize: Int, filter: Filter = .bicubic) -> Coefficients {
+        let support0 = filter.support
         // in0 = 0, in1 = inSize are C floats in Pillow; (double)(in1 - in0) is exact here.
         let scale = Double(Float(inSize) - Float(0)) / Double(outSize)
         let filterscale = max(scale, 1.0)
@@ -101,7 +121,8 @@ public struct PillowResampler: Sendable {
             xmax -= xmin
             for x in 0..<ksize { k[x] = 0 }
             for x in 0..<max(xmax, 0) {
-                let w = bicubic((Double(x + xmin) - center + 0.5) * ss)
+                let t = (Double(x + xmin) - center + 0.5) * ss
+                let w = filter == .bicubic ? bicubic(t) : bilinear(t)
                 k[x] = w
                 ww += w
             }

@@ -23,7 +23,7 @@ public struct PreprocessorConfig: Sendable, Equatable {
     public var imageMean: [Double]
     public var imageStd: [Double]
     public var doConvertRGB: Bool
-    /// Pillow's resampling filter id; only 3 (BICUBIC) is supported.
+    /// Pillow's resampling filter id: 3 (BICUBIC) or 2 (BILINEAR).
     public var resample: Int
 
     public static let openAIMean: [Double] = [0.48145466, 0.4578275, 0.40821073]
@@ -190,9 +190,10 @@ public struct PreprocessorConfig: Sendable, Equatable {
     /// `open_clip_config.json`'s `preprocess_cfg.mean` and `.std`, not transformers' keys.
     public func validate(file: String = "preprocessor_config.json", meanKey: String = "image_mean", stdKey: String = "image_std") throws {
         func fail(_ message: String) -> ImageError { ImageError(code: .badConfig, file: file, message: message) }
-        guard resample == 3 else {
-            let names = [0: "NEAREST", 1: "LANCZOS", 2: "BILINEAR", 4: "BOX", 5: "HAMMING"]
-            throw fail("resample \(resample)\(names[resample].map { " (\($0))" } ?? "") is not supported; only 3 (BICUBIC) is")
+        guard resample == 3 || resample == 2 else {
+            let names = [0: "NEAREST", 1: "LANCZOS", 4: "BOX", 5: "HAMMING"]
+            throw fail(
+                "resample \(resample)\(names[resample].map { " (\($0))" } ?? "") is not supported; only 3 (BICUBIC) and 2 (BILINEAR) are")
         }
         guard imageMean.count == 3, imageStd.count == 3 else { throw fail("\(meanKey) and \(stdKey) need 3 values") }
         // Mean and std are applied as float32: 1e300 is infinite there and 1e-50 is zero.

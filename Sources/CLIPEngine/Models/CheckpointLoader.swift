@@ -18,6 +18,16 @@ public enum CheckpointLoader {
         public let parameterCount: Int
         /// Their element types (`F32`, `F16`, ...), sorted.
         public let dtypes: [String]
+
+        init(model: CLIPModel, foreign: ForeignCheckpointConfiguration?, configurationURL: URL, source: any TensorSource) throws {
+            self.model = model
+            self.foreign = foreign
+            self.configurationURL = configurationURL
+            let names = source.tensorNames
+            tensorCount = names.count
+            parameterCount = try CheckpointLoader.parameterCount(source)
+            dtypes = Set(names.compactMap { source.tensorDType($0)?.rawValue }).sorted()
+        }
     }
 
     /// Reads the configuration and maps the weights of `resolved` (symlinks followed), checking
@@ -38,7 +48,17 @@ public enum CheckpointLoader {
             configurationURL = file("open_clip_config.json")
             foreign = try ForeignCheckpointConfiguration(openCLIPConfig: configurationURL)
             configuration = foreign!.configuration
-            source = weightsURL.pathExtension == "safetensors" ? try SafeTensorsFile(url: weightsURL) : try PyTorchArchive(url: weightsURL)
+            // By the name in the checkpoint: a cache snapshot's link resolves to an extensionless blob.
+            source =
+                resolved.weightsName.hasSuffix(".safetensors") ? try SafeTensorsFile(url: weightsURL) : try PyTorchArchive(url: weightsURL)
+        case .siglip:
+            configurationURL = file("config.json")
+            let siglip = try SiglipConfiguration(contentsOf: configurationURL)
+            // By the name in the checkpoint: a cache snapshot's link resolves to an extensionless blob.
+            source =
+                resolved.weightsName.hasSuffix(".safetensors") ? try SafeTensorsFile(url: weightsURL) : try PyTorchArchive(url: weightsURL)
+            let model = try CLIPModel(siglip: siglip.clip, source: source)
+            return try Network(model: model, foreign: nil, configurationURL: configurationURL, source: source)
         case .openAI:
             configurationURL = weightsURL
             let archive = try PyTorchArchive(url: weightsURL)
@@ -60,12 +80,7 @@ public enum CheckpointLoader {
         // OpenAI's buffers are dropped by `clip`'s build_model, not by open_clip's strict load.
         let ignoring = resolved.format == .openAI ? ForeignCheckpointConfiguration.openAIArchiveBuffers : []
         let model = try CLIPModel(configuration: configuration, source: source, layout: layout, ignoring: ignoring)
-        let names = source.tensorNames
-        let parameters = try parameterCount(source)
-        let dtypes = Set(names.compactMap { source.tensorDType($0)?.rawValue }).sorted()
-        return Network(
-            model: model, foreign: foreign, configurationURL: configurationURL,
-            tensorCount: names.count, parameterCount: parameters, dtypes: dtypes)
+        return try Network(model: model, foreign: foreign, configurationURL: configurationURL, source: source)
     }
 
     /// The elements of every tensor in `source`, counted with overflow checks: shapes come from

@@ -172,6 +172,16 @@ public struct HubDownloader: Sendable {
         }
         let weights =
             listed.contains("model.safetensors") || !listed.contains("pytorch_model.bin") ? "model.safetensors" : "pytorch_model.bin"
+        // SigLIP (google/siglip-*, google/siglip2-*): a SentencePiece model instead of vocab.json
+        // and merges.txt; SigLIP 2's 34 MB tokenizer.json is not needed beside tokenizer.model.
+        if !listed.contains("vocab.json"), let sentencePiece = SiglipTokenizerFiles.modelNames.first(where: listed.contains) {
+            let missing = ["config.json", weights].filter { !listed.contains($0) }
+            guard missing.isEmpty else {
+                throw HubError(
+                    message: "\(repo) has \(sentencePiece) but no \(missing.joined(separator: ", ")) (a SigLIP checkpoint needs them)")
+            }
+            return ["config.json", weights, sentencePiece] + SiglipTokenizerFiles.optionalNames.filter(listed.contains)
+        }
         let required = ["config.json", weights, "vocab.json", "merges.txt"]
         let missing = required.filter { !listed.contains($0) }
         guard missing.isEmpty else {

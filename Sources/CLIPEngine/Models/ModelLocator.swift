@@ -16,6 +16,9 @@ public enum CheckpointFormat: String, Sendable, Equatable, CaseIterable {
     case openCLIP = "OpenCLIP"
     /// OpenAI's TorchScript archive (`ViT-B-16.pt`, what `clip.load` downloads).
     case openAI = "OpenAI TorchScript"
+    /// transformers SigLIP (`model_type: siglip`): `config.json`, `model.safetensors` (or
+    /// `pytorch_model.bin`), `spiece.model` (SigLIP) or `tokenizer.model` (SigLIP 2).
+    case siglip = "Hugging Face transformers, SigLIP"
 
     /// The reference implementation whose numerics this format follows.
     public var reference: String {
@@ -26,6 +29,8 @@ public enum CheckpointFormat: String, Sendable, Equatable, CaseIterable {
             return "open_clip (create_model_and_transforms, its tokenizer and preprocess)"
         case .openAI:
             return "OpenAI clip (clip.load(..., jit=False), its tokenizer and transform)"
+        case .siglip:
+            return "transformers SiglipModel + SiglipProcessor (slow SentencePiece tokenizer, Pillow image processor); scores are sigmoids"
         }
     }
 }
@@ -243,6 +248,23 @@ public struct ModelLocator: Sendable {
         }
         let hasSafetensors = isFile("model.safetensors")
         let weightsName = hasSafetensors || !isFile("pytorch_model.bin") ? "model.safetensors" : "pytorch_model.bin"
+        if isFile("config.json"), SiglipConfiguration.isSiglip(dir.appendingPathComponent("config.json")) {
+            // SigLIP's SentencePiece model instead of vocab.json and merges.txt: spiece.model
+            // (SigLIP) or tokenizer.model (SigLIP 2, Gemma's).
+            var files: [String: URL] = [:]
+            var missing: [String] = []
+            for name in ["config.json", weightsName] {
+                if isFile(name) { files[name] = realPath(dir.appendingPathComponent(name)) } else { missing.append(name) }
+            }
+            let tokenizers = SiglipTokenizerFiles.modelNames.filter(isFile)
+            if tokenizers.isEmpty {
+                missing.append(SiglipTokenizerFiles.modelNames.joined(separator: " or "))
+            }
+            for name in tokenizers + SiglipTokenizerFiles.optionalNames where isFile(name) {
+                files[name] = realPath(dir.appendingPathComponent(name))
+            }
+            return (.siglip, files, weightsName, missing)
+        }
         var files: [String: URL] = [:]
         var missing: [String] = []
         for name in ["config.json", weightsName, "vocab.json", "merges.txt"] + optionalFiles {

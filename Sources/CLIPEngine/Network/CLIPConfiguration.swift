@@ -25,6 +25,9 @@ public enum CLIPActivation: String, Sendable, Equatable {
     case quickGELU = "quick_gelu"
     /// The exact GELU, x·½(1 + erf(x/√2)) (transformers' `"gelu"`).
     case gelu = "gelu"
+    /// The tanh approximation, ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (transformers'
+    /// `"gelu_pytorch_tanh"`, SigLIP's).
+    case geluTanh = "gelu_pytorch_tanh"
 }
 
 /// The text tower's sizes (transformers' `CLIPTextConfig`; missing keys take its defaults).
@@ -184,7 +187,7 @@ public struct CLIPConfiguration: Sendable, Equatable {
             guard let value = dict["hidden_act"], !(value is NSNull) else { return .quickGELU }
             guard let name = value as? String else { throw fail(prefix + "hidden_act", "is \(value), expected a string") }
             guard let act = CLIPActivation(rawValue: name) else {
-                throw fail(prefix + "hidden_act", "\"\(name)\" is not supported (supported: quick_gelu, gelu)")
+                throw fail(prefix + "hidden_act", "\"\(name)\" is not supported (supported: quick_gelu, gelu, gelu_pytorch_tanh)")
             }
             return act
         }

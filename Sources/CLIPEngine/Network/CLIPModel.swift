@@ -10,7 +10,11 @@ import Foundation
 public final class CLIPModel: @unchecked Sendable {
     /// The checkpoint's configuration.
     public let configuration: CLIPConfiguration
-    let weights: CLIPWeights
+    /// The CLIP towers' weights; nil for a SigLIP checkpoint, whose towers are `siglip`.
+    let weights: CLIPWeights!
+    /// SigLIP's towers (`model_type: siglip`), nil for CLIP: `encodeImages` and `encodeTexts`
+    /// hand over to them, so every caller takes either model the same way.
+    let siglip: SiglipNetwork?
     /// The towers' Linear layers, packed on first use (a text-only or image-only caller does not
     /// pay for the other tower).
     private let towerLock = NSLock()
@@ -49,6 +53,7 @@ public final class CLIPModel: @unchecked Sendable {
     public init(configuration: CLIPConfiguration, weightsURL: URL) throws {
         self.configuration = configuration
         self.weights = try CLIPWeights(url: weightsURL, configuration: configuration)
+        siglip = nil
         self.weightsURL = weightsURL
     }
 
@@ -57,6 +62,7 @@ public final class CLIPModel: @unchecked Sendable {
     init(configuration: CLIPConfiguration, source: any TensorSource, layout: WeightLayout, ignoring: Set<String> = []) throws {
         self.configuration = configuration
         self.weights = try CLIPWeights(source: source, layout: layout, configuration: configuration, ignoring: ignoring)
+        siglip = nil
         self.weightsURL = source.url
     }
 
@@ -64,6 +70,7 @@ public final class CLIPModel: @unchecked Sendable {
     public init(configuration: CLIPConfiguration, archive: PyTorchArchive, layout: WeightLayout) throws {
         self.configuration = configuration
         self.weights = try CLIPWeights(source: archive, layout: layout, configuration: configuration)
+        siglip = nil
         self.weightsURL = archive.url
     }
 
@@ -71,7 +78,16 @@ public final class CLIPModel: @unchecked Sendable {
     public init(configuration: CLIPConfiguration, safetensorsURL weightsURL: URL, layout: WeightLayout) throws {
         self.configuration = configuration
         self.weights = try CLIPWeights(source: SafeTensorsFile(url: weightsURL), layout: layout, configuration: configuration)
+        siglip = nil
         self.weightsURL = weightsURL
+    }
+
+    /// Loads a SigLIP checkpoint's towers from `source` (`configuration` from ``SiglipConfiguration``).
+    init(siglip configuration: CLIPConfiguration, source: any TensorSource) throws {
+        self.configuration = configuration
+        self.siglip = try SiglipNetwork(configuration: configuration, source: source)
+        self.weights = nil
+        self.weightsURL = source.url
     }
 
     /// The file the weights come from.
@@ -126,7 +142,12 @@ public final class CLIPModel: @unchecked Sendable {
     /// The longest token sequence the text tower accepts.
     public var maxTextLength: Int { configuration.text.maxPositionEmbeddings }
     /// The trained temperature, exp(`logit_scale`): logits = logitScale × cosine similarity.
-    public var logitScale: Float { expf(weights.logitScale) }
+    public var logitScale: Float { expf(siglip?.logitScale ?? weights.logitScale) }
+    /// SigLIP's trained `logit_bias` (logits = logitScale × cosine + logitBias, scored by the
+    /// sigmoid); nil for CLIP.
+    public var logitBias: Float? { siglip?.logitBias }
+    /// Whether this is a SigLIP model, whose text rows are always padded to `maxTextLength`.
+    public var isSigLIP: Bool { siglip != nil }
 
     /// Sets the number of threads every forward pass computes on (process-wide; default: the
     /// active processor count). The encoders split their work over these threads themselves and
@@ -164,6 +185,7 @@ public final class CLIPModel: @unchecked Sendable {
         precondition(
             count >= 0 && pixelValues.count == count * perImage,
             "encodeImages: \(pixelValues.count) values for \(count) images of \(c)×\(side)×\(side)")
+        if let siglip { return siglip.encodeImages(pixelValues: pixelValues, count: count) }
         guard count > 0, let pixels = pixelValues.baseAddress else { return [] }
         let n = v.numPatches, s = v.numPositions, d = v.hiddenSize, k = v.patchInputs
         let threads = Parallel.threads
@@ -174,7 +196,7 @@ public final class CLIPModel: @unchecked Sendable {
         defer { ws.deallocate() }
         let w = SendableWorkspace(ws), source = SendablePointer(pixels)
         let imageTasks = min(threads, count)
-        let weights = self.weights, tower = visionTower
+        let weights = self.weights!, tower = visionTower
 
         // im2col: row b·N + (gy·g + gx) holds the patch's pixels in the conv weight's
         // (channel, y, x) order, so the conv becomes one product with the [D, C·P·P] weight.
@@ -253,6 +275,8 @@ public final class CLIPModel: @unchecked Sendable {
     /// - Precondition: every row is non-empty, at most `maxTextLength` long, with ids below the
     ///   vocabulary size.
     public func encodeTexts(inputIDs: [[Int32]]) -> [Float] {
+        // SigLIP reads every position of its padded rows and pools the last (no prefix tree).
+        if let siglip { return siglip.encodeTexts(inputIDs: inputIDs) }
         let t = configuration.text
         let count = inputIDs.count
         guard count > 0 else { return [] }

@@ -9,20 +9,48 @@ import Foundation
 ///
 /// The tokenizer is a value type sharing an immutable model and a locked merge cache, so one
 /// instance can be used from many tasks at once.
+///
+/// A SigLIP checkpoint's tokenizer (``SiglipTextTokenizer``: SentencePiece, transformers' clean-up)
+/// is carried in the same type, so that the pipeline, the audit's text embedder and `embed` take
+/// either; its ``tokenize(_:)`` gives the padded row, since SigLIP's text tower reads every position.
 public struct CLIPTokenizer: Sendable {
     /// The number of ids ``encode(_:)`` returns and the most ``tokenize(_:)`` returns.
     public let contextLength: Int
-    /// The id of `<|startoftext|>` in `vocab.json`.
+    /// The id of `<|startoftext|>` in `vocab.json` (SigLIP: its start token, or −1 when it has none).
     public let startTokenID: Int32
-    /// The id of `<|endoftext|>` in `vocab.json`.
+    /// The id of `<|endoftext|>` in `vocab.json` (SigLIP: its end token, or −1 when it appends none).
     public let endTokenID: Int32
-    /// The id ``encode(_:)`` pads with (0, as OpenAI's `clip.tokenize` does).
-    public let paddingTokenID: Int32 = 0
+    /// The id ``encode(_:)`` pads with (0, as OpenAI's `clip.tokenize` does; SigLIP: its pad token).
+    public let paddingTokenID: Int32
 
-    /// The highest id in `vocab.json`.
-    public var highestTokenID: Int32 { model.highestID }
+    /// The highest id in `vocab.json` (SigLIP: the SentencePiece model's last piece).
+    public var highestTokenID: Int32 {
+        switch backend {
+        case .openAI(let model): return model.highestID
+        case .sentencePiece(let tokenizer): return Int32(tokenizer.pieceCount - 1)
+        }
+    }
 
-    private let model: BPEModel
+    private enum Backend: Sendable {
+        case openAI(BPEModel)
+        case sentencePiece(SiglipTextTokenizer)
+    }
+    private let backend: Backend
+
+    /// The SigLIP tokenizer this one stands for, nil for OpenAI's BPE.
+    public var siglip: SiglipTextTokenizer? {
+        if case .sentencePiece(let tokenizer) = backend { return tokenizer }
+        return nil
+    }
+
+    /// Wraps a SigLIP checkpoint's tokenizer.
+    public init(siglip tokenizer: SiglipTextTokenizer) {
+        backend = .sentencePiece(tokenizer)
+        contextLength = tokenizer.contextLength
+        startTokenID = tokenizer.startTokenID ?? -1
+        endTokenID = tokenizer.endTokenID ?? -1
+        paddingTokenID = tokenizer.paddingTokenID
+    }
 
     /// The special token strings, as they appear in `vocab.json`.
     public static let startToken = "<|startoftext|>"
@@ -48,7 +76,8 @@ public struct CLIPTokenizer: Sendable {
         let model = try BPEModel(
             vocabularyURL: vocabularyURL, mergesURL: mergesURL,
             specialTokens: [Self.startToken, Self.endToken], vocabularySize: vocabularySize)
-        self.model = model
+        backend = .openAI(model)
+        paddingTokenID = 0
         self.contextLength = contextLength
         startTokenID = model.vocabulary[Self.startToken]!
         endTokenID = model.vocabulary[Self.endToken]!
@@ -64,8 +93,10 @@ public struct CLIPTokenizer: Sendable {
             contextLength: contextLength, vocabularySize: vocabularySize)
     }
 
-    /// The BPE ids of `text` without start/end tokens and without truncation.
+    /// The BPE ids of `text` without start/end tokens and without truncation (SigLIP: the
+    /// SentencePiece ids after its clean-up).
     public func bpeTokens(_ text: String) -> [Int32] {
+        guard case .openAI(let model) = backend else { return siglip!.pieces(text) }
         let scalars = TextCleaner.clean(text)
         var ids: [Int32] = []
         ids.reserveCapacity(scalars.count + 2)
@@ -83,6 +114,7 @@ public struct CLIPTokenizer: Sendable {
     /// Longer sequences are cut to ``contextLength`` with the last id replaced by the end token,
     /// as `clip.tokenize(..., truncate=True)` does.
     public func tokenize(_ text: String) -> [Int32] {
+        if let siglip { return siglip.encode(text) }
         var ids = [startTokenID]
         ids.append(contentsOf: bpeTokens(text))
         ids.append(endTokenID)

@@ -16,6 +16,9 @@ public struct TokenizerError: Error, Sendable, Equatable, CustomStringConvertibl
         case missingToken
         /// The context length is too small to hold the start and end tokens.
         case invalidContextLength
+        /// A SentencePiece model (`spiece.model`, `tokenizer.model`) is not a well-formed
+        /// `ModelProto`, or asks for something the tokenizer does not do.
+        case malformedModel
     }
 
     /// The kind of problem.

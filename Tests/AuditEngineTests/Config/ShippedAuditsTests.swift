@@ -40,19 +40,32 @@ import Testing
         #expect(report.usableRows.count == 13 && report.skipped.count == 1)
     }
 
-    @Test func fairfaceModelsComparesFourModelsOnFairfacesProbes() throws {
+    @Test func fairfaceModelsComparesSixModelsOnFairfacesProbes() throws {
         let single = try AuditConfig.load(contentsOf: audits.appendingPathComponent("fairface.yaml"))
         let config = try AuditConfig.load(contentsOf: audits.appendingPathComponent("fairface-models.yaml"))
         #expect(config.model == nil)
-        #expect(config.models.map(\.label) == ["openai-b32", "openai-b16", "openai-l14", "laion2b-b16"])
+        #expect(config.models.map(\.label) == ["openai-b32", "openai-b16", "openai-l14", "laion2b-b16", "siglip-b16", "siglip2-b16"])
         #expect(
             config.models.map(\.model) == [
                 .repoID("openai/clip-vit-base-patch32"), .repoID("openai/clip-vit-base-patch16"),
-                .repoID("openai/clip-vit-large-patch14"), .repoID("laion/CLIP-ViT-B-16-laion2B-s34B-b88K")
+                .repoID("openai/clip-vit-large-patch14"), .repoID("laion/CLIP-ViT-B-16-laion2B-s34B-b88K"),
+                .repoID("google/siglip-base-patch16-224"), .repoID("google/siglip2-base-patch16-224")
             ])
         #expect(config.designs == single.designs && config.designs.count == 5)
         #expect(config.attributes == single.attributes && config.referenceGroups == single.referenceGroups)
         #expect(config.retrieval == single.retrieval && config.associations == single.associations)
+    }
+
+    @Test func demoSiglipHasTheDemosDesignsAndItsModelsExist() throws {
+        let demo = try AuditConfig.load(contentsOf: audits.appendingPathComponent("demo-models.yaml"))
+        let config = try AuditConfig.load(contentsOf: audits.appendingPathComponent("demo-siglip.yaml"))
+        #expect(config.models.map(\.label) == ["tiny", "siglip", "siglip2"])
+        for entry in config.models {
+            guard case .directory(let model) = entry.model else { Issue.record("\(entry.label) is not a directory"); continue }
+            #expect(FileManager.default.fileExists(atPath: model.path), "\(model.path)")
+        }
+        #expect(config.designs == demo.designs && config.manifest == demo.manifest)
+        #expect(config.retrieval == demo.retrieval && config.associations == demo.associations)
     }
 
     @Test func demoModelsRunsOnTheFixtures() throws {

@@ -30,11 +30,13 @@ import Testing
 
     @Test func unsupportedResampleIsAClearError() throws {
         do {
-            _ = try parse(#"{"resample": 2}"#)
-            Issue.record("accepted bilinear")
+            _ = try parse(#"{"resample": 1}"#)
+            Issue.record("accepted Lanczos")
         } catch let error as ImageError {
             #expect(error.code == .badConfig)
-            #expect(error.description == "preprocessor_config.json: resample 2 (BILINEAR) is not supported; only 3 (BICUBIC) is")
+            #expect(
+                error.description
+                    == "preprocessor_config.json: resample 1 (LANCZOS) is not supported; only 3 (BICUBIC) and 2 (BILINEAR) are")
         }
         #expect(throws: ImageError.self) { try parse(#"{"image_mean": [0.5, 0.5]}"#) }
         #expect(throws: ImageError.self) { try parse(#"{"size": {"shortest_edge": -3}}"#) }

@@ -48,6 +48,38 @@ extension Models {
             #expect(pipeline.model.configuration.vision.patchSize == 32)
         }
 
+        /// A SigLIP repo (spiece.model, no vocab.json): the pull fetches the config, weights,
+        /// SentencePiece model and the optional tokenizer and processor settings, and the result
+        /// loads as SigLIP.
+        @Test func pullFetchesASiglipRepo() async throws {
+            let fixture = FixturePaths.root.appendingPathComponent("siglip/siglip")
+            var extra: [String: URL] = [:]
+            for name in ["config.json", "model.safetensors", "spiece.model", "tokenizer_config.json", "preprocessor_config.json"] {
+                extra[name] = fixture.appendingPathComponent(name)
+            }
+            let server = try LoopbackHubServer(extraFiles: extra, omitting: ["vocab.json", "merges.txt"])
+            defer { server.stop() }
+            let cache = try tempCache()
+            defer { try? fm.removeItem(at: cache) }
+            let result = try await downloader(server, cache: cache).pull(repo)
+            #expect(
+                Set(result.downloaded) == [
+                    "config.json", "model.safetensors", "spiece.model", "tokenizer_config.json", "preprocessor_config.json"
+                ])
+            #expect(result.model.format == .siglip)
+            let pipeline = try CLIPPipeline(model: ModelLocator(environment: ["HF_HUB_CACHE": cache.path]).resolve(repo))
+            #expect(pipeline.model.logitBias != nil && pipeline.tokenizer.siglip?.kind == .siglip)
+        }
+
+        @Test func siglip2ListingFetchesTokenizerModelNotTokenizerJSON() throws {
+            let files = try HubDownloader.filesToFetch(
+                listed: [
+                    "config.json", "model.safetensors", "tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+                    "special_tokens_map.json", "preprocessor_config.json", "README.md"
+                ], repo: "google/siglip2-base-patch16-224")
+            #expect(files == ["config.json", "model.safetensors", "tokenizer.model", "tokenizer_config.json", "preprocessor_config.json"])
+        }
+
         @Test func pullFillsTheCacheLayoutAndLocatorFindsIt() async throws {
             let server = try LoopbackHubServer()
             defer { server.stop() }

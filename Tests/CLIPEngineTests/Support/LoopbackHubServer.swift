@@ -43,14 +43,19 @@ final class LoopbackHubServer: @unchecked Sendable {
 
     /// Files listed and served beside the checkpoint's (plain, not LFS), e.g. an OpenCLIP repo's.
     let extraFiles: [String]
+    /// Checkpoint files the repo does not list.
+    let omitted: Set<String>
 
-    init(extraFiles extra: [String: URL] = [:]) throws {
+    /// `omitting`: tiny-clip files the repo does not have (a SigLIP repo has no vocab.json).
+    init(extraFiles extra: [String: URL] = [:], omitting: Set<String> = []) throws {
         var files: [String: Data] = [:]
-        for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"] {
+        for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"]
+        where !omitting.contains(name) {
             files[name] = try Data(contentsOf: Self.tinyClip.appendingPathComponent(name))
         }
         for (name, url) in extra { files[name] = try Data(contentsOf: url) }
-        extraFiles = extra.keys.sorted()
+        extraFiles = extra.keys.sorted().filter { !["config.json", "model.safetensors", "preprocessor_config.json"].contains($0) }
+        omitted = omitting
         self.files = files
         lfsSHA256 = SHA256Digest.hex(of: files["model.safetensors"]!)
 
@@ -134,7 +139,7 @@ final class LoopbackHubServer: @unchecked Sendable {
                 [
                     "config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json",
                     "pytorch_model.bin", "flax_model.msgpack", "README.md", ".gitattributes"
-                ] + extraFiles
+                ].filter { !omitted.contains($0) } + extraFiles
             let siblings = names.map { "{\"rfilename\":\"\($0)\"}" }.joined(separator: ",")
             let json = "{\"id\":\"\(Self.repo)\",\"sha\":\"\(Self.commit)\",\"siblings\":[\(siblings)]}"
             send(fd, status: "200 OK", headers: ["Content-Type": "application/json"], body: Data(json.utf8), request: request)
