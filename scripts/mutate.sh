@@ -25,7 +25,7 @@ logs="$work/logs"
 network='NetworkParityTests|NetworkShapeTests|FormatParityTests|CommandTests/embedMatches|FormatCommandTests/embedMatches'
 scoring='ZeroShotClassifierTests|AuditRunTests/genderProbabilities|CommandTests/classifyPrintsTheSoftmax'
 imaging='ImagingParityTests|ImagingResamplerTests|FormatParityTests|CommandTests/embedMatches|FormatCommandTests/embedMatches'
-statistics='StatisticsTests|MetricsTests|GroupSpreadTests'
+statistics='StatisticsTests|DefaultLevelTests|MetricsTests|GroupSpreadTests'
 kernels=Sources/CClipKernels/kernels.c
 
 # name | file | text to find | its replacement | tests. Every occurrence is replaced (the kernels
