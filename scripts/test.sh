@@ -10,7 +10,7 @@ if [ -z "${CLIP_AUDIT_PARITY_CHECKPOINT+set}" ]; then
     golden=$(mktemp -d)
     timeout 480 scripts/parity-golden.sh >"$golden/dir" 2>"$golden/log" &
     golden_pid=$!
-    trap 'kill "$golden_pid" 2>/dev/null || true' EXIT
+    trap 'kill "$golden_pid" 2>/dev/null || true; rm -rf "$golden"' EXIT
 fi
 swift build --build-tests
 if [ -n "${golden_pid:-}" ]; then
