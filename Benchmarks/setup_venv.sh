@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Creates Benchmarks/.venv with CPU torch (from a local wheel when one is in /opt/wheels, else PyPI)
 # and transformers, for the reference side of the benchmark and for making a random checkpoint.
+# CLIP_AUDIT_VENV puts the venv elsewhere (scripts/parity-golden.sh keeps one in its cache).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-venv="$here/.venv"
+venv="${CLIP_AUDIT_VENV:-$here/.venv}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi

@@ -40,16 +40,23 @@ import Testing
         let result = try CLI.run(args)
         #expect(result.status == 0, "\(result.stderr)")
         let ours = try SafeTensorsFile(url: out)
-        #expect(try ours.floats("pixel_values") == golden.floats("pixel_values"))
+        // Counted, not compared as arrays: a failing == would print and diff every value.
+        let pixels = try ours.floats("pixel_values"), expectedPixels = try golden.floats("pixel_values")
+        let differing = zip(pixels, expectedPixels).filter { $0 != $1 }.count
+        #expect(pixels.count == expectedPixels.count && differing == 0, "\(differing) pixel values differ")
         #expect(try ours.integers("input_ids") == golden.integers("input_ids"))
         for name in ["image_embeds", "text_embeds"] {
             let a = try ours.floats(name), b = try golden.floats(name)
             let scale = b.map(abs).max()!
             let worst = zip(a, b).map { abs($0 - $1) }.max()!
-            #expect(a.count == b.count && worst <= 1e-4 * scale, "\(name): \(worst)")
+            print("parity embed openclip-gelu-p32 \(name): max abs \(worst), relative to the largest |value| \(worst / scale)")
+            // Against open_clip: achieved 4.4e-7 (images) and 2.2e-7 (texts) of the largest |value|.
+            #expect(a.count == b.count && worst <= 3e-6 * scale, "\(name): \(worst)")
         }
         let logits = zip(try ours.floats("logits_per_image"), try golden.floats("logits_per_image")).map { abs($0 - $1) }.max()!
-        #expect(logits <= 1e-3)
+        print("parity embed openclip-gelu-p32 logits_per_image: max abs \(logits)")
+        // Against open_clip's logits (scale 100): achieved 2.1e-5.
+        #expect(logits <= 1e-4)
     }
 
     @Test func classifyAndBenchRunOnOpenCLIP() throws {

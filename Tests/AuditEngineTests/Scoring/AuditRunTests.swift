@@ -64,16 +64,20 @@ import Testing
             (try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("clip-reference/golden.json")))
             as! [String: Any])["images"] as! [String]
         var checked = 0
+        var worst = 0.0
         for prediction in first.predictions {
             guard let i = goldenImages.firstIndex(of: String(prediction.file.dropFirst("images/".count))) else { continue }
             let man = Double(logits[i * 30 + 2]), woman = Double(logits[i * 30 + 3])
             let pMale = 1 / (1 + exp(woman - man))
             let expected = man >= woman ? ("Male", pMale) : ("Female", 1 - pMale)
             #expect(prediction.predicted == expected.0, "\(prediction.file)")
-            #expect(abs(prediction.confidence - expected.1) < 1e-4, "\(prediction.file)")
+            worst = max(worst, abs(prediction.confidence - expected.1))
+            // The softmax of transformers' logits: achieved at most 3.2e-6 (the logits' own error).
+            #expect(abs(prediction.confidence - expected.1) < 2e-5, "\(prediction.file)")
             checked += 1
         }
         #expect(checked == 12)
+        print("parity run confidence: max |ours - softmax of transformers' logits| \(worst)")
 
         // A changed design (a new class phrase and a variant) encodes no image, only the new prompts.
         let changed =

@@ -21,15 +21,19 @@ import Testing
             classes: ["cat", "dog", "man", "woman"],
             promptEmbeddings: picks.map { [Array(texts[($0 * d)..<(($0 + 1) * d)])] },
             logitScale: scale)
+        var worst = 0.0
         for i in 0..<12 {
             let scores = classifier.score(imageEmbedding: Array(images[(i * d)..<((i + 1) * d)]))
             let reference = picks.map { Double(logits[i * textCount + $0]) }
             let top = reference.max()!
             let exps = reference.map { exp($0 - top) }
             let probabilities = exps.map { $0 / exps.reduce(0, +) }
-            for c in 0..<4 { #expect(abs(scores.probabilities[c] - probabilities[c]) < 1e-4) }
+            worst = max(worst, (0..<4).map { abs(scores.probabilities[$0] - probabilities[$0]) }.max()!)
+            // On transformers' own embeddings only the logits' rounding differs: achieved 5.6e-7.
+            for c in 0..<4 { #expect(abs(scores.probabilities[c] - probabilities[c]) < 5e-6) }
             #expect(scores.predicted == reference.firstIndex(of: top))
         }
+        print("parity classifier: max |ours - softmax of transformers' logits| \(worst)")
     }
 
     @Test func ensembleIsTheNormalisedMeanOfNormalisedPrompts() throws {

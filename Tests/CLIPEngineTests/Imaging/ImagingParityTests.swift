@@ -24,17 +24,18 @@ import Testing
             batch.withUnsafeMutableBufferPointer { all in
                 processor.preprocess(image, into: UnsafeMutableBufferPointer(rebasing: all[(i * per)..<((i + 1) * per)]))
             }
-            var exact = 0
+            var differing = 0
             var maxDiff: Float = 0
             for j in 0..<per {
                 let d = abs(batch[i * per + j] - expected[i * per + j])
-                if d < 1e-6 { exact += 1 }
+                if !(d == 0) { differing += 1 }
                 maxDiff = max(maxDiff, d.isNaN ? .infinity : d)
             }
-            let fraction = Double(exact) / Double(per)
-            print("parity \(name): exact \(String(format: "%.6f", fraction)), max |diff| \(maxDiff)")
-            #expect(fraction >= 0.999, "\(name): only \(fraction) exact")
-            #expect(maxDiff <= 0.02, "\(name): max diff \(maxDiff)")
+            print("parity \(name): \(differing) of \(per) values differ, max |diff| \(maxDiff)")
+            // Achieved: every value bit-identical on all 12 images (the resampler is Pillow's
+            // fixed-point arithmetic ported exactly), so any difference is a bug; a tolerance of
+            // one 8-bit level would let a wrong filter weight through.
+            #expect(differing == 0, "\(name): \(differing) of \(per) values differ, max diff \(maxDiff)")
         }
     }
 

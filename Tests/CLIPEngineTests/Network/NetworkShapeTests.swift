@@ -17,7 +17,9 @@ import Testing
         // The top-level projection_dim wins over the towers' 512.
         #expect(model.projectionDim == 16)
         #expect(model.weights.convertedTensorCount > 0)
-        try checkNetworkParity(checkpoint: dir, golden: dir.appendingPathComponent("golden.safetensors"), label: "p32-gelu-f16")
+        try checkNetworkParity(
+            checkpoint: dir, golden: dir.appendingPathComponent("golden.safetensors"), label: "p32-gelu-f16",
+            tolerance: .p32GeluF16)
     }
 
     @Test func patch8ModernEosBF16MatchesTransformers() throws {
@@ -27,6 +29,8 @@ import Testing
         #expect(c.vision.patchSize == 8 && c.vision.numPositions == 37 && c.vision.layerNormEps == 1e-6)
         #expect(c.text.hiddenAct == .gelu && c.text.eosTokenID == 49407 && c.text.maxPositionEmbeddings == 40)
         #expect(model.projectionDim == 20)
-        try checkNetworkParity(checkpoint: dir, golden: dir.appendingPathComponent("golden.safetensors"), label: "p8-eos49407-bf16")
+        try checkNetworkParity(
+            checkpoint: dir, golden: dir.appendingPathComponent("golden.safetensors"), label: "p8-eos49407-bf16",
+            tolerance: .p8EosBF16)
     }
 }
