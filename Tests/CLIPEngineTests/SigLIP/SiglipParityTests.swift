@@ -100,17 +100,17 @@ import Testing
         }
         let weights = try SafeTensorsFile(url: original.appendingPathComponent("model.safetensors"))
         var entries = try weights.tensorNames.sorted().map { name in
-            SafeTensorsFile.Entry.float32(name, shape: weights.tensorShape(name)!, try weights.floatValues(name))
+            SafeTensorsWriter.Entry.float32(name, shape: weights.tensorShape(name)!, try weights.floatValues(name))
         }
         let layer1 = "vision_model.encoder.layers.1."
         let copies = try weights.tensorNames.filter { $0.hasPrefix(layer1) }.sorted().map { name in
-            SafeTensorsFile.Entry.float32(
+            SafeTensorsWriter.Entry.float32(
                 "vision_model.encoder.layers.2." + name.dropFirst(layer1.count), shape: weights.tensorShape(name)!,
                 try weights.floatValues(name))
         }
         try #require(!copies.isEmpty)
         entries += copies
-        try SafeTensorsFile.write(entries, to: directory.appendingPathComponent("model.safetensors"))
+        try SafeTensorsWriter.write(entries, to: directory.appendingPathComponent("model.safetensors"))
         #expect {
             _ = try CheckpointLoader.network(try ModelLocator().resolve(directory.path))
         } throws: { error in
@@ -118,7 +118,7 @@ import Testing
             return text.contains("vision_model.encoder.layers.2.") && text.contains("not used by a SigLIP model") && !text.contains("\n")
         }
         // The same tensors without the extra layer load (the rewrite itself is not what is refused).
-        try SafeTensorsFile.write(Array(entries.dropLast(copies.count)), to: directory.appendingPathComponent("model.safetensors"))
+        try SafeTensorsWriter.write(Array(entries.dropLast(copies.count)), to: directory.appendingPathComponent("model.safetensors"))
         _ = try CheckpointLoader.network(try ModelLocator().resolve(directory.path))
     }
 }
