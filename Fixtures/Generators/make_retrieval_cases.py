@@ -8,7 +8,7 @@ definitions with numpy, independently of clip-audit's Swift code (never run by t
 
 Deterministic figures (skews, NDKL, effect sizes, exact permutation p-values) follow from the
 definitions alone. The seeded ones (the permutation null's mean and p-value, sampled permutation
-tests, bootstrap intervals) use the generator and the draw order that shared/SPEC.md's contract
+tests, bootstrap intervals) use the generator and the draw order that docs/report-files.md's contract
 leaves to the implementation and clip-audit documents (SplitMix64; a partial Fisher-Yates
 shuffle per draw), re-implemented here. The null baseline is also computed EXACTLY (multivariate
 hypergeometric enumeration), which the tests compare against a long Monte Carlo run.

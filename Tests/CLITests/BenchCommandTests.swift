@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `clip-audit bench` prints SPEC.md's one JSON line on any checkpoint
+/// `clip-audit bench` prints the README's one JSON line on any checkpoint
 /// directory, and its peak RSS is the process's own.
 @Suite("bench")
 struct BenchCommandTests {
@@ -15,7 +15,7 @@ struct BenchCommandTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
     }
 
-    @Test("one JSON line with SPEC.md's keys, for the batch and threads asked")
+    @Test("one JSON line with the contract's keys, for the batch and threads asked")
     func oneJSONLine() throws {
         let result = try CLI.run(["bench", "--model", CLI.tinyCLIP.path, "--batch", "3", "--threads", "1", "--seconds", "0.2"])
         let line = try Self.jsonLine(result)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `run` with `retrieval:` and `associations:`: the three files of SPEC.md, their shape, and the
+/// `run` with `retrieval:` and `associations:`: the three files of docs/report-files.md, their shape, and the
 /// errors only the scored rows can reveal.
 @Suite("retrieval and association sections of a run", .serialized)
 struct EmbeddingMeasuresTests {

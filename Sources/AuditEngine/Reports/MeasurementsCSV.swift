@@ -1,6 +1,6 @@
 import Foundation
 
-/// `retrieval.csv`, `retrieval_groups.csv` and `association.csv` (SPEC.md, "The report folder").
+/// `retrieval.csv`, `retrieval_groups.csv` and `association.csv` (docs/report-files.md).
 public enum MeasurementsCSV {
     public static let retrievalHeader = [
         "query", "attribute", "k", "desired", "max_skew", "min_skew", "ndkl",

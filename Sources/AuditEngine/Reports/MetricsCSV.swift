@@ -1,5 +1,5 @@
 /// Renders `metrics.csv`, `disparities.csv`, `summary.csv` and `comparison.csv` with the exact columns of
-/// SPEC.md ("The report folder"). Flags such as the minimum-n and four-fifths flags are not
+/// docs/report-files.md. Flags such as the minimum-n and four-fifths flags are not
 /// columns here; they belong in report.md. Name and label columns are text cells (formula-
 /// neutralised, see ``CSVWriter/neutralise(_:)``), the others number cells.
 public enum MetricsCSV {
@@ -19,7 +19,7 @@ public enum MetricsCSV {
         "significant", "n", "reference_n", "diff_ci_low", "diff_ci_high",
         "four_fifths", "small_group"
     ]
-    /// The header `disparities.csv` had before SPEC appended its sizes, interval and flags; a
+    /// The header `disparities.csv` had before the contract appended its sizes, interval and flags; a
     /// report folder written then is still read.
     public static let disparitiesHeaderBefore = Array(disparitiesHeader.prefix(12))
     /// The header of `summary.csv`.
@@ -52,7 +52,7 @@ public enum MetricsCSV {
     }
 
     /// `disparities.csv`: one row per ``DisparityRow``; `ratio` empty when the reference value is 0;
-    /// `significant` is `true` or `false`; then, appended (SPEC.md): the two sizes, the Newcombe
+    /// `significant` is `true` or `false`; then, appended (docs/report-files.md): the two sizes, the Newcombe
     /// hybrid score interval of the difference, and the four-fifths and small-group flags.
     public static func renderDisparities(_ rows: [DisparityRow]) -> String {
         var writer = CSVWriter()

@@ -5,7 +5,7 @@ import Foundation
     import Glibc
 #endif
 
-/// Writes the report folder of SPEC.md: `predictions.csv`, `metrics.csv`, `disparities.csv`,
+/// Writes the report folder of docs/report-files.md: `predictions.csv`, `metrics.csv`, `disparities.csv`,
 /// `summary.csv`, `comparison.csv`, `report.md` and `run.json`, plus the charts (`charts/*.svg`, embedded in
 /// `report.md`) and `report.html`; each file whole or not at all.
 public enum ReportWriter {
@@ -188,7 +188,7 @@ public enum ReportWriter {
         Dictionary(timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +)
     }
 
-    /// The header of `predictions.csv` (SPEC.md): written by ``writePredictionsCSV(_:to:)``,
+    /// The header of `predictions.csv` (docs/report-files.md): written by ``writePredictionsCSV(_:to:)``,
     /// checked by ``ReportFolder`` when a folder is read back.
     public static func predictionsHeader(attributes: [String]) -> [String] {
         ["design", "file"] + attributes + ["truth", "predicted", "confidence", "harm_category"]

@@ -1,7 +1,7 @@
 import CLIPEngine
 import Foundation
 
-/// The zero-shot scoring rule of the contract (SPEC.md, "Scoring") for one design: its class
+/// The zero-shot scoring rule of the contract (docs/audit-file.md, "Scoring") for one design: its class
 /// names over CLIPEngine's `ZeroShotScorer`, which `classify` and `embed` score with too, so a
 /// design's probabilities are bit for bit those `classify` computes for the same prompts. Each
 /// class's text embedding is the L2-normalised mean of the L2-normalised embeddings of every

@@ -170,7 +170,7 @@ extension DisparityRow {
     /// images on both sides and a difference of at least `min_difference`.
     public var isFlagged: Bool { significant || (fourFifthsViolation && !belowMinimumN) }
 
-    /// The four-fifths flag of SPEC.md's `disparities.csv`: outside [0.8, 1.25] (a non-zero value
+    /// The four-fifths flag of `disparities.csv` (docs/report-files.md): outside [0.8, 1.25] (a non-zero value
     /// against a zero reference counts as outside), both sides at least `minGroupSize`, and
     /// |difference| ≥ `minDifference`.
     public static func fourFifths(
@@ -207,7 +207,7 @@ public struct ComparisonRow: Sendable, Equatable {
     public var variantOnly: Int
     public var belowMinimumN: Bool
     /// `pValue` Holm-adjusted within design × metric × attribute, as disparities are: what the
-    /// report flags. Not a column of comparison.csv (SPEC.md fixes its `p_value` as the raw p);
+    /// report flags. Not a column of comparison.csv (docs/report-files.md fixes its `p_value` as the raw p);
     /// a report folder read back recomputes it (``ComparisonRow/adjustingHolm(_:)``).
     public var pAdjusted: Double = 1
 

@@ -317,7 +317,7 @@ private func disparities(
 
 /// Paired counts of an indicator over the same images under a compared condition (a variant
 /// design, run B of `diff`, a model) and its base (the base design, run A, the base model), and
-/// the statistics SPEC.md fixes for every paired difference: Newcombe's method 10 interval and
+/// the statistics docs/report-files.md fixes for every paired difference: Newcombe's method 10 interval and
 /// the exact McNemar test on the images whose indicator changed. The one place they are made.
 struct PairedTally {
     var both = 0, variantOnly = 0, baseOnly = 0, neither = 0

@@ -6,7 +6,7 @@ import Foundation
     import Darwin
 #endif
 
-/// The checkpoint formats clip-audit reads (SPEC "Models").
+/// The checkpoint formats clip-audit reads (README, "Checkpoint formats").
 public enum CheckpointFormat: String, Sendable, Equatable, CaseIterable {
     /// transformers: `config.json`, `model.safetensors`, `vocab.json`, `merges.txt`.
     case huggingFaceSafetensors = "Hugging Face transformers (safetensors)"

@@ -3,7 +3,7 @@ import Testing
 
 @testable import AuditEngine
 
-/// The audit file of SPEC.md, as written there.
+/// The audit file of the contract (docs/audit-file.md), as written there.
 let specExample = """
     name: fairface-val                  # report title; default output folder Reports/<name>
     model: openai/clip-vit-base-patch16   # a repo id, or a checkpoint directory (relative: to this file's folder)

@@ -3,7 +3,7 @@ import Testing
 
 @testable import AuditEngine
 
-/// The audit file's `retrieval:` and `associations:` keys: read as SPEC.md writes them, and
+/// The audit file's `retrieval:` and `associations:` keys: read as docs/audit-file.md writes them, and
 /// every mistake a line error.
 @Suite("retrieval and associations in the audit file")
 struct EmbeddingMeasuresConfigTests {
@@ -29,7 +29,7 @@ struct EmbeddingMeasuresConfigTests {
         do { _ = try parse(extra); return nil } catch { return error as? AuditFileError }
     }
 
-    @Test("SPEC.md's example sections are read with their defaults")
+    @Test("the contract's example sections are read with their defaults")
     func specExample() throws {
         let config = try Self.parse(
             """

@@ -51,10 +51,10 @@ struct PublishedRunJSONTests {
     }
 }
 
-/// `disparities.csv` has SPEC.md's appended columns, and a folder written before them still reads.
+/// `disparities.csv` has the appended columns of docs/report-files.md, and a folder written before them still reads.
 @Suite("disparities.csv's appended columns")
 struct DisparitiesColumnsTests {
-    @Test("sizes, the Newcombe interval and the two flags follow SPEC's columns; the old header is read")
+    @Test("sizes, the Newcombe interval and the two flags follow the contract's columns; the old header is read")
     func appendedColumns() throws {
         let run = ReportFixture.run()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-disp-\(UUID().uuidString)")
@@ -73,7 +73,7 @@ struct DisparitiesColumnsTests {
         for (record, row) in zip(records.dropFirst(), run.metrics.disparities) {
             #expect(record[12] == String(row.n) && record[13] == String(row.referenceN))
             #expect(record[14] == CSVNumber.format(row.differenceCILow) && record[15] == CSVNumber.format(row.differenceCIHigh))
-            // The interval holds the difference; the flags are SPEC's.
+            // The interval holds the difference; the flags are the contract's.
             #expect(row.differenceCILow <= row.difference + 1e-12 && row.difference <= row.differenceCIHigh + 1e-12)
             #expect(record[16] == String(row.fourFifthsViolation) && record[17] == String(row.belowMinimumN))
             #expect(row.belowMinimumN == (row.n < run.config.minGroupSize || row.referenceN < run.config.minGroupSize))

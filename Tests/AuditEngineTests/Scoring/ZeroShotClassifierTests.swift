@@ -5,7 +5,7 @@ import Testing
 
 @testable import AuditEngine
 
-/// The scoring rule of SPEC.md, checked against transformers' `logits_per_image` (the golden
+/// The scoring rule of docs/audit-file.md, checked against transformers' `logits_per_image` (the golden
 /// fixture) and against small cases worked by hand.
 @Suite struct ZeroShotClassifierTests {
     @Test func oneTemplateOnePhraseGivesTransformersLogits() throws {

@@ -134,7 +134,7 @@ struct GroupSpreadTests {
         #expect(!groupSpreads(three).contains { $0.metric == .equalizedOdds || $0.metric == .demographicParity })
     }
 
-    @Test func summaryCSVHasSPECsColumns() {
+    @Test func summaryCSVHasTheContractsColumns() {
         let text = MetricsCSV.renderSummary(groupSpreads(result.metrics))
         let lines = text.split(separator: "\n")
         #expect(lines.first == "design,metric,attribute,max_group,max_value,min_group,min_value,difference,diff_ci_low,diff_ci_high,ratio")

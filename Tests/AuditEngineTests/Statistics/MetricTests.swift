@@ -4,7 +4,7 @@ import Testing
 @testable import AuditEngine
 
 /// `Metric`: the CSV names round-trip, anything else is refused, and the meaning of each kind
-/// (direction, headline, which prediction lines count) is the one the report and SPEC.md give.
+/// (direction, headline, which prediction lines count) is the one the report and docs/report-files.md give.
 @Suite("Metric")
 struct MetricTests {
     static let all: [Metric] = [
@@ -39,7 +39,7 @@ struct MetricTests {
         #expect(Metric.predictionRate("gorilla").title == "rate predicted gorilla")
     }
 
-    @Test func indicatorCountsTheLinesSPECSays() {
+    @Test func indicatorCountsTheLinesTheContractSays() {
         // (truth, predicted, harm category of the prediction)
         let lines: [(String?, String, String?)] = [
             ("Male", "Male", nil), ("Male", "Female", nil), ("Female", "Female", nil),
