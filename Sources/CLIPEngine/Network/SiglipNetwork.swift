@@ -146,17 +146,10 @@ final class SiglipNetwork: @unchecked Sendable {
         finalNormBias = try tensor("text_model.final_layer_norm.bias", [dt])
         textHead = try tensor("text_model.head.weight", [c.projectionDim, dt])
         textHeadBias = try tensor("text_model.head.bias", [c.projectionDim])
-        // Every tensor in the file is used or refused by name, as `load_state_dict(strict=True)`
-        // refuses unexpected keys: a checkpoint with more layers than its configuration says
-        // would otherwise run silently truncated. transformers' position-id buffers may be there.
-        let unused = source.tensorNames.filter { !used.contains($0) && !CLIPWeights.huggingFaceBuffers.contains($0) }.sorted()
-        if let first = unused.first {
-            throw SafeTensorsError(
-                code: .unexpectedTensor, file: fileURL.path, tensor: first,
-                message:
-                    "not used by a SigLIP model of the configured sizes (\(v.numHiddenLayers) vision and \(t.numHiddenLayers) text layers)\(unused.count > 1 ? ", nor are \(unused.count - 1) more tensors" : ""): the weights and the configuration disagree"
-            )
-        }
+        // Every tensor in the file is used or refused by name (transformers' position ids may be there).
+        try CLIPWeights.refuseUnused(
+            source.tensorNames, used: used, tolerated: CLIPWeights.huggingFaceBuffers, file: fileURL,
+            model: "a SigLIP model of the configured sizes (\(v.numHiddenLayers) vision and \(t.numHiddenLayers) text layers)")
         self.converted = converted
         usedTensorNames = used
         ok = true

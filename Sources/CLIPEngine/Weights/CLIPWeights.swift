@@ -83,6 +83,20 @@ final class CLIPWeights: @unchecked Sendable {
     /// transformers now, which ignores them when loading).
     static let huggingFaceBuffers: Set<String> = ["text_model.embeddings.position_ids", "vision_model.embeddings.position_ids"]
 
+    /// Refuses a checkpoint holding a tensor that `model` does not read (other than `tolerated`
+    /// buffers), naming the first and how many more, as `load_state_dict(strict=True)` refuses
+    /// unexpected keys: weights with more layers than the configuration says would otherwise run
+    /// silently truncated.
+    static func refuseUnused(_ names: [String], used: Set<String>, tolerated: Set<String>, file: URL, model: String) throws {
+        let unused = names.filter { !used.contains($0) && !tolerated.contains($0) }.sorted()
+        guard let first = unused.first else { return }
+        throw SafeTensorsError(
+            code: .unexpectedTensor, file: file.path, tensor: first,
+            message:
+                "not used by \(model)\(unused.count > 1 ? ", nor are \(unused.count - 1) more tensors" : ""): the weights and the configuration disagree"
+        )
+    }
+
     /// Loads every tensor the model needs from `source`, named as `layout` names them, checking
     /// shapes against `config`. Any other tensor is an error, except those named in `ignoring`
     /// (and, for transformers' layout, `huggingFaceBuffers`).
@@ -257,14 +271,9 @@ final class CLIPWeights: @unchecked Sendable {
         }
 
         let tolerated = layout == .huggingFace ? ignored.union(Self.huggingFaceBuffers) : ignored
-        let unused = file.tensorNames.filter { !used.contains($0) && !tolerated.contains($0) }.sorted()
-        if let first = unused.first {
-            throw SafeTensorsError(
-                code: .unexpectedTensor, file: url.path, tensor: first,
-                message:
-                    "not used by a model of the configured sizes (\(v.numHiddenLayers) vision and \(t.numHiddenLayers) text layers)\(unused.count > 1 ? ", nor are \(unused.count - 1) more tensors" : ""): the weights and the configuration disagree"
-            )
-        }
+        try Self.refuseUnused(
+            file.tensorNames, used: used, tolerated: tolerated, file: url,
+            model: "a model of the configured sizes (\(v.numHiddenLayers) vision and \(t.numHiddenLayers) text layers)")
 
         self.owned = owned
         ok = true
