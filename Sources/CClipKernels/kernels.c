@@ -30,6 +30,16 @@ static void softmax_row_c(float *row, ptrdiff_t valid, ptrdiff_t width) {
     for (ptrdiff_t j = valid; j < width; j++) row[j] = 0;
 }
 
+// PyTorch's gelu(approximate="tanh"): 0.5·v·(1 + tanh(u)), u = β·(v + κ·v³), β = √(2/π).
+static const float gelu_tanh_beta = 0.79788456080286535588f, gelu_tanh_kappa = 0.044715f;
+
+static void gelu_tanh_c(float *x, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) {
+        float v = x[i], u = gelu_tanh_beta * (v + gelu_tanh_kappa * v * v * v);
+        x[i] = 0.5f * v * (1.0f + tanhf(u));
+    }
+}
+
 static void quick_gelu_c(float *x, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) { float v = x[i]; x[i] = v / (1.0f + expf(-1.702f * v)); }
 }
@@ -130,6 +140,26 @@ AVX2 static void softmax_row_avx2(float *row, ptrdiff_t valid, ptrdiff_t width) 
     for (j = 0; j + 8 <= valid; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), vi));
     for (; j < valid; j++) row[j] *= inv;
     for (j = valid; j < width; j++) row[j] = 0;
+}
+
+// 0.5·(1 + tanh(u)) = 1 / (1 + e^(−2u)): the tanh form through the same exp8 as QuickGELU's sigmoid.
+AVX2 static inline __m256 gelu_tanh8(__m256 v) {
+    __m256 v3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
+    __m256 u = _mm256_mul_ps(_mm256_set1_ps(gelu_tanh_beta), _mm256_fmadd_ps(_mm256_set1_ps(gelu_tanh_kappa), v3, v));
+    __m256 e = exp8(_mm256_mul_ps(u, _mm256_set1_ps(-2.0f)));
+    return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+AVX2 static void gelu_tanh_avx2(float *x, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu_tanh8(_mm256_loadu_ps(x + i)));
+    if (i < n) {
+        float tail[8] = {0};
+        ptrdiff_t r = n - i;
+        for (ptrdiff_t t = 0; t < r; t++) tail[t] = x[i + t];
+        _mm256_storeu_ps(tail, gelu_tanh8(_mm256_loadu_ps(tail)));
+        for (ptrdiff_t t = 0; t < r; t++) x[i + t] = tail[t];
+    }
 }
 
 AVX2 static void quick_gelu_avx2(float *x, ptrdiff_t n) {
@@ -278,6 +308,13 @@ void clip_quick_gelu(float *x, ptrdiff_t count) {
     if (clip_kernels_vectorised()) { quick_gelu_avx2(x, count); return; }
 #endif
     quick_gelu_c(x, count);
+}
+
+void clip_gelu_tanh(float *x, ptrdiff_t count) {
+#ifdef CLIP_X86
+    if (clip_kernels_vectorised()) { gelu_tanh_avx2(x, count); return; }
+#endif
+    gelu_tanh_c(x, count);
 }
 
 void clip_gelu(float *x, ptrdiff_t count) {

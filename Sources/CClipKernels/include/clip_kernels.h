@@ -35,6 +35,10 @@ void clip_quick_gelu(float *x, ptrdiff_t count);
 /// gelu (erf form) in place: 0.5 v (1 + erf(v / √2)).
 void clip_gelu(float *x, ptrdiff_t count);
 
+/// PyTorch's gelu(approximate="tanh") in place (SigLIP): AVX2 through the sigmoid form when the
+/// CPU has it, tanhf otherwise.
+void clip_gelu_tanh(float *x, ptrdiff_t count);
+
 /// Softmax of `rows` rows of `width` (row r at s + r·ld) in place, max subtracted. With `causal`,
 /// row r keeps columns 0...(first_row + r) and the rest become 0.
 void clip_softmax_rows(float *s, ptrdiff_t rows, ptrdiff_t width, ptrdiff_t ld, int causal, ptrdiff_t first_row);

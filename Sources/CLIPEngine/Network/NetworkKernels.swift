@@ -105,18 +105,7 @@ enum NetworkKernels {
         switch activation {
         case .quickGELU: clip_quick_gelu(x, count)
         case .gelu: clip_gelu(x, count)
-        case .geluTanh: geluTanh(x, count: count)
-        }
-    }
-
-    /// PyTorch's `gelu(approximate="tanh")` in float, with its constants: β = √2 · (2/√π) · ½
-    /// and κ = 0.044715.
-    static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let beta = Float(2.0.squareRoot() * (2 / Double.pi.squareRoot()) * 0.5), kappa: Float = 0.044715
-        for i in 0..<count {
-            let v = x[i]
-            let inner = beta * (v + kappa * v * v * v)
-            x[i] = 0.5 * v * (1 + tanhf(inner))
+        case .geluTanh: clip_gelu_tanh(x, count)
         }
     }
 
