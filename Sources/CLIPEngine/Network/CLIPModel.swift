@@ -180,7 +180,7 @@ public final class CLIPModel: @unchecked Sendable {
     /// - Precondition: `pixelValues.count == count × channels × imageSize²`.
     public func encodeImages(pixelValues: UnsafeBufferPointer<Float>, count: Int) -> [Float] {
         let v = configuration.vision
-        let side = v.imageSize, p = v.patchSize, g = v.gridSize, c = v.numChannels
+        let side = v.imageSize, p = v.patchSize, c = v.numChannels
         let perImage = c * side * side
         precondition(
             count >= 0 && pixelValues.count == count * perImage,
@@ -194,29 +194,11 @@ public final class CLIPModel: @unchecked Sendable {
             rows: count * s, pooled: count, width: d, intermediate: v.intermediateSize,
             scoresPerThread: pattern.scoresPerThread, threads: threads, extra: count * n * k)
         defer { ws.deallocate() }
-        let w = SendableWorkspace(ws), source = SendablePointer(pixels)
+        let w = SendableWorkspace(ws)
         let imageTasks = min(threads, count)
         let weights = self.weights!, tower = visionTower
 
-        // im2col: row b·N + (gy·g + gx) holds the patch's pixels in the conv weight's
-        // (channel, y, x) order, so the conv becomes one product with the [D, C·P·P] weight.
-        Parallel.run(imageTasks) { i in
-            let cols = w.value.mlp
-            for b in Parallel.part(i, of: imageTasks, total: count) {
-                let image = source.value + b * perImage
-                for gy in 0..<g {
-                    for gx in 0..<g {
-                        let row = cols + (b * n + gy * g + gx) * k
-                        for ch in 0..<c {
-                            for y in 0..<p {
-                                let from = image + (ch * side + gy * p + y) * side + gx * p
-                                (row + (ch * p + y) * p).update(from: from, count: p)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        NetworkKernels.patchRows(pixels, count: count, channels: c, side: side, patch: p, into: ws.mlp, threads: threads)
         NetworkKernels.parallelLinear(ws.mlp, rows: count * n, tower.patchEmbedding!, into: ws.q, threads: threads)
 
         // Tokens: [class, patches...] + positions, then pre_layrnorm.

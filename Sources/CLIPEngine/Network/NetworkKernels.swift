@@ -100,6 +100,35 @@ enum NetworkKernels {
         clip_add_bias_layer_norm(x, rows, width, residualBias.pointer, weight.pointer, bias.pointer, eps, output)
     }
 
+    /// im2col for a ViT's patch embedding: row b·N + (gy·g + gx) of `cols` [count·N, C·P·P] holds
+    /// patch (gy, gx) of image b in the conv weight's (channel, y, x) order, so the conv becomes one
+    /// product with the [D, C·P·P] weight. `images` are [count, C, side, side]; images are split
+    /// over up to `threads` tasks.
+    static func patchRows(
+        _ images: UnsafePointer<Float>, count: Int, channels c: Int, side: Int, patch p: Int,
+        into cols: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let g = side / p, n = g * g, k = c * p * p, perImage = c * side * side
+        let tasks = min(threads, count)
+        let source = SendablePointer(images), target = SendablePointer(cols)
+        Parallel.run(tasks) { i in
+            for b in Parallel.part(i, of: tasks, total: count) {
+                let image = source.value + b * perImage
+                for gy in 0..<g {
+                    for gx in 0..<g {
+                        let row = target.value + (b * n + gy * g + gx) * k
+                        for ch in 0..<c {
+                            for y in 0..<p {
+                                let from = image + (ch * side + gy * p + y) * side + gx * p
+                                (row + (ch * p + y) * p).update(from: from, count: p)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The activation in place over `count` values.
     static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: CLIPActivation) {
         switch activation {

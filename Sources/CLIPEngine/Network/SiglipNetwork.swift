@@ -201,7 +201,7 @@ final class SiglipNetwork: @unchecked Sendable {
     /// preprocessed images [count, channels, size, size].
     func encodeImages(pixelValues: UnsafeBufferPointer<Float>, count: Int) -> [Float] {
         let v = configuration.vision
-        let side = v.imageSize, p = v.patchSize, g = v.gridSize, c = v.numChannels
+        let side = v.imageSize, p = v.patchSize, c = v.numChannels
         let perImage = c * side * side
         precondition(count >= 0 && pixelValues.count == count * perImage, "encodeImages: \(pixelValues.count) values for \(count) images")
         guard count > 0, let pixels = pixelValues.baseAddress else { return [] }
@@ -213,28 +213,11 @@ final class SiglipNetwork: @unchecked Sendable {
             rows: rows, pooled: rows, width: d, intermediate: m, scoresPerThread: pattern.scoresPerThread, threads: threads,
             extra: rows * k)
         defer { ws.deallocate() }
-        let w = SendableWorkspace(ws), source = SendablePointer(pixels)
+        let w = SendableWorkspace(ws)
         let tower = visionTower
         let imageTasks = min(threads, count)
 
-        // im2col: row b·N + (gy·g + gx) holds one patch's pixels in the conv weight's (channel,
-        // y, x) order, so the conv is one product with the [D, C·P·P] weight (plus its bias).
-        Parallel.run(imageTasks) { i in
-            let cols = w.value.mlp
-            for b in Parallel.part(i, of: imageTasks, total: count) {
-                let image = source.value + b * perImage
-                for gy in 0..<g {
-                    for gx in 0..<g {
-                        let row = cols + (b * n + gy * g + gx) * k
-                        for ch in 0..<c {
-                            for y in 0..<p {
-                                (row + (ch * p + y) * p).update(from: image + (ch * side + gy * p + y) * side + gx * p, count: p)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        NetworkKernels.patchRows(pixels, count: count, channels: c, side: side, patch: p, into: ws.mlp, threads: threads)
         NetworkKernels.parallelLinear(ws.mlp, rows: rows, tower.patch, into: ws.x, threads: threads)
         let positions = visionPositions.pointer
         Parallel.run(imageTasks) { i in
