@@ -46,12 +46,7 @@ final class CSVStream {
         do {
             fd = try FileKind.openRegular(url).fd
         } catch {
-            switch error.kind {
-            case "a directory": throw AuditError(file: url.path, "is a directory, expected a file")
-            case "a FIFO": throw AuditError(file: url.path, "is a FIFO, expected a regular file")
-            case .some: throw AuditError(file: url.path, "is not a regular file")
-            case nil: throw AuditError(file: url.path, "cannot read: \(error.reason)")
-            }
+            throw RunSettings.readError(error, url)
         }
     }
 

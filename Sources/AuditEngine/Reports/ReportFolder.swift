@@ -348,12 +348,18 @@ struct RunSettings {
         do {
             return try FileKind.contents(of: url)
         } catch {
-            switch error.kind {
-            case "a directory": throw AuditError(file: url.path, "is a directory, expected a file")
-            case "a FIFO": throw AuditError(file: url.path, "is a FIFO, expected a regular file")
-            case .some: throw AuditError(file: url.path, "is not a regular file")
-            case nil: throw AuditError(file: url.path, "cannot read: \(error.reason)")
-            }
+            throw readError(error, url)
+        }
+    }
+
+    /// A file of the folder that could not be read, as one line: what it is when it is no
+    /// regular file, else the reason (shared with ``CSVStream``, which opens the CSVs).
+    static func readError(_ error: FileKind.ReadError, _ url: URL) -> AuditError {
+        switch error.kind {
+        case "a directory": return AuditError(file: url.path, "is a directory, expected a file")
+        case "a FIFO": return AuditError(file: url.path, "is a FIFO, expected a regular file")
+        case .some: return AuditError(file: url.path, "is not a regular file")
+        case nil: return AuditError(file: url.path, "cannot read: \(error.reason)")
         }
     }
 
