@@ -109,7 +109,7 @@ enum HostileFixture {
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: races.count * 10 + 1, usableRows: races.count * 10,
             skipped: [SkippedEntry(line: 999, file: img, reason: "image not found: \(formula) | \(script)", kind: .imageNotFound)],
             uniqueImages: races.count * 10, imagesEncoded: races.count * 10, imagesFromCache: 0, promptsEncoded: 7, promptsTotal: 7,
-            table: table, metrics: metrics, timings: [("score", 0.5)], cachePath: nil, shard: nil)
+            table: table, metrics: metrics, stageTimings: StageTimings([(.scoreAndMeasure, 0.5)]), cachePath: nil, shard: nil)
     }
 
     /// Lines of a Markdown table block whose cell count differs from the header's: a `|`
