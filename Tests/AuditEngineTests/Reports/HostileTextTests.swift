@@ -187,7 +187,7 @@ struct HostileTextTests {
     @Test func chartsEscapeTextAndAttributes() throws {
         let (dir, _) = try Self.writtenFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let charts = ReportCharts.all(ReportData(run: HostileFixture.run()))
+        let charts = ReportCharts.all(AuditReport(run: HostileFixture.run()))
         #expect(charts.count > 10)
         var groups = Set<String>()
         for chart in charts {
@@ -262,7 +262,7 @@ struct HostileTextTests {
         let (dir, run) = try Self.writtenFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let folder = try ReportFolder.read(dir)
-        let written = ReportData(run: run)
+        let written = AuditReport(run: run)
         func keys(_ rows: [MetricRow]) -> Set<[String]> {
             Set(rows.map { [$0.design, $0.metric.csvName, $0.attribute, HostileFixture.visible($0.group)] })
         }
