@@ -11,15 +11,17 @@ let tokenizer: CLIPTokenizer = {
     do { return try CLIPTokenizer(directory: directory) } catch { fatalError("cannot load the tokenizer: \(error)") }
 }()
 
-let siglipTokenizers: [SiglipTextTokenizer] = [("siglip", "spiece.model", SiglipTextTokenizer.Kind.siglip), ("siglip2", "tokenizer.model", .gemma)]
-    .map { name, model, kind in
-        let directory = FuzzSupport.packageRoot.appendingPathComponent("Fixtures/siglip/\(name)")
-        do {
-            return try SiglipTextTokenizer(
-                kind: kind, modelURL: directory.appendingPathComponent(model),
-                configURL: directory.appendingPathComponent("tokenizer_config.json"), contextLength: 16)
-        } catch { fatalError("cannot load the \(name) tokenizer: \(error)") }
-    }
+let siglipTokenizers: [SiglipTextTokenizer] = [
+    ("siglip", "spiece.model", SiglipTextTokenizer.Kind.siglip), ("siglip2", "tokenizer.model", .gemma)
+]
+.map { name, model, kind in
+    let directory = FuzzSupport.packageRoot.appendingPathComponent("Fixtures/siglip/\(name)")
+    do {
+        return try SiglipTextTokenizer(
+            kind: kind, modelURL: directory.appendingPathComponent(model),
+            configURL: directory.appendingPathComponent("tokenizer_config.json"), contextLength: 16)
+    } catch { fatalError("cannot load the \(name) tokenizer: \(error)") }
+}
 
 // SwiftPM links a debug executable with `main` = `FuzzTokenizer_main` (libFuzzer's own `main` is not used).
 @_cdecl("FuzzTokenizer_main")

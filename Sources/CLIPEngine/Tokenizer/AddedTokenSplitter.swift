@@ -69,7 +69,9 @@ struct AddedTokenSplitter: Sendable {
         }
         while i < scalars.count {
             if let candidates = byFirstScalar[scalars[i]],
-                let match = candidates.first(where: { i + $0.scalars.count <= scalars.count && scalars[i..<(i + $0.scalars.count)].elementsEqual($0.scalars) })
+                let match = candidates.first(where: {
+                    i + $0.scalars.count <= scalars.count && scalars[i..<(i + $0.scalars.count)].elementsEqual($0.scalars)
+                })
             {
                 flushText(upTo: i, stripRight: match.token.lstrip)
                 segments.append(.token(match.token))
@@ -112,9 +114,12 @@ struct AddedTokenSplitter: Sendable {
                 throw fail("added_tokens_decoder[\(key)] (\(content.debugDescription)) is single_word, which clip-audit does not match")
             }
             if try flag("normalized"), content.unicodeScalars.contains(where: { $0.properties.isWhitespace }) {
-                throw fail("added_tokens_decoder[\(key)] (\(content.debugDescription)) is normalized and holds white space, which clip-audit does not match")
+                throw fail(
+                    "added_tokens_decoder[\(key)] (\(content.debugDescription)) is normalized and holds white space, which clip-audit does not match"
+                )
             }
-            tokens.append(Token(content: content, id: id, special: try flag("special"), lstrip: try flag("lstrip"), rstrip: try flag("rstrip")))
+            tokens.append(
+                Token(content: content, id: id, special: try flag("special"), lstrip: try flag("lstrip"), rstrip: try flag("rstrip")))
         }
         return tokens
     }

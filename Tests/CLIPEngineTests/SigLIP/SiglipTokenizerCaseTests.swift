@@ -25,7 +25,8 @@ import Testing
     }
 
     static func cases() throws -> Cases {
-        try JSONDecoder().decode(Cases.self, from: Data(contentsOf: FixturePaths.root.appendingPathComponent("siglip/tokenizer-cases.json")))
+        try JSONDecoder().decode(
+            Cases.self, from: Data(contentsOf: FixturePaths.root.appendingPathComponent("siglip/tokenizer-cases.json")))
     }
 
     func tokenizer(_ name: String) throws -> SiglipTextTokenizer {
@@ -60,7 +61,7 @@ import Testing
         let splitter = AddedTokenSplitter(
             tokens: [
                 .init(content: "<a>", id: 1, special: true),
-                .init(content: "<a><b>", id: 2, special: false, lstrip: true, rstrip: true),
+                .init(content: "<a><b>", id: 2, special: false, lstrip: true, rstrip: true)
             ], isSpace: SiglipTextTokenizer.isPythonSpace)
         #expect(
             splitter.split("x  <a><b>  y<a>z")
@@ -81,7 +82,7 @@ import Testing
             (#"{"9999": {"content": "<x>", "special": true}}"#, "id 9999 is beyond the model's 520 pieces"),
             (#"{"5": {"content": "<x>", "single_word": true}}"#, "is single_word"),
             (#"{"5": {"content": "a b", "normalized": true}}"#, "is normalized and holds white space"),
-            (#"{"5": {"lstrip": false}}"#, "has no content string"),
+            (#"{"5": {"lstrip": false}}"#, "has no content string")
         ] {
             try Data(#"{"added_tokens_decoder": \#(decoder)}"#.utf8).write(to: config)
             #expect {
