@@ -97,7 +97,7 @@ struct AuditReportTests {
         // Everything but the rows and prediction lines is the value run built.
         var built = AuditReport(run: run)
         #expect(!back.files.isEmpty && built.files.isEmpty)
-        built.files = back.files  // (what the writer adds: the files it wrote)
+        built.files = back.files // (what the writer adds: the files it wrote)
         // (A finding with a NaN effect size is never == itself: compared as encoded and worded.)
         #expect(try back.runJSON() == built.runJSON())
         #expect(MeasurementsReport.sentences(back) == MeasurementsReport.sentences(built))
@@ -171,7 +171,8 @@ struct LegacyReportFolderTests {
         #expect(report.designs.map(\.name) == ["gender", "denigration", "denigration+child"])
         let variant = try #require(report.design(named: "denigration+child"))
         #expect(variant.base == "denigration" && variant.addedClasses == ["child"] && variant.removedClasses.isEmpty)
-        #expect(report.design(named: "gender")?.hasTarget == true && report.design(named: "gender")?.signature?.classes == ["Male", "Female"])
+        #expect(
+            report.design(named: "gender")?.hasTarget == true && report.design(named: "gender")?.signature?.classes == ["Male", "Female"])
         #expect(report.counts.manifestRows == 14 && report.counts.rowsScored == 13 && report.skipped.count == 1)
         #expect(report.skippedByReason.map(\.count) == [1])
         // Its findings were sentences: kept as they were written.

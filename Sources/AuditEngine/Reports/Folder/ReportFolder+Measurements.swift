@@ -77,7 +77,9 @@ extension CheckedRow {
     }
 
     /// A number that may be absent (an empty cell).
-    func optionalNumber(_ column: String, in range: ClosedRange<Double> = -.greatestFiniteMagnitude...(.greatestFiniteMagnitude))
+    func optionalNumber(
+        _ column: String, in range: ClosedRange<Double> = -.greatestFiniteMagnitude...(.greatestFiniteMagnitude)
+    )
         throws -> Double?
     {
         fields[column]!.isEmpty ? nil : try number(column, in: range)

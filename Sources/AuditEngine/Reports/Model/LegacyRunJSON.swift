@@ -132,7 +132,9 @@ struct LegacyRunJSON: Decodable {
                 design.target = signature.target
                 design.templates = signature.templates
                 design.classes = signature.classes.map { AuditReport.DesignClass(name: $0.name, phrases: $0.phrases) }
-                design.harmCategories = signature.harmCategories.keys.sorted().map { HarmCategory(name: $0, classes: signature.harmCategories[$0]!) }
+                design.harmCategories = signature.harmCategories.keys.sorted().map {
+                    HarmCategory(name: $0, classes: signature.harmCategories[$0]!)
+                }
             }
             if let variant = variants.first(where: { $0.design == name }) {
                 design.addedClasses = variant.addedClasses ?? []
@@ -143,14 +145,5 @@ struct LegacyRunJSON: Decodable {
         }
         report.schemaVersion = 1
         self.report = report
-    }
-}
-
-/// A value decoded when it has the expected shape, else nil (for lists whose bad entries are
-/// skipped rather than fatal).
-struct Lenient<Value: Decodable>: Decodable {
-    var value: Value?
-    init(from decoder: Decoder) throws {
-        value = try? Value(from: decoder)
     }
 }

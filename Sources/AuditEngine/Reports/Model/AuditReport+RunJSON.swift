@@ -127,7 +127,8 @@ extension RunJSON {
         auditFile = report.auditFile
         auditFileSHA256 = report.auditFileSHA256
         let m = report.model
-        model = ModelJSON(id: m.id, revision: m.revision, directory: m.directory, fingerprint: m.fingerprint, weightsSHA256: m.weightsSHA256)
+        model = ModelJSON(
+            id: m.id, revision: m.revision, directory: m.directory, fingerprint: m.fingerprint, weightsSHA256: m.weightsSHA256)
         manifest = ManifestJSON(
             path: report.manifest.path, imageRoot: report.manifest.imageRoot, fileColumn: report.manifest.fileColumn,
             limit: report.manifest.limit)
@@ -149,7 +150,9 @@ extension RunJSON {
                 addedClasses: d.addedClasses, removedClasses: d.removedClasses, published: d.published.map { PublishedJSON($0) })
         }
         confusions = report.confusions.map {
-            ConfusionJSON(design: $0.design, attribute: $0.attribute, group: $0.group, labels: $0.labels, counts: $0.counts, recall: $0.recall, n: $0.n)
+            ConfusionJSON(
+                design: $0.design, attribute: $0.attribute, group: $0.group, labels: $0.labels, counts: $0.counts, recall: $0.recall,
+                n: $0.n)
         }
         findings = report.findings.map(FindingJSON.init)
         skipped = report.skipped.map { SkipJSON(reason: $0.reason, line: $0.line, file: $0.file) }
@@ -199,81 +202,12 @@ extension RunJSON.FindingJSON {
                     }))
         case "associations":
             return .associations(
-                (tests ?? []).map { .init(name: $0.name, effectSize: $0.effectSize, ciLow: $0.ciLow, ciHigh: $0.ciHigh, pValue: $0.pValue) })
+                (tests ?? []).map { .init(name: $0.name, effectSize: $0.effectSize, ciLow: $0.ciLow, ciHigh: $0.ciHigh, pValue: $0.pValue) }
+            )
         case "sentence":
             return text.map { .sentence(LegacyRunJSON.safeSentence($0)) }
         default:
             return nil
-        }
-    }
-}
-
-/// The first look at run.json: an object with `settings`, and which layout it is.
-struct RunJSONEnvelope: Decodable {
-    var schemaVersion: Int?
-
-    enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version", settings }
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        guard c.contains(.settings) else { throw RunJSONProblem("\(SettingsJSON.expected), found no \"settings\"") }
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init?(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-        guard (try? c.nestedContainer(keyedBy: AnyKey.self, forKey: .settings)) != nil else {
-            throw RunJSONProblem("\(SettingsJSON.expected), found \"settings\" that is not an object")
-        }
-        guard c.contains(.schemaVersion) else { return }
-        guard let version = try? c.decode(Int.self, forKey: .schemaVersion) else {
-            throw RunJSONProblem("schema_version: not a whole number")
-        }
-        schemaVersion = version
-    }
-
-    /// A decoding error as one line: invalid JSON with the parser's reason, a top level that is
-    /// no object, or the key path and what is wrong there.
-    static func describe(_ error: DecodingError, _ data: Data) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            var text = ""
-            for key in context.codingPath {
-                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
-            }
-            return text
-        }
-        func oneLine(_ s: String) -> String {
-            s.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: CharacterSet(charactersIn: ". "))
-        }
-        switch error {
-        case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            let underlying = context.underlyingError.map { ($0 as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\($0)" }
-            return "not valid JSON (\(oneLine(underlying ?? context.debugDescription)))"
-        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
-            let first = data.first { !(" \t\r\n".utf8.contains($0)) }
-            return "\(SettingsJSON.expected), found \(first == UInt8(ascii: "[") ? "an array" : "a bare value")"
-        case .typeMismatch(let type, let context):
-            return "\(path(context)): not \(typeName(type))"
-        case .valueNotFound(let type, let context):
-            return "\(path(context)): null, expected \(typeName(type))"
-        case .keyNotFound(let key, let context):
-            let at = path(context)
-            return "\(at.isEmpty ? "" : at + ".")\(key.stringValue): missing"
-        case .dataCorrupted(let context):
-            return "\(path(context)): \(oneLine(context.debugDescription))"
-        @unknown default:
-            return "cannot read (\(error))"
-        }
-    }
-
-    static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Int.Type: return "a whole number"
-        case is Double.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        default: return String(describing: type).hasPrefix("Array") ? "a list" : "an object"
         }
     }
 }

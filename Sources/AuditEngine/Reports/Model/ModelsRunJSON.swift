@@ -63,7 +63,9 @@ struct ModelsRunJSON: Codable {
 
         init(from decoder: Decoder) throws {
             let c: KeyedDecodingContainer<CodingKeys>
-            do { c = try decoder.container(keyedBy: CodingKeys.self) } catch DecodingError.typeMismatch { throw RunJSONProblem(Self.expected) }
+            do { c = try decoder.container(keyedBy: CodingKeys.self) } catch DecodingError.typeMismatch {
+                throw RunJSONProblem(Self.expected)
+            }
             guard let name = try? c.decode(String.self, forKey: .name) else {
                 throw RunJSONProblem("name: missing or not a string (\(Self.expected))")
             }
