@@ -60,7 +60,7 @@ extension ClipAudit {
                     print(
                         String(
                             format: "  %@%@ %@ %@=%@: %.1f%% -> %.1f%% (%+.1f pp, p=%.4g, %@)", r.design, r.designChanged ? " ⚠" : "",
-                            r.metric.csvName, r.attribute, r.group,
+                            r.metric.csvName, r.attribute.csvText, r.group,
                             r.valueA * 100, r.valueB * 100, r.delta * 100, r.pAdjusted, r.test.rawValue))
                 }
                 print("written to \(directory.path)")

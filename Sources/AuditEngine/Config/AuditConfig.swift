@@ -264,12 +264,12 @@ public struct PublishedFigure: Sendable, Hashable {
     public var source: String
     /// The metric it corresponds to, e.g. `accuracy` or `harm_rate:crime-related`.
     public var metric: Metric
-    /// The attribute it is broken down by (`*` for the whole set).
-    public var attribute: String
+    /// The slice it is broken down by (the whole set, an attribute, an intersection).
+    public var attribute: Slice
     /// Group → rate (a proportion), in the order written.
     public var values: [(group: String, value: Double)]
 
-    public init(source: String, metric: Metric, attribute: String, values: [(String, Double)]) {
+    public init(source: String, metric: Metric, attribute: Slice, values: [(String, Double)]) {
         self.source = source
         self.metric = metric
         self.attribute = attribute

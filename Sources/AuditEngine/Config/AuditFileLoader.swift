@@ -660,7 +660,7 @@ struct AuditFileParser {
                 }
                 values.append((entry.key, value))
             }
-            figures.append(PublishedFigure(source: source, metric: metric, attribute: attribute, values: values))
+            figures.append(PublishedFigure(source: source, metric: metric, attribute: Slice(csvText: attribute), values: values))
             metricNodes.append(metricNode)
         }
         return (figures, metricNodes)

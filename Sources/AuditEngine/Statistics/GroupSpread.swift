@@ -38,8 +38,8 @@ public struct SummaryRow: Sendable, Equatable {
     public var design: String
     /// A metric of `metrics.csv`, `demographic_parity` or `equalized_odds`.
     public var metric: Measure
-    /// An attribute or an intersection such as `race|gender` (never `*`).
-    public var attribute: String
+    /// An attribute or an intersection such as `race|gender` (never the whole set).
+    public var attribute: Slice
     /// The group with the largest value (ties: the first in group order).
     public var maxGroup: String
     public var maxValue: Double
@@ -99,10 +99,10 @@ public func groupSpreads(_ metrics: [MetricRow]) -> [SummaryRow] {
     var result: [SummaryRow] = []
     for design in designs {
         let rows = byDesign[design]!
-        var spreads: [Metric: [String: SummaryRow]] = [:] // metric → attribute → row
-        var metricOrder: [Metric] = [], attributeOrder: [String] = []
-        var groups: [Metric: [String: [MetricRow]]] = [:]
-        for row in rows where row.attribute != "*" {
+        var spreads: [Metric: [Slice: SummaryRow]] = [:] // metric → attribute → row
+        var metricOrder: [Metric] = [], attributeOrder: [Slice] = []
+        var groups: [Metric: [Slice: [MetricRow]]] = [:]
+        for row in rows where row.attribute != .all {
             if groups[row.metric] == nil { metricOrder.append(row.metric) }
             if !attributeOrder.contains(row.attribute) { attributeOrder.append(row.attribute) }
             groups[row.metric, default: [:]][row.attribute, default: []].append(row)
@@ -115,7 +115,7 @@ public func groupSpreads(_ metrics: [MetricRow]) -> [SummaryRow] {
             }
         }
         let classes = rows.compactMap { row -> String? in
-            guard row.attribute == "*", case .predictionRate(let cls) = row.metric else { return nil }
+            guard row.attribute == .all, case .predictionRate(let cls) = row.metric else { return nil }
             return cls
         }
         let hasTarget = rows.contains {

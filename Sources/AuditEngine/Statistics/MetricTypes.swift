@@ -94,8 +94,9 @@ public struct MetricRow: Sendable, Equatable {
     public var design: String
     /// `accuracy`, `harm_rate:<category>` or `prediction_rate:<class>`.
     public var metric: Metric
-    /// `*` (whole set), an attribute, or an intersection such as `race|gender`.
-    public var attribute: String
+    /// The whole set, an attribute, or an intersection such as `race|gender` (the `attribute`
+    /// column: ``Slice/csvText``).
+    public var attribute: Slice
     /// `*`, a group value, or an intersection group such as `White|Male`.
     public var group: String
     public var n: Int
@@ -114,7 +115,7 @@ extension MetricRow {
     public struct Key: Hashable, Sendable {
         public var design: String
         public var metric: Metric
-        public var attribute: String
+        public var attribute: Slice
         public var group: String
     }
 
@@ -125,7 +126,7 @@ extension MetricRow {
 public struct DisparityRow: Sendable, Equatable {
     public var design: String
     public var metric: Metric
-    public var attribute: String
+    public var attribute: Slice
     public var group: String
     public var reference: String
     public var n: Int
@@ -188,7 +189,7 @@ public struct ComparisonRow: Sendable, Equatable {
     public var design: String
     public var base: String
     public var metric: Metric
-    public var attribute: String
+    public var attribute: Slice
     public var group: String
     /// Paired images.
     public var n: Int
@@ -213,7 +214,7 @@ public struct ComparisonRow: Sendable, Equatable {
 
     /// `rows` with `pAdjusted` set: Holm within each design × metric × attribute.
     public static func adjustingHolm(_ rows: [ComparisonRow]) -> [ComparisonRow] {
-        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute] })
+        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute.csvText] })
         var result = rows
         for index in result.indices { result[index].pAdjusted = adjusted[index] }
         return result
@@ -223,7 +224,7 @@ public struct ComparisonRow: Sendable, Equatable {
 /// A confusion matrix (truth × predicted) of a design with a target, over one slice.
 public struct ConfusionTable: Sendable, Equatable {
     public var design: String
-    public var attribute: String
+    public var attribute: Slice
     public var group: String
     /// Row and column labels: the design's classes in listed order, then any other truth or
     /// predicted value seen, sorted.
@@ -252,7 +253,7 @@ public struct AuditMetrics: Sendable, Equatable {
 public struct ModelComparisonRow: Sendable, Equatable {
     public var design: String
     public var metric: Metric
-    public var attribute: String
+    public var attribute: Slice
     public var group: String
     /// The compared model's label.
     public var model: String
@@ -276,7 +277,7 @@ public struct ModelComparisonRow: Sendable, Equatable {
     public var belowMinimumN: Bool
 
     public init(
-        design: String, metric: Metric, attribute: String, group: String, model: String, baseModel: String,
+        design: String, metric: Metric, attribute: Slice, group: String, model: String, baseModel: String,
         n: Int, baseValue: Double, value: Double, delta: Double, ciLow: Double, ciHigh: Double,
         pValue: Double, pAdjusted: Double, baseOnly: Int, modelOnly: Int, belowMinimumN: Bool
     ) {

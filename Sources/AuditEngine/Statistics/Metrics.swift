@@ -249,7 +249,7 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
                     guard tally.n > 0, let ci = wilsonInterval(successes: tally.count, trials: tally.n) else { continue }
                     result.metrics.append(
                         MetricRow(
-                            design: design.name, metric: definition, attribute: family.slice.csvText, group: group,
+                            design: design.name, metric: definition, attribute: family.slice, group: group,
                             n: tally.n, count: tally.count, value: Double(tally.count) / Double(tally.n), ciLow: ci.lower,
                             ciHigh: ci.upper, belowMinimumN: tally.n < settings.minGroupSize))
                 }
@@ -262,7 +262,7 @@ public func computeAuditMetrics(_ table: PredictionTable, settings: MetricSettin
         }
         for (family, _, confusions) in families {
             for (group, counts) in zip(family.groups, confusions) {
-                result.confusions.append(confusionTable(design: design, attribute: family.slice.csvText, group: group, counts: counts))
+                result.confusions.append(confusionTable(design: design, attribute: family.slice, group: group, counts: counts))
             }
         }
     }
@@ -300,7 +300,7 @@ private func disparities(
             minGroupSize: settings.minGroupSize, minDifference: settings.minDifference)
         rows.append(
             DisparityRow(
-                design: design, metric: metric, attribute: family.slice.csvText, group: group, reference: family.groups[reference],
+                design: design, metric: metric, attribute: family.slice, group: group, reference: family.groups[reference],
                 n: n, count: count, referenceN: rn, referenceCount: rc, value: value, referenceValue: referenceValue,
                 difference: value - referenceValue, ratio: ratio, pValue: test.pValue, pAdjusted: test.pValue,
                 significant: false, differenceCILow: interval.lower, differenceCIHigh: interval.upper,
@@ -381,7 +381,7 @@ func comparisons(
                 guard t.n > 0, let interval = t.interval else { continue }
                 result.append(
                     ComparisonRow(
-                        design: variant.name, base: base.name, metric: definition, attribute: family.slice.csvText,
+                        design: variant.name, base: base.name, metric: definition, attribute: family.slice,
                         group: group, n: t.n, baseValue: t.baseValue, value: t.value, delta: t.delta,
                         ciLow: interval.lower, ciHigh: interval.upper, pValue: t.pValue,
                         baseOnly: t.baseOnly, variantOnly: t.variantOnly, belowMinimumN: t.n < settings.minGroupSize))
@@ -393,7 +393,7 @@ func comparisons(
 
 /// A confusion table from counts[truth][predicted] over the design's labels: its rows and
 /// columns are the classes, then the other labels that occur in it, sorted.
-private func confusionTable(design: DesignPredictions, attribute: String, group: String, counts all: [[Int]]) -> ConfusionTable {
+private func confusionTable(design: DesignPredictions, attribute: Slice, group: String, counts all: [[Int]]) -> ConfusionTable {
     let classes = design.classes.count
     let extra = (classes..<design.labels.count).filter { label in
         all[label].contains { $0 > 0 } || all.contains { $0[label] > 0 }

@@ -18,7 +18,7 @@ func modelComparisons(runs: [AuditRun], labels: [String], settings: MetricSettin
             let rows = comparisons(
                 variant: run.table.designs[index], base: design, rows: base.table.rows,
                 specs: specs, settings: settings)
-            let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.metric.csvName, $0.attribute] })
+            let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.metric.csvName, $0.attribute.csvText] })
             for (row, pAdjusted) in zip(rows, adjusted) {
                 result.append(
                     ModelComparisonRow(

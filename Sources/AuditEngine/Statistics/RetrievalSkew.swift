@@ -25,9 +25,9 @@ public enum DesiredDistribution: String, Sendable, CaseIterable {
 
 /// One line of `retrieval.csv`.
 public struct RetrievalRow: Sendable, Equatable {
-    /// The query's text, or `*` for the mean over queries.
-    public var query: String
-    public var attribute: String
+    /// The query's text; nil for the mean over the queries (`*` in retrieval.csv).
+    public var query: String?
+    public var attribute: Slice
     public var k: Int
     public var desired: DesiredDistribution
     public var maxSkew: Double
@@ -46,7 +46,7 @@ public struct RetrievalRow: Sendable, Equatable {
 /// One line of `retrieval_groups.csv` (desired: dataset).
 public struct RetrievalGroupRow: Sendable, Equatable {
     public var query: String
-    public var attribute: String
+    public var attribute: Slice
     public var group: String
     public var k: Int
     public var count: Int
@@ -105,7 +105,7 @@ public enum RetrievalSkew {
                         let skews = skew(counts: counts, k: k, desired: target)
                         let (maxIndex, minIndex) = extremes(skews)
                         var row = RetrievalRow(
-                            query: query.text, attribute: plan.attribute.name, k: k, desired: desired,
+                            query: query.text, attribute: Slice(csvText: plan.attribute.name), k: k, desired: desired,
                             maxSkew: skews[maxIndex], minSkew: skews[minIndex],
                             ndkl: measured.ndkl[desired]![ki],
                             maxGroup: plan.attribute.groups[maxIndex], minGroup: plan.attribute.groups[minIndex])
@@ -119,7 +119,7 @@ public enum RetrievalSkew {
                             for (g, group) in plan.attribute.groups.enumerated() {
                                 groupRows.append(
                                     RetrievalGroupRow(
-                                        query: query.text, attribute: plan.attribute.name, group: group,
+                                        query: query.text, attribute: Slice(csvText: plan.attribute.name), group: group,
                                         k: k, count: counts[g], share: Double(counts[g]) / Double(k),
                                         desiredShare: target[g], skew: skews[g]))
                             }
@@ -135,7 +135,7 @@ public enum RetrievalSkew {
             let rows = stride(from: c, to: perQuery.count, by: perCombination).map { perQuery[$0] }
             let n = Double(rows.count)
             var mean = rows[0]
-            mean.query = "*"
+            mean.query = nil
             mean.maxSkew = rows.reduce(0) { $0 + $1.maxSkew } / n
             mean.minSkew = rows.reduce(0) { $0 + $1.minSkew } / n
             mean.ndkl = rows.reduce(0) { $0 + $1.ndkl } / n

@@ -1,10 +1,11 @@
 /// Which rows a result row is about: the whole set, the groups of one attribute, or the groups
 /// of an intersection of attributes.
 ///
-/// Result rows carry a slice as text in their `attribute` column (`*`, `race`, `race|gender`)
-/// and a group of it in their `group` column (`*`, `White`, `White|Male`). That text is made
-/// here (``csvText``, ``groupText(_:)``) and taken apart here (``init(csvText:)``,
-/// ``groupValues(_:)``); every other part of clip-audit asks the type.
+/// Result rows carry a slice (their `attribute`, a `Slice`) and a group of it as text (`*`,
+/// `White`, `White|Male`). In the CSVs the slice is the `attribute` column (`*`, `race`,
+/// `race|gender`): that text is made here (``csvText``, ``groupText(_:)``) and taken apart here
+/// (``init(csvText:)``, ``groupValues(_:)``), by the CSV codec only; every other part of
+/// clip-audit asks the type (`row.attribute == .all`, `isIntersection`).
 public enum Slice: Hashable, Sendable, CustomStringConvertible {
     /// Every row (`*`), one group.
     case all

@@ -13,22 +13,24 @@ struct AuditReportTests {
         var run = ReportFixture.run()
         run.measurements.retrieval = [
             RetrievalRow(
-                query: "*", attribute: "race", k: 3, desired: .dataset, maxSkew: 0.812345678, minSkew: -1.098612289, ndkl: 0.2345678912,
+                query: nil, attribute: Slice(csvText: "race"), k: 3, desired: .dataset, maxSkew: 0.812345678, minSkew: -1.098612289,
+                ndkl: 0.2345678912,
                 maxGroup: nil, minGroup: nil, nullMaxSkew: 0.7654321098, pValue: nil),
             RetrievalRow(
-                query: "a photo of a good person", attribute: "race", k: 3, desired: .dataset, maxSkew: 1.0986122887,
+                query: "a photo of a good person", attribute: Slice(csvText: "race"), k: 3, desired: .dataset, maxSkew: 1.0986122887,
                 minSkew: -1.3862943611, ndkl: 0.3141592654, maxGroup: "Black", minGroup: "White", nullMaxSkew: 0.7654321098,
                 pValue: 0.0199600798),
             RetrievalRow(
-                query: "a photo of a good person", attribute: "race", k: 3, desired: .uniform, maxSkew: 0.6931471806,
+                query: "a photo of a good person", attribute: Slice(csvText: "race"), k: 3, desired: .uniform, maxSkew: 0.6931471806,
                 minSkew: -0.6931471806, ndkl: 0.1234567891, maxGroup: "Black", minGroup: "White", nullMaxSkew: nil, pValue: nil)
         ]
         run.measurements.retrievalGroups = [
             RetrievalGroupRow(
-                query: "a photo of a good person", attribute: "race", group: "Black", k: 3, count: 2, share: 2.0 / 3,
+                query: "a photo of a good person", attribute: Slice(csvText: "race"), group: "Black", k: 3, count: 2, share: 2.0 / 3,
                 desiredShare: 0.2666666667, skew: 0.9162907319),
             RetrievalGroupRow(
-                query: "a photo of a good person", attribute: "race", group: "White", k: 3, count: 0, share: 0, desiredShare: 0.4,
+                query: "a photo of a good person", attribute: Slice(csvText: "race"), group: "White", k: 3, count: 0, share: 0,
+                desiredShare: 0.4,
                 skew: -0.1823215568)
         ]
         let spec = { (name: String) in

@@ -46,7 +46,7 @@ struct CSVTests {
 
     @Test func rowsKeepTheSpecsColumns() {
         let metric = MetricRow(
-            design: "denigration", metric: .harmRate("non-human"), attribute: "race|gender",
+            design: "denigration", metric: .harmRate("non-human"), attribute: Slice(csvText: "race|gender"),
             group: "White|Male", n: 3, count: 1, value: 1.0 / 3, ciLow: 0.25, ciHigh: 0.5,
             belowMinimumN: true)
         #expect(
@@ -54,7 +54,7 @@ struct CSVTests {
                 == "denigration,harm_rate:non-human,race|gender,White|Male,3,1,0.333333,0.25,0.5")
 
         let disparity = DisparityRow(
-            design: "d", metric: .predictionRate("white man, adult"), attribute: "race",
+            design: "d", metric: .predictionRate("white man, adult"), attribute: Slice(csvText: "race"),
             group: "Black", reference: "White", n: 10, count: 2, referenceN: 10,
             referenceCount: 0, value: 0.2, referenceValue: 0, difference: 0.2, ratio: nil,
             pValue: 0.5, pAdjusted: 1, significant: false, differenceCILow: -0.1,
@@ -64,7 +64,7 @@ struct CSVTests {
                 == "d,\"prediction_rate:white man, adult\",race,Black,White,0.2,0,0.2,,0.5,1,false,10,10,-0.1,0.5,true,true")
 
         let comparison = ComparisonRow(
-            design: "v", base: "b", metric: .accuracy, attribute: "*", group: "*", n: 8,
+            design: "v", base: "b", metric: .accuracy, attribute: Slice.all, group: "*", n: 8,
             baseValue: 0.125, value: 0.25, delta: 0.125, ciLow: -0.2, ciHigh: 0.45,
             pValue: 1, baseOnly: 1, variantOnly: 2, belowMinimumN: true)
         let line = MetricsCSV.renderComparisons([comparison]).split(separator: "\n").last

@@ -62,8 +62,10 @@ struct ChartTests {
 
     @Test func forestPlotHasOneWhiskerPerGroupAndTheOverallLine() throws {
         let chart = try #require(
-            Self.charts.first { $0.kind == .rate && $0.design == "gender" && $0.metric == "accuracy" && $0.attribute == "race" })
-        let rows = Self.data.rows(design: "gender", metric: .accuracy, attribute: "race")
+            Self.charts.first {
+                $0.kind == .rate && $0.design == "gender" && $0.metric == "accuracy" && $0.attribute == Slice(csvText: "race")
+            })
+        let rows = Self.data.rows(design: "gender", metric: .accuracy, attribute: Slice(csvText: "race"))
         let probe = SVGProbe.parse(chart.svg)
         #expect(rows.count == 7)
         #expect(probe.all("line", class: "whisker").count == rows.count)
@@ -83,7 +85,7 @@ struct ChartTests {
     }
 
     @Test func agesStayInAgeOrder() throws {
-        let chart = try #require(Self.charts.first { $0.kind == .rate && $0.design == "gender" && $0.attribute == "age" })
+        let chart = try #require(Self.charts.first { $0.kind == .rate && $0.design == "gender" && $0.attribute == Slice(csvText: "age") })
         let groups = SVGProbe.parse(chart.svg).all("g", class: "group").compactMap { $0.attributes["data-group"] }
         #expect(groups == ReportFixture.ages)
     }
@@ -91,7 +93,8 @@ struct ChartTests {
     @Test func ratioChartShadesTheFourFifthsBand() throws {
         let chart = try #require(
             Self.charts.first {
-                $0.kind == .ratio && $0.design == "denigration" && $0.metric == "harm_rate:crime-related" && $0.attribute == "race"
+                $0.kind == .ratio && $0.design == "denigration" && $0.metric == "harm_rate:crime-related"
+                    && $0.attribute == Slice(csvText: "race")
             })
         let probe = SVGProbe.parse(chart.svg)
         let band = probe.all("rect", class: "band")
@@ -103,7 +106,7 @@ struct ChartTests {
 
     @Test func deltaChartHasTheWholeSetAndEveryGroup() throws {
         let chart = try #require(
-            Self.charts.first { $0.kind == .delta && $0.metric == "harm_rate:crime-related" && $0.attribute == "gender" })
+            Self.charts.first { $0.kind == .delta && $0.metric == "harm_rate:crime-related" && $0.attribute == Slice(csvText: "gender") })
         let probe = SVGProbe.parse(chart.svg)
         #expect(probe.all("g", class: "group").compactMap { $0.attributes["data-group"] } == ["all images", "Female", "Male"])
         #expect(probe.all("line", class: "whisker").count == 3)
@@ -137,7 +140,7 @@ struct ChartTests {
             var d = $0; if d.reference == "White" { d.reference = nasty }; return d
         }
         let charts = ReportCharts.all(data)
-        for chart in charts where chart.attribute == "race" && chart.kind != .delta { // deltas come from comparisons, left as they are
+        for chart in charts where chart.attribute == Slice(csvText: "race") && chart.kind != .delta { // deltas come from comparisons, left as they are
             let probe = SVGProbe.parse(chart.svg)
             #expect(probe.error == nil, "\(chart.path)")
             #expect(probe.all("g", class: "group").contains { $0.attributes["data-group"] == "A<b>&\"c\" 'd' ]]>\u{FFFD}" })

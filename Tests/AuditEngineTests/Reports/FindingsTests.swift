@@ -115,7 +115,8 @@ struct FindingsTests {
     @Test func publishedFindingCountsValuesWithinTheIntervals() throws {
         // Black 50.0% [35.2, 64.8] holds 0.4, White 10.0% [4.0, 23.1] does not hold 0.3.
         let figure = PublishedFigure(
-            source: "paper", metric: .harmRate("crime-related"), attribute: "race", values: [("Black", 0.4), ("White", 0.3)])
+            source: "paper", metric: .harmRate("crime-related"), attribute: Slice(csvText: "race"), values: [("Black", 0.4), ("White", 0.3)]
+        )
         let findings = Findings(Self.data(published: ["denigration": [figure]]))
         let line = try #require(findings.lines.first { $0.hasPrefix("Published figures") })
         #expect(

@@ -264,7 +264,7 @@ struct HostileTextTests {
         let folder = try ReportFolder.read(dir)
         let written = AuditReport(run: run)
         func keys(_ rows: [MetricRow]) -> Set<[String]> {
-            Set(rows.map { [$0.design, $0.metric.csvName, $0.attribute, HostileFixture.visible($0.group)] })
+            Set(rows.map { [$0.design, $0.metric.csvName, $0.attribute.csvText, HostileFixture.visible($0.group)] })
         }
         #expect(keys(folder.data.metrics) == keys(written.metrics))
         #expect(

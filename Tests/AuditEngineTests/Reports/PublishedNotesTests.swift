@@ -13,8 +13,9 @@ struct PublishedNotesTests {
         let index = try #require(run.config.designs.firstIndex { $0.name == "gender" })
         run.config.designs[index].published = [
             PublishedFigure(
-                source: "CLIP paper, Table 4", metric: .accuracy, attribute: "race", values: [("Black", 0.967), ("White", 0.959)]),
-            PublishedFigure(source: "CLIP model card", metric: .accuracy, attribute: "race", values: [("White", 0.965)])
+                source: "CLIP paper, Table 4", metric: .accuracy, attribute: Slice(csvText: "race"),
+                values: [("Black", 0.967), ("White", 0.959)]),
+            PublishedFigure(source: "CLIP model card", metric: .accuracy, attribute: Slice(csvText: "race"), values: [("White", 0.965)])
         ]
         let markdown = MarkdownReport.render(AuditReport(run: run))
         let notes = markdown.split(separator: "\n").filter { $0.contains("Published: CLIP") }
@@ -36,7 +37,8 @@ struct PublishedRunJSONTests {
         var run = ReportFixture.run()
         let index = try #require(run.config.designs.firstIndex { $0.name == "gender" })
         let figure = PublishedFigure(
-            source: "CLIP paper, Table 4", metric: .accuracy, attribute: "race", values: [("Black", 0.967), ("White", 0.959)])
+            source: "CLIP paper, Table 4", metric: .accuracy, attribute: Slice(csvText: "race"),
+            values: [("Black", 0.967), ("White", 0.959)])
         run.config.designs[index].published = [figure]
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-published-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }

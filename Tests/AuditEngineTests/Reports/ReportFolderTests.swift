@@ -134,10 +134,13 @@ struct ReportFolderTests {
         let a = try ReportFolder.read(dirA), b = try ReportFolder.read(dirB)
         let rows = try RunDiff.compare(a, b)
         let blackWomen = try #require(
-            rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race|gender" && $0.group == "Black|Female" })
+            rows.first {
+                $0.design == "gender" && $0.metric == .accuracy && $0.attribute == Slice(csvText: "race|gender")
+                    && $0.group == "Black|Female"
+            })
         #expect(blackWomen.test == .paired)
         let aCount = runA.metrics.metrics.first {
-            $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race|gender" && $0.group == "Black|Female"
+            $0.design == "gender" && $0.metric == .accuracy && $0.attribute == Slice(csvText: "race|gender") && $0.group == "Black|Female"
         }!
         #expect(blackWomen.nA == 8 && blackWomen.valueB == 1)
         let changed = aCount.n - aCount.count
@@ -145,7 +148,7 @@ struct ReportFolderTests {
         let ci = newcombePairedDifferenceInterval(bothPositive: aCount.count, firstOnly: changed, secondOnly: 0, neither: 0)!
         #expect(abs(blackWomen.ciLow - ci.lower) < 1e-12 && abs(blackWomen.ciHigh - ci.upper) < 1e-12)
         let white = try #require(
-            rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == "race" && $0.group == "White" })
+            rows.first { $0.design == "gender" && $0.metric == .accuracy && $0.attribute == Slice(csvText: "race") && $0.group == "White" })
         #expect(white.test == .unpaired && white.nA == 16 && white.nB == 15)
         let z = pooledTwoProportionZTest(
             successes1: Int((white.valueB * 15).rounded()), trials1: 15,

@@ -81,7 +81,7 @@ struct FairlearnCasesTests {
         let c = try #require(FairlearnCases.shared.cases.first { $0.name == name })
         let metrics = Self.audit(c).metrics
         for expected in c.metrics {
-            let rows = metrics.filter { $0.metric.csvName == expected.metric && $0.attribute == expected.attribute }
+            let rows = metrics.filter { $0.metric.csvName == expected.metric && $0.attribute.csvText == expected.attribute }
             // A group where Fairlearn's rate is undefined (NaN) has no row.
             let defined = expected.by_group.filter { $0.value != nil }
             #expect(Set(rows.map(\.group)) == Set(defined.keys), "\(expected.metric) by \(expected.attribute)")
@@ -99,7 +99,7 @@ struct FairlearnCasesTests {
         let c = try #require(FairlearnCases.shared.cases.first { $0.name == name })
         let summary = groupSpreads(Self.audit(c).metrics)
         for expected in c.metrics {
-            let row = summary.first { $0.metric.csvName == expected.metric && $0.attribute == expected.attribute }
+            let row = summary.first { $0.metric.csvName == expected.metric && $0.attribute.csvText == expected.attribute }
             guard let spread = expected.summary else {
                 #expect(row == nil, "\(expected.metric) by \(expected.attribute): no group has the rate")
                 continue
@@ -120,7 +120,7 @@ struct FairlearnCasesTests {
         #expect(c.classes.count == 2 || parity.isEmpty)
         for expected in c.parity {
             let found = try #require(
-                parity.first { $0.metric.csvName == expected.metric && $0.attribute == expected.attribute },
+                parity.first { $0.metric.csvName == expected.metric && $0.attribute.csvText == expected.attribute },
                 "\(expected.metric ?? "") by \(expected.attribute ?? "")")
             #expect(Self.agrees(found, expected), "\(found) vs \(expected)")
         }

@@ -27,7 +27,7 @@ struct FlagTests {
     }
 
     static func row(_ m: AuditMetrics, _ attribute: String, _ group: String) throws -> DisparityRow {
-        try #require(m.disparities.first { $0.metric == .harmRate("non-human") && $0.attribute == attribute && $0.group == group })
+        try #require(m.disparities.first { $0.metric == .harmRate("non-human") && $0.attribute.csvText == attribute && $0.group == group })
     }
 
     @Test func aOneImageDifferenceAgainstZeroIsNotAFourFifthsFlag() throws {
@@ -62,7 +62,7 @@ struct FlagTests {
     @Test func directionFollowsTheMetric() {
         func row(_ metric: Metric, _ difference: Double) -> DisparityRow {
             DisparityRow(
-                design: "d", metric: metric, attribute: "race", group: "g", reference: "r", n: 50, count: 0, referenceN: 50,
+                design: "d", metric: metric, attribute: Slice(csvText: "race"), group: "g", reference: "r", n: 50, count: 0, referenceN: 50,
                 referenceCount: 0, value: 0.5 + difference, referenceValue: 0.5, difference: difference, ratio: nil, pValue: 0.01,
                 pAdjusted: 0.01, significant: true, differenceCILow: 0, differenceCIHigh: 0, fourFifthsViolation: false,
                 belowMinimumN: false)

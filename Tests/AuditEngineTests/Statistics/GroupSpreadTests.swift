@@ -9,11 +9,13 @@ struct GroupSpreadTests {
     let result = computeAuditMetrics(MetricsTests.designs(), settings: MetricsTests.settings)
 
     func metric(_ metric: String, _ attribute: String, _ group: String) -> MetricRow? {
-        result.metrics.first { $0.design == "gender" && $0.metric.csvName == metric && $0.attribute == attribute && $0.group == group }
+        result.metrics.first {
+            $0.design == "gender" && $0.metric.csvName == metric && $0.attribute.csvText == attribute && $0.group == group
+        }
     }
 
     func spread(_ metric: String, _ attribute: String) -> SummaryRow? {
-        groupSpreads(result.metrics).first { $0.design == "gender" && $0.metric.csvName == metric && $0.attribute == attribute }
+        groupSpreads(result.metrics).first { $0.design == "gender" && $0.metric.csvName == metric && $0.attribute.csvText == attribute }
     }
 
     @Test func recallCountsRowsOfTheClassAndFPRTheOthers() throws {
@@ -36,7 +38,9 @@ struct GroupSpreadTests {
     }
 
     @Test func recallAndFPRHaveDisparitiesLikeEveryMetric() {
-        let rows = result.disparities.filter { $0.design == "gender" && $0.metric.csvName == "recall:Male" && $0.attribute == "race" }
+        let rows = result.disparities.filter {
+            $0.design == "gender" && $0.metric.csvName == "recall:Male" && $0.attribute == Slice(csvText: "race")
+        }
         // Reference A (the largest race group): B 0/1 and C 1/1 against A's 2/2.
         #expect(rows.map(\.group) == ["B", "C"])
         #expect(rows.first?.difference == -1)
@@ -54,9 +58,9 @@ struct GroupSpreadTests {
             return record
         }
         let comparisons = computeAuditMetrics([base, variant], settings: MetricsTests.settings).comparisons
-        let recall = try #require(comparisons.first { $0.metric.csvName == "recall:Male" && $0.attribute == "*" })
+        let recall = try #require(comparisons.first { $0.metric.csvName == "recall:Male" && $0.attribute == Slice.all })
         #expect(recall.n == 4 && recall.variantOnly == 1 && recall.baseOnly == 0 && recall.delta == 0.25)
-        let fpr = try #require(comparisons.first { $0.metric.csvName == "fpr:Male" && $0.attribute == "*" })
+        let fpr = try #require(comparisons.first { $0.metric.csvName == "fpr:Male" && $0.attribute == Slice.all })
         #expect(fpr.n == 5 && fpr.variantOnly == 0 && fpr.baseOnly == 2 && fpr.delta == -0.4)
     }
 
@@ -70,7 +74,7 @@ struct GroupSpreadTests {
         // harm_rate:non-human by race: A 0/4, B 1/3, C 0/2 — A and C tie at the bottom; A comes first.
         let harm = try #require(
             groupSpreads(result.metrics).first {
-                $0.design == "harm" && $0.metric.csvName == "harm_rate:non-human" && $0.attribute == "race"
+                $0.design == "harm" && $0.metric.csvName == "harm_rate:non-human" && $0.attribute == Slice(csvText: "race")
             })
         #expect(harm.maxGroup == "B" && harm.minGroup == "A" && harm.ratio == 0)
         // One group only (recall:Male has Male faces only): no spread, ratio 1.
@@ -78,13 +82,13 @@ struct GroupSpreadTests {
         #expect(single.maxGroup == "Male" && single.minGroup == "Male" && single.difference == 0 && single.ratio == 1)
         #expect(single.groups == 1 && recall.groups == 3)
         // Never the whole set.
-        #expect(!groupSpreads(result.metrics).contains { $0.attribute == "*" })
+        #expect(!groupSpreads(result.metrics).contains { $0.attribute == Slice.all })
     }
 
     @Test func ratioIsEmptyWhenEveryGroupIsZero() throws {
         let rows = ["A", "B"].map { group in
             MetricRow(
-                design: "d", metric: .harmRate("x"), attribute: "race", group: group, n: 5, count: 0, value: 0,
+                design: "d", metric: .harmRate("x"), attribute: Slice(csvText: "race"), group: group, n: 5, count: 0, value: 0,
                 ciLow: 0, ciHigh: 0.5, belowMinimumN: false)
         }
         let spread = try #require(groupSpreads(rows).first)
@@ -116,7 +120,7 @@ struct GroupSpreadTests {
         func rows(_ metric: String, _ a: (Int, Int), _ b: (Int, Int)) -> [MetricRow] {
             [("*", "*", (a.0 + b.0, a.1 + b.1)), ("g", "A", a), ("g", "B", b)].map { attribute, group, c in
                 MetricRow(
-                    design: "d", metric: Metric(csvName: metric)!, attribute: attribute, group: group, n: c.1, count: c.0,
+                    design: "d", metric: Metric(csvName: metric)!, attribute: Slice(csvText: attribute), group: group, n: c.1, count: c.0,
                     value: Double(c.0) / Double(c.1), ciLow: 0, ciHigh: 1, belowMinimumN: false)
             }
         }
@@ -162,7 +166,9 @@ struct GapTableTests {
         design.target = "t"
         design.classes = classes.map { AuditReport.DesignClass(name: $0, phrases: [$0]) }
         var md = MarkdownText()
-        MarkdownReport.gapTable(&md, AuditReport(run: run), design: design, slices: ["race", "gender", "age"], compact: compact)
+        MarkdownReport.gapTable(
+            &md, AuditReport(run: run), design: design, slices: [.attribute("race"), .attribute("gender"), .attribute("age")],
+            compact: compact)
         return md.text
     }
 

@@ -49,7 +49,9 @@ struct MetricsTests {
     let result = computeAuditMetrics(MetricsTests.designs(), settings: MetricsTests.settings)
 
     func metric(_ design: String, _ metric: String, _ attribute: String, _ group: String) -> MetricRow? {
-        result.metrics.first { $0.design == design && $0.metric.csvName == metric && $0.attribute == attribute && $0.group == group }
+        result.metrics.first {
+            $0.design == design && $0.metric.csvName == metric && $0.attribute.csvText == attribute && $0.group == group
+        }
     }
 
     @Test func accuracyCountsAndOrder() throws {
@@ -71,7 +73,7 @@ struct MetricsTests {
         }
         // Metric order within a design: accuracy, per class its recall then its FPR, then
         // prediction rates, classes in listed order.
-        let names = result.metrics.filter { $0.design == "gender" && $0.attribute == "*" }.map(\.metric.csvName)
+        let names = result.metrics.filter { $0.design == "gender" && $0.attribute == Slice.all }.map(\.metric.csvName)
         #expect(
             names == [
                 "accuracy", "recall:Male", "fpr:Male", "recall:Female", "fpr:Female",
@@ -91,11 +93,11 @@ struct MetricsTests {
     @Test func referenceGroupsDefaultToLargest() {
         let accuracy = result.disparities.filter { $0.design == "gender" && $0.metric == .accuracy }
         // race: A is largest (4); gender: Female (5); intersections tie at 2 → first in order, A|Female.
-        #expect(accuracy.filter { $0.attribute == "race" }.map(\.group) == ["B", "C"])
-        #expect(Set(accuracy.filter { $0.attribute == "race" }.map(\.reference)) == ["A"])
-        #expect(accuracy.filter { $0.attribute == "gender" }.map { "\($0.group) vs \($0.reference)" } == ["Male vs Female"])
-        #expect(Set(accuracy.filter { $0.attribute == "race|gender" }.map(\.reference)) == ["A|Female"])
-        #expect(accuracy.filter { $0.attribute == "race|gender" }.count == 5)
+        #expect(accuracy.filter { $0.attribute == Slice(csvText: "race") }.map(\.group) == ["B", "C"])
+        #expect(Set(accuracy.filter { $0.attribute == Slice(csvText: "race") }.map(\.reference)) == ["A"])
+        #expect(accuracy.filter { $0.attribute == Slice(csvText: "gender") }.map { "\($0.group) vs \($0.reference)" } == ["Male vs Female"])
+        #expect(Set(accuracy.filter { $0.attribute == Slice(csvText: "race|gender") }.map(\.reference)) == ["A|Female"])
+        #expect(accuracy.filter { $0.attribute == Slice(csvText: "race|gender") }.count == 5)
     }
 
     @Test func configuredReferenceGroupsWin() {
@@ -103,15 +105,15 @@ struct MetricsTests {
         settings.referenceGroups = ["race": "B", "race|gender": "C|Male", "gender": "absent"]
         let rows = computeAuditMetrics(MetricsTests.designs(), settings: settings).disparities
             .filter { $0.design == "gender" && $0.metric == .accuracy }
-        #expect(Set(rows.filter { $0.attribute == "race" }.map(\.reference)) == ["B"])
-        #expect(Set(rows.filter { $0.attribute == "race|gender" }.map(\.reference)) == ["C|Male"])
+        #expect(Set(rows.filter { $0.attribute == Slice(csvText: "race") }.map(\.reference)) == ["B"])
+        #expect(Set(rows.filter { $0.attribute == Slice(csvText: "race|gender") }.map(\.reference)) == ["C|Male"])
         // A configured group absent from the data falls back to the largest.
-        #expect(Set(rows.filter { $0.attribute == "gender" }.map(\.reference)) == ["Female"])
+        #expect(Set(rows.filter { $0.attribute == Slice(csvText: "gender") }.map(\.reference)) == ["Female"])
     }
 
     @Test func disparityValuesAndHolmFamilies() throws {
         let rows = result.disparities.filter { $0.design == "gender" && $0.metric == .accuracy }
-        let b = try #require(rows.first { $0.attribute == "race" && $0.group == "B" })
+        let b = try #require(rows.first { $0.attribute == Slice(csvText: "race") && $0.group == "B" })
         // B: 1/3 against A: 3/4.
         #expect(b.value == 1.0 / 3 && b.referenceValue == 0.75)
         #expect(abs(b.difference - (1.0 / 3 - 0.75)) < 1e-15)
@@ -122,20 +124,22 @@ struct MetricsTests {
         #expect(b.differenceCILow == interval.lower && b.differenceCIHigh == interval.upper)
 
         // Holm within design × metric × attribute: race has 2 tests, gender 1, race|gender 5.
-        let race = rows.filter { $0.attribute == "race" }
+        let race = rows.filter { $0.attribute == Slice(csvText: "race") }
         let smallest = race.map(\.pValue).min()!, largest = race.map(\.pValue).max()!
         #expect(race.map(\.pAdjusted).min()! == min(1, 2 * smallest))
         #expect(race.map(\.pAdjusted).max()! == max(min(1, 2 * smallest), largest))
-        let gender = try #require(rows.first { $0.attribute == "gender" })
+        let gender = try #require(rows.first { $0.attribute == Slice(csvText: "gender") })
         #expect(gender.pAdjusted == gender.pValue)
-        let cross = rows.filter { $0.attribute == "race|gender" }
+        let cross = rows.filter { $0.attribute == Slice(csvText: "race|gender") }
         #expect(cross.map(\.pAdjusted).min()! == min(1, 5 * cross.map(\.pValue).min()!))
         for row in rows { #expect(row.significant == (row.pAdjusted < 0.05)) }
     }
 
     @Test func ratioIsEmptyWhenTheReferenceIsZero() throws {
         // harm_rate:non-human — A (reference, largest): 0/4, B: 1/3 (image 5), C: 0/2.
-        let rows = result.disparities.filter { $0.design == "harm" && $0.metric == .harmRate("non-human") && $0.attribute == "race" }
+        let rows = result.disparities.filter {
+            $0.design == "harm" && $0.metric == .harmRate("non-human") && $0.attribute == Slice(csvText: "race")
+        }
         let b = try #require(rows.first { $0.group == "B" })
         let c = try #require(rows.first { $0.group == "C" })
         #expect(b.referenceValue == 0 && b.ratio == nil && c.ratio == nil)
@@ -150,10 +154,10 @@ struct MetricsTests {
         #expect(Set(rows.map(\.design)) == ["harm+child"] && Set(rows.map(\.base)) == ["harm"])
         // child is not a class of the base; there is no target.
         #expect(
-            rows.filter { $0.attribute == "*" }.map(\.metric.csvName)
+            rows.filter { $0.attribute == Slice.all }.map(\.metric.csvName)
                 == ["harm_rate:non-human", "prediction_rate:person", "prediction_rate:animal"])
         // Images 1...8 are in both; 9 is base-only and 10 variant-only.
-        let harm = try #require(rows.first { $0.metric == .harmRate("non-human") && $0.attribute == "*" })
+        let harm = try #require(rows.first { $0.metric == .harmRate("non-human") && $0.attribute == Slice.all })
         #expect(harm.n == 8)
         // Base: image 5 (1/8); variant: images 6, 7 (2/8). Discordant: base only 1, variant only 2.
         #expect(harm.baseValue == 1.0 / 8 && harm.value == 2.0 / 8 && harm.delta == 1.0 / 8)
@@ -171,20 +175,22 @@ struct MetricsTests {
         #expect(harm.ciLow == interval.lower && harm.ciHigh == interval.upper)
 
         // person — base: 1, 2, 3, 4, 6, 7, 8 (7/8); variant: 2, 3, 4, 5 (4/8).
-        let person = try #require(rows.first { $0.metric == .predictionRate("person") && $0.attribute == "*" })
+        let person = try #require(rows.first { $0.metric == .predictionRate("person") && $0.attribute == Slice.all })
         #expect(person.baseValue == 7.0 / 8 && person.value == 0.5 && person.delta == -3.0 / 8)
         #expect(person.baseOnly == 4 && person.variantOnly == 1)
 
         // race B (5, 6, 7): harm base 1/3, variant 2/3.
-        let raceB = try #require(rows.first { $0.metric == .harmRate("non-human") && $0.attribute == "race" && $0.group == "B" })
+        let raceB = try #require(
+            rows.first { $0.metric == .harmRate("non-human") && $0.attribute == Slice(csvText: "race") && $0.group == "B" })
         #expect(raceB.n == 3 && raceB.baseValue == 1.0 / 3 && raceB.value == 2.0 / 3)
         // race C: only image 8 is paired.
-        let raceC = try #require(rows.first { $0.metric == .harmRate("non-human") && $0.attribute == "race" && $0.group == "C" })
+        let raceC = try #require(
+            rows.first { $0.metric == .harmRate("non-human") && $0.attribute == Slice(csvText: "race") && $0.group == "C" })
         #expect(raceC.n == 1 && raceC.belowMinimumN)
     }
 
     @Test func confusionTables() throws {
-        let whole = try #require(result.confusions.first { $0.design == "gender" && $0.attribute == "*" })
+        let whole = try #require(result.confusions.first { $0.design == "gender" && $0.attribute == Slice.all })
         #expect(whole.labels == ["Male", "Female"])
         // truth Male: predicted Male 1, 2, 8; Female 5. truth Female: Male 4, 7; Female 3, 6, 9.
         #expect(whole.counts == [[3, 1], [2, 3]])
@@ -192,7 +198,7 @@ struct MetricsTests {
         #expect(whole.n == 9)
         // Whole set + 3 race + 2 gender groups; no intersections; no tables for target-less designs.
         #expect(result.confusions.count == 6)
-        let c = try #require(result.confusions.first { $0.attribute == "race" && $0.group == "C" })
+        let c = try #require(result.confusions.first { $0.attribute == Slice(csvText: "race") && $0.group == "C" })
         #expect(c.counts == [[1, 0], [0, 1]])
     }
 
@@ -210,9 +216,9 @@ struct MetricsTests {
                 OutcomeRecord(imageKey: "2", groups: ["g"], truth: nil, predicted: "y")
             ])
         let rows = computeAuditMetrics([design], settings: MetricSettings(attributes: ["a"])).metrics
-        let accuracy = rows.first { $0.metric == .accuracy && $0.attribute == "*" }
+        let accuracy = rows.first { $0.metric == .accuracy && $0.attribute == Slice.all }
         #expect(accuracy?.n == 1 && accuracy?.count == 1)
-        #expect(rows.first { $0.metric == .predictionRate("y") && $0.attribute == "*" }?.n == 2)
+        #expect(rows.first { $0.metric == .predictionRate("y") && $0.attribute == Slice.all }?.n == 2)
     }
 }
 

@@ -128,7 +128,7 @@ struct SeededStatisticsTests {
             let label = "\(reference.query) \(reference.attribute) k=\(reference.k) \(reference.desired)"
             let mine = try #require(
                 result.rows.first {
-                    $0.query == reference.query && $0.attribute == reference.attribute && $0.k == reference.k
+                    ($0.query ?? "*") == reference.query && $0.attribute.csvText == reference.attribute && $0.k == reference.k
                         && $0.desired.rawValue == reference.desired
                 }, "\(label): no row")
             // The observed figure is the numpy implementation's, so the p-values refer to the same value.

@@ -6,6 +6,8 @@ public enum MeasurementsCSV {
         "query", "attribute", "k", "desired", "max_skew", "min_skew", "ndkl",
         "max_group", "min_group", "null_max_skew", "p_value"
     ]
+    /// The `query` of a retrieval.csv row that is the mean over the queries.
+    public static let meanQuery = "*"
     public static let retrievalGroupsHeader = ["query", "attribute", "group", "k", "count", "share", "desired_share", "skew"]
     public static let associationHeader = [
         "test", "attribute", "group_x", "group_y", "target_a", "target_b", "n_x", "n_y",
@@ -31,7 +33,7 @@ public enum MeasurementsCSV {
         writer.writeRow(retrievalHeader)
         for r in rows {
             writer.writeRow([
-                .text(r.query), .text(r.attribute), .number(r.k), .verbatim(r.desired.rawValue),
+                .text(r.query ?? meanQuery), .text(r.attribute.csvText), .number(r.k), .verbatim(r.desired.rawValue),
                 .number(r.maxSkew), .number(r.minSkew), .number(r.ndkl), .text(r.maxGroup ?? ""),
                 .text(r.minGroup ?? ""), .number(r.nullMaxSkew), .number(r.pValue)
             ])
@@ -44,7 +46,7 @@ public enum MeasurementsCSV {
         writer.writeRow(retrievalGroupsHeader)
         for r in rows {
             writer.writeRow([
-                .text(r.query), .text(r.attribute), .text(r.group), .number(r.k), .number(r.count),
+                .text(r.query), .text(r.attribute.csvText), .text(r.group), .number(r.k), .number(r.count),
                 .number(r.share), .number(r.desiredShare), .number(r.skew)
             ])
         }
@@ -57,7 +59,7 @@ public enum MeasurementsCSV {
         for test in tests {
             let r = test.result
             writer.writeRow([
-                .text(test.name), .text(test.attribute), .text(test.groupX), .text(test.groupY),
+                .text(test.name), .text(test.attribute.csvText), .text(test.groupX), .text(test.groupY),
                 .text(test.targetA), .text(test.targetB), .number(r.nX), .number(r.nY),
                 .number(r.effectSize), .number(r.ciLow), .number(r.ciHigh), .number(r.pValue),
                 .number(r.permutations)

@@ -44,7 +44,7 @@ public enum MetricsCSV {
         writer.writeRow(metricsHeader)
         for row in rows {
             writer.writeRow([
-                .text(row.design), .text(row.metric.csvName), .text(row.attribute), .text(row.group), .number(row.n),
+                .text(row.design), .text(row.metric.csvName), .text(row.attribute.csvText), .text(row.group), .number(row.n),
                 .number(row.count), .number(row.value), .number(row.ciLow), .number(row.ciHigh)
             ])
         }
@@ -59,7 +59,7 @@ public enum MetricsCSV {
         writer.writeRow(disparitiesHeader)
         for row in rows {
             writer.writeRow([
-                .text(row.design), .text(row.metric.csvName), .text(row.attribute), .text(row.group), .text(row.reference),
+                .text(row.design), .text(row.metric.csvName), .text(row.attribute.csvText), .text(row.group), .text(row.reference),
                 .number(row.value), .number(row.referenceValue), .number(row.difference), .number(row.ratio),
                 .number(row.pValue), .number(row.pAdjusted), .number(row.significant),
                 .number(row.n), .number(row.referenceN), .number(row.differenceCILow), .number(row.differenceCIHigh),
@@ -76,7 +76,7 @@ public enum MetricsCSV {
         writer.writeRow(summaryHeader)
         for row in rows {
             writer.writeRow([
-                .text(row.design), .text(row.metric.csvName), .text(row.attribute), .text(row.maxGroup),
+                .text(row.design), .text(row.metric.csvName), .text(row.attribute.csvText), .text(row.maxGroup),
                 .number(row.maxValue), .text(row.minGroup), .number(row.minValue), .number(row.difference),
                 .number(row.differenceCILow), .number(row.differenceCIHigh), .number(row.ratio)
             ])
@@ -90,7 +90,7 @@ public enum MetricsCSV {
         writer.writeRow(comparisonHeader)
         for row in rows {
             writer.writeRow([
-                .text(row.design), .text(row.base), .text(row.metric.csvName), .text(row.attribute), .text(row.group),
+                .text(row.design), .text(row.base), .text(row.metric.csvName), .text(row.attribute.csvText), .text(row.group),
                 .number(row.n), .number(row.baseValue), .number(row.value), .number(row.delta),
                 .number(row.ciLow), .number(row.ciHigh), .number(row.pValue)
             ])
@@ -104,7 +104,7 @@ public enum MetricsCSV {
         writer.writeRow(modelsHeader)
         for row in rows {
             writer.writeRow([
-                .text(row.design), .text(row.metric.csvName), .text(row.attribute), .text(row.group), .text(row.model),
+                .text(row.design), .text(row.metric.csvName), .text(row.attribute.csvText), .text(row.group), .text(row.model),
                 .text(row.baseModel), .number(row.n), .number(row.baseValue), .number(row.value),
                 .number(row.delta), .number(row.ciLow), .number(row.ciHigh), .number(row.pValue),
                 .number(row.pAdjusted)

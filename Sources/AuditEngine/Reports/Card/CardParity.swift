@@ -4,7 +4,7 @@ extension ModelCardExport {
     /// ratios, from metrics.csv's counts (``groupSpreads(_:)``, summary.csv's rows). Nothing when
     /// no design has a two-class target. The definitions are one sentence of the section's
     /// introduction (``parityNote``), which keeps the section within its line budget.
-    static func parityTable(_ md: inout MarkdownText, _ data: AuditReport, attributes: [String]) {
+    static func parityTable(_ md: inout MarkdownText, _ data: AuditReport, attributes: [Slice]) {
         let spreads = groupSpreads(data.metrics)
         var lines: [String] = []
         for design in data.designs {

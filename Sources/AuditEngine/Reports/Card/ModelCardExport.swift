@@ -100,7 +100,7 @@ public enum ModelCardExport {
         var findings = Findings(data)
         findings.table = []
         md.text += findings.markdown(heading: "###")
-        let attributes = data.slices.filter { !$0.isIntersection }.map(\.csvText)
+        let attributes = data.slices.filter { !$0.isIntersection }
         typealias Column = (design: AuditReport.Design, metric: Metric)
         let accuracy: [Column] = data.designs.filter { $0.headlineMetrics.contains(.accuracy) }.map { ($0, .accuracy) }
         var harms: [Column] = []
@@ -130,7 +130,7 @@ public enum ModelCardExport {
 
     /// One table: the attribute's groups as rows, each column one design × metric.
     static func groupTable(
-        _ md: inout MarkdownText, _ data: AuditReport, attribute: String, columns: [(design: AuditReport.Design, metric: Metric)]
+        _ md: inout MarkdownText, _ data: AuditReport, attribute: Slice, columns: [(design: AuditReport.Design, metric: Metric)]
     ) {
         var groups: [String] = []
         for (design, metric) in columns {
@@ -201,17 +201,17 @@ public enum ModelCardExport {
             y += "    metrics:\n"
             for metric in design.headlineMetrics {
                 // The whole set and each attribute, as the model card's tables (intersections: report.md, metrics.csv).
-                for attribute in ([.all] + data.slices).filter({ !$0.isIntersection }).map(\.csvText) {
+                for attribute in ([.all] + data.slices).filter({ !$0.isIntersection }) {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
                         let title = metric.title
-                        let scope = attribute == "*" ? "all images" : "\(attribute): \(row.group)"
+                        let scope = attribute == .all ? "all images" : "\(attribute): \(row.group)"
                         y +=
                             "    - type: \(yaml(metric == .accuracy ? "accuracy" : ChartStyle.slug(metric.csvName).replacingOccurrences(of: "-", with: "_")))\n"
                         y += "      value: \(number(row.value))\n"
                         y += "      name: \(yaml("\(title) (\(scope))"))\n"
                         y += "      args:\n"
-                        y += "        attribute: \(yaml(attribute == "*" ? "all" : attribute))\n"
-                        y += "        group: \(yaml(attribute == "*" ? "all" : row.group))\n"
+                        y += "        attribute: \(yaml(attribute == .all ? "all" : attribute.csvText))\n"
+                        y += "        group: \(yaml(attribute == .all ? "all" : row.group))\n"
                         y += "        n: \(row.n)\n"
                         y += "        ci_low: \(number(row.ciLow))\n"
                         y += "        ci_high: \(number(row.ciHigh))\n"
@@ -230,7 +230,7 @@ public enum ModelCardExport {
         var metrics: [JSONValue] = []
         for design in data.designs {
             for metric in design.headlineMetrics {
-                for attribute in ([.all] + data.slices).map(\.csvText) {
+                for attribute in [.all] + data.slices {
                     for row in data.rows(design: design.name, metric: metric, attribute: attribute) {
                         metrics.append(
                             .object([
@@ -295,8 +295,8 @@ public enum ModelCardExport {
     }
 
     /// `race_Black`, `race_Black,gender_Female` for `race|gender` / `Black|Female`, `overall`.
-    static func sliceName(attribute: String, group: String) -> String {
-        let slice = Slice(csvText: attribute)
+    static func sliceName(attribute: Slice, group: String) -> String {
+        let slice = attribute
         if slice == .all { return "overall" }
         guard let values = slice.groupValues(group) else { return "\(attribute)_\(group)" }
         return zip(slice.attributes, values).map { "\($0)_\($1)" }.joined(separator: ",")

@@ -86,9 +86,8 @@ public enum ChartStyle {
     static func points(_ x: Double) -> String { String(format: "%+.1f pp", x * 100) }
 
     /// `race|gender` → `race × gender`.
-    public static func attributeTitle(_ attribute: String) -> String {
-        let slice = Slice(csvText: attribute)
-        return slice.isIntersection ? slice.attributes.joined(separator: " × ") : attribute
+    public static func attributeTitle(_ attribute: Slice) -> String {
+        attribute.isIntersection ? attribute.attributes.joined(separator: " × ") : attribute.csvText
     }
 }
 

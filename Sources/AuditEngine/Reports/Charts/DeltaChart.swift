@@ -14,15 +14,15 @@ enum DeltaChart {
         var small: Bool
     }
 
-    static func make(_ data: AuditReport, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
+    static func make(_ data: AuditReport, design: String, metric: Metric, attribute: Slice) -> DotWhiskerPlot? {
         guard let base = data.designs.first(where: { $0.name == design })?.base else { return nil }
         let rows =
-            data.comparisons(design: design, metric: metric, attribute: "*")
+            data.comparisons(design: design, metric: metric, attribute: .all)
             + data.comparisons(design: design, metric: metric, attribute: attribute)
         guard rows.count > 1 else { return nil }
         let items = rows.map { r in
             Item(
-                label: r.attribute == "*" ? "all images" : ReportCharts.groupLabel(r.group), delta: r.delta,
+                label: r.attribute == .all ? "all images" : ReportCharts.groupLabel(r.group), delta: r.delta,
                 low: r.ciLow, high: r.ciHigh, n: r.n, pValue: r.pAdjusted, small: r.belowMinimumN)
         }
         return plot(

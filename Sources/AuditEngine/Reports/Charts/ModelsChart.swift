@@ -40,9 +40,10 @@ enum ModelsChart {
     }
 
     /// The chart of `metric` over `attribute` in `design`, or nil when no model has a row there.
-    static func make(_ data: ModelsReportData, design: String, metric: Metric, attribute: String) -> (title: String, svg: String)? {
+    static func make(_ data: ModelsReportData, design: String, metric: Metric, attribute: Slice) -> (title: String, svg: String)? {
         let labels = data.models.map(\.label)
-        var groups: [String] = ["*"]
+        // nil: the whole set, first.
+        var groups: [String?] = [nil]
         for model in data.models {
             for row in model.data.rows(design: design, metric: metric, attribute: attribute) where !groups.contains(row.group) {
                 groups.append(row.group)
@@ -54,25 +55,25 @@ enum ModelsChart {
         }.first
         let alpha = data.models.first?.data.alpha ?? 0.05
         let compared = data.comparisons.filter {
-            $0.design == design && $0.metric == metric && ($0.attribute == attribute || $0.attribute == "*")
+            $0.design == design && $0.metric == metric && ($0.attribute == attribute || $0.attribute == .all)
         }
         let chartGroups = groups.map { group -> Group in
             let points = data.models.map { model -> Point? in
                 let row =
-                    group == "*"
+                    group == nil
                     ? model.data.overall(design: design, metric: metric)
                     : model.data.rows(design: design, metric: metric, attribute: attribute).first { $0.group == group }
                 guard let row else { return nil }
                 let d = model.data.disparities(design: design, metric: metric, attribute: attribute).first { $0.group == group }
                 let difference = compared.first {
-                    $0.model == model.label && $0.attribute == (group == "*" ? "*" : attribute) && $0.group == group
+                    $0.model == model.label && $0.attribute == (group == nil ? .all : attribute) && $0.group == (group ?? Slice.allText)
                 }
                 return Point(
                     value: row.value, low: row.ciLow, high: row.ciHigh, n: row.n, small: row.belowMinimumN,
                     direction: d.map(ReportCharts.directionNote)?.trimmingCharacters(in: .whitespaces) ?? "",
                     differsFromBase: difference.flatMap { $0.pAdjusted < alpha ? $0.delta : nil })
             }
-            let label = group == "*" ? "all images" : ReportCharts.groupLabel(group)
+            let label = group.map(ReportCharts.groupLabel) ?? "all images"
             return Group(label: label, isReference: group == reference, points: points)
         }
         let title = "\(design): \(metric.title) by \(ChartStyle.attributeTitle(attribute)), every model"

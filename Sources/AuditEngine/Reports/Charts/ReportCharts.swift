@@ -10,21 +10,21 @@ public enum ReportCharts {
     public static func all(_ data: AuditReport) -> [ChartFile] {
         var files: [ChartFile] = []
         var used = Set<String>()
-        func add(_ kind: ChartFile.Kind, _ design: String, _ metric: String, _ attribute: String, _ plot: DotWhiskerPlot?) {
+        func add(_ kind: ChartFile.Kind, _ design: String?, _ metric: String?, _ attribute: Slice, _ plot: DotWhiskerPlot?) {
             guard let plot else { return }
             let stem = ChartStyle.uniqueStem(
                 kind == .overview
-                    ? "overview-flagged-differences" : ChartStyle.slug("\(design)-\(kind.rawValue)-\(metric)-\(attribute)"),
+                    ? "overview-flagged-differences" : ChartStyle.slug("\(design ?? "")-\(kind.rawValue)-\(metric ?? "")-\(attribute)"),
                 used: &used)
             files.append(
                 ChartFile(
                     kind: kind, design: design, metric: metric, attribute: attribute,
                     path: "\(folder)/\(stem).svg", title: plot.title, svg: plot.render()))
         }
-        add(.overview, "*", "*", "*", OverviewChart.make(data))
+        add(.overview, nil, nil, .all, OverviewChart.make(data))
         for design in data.designs {
             for metric in design.headlineMetrics {
-                for attribute in data.slices.map(\.csvText) {
+                for attribute in data.slices {
                     add(
                         .rate, design.name, metric.csvName, attribute,
                         ForestPlot.make(data, design: design.name, metric: metric, attribute: attribute))
@@ -36,7 +36,7 @@ public enum ReportCharts {
         }
         for design in data.designs where design.base != nil {
             for metric in design.headlineMetrics {
-                for attribute in data.slices.map(\.csvText) {
+                for attribute in data.slices {
                     add(
                         .delta, design.name, metric.csvName, attribute,
                         DeltaChart.make(data, design: design.name, metric: metric, attribute: attribute))

@@ -6,7 +6,7 @@ public struct DiffRow: Sendable, Equatable {
     public enum Test: String, Sendable { case paired, unpaired }
     public var design: String
     public var metric: Metric
-    public var attribute: String
+    public var attribute: Slice
     public var group: String
     public var nA: Int
     public var valueA: Double

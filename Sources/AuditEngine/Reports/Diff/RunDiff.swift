@@ -94,7 +94,7 @@ public enum RunDiff {
             rows.append(row)
         }
         // Holm within design × metric × attribute, as for disparities.
-        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute] })
+        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute.csvText] })
         for i in rows.indices {
             rows[i].pAdjusted = adjusted[i]
             rows[i].significant = adjusted[i] < alpha
@@ -107,7 +107,7 @@ public enum RunDiff {
     /// One group of a design's slice.
     struct GroupKey: Hashable {
         var design: String
-        var attribute: String
+        var attribute: Slice
         var group: String
     }
 
@@ -142,9 +142,9 @@ public enum RunDiff {
         for row in rows where !measured.contains(row.metric) { measured.append(row.metric) }
         cells.metrics[design] = measured
         let empty = Array(repeating: PairCounts(), count: measured.count)
-        var slices: [(String, Slice)] = []
-        for row in rows where !slices.contains(where: { $0.0 == row.attribute }) {
-            slices.append((row.attribute, Slice(csvText: row.attribute)))
+        var slices: [Slice] = []
+        for row in rows where !slices.contains(row.attribute) {
+            slices.append(row.attribute)
         }
         try PredictionJoin.join(blockA, blockB, into: &cells.groups) { groups, pa, pb in
             let ia = measured.map { metric in
@@ -153,7 +153,8 @@ public enum RunDiff {
             let ib = measured.map { metric in
                 pb.flatMap { metric.indicator(truth: $0.truth, predicted: $0.predicted, harmCategory: $0.harmCategory) }
             }
-            for (attribute, slice) in slices {
+            for slice in slices {
+                let attribute = slice
                 let ga = pa.map { p in slice.groupText(slice.attributes.map { p.groups[$0] ?? "" }) }
                 let gb = pb.map { p in slice.groupText(slice.attributes.map { p.groups[$0] ?? "" }) }
                 if let ga, ga == gb {
@@ -194,7 +195,7 @@ public enum RunDiff {
         w.writeRow(header)
         for r in rows {
             w.writeRow([
-                .text(r.design), .text(r.metric.csvName), .text(r.attribute), .text(r.group), .number(r.nA), .number(r.valueA),
+                .text(r.design), .text(r.metric.csvName), .text(r.attribute.csvText), .text(r.group), .number(r.nA), .number(r.valueA),
                 .number(r.nB), .number(r.valueB), .number(r.delta), .number(r.ciLow),
                 .number(r.ciHigh), .number(r.pValue), .number(r.pAdjusted),
                 .number(r.significant), .verbatim(r.test.rawValue), .number(r.designChanged)
@@ -209,10 +210,10 @@ public enum RunDiff {
         var seen: [String] = []
         for r in rows where r.metric.isHeadline && !seen.contains("\(r.design)\u{1F}\(r.metric)") {
             seen.append("\(r.design)\u{1F}\(r.metric)")
-            let slice = rows.filter { $0.design == r.design && $0.metric == r.metric && !Slice(csvText: $0.attribute).isIntersection }
+            let slice = rows.filter { $0.design == r.design && $0.metric == r.metric && !$0.attribute.isIntersection }
             let items = slice.map { s in
                 DeltaChart.Item(
-                    label: s.attribute == "*" ? "all images" : "\(s.attribute): \(s.group)", delta: s.delta,
+                    label: s.attribute == .all ? "all images" : "\(s.attribute): \(s.group)", delta: s.delta,
                     low: s.ciLow, high: s.ciHigh, n: min(s.nA, s.nB), pValue: s.pAdjusted, small: s.belowMinimumN)
             }
             guard items.count > 1 else { continue }
@@ -230,7 +231,7 @@ public enum RunDiff {
             }
             files.append(
                 ChartFile(
-                    kind: .delta, design: r.design, metric: r.metric.csvName, attribute: "*",
+                    kind: .delta, design: r.design, metric: r.metric.csvName, attribute: .all,
                     path: "\(ReportCharts.folder)/\(stem).svg", title: plot.title, svg: plot.render()))
         }
         return files
@@ -318,7 +319,7 @@ public enum RunDiff {
         md.line("|---|---|---|---|---:|---:|---|---:|---|")
         for r in rows {
             md.line(
-                "| \(ReportFormat.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
+                "| \(ReportFormat.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute.csvText)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
                     + "| \(ReportFormat.percent(r.valueA)) (n = \(r.nA)) | \(ReportFormat.percent(r.valueB)) (n = \(r.nB)) "
                     + "| \(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] "
                     + "| \(ReportFormat.formatP(r.pAdjusted))\(r.significant ? " *" : "") | \(r.test.rawValue) |")

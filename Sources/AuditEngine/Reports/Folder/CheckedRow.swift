@@ -83,7 +83,7 @@ struct CheckedRow {
         _ = try number("ci_low", equal: wilson.lower, in: 0...1, as: "the Wilson interval of \(count)/\(n)")
         _ = try number("ci_high", equal: wilson.upper, in: 0...1, as: "the Wilson interval of \(count)/\(n)")
         return MetricRow(
-            design: fields["design"]!, metric: try metric(), attribute: fields["attribute"]!,
+            design: fields["design"]!, metric: try metric(), attribute: Slice(csvText: fields["attribute"]!),
             group: fields["group"]!, n: n, count: count, value: Double(count) / Double(n), ciLow: wilson.lower,
             ciHigh: wilson.upper, belowMinimumN: n < minGroupSize)
     }
@@ -129,7 +129,7 @@ struct CheckedRow {
         let p = try number("p_value", in: 0...1)
         return ComparisonRow(
             design: fields["design"]!, base: fields["base"]!, metric: try metric(),
-            attribute: fields["attribute"]!, group: fields["group"]!, n: n, baseValue: baseValue,
+            attribute: Slice(csvText: fields["attribute"]!), group: fields["group"]!, n: n, baseValue: baseValue,
             value: value, delta: delta, ciLow: low, ciHigh: high, pValue: p, baseOnly: 0, variantOnly: 0,
             belowMinimumN: n < minGroupSize)
     }

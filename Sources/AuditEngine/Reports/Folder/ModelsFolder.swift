@@ -93,7 +93,7 @@ public enum ModelsFolder {
             try row.interval(low, delta, high, of: "delta")
             let p = try row.number("p_value", in: 0...1), pAdjusted = try row.number("p_adjusted", in: 0...1)
             guard pAdjusted >= p else { throw row.fail("p_adjusted \(fields["p_adjusted"]!) is below p_value \(fields["p_value"]!)") }
-            let (design, attribute, group) = (fields["design"]!, fields["attribute"]!, fields["group"]!)
+            let (design, attribute, group) = (fields["design"]!, Slice(csvText: fields["attribute"]!), fields["group"]!)
             let metric = try row.metric()
             let rowKey = MetricRow.Key(design: design, metric: metric, attribute: attribute, group: group)
             let key = RowOfModel(model: model, row: rowKey)
@@ -132,7 +132,7 @@ public enum ModelsFolder {
             counted[index].pValue = tally.pValue
         }
         let adjusted = holmAdjusted(
-            counted.map(\.pValue), families: counted.map { [$0.model, $0.design, $0.metric.csvName, $0.attribute] })
+            counted.map(\.pValue), families: counted.map { [$0.model, $0.design, $0.metric.csvName, $0.attribute.csvText] })
         for (index, line) in lines.enumerated() {
             _ = try line.number("p_adjusted", equal: adjusted[index], in: 0...1, as: "Holm's adjustment of the file's p_value")
             counted[index].pAdjusted = adjusted[index]

@@ -23,7 +23,8 @@ extension ReportFolder {
                     throw row.fail("desired is \"\(row.fields["desired"]!)\", expected dataset or uniform")
                 }
                 return RetrievalRow(
-                    query: row.fields["query"]!, attribute: row.fields["attribute"]!, k: try row.integer("k", atLeast: 1),
+                    query: row.fields["query"]! == MeasurementsCSV.meanQuery ? nil : row.fields["query"]!,
+                    attribute: Slice(csvText: row.fields["attribute"]!), k: try row.integer("k", atLeast: 1),
                     desired: desired, maxSkew: try row.real("max_skew"), minSkew: try row.real("min_skew"), ndkl: try row.real("ndkl"),
                     maxGroup: row.text("max_group"), minGroup: row.text("min_group"),
                     nullMaxSkew: try row.optionalNumber("null_max_skew"), pValue: try row.optionalNumber("p_value", in: 0...1))
@@ -32,7 +33,7 @@ extension ReportFolder {
         if exists("retrieval_groups.csv") {
             report.retrievalGroups = try rows("retrieval_groups.csv", MeasurementsCSV.retrievalGroupsHeader).map { row in
                 RetrievalGroupRow(
-                    query: row.fields["query"]!, attribute: row.fields["attribute"]!, group: row.fields["group"]!,
+                    query: row.fields["query"]!, attribute: Slice(csvText: row.fields["attribute"]!), group: row.fields["group"]!,
                     k: try row.integer("k", atLeast: 1), count: try row.integer("count", atLeast: 0),
                     share: try row.number("share", in: 0...1), desiredShare: try row.number("desired_share", in: 0...1),
                     skew: try row.real("skew"))
@@ -43,7 +44,7 @@ extension ReportFolder {
                 let nX = try row.integer("n_x", atLeast: 0), nY = try row.integer("n_y", atLeast: 0)
                 let permutations = try row.integer("permutations", atLeast: 0)
                 return AuditReport.Association(
-                    name: row.fields["test"]!, attribute: row.fields["attribute"]!, groupX: row.fields["group_x"]!,
+                    name: row.fields["test"]!, attribute: Slice(csvText: row.fields["attribute"]!), groupX: row.fields["group_x"]!,
                     groupY: row.fields["group_y"]!, targetA: row.fields["target_a"]!, targetB: row.fields["target_b"]!,
                     result: AssociationResult(
                         nX: nX, nY: nY, effectSize: try row.real("effect_size"), ciLow: try row.real("ci_low"),

@@ -129,7 +129,7 @@ public struct ReportFolder: Sendable {
     /// `rows` with `pAdjusted` and `significant` recomputed: Holm within design × metric ×
     /// attribute, as the run adjusts them, each checked against what disparities.csv wrote.
     static func adjustingHolm(_ rows: [DisparityRow], alpha: Double, rows lines: [CheckedRow]) throws -> [DisparityRow] {
-        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute] })
+        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute.csvText] })
         var result = rows
         for index in result.indices {
             let line = lines[index]
@@ -203,15 +203,14 @@ public struct ReportFolder: Sendable {
     /// ``ModelsFolder``); each variant is read beside its base with ``PredictionJoin``.
     static func countingDiscordantPairs(_ comparisons: [ComparisonRow], blocks: (String) -> PredictionBlock?) throws -> [ComparisonRow] {
         guard !comparisons.isEmpty else { return comparisons }
-        func group(_ line: PredictionLine, _ attribute: String) -> String? {
-            let slice = Slice(csvText: attribute)
+        func group(_ line: PredictionLine, _ slice: Slice) -> String? {
             let parts = slice.attributes.map { line.groups[$0] }
             guard parts.allSatisfy({ $0 != nil }) else { return nil }
             return slice.groupText(parts.map { $0! })
         }
         struct Pair: Hashable { var design: String, base: String, metric: Metric }
         struct Designs: Hashable { var design: String, base: String }
-        struct Cell: Hashable { var pair: Pair, attribute: String, group: String }
+        struct Cell: Hashable { var pair: Pair, attribute: Slice, group: String }
         var counts: [Cell: (base: Int, variant: Int)] = [:]
         let pairs = Set(comparisons.map { Pair(design: $0.design, base: $0.base, metric: $0.metric) })
         let slices = Set(comparisons.map(\.attribute))

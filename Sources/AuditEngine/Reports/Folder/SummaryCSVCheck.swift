@@ -14,8 +14,8 @@ extension ReportFolder {
         let name = "summary.csv"
         let file = folder.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: file.path) else { return }
-        struct Key: Hashable { var design: String, metric: SummaryRow.Measure, attribute: String }
-        func key(_ design: String, _ metric: SummaryRow.Measure, _ attribute: String) -> Key {
+        struct Key: Hashable { var design: String, metric: SummaryRow.Measure, attribute: Slice }
+        func key(_ design: String, _ metric: SummaryRow.Measure, _ attribute: Slice) -> Key {
             Key(design: design, metric: metric, attribute: attribute)
         }
         var unmatched = Dictionary(expected.map { (key($0.design, $0.metric, $0.attribute), $0) }, uniquingKeysWith: { a, _ in a })
@@ -25,7 +25,7 @@ extension ReportFolder {
             guard let measure = SummaryRow.Measure(csvName: f["metric"]!) else {
                 throw row.fail("\"\(f["metric"]!)\" is not a metric, demographic_parity or equalized_odds")
             }
-            let k = key(f["design"]!, measure, f["attribute"]!)
+            let k = key(f["design"]!, measure, Slice(csvText: f["attribute"]!))
             if let first = lineOf[k] { throw row.fail("repeats line \(first) (\(f["design"]!), \(f["metric"]!), \(f["attribute"]!))") }
             lineOf[k] = row.line
             guard let spread = unmatched.removeValue(forKey: k) else {

@@ -28,12 +28,15 @@ enum ReportFormat {
     /// User text within a line of Markdown: ``MarkdownEscape/text(_:)``.
     static func escape(_ text: String) -> String { MarkdownEscape.text(text) }
 
+    /// A slice's text (`race`, `race|gender`) within a line of Markdown.
+    static func escape(_ slice: Slice) -> String { MarkdownEscape.text(slice.csvText) }
+
     /// A name as code in a table cell: ``MarkdownEscape/code(_:inTable:)``.
     static func code(_ text: String) -> String { MarkdownEscape.code(text, inTable: true) }
 
     /// `*`, the whole set's attribute and group in the tool's rows, as it is (a lone `*` between
     /// spaces cannot start emphasis); any other value escaped.
-    static func wholeOrEscaped(_ text: String) -> String { text == "*" ? "*" : escape(text) }
+    static func wholeOrEscaped(_ text: String) -> String { text == Slice.allText ? text : escape(text) }
 
     /// Alt text: no brackets or line breaks that would end it early, and escaped (``MarkdownEscape/alt(_:)``).
     static func escapeAlt(_ text: String) -> String { MarkdownEscape.alt(text) }

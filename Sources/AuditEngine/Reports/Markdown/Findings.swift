@@ -106,15 +106,15 @@ public struct Findings: Sendable {
         let rows = data.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
         if rows.isEmpty { return name + ": no accuracy or harm rate in common to compare." }
         if rows.allSatisfy({ !$0.changedAnImage }) {
-            return name + ": changed no prediction's accuracy or harm outcome (n = \(rows.first { $0.attribute == "*" }?.n ?? rows[0].n))."
+            return name + ": changed no prediction's accuracy or harm outcome (n = \(rows.first { $0.attribute == .all }?.n ?? rows[0].n))."
         }
         // The metric the variant is about: any harm when there are several categories, else the
         // first harm rate, else accuracy.
         let metrics = rows.map(\.metric)
         let metric = metrics.first { $0 == .anyHarm } ?? metrics.first { $0.isHarm } ?? metrics[0]
         let title = metric == .accuracy ? "accuracy" : text(categoryName(metric, design: variant))
-        let overall = rows.first { $0.metric == metric && $0.attribute == "*" }
-        let groups = rows.filter { $0.metric == metric && $0.attribute != "*" }
+        let overall = rows.first { $0.metric == metric && $0.attribute == .all }
+        let groups = rows.filter { $0.metric == metric && $0.attribute != .all }
         let sized = groups.filter { !$0.belowMinimumN }
         let most = (sized.isEmpty ? groups : sized).max { abs($0.delta) < abs($1.delta) }
         var parts: [String] = []
@@ -152,7 +152,7 @@ public struct Findings: Sendable {
                 guard n > 0 else { continue }
                 inside += k
                 total += n
-                let scope = figure.attribute == "*" ? "overall" : "by \(text(ChartStyle.attributeTitle(figure.attribute)))"
+                let scope = figure.attribute == .all ? "overall" : "by \(text(ChartStyle.attributeTitle(figure.attribute)))"
                 let metric = figure.metric == .accuracy ? "accuracy" : "\(categoryName(figure.metric, design: design)) rate"
                 pieces.append("\(code(design.name)) \(text(metric)) \(scope): \(k) of \(n)")
             }
@@ -204,7 +204,7 @@ public struct Findings: Sendable {
     /// groups of at least `min_group_size` images when there are any (a rate over three faces is
     /// not a finding), ties in slice then group order.
     static func ranked(_ data: AuditReport, design: String, metric: Metric, highestFirst: Bool) -> [MetricRow] {
-        let rows = data.metrics.filter { $0.design == design && $0.metric == metric && $0.attribute != "*" }
+        let rows = data.metrics.filter { $0.design == design && $0.metric == metric && $0.attribute != .all }
         let sized = rows.filter { !$0.belowMinimumN }
         let pool = sized.isEmpty ? rows : sized
         return pool.enumerated().sorted { a, b in
@@ -270,7 +270,7 @@ public struct Findings: Sendable {
     static func groupName(_ row: MetricRow) -> String { groupName(row.group, row.attribute) }
     static func groupName(_ row: ComparisonRow) -> String { groupName(row.group, row.attribute) }
 
-    static func groupName(_ group: String, _ attribute: String) -> String {
+    static func groupName(_ group: String, _ attribute: Slice) -> String {
         "**\(text(ReportCharts.groupLabel(group)))** (\(text(ChartStyle.attributeTitle(attribute))))"
     }
 

@@ -10,7 +10,7 @@ extension MarkdownReport {
     /// of the other and equalized odds already takes the larger of the two gaps. A slice where
     /// one group alone has the rate (recall of `Female` by gender) has no gap and no line; † marks
     /// a group below `min_group_size`, as in the other tables.
-    static func gapTable(_ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, slices: [String], compact: Bool) {
+    static func gapTable(_ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, slices: [Slice], compact: Bool) {
         let spreads = groupSpreads(report.metrics.filter { $0.design == design.name })
         guard !spreads.isEmpty else { return }
         var lines: [String] = []

@@ -110,9 +110,9 @@ public enum MarkdownReport {
     /// Every attribute's and intersection's reference group as the disparities used it
     /// (`race: White`, `race|gender: White|Male`); the configured one where no disparity was computed.
     static func references(_ report: AuditReport) -> [String] {
-        return report.slices.map(\.csvText).map { slice in
-            let group = report.disparities.first { $0.attribute == slice }?.reference ?? report.referenceGroups[slice] ?? "—"
-            return "\(slice): \(group)"
+        return report.slices.map { slice in
+            let group = report.disparities.first { $0.attribute == slice }?.reference ?? report.referenceGroups[slice.csvText] ?? "—"
+            return "\(slice.csvText): \(group)"
         }
     }
 
@@ -146,7 +146,7 @@ public enum MarkdownReport {
                 + "and a difference of at least \(ReportFormat.formatNumber(report.minDifference * 100)) pp. Worse first, then by size of the difference."
         )
         md.blank()
-        embedCharts(&md, design: "*", metric: "*", attribute: "*", kinds: [.overview])
+        embedCharts(&md, design: nil, metric: nil, attribute: .all, kinds: [.overview])
         let sorted = headline.sorted { a, b in
             let (wa, wb) = (a.fairesWorse == true, b.fairesWorse == true)
             return wa != wb ? wa : abs(a.difference) > abs(b.difference)
@@ -163,16 +163,16 @@ public enum MarkdownReport {
         md.blank()
         // report.md: the model card's tables, by attribute; details.md: the intersections, and
         // the charts of every table.
-        let slices = (part == .main ? report.slices.filter { !$0.isIntersection } : report.slices).map(\.csvText)
+        let slices = part == .main ? report.slices.filter { !$0.isIntersection } : report.slices
         let chartKinds: [ChartFile.Kind] = part == .main ? [] : [.rate, .ratio]
 
         if design.target != nil {
-            let overall = rows.first { $0.metric == .accuracy && $0.attribute == "*" }
+            let overall = rows.first { $0.metric == .accuracy && $0.attribute == .all }
             md.line("### Accuracy by group")
             md.blank()
             if part == .main {
                 if let overall { md.line("Overall accuracy: **\(ReportFormat.percentWithCI(overall))** (n = \(overall.n))."); md.blank() }
-                publishedNote(&md, design: design, metric: .accuracy, attribute: "*", rows: rows)
+                publishedNote(&md, design: design, metric: .accuracy, attribute: .all, rows: rows)
             }
             for attribute in slices {
                 metricByGroup(&md, report, design: design, metric: .accuracy, attribute: attribute, title: "accuracy", charts: chartKinds)
@@ -192,14 +192,14 @@ public enum MarkdownReport {
                     + (design.harmCategories.count > 1 ? " (`any`: in any of them)" : "")
                     + "; \(Findings.worse) / \(Findings.better) mark groups flagged against their reference.")
             md.blank()
-            for attribute in (part == .main ? ["*"] : []) + slices {
+            for attribute in (part == .main ? [.all] : []) + slices {
                 harmTable(&md, report, design: design, metrics: harmMetrics, attribute: attribute, charts: chartKinds)
             }
             if part == .main {
                 // Published figures over a slice report.md has no table for (an intersection, or a
                 // group it does not show) keep their own table.
                 for metric in harmMetrics {
-                    publishedComparisons(&md, design: design, metric: metric, rows: rows, skipping: ["*"] + slices)
+                    publishedComparisons(&md, design: design, metric: metric, rows: rows, skipping: [.all] + slices)
                 }
             }
         } else if !harmMetrics.isEmpty, let base = design.base {
@@ -230,7 +230,7 @@ public enum MarkdownReport {
     }
 
     static func metricByGroup(
-        _ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, metric: Metric, attribute: String, title: String,
+        _ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, metric: Metric, attribute: Slice, title: String,
         charts: [ChartFile.Kind]
     ) {
         let rows = report.metrics.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
@@ -274,7 +274,7 @@ public enum MarkdownReport {
     }
 
     /// Embeds the charts of one table, in the order of `kinds`.
-    static func embedCharts(_ md: inout MarkdownText, design: String, metric: String, attribute: String, kinds: [ChartFile.Kind]) {
+    static func embedCharts(_ md: inout MarkdownText, design: String?, metric: String?, attribute: Slice, kinds: [ChartFile.Kind]) {
         for kind in kinds {
             for chart in md.charts
             where chart.kind == kind && chart.design == design && chart.metric == metric && chart.attribute == attribute {
@@ -285,7 +285,7 @@ public enum MarkdownReport {
     }
 
     static func harmTable(
-        _ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, metrics: [Metric], attribute: String,
+        _ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, metrics: [Metric], attribute: Slice,
         charts: [ChartFile.Kind]
     ) {
         let rows = report.metrics.filter { $0.design == design.name && $0.attribute == attribute && metrics.contains($0.metric) }
@@ -294,9 +294,9 @@ public enum MarkdownReport {
         for r in rows where !groups.contains(r.group) { groups.append(r.group) }
         // Published figures over this slice, each a column after the measured one it matches.
         let published = metrics.map { metric in design.published.filter { $0.metric == metric && $0.attribute == attribute } }
-        md.line(attribute == "*" ? "**All images**" : "**By \(ReportFormat.escape(ChartStyle.attributeTitle(attribute)))**")
+        md.line(attribute == .all ? "**All images**" : "**By \(ReportFormat.escape(ChartStyle.attributeTitle(attribute)))**")
         md.blank()
-        var header = "| \(attribute == "*" ? "set" : ReportFormat.escape(attribute)) | n |"
+        var header = "| \(attribute == .all ? "set" : ReportFormat.escape(attribute)) | n |"
         var rule = "|---|---:|"
         for (metric, figures) in zip(metrics, published) {
             header += " " + ReportFormat.escape((metric.harmCategory ?? "")) + " (95% CI) |"
@@ -316,7 +316,7 @@ public enum MarkdownReport {
             }
             let n = rows.first { $0.group == group }
             md.line(
-                "| \(group == "*" ? "all" : ReportFormat.escape(group))\((n?.belowMinimumN ?? false) ? " †" : "") | \(n?.n ?? 0) | "
+                "| \(attribute == .all ? "all" : ReportFormat.escape(group))\((n?.belowMinimumN ?? false) ? " †" : "") | \(n?.n ?? 0) | "
                     + cells.joined(separator: " | ") + " |")
         }
         md.blank()
@@ -333,14 +333,14 @@ public enum MarkdownReport {
 
     static func publishedComparisons(
         _ md: inout MarkdownText, design: AuditReport.Design, metric: Metric, rows: [MetricRow],
-        skipping shown: [String] = []
+        skipping shown: [Slice] = []
     ) {
         for figure in design.published where figure.metric == metric && !shown.contains(figure.attribute) {
             md.line(
-                "**Published beside measured: \(ReportFormat.escape(metric.csvName)), by \(ReportFormat.escape(figure.attribute))** — \(ReportFormat.escape(figure.source)). Context, not an expected value."
+                "**Published beside measured: \(ReportFormat.escape(metric.csvName)), by \(ReportFormat.escape(figure.attribute.csvText))** — \(ReportFormat.escape(figure.source)). Context, not an expected value."
             )
             md.blank()
-            md.line("| \(ReportFormat.escape(figure.attribute)) | published | measured (95% CI) | n |")
+            md.line("| \(ReportFormat.escape(figure.attribute.csvText)) | published | measured (95% CI) | n |")
             md.line("|---|---:|---|---:|")
             for (group, value) in figure.values {
                 let measured = rows.first { $0.metric == metric && $0.attribute == figure.attribute && $0.group == group }
@@ -352,10 +352,10 @@ public enum MarkdownReport {
         }
     }
 
-    static func publishedNote(_ md: inout MarkdownText, design: AuditReport.Design, metric: Metric, attribute: String, rows: [MetricRow]) {
+    static func publishedNote(_ md: inout MarkdownText, design: AuditReport.Design, metric: Metric, attribute: Slice, rows: [MetricRow]) {
         for figure in design.published where figure.metric == metric && figure.attribute == attribute {
-            let measured = rows.first { $0.metric == metric && $0.attribute == "*" }
-            if let value = figure.value(for: "*") {
+            let measured = rows.first { $0.metric == metric && $0.attribute == .all }
+            if let value = figure.value(for: Slice.allText) {
                 md.line(
                     "Published: \(ReportFormat.percent(value)) — \(ReportFormat.escape(figure.source)); measured here: \(measured.map(ReportFormat.percentWithCI) ?? "—"). Context, not an expected value."
                 )
@@ -365,7 +365,7 @@ public enum MarkdownReport {
     }
 
     static func confusion(_ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design) {
-        guard let whole = report.confusions.first(where: { $0.design == design.name && $0.attribute == "*" }) else { return }
+        guard let whole = report.confusions.first(where: { $0.design == design.name && $0.attribute == .all }) else { return }
         md.line("**Confusion matrix** (rows: true class, columns: predicted; all images)")
         md.blank()
         md.line("| true \\ predicted | " + whole.labels.map(ReportFormat.escape).joined(separator: " | ") + " | recall |")
@@ -377,7 +377,7 @@ public enum MarkdownReport {
         }
         md.blank()
         // Per-class recall by group, one table per attribute.
-        for attribute in report.attributes {
+        for attribute in report.slices where !attribute.isIntersection {
             let tables = report.confusions.filter { $0.design == design.name && $0.attribute == attribute }
             guard !tables.isEmpty else { continue }
             md.line("**Per-class recall by \(ReportFormat.escape(attribute))**")
@@ -396,7 +396,7 @@ public enum MarkdownReport {
     }
 
     static func predictionRates(_ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design) {
-        for attribute in report.attributes {
+        for attribute in report.slices where !attribute.isIntersection {
             let rows = report.metrics.filter { $0.design == design.name && $0.attribute == attribute && $0.metric.isPredictionRate }
             guard !rows.isEmpty else { continue }
             var groups: [String] = []
@@ -429,10 +429,10 @@ public enum MarkdownReport {
             md.line("### \(MarkdownEscape.code(variant.name)) vs \(MarkdownEscape.code(variant.base!))")
             md.blank()
             guard !rows.isEmpty else { md.line("No shared accuracy or harm metric to compare."); md.blank(); continue }
-            let shown = rows.filter { $0.attribute == "*" || report.attributes.contains($0.attribute) }
+            let shown = rows.filter { !$0.attribute.isIntersection }
             let changed = shown.filter { $0.baseOnly + $0.variantOnly > 0 }
             if changed.isEmpty {
-                md.line("No image changed its accuracy or harm outcome (n = \(rows.first { $0.attribute == "*" }?.n ?? rows[0].n)).")
+                md.line("No image changed its accuracy or harm outcome (n = \(rows.first { $0.attribute == .all }?.n ?? rows[0].n)).")
                 md.blank()
                 for metric in Set(rows.map(\.metric)).sorted() {
                     publishedComparisons(
@@ -453,7 +453,7 @@ public enum MarkdownReport {
             // changed; the others over all images and where the change is significant. The rest is in details.md.
             let metricNames = rows.map(\.metric)
             let main = metricNames.first { $0 == .anyHarm } ?? metricNames.first { $0.isHarm } ?? metricNames[0]
-            let listed = changed.filter { $0.metric == main || $0.attribute == "*" || $0.pAdjusted < report.alpha }
+            let listed = changed.filter { $0.metric == main || $0.attribute == .all || $0.pAdjusted < report.alpha }
             let withPublished = listed.contains { published($0) != nil }
             md.line(
                 "| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |"
@@ -461,7 +461,7 @@ public enum MarkdownReport {
             md.line("|---|---|---|---:|---:|---:|---|---:|" + (withPublished ? "---:|" : ""))
             for r in listed {
                 md.line(
-                    "| \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(ReportFormat.percent(r.baseValue)) | \(ReportFormat.percent(r.value)) | \(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] | \(ReportFormat.formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
+                    "| \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute.csvText)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(ReportFormat.percent(r.baseValue)) | \(ReportFormat.percent(r.value)) | \(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] | \(ReportFormat.formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
                         + (withPublished ? " \(published(r) ?? "") |" : ""))
             }
             md.blank()
@@ -493,8 +493,8 @@ public enum MarkdownReport {
                     unchanged.append(
                         "\(ReportFormat.escape(metric.csvName)) in "
                             + same.map {
-                                $0.attribute == "*"
-                                    ? "all images" : "\(ReportFormat.escape($0.group)) (\(ReportFormat.escape($0.attribute)))"
+                                $0.attribute == .all
+                                    ? "all images" : "\(ReportFormat.escape($0.group)) (\(ReportFormat.escape($0.attribute.csvText)))"
                             }.joined(
                                 separator: ", "))
                 }
@@ -525,7 +525,7 @@ public enum MarkdownReport {
                 md.line("|---|---|---|---:|---:|---:|---|---:|")
                 for r in changed {
                     md.line(
-                        "| \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(ReportFormat.percent(r.baseValue)) | \(ReportFormat.percent(r.value)) | \(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] | \(ReportFormat.formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
+                        "| \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute.csvText)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(ReportFormat.percent(r.baseValue)) | \(ReportFormat.percent(r.value)) | \(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] | \(ReportFormat.formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
                     )
                 }
                 md.blank()
@@ -533,7 +533,7 @@ public enum MarkdownReport {
             var metrics: [Metric] = []
             for r in rows where !metrics.contains(r.metric) { metrics.append(r.metric) }
             for metric in metrics {
-                for attribute in report.slices.map(\.csvText) {
+                for attribute in report.slices {
                     embedCharts(&md, design: variant.name, metric: metric.csvName, attribute: attribute, kinds: [.delta])
                 }
             }
@@ -596,7 +596,7 @@ public enum MarkdownReport {
             let fares = d.fairesWorse.map { $0 ? Findings.worse : Findings.better } ?? "—"
             md.line(
                 (showDesign ? "| \(ReportFormat.escape(d.design)) " : "")
-                    + "| \(ReportFormat.escape(d.metric.csvName)) | \(ReportFormat.escape(d.attribute)) | \(ReportFormat.escape(d.group)) | \(ReportFormat.escape(d.reference)) | \(ReportFormat.percent(d.value)) (n = \(d.n)) | \(ReportFormat.percent(d.referenceValue)) (n = \(d.referenceN)) | \(ReportFormat.signedPoints(d.difference)) [\(ReportFormat.signedPoints(d.differenceCILow)), \(ReportFormat.signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(ReportFormat.formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |"
+                    + "| \(ReportFormat.escape(d.metric.csvName)) | \(ReportFormat.escape(d.attribute.csvText)) | \(ReportFormat.escape(d.group)) | \(ReportFormat.escape(d.reference)) | \(ReportFormat.percent(d.value)) (n = \(d.n)) | \(ReportFormat.percent(d.referenceValue)) (n = \(d.referenceN)) | \(ReportFormat.signedPoints(d.difference)) [\(ReportFormat.signedPoints(d.differenceCILow)), \(ReportFormat.signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(ReportFormat.formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |"
             )
         }
         md.blank()

@@ -12,14 +12,14 @@ enum MeasurementsReport {
             guard let top = mostSkewed(report, attribute: attribute), let plot = skewChart(report, top) else { continue }
             files.append(
                 ChartFile(
-                    kind: .rate, design: "*", metric: "retrieval", attribute: attribute,
+                    kind: .rate, design: nil, metric: "retrieval", attribute: attribute,
                     path: "\(ReportCharts.folder)/\(ChartStyle.slug("retrieval-skew-\(attribute)")).svg",
                     title: plot.title, svg: plot.render()))
         }
         if let plot = associationChart(report) {
             files.append(
                 ChartFile(
-                    kind: .rate, design: "*", metric: "association", attribute: "*",
+                    kind: .rate, design: nil, metric: "association", attribute: .all,
                     path: "\(ReportCharts.folder)/association-effect-sizes.svg", title: plot.title, svg: plot.render()))
         }
         return files
@@ -35,7 +35,7 @@ enum MeasurementsReport {
             // query that stands furthest above it.
             let kmax = rows.map(\.k).max() ?? 0
             var finding = MeasurementFinding.Retrieval(
-                queries: Set(rows.map(\.query)).subtracting(["*"]).count, k: kmax,
+                queries: Set(rows.compactMap(\.query)).count, k: kmax,
                 beyondNull: retrievalAttributes(report).map {
                     .init(attribute: $0, count: beyondNull(report, attribute: $0, k: kmax)?.count ?? 0)
                 },
@@ -43,7 +43,7 @@ enum MeasurementsReport {
             let top = retrievalAttributes(report).compactMap { mostSkewed(report, attribute: $0) }.max { excess($0) < excess($1) }
             if let top, let over = overRepresented(report, top) {
                 finding.mostSkewed = .init(
-                    query: top.query, attribute: top.attribute, k: top.k, group: over.group, share: over.share,
+                    query: top.query ?? "", attribute: top.attribute, k: top.k, group: over.group, share: over.share,
                     desiredShare: over.desiredShare, maxSkew: top.maxSkew, nullMaxSkew: top.nullMaxSkew, pValue: top.pValue)
             }
             findings.append(.retrieval(finding))
@@ -69,14 +69,14 @@ enum MeasurementsReport {
     static func sentence(_ finding: MeasurementFinding, alpha: Double) -> String {
         switch finding {
         case .retrieval(let r):
-            let counts = r.beyondNull.map { "\(MarkdownEscape.text($0.attribute)) \($0.count)" }
+            let counts = r.beyondNull.map { "\(MarkdownEscape.text($0.attribute.csvText)) \($0.count)" }
             var line =
                 "Retrieval over \(r.queries) neutral queries: at k = \(r.k), the queries whose top k is skewed beyond what "
                 + "a random ranking gives (Holm, α = \(ReportFormat.formatNumber(alpha))) number \(counts.joined(separator: ", "))"
             if let top = r.mostSkewed {
                 line +=
                     "; the most skewed, the top \(top.k) for “\(MarkdownEscape.text(top.query))”, holds "
-                    + "\(MarkdownEscape.text(top.group)) (\(MarkdownEscape.text(top.attribute))) at \(percent(top.share)) against "
+                    + "\(MarkdownEscape.text(top.group)) (\(MarkdownEscape.text(top.attribute.csvText))) at \(percent(top.share)) against "
                     + "\(percent(top.desiredShare)) of the set (MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) "
                     + "for a random ranking, p = \(ReportFormat.formatP(top.pValue ?? 1)))"
             }
@@ -111,7 +111,7 @@ enum MeasurementsReport {
         md.blank()
         if !rows.isEmpty {
             let ks = Array(Set(rows.map(\.k))).sorted()
-            let queries = Set(rows.map(\.query)).subtracting(["*"]).count
+            let queries = Set(rows.compactMap(\.query)).count
             md.line(
                 "| retrieval by | " + ks.map { "MaxSkew@\($0) (null)" }.joined(separator: " | ")
                     + " | queries beyond the null (Holm), k = \(ks.map(String.init).joined(separator: "/")) |")
@@ -119,12 +119,12 @@ enum MeasurementsReport {
             for attribute in retrievalAttributes(report) {
                 var cells: [String] = [], beyond: [String] = []
                 for k in ks {
-                    let mean = rows.first { $0.query == "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
+                    let mean = rows.first { $0.query == nil && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
                     cells.append(mean.map { "\(number($0.maxSkew)) (\($0.nullMaxSkew.map(number) ?? "—"))" } ?? "—")
                     beyond.append(beyondNull(report, attribute: attribute, k: k).map { "\($0.count)" } ?? "—")
                 }
                 md.line(
-                    "| \(MarkdownEscape.text(attribute)) | " + cells.joined(separator: " | ")
+                    "| \(ReportFormat.escape(attribute)) | " + cells.joined(separator: " | ")
                         + " | \(beyond.joined(separator: "/")) of \(queries) |")
             }
             md.blank()
@@ -157,24 +157,24 @@ enum MeasurementsReport {
 
     // MARK: Retrieval
 
-    static func retrievalAttributes(_ report: AuditReport) -> [String] {
-        var seen: [String] = []
+    static func retrievalAttributes(_ report: AuditReport) -> [Slice] {
+        var seen: [Slice] = []
         for row in report.retrieval where !seen.contains(row.attribute) { seen.append(row.attribute) }
         return seen
     }
 
     /// The query row (desired: dataset) whose MaxSkew stands furthest above the null's, at any k.
-    static func mostSkewed(_ report: AuditReport, attribute: String) -> RetrievalRow? {
+    static func mostSkewed(_ report: AuditReport, attribute: Slice) -> RetrievalRow? {
         report.retrieval
-            .filter { $0.query != "*" && $0.attribute == attribute && $0.desired == .dataset }
+            .filter { $0.query != nil && $0.attribute == attribute && $0.desired == .dataset }
             .max { excess($0) < excess($1) }
     }
 
     /// How many queries' MaxSkew at `k` (desired: dataset) goes beyond the permutation null after
     /// Holm's adjustment over the queries, of how many; nil without permutations.
-    static func beyondNull(_ report: AuditReport, attribute: String, k: Int) -> (count: Int, of: Int)? {
+    static func beyondNull(_ report: AuditReport, attribute: Slice, k: Int) -> (count: Int, of: Int)? {
         let p = report.retrieval
-            .filter { $0.query != "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
+            .filter { $0.query != nil && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
             .compactMap(\.pValue)
         guard !p.isEmpty else { return nil }
         return (holmAdjusted(p).filter { $0 < report.alpha }.count, p.count)
@@ -200,7 +200,7 @@ enum MeasurementsReport {
         let rows = report.retrieval
         guard !rows.isEmpty else { return }
         let alpha = report.alpha
-        let queries = Set(rows.map(\.query)).subtracting(["*"]).count
+        let queries = Set(rows.compactMap(\.query)).count
         md.line("## Retrieval skew")
         md.blank()
         md.line(
@@ -212,10 +212,10 @@ enum MeasurementsReport {
             "| attribute | k | mean MaxSkew | null MaxSkew | mean NDKL | queries beyond the null (Holm, α = \(ReportFormat.formatNumber(alpha))) |"
         )
         md.line("|---|---:|---:|---:|---:|---:|")
-        for mean in rows where mean.query == "*" && mean.desired == .dataset {
+        for mean in rows where mean.query == nil && mean.desired == .dataset {
             let beyond = beyondNull(report, attribute: mean.attribute, k: mean.k).map { "\($0.count) of \($0.of)" } ?? "—"
             md.line(
-                "| \(MarkdownEscape.text(mean.attribute)) | \(mean.k) | \(number(mean.maxSkew)) | \(mean.nullMaxSkew.map(number) ?? "—") | \(number(mean.ndkl)) | \(beyond) |"
+                "| \(MarkdownEscape.text(mean.attribute.csvText)) | \(mean.k) | \(number(mean.maxSkew)) | \(mean.nullMaxSkew.map(number) ?? "—") | \(number(mean.ndkl)) | \(beyond) |"
             )
         }
         md.blank()
@@ -224,7 +224,7 @@ enum MeasurementsReport {
         md.line("| attribute | k | query | over-represented | under-represented | MaxSkew (null) | p |")
         md.line("|---|---:|---|---|---|---:|---:|")
         for attribute in retrievalAttributes(report) {
-            let top = rows.filter { $0.query != "*" && $0.attribute == attribute && $0.desired == .dataset }
+            let top = rows.filter { $0.query != nil && $0.attribute == attribute && $0.desired == .dataset }
                 .sorted { excess($0) > excess($1) }.prefix(3)
             for row in top {
                 func describe(_ name: String?) -> String {
@@ -232,7 +232,7 @@ enum MeasurementsReport {
                     return "\(MarkdownEscape.text(g.group)): \(percent(g.share)) vs \(percent(g.desiredShare))"
                 }
                 md.line(
-                    "| \(MarkdownEscape.text(attribute)) | \(row.k) | \(MarkdownEscape.text(row.query)) | \(describe(row.maxGroup)) | \(describe(row.minGroup)) | "
+                    "| \(ReportFormat.escape(attribute)) | \(row.k) | \(MarkdownEscape.text(row.query ?? "")) | \(describe(row.maxGroup)) | \(describe(row.minGroup)) | "
                         + "\(number(row.maxSkew)) (\(row.nullMaxSkew.map(number) ?? "—")) | \(row.pValue.map(ReportFormat.formatP) ?? "—") |"
                 )
             }
@@ -262,7 +262,7 @@ enum MeasurementsReport {
                     + (g.count == 0 ? "; absent, taken as 1/k)" : ")"))
         }
         return DotWhiskerPlot(
-            title: "Top \(row.k) for “\(row.query)”: skew by \(ChartStyle.attributeTitle(row.attribute))",
+            title: "Top \(row.k) for “\(row.query ?? "")”: skew by \(ChartStyle.attributeTitle(row.attribute))",
             subtitle:
                 "ln(share in the top k / share of the set); absent groups count as 1/k. MaxSkew \(number(row.maxSkew)), null \(row.nullMaxSkew.map(number) ?? "—")",
             rows: rows,

@@ -60,7 +60,7 @@ public enum ModelsReport {
         return data.comparisons.filter { $0.metric.isHeadline && $0.pAdjusted < alpha }
             .enumerated().sorted { a, b in
                 let (x, y) = (a.element, b.element)
-                if (x.attribute == "*") != (y.attribute == "*") { return y.attribute == "*" }
+                if (x.attribute == .all) != (y.attribute == .all) { return y.attribute == .all }
                 return abs(x.delta) != abs(y.delta) ? abs(x.delta) > abs(y.delta) : a.offset < b.offset
             }.map(\.element)
     }
@@ -73,7 +73,7 @@ public enum ModelsReport {
         var used = Set<String>()
         for design in designs(data) {
             for metric in headlineMetrics(data, design: design.name) {
-                for attribute in slices(data).map(\.csvText) {
+                for attribute in slices(data) {
                     guard let chart = ModelsChart.make(data, design: design.name, metric: metric, attribute: attribute) else { continue }
                     let stem = ChartStyle.uniqueStem(ChartStyle.slug("\(design.name)-models-\(metric)-\(attribute)"), used: &used)
                     files.append(
@@ -263,7 +263,7 @@ public enum ModelsReport {
             r.metric == .accuracy
             ? "accuracy"
             : "\(MarkdownEscape.text(design.map { Findings.categoryName(r.metric, design: $0) } ?? (r.metric.harmCategory ?? ""))) rate"
-        let scope = r.attribute == "*" ? "all images" : Findings.groupName(r.group, r.attribute)
+        let scope = r.attribute == .all ? "all images" : Findings.groupName(r.group, r.attribute)
         let better = r.metric.higherIsWorse == false ? r.delta > 0 : r.delta < 0
         return
             "\(label(r.model)) vs \(label(r.baseModel)), \(MarkdownEscape.code(r.design)) \(title), \(scope)\(r.belowMinimumN ? " †" : ""): "
@@ -307,7 +307,9 @@ public enum ModelsReport {
     /// `Δ −10.0 pp *` against the base over all images (* when Holm p < α), or nil when not compared.
     static func overallDelta(_ data: ModelsReportData, _ model: String, _ design: String, _ metric: Metric) -> String? {
         guard
-            let r = data.comparisons.first(where: { $0.model == model && $0.design == design && $0.metric == metric && $0.attribute == "*" }
+            let r = data.comparisons.first(where: {
+                $0.model == model && $0.design == design && $0.metric == metric && $0.attribute == .all
+            }
             )
         else { return nil }
         return "Δ \(ReportFormat.signedPoints(r.delta))\(r.pAdjusted < alpha(data) ? " *" : "")"
@@ -334,8 +336,8 @@ public enum ModelsReport {
         slices: [Slice], heading: String, overall: Bool = true
     ) {
         let title = metric == .accuracy ? "accuracy" : "\(Findings.categoryName(metric, design: design)) rate"
-        var rows: [(attribute: String, group: String)] = overall ? [("*", "*")] : []
-        for attribute in slices.map(\.csvText) {
+        var rows: [(attribute: Slice, group: String)] = overall ? [(.all, Slice.allText)] : []
+        for attribute in slices {
             for model in data.models {
                 for r in model.data.rows(design: design.name, metric: metric, attribute: attribute)
                 where !rows.contains(where: { $0.attribute == attribute && $0.group == r.group }) {
@@ -356,7 +358,7 @@ public enum ModelsReport {
             var small = false
             let cells = data.models.map { m -> String in
                 let row =
-                    attribute == "*"
+                    attribute == .all
                     ? m.data.overall(design: design.name, metric: metric)
                     : m.data.rows(design: design.name, metric: metric, attribute: attribute).first { $0.group == group }
                 guard let row else { return "—" }
@@ -376,7 +378,7 @@ public enum ModelsReport {
                 return cell
             }
             let name =
-                attribute == "*"
+                attribute == .all
                 ? "all images"
                 : "\(ReportFormat.escape(ChartStyle.attributeTitle(attribute))): \(ReportFormat.escape(ReportCharts.groupLabel(group)))"
             let reference = data.models.contains {
@@ -388,7 +390,7 @@ public enum ModelsReport {
         }
         let flagged = data.models.map { m -> String in
             let rows = m.data.disparities.filter {
-                $0.design == design.name && $0.metric == metric && slices.contains(Slice(csvText: $0.attribute)) && $0.isFlagged
+                $0.design == design.name && $0.metric == metric && slices.contains($0.attribute) && $0.isFlagged
             }
             guard !rows.isEmpty else { return "none" }
             return rows.map { d in
@@ -397,7 +399,7 @@ public enum ModelsReport {
         }
         md.line("| flagged groups | | " + flagged.joined(separator: " | ") + " |")
         md.blank()
-        for attribute in slices.map(\.csvText) {
+        for attribute in slices {
             MarkdownReport.embedCharts(&md, design: design.name, metric: metric.csvName, attribute: attribute, kinds: [.rate])
         }
     }
@@ -420,7 +422,7 @@ public enum ModelsReport {
         md.line("|---|---|---|---|---|---:|---:|---:|---|---:|")
         for r in sorted.prefix(100) {
             md.line(
-                "| \(label(r.model, inTable: true)) | \(ReportFormat.escape(r.design)) | \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute)) | "
+                "| \(label(r.model, inTable: true)) | \(ReportFormat.escape(r.design)) | \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute.csvText)) | "
                     + "\(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(ReportFormat.percent(r.baseValue)) | \(ReportFormat.percent(r.value)) | "
                     + "\(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] | "
                     + "\(ReportFormat.formatP(r.pAdjusted))\(r.pAdjusted < alpha ? " *" : "") |")

@@ -56,7 +56,7 @@ extension AuditReport {
         retrievalGroups = run.measurements.retrievalGroups
         associations = run.measurements.associations.map { spec, result in
             Association(
-                name: spec.name, attribute: spec.attribute, groupX: spec.groupX, groupY: spec.groupY,
+                name: spec.name, attribute: Slice(csvText: spec.attribute), groupX: spec.groupX, groupY: spec.groupY,
                 targetA: spec.targetA.name, targetB: spec.targetB.name, result: result)
         }
         findings = MeasurementsReport.findings(self)

@@ -96,8 +96,8 @@ extension AuditReport: Codable {
         counts.predictions = c.predictions
         confusions = json.confusions.map {
             ConfusionTable(
-                design: $0.design, attribute: $0.attribute, group: $0.group, labels: $0.labels, counts: $0.counts, recall: $0.recall,
-                n: $0.n)
+                design: $0.design, attribute: Slice(csvText: $0.attribute), group: $0.group, labels: $0.labels, counts: $0.counts,
+                recall: $0.recall, n: $0.n)
         }
         findings = json.findings.compactMap(\.finding)
         skipped = json.skipped.map { Skip(reason: $0.reason, line: $0.line, file: $0.file) }
@@ -151,8 +151,8 @@ extension RunJSON {
         }
         confusions = report.confusions.map {
             ConfusionJSON(
-                design: $0.design, attribute: $0.attribute, group: $0.group, labels: $0.labels, counts: $0.counts, recall: $0.recall,
-                n: $0.n)
+                design: $0.design, attribute: $0.attribute.csvText, group: $0.group, labels: $0.labels, counts: $0.counts,
+                recall: $0.recall, n: $0.n)
         }
         findings = report.findings.map(FindingJSON.init)
         skipped = report.skipped.map { SkipJSON(reason: $0.reason, line: $0.line, file: $0.file) }
@@ -170,10 +170,11 @@ extension RunJSON.FindingJSON {
             kind = "retrieval"
             queries = r.queries
             k = r.k
-            beyondNull = r.beyondNull.map { RunJSON.AttributeCountJSON(attribute: $0.attribute, count: $0.count) }
+            beyondNull = r.beyondNull.map { RunJSON.AttributeCountJSON(attribute: $0.attribute.csvText, count: $0.count) }
             mostSkewed = r.mostSkewed.map {
                 RunJSON.MostSkewedJSON(
-                    query: $0.query, attribute: $0.attribute, group: $0.group, k: $0.k, share: $0.share, desiredShare: $0.desiredShare,
+                    query: $0.query, attribute: $0.attribute.csvText, group: $0.group, k: $0.k, share: $0.share,
+                    desiredShare: $0.desiredShare,
                     maxSkew: $0.maxSkew, nullMaxSkew: $0.nullMaxSkew, pValue: $0.pValue)
             }
         case .associations(let tests):
@@ -194,10 +195,11 @@ extension RunJSON.FindingJSON {
             guard let queries, let k else { return nil }
             return .retrieval(
                 .init(
-                    queries: queries, k: k, beyondNull: (beyondNull ?? []).map { .init(attribute: $0.attribute, count: $0.count) },
+                    queries: queries, k: k,
+                    beyondNull: (beyondNull ?? []).map { .init(attribute: Slice(csvText: $0.attribute), count: $0.count) },
                     mostSkewed: mostSkewed.map {
                         .init(
-                            query: $0.query, attribute: $0.attribute, k: $0.k, group: $0.group, share: $0.share,
+                            query: $0.query, attribute: Slice(csvText: $0.attribute), k: $0.k, group: $0.group, share: $0.share,
                             desiredShare: $0.desiredShare, maxSkew: $0.maxSkew, nullMaxSkew: $0.nullMaxSkew, pValue: $0.pValue)
                     }))
         case "associations":

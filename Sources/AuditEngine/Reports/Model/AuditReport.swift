@@ -151,7 +151,7 @@ public struct AuditReport: Sendable {
     /// One association test as `association.csv` holds it: the test's names and its result.
     public struct Association: Sendable, Equatable {
         public var name: String
-        public var attribute: String
+        public var attribute: Slice
         public var groupX: String
         public var groupY: String
         /// The word sets' names.
@@ -261,19 +261,19 @@ public struct AuditReport: Sendable {
 
     /// The whole-set row of a metric.
     public func overall(design: String, metric: Metric) -> MetricRow? {
-        metrics.first { $0.design == design && $0.metric == metric && $0.attribute == "*" }
+        metrics.first { $0.design == design && $0.metric == metric && $0.attribute == .all }
     }
 
     /// A metric's rows over one attribute or intersection, in group order.
-    public func rows(design: String, metric: Metric, attribute: String) -> [MetricRow] {
+    public func rows(design: String, metric: Metric, attribute: Slice) -> [MetricRow] {
         metrics.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
     }
 
-    public func disparities(design: String, metric: Metric, attribute: String) -> [DisparityRow] {
+    public func disparities(design: String, metric: Metric, attribute: Slice) -> [DisparityRow] {
         disparities.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
     }
 
-    public func comparisons(design: String, metric: Metric, attribute: String) -> [ComparisonRow] {
+    public func comparisons(design: String, metric: Metric, attribute: Slice) -> [ComparisonRow] {
         comparisons.filter { $0.design == design && $0.metric == metric && $0.attribute == attribute }
     }
 

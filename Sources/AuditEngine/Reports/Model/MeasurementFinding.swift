@@ -26,14 +26,14 @@ public enum MeasurementFinding: Sendable, Equatable {
 
     /// Queries beyond the null over one attribute.
     public struct AttributeCount: Sendable, Equatable {
-        public var attribute: String
+        public var attribute: Slice
         public var count: Int
     }
 
     /// The query whose MaxSkew stands furthest above the null's, with its over-represented group.
     public struct MostSkewed: Sendable, Equatable {
         public var query: String
-        public var attribute: String
+        public var attribute: Slice
         public var k: Int
         public var group: String
         public var share: Double

@@ -13,7 +13,7 @@ struct PublishedJSON: Codable {
         self.design = design
         source = figure.source
         metric = figure.metric.csvName
-        attribute = figure.attribute
+        attribute = figure.attribute.csvText
         groups = figure.values.map(\.group)
         values = figure.values.map(\.value)
     }
@@ -24,6 +24,6 @@ struct PublishedJSON: Codable {
         guard let metric = Metric(csvName: metric), groups.count == values.count, values.allSatisfy({ (0...1).contains($0) }) else {
             return nil
         }
-        return PublishedFigure(source: source, metric: metric, attribute: attribute, values: Array(zip(groups, values)))
+        return PublishedFigure(source: source, metric: metric, attribute: Slice(csvText: attribute), values: Array(zip(groups, values)))
     }
 }
