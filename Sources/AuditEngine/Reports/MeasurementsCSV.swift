@@ -1,6 +1,6 @@
 import Foundation
 
-/// `retrieval.csv`, `retrieval_groups.csv` and `association.csv` (docs/report-files.md).
+/// `retrieval.csv`, `retrieval_groups.csv`, `association.csv` and `robustness.csv` (docs/report-files.md).
 public enum MeasurementsCSV {
     public static let retrievalHeader = [
         "query", "attribute", "k", "desired", "max_skew", "min_skew", "ndkl",
@@ -22,6 +22,9 @@ public enum MeasurementsCSV {
         }
         if !measurements.associations.isEmpty {
             files.append(("association.csv", renderAssociations(measurements.associations)))
+        }
+        if let rows = measurements.robustness {
+            files.append(("robustness.csv", RobustnessCSV.render(rows)))
         }
         return files
     }

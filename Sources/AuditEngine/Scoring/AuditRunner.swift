@@ -381,7 +381,8 @@ public enum AuditRunner {
         var scored = 0
         var encoded = Array(repeating: 0, count: pipelines.count), fromCache = encoded
         // Retrieval and association tests work on the embeddings themselves: keep them when asked.
-        let keepImages = config.retrieval != nil || !config.associations.isEmpty
+        let measuresEmbeddings = config.retrieval != nil || !config.associations.isEmpty
+        let keepImages = measuresEmbeddings || config.robustness != nil
         var images = Array(repeating: EmbeddingMeasurements.ImageSet(), count: pipelines.count)
         try imageEmbedder.embedAll(count: shareCount, file: { rows.imageURL(share.first + $0 * share.step) }) { files, outcomes in
             for (position, index) in files.enumerated() {
@@ -439,20 +440,26 @@ public enum AuditRunner {
             referenceGroups: config.referenceGroups, alpha: config.alpha,
             minGroupSize: config.minGroupSize, minDifference: config.minDifference)
         var runs: [AuditRun] = []
-        var scoringSeconds: [Double] = [], measureSeconds: [Double] = []
+        var scoringSeconds: [Double] = [], measureSeconds: [Double] = [], robustnessSeconds: [Double?] = []
         for m in pipelines.indices {
             let started = Date()
             let metrics = computeAuditMetrics(tables[m], settings: settings)
             let scoring = Date().timeIntervalSince(started)
             var measurements = EmbeddingMeasurements()
-            if keepImages && options.shard == nil {
+            if measuresEmbeddings && options.shard == nil {
                 measurements = try EmbeddingMeasurements.measure(
                     config: config, rows: rows, images: images[m],
                     textEmbeddings: promptEmbeddings[m])
             }
-            images[m] = EmbeddingMeasurements.ImageSet()
             scoringSeconds.append(scoring)
             measureSeconds.append(Date().timeIntervalSince(started) - scoring)
+            // Every disparity again under other wordings of the prompts, on the kept images.
+            let robustness = try RobustnessAnalysis.measure(
+                config: config, table: tables[m], images: images[m], own: metrics.disparities, settings: settings,
+                pipeline: pipelines[m], modelKey: modelKeys[m], cache: cache, options: options)
+            measurements.robustness = robustness?.outcome.rows
+            robustnessSeconds.append(robustness?.seconds)
+            images[m] = EmbeddingMeasurements.ImageSet()
             // Each model's run is a one-model audit of its own: its folder reads as one.
             var modelConfig = config
             if several {
@@ -466,7 +473,8 @@ public enum AuditRunner {
                         ("read manifest", timings[0].1), ("load model", loadSeconds[m]), ("encode prompts", promptSeconds[m]),
                         ("encode images", imageEmbedder.encodeSeconds[m]), ("score and measure", scoring)
                     ]
-                    + (keepImages && options.shard == nil ? [("retrieval and associations", measureSeconds[m])] : [])
+                    + (measuresEmbeddings && options.shard == nil ? [("retrieval and associations", measureSeconds[m])] : [])
+                    + (robustnessSeconds[m].map { [("robustness", $0)] } ?? [])
             } else {
                 modelTimings = [] // set below, from the stages as they ran
             }
@@ -483,7 +491,8 @@ public enum AuditRunner {
         }
         if !several {
             timings.append(("score and measure", scoringSeconds[0]))
-            if keepImages && options.shard == nil { timings.append(("retrieval and associations", measureSeconds[0])) }
+            if measuresEmbeddings && options.shard == nil { timings.append(("retrieval and associations", measureSeconds[0])) }
+            if let seconds = robustnessSeconds[0] { timings.append(("robustness", seconds)) }
             runs[0].timings = timings
             runs[0].outputLocks = outputLocks
             finished = true
