@@ -22,13 +22,16 @@ public enum RobustnessAnalysis {
     ///   - table: the run's prediction table (its rows, and which of them were scored).
     ///   - images: the scored images' L2-normalised embeddings (``EmbeddingMeasurements/ImageSet``).
     ///   - own: the run's disparity rows: specification 0, as `disparities.csv` holds them.
-    ///   - texts: the model's text embedder (with the run's cache and `--cached-only` setting).
+    ///   - embedTexts: the embeddings (projected, not normalised) of the distinct prompts given,
+    ///     and how many were encoded now: the model's ``TextEmbedder/embed(_:)`` in a run.
     ///   - score: false for a shard: the prompts are encoded into the cache for the final run,
     ///     and nothing is scored.
+    ///   - threads: specifications scored at once (each on its own thread).
     public static func measure(
         _ spec: RobustnessSpec, designs: [DesignSpec], table: PredictionTable, images: EmbeddingMeasurements.ImageSet,
-        own: [DisparityRow], settings: MetricSettings, texts: TextEmbedder, logitScale: Float, logitBias: Float?,
-        score: Bool
+        own: [DisparityRow], settings: MetricSettings,
+        embedTexts: ([String]) throws -> (embeddings: [String: [Float]], encoded: Int),
+        logitScale: Float, logitBias: Float?, score: Bool, threads: Int = 1
     ) throws -> Outcome {
         let drawn = PromptSpecification.draw(spec).dropFirst() // specification 0 is the run itself
         let worded = drawn.map { $0.apply(to: designs) }
@@ -38,23 +41,43 @@ public enum RobustnessAnalysis {
                 for c in design.classes { prompts += design.prompts(forClass: c.name) }
             }
         }
-        let (embeddings, encoded) = try texts.embed(prompts)
+        let (embeddings, encoded) = try embedTexts(prompts)
         let outcome = Outcome(rows: nil, promptsEncoded: encoded, promptsTotal: embeddings.count)
         guard score else { return outcome }
 
-        var measured: [[RobustnessRow.Key: DisparityRow]] = []
-        measured.reserveCapacity(worded.count)
-        for designs in worded {
-            let classifiers = try designs.map { design in
-                try ZeroShotClassifier(
-                    classes: design.classNames,
-                    promptEmbeddings: design.classes.map { c in design.prompts(forClass: c.name).map { embeddings[$0]! } },
-                    logitScale: logitScale, logitBias: logitBias)
+        // The specifications are independent: each is scored and measured on its own thread,
+        // into its own slot, so the result does not depend on the threads.
+        var measured = [[RobustnessRow.Key: DisparityRow]](repeating: [:], count: worded.count)
+        var failures = [Error?](repeating: nil, count: worded.count)
+        let workers = max(1, min(threads, worded.count))
+        measured.withUnsafeMutableBufferPointer { measuredBuffer in
+            failures.withUnsafeMutableBufferPointer { failureBuffer in
+                let shared = UnsafeSendable((measuredBuffer, failureBuffer, worded, embeddings))
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let (measuredBuffer, failureBuffer, worded, embeddings) = shared.value
+                    for index in stride(from: worker, to: worded.count, by: workers) {
+                        do {
+                            let designs = worded[index]
+                            let classifiers = try designs.map { design in
+                                try ZeroShotClassifier(
+                                    classes: design.classNames,
+                                    promptEmbeddings: design.classes.map { c in
+                                        design.prompts(forClass: c.name).map { embeddings[$0]! }
+                                    },
+                                    logitScale: logitScale, logitBias: logitBias)
+                            }
+                            let scored = try scoreTable(table, designs: designs, classifiers: classifiers, images: images)
+                            let rows = computeAuditMetrics(scored, settings: settings).disparities
+                            measuredBuffer[index] = Dictionary(
+                                rows.map { (RobustnessRow.Key($0), $0) }, uniquingKeysWith: { first, _ in first })
+                        } catch {
+                            failureBuffer[index] = error
+                        }
+                    }
+                }
             }
-            let scored = try scoreTable(table, designs: designs, classifiers: classifiers, images: images)
-            let rows = computeAuditMetrics(scored, settings: settings).disparities
-            measured.append(Dictionary(rows.map { (RobustnessRow.Key($0), $0) }, uniquingKeysWith: { first, _ in first }))
         }
+        if let failure = failures.first(where: { $0 != nil }) { throw failure! }
         return Outcome(rows: summarize(own: own, measured: measured), promptsEncoded: encoded, promptsTotal: embeddings.count)
     }
 
@@ -62,7 +85,7 @@ public enum RobustnessAnalysis {
     /// image vectors are already the unit vectors the scorer makes, so the logits are bit for
     /// bit those a run worded this way computes, and so are the predictions. The confidences are
     /// not computed (0): the metrics count predictions only, and this table is never written.
-    static func scoreTable(
+    public static func scoreTable(
         _ table: PredictionTable, designs: [DesignSpec], classifiers: [ZeroShotClassifier],
         images: EmbeddingMeasurements.ImageSet
     ) throws -> PredictionTable {
@@ -125,8 +148,9 @@ extension RobustnessAnalysis {
             model: pipeline.model, tokenizer: pipeline.tokenizer, cache: cache, modelKey: modelKey,
             tokenizerKey: pipeline.tokenizerKey, allowEncoding: !options.cachedOnly)
         let outcome = try measure(
-            spec, designs: config.designs, table: table, images: images, own: own, settings: settings, texts: texts,
-            logitScale: pipeline.model.logitScale, logitBias: pipeline.model.logitBias, score: options.shard == nil)
+            spec, designs: config.designs, table: table, images: images, own: own, settings: settings, embedTexts: texts.embed,
+            logitScale: pipeline.model.logitScale, logitBias: pipeline.model.logitBias, score: options.shard == nil,
+            threads: options.threads)
         return (outcome, Date().timeIntervalSince(started))
     }
 }
