@@ -138,6 +138,13 @@ import Testing
             checked += 1
         }
         #expect(checked == 262)
+        // Read back with the folder (card, diff): the same rows.
+        let back = try #require(try AuditReport.read(folder: dir.url.appendingPathComponent("report")).robustness)
+        #expect(back.count == 262 && back.map(\.key) == run.measurements.robustness?.map(\.key))
+        #expect(
+            zip(back, run.measurements.robustness ?? []).allSatisfy {
+                $0.flaggedIn == $1.flaggedIn && $0.sameDirectionIn == $1.sameDirectionIn
+            })
         // The case exercises what it is for: a synonym or template changes predictions, and
         // some rows are flagged in some specifications only.
         #expect(testCase.rows.contains { $0.difference_min != $0.difference_max })
