@@ -152,6 +152,37 @@ import Testing
         #expect(testCase.rows.contains { $0.metric == "harm_rate:crime-related" && $0.difference_min != $0.difference_max })
     }
 
+    @Test func theReportSeparatesRobustFromFragileFindingsWithTheirCounts() throws {
+        let testCase = try loadCase()
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let folder = dir.url.appendingPathComponent("report")
+        let (_, _, run) = try runAndWrite(
+            try writeAudit(testCase, in: dir.url), cache: dir.url.appendingPathComponent("cache.sqlite"), to: folder)
+        let report = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        let findings = Findings(AuditReport(run: run))
+        #expect(findings.specifications == 7 && !findings.ranked.isEmpty)
+        // Every ranked finding says in how many of the 7 wordings it holds, as robustness.csv does.
+        for finding in findings.ranked {
+            let row = try #require(finding.robustness)
+            #expect(finding.line.contains("flagged in \(row.flaggedIn) of 7 wordings"))
+        }
+        let robust = findings.ranked.filter { $0.robustness!.isRobust }, fragile = findings.ranked.filter { !$0.robustness!.isRobust }
+        #expect(!robust.isEmpty && !fragile.isEmpty)
+        // 90% of 7, rounded up: 7.
+        #expect(robust.allSatisfy { $0.robustness!.flaggedIn == 7 && $0.robustness!.sameDirectionIn == 7 })
+        let robustAt = try #require(report.range(of: "**Robust findings**")),
+            fragileAt = try #require(report.range(of: "**Fragile findings**"))
+        for finding in robust {
+            let at = try #require(report.range(of: "- " + finding.line))
+            #expect(at.lowerBound > robustAt.upperBound && at.lowerBound < fragileAt.lowerBound)
+        }
+        for finding in fragile {
+            let at = try #require(report.range(of: "- " + finding.line))
+            #expect(at.lowerBound > fragileAt.upperBound)
+        }
+    }
+
     @Test func theSameSeedWritesTheSameFileAndAnotherSeedAnotherDraw() throws {
         let testCase = try loadCase()
         let dir = try TempDir()
