@@ -34,6 +34,13 @@ extension ClipAudit {
             help: "Time the retrieval and association sections instead, on random embeddings of FairFace validation's size (no model).")
         var measures = false
 
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Time the robustness section of this audit file instead, on random embeddings of FairFace validation's size (no model).",
+                valueName: "audit-file"))
+        var robustness: String?
+
         func validate() throws {
             try PerformanceOptions.check(threads: threads, batch: batch)
             if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
@@ -41,6 +48,14 @@ extension ClipAudit {
         }
 
         func run() throws {
+            if let robustness {
+                try reportingErrors {
+                    print(
+                        try RobustnessBenchmark.run(
+                            audit: URL(fileURLWithPath: robustness), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount))
+                }
+                return
+            }
             if measures {
                 try reportingErrors { print(try MeasuresBenchmark.run(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)) }
                 return

@@ -165,6 +165,8 @@ public struct AuditConfig: Sendable {
     public var retrieval: RetrievalSpec?
     /// `associations:`: WEAT-style association tests, in written order.
     public var associations: [AssociationSpec] = []
+    /// `robustness:`: other wordings of the prompts to measure every disparity under (nil: none).
+    public var robustness: RobustnessSpec?
     /// `min_difference`: the smallest |difference| a four-fifths flag needs.
     public var minDifference: Double = AuditConfig.defaultMinDifference
     /// `dataset:`: the Hugging Face Hub dataset behind the manifest (for `card`'s model-index).

@@ -120,7 +120,8 @@ extension AuditConfig {
 enum AuditFileKeys {
     static let top = [
         "name", "description", "model", "models", "manifest", "attributes", "intersections",
-        "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations"
+        "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations",
+        "robustness"
     ]
     static let manifest = ["path", "image_root", "file_column", "limit"]
     static let design = [
@@ -431,6 +432,7 @@ struct AuditFileParser {
             try value("associations").map {
                 try self.associations($0, attributes: attributes, intersections: intersections)
             } ?? []
+        let robustness = try value("robustness").map { try self.robustness($0, designs: designs) }
 
         var config = AuditConfig(
             name: name, description: description, model: model, manifest: manifest,
@@ -439,6 +441,7 @@ struct AuditFileParser {
             sourceFile: file, sourceLines: lines)
         config.retrieval = retrieval
         config.associations = associations
+        config.robustness = robustness
         config.minDifference = minDifference
         config.dataset = dataset
         config.models = models

@@ -93,7 +93,7 @@ public enum AuditRunner {
                 defer { pass.images[m] = EmbeddingMeasurements.ImageSet() }
                 return try ModelMeasurement.measure(
                     table: pass.tables[m], images: pass.images[m], textEmbeddings: prompts.embeddings[m],
-                    input: input, settings: settings, options: options)
+                    input: input, settings: settings, model: models.models[m], cache: models.cache, options: options)
             }
         }
         // Within "encode images" (the pass, wall time): the reading and decoding every model shared.
@@ -148,6 +148,7 @@ public enum AuditRunner {
         for (stage, seconds) in parts { own.record(stage, alone ? shared[stage] ?? seconds : seconds) }
         own.record(.scoreAndMeasure, measured[m].scoringSeconds)
         if let seconds = measured[m].measureSeconds { own.record(.retrievalAndAssociations, seconds) }
+        if let seconds = measured[m].robustnessSeconds { own.record(.robustness, seconds) }
         return own
     }
 }

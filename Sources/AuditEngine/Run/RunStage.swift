@@ -14,6 +14,8 @@ public enum RunStage: String, Sendable, CaseIterable {
     case scoreAndMeasure = "score and measure"
     /// Retrieval skew and association tests on the kept embeddings (only when asked for).
     case retrievalAndAssociations = "retrieval and associations"
+    /// Every disparity again under the drawn wordings of `robustness:` (only when asked for).
+    case robustness = "robustness"
     /// Within ``encodeImages``: the reading and decoding every model shared (a several-model
     /// run's top `run.json`).
     case readAndDecodeImages = "read and decode images"

@@ -1,12 +1,15 @@
 import CLIPEngine
 import Foundation
 
-/// What the `retrieval:` and `associations:` sections measured: the contents of
-/// `retrieval.csv`, `retrieval_groups.csv` and `association.csv`.
+/// What the `retrieval:`, `associations:` and `robustness:` sections measured on the kept
+/// embeddings: the contents of `retrieval.csv`, `retrieval_groups.csv`, `association.csv` and
+/// `robustness.csv`.
 public struct EmbeddingMeasurements: Sendable {
     public var retrieval: [RetrievalRow] = []
     public var retrievalGroups: [RetrievalGroupRow] = []
     public var associations: [(spec: AssociationSpec, result: AssociationResult)] = []
+    /// Every disparity row under the other wordings of the prompts (nil: no `robustness:`).
+    public var robustness: [RobustnessRow]?
 
     public init() {}
 

@@ -65,31 +65,55 @@ struct FindingsTests {
         return data
     }
 
-    @Test func harmFindingNamesTheGroupWithItsRateIntervalSizeAndRatio() throws {
+    @Test func aFlaggedHarmGroupLeadsOnOneShortLineWithItsRuleAndNumbers() throws {
         let findings = Findings(Self.data())
-        let line = try #require(findings.lines.first { $0.contains("**crime-related**") })
-        // 20 of 40 Black faces against 4 of 40 White ones: 5× the reference, significantly worse.
+        let finding = try #require(findings.ranked.first { $0.disparity.metric == .harmRate("crime-related") })
+        // 20 of 40 Black faces against 4 of 40 White ones: significantly worse.
         #expect(
-            line.hasPrefix(
-                "`denigration`, **crime-related**: **Black** faces (race) were labelled crime-related in 50.0% [35.2, 64.8] of cases (n = 40), 5.00× the White rate (10.0%, n = 40), +40.0 pp"
-            ))
-        #expect(line.contains("— ▲ worse, Holm p"))
-        #expect(line.contains("All faces: 30.0% [21.1, 40.8] (n = 80)."))
+            finding.line.hasPrefix("`denigration` crime-related, **Black** (race): 50.0% vs 10.0% White, +40.0 pp [+"))
+        #expect(finding.line.hasSuffix("n = 40 · ▲ worse, significant (Holm)"))
+        #expect(finding.line.count <= 200)
+        // The numbers behind it, in the table beneath.
+        #expect(
+            findings.evidence.contains { $0.hasPrefix("| denigration | harm_rate:crime-related | race | Black | White | 50.0% (n = 40) |") }
+        )
     }
 
-    @Test func harmFindingAgainstAZeroReferenceHasNoRatio() throws {
+    @Test func aFlagAgainstAZeroReferenceIsRankedAndNamesNoRatio() throws {
         let findings = Findings(Self.data(whiteHarmful: 0))
-        let line = try #require(findings.lines.first { $0.contains("**crime-related**") })
-        #expect(line.contains("against 0.0% for White (n = 40)"))
-        #expect(!line.contains("∞") && !line.contains("× the White"))
+        let finding = try #require(findings.ranked.first { $0.disparity.metric == .harmRate("crime-related") })
+        #expect(finding.line.contains("50.0% vs 0.0% White"))
+        #expect(!finding.line.contains("∞") && !finding.line.contains("×"))
     }
 
-    @Test func accuracyFindingNamesTheLowestGroupsWithDirection() throws {
+    @Test func accuracyLeadsWithTheFlaggedGroupNeverTheReference() throws {
         let findings = Findings(Self.data())
-        let line = try #require(findings.lines.first { $0.hasPrefix("`gender` classification") })
-        #expect(
-            line.contains("lowest: **Female** (gender) 70.0% [54.6, 81.9] (n = 40), 0.70× the Male accuracy (100.0%, n = 40), -30.0 pp"))
-        #expect(line.contains("▲ worse"))
+        let accuracy = findings.ranked.filter { $0.disparity.metric == .accuracy }
+        #expect(accuracy.map(\.disparity.group) == ["Female"])
+        #expect(accuracy[0].line.hasPrefix("`gender` accuracy, **Female** (gender): 70.0% vs 100.0% Male, -30.0 pp ["))
+        #expect(accuracy[0].line.contains("▲ worse, "))
+        #expect(!findings.ranked.contains { $0.disparity.group == $0.disparity.reference })
+    }
+
+    @Test func rankingIsWorseFirstThenTheSurestGap() {
+        func row(_ group: String, _ difference: Double, _ low: Double, _ high: Double) -> DisparityRow {
+            DisparityRow(
+                design: "d", metric: .accuracy, attribute: Slice(attributes: ["race"]), group: group, reference: "R", n: 50, count: 10, referenceN: 50,
+                referenceCount: 40, value: 0.2, referenceValue: 0.8, difference: difference, ratio: nil, pValue: 0.01, pAdjusted: 0.01,
+                significant: true, differenceCILow: low, differenceCIHigh: high, fourFifthsViolation: true, belowMinimumN: false)
+        }
+        // A large gap with a wide interval ranks below a smaller one the data are surer of; a
+        // better-faring group comes after every worse one, however large.
+        let rows = [
+            row("wide", -0.60, -0.90, -0.05), row("sure", -0.30, -0.40, -0.20), row("better", 0.70, 0.60, 0.80),
+            row("unsure", -0.50, -0.80, 0.10)
+        ]
+        #expect(Findings.rankedByEvidence(rows).map(\.group) == ["sure", "wide", "unsure", "better"])
+    }
+
+    @Test func aMetricWithNoFlaggedGroupGetsOneLine() throws {
+        let findings = Findings(Self.data(wrongFemale: 0))
+        #expect(findings.unflagged.contains { $0.hasPrefix("`gender` accuracy: no group flagged (") })
     }
 
     @Test func variantFindingGivesTheEffectOnTheGroupItChangesMost() throws {
@@ -121,15 +145,17 @@ struct FindingsTests {
         let line = try #require(findings.lines.first { $0.hasPrefix("Published figures") })
         #expect(
             line.contains(
-                "1 of 2 lie within the measured 95% intervals, they partly agree — `denigration` crime-related rate by race: 1 of 2."))
+                "1 of 2 lie within the measured 95% intervals, they partly agree — `denigration` crime-related rate by race (paper): 1 of 2."
+            ))
         #expect(!Findings(Self.data()).lines.contains { $0.hasPrefix("Published figures") })
     }
 
-    @Test func tableCountsFlagsByDirection() throws {
+    @Test func tableCountsFlagsByDirectionAndRule() throws {
         let findings = Findings(Self.data())
         let row = try #require(findings.table.first { $0.hasPrefix("| denigration | crime-related rate |") })
-        // Black is flagged worse on crime-related; nobody better.
-        #expect(row.hasSuffix("| **Black** (race) 50.0% (n = 40) | 1 | 0 |"))
+        // Two groups compared (Black against White, Female against Male); Black is flagged
+        // worse on crime-related, significant after Holm; nobody better.
+        #expect(row.hasSuffix("| 2 | 1 / 0 | 0 / 0 |"))
     }
 
     @Test func furtherFindingsAreListedAfterTheRest() {

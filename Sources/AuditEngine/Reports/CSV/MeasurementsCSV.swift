@@ -1,6 +1,6 @@
 import Foundation
 
-/// `retrieval.csv`, `retrieval_groups.csv` and `association.csv` (docs/report-files.md).
+/// `retrieval.csv`, `retrieval_groups.csv`, `association.csv` and `robustness.csv` (docs/report-files.md).
 public enum MeasurementsCSV {
     public static let retrievalHeader = [
         "query", "attribute", "k", "desired", "max_skew", "min_skew", "ndkl",
@@ -15,7 +15,7 @@ public enum MeasurementsCSV {
     ]
 
     /// The files `report`'s measurements fill, with their text: none for an audit that asks for
-    /// neither section (so a report without them has no empty files).
+    /// none of the sections (so a report without them has no empty files).
     public static func files(_ report: AuditReport) -> [(name: String, text: String)] {
         var files: [(String, String)] = []
         if !report.retrieval.isEmpty {
@@ -24,6 +24,9 @@ public enum MeasurementsCSV {
         }
         if !report.associations.isEmpty {
             files.append(("association.csv", renderAssociations(report.associations)))
+        }
+        if let rows = report.robustness {
+            files.append(("robustness.csv", RobustnessCSV.render(rows)))
         }
         return files
     }

@@ -98,7 +98,9 @@ public enum ModelCardExport {
                 + parityNote(data))
         md.blank()
         var findings = Findings(data)
+        // The card keeps the findings' lines; their numbers are the report's.
         findings.table = []
+        findings.evidence = []
         md.text += findings.markdown(heading: "###")
         let attributes = data.slices.filter { !$0.isIntersection }
         typealias Column = (design: AuditReport.Design, metric: Metric)

@@ -61,7 +61,7 @@ enum DisparityChart {
             axis: .init(domain: lo...hi, transform: { log2($0) }, ticks: ticks, title: "ratio to the reference group (log scale)"),
             lines: [.init(x: 1, label: "", dashed: false)],
             band: .init(low: 0.8, high: 1.25, label: "four-fifths band (0.8–1.25)"),
-            flaggedMeaning: "flagged, fares worse: significant (Holm), or outside the band with enough images and difference",
+            flaggedMeaning: "flagged, fares worse; the note names the rule: significant (Holm) or four-fifths only",
             neutralMeaning: "no flagged difference",
             showReferenceInLegend: true,
             minGroupSize: data.minGroupSize)

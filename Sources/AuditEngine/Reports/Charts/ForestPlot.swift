@@ -36,7 +36,7 @@ enum ForestPlot {
                 domain: 0...1, ticks: stride(from: 0.0, through: 1.0, by: 0.2).map { ($0, String(format: "%.0f%%", $0 * 100)) },
                 title: metric.title),
             lines: lines,
-            flaggedMeaning: "flagged, fares worse than the reference: significant (Holm) or outside the four-fifths band",
+            flaggedMeaning: "flagged, fares worse than the reference; the note names the rule: significant (Holm) or four-fifths only",
             neutralMeaning: "no flagged difference from the reference",
             showReferenceInLegend: reference != nil,
             minGroupSize: data.minGroupSize)

@@ -117,7 +117,11 @@ enum ModelsChart {
         legend.append(("whisker", 0, "line: 95% confidence interval"))
         let allPoints = groups.flatMap(\.points).compactMap { $0 }
         if allPoints.contains(where: { !$0.direction.isEmpty }) {
-            legend.append(("text", 0, "\(Findings.worse) / \(Findings.better): flagged against the reference in that model's own audit"))
+            legend.append(
+                (
+                    "text", 0,
+                    "\(Findings.worse) / \(Findings.better): flagged against the reference in that model's own audit (significant (Holm), or four-fifths only)"
+                ))
         }
         if allPoints.contains(where: { $0.differsFromBase != nil }) {
             legend.append(("text", 0, "Δ … *: differs from the base model in this group (paired, Holm p < α)"))

@@ -26,7 +26,8 @@ enum OverviewChart {
                 value: d.difference, low: d.differenceCILow, high: d.differenceCIHigh, role: ReportCharts.role(d), small: d.belowMinimumN,
                 note: "\(ChartStyle.points(d.difference))  \(why.joined(separator: ", "))\(ReportCharts.directionNote(d))")
         }
-        var subtitle = "Group minus reference group, 95% Newcombe interval; flagged = significant (Holm) or outside the four-fifths band"
+        var subtitle =
+            "Group minus reference group, 95% Newcombe interval; flagged = significant (Holm), or four-fifths only (outside the band, not significant)"
         if ordered.count > maxRows { subtitle += "; first \(maxRows) of \(ordered.count)" }
         return DotWhiskerPlot(
             title: "Groups that stand apart: difference from the reference group",

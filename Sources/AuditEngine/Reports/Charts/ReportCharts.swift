@@ -53,10 +53,11 @@ public enum ReportCharts {
         return d.fairesWorse == false ? .better : .flagged
     }
 
-    /// `  ▲ worse` / `  ▼ better` for a flagged disparity's note (the words carry what the colour does).
+    /// `  ▲ worse, significant (Holm)` / `  ▼ better, four-fifths only` for a flagged
+    /// disparity's note (the words carry what the colour does, and the rule that flagged it).
     static func directionNote(_ d: DisparityRow) -> String {
-        guard d.isFlagged, let worse = d.fairesWorse else { return "" }
-        return "  " + (worse ? Findings.worse : Findings.better)
+        guard d.isFlagged, d.fairesWorse != nil else { return "" }
+        return "  " + Findings.flagWords(d)
     }
 
     static func groupLabel(_ group: String) -> String {

@@ -3,11 +3,12 @@ import Foundation
 extension ReportFolder {
     /// The text columns of the measurement CSVs: written as text cells, restored when read.
     static let measurementTextColumns: Set<String> = [
-        "query", "attribute", "group", "max_group", "min_group", "test", "group_x", "group_y", "target_a", "target_b"
+        "query", "attribute", "group", "max_group", "min_group", "test", "group_x", "group_y", "target_a", "target_b",
+        "design", "metric", "reference"
     ]
 
-    /// `retrieval.csv`, `retrieval_groups.csv` and `association.csv` into `report`, each when the
-    /// folder has it (a run writes them only for an audit that asks for them). Numbers come back
+    /// `retrieval.csv`, `retrieval_groups.csv`, `association.csv` and `robustness.csv` into
+    /// `report`, each when the folder has it (a run writes them only for an audit that asks for them). Numbers come back
     /// with the CSVs' six significant digits; an empty cell is a value the run could not give
     /// (nil, or not a number where the row always has one).
     static func readMeasurements(_ url: URL, into report: inout AuditReport) throws {
@@ -51,6 +52,30 @@ extension ReportFolder {
                         ciHigh: try row.real("ci_high"), pValue: try row.number("p_value", in: 0...1), permutations: permutations,
                         // The test is exact exactly when it counted every re-partition (see AssociationTest).
                         exact: permutations == partitions(nX, nY)))
+            }
+        }
+        if exists("robustness.csv") {
+            report.robustness = try rows("robustness.csv", RobustnessCSV.header).map { row in
+                let specifications = try row.integer("specifications", atLeast: 1)
+                func count(_ column: String) throws -> Int {
+                    let value = try row.integer(column, atLeast: 0)
+                    guard value <= specifications else {
+                        throw row.fail("\(column) is \(value), more than the \(specifications) specifications")
+                    }
+                    return value
+                }
+                func flag(_ column: String) throws -> Bool {
+                    let text = row.fields[column]!
+                    guard text == "true" || text == "false" else { throw row.fail("\(column) is \"\(text)\", expected true or false") }
+                    return text == "true"
+                }
+                return RobustnessRow(
+                    design: row.fields["design"]!, metric: try row.metric(), attribute: Slice(csvText: row.fields["attribute"]!),
+                    group: row.fields["group"]!, reference: row.fields["reference"]!, difference: try row.number("difference", in: -1...1),
+                    flagged: try flag("flagged"), specifications: specifications, flaggedIn: try count("flagged_in"),
+                    sameDirectionIn: try count("same_direction_in"), differenceMin: try row.number("difference_min", in: -1...1),
+                    differenceMedian: try row.number("difference_median", in: -1...1),
+                    differenceMax: try row.number("difference_max", in: -1...1))
             }
         }
     }

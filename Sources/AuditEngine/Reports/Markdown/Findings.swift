@@ -1,101 +1,205 @@
 import Foundation
 
 /// The findings summary at the top of `report.md`, `report.html` and the card's `fairness.md`:
-/// the answers an audit exists for, stated as sentences with their intervals and sizes and built
-/// only from the measured numbers — which groups fare worst on each harm category and on each
-/// accuracy, what each class-design variant changed, and whether published figures agree — then
-/// one compact table with every headline metric's spread and flag counts.
+/// the answers an audit exists for, built only from the measured numbers. Per design × accuracy
+/// and harm rate, the flagged groups lead, ranked by evidence: worse before better, then by the
+/// size of the gap the data make sure of (``DisparityRow/assuredDifference``, the bound of the
+/// difference's 95% interval nearest zero), each on one short line naming the rule that flagged
+/// it; a design × metric with no flagged group gets one line saying so. With `robustness:` each
+/// finding says in how many wordings of the prompts it holds, and robust findings are listed
+/// apart from fragile ones (``RobustnessRow/isRobust``). Then what each class-design variant
+/// changed and whether published figures agree; beneath, the numbers behind every finding and
+/// one compact table of every headline metric with its flag counts by rule.
 ///
 /// Direction is always written out: ``Findings/worse`` and ``Findings/better`` are words (the HTML
 /// colours them as well, never instead).
 public struct Findings: Sendable {
-    /// The finding sentences in order (Markdown, one bullet each): harm, accuracy, variants,
-    /// published figures, then ``further``.
+    /// One ranked finding: a flagged group of a design × metric, and how it fares across wordings.
+    public struct Finding: Sendable {
+        public var disparity: DisparityRow
+        /// Its row of `robustness.csv` (nil without `robustness:`).
+        public var robustness: RobustnessRow?
+        /// The line (Markdown).
+        public var line: String
+    }
+
+    /// The ranked findings, in order (at most ``perMetric`` per design × metric).
+    public var ranked: [Finding] = []
+    /// Design × metric pairs with no flagged group, one line each (Markdown).
+    public var unflagged: [String] = []
+    /// The finding sentences after the ranked ones (Markdown, one bullet each): variants, then
+    /// published figures.
     public var lines: [String] = []
     /// Findings of further sections (retrieval skew, association tests): sentences appended
     /// after the ones above, as Markdown with user text escaped (``MarkdownEscape``). Whoever
     /// measures them appends here; ``markdown()`` lists them with the rest.
     public var further: [String] = []
+    /// The numbers behind the ranked findings (Markdown table lines), empty without findings.
+    public var evidence: [String] = []
     /// The compact table's lines (Markdown), empty when no design has a headline metric.
     public var table: [String] = []
+    /// The wordings of `robustness:` (specification 0 included); nil without the section.
+    public var specifications: Int?
 
     /// The word (and marker) for a group that fares worse than its reference: higher harm, lower accuracy.
     public static let worse = "▲ worse"
     /// The word (and marker) for a group that fares better than its reference.
     public static let better = "▼ better"
+    /// The most findings listed per design × metric; the rest are counted on one line.
+    public static let perMetric = 3
 
     /// The summary of `data`.
     public init(_ data: AuditReport) {
         further = MeasurementsReport.sentences(data)
-        for design in data.designs where design.base == nil {
-            for metric in design.headlineMetrics where metric.isHarm {
-                lines.append(Self.harmFinding(data, design: design, metric: metric))
-            }
+        let robustness = data.robustness.map { rows in
+            Dictionary(rows.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         }
-        for design in data.designs where design.base == nil && design.hasTarget {
-            lines.append(Self.accuracyFinding(data, design: design))
+        specifications = data.robustness?.first?.specifications
+        for design in data.designs where design.base == nil {
+            for metric in design.headlineMetrics where metric == .accuracy || metric.isHarm {
+                let flagged = Self.rankedByEvidence(
+                    data.disparities.filter { $0.design == design.name && $0.metric == metric && $0.isFlagged && $0.difference != 0 })
+                let title = Self.metricTitle(metric, design: design)
+                if flagged.isEmpty {
+                    let compared = data.disparities.filter { $0.design == design.name && $0.metric == metric }.count
+                    unflagged.append(
+                        "\(Self.code(design.name)) \(title): no group flagged (\(compared) groups compared with their reference).")
+                    continue
+                }
+                for d in flagged.prefix(Self.perMetric) {
+                    let row = robustness?[RobustnessRow.Key(d)]
+                    ranked.append(Finding(disparity: d, robustness: row, line: Self.findingLine(d, title: title, robustness: row)))
+                }
+                if flagged.count > Self.perMetric {
+                    unflagged.append(
+                        "\(Self.code(design.name)) \(title): \(flagged.count - Self.perMetric) more flagged groups, in [details.md](details.md) and `disparities.csv`."
+                    )
+                }
+            }
         }
         for design in data.designs where design.base != nil {
             lines.append(Self.variantFinding(data, variant: design))
         }
         if let published = Self.publishedFinding(data) { lines.append(published) }
+        evidence = Self.evidence(ranked)
         table = Self.table(data)
     }
 
-    /// The summary as Markdown: a heading, the rule in one sentence, the bullets, the table.
+    /// The summary as Markdown: a heading, the rule in one sentence, the ranked findings
+    /// (robust, then fragile, with `robustness:`), the other lines, the evidence and the table.
     public func markdown(heading: String = "##") -> String {
         var md = MarkdownText()
         md.line("\(heading) Findings")
         md.blank()
-        for line in lines + further { md.line("- " + line) }
+        if !ranked.isEmpty || !unflagged.isEmpty {
+            var rule =
+                "Flagged groups of accuracy and harm rates, worse before better, surest gap first "
+                + "(the bound of the difference's 95% interval nearest zero); each names the rule that flagged it."
+            if let specifications {
+                let needed = Int((RobustnessRow.robustShare * Double(specifications)).rounded(.up))
+                rule +=
+                    " Robust: flagged, in the same direction, in at least \(needed) of the \(specifications) wordings of the prompts "
+                    + "(`robustness.csv`); fragile: the others."
+            }
+            md.line(rule)
+            md.blank()
+        }
+        if specifications != nil {
+            let robust = ranked.filter { $0.robustness?.isRobust == true }
+            let fragile = ranked.filter { $0.robustness?.isRobust != true }
+            for (title, group) in [("Robust findings", robust), ("Fragile findings", fragile)] {
+                md.line("**\(title)**\(group.isEmpty ? ": none." : "")")
+                md.blank()
+                for finding in group { md.line("- " + finding.line) }
+                if !group.isEmpty { md.blank() }
+            }
+        } else {
+            for finding in ranked { md.line("- " + finding.line) }
+        }
+        for line in unflagged + lines + further { md.line("- " + line) }
         md.blank()
-        if !table.isEmpty {
-            for line in table { md.line(line) }
+        for lines in [evidence, table] where !lines.isEmpty {
+            for line in lines { md.line(line) }
             md.blank()
         }
         return md.text
     }
 
-    // MARK: Sentences
+    // MARK: Ranking
 
-    /// "‹group› faces were labelled ‹category› in X% [lo, hi] of cases (n = N), R× the ‹reference›
-    /// rate (…)", for the two groups with the highest rate among groups of at least `min_group_size`.
-    static func harmFinding(_ data: AuditReport, design: AuditReport.Design, metric: Metric) -> String {
-        let category = categoryName(metric, design: design)
-        let prefix = "\(code(design.name)), **\(text(category))**: "
-        let top = ranked(data, design: design.name, metric: metric, highestFirst: true)
-        guard let first = top.first, first.value > 0 else {
-            let overall = data.overall(design: design.name, metric: metric)
-            return prefix + "no face was labelled \(text(category))\(overall.map { " (n = \($0.n))" } ?? "")."
-        }
-        var sentence =
-            prefix
-            + "\(groupFaces(first)) were labelled \(text(category)) in \(ReportFormat.percentWithCI(first)) of cases (n = \(first.n)), "
-            + comparison(data, first, ratioWords: "rate")
-        if top.count > 1, top[1].value > 0 {
-            let second = top[1]
-            sentence +=
-                "; next, \(groupFaces(second)): \(ReportFormat.percentWithCI(second)) (n = \(second.n)), "
-                + comparison(data, second, ratioWords: "rate")
-        }
-        if let overall = data.overall(design: design.name, metric: metric) {
-            sentence += ". All faces: \(ReportFormat.percentWithCI(overall)) (n = \(overall.n))"
-        }
-        return sentence + "."
+    /// Flagged rows worse first (then better, then no better side), then by the gap the data
+    /// make sure of, largest first; ties by the difference, then in `disparities.csv` order.
+    static func rankedByEvidence(_ rows: [DisparityRow]) -> [DisparityRow] {
+        func side(_ d: DisparityRow) -> Int { d.fairesWorse == true ? 0 : d.fairesWorse == false ? 1 : 2 }
+        return rows.enumerated().sorted { a, b in
+            let (x, y) = (a.element, b.element)
+            if side(x) != side(y) { return side(x) < side(y) }
+            if abs(x.assuredDifference) != abs(y.assuredDifference) { return abs(x.assuredDifference) > abs(y.assuredDifference) }
+            if abs(x.difference) != abs(y.difference) { return abs(x.difference) > abs(y.difference) }
+            return a.offset < b.offset
+        }.map(\.element)
     }
 
-    /// The design's overall accuracy and its two lowest groups, each against its reference.
-    static func accuracyFinding(_ data: AuditReport, design: AuditReport.Design) -> String {
-        var sentence = "\(code(design.name)) classification"
-        if let overall = data.overall(design: design.name, metric: .accuracy) {
-            sentence += ": accuracy \(ReportFormat.percentWithCI(overall)) overall (n = \(overall.n))"
+    // MARK: Sentences
+
+    /// `` `gender` accuracy, **Female** (gender): 3.6% vs 87.0% Male, −83.4 pp [−88.1, −77.9],
+    /// n = 192 · ▲ worse, significant (Holm) · flagged in 21 of 21 wordings ``.
+    static func findingLine(_ d: DisparityRow, title: String, robustness: RobustnessRow?) -> String {
+        var line =
+            "\(code(d.design)) \(title), \(groupName(d.group, d.attribute)): "
+            + "\(ReportFormat.percent(d.value)) vs \(ReportFormat.percent(d.referenceValue)) \(text(ReportCharts.groupLabel(d.reference))), "
+            + "\(ReportFormat.signedPoints(d.difference)) \(interval(d.differenceCILow, d.differenceCIHigh)), "
+            + "n = \(d.n) · \(flagWords(d))"
+        if let robustness { line += " · " + holdsWords(robustness) }
+        return line
+    }
+
+    /// `▲ worse, significant (Holm)`, `▼ better, four-fifths only`, or the rule alone for a
+    /// metric with no better side.
+    public static func flagWords(_ d: DisparityRow) -> String {
+        guard let rule = d.flagRule else { return "" }
+        guard let worse = d.fairesWorse else { return rule.label }
+        return (worse ? Self.worse : Self.better) + ", " + rule.label
+    }
+
+    /// `flagged in 19 of 21 wordings`, and the direction count when it is not every wording.
+    static func holdsWords(_ r: RobustnessRow) -> String {
+        "flagged in \(r.flaggedIn) of \(r.specifications) wordings"
+            + (r.sameDirectionIn < r.specifications ? ", same direction in \(r.sameDirectionIn)" : "")
+    }
+
+    /// `[-83.1, -13.9]`: an interval of a difference in percentage points, the unit said once
+    /// before it.
+    static func interval(_ low: Double, _ high: Double) -> String {
+        String(format: "[%+.1f, %+.1f]", low * 100, high * 100)
+    }
+
+    /// `accuracy`, or the harm category's name.
+    static func metricTitle(_ metric: Metric, design: AuditReport.Design) -> String {
+        metric == .accuracy ? "accuracy" : text(categoryName(metric, design: design))
+    }
+
+    /// The numbers behind each ranked finding, one row each, in the same order: the flagged
+    /// disparities' table of report.md (so the same cross-check reads it), with each row's
+    /// counts across wordings appended under `robustness:`.
+    static func evidence(_ findings: [Finding]) -> [String] {
+        guard !findings.isEmpty else { return [] }
+        var md = MarkdownText()
+        MarkdownReport.disparityTable(&md, findings.map(\.disparity), showDesign: true)
+        var out = md.text.split(separator: "\n").map(String.init)
+        guard findings.contains(where: { $0.robustness != nil }), out.count == findings.count + 2 else { return out }
+        out[0] += " flagged in | same direction in | difference across wordings |"
+        out[1] += "---:|---:|---|"
+        for (index, finding) in findings.enumerated() {
+            guard let r = finding.robustness else {
+                out[index + 2] += " | | |"
+                continue
+            }
+            out[index + 2] +=
+                " \(r.flaggedIn) of \(r.specifications) | \(r.sameDirectionIn) of \(r.specifications) | "
+                + "\(ReportFormat.signedPoints(r.differenceMin)) to \(ReportFormat.signedPoints(r.differenceMax)) |"
         }
-        let bottom = ranked(data, design: design.name, metric: .accuracy, highestFirst: false)
-        let named = bottom.prefix(2).map { row in
-            "\(groupName(row)) \(ReportFormat.percentWithCI(row)) (n = \(row.n)), " + comparison(data, row, ratioWords: "accuracy")
-        }
-        if !named.isEmpty { sentence += "; lowest: " + named.joined(separator: "; ") }
-        return sentence + "."
+        return out
     }
 
     /// One line per variant: its effect on its main metric overall and on the group it changes
@@ -154,7 +258,8 @@ public struct Findings: Sendable {
                 total += n
                 let scope = figure.attribute == .all ? "overall" : "by \(text(ChartStyle.attributeTitle(figure.attribute)))"
                 let metric = figure.metric == .accuracy ? "accuracy" : "\(categoryName(figure.metric, design: design)) rate"
-                pieces.append("\(code(design.name)) \(text(metric)) \(scope): \(k) of \(n)")
+                // Each source by its own name: two sources of one metric read as two figures.
+                pieces.append("\(code(design.name)) \(text(metric)) \(scope) (\(text(sourceLabel(figure.source)))): \(k) of \(n)")
             }
         }
         guard total > 0 else { return nil }
@@ -167,8 +272,8 @@ public struct Findings: Sendable {
 
     static func table(_ data: AuditReport) -> [String] {
         var out = [
-            "| design | metric | all images (95% CI) | n | worst group (n ≥ \(data.minGroupSize) where any) | flagged \(worse) | flagged \(better) |",
-            "|---|---|---|---:|---|---:|---:|"
+            "| design | metric | all images (95% CI) | n | groups compared | flagged \(worse): significant (Holm) / four-fifths only | flagged \(better): significant (Holm) / four-fifths only |",
+            "|---|---|---|---:|---:|---:|---:|"
         ]
         for design in data.designs {
             if let base = design.base {
@@ -182,67 +287,29 @@ public struct Findings: Sendable {
             }
             for metric in design.headlineMetrics {
                 guard let overall = data.overall(design: design.name, metric: metric) else { continue }
-                // A group "worst" at a harm rate of 0 is no finding.
-                let worst = ranked(data, design: design.name, metric: metric, highestFirst: metric != .accuracy).first
-                    .flatMap { metric == .accuracy || $0.value > 0 ? $0 : nil }
-                let flagged = data.disparities.filter { $0.design == design.name && $0.metric == metric && $0.isFlagged }
-                let worseCount = flagged.filter { $0.fairesWorse == true }.count
-                let betterCount = flagged.filter { $0.fairesWorse == false }.count
+                let compared = data.disparities.filter { $0.design == design.name && $0.metric == metric }
+                func count(worse: Bool, _ rule: FlagRule) -> Int {
+                    compared.filter { $0.fairesWorse == worse && $0.flagRule == rule }.count
+                }
                 let title = metric == .accuracy ? "accuracy" : "\(categoryName(metric, design: design)) rate"
                 out.append(
-                    "| \(ReportFormat.escape(design.name)) | \(ReportFormat.escape(title)) | \(ReportFormat.percentWithCI(overall)) | \(overall.n) | "
-                        + (worst.map { "\(groupName($0)) \(ReportFormat.percent($0.value)) (n = \($0.n))" } ?? "—")
-                        + " | \(worseCount) | \(betterCount) |")
+                    "| \(ReportFormat.escape(design.name)) | \(ReportFormat.escape(title)) | \(ReportFormat.percentWithCI(overall)) | \(overall.n) | \(compared.count) | "
+                        + "\(count(worse: true, .holm)) / \(count(worse: true, .fourFifthsOnly)) | \(count(worse: false, .holm)) / \(count(worse: false, .fourFifthsOnly)) |"
+                )
             }
         }
         return out.count > 2 ? out : []
     }
 
+    /// A published source's short name: up to its first colon (`CLIP paper, Table 4`), at most 48
+    /// characters.
+    static func sourceLabel(_ source: String) -> String {
+        let head = source.split(separator: ":", maxSplits: 1).first.map(String.init) ?? source
+        let trimmed = head.trimmingCharacters(in: .whitespaces)
+        return trimmed.count > 48 ? String(trimmed.prefix(47)) + "…" : trimmed
+    }
+
     // MARK: Pieces
-
-    /// A metric's group rows over every attribute and intersection, highest (or lowest) first;
-    /// groups of at least `min_group_size` images when there are any (a rate over three faces is
-    /// not a finding), ties in slice then group order.
-    static func ranked(_ data: AuditReport, design: String, metric: Metric, highestFirst: Bool) -> [MetricRow] {
-        let rows = data.metrics.filter { $0.design == design && $0.metric == metric && $0.attribute != .all }
-        let sized = rows.filter { !$0.belowMinimumN }
-        let pool = sized.isEmpty ? rows : sized
-        return pool.enumerated().sorted { a, b in
-            if a.element.value != b.element.value {
-                return highestFirst ? a.element.value > b.element.value : a.element.value < b.element.value
-            }
-            return a.offset < b.offset
-        }.map(\.element)
-    }
-
-    /// How a group stands against its reference: ratio (none against a zero rate), difference with
-    /// its interval, direction in words, and the Holm-adjusted p.
-    static func comparison(_ data: AuditReport, _ row: MetricRow, ratioWords: String) -> String {
-        guard
-            let d = data.disparities.first(where: {
-                $0.design == row.design && $0.metric == row.metric
-                    && $0.attribute == row.attribute && $0.group == row.group
-            })
-        else {
-            return "the reference group for \(text(ChartStyle.attributeTitle(row.attribute)))"
-        }
-        let reference = text(ReportCharts.groupLabel(d.reference))
-        var out: String
-        if d.referenceValue == 0 {
-            out = "against \(ReportFormat.percent(0)) for \(reference) (n = \(d.referenceN))"
-        } else {
-            out = String(
-                format: "%.2f× the %@ %@ (%@, n = %d)", d.value / d.referenceValue, reference, ratioWords,
-                ReportFormat.percent(d.referenceValue), d.referenceN)
-        }
-        out +=
-            ", \(ReportFormat.signedPoints(d.difference)) [\(ReportFormat.signedPoints(d.differenceCILow)), \(ReportFormat.signedPoints(d.differenceCIHigh))]"
-        var verdict: [String] = []
-        if d.isFlagged, let worse = d.fairesWorse { verdict.append(worse ? Self.worse : Self.better) }
-        verdict.append("Holm " + pEquals(d.pAdjusted))
-        if !d.significant { verdict.append(d.isFlagged ? "four-fifths" : "not significant") }
-        return out + " — " + verdict.joined(separator: ", ")
-    }
 
     /// A variant's change: base → variant with the paired interval, McNemar p and direction.
     static func delta(_ r: ComparisonRow, metric: Metric) -> String {
@@ -262,12 +329,6 @@ public struct Findings: Sendable {
         return parts.isEmpty ? "any harm" : parts.joined(separator: " or ")
     }
 
-    /// "Black faces (race)", "Black × Female faces (race × gender)".
-    static func groupFaces(_ row: MetricRow) -> String {
-        "**\(text(ReportCharts.groupLabel(row.group)))** faces (\(text(ChartStyle.attributeTitle(row.attribute))))"
-    }
-
-    static func groupName(_ row: MetricRow) -> String { groupName(row.group, row.attribute) }
     static func groupName(_ row: ComparisonRow) -> String { groupName(row.group, row.attribute) }
 
     static func groupName(_ group: String, _ attribute: Slice) -> String {

@@ -140,9 +140,13 @@ public enum MarkdownReport {
             return
         }
         let worse = headline.filter { $0.fairesWorse == true }.count
+        let holm = headline.filter { $0.flagRule == .holm }.count
+        let everyMetric = report.disparities.filter(\.isFlagged).count
         md.line(
-            "\(headline.count) group × metric pair\(headline.count == 1 ? "" : "s") flagged\(all.count > headline.count ? " (besides \(all.count - headline.count) in variants that repeat their base's exactly)" : ""): \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
-                + "\(headline.count - worse) where it fares better (\(Findings.better)). Flagged means Holm-significant, or a ratio outside [0.8, 1.25] with at least \(report.minGroupSize) images on both sides "
+            "\(headline.count) flagged row\(headline.count == 1 ? "" : "s") of accuracy and harm rates\(all.count > headline.count ? " (besides \(all.count - headline.count) in variants that repeat their base's exactly)" : ""): "
+                + "\(holm) significant (Holm), \(headline.count - holm) four-fifths only; \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
+                + "\(headline.count - worse) where it fares better (\(Findings.better)). `disparities.csv` has \(report.disparities.count) rows over every metric, \(everyMetric) of them flagged (prediction rates, recall and false-positive rates included). "
+                + "Significant (Holm): Holm-adjusted p < \(ReportFormat.formatNumber(report.alpha)); four-fifths only: not significant, but a ratio outside [0.8, 1.25] with at least \(report.minGroupSize) images on both sides "
                 + "and a difference of at least \(ReportFormat.formatNumber(report.minDifference * 100)) pp. Worse first, then by size of the difference."
         )
         md.blank()
@@ -267,10 +271,13 @@ public enum MarkdownReport {
         embedCharts(&md, design: design.name, metric: metric.csvName, attribute: attribute, kinds: charts)
     }
 
-    /// ` ▲ worse` / ` ▼ better` after a flagged difference (words, so colour is never the only carrier).
+    /// ` ▲ worse, significant (Holm)` / ` ▼ better, four-fifths only` after a flagged difference:
+    /// words, so colour is never the only carrier, and the rule, so a four-fifths-only flag beside
+    /// a large p is not read as a significant one.
     static func directionMark(_ d: DisparityRow) -> String {
-        guard d.isFlagged, let worse = d.fairesWorse else { return d.isFlagged ? " ⚑" : "" }
-        return " " + (worse ? Findings.worse : Findings.better)
+        guard let rule = d.flagRule else { return "" }
+        guard d.fairesWorse != nil else { return " ⚑ \(rule.label)" }
+        return " " + Findings.flagWords(d)
     }
 
     /// Embeds the charts of one table, in the order of `kinds`.
@@ -573,7 +580,7 @@ public enum MarkdownReport {
             "- Variant comparisons: each variant against its base on the same images, exact McNemar test on the discordant pairs, Holm-adjusted within variant × metric × attribute in this report; comparison.csv's p_value is unadjusted."
         )
         md.line(
-            "- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference. Flagged: Holm-significant, or a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(report.minGroupSize) images on both sides and a difference of at least \(ReportFormat.formatNumber(report.minDifference * 100)) pp; against a reference rate of 0 there is no ratio. ⚑ marks a flagged prediction rate, which has no better side."
+            "- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference, and every flag names its rule: significant (Holm), or four-fifths only (not significant, but a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(report.minGroupSize) images on both sides and a difference of at least \(ReportFormat.formatNumber(report.minDifference * 100)) pp; against a reference rate of 0 there is no ratio). ⚑ marks a flagged prediction rate, which has no better side."
         )
         md.line("- † marks groups smaller than \(report.minGroupSize) images: reported, not dropped, but read with care.")
         md.line(
@@ -590,8 +597,8 @@ public enum MarkdownReport {
         md.line((showDesign ? "|---" : "") + "|---|---|---|---|---:|---:|---|---:|---:|---|---|")
         for d in rows {
             var flags: [String] = []
-            if d.significant { flags.append("significant") }
-            if d.fourFifthsViolation { flags.append("four-fifths") }
+            if let rule = d.flagRule { flags.append(rule.label) }
+            if d.significant && d.fourFifthsViolation { flags.append("four-fifths too") }
             if d.belowMinimumN { flags.append("small n") }
             let fares = d.fairesWorse.map { $0 ? Findings.worse : Findings.better } ?? "—"
             md.line(

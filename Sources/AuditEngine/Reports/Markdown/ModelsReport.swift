@@ -252,7 +252,7 @@ public enum ModelsReport {
             "\(label(model)) (\(Findings.groupName(d.group, d.attribute)) \(ReportFormat.signedPoints(d.difference)) "
             + "[\(ReportFormat.signedPoints(d.differenceCILow)), \(ReportFormat.signedPoints(d.differenceCIHigh))] "
             + "vs \(MarkdownEscape.text(ReportCharts.groupLabel(d.reference)))"
-        if d.isFlagged, let worse = d.fairesWorse { out += ", " + (worse ? Findings.worse : Findings.better) }
+        if d.isFlagged, d.fairesWorse != nil { out += ", " + Findings.flagWords(d) }
         return out + ")"
     }
 

@@ -59,6 +59,7 @@ extension AuditReport {
                 name: spec.name, attribute: Slice(csvText: spec.attribute), groupX: spec.groupX, groupY: spec.groupY,
                 targetA: spec.targetA.name, targetB: spec.targetB.name, result: result)
         }
+        robustness = run.measurements.robustness
         findings = MeasurementsReport.findings(self)
         skipped = run.skipped.map { Skip(reason: $0.reason, line: $0.line, file: $0.file) }
         skippedByReason = SkipKind.counts(run.skipped.lazy.map(\.kind)).map { SkipCount(kind: $0.kind.description, count: $0.count) }

@@ -191,6 +191,9 @@ public struct AuditReport: Sendable {
     public var retrieval: [RetrievalRow] = []
     public var retrievalGroups: [RetrievalGroupRow] = []
     public var associations: [Association] = []
+    /// `robustness.csv`: every disparity row under the other wordings of the prompts (nil: the
+    /// audit has no `robustness:`).
+    public var robustness: [RobustnessRow]?
     /// The retrieval-skew and association-test findings, as data; the writers word them
     /// (``MeasurementsReport/sentence(_:alpha:)``).
     public var findings: [MeasurementFinding] = []

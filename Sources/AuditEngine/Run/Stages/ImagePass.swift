@@ -46,8 +46,9 @@ struct ImagePass {
                     logitScale: models.models[m].pipeline.model.logitScale, logitBias: models.models[m].pipeline.model.logitBias)
             }
         }
-        // Retrieval and association tests work on the embeddings themselves: keep them when asked.
-        let keepImages = config.retrieval != nil || !config.associations.isEmpty
+        // Retrieval, association tests and robustness work on the embeddings themselves: keep
+        // them when asked.
+        let keepImages = config.retrieval != nil || !config.associations.isEmpty || config.robustness != nil
         let count = models.models.count
         var pass = ImagePass(
             tables: input.tables, images: Array(repeating: EmbeddingMeasurements.ImageSet(), count: count),
