@@ -120,7 +120,8 @@ extension AuditConfig {
 enum AuditFileKeys {
     static let top = [
         "name", "description", "model", "models", "manifest", "attributes", "intersections",
-        "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations"
+        "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations",
+        "mitigations"
     ]
     static let manifest = ["path", "image_root", "file_column", "limit"]
     static let design = [
@@ -432,6 +433,8 @@ struct AuditFileParser {
                 try self.associations($0, attributes: attributes, intersections: intersections)
             } ?? []
 
+        let mitigations = try value("mitigations").map { try self.mitigations($0, designs: designs) } ?? []
+
         var config = AuditConfig(
             name: name, description: description, model: model, manifest: manifest,
             attributes: attributes, intersections: intersections, referenceGroups: referenceGroups,
@@ -442,6 +445,7 @@ struct AuditFileParser {
         config.minDifference = minDifference
         config.dataset = dataset
         config.models = models
+        config.mitigations = mitigations
         return config
     }
 
