@@ -29,14 +29,17 @@ public enum MeasurementsCSV {
     public static func renderRetrieval(_ rows: [RetrievalRow]) -> String {
         var writer = CSVWriter()
         writer.writeRow(retrievalHeader)
-        for r in rows {
-            writer.writeRow([
-                .text(r.query), .text(r.attribute), .number(r.k), .verbatim(r.desired.rawValue),
-                .number(r.maxSkew), .number(r.minSkew), .number(r.ndkl), .text(r.maxGroup ?? ""),
-                .text(r.minGroup ?? ""), .number(r.nullMaxSkew), .number(r.pValue)
-            ])
-        }
+        for r in rows { writer.writeRow(retrievalCells(r)) }
         return writer.text
+    }
+
+    /// One line of `retrieval.csv`, in `retrievalHeader`'s order.
+    static func retrievalCells(_ r: RetrievalRow) -> [CSVCell] {
+        [
+            .text(r.query), .text(r.attribute), .number(r.k), .verbatim(r.desired.rawValue),
+            .number(r.maxSkew), .number(r.minSkew), .number(r.ndkl), .text(r.maxGroup ?? ""),
+            .text(r.minGroup ?? ""), .number(r.nullMaxSkew), .number(r.pValue)
+        ]
     }
 
     public static func renderRetrievalGroups(_ rows: [RetrievalGroupRow]) -> String {

@@ -32,7 +32,7 @@ public enum ReportWriter {
     static func write(_ run: AuditRun, into handle: FolderHandle) throws {
         var data = ReportData(run: run)
         let charts = ReportCharts.all(data) + MeasurementsReport.charts(run)
-        let measurementFiles = MeasurementsCSV.files(run.measurements)
+        let measurementFiles = MitigationsCSV.amend(MeasurementsCSV.files(run.measurements), run: run)
         let written = charts.map(\.path) + measurementFiles.map(\.name) + fileNames
         try refuseModelsReport(handle)
         var folder = try OutputFolder(handle: handle, kind: "report", files: written, legacyOwned: legacyReportFiles)

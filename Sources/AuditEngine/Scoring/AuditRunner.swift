@@ -160,6 +160,8 @@ public struct AuditRun: Sendable {
     public var shard: Shard?
     /// Retrieval skew and association tests (empty when the audit file asks for neither).
     public var measurements = EmbeddingMeasurements()
+    /// Retrieval with each mitigation applied, and what each fit chose (empty without `mitigations:`).
+    public var mitigation = MitigationOutcome()
     /// What the report's Setup must say about how the run departed from the audit file
     /// (a reference group replaced under `--limit`).
     public var notes: [String] = []
@@ -381,7 +383,7 @@ public enum AuditRunner {
         var scored = 0
         var encoded = Array(repeating: 0, count: pipelines.count), fromCache = encoded
         // Retrieval and association tests work on the embeddings themselves: keep them when asked.
-        let keepImages = config.retrieval != nil || !config.associations.isEmpty
+        let keepImages = config.retrieval != nil || !config.associations.isEmpty || !config.mitigations.isEmpty
         var images = Array(repeating: EmbeddingMeasurements.ImageSet(), count: pipelines.count)
         try imageEmbedder.embedAll(count: shareCount, file: { rows.imageURL(share.first + $0 * share.step) }) { files, outcomes in
             for (position, index) in files.enumerated() {
@@ -419,6 +421,12 @@ public enum AuditRunner {
             progress?(files.upperBound, shareCount)
         }
         lap("encode images") // and score them; the stage keeps its name in run.json
+
+        // The mitigations' variants, scored from the kept embeddings (a shard only encodes the fit images).
+        let mitigated = try MitigationBench.run(
+            config: &config, tables: &tables, images: images, textEmbeddings: promptEmbeddings,
+            scales: pipelines.map { ($0.model.logitScale, $0.model.logitBias) }, rows: rows, embedder: imageEmbedder,
+            scoring: options.shard == nil)
 
         skipped.sort { ($0.line ?? 0, $0.file ?? "") < ($1.line ?? 0, $1.file ?? "") }
         if options.strict, let first = skipped.first {
@@ -478,7 +486,7 @@ public enum AuditRunner {
                     imagesFromCache: fromCache[m], promptsEncoded: promptsEncoded[m],
                     promptsTotal: Set(allPrompts).count, table: tables[m],
                     metrics: metrics, timings: modelTimings, cachePath: cache?.url.path, shard: options.shard,
-                    measurements: measurements,
+                    measurements: measurements, mitigation: mitigated[m],
                     notes: notes + (pipelines[m].model.logitBias == nil ? [] : [Self.sigmoidNote])))
         }
         if !several {
