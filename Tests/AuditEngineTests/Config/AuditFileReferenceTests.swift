@@ -30,7 +30,8 @@ struct AuditFileReferenceTests {
         ("Design keys", AuditFileKeys.design),
         ("`published` keys", AuditFileKeys.published),
         ("`retrieval` keys", AuditFileKeys.retrieval),
-        ("`associations` keys", AuditFileKeys.association)
+        ("`associations` keys", AuditFileKeys.association),
+        ("`mitigations` keys", AuditFileKeys.mitigation)
     ])
     func everyKeyIsDocumentedAndEveryDocumentedKeyIsAccepted(section: String, accepted: [String]) throws {
         let documented = try Self.documentedKeys()[section] ?? []
@@ -46,7 +47,7 @@ struct AuditFileReferenceTests {
         #expect(
             Set(try Self.documentedKeys().keys) == [
                 "Top-level keys", "`manifest` keys", "`models` keys", "Design keys", "`published` keys",
-                "`retrieval` keys", "`associations` keys"
+                "`retrieval` keys", "`associations` keys", "`mitigations` keys"
             ])
     }
 
