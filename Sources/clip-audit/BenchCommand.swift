@@ -34,6 +34,13 @@ extension ClipAudit {
             help: "Time the retrieval and association sections instead, on random embeddings of FairFace validation's size (no model).")
         var measures = false
 
+        @Flag(
+            name: .long,
+            help:
+                "Time the mitigation bench instead: three methods on five designs over random embeddings of FairFace validation's size (no model)."
+        )
+        var mitigations = false
+
         func validate() throws {
             try PerformanceOptions.check(threads: threads, batch: batch)
             if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
@@ -41,6 +48,12 @@ extension ClipAudit {
         }
 
         func run() throws {
+            if mitigations {
+                try reportingErrors {
+                    print(try MitigationsBenchmarkLine.run(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount))
+                }
+                return
+            }
             if measures {
                 try reportingErrors { print(try MeasuresBenchmark.run(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)) }
                 return

@@ -1,16 +1,16 @@
 import CLIPEngine
 import Foundation
 
+/// Per CLIP-clip mitigation name, per model: the fit images' unit embeddings (row-major, in
+/// manifest order), each image's group index (groups in report order), the group count and the
+/// image count.
+public typealias FitEmbeddings = [String: [(embeddings: [Float], labels: [Int], groups: Int, count: Int)]]
+
 /// CLIP-clip's fit images: read from each fit manifest, refused when any is also audited (by
 /// path or by content), and encoded through the run's image embedder (and cache) for every model.
 enum FitImages {
-    /// Per CLIP-clip mitigation name, per model: the fit images' unit embeddings (row-major, in
-    /// manifest order), each image's group index (groups in report order), the group count and
-    /// the image count.
-    typealias Embedded = [String: [(embeddings: [Float], labels: [Int], groups: Int, count: Int)]]
-
-    static func embed(config: AuditConfig, rows: UsableRows, embedder: ImageEmbedder, models: Int) throws -> Embedded {
-        var result: Embedded = [:]
+    static func embed(config: AuditConfig, rows: UsableRows, embedder: ImageEmbedder, models: Int) throws -> FitEmbeddings {
+        var result: FitEmbeddings = [:]
         for mitigation in config.mitigations {
             guard case .clipClip(let attribute, _, let fit) = mitigation.method else { continue }
             let path = "mitigations[\(mitigation.index)].fit_manifest"

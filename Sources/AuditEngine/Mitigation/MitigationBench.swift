@@ -43,10 +43,10 @@ public enum MitigationBench {
     /// ``run(config:tables:images:textEmbeddings:scales:rows:embedder:scoring:)`` once the fit
     /// images are embedded: `fits` holds, per CLIP-clip mitigation and model, their unit
     /// embeddings and group labels.
-    static func score(
+    public static func score(
         config: inout AuditConfig, tables: inout [PredictionTable], images: [EmbeddingMeasurements.ImageSet],
         textEmbeddings: [[String: [Float]]], scales: [(scale: Float, bias: Float?)], rows: UsableRows,
-        fits: FitImages.Embedded
+        fits: FitEmbeddings
     ) throws -> [MitigationOutcome] {
         var outcomes = Array(repeating: MitigationOutcome(), count: tables.count)
         let designs = config.designs

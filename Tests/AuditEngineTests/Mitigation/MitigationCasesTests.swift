@@ -115,7 +115,7 @@ import Testing
     }
 
     /// The fit images as FitImages hands them over: unit embeddings, groups in report order.
-    static func fits(_ config: AuditConfig) -> FitImages.Embedded {
+    static func fits(_ config: AuditConfig) -> FitEmbeddings {
         let groups = Array(Set(cases.fit.map(\.gender))).sorted(by: compareGroupValues)
         var set = EmbeddingMeasurements.ImageSet()
         for (i, image) in cases.fit.enumerated() { set.append(row: i, embedding: image.embedding) }
