@@ -23,7 +23,7 @@ struct ClipAudit: AsyncParsableCommand {
     /// usual; errors the commands reported themselves (an `ExitCode`) only set the status.
     static func main() async {
         if let message = unknownCommandMessage(CommandLine.arguments.dropFirst().first) {
-            FileHandle.standardError.write(Data("clip-audit: \(message) (see clip-audit --help)\n".utf8))
+            printError("clip-audit: \(message) (see clip-audit --help)")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         do {
@@ -44,7 +44,7 @@ struct ClipAudit: AsyncParsableCommand {
                 let help =
                     CommandLine.arguments.dropFirst().first { names.contains($0) }.map { "clip-audit \($0) --help" } ?? "clip-audit --help"
                 let line = text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
-                FileHandle.standardError.write(Data("clip-audit: \(line) (see \(help))\n".utf8))
+                printError("clip-audit: \(line) (see \(help))")
             }
             Foundation.exit(code.rawValue)
         }

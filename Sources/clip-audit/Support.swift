@@ -5,9 +5,37 @@ import Foundation
     import Glibc
 #endif
 
-/// Writes a line to standard error.
+/// Writes a line to standard error, with every invisible or controlling character shown as
+/// `<U+XXXX>` (see ``terminalVisible(_:)``).
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((terminalVisible(line) + "\n").utf8))
+}
+
+/// `text` with each control character (C0, DEL, C1: a terminal's escape sequences start with
+/// them), format character (bidirectional overrides, zero-width characters) and line or
+/// paragraph separator written as `<U+XXXX>`. Error lines quote paths, audit-file values and
+/// manifest cells as they were given; printed raw, an ESC could restyle or move the terminal's
+/// cursor and a right-to-left override could make the line read differently from what it says
+/// (docs/robustness.md). Shown by code point, the user can still find the file or cell.
+func terminalVisible(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isInvisible) else { return text }
+    var out = ""
+    out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+    for scalar in text.unicodeScalars {
+        if isInvisible(scalar) {
+            out += "<U+" + String(format: "%04X", scalar.value) + ">"
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}
+
+private func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .control, .format, .lineSeparator, .paragraphSeparator: return true
+    default: return false
+    }
 }
 
 /// Runs a command body; any error becomes one line on stderr and exit status 1, instead of a

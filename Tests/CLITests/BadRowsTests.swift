@@ -19,7 +19,7 @@ struct BadRowsTests {
         var fakePNG = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         fakePNG.append(Data(repeating: 0x33, count: 100))
         try fakePNG.write(to: ws.images.appendingPathComponent("corrupt.png"))
-        fm.createFile(atPath: ws.images.appendingPathComponent("empty.png").path, contents: Data())
+        try Data().write(to: ws.images.appendingPathComponent("empty.png"))
         let outside = ws.url.deletingLastPathComponent().appendingPathComponent("outside-\(UUID().uuidString).png")
         try png.write(to: outside)
         try fm.createSymbolicLink(atPath: ws.images.appendingPathComponent("link.png").path, withDestinationPath: outside.path)

@@ -263,7 +263,8 @@ struct FirstHourTests {
             .split(separator: " ").filter { !$0.isEmpty }.joined(separator: " ")
         for name in written {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: ws.path("out/\(name)"), isDirectory: &isDirectory)
+            let exists = FileManager.default.fileExists(atPath: ws.path("out/\(name)"), isDirectory: &isDirectory)
+            #expect(exists, "\(name) is listed but cannot be seen")
             #expect(help.contains(isDirectory.boolValue ? "\(name)/" : name), "run --help does not name \(name)")
         }
     }

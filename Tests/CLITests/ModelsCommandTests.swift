@@ -57,7 +57,8 @@ struct ModelsCommandTests {
         #expect(help.contains("<output>/<label>/"), "\(help)")
         for name in try FileManager.default.contentsOfDirectory(atPath: ws.path("single")) where !["tiny", "openclip"].contains(name) {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: ws.path("single/\(name)"), isDirectory: &isDirectory)
+            let exists = FileManager.default.fileExists(atPath: ws.path("single/\(name)"), isDirectory: &isDirectory)
+            #expect(exists, "\(name) is listed but cannot be seen")
             #expect(help.contains(isDirectory.boolValue ? "\(name)/" : name), "run --help does not name \(name)")
         }
 

@@ -72,4 +72,17 @@ struct ValidateMessagesTests {
         let here = try CLI.run(["validate", "demo.ymal"], in: CLI.packageRoot.appendingPathComponent("Audits"))
         #expect(here.stderr == "clip-audit: demo.ymal: audit file not found in ./; did you mean demo.yaml?\n", "\(here.stderr)")
     }
+
+    @Test("an error line shows escape, bidi-override and separator characters by code point")
+    func invisibleCharactersInErrorLine() throws {
+        // ESC [31m would turn the terminal red; U+202E would make "lmay.x" read backwards; U+2028
+        // would break the one line in two.
+        let name = "x\u{1B}[31m\u{202E}lmay\u{2028}.yaml"
+        let result = try CLI.run(["validate", "Audits/" + name])
+        #expect(result.status == 1)
+        #expect(
+            result.stderr == "clip-audit: x<U+001B>[31m<U+202E>lmay<U+2028>.yaml: audit file not found in Audits/\n",
+            "\(result.stderr)")
+        #expect(!result.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E || $0.value == 0x2028 })
+    }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// What decides a design's predictions, besides the model: its classes in order with their
-/// phrases, its templates, its target and its harm categories. `run.json` records one per design
-/// (`designs`) so that `diff` can tell two designs that only share a name apart: comparing a
+/// phrases, its templates, its target and its harm categories. `run.json` records each design's
+/// parts (`designs`) so that `diff` can tell two designs that only share a name apart: comparing a
 /// 7-class `denigration` with a 21-class one measured the change of design, not of the model.
 public struct DesignSignature: Sendable, Equatable {
     public var target: String?
@@ -23,55 +23,13 @@ public struct DesignSignature: Sendable, Equatable {
         harmCategories = Dictionary(design.harmCategories.map { ($0.name, $0.classes) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// `run.json`'s `designs` object: design name → signature.
-    public static func runJSON(_ designs: [DesignSpec]) -> [String: Any] {
-        Dictionary(designs.map { ($0.name, DesignSignature($0).json) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    var json: [String: Any] {
-        var out: [String: Any] = [
-            "templates": templates,
-            "classes": classes.map { ["name": $0, "phrases": phrases[$0] ?? []] as [String: Any] },
-            "harm_categories": harmCategories
-        ]
-        if let target { out["target"] = target }
-        return out
-    }
-
-    /// Parses one entry of `run.json`'s `designs`; nil when it is not one.
-    init?(json: Any) {
-        guard let object = json as? [String: Any],
-            let templates = object["templates"] as? [String],
-            let classes = object["classes"] as? [[String: Any]],
-            let harms = object["harm_categories"] as? [String: [String]]
-        else { return nil }
-        var names: [String] = []
-        var phrases: [String: [String]] = [:]
-        for entry in classes {
-            guard let name = entry["name"] as? String, let list = entry["phrases"] as? [String] else { return nil }
-            names.append(name)
-            phrases[name] = list
-        }
-        target = object["target"] as? String
+    /// A signature from its parts (a design read back from a report folder).
+    public init(target: String?, templates: [String], classes: [String], phrases: [String: [String]], harmCategories: [String: [String]]) {
+        self.target = target
         self.templates = templates
-        self.classes = names
+        self.classes = classes
         self.phrases = phrases
-        harmCategories = harms
-    }
-
-    /// The signatures a report folder's `run.json` records, or nil when it records none (a
-    /// folder written before `run.json` had them) or cannot be read.
-    public static func read(folder: URL) -> [String: DesignSignature]? {
-        guard let data = try? Data(contentsOf: folder.appendingPathComponent("run.json")),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let designs = object["designs"] as? [String: Any]
-        else { return nil }
-        var out: [String: DesignSignature] = [:]
-        for (name, value) in designs {
-            guard let signature = DesignSignature(json: value) else { return nil }
-            out[name] = signature
-        }
-        return out
+        self.harmCategories = harmCategories
     }
 
     /// How `other` (run B's design) differs from this one (run A's), one phrase per part; empty

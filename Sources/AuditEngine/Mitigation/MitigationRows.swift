@@ -23,6 +23,11 @@ public struct MitigationRow: Sendable, Equatable {
     /// in its order, the design's summary rows in summary.csv's order. `overall` is the metric's
     /// `*` row (none for `demographic_parity` and `equalized_odds`, which have no whole-set value).
     public static func rows(mitigations: [MitigationSpec], metrics: [MetricRow]) -> [MitigationRow] {
+        rows(mitigations: mitigations.map { ($0.name, $0.designs) }, metrics: metrics)
+    }
+
+    /// ``rows(mitigations:metrics:)`` for mitigations given by name and designs.
+    public static func rows(mitigations: [(name: String, designs: [String])], metrics: [MetricRow]) -> [MitigationRow] {
         let spreads = groupSpreads(metrics)
         var spreadOf: [String: [SummaryRow]] = [:]
         for row in spreads { spreadOf[row.design, default: []].append(row) }
@@ -35,7 +40,7 @@ public struct MitigationRow: Sendable, Equatable {
         var rows: [MitigationRow] = []
         for mitigation in mitigations {
             for design in mitigation.designs {
-                let variant = mitigation.variantName(of: design)
+                let variant = design + MitigationSpec.separator + mitigation.name
                 let after = spreadOf[variant] ?? []
                 for before in spreadOf[design] ?? [] {
                     let match = after.first { $0.metric == before.metric && $0.attribute == before.attribute }
@@ -85,16 +90,16 @@ public enum MitigationsCSV {
         return writer.text
     }
 
-    /// The report's measurement files with the mitigations' applied: `retrieval.csv` replaced by
-    /// its form with the `mitigation` column and `mitigations.csv` added, when the run has
+    /// The report's measurement files with the mitigations': `retrieval.csv` replaced by its
+    /// form with the `mitigation` column and `mitigations.csv` added, when the report has
     /// mitigations; `files` unchanged otherwise.
-    public static func amend(_ files: [(name: String, text: String)], run: AuditRun) -> [(name: String, text: String)] {
-        guard !run.config.mitigations.isEmpty else { return files }
+    public static func amend(_ files: [(name: String, text: String)], report: AuditReport) -> [(name: String, text: String)] {
+        guard !report.mitigations.isEmpty else { return files }
         var out = files.map { file -> (name: String, text: String) in
             guard file.name == "retrieval.csv" else { return file }
-            return (file.name, renderRetrieval(run.measurements.retrieval, mitigated: run.mitigation.retrieval))
+            return (file.name, renderRetrieval(report.retrieval, mitigated: report.mitigatedRetrieval.map { ($0.mitigation, $0.rows) }))
         }
-        out.append(("mitigations.csv", render(MitigationRow.rows(mitigations: run.config.mitigations, metrics: run.metrics.metrics))))
+        out.append(("mitigations.csv", render(report.mitigationRows)))
         return out
     }
 }

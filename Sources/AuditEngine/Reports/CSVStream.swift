@@ -40,13 +40,13 @@ final class CSVStream {
     private(set) var position = Position(offset: 0, record: 1)
 
     /// Opens `url` as a regular file (a FIFO or a directory is refused without waiting, as
-    /// ``RunSettings/contents(of:)`` refuses them).
+    /// ``ReportFile/contents(of:)`` refuses them).
     init(_ url: URL) throws {
         self.url = url
         do {
             fd = try FileKind.openRegular(url).fd
         } catch {
-            throw RunSettings.readError(error, url)
+            throw ReportFile.readError(error, url)
         }
     }
 

@@ -4,7 +4,7 @@ extension ModelCardExport {
     /// ratios, from metrics.csv's counts (``groupSpreads(_:)``, summary.csv's rows). Nothing when
     /// no design has a two-class target. The definitions are one sentence of the section's
     /// introduction (``parityNote``), which keeps the section within its line budget.
-    static func parityTable(_ md: inout MarkdownText, _ data: ReportData, attributes: [String]) {
+    static func parityTable(_ md: inout MarkdownText, _ data: AuditReport, attributes: [String]) {
         let spreads = groupSpreads(data.metrics)
         var lines: [String] = []
         for design in data.designs {
@@ -34,7 +34,7 @@ extension ModelCardExport {
     }
 
     /// The sentence the section's introduction adds when the parity table is shown.
-    static func parityNote(_ data: ReportData) -> String {
+    static func parityNote(_ data: AuditReport) -> String {
         guard groupSpreads(data.metrics).contains(where: { $0.metric == .equalizedOdds }) else { return "" }
         return " Demographic parity and equalized odds are Fairlearn's `demographic_parity_difference` and "
             + "`equalized_odds_difference` (largest minus smallest group; the first class listed is the positive one), "

@@ -25,8 +25,8 @@ public struct Findings: Sendable {
     public static let better = "▼ better"
 
     /// The summary of `data`.
-    public init(_ data: ReportData) {
-        further = data.measurementFindings
+    public init(_ data: AuditReport) {
+        further = MeasurementsReport.sentences(data)
         for design in data.designs where design.base == nil {
             for metric in design.headlineMetrics where metric.isHarm {
                 lines.append(Self.harmFinding(data, design: design, metric: metric))
@@ -60,7 +60,7 @@ public struct Findings: Sendable {
 
     /// "‹group› faces were labelled ‹category› in X% [lo, hi] of cases (n = N), R× the ‹reference›
     /// rate (…)", for the two groups with the highest rate among groups of at least `min_group_size`.
-    static func harmFinding(_ data: ReportData, design: ReportData.Design, metric: Metric) -> String {
+    static func harmFinding(_ data: AuditReport, design: AuditReport.Design, metric: Metric) -> String {
         let category = categoryName(metric, design: design)
         let prefix = "\(code(design.name)), **\(text(category))**: "
         let top = ranked(data, design: design.name, metric: metric, highestFirst: true)
@@ -85,7 +85,7 @@ public struct Findings: Sendable {
     }
 
     /// The design's overall accuracy and its two lowest groups, each against its reference.
-    static func accuracyFinding(_ data: ReportData, design: ReportData.Design) -> String {
+    static func accuracyFinding(_ data: AuditReport, design: AuditReport.Design) -> String {
         var sentence = "\(code(design.name)) classification"
         if let overall = data.overall(design: design.name, metric: .accuracy) {
             sentence += ": accuracy \(MarkdownReport.percentWithCI(overall)) overall (n = \(overall.n))"
@@ -100,7 +100,7 @@ public struct Findings: Sendable {
 
     /// One line per variant: its effect on its main metric overall and on the group it changes
     /// most, with the paired interval and the McNemar p; or that it changed no outcome.
-    static func variantFinding(_ data: ReportData, variant: ReportData.Design) -> String {
+    static func variantFinding(_ data: AuditReport, variant: AuditReport.Design) -> String {
         let base = variant.base ?? ""
         let name = variant.change.map { "\($0) (\(code(variant.name)) vs \(code(base)))" } ?? "\(code(variant.name)) vs \(code(base))"
         let rows = data.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
@@ -133,7 +133,7 @@ public struct Findings: Sendable {
     }
 
     /// Whether published figures fall within the measured 95% intervals, one line for all.
-    static func publishedFinding(_ data: ReportData) -> String? {
+    static func publishedFinding(_ data: AuditReport) -> String? {
         var pieces: [String] = []
         var (inside, total) = (0, 0)
         for design in data.designs {
@@ -165,7 +165,7 @@ public struct Findings: Sendable {
 
     // MARK: Table
 
-    static func table(_ data: ReportData) -> [String] {
+    static func table(_ data: AuditReport) -> [String] {
         var out = [
             "| design | metric | all images (95% CI) | n | worst group (n ≥ \(data.minGroupSize) where any) | flagged \(worse) | flagged \(better) |",
             "|---|---|---|---:|---|---:|---:|"
@@ -203,7 +203,7 @@ public struct Findings: Sendable {
     /// A metric's group rows over every attribute and intersection, highest (or lowest) first;
     /// groups of at least `min_group_size` images when there are any (a rate over three faces is
     /// not a finding), ties in slice then group order.
-    static func ranked(_ data: ReportData, design: String, metric: Metric, highestFirst: Bool) -> [MetricRow] {
+    static func ranked(_ data: AuditReport, design: String, metric: Metric, highestFirst: Bool) -> [MetricRow] {
         let rows = data.metrics.filter { $0.design == design && $0.metric == metric && $0.attribute != "*" }
         let sized = rows.filter { !$0.belowMinimumN }
         let pool = sized.isEmpty ? rows : sized
@@ -217,7 +217,7 @@ public struct Findings: Sendable {
 
     /// How a group stands against its reference: ratio (none against a zero rate), difference with
     /// its interval, direction in words, and the Holm-adjusted p.
-    static func comparison(_ data: ReportData, _ row: MetricRow, ratioWords: String) -> String {
+    static func comparison(_ data: AuditReport, _ row: MetricRow, ratioWords: String) -> String {
         guard
             let d = data.disparities.first(where: {
                 $0.design == row.design && $0.metric == row.metric
@@ -255,7 +255,7 @@ public struct Findings: Sendable {
     }
 
     /// `crime-related`, or for `any` the categories it joins (`non-human or crime-related`).
-    static func categoryName(_ metric: Metric, design: ReportData.Design) -> String {
+    static func categoryName(_ metric: Metric, design: AuditReport.Design) -> String {
         let category = (metric.harmCategory ?? "")
         guard category == anyHarmCategory else { return category }
         let parts = design.headlineMetrics.filter { $0.isHarm && $0 != metric }.map { ($0.harmCategory ?? "") }

@@ -10,8 +10,8 @@ extension MarkdownReport {
     /// of the other and equalized odds already takes the larger of the two gaps. A slice where
     /// one group alone has the rate (recall of `Female` by gender) has no gap and no line; † marks
     /// a group below `min_group_size`, as in the other tables.
-    static func gapTable(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, slices: [String], compact: Bool) {
-        let spreads = groupSpreads(run.metrics.metrics.filter { $0.design == design.name })
+    static func gapTable(_ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, slices: [String], compact: Bool) {
+        let spreads = groupSpreads(report.metrics.filter { $0.design == design.name })
         guard !spreads.isEmpty else { return }
         var lines: [String] = []
         for attribute in slices {
@@ -41,7 +41,7 @@ extension MarkdownReport {
                 let component = if case .recall = row.decidedBy { "recall" } else { "false-positive rate" }
                 measures.append(("equalized odds (\(component) of \(className(row.decidedBy)))", row))
             }
-            let small = { (n: Int) in n < run.config.minGroupSize ? " †" : "" }
+            let small = { (n: Int) in n < report.minGroupSize ? " †" : "" }
             for (measure, row) in measures where row.groups > 1 {
                 lines.append(
                     "| \(escape(attribute)) | \(measure) "
@@ -66,7 +66,7 @@ extension MarkdownReport {
                 + (compact
                     ? "Every class, slice and metric: [\(detailsName)](\(detailsName)) and `summary.csv`."
                     : "Every metric's gap: `summary.csv`.")
-                + " † marks a group smaller than \(run.config.minGroupSize) images.")
+                + " † marks a group smaller than \(report.minGroupSize) images.")
         md.blank()
         md.line("| slice | measure | highest | lowest | gap (95% CI) | ratio |")
         md.line("|---|---|---|---|---|---:|")

@@ -5,7 +5,7 @@ import Foundation
 /// content of `details.md` in collapsible sections, closed. Charts inline as SVG, inline CSS and
 /// a few lines of inline script (click a column header to sort a table); nothing is loaded from anywhere.
 public enum HTMLReport {
-    public static func render(markdown: String, details: String = "", charts: [ChartFile], data: ReportData) -> String {
+    public static func render(markdown: String, details: String = "", charts: [ChartFile], data: AuditReport) -> String {
         let chartsByPath = Dictionary(charts.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var body = MarkdownHTML.convert(markdown) { path in chartsByPath[path] }
         if !details.isEmpty { body += folded(details, charts: chartsByPath) }

@@ -9,58 +9,57 @@ public enum MarkdownReport {
     /// The name of the details file beside `report.md`.
     public static let detailsName = "details.md"
 
-    public static func render(_ run: AuditRun) -> String {
-        render(run, charts: ReportCharts.all(ReportData(run: run)) + MeasurementsReport.charts(run))
+    /// The report with its charts made from `report`.
+    public static func render(_ report: AuditReport) -> String {
+        render(report, charts: ReportCharts.all(report) + MeasurementsReport.charts(report))
     }
 
     /// The report with the overview chart of `charts` (written beside it by ``ReportWriter``)
     /// embedded; every other chart is in ``renderDetails(_:charts:)``.
-    public static func render(_ run: AuditRun, charts: [ChartFile]) -> String {
+    public static func render(_ report: AuditReport, charts: [ChartFile]) -> String {
         var md = MarkdownText()
         md.charts = charts
-        let config = run.config
-        let data = ReportData(run: run)
-        md.line("# Bias audit: \(escape(config.name))")
+        md.line("# Bias audit: \(escape(report.name))")
         md.blank()
-        if let description = config.description?.trimmingCharacters(in: .whitespacesAndNewlines), !description.isEmpty {
+        if let description = report.description?.trimmingCharacters(in: .whitespacesAndNewlines), !description.isEmpty {
             md.line(MarkdownEscape.paragraph(description))
             md.blank()
         }
         md.line(
-            "Zero-shot CLIP predictions over a labelled face manifest, disaggregated by \(config.attributes.map { MarkdownEscape.code($0) }.joined(separator: ", "))"
-                + (config.intersections.isEmpty
+            "Zero-shot CLIP predictions over a labelled face manifest, disaggregated by \(report.attributes.map { MarkdownEscape.code($0) }.joined(separator: ", "))"
+                + (!report.slices.contains(where: \.isIntersection)
                     ? ""
-                    : " and their intersections \(config.slices.filter(\.isIntersection).map { MarkdownEscape.code($0.csvText) }.joined(separator: ", "))")
+                    : " and their intersections \(report.slices.filter(\.isIntersection).map { MarkdownEscape.code($0.csvText) }.joined(separator: ", "))")
                 + ". The evidence behind each table (intersections, predicted-class shares, charts, confusion matrices, every disparity by design) is in [\(detailsName)](\(detailsName))."
         )
         md.blank()
-        md.text += Findings(data).markdown()
-        setup(&md, run)
-        summary(&md, run)
+        md.text += Findings(report).markdown()
+        setup(&md, report)
+        summary(&md, report)
         // A variant's own tables are in details.md: report.md shows it against its base.
-        for design in config.designs where design.base == nil || design.target != nil {
-            designSection(&md, run, design: design, part: .main)
+        for design in report.designs where design.base == nil || design.target != nil {
+            designSection(&md, report, design: design, part: .main)
         }
-        variants(&md, run)
-        MeasurementsReport.sections(&md, run)
-        skipped(&md, run)
-        method(&md, run)
+        variants(&md, report)
+        MeasurementsReport.sections(&md, report)
+        skipped(&md, report)
+        method(&md, report)
         return md.text
     }
 
     /// `details.md`: per design, the tables and charts report.md leaves out.
-    public static func renderDetails(_ run: AuditRun, charts: [ChartFile]) -> String {
+    public static func renderDetails(_ report: AuditReport, charts: [ChartFile]) -> String {
         var md = MarkdownText()
         md.charts = charts
-        md.line("# Details: \(escape(run.config.name))")
+        md.line("# Details: \(escape(report.name))")
         md.blank()
         md.line("The evidence behind [report.md](report.md): every slice, chart and list the report summarises.")
         md.blank()
-        for design in run.config.designs {
-            designSection(&md, run, design: design, part: .details)
+        for design in report.designs {
+            designSection(&md, report, design: design, part: .details)
         }
-        variantCharts(&md, run)
-        MeasurementsReport.detailSections(&md, run)
+        variantCharts(&md, report)
+        MeasurementsReport.detailSections(&md, report)
         return md.text
     }
 
@@ -69,35 +68,34 @@ public enum MarkdownReport {
 
     // MARK: Sections
 
-    static func setup(_ md: inout MarkdownText, _ run: AuditRun) {
-        let config = run.config
+    static func setup(_ md: inout MarkdownText, _ report: AuditReport) {
         md.line("## Setup")
         md.blank()
         md.line("| | |")
         md.line("|---|---|")
-        md.line("| Model | \(code(run.model.id))\(run.model.revision.map { " (revision \(code($0)))" } ?? "") |")
-        md.line("| Weights SHA-256 | `\(run.modelKey.weightsSHA256)` |")
+        md.line("| Model | \(code(report.model.id))\(report.model.revision.map { " (revision \(code($0)))" } ?? "") |")
+        md.line("| Weights SHA-256 | `\(report.model.weightsSHA256)` |")
         md.line(
-            "| Manifest | \(code(config.manifest.path.lastPathComponent)): \(run.manifestRows) rows read, \(run.usableRows) scored, \(run.skipped.count) skipped |"
+            "| Manifest | \(code(report.manifestName)): \(report.counts.manifestRows) rows read, \(report.counts.rowsScored) scored, \(report.skipped.count) skipped |"
         )
-        if let dataset = config.dataset {
+        if let dataset = report.dataset {
             md.line("| Dataset | \(code(dataset.id))\(dataset.split.map { ", split \(code($0))" } ?? "") |")
         }
         // What the cache held is provenance (run.json), not a result: a resumed or sharded run's
         // report.md must be byte-identical to an uninterrupted single-process run's.
-        md.line("| Images | \(run.uniqueImages) distinct |")
-        md.line("| Prompts | \(run.promptsTotal) distinct |")
-        md.line("| Reference groups | \(escape(references(run).joined(separator: "; "))) |")
-        for note in run.notes { md.line("| Note | \(escape(note)) |") }
-        md.line("| Significance | two-sided pooled z-test, Holm-adjusted, α = \(formatNumber(config.alpha)) |")
+        md.line("| Images | \(report.counts.uniqueImages) distinct |")
+        md.line("| Prompts | \(report.counts.prompts) distinct |")
+        md.line("| Reference groups | \(escape(references(report).joined(separator: "; "))) |")
+        for note in report.notes { md.line("| Note | \(escape(note)) |") }
+        md.line("| Significance | two-sided pooled z-test, Holm-adjusted, α = \(formatNumber(report.alpha)) |")
         md.line(
-            "| Four-fifths flag | ratio outside [0.8, 1.25], both sides ≥ \(config.minGroupSize) images, and \\|difference\\| ≥ \(formatNumber(config.minDifference * 100)) pp |"
+            "| Four-fifths flag | ratio outside [0.8, 1.25], both sides ≥ \(report.minGroupSize) images, and \\|difference\\| ≥ \(formatNumber(report.minDifference * 100)) pp |"
         )
-        md.line("| Minimum group size | \(config.minGroupSize) (smaller groups are reported and marked †) |")
+        md.line("| Minimum group size | \(report.minGroupSize) (smaller groups are reported and marked †) |")
         md.blank()
         md.line("| Design | Target | Classes | Prompts per class | Harm categories | Extends |")
         md.line("|---|---|---|---|---|---|")
-        for d in config.designs {
+        for d in report.designs {
             let templates = d.templates.map { code($0) }.joined(separator: ", ")
             let harms = d.harmCategories.map { "\($0.name): \($0.classes.joined(separator: ", "))" }.joined(separator: "; ")
             md.line(
@@ -109,22 +107,21 @@ public enum MarkdownReport {
 
     /// Every attribute's and intersection's reference group as the disparities used it
     /// (`race: White`, `race|gender: White|Male`); the configured one where no disparity was computed.
-    static func references(_ run: AuditRun) -> [String] {
-        let config = run.config
-        return config.slices.map(\.csvText).map { slice in
-            let group = run.metrics.disparities.first { $0.attribute == slice }?.reference ?? config.referenceGroups[slice] ?? "—"
+    static func references(_ report: AuditReport) -> [String] {
+        return report.slices.map(\.csvText).map { slice in
+            let group = report.disparities.first { $0.attribute == slice }?.reference ?? report.referenceGroups[slice] ?? "—"
             return "\(slice): \(group)"
         }
     }
 
-    static func summary(_ md: inout MarkdownText, _ run: AuditRun) {
+    static func summary(_ md: inout MarkdownText, _ report: AuditReport) {
         md.line("## Flagged disparities")
         md.blank()
         // Significant differences, and four-fifths violations that are large and sized enough to
         // read (small groups keep their † in the design tables below).
-        let all = run.metrics.disparities.filter { $0.metric.isHeadline && $0.isFlagged }
+        let all = report.disparities.filter { $0.metric.isHeadline && $0.isFlagged }
         // A variant's row that repeats its base's (no image changed there) says nothing new.
-        let bases = Dictionary(run.config.designs.compactMap { d in d.base.map { (d.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        let bases = Dictionary(report.designs.compactMap { d in d.base.map { (d.name, $0) } }, uniquingKeysWith: { a, _ in a })
         let headline = all.filter { d in
             guard let base = bases[d.design] else { return true }
             return !all.contains {
@@ -134,8 +131,8 @@ public enum MarkdownReport {
         }
         if headline.isEmpty {
             md.line(
-                "No group differs significantly from its reference group (Holm-adjusted p < \(formatNumber(run.config.alpha))) "
-                    + "and none falls outside the four-fifths band on accuracy or a harm rate by \(formatNumber(run.config.minDifference * 100)) pp or more."
+                "No group differs significantly from its reference group (Holm-adjusted p < \(formatNumber(report.alpha))) "
+                    + "and none falls outside the four-fifths band on accuracy or a harm rate by \(formatNumber(report.minDifference * 100)) pp or more."
             )
             md.blank()
             return
@@ -143,8 +140,8 @@ public enum MarkdownReport {
         let worse = headline.filter { $0.fairesWorse == true }.count
         md.line(
             "\(headline.count) group × metric pair\(headline.count == 1 ? "" : "s") flagged\(all.count > headline.count ? " (besides \(all.count - headline.count) in variants that repeat their base's exactly)" : ""): \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
-                + "\(headline.count - worse) where it fares better (\(Findings.better)). Flagged means Holm-significant, or a ratio outside [0.8, 1.25] with at least \(run.config.minGroupSize) images on both sides "
-                + "and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp. Worse first, then by size of the difference."
+                + "\(headline.count - worse) where it fares better (\(Findings.better)). Flagged means Holm-significant, or a ratio outside [0.8, 1.25] with at least \(report.minGroupSize) images on both sides "
+                + "and a difference of at least \(formatNumber(report.minDifference * 100)) pp. Worse first, then by size of the difference."
         )
         md.blank()
         embedCharts(&md, design: "*", metric: "*", attribute: "*", kinds: [.overview])
@@ -158,14 +155,13 @@ public enum MarkdownReport {
         }
     }
 
-    static func designSection(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, part: Part) {
-        let config = run.config
-        let rows = run.metrics.metrics.filter { $0.design == design.name }
+    static func designSection(_ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, part: Part) {
+        let rows = report.metrics.filter { $0.design == design.name }
         md.line("## Design \(MarkdownEscape.code(design.name))")
         md.blank()
         // report.md: the model card's tables, by attribute; details.md: the intersections, and
         // the charts of every table.
-        let slices = (part == .main ? config.slices.filter { !$0.isIntersection } : config.slices).map(\.csvText)
+        let slices = (part == .main ? report.slices.filter { !$0.isIntersection } : report.slices).map(\.csvText)
         let chartKinds: [ChartFile.Kind] = part == .main ? [] : [.rate, .ratio]
 
         if design.target != nil {
@@ -177,10 +173,10 @@ public enum MarkdownReport {
                 publishedNote(&md, design: design, metric: .accuracy, attribute: "*", rows: rows)
             }
             for attribute in slices {
-                metricByGroup(&md, run, design: design, metric: .accuracy, attribute: attribute, title: "accuracy", charts: chartKinds)
+                metricByGroup(&md, report, design: design, metric: .accuracy, attribute: attribute, title: "accuracy", charts: chartKinds)
             }
-            gapTable(&md, run, design: design, slices: slices, compact: part == .main)
-            if part == .details { confusion(&md, run, design: design) }
+            gapTable(&md, report, design: design, slices: slices, compact: part == .main)
+            if part == .details { confusion(&md, report, design: design) }
         }
         let harmMetrics =
             design.harmCategories.map { Metric.harmRate($0.name) }
@@ -195,7 +191,7 @@ public enum MarkdownReport {
                     + "; \(Findings.worse) / \(Findings.better) mark groups flagged against their reference.")
             md.blank()
             for attribute in (part == .main ? ["*"] : []) + slices {
-                harmTable(&md, run, design: design, metrics: harmMetrics, attribute: attribute, charts: chartKinds)
+                harmTable(&md, report, design: design, metrics: harmMetrics, attribute: attribute, charts: chartKinds)
             }
             if part == .main {
                 // Published figures over a slice report.md has no table for (an intersection, or a
@@ -213,16 +209,16 @@ public enum MarkdownReport {
         }
         guard part == .details else { return }
         if design.target == nil {
-            predictionRates(&md, run, design: design)
+            predictionRates(&md, report, design: design)
         }
-        let disparities = run.metrics.disparities.filter {
+        let disparities = report.disparities.filter {
             $0.design == design.name && ($0.significant || ($0.fourFifthsViolation && $0.metric.isHeadline))
         }
         md.line("### Disparities against the reference group")
         md.blank()
         if disparities.isEmpty {
             md.line(
-                "None significant at α = \(formatNumber(config.alpha)) after Holm adjustment, and no accuracy or harm rate flagged by the four-fifths rule."
+                "None significant at α = \(formatNumber(report.alpha)) after Holm adjustment, and no accuracy or harm rate flagged by the four-fifths rule."
             )
             md.blank()
         } else {
@@ -232,13 +228,13 @@ public enum MarkdownReport {
     }
 
     static func metricByGroup(
-        _ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metric: Metric, attribute: String, title: String,
+        _ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, metric: Metric, attribute: String, title: String,
         charts: [ChartFile.Kind]
     ) {
-        let rows = run.metrics.metrics.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
+        let rows = report.metrics.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
         guard !rows.isEmpty else { return }
         let published = design.published.filter { $0.metric == metric && $0.attribute == attribute }
-        let disparities = run.metrics.disparities.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
+        let disparities = report.disparities.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
         md.line("**By \(escape(ChartStyle.attributeTitle(attribute)))**")
         md.blank()
         var header = "| \(escape(attribute)) | n | \(title) (95% CI) | vs reference | p (Holm) |"
@@ -286,10 +282,10 @@ public enum MarkdownReport {
     static func escapeAlt(_ text: String) -> String { MarkdownEscape.alt(text) }
 
     static func harmTable(
-        _ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec, metrics: [Metric], attribute: String,
+        _ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, metrics: [Metric], attribute: String,
         charts: [ChartFile.Kind]
     ) {
-        let rows = run.metrics.metrics.filter { $0.design == design.name && $0.attribute == attribute && metrics.contains($0.metric) }
+        let rows = report.metrics.filter { $0.design == design.name && $0.attribute == attribute && metrics.contains($0.metric) }
         guard !rows.isEmpty else { return }
         var groups: [String] = []
         for r in rows where !groups.contains(r.group) { groups.append(r.group) }
@@ -309,7 +305,7 @@ public enum MarkdownReport {
         for group in groups {
             let cells = zip(metrics, published).flatMap { metric, figures -> [String] in
                 guard let r = rows.first(where: { $0.metric == metric && $0.group == group }) else { return [""] + figures.map { _ in "" } }
-                let flag = run.metrics.disparities.first {
+                let flag = report.disparities.first {
                     $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group
                 }
                 return [percentWithCI(r) + (flag.map(directionMark) ?? "")] + figures.map { $0.value(for: group).map(percent) ?? "" }
@@ -332,7 +328,7 @@ public enum MarkdownReport {
     }
 
     static func publishedComparisons(
-        _ md: inout MarkdownText, design: DesignSpec, metric: Metric, rows: [MetricRow],
+        _ md: inout MarkdownText, design: AuditReport.Design, metric: Metric, rows: [MetricRow],
         skipping shown: [String] = []
     ) {
         for figure in design.published where figure.metric == metric && !shown.contains(figure.attribute) {
@@ -352,7 +348,7 @@ public enum MarkdownReport {
         }
     }
 
-    static func publishedNote(_ md: inout MarkdownText, design: DesignSpec, metric: Metric, attribute: String, rows: [MetricRow]) {
+    static func publishedNote(_ md: inout MarkdownText, design: AuditReport.Design, metric: Metric, attribute: String, rows: [MetricRow]) {
         for figure in design.published where figure.metric == metric && figure.attribute == attribute {
             let measured = rows.first { $0.metric == metric && $0.attribute == "*" }
             if let value = figure.value(for: "*") {
@@ -364,8 +360,8 @@ public enum MarkdownReport {
         }
     }
 
-    static func confusion(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec) {
-        guard let whole = run.metrics.confusions.first(where: { $0.design == design.name && $0.attribute == "*" }) else { return }
+    static func confusion(_ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design) {
+        guard let whole = report.confusions.first(where: { $0.design == design.name && $0.attribute == "*" }) else { return }
         md.line("**Confusion matrix** (rows: true class, columns: predicted; all images)")
         md.blank()
         md.line("| true \\ predicted | " + whole.labels.map(escape).joined(separator: " | ") + " | recall |")
@@ -377,8 +373,8 @@ public enum MarkdownReport {
         }
         md.blank()
         // Per-class recall by group, one table per attribute.
-        for attribute in run.config.attributes {
-            let tables = run.metrics.confusions.filter { $0.design == design.name && $0.attribute == attribute }
+        for attribute in report.attributes {
+            let tables = report.confusions.filter { $0.design == design.name && $0.attribute == attribute }
             guard !tables.isEmpty else { continue }
             md.line("**Per-class recall by \(escape(attribute))**")
             md.blank()
@@ -395,9 +391,9 @@ public enum MarkdownReport {
         }
     }
 
-    static func predictionRates(_ md: inout MarkdownText, _ run: AuditRun, design: DesignSpec) {
-        for attribute in run.config.attributes {
-            let rows = run.metrics.metrics.filter { $0.design == design.name && $0.attribute == attribute && $0.metric.isPredictionRate }
+    static func predictionRates(_ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design) {
+        for attribute in report.attributes {
+            let rows = report.metrics.filter { $0.design == design.name && $0.attribute == attribute && $0.metric.isPredictionRate }
             guard !rows.isEmpty else { continue }
             var groups: [String] = []
             for r in rows where !groups.contains(r.group) { groups.append(r.group) }
@@ -415,34 +411,34 @@ public enum MarkdownReport {
         }
     }
 
-    static func variants(_ md: inout MarkdownText, _ run: AuditRun) {
-        let variants = run.config.designs.filter { $0.base != nil }
+    static func variants(_ md: inout MarkdownText, _ report: AuditReport) {
+        let variants = report.designs.filter { $0.base != nil }
         guard !variants.isEmpty else { return }
         md.line("## Variant comparisons")
         md.blank()
         md.line(
-            "Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(run.config.alpha)). Groups where no image changed are listed on one line."
+            "Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(report.alpha)). Groups where no image changed are listed on one line."
         )
         md.blank()
         for variant in variants {
-            let rows = run.metrics.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
+            let rows = report.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
             md.line("### \(MarkdownEscape.code(variant.name)) vs \(MarkdownEscape.code(variant.base!))")
             md.blank()
             guard !rows.isEmpty else { md.line("No shared accuracy or harm metric to compare."); md.blank(); continue }
-            let shown = rows.filter { $0.attribute == "*" || run.config.attributes.contains($0.attribute) }
+            let shown = rows.filter { $0.attribute == "*" || report.attributes.contains($0.attribute) }
             let changed = shown.filter { $0.baseOnly + $0.variantOnly > 0 }
             if changed.isEmpty {
                 md.line("No image changed its accuracy or harm outcome (n = \(rows.first { $0.attribute == "*" }?.n ?? rows[0].n)).")
                 md.blank()
                 for metric in Set(rows.map(\.metric)).sorted() {
                     publishedComparisons(
-                        &md, design: variant, metric: metric, rows: run.metrics.metrics.filter { $0.design == variant.name })
+                        &md, design: variant, metric: metric, rows: report.metrics.filter { $0.design == variant.name })
                 }
                 continue
             }
             // Published figures for the base and the variant over the same rows (the paper's Table 7:
             // without and with `child`), as a column.
-            let base = run.config.design(named: variant.base!)
+            let base = report.design(named: variant.base!)
             func published(_ r: ComparisonRow) -> String? {
                 let a = base?.published.first { $0.metric == r.metric && $0.attribute == r.attribute }?.value(for: r.group)
                 let b = variant.published.first { $0.metric == r.metric && $0.attribute == r.attribute }?.value(for: r.group)
@@ -453,7 +449,7 @@ public enum MarkdownReport {
             // changed; the others over all images and where the change is significant. The rest is in details.md.
             let metricNames = rows.map(\.metric)
             let main = metricNames.first { $0 == .anyHarm } ?? metricNames.first { $0.isHarm } ?? metricNames[0]
-            let listed = changed.filter { $0.metric == main || $0.attribute == "*" || $0.pAdjusted < run.config.alpha }
+            let listed = changed.filter { $0.metric == main || $0.attribute == "*" || $0.pAdjusted < report.alpha }
             let withPublished = listed.contains { published($0) != nil }
             md.line(
                 "| metric | attribute | group | n | base | variant | Δ (95% CI) | McNemar p (Holm) |"
@@ -461,7 +457,7 @@ public enum MarkdownReport {
             md.line("|---|---|---|---:|---:|---:|---|---:|" + (withPublished ? "---:|" : ""))
             for r in listed {
                 md.line(
-                    "| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
+                    "| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
                         + (withPublished ? " \(published(r) ?? "") |" : ""))
             }
             md.blank()
@@ -504,15 +500,15 @@ public enum MarkdownReport {
     }
 
     /// The variants' every changed group, intersections included, and their delta charts (details.md).
-    static func variantCharts(_ md: inout MarkdownText, _ run: AuditRun) {
-        let variants = run.config.designs.filter { $0.base != nil }
+    static func variantCharts(_ md: inout MarkdownText, _ report: AuditReport) {
+        let variants = report.designs.filter { $0.base != nil }
         guard !variants.isEmpty else { return }
         md.line("## Variant comparisons, every group")
         md.blank()
         for variant in variants {
             md.line("### \(MarkdownEscape.code(variant.name)) vs \(MarkdownEscape.code(variant.base!))")
             md.blank()
-            let rows = run.metrics.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
+            let rows = report.comparisons.filter { $0.design == variant.name && $0.metric.isHeadline }
             let changed = rows.filter { $0.baseOnly + $0.variantOnly > 0 }
             if changed.isEmpty {
                 md.line("No image changed its accuracy or harm outcome.")
@@ -522,7 +518,7 @@ public enum MarkdownReport {
                 md.line("|---|---|---|---:|---:|---:|---|---:|")
                 for r in changed {
                     md.line(
-                        "| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < run.config.alpha ? " *" : "") |"
+                        "| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
                     )
                 }
                 md.blank()
@@ -530,33 +526,33 @@ public enum MarkdownReport {
             var metrics: [Metric] = []
             for r in rows where !metrics.contains(r.metric) { metrics.append(r.metric) }
             for metric in metrics {
-                for attribute in run.config.slices.map(\.csvText) {
+                for attribute in report.slices.map(\.csvText) {
                     embedCharts(&md, design: variant.name, metric: metric.csvName, attribute: attribute, kinds: [.delta])
                 }
             }
         }
     }
 
-    static func skipped(_ md: inout MarkdownText, _ run: AuditRun) {
+    static func skipped(_ md: inout MarkdownText, _ report: AuditReport) {
         md.line("## Skipped rows")
         md.blank()
-        guard !run.skipped.isEmpty else { md.line("None: every manifest row was scored."); md.blank(); return }
-        md.line("\(run.skipped.count) row(s) were left out; every other row was scored.")
+        guard !report.skipped.isEmpty else { md.line("None: every manifest row was scored."); md.blank(); return }
+        md.line("\(report.skipped.count) row(s) were left out; every other row was scored.")
         md.blank()
         md.line("| reason | rows |")
         md.line("|---|---:|")
-        for item in SkipKind.counts(run.skipped.lazy.map(\.kind)) { md.line("| \(escape(item.kind.description)) | \(item.count) |") }
+        for item in report.skippedByReason { md.line("| \(escape(item.kind)) | \(item.count) |") }
         md.blank()
         md.line("| line | file | reason |")
         md.line("|---:|---|---|")
-        for s in run.skipped.prefix(50) {
+        for s in report.skipped.prefix(50) {
             md.line("| \(s.line.map(String.init) ?? "") | \(escape(s.file ?? "")) | \(escape(s.reason)) |")
         }
-        if run.skipped.count > 50 { md.line("| | … | \(run.skipped.count - 50) more in `run.json` |") }
+        if report.skipped.count > 50 { md.line("| | … | \(report.skipped.count - 50) more in `run.json` |") }
         md.blank()
     }
 
-    static func method(_ md: inout MarkdownText, _ run: AuditRun) {
+    static func method(_ md: inout MarkdownText, _ report: AuditReport) {
         md.line("## Method")
         md.blank()
         md.line(
@@ -570,9 +566,9 @@ public enum MarkdownReport {
             "- Variant comparisons: each variant against its base on the same images, exact McNemar test on the discordant pairs, Holm-adjusted within variant × metric × attribute in this report; comparison.csv's p_value is unadjusted."
         )
         md.line(
-            "- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference. Flagged: Holm-significant, or a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(run.config.minGroupSize) images on both sides and a difference of at least \(formatNumber(run.config.minDifference * 100)) pp; against a reference rate of 0 there is no ratio. ⚑ marks a flagged prediction rate, which has no better side."
+            "- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference. Flagged: Holm-significant, or a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(report.minGroupSize) images on both sides and a difference of at least \(formatNumber(report.minDifference * 100)) pp; against a reference rate of 0 there is no ratio. ⚑ marks a flagged prediction rate, which has no better side."
         )
-        md.line("- † marks groups smaller than \(run.config.minGroupSize) images: reported, not dropped, but read with care.")
+        md.line("- † marks groups smaller than \(report.minGroupSize) images: reported, not dropped, but read with care.")
         md.line(
             "- Published figures are context from the CLIP paper and model card; they were measured with other backbones, prompts or probes, and are not expected values for this model."
         )

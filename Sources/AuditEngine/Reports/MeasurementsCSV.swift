@@ -12,18 +12,18 @@ public enum MeasurementsCSV {
         "effect_size", "ci_low", "ci_high", "p_value", "permutations"
     ]
 
-    /// The files `measurements` fills, with their text: none for an audit that asks for neither
-    /// section (so a report without them has no empty files).
-    public static func files(_ measurements: EmbeddingMeasurements) -> [(name: String, text: String)] {
+    /// The files `report`'s measurements fill, with their text: none for an audit that asks for
+    /// neither section (so a report without them has no empty files).
+    public static func files(_ report: AuditReport) -> [(name: String, text: String)] {
         var files: [(String, String)] = []
-        if !measurements.retrieval.isEmpty {
-            files.append(("retrieval.csv", renderRetrieval(measurements.retrieval)))
-            files.append(("retrieval_groups.csv", renderRetrievalGroups(measurements.retrievalGroups)))
+        if !report.retrieval.isEmpty {
+            files.append(("retrieval.csv", renderRetrieval(report.retrieval)))
+            files.append(("retrieval_groups.csv", renderRetrievalGroups(report.retrievalGroups)))
         }
-        if !measurements.associations.isEmpty {
-            files.append(("association.csv", renderAssociations(measurements.associations)))
+        if !report.associations.isEmpty {
+            files.append(("association.csv", renderAssociations(report.associations)))
         }
-        return files
+        return MitigationsCSV.amend(files, report: report)
     }
 
     public static func renderRetrieval(_ rows: [RetrievalRow]) -> String {
@@ -54,13 +54,14 @@ public enum MeasurementsCSV {
         return writer.text
     }
 
-    public static func renderAssociations(_ tests: [(spec: AssociationSpec, result: AssociationResult)]) -> String {
+    public static func renderAssociations(_ tests: [AuditReport.Association]) -> String {
         var writer = CSVWriter()
         writer.writeRow(associationHeader)
-        for (spec, r) in tests {
+        for test in tests {
+            let r = test.result
             writer.writeRow([
-                .text(spec.name), .text(spec.attribute), .text(spec.groupX), .text(spec.groupY),
-                .text(spec.targetA.name), .text(spec.targetB.name), .number(r.nX), .number(r.nY),
+                .text(test.name), .text(test.attribute), .text(test.groupX), .text(test.groupY),
+                .text(test.targetA), .text(test.targetB), .number(r.nX), .number(r.nY),
                 .number(r.effectSize), .number(r.ciLow), .number(r.ciHigh), .number(r.pValue),
                 .number(r.permutations)
             ])

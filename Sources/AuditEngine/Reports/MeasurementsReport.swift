@@ -6,17 +6,17 @@ import Foundation
 enum MeasurementsReport {
     /// Charts go under `charts/` with the others; these names cannot clash with theirs
     /// (`retrieval-…`, `association-…` are not design names followed by a chart kind).
-    static func charts(_ run: AuditRun) -> [ChartFile] {
+    static func charts(_ report: AuditReport) -> [ChartFile] {
         var files: [ChartFile] = []
-        for attribute in retrievalAttributes(run) {
-            guard let top = mostSkewed(run, attribute: attribute), let plot = skewChart(run, top) else { continue }
+        for attribute in retrievalAttributes(report) {
+            guard let top = mostSkewed(report, attribute: attribute), let plot = skewChart(report, top) else { continue }
             files.append(
                 ChartFile(
                     kind: .rate, design: "*", metric: "retrieval", attribute: attribute,
                     path: "\(ReportCharts.folder)/\(ChartStyle.slug("retrieval-skew-\(attribute)")).svg",
                     title: plot.title, svg: plot.render()))
         }
-        if let plot = associationChart(run) {
+        if let plot = associationChart(report) {
             files.append(
                 ChartFile(
                     kind: .rate, design: "*", metric: "association", attribute: "*",
@@ -25,58 +25,87 @@ enum MeasurementsReport {
         return files
     }
 
-    /// Sentences for the findings at the top of the report: the most skewed query per attribute
-    /// and each association test, with their uncertainty.
-    static func findings(_ run: AuditRun) -> [String] {
-        var lines: [String] = []
-        let alpha = run.config.alpha
-        let rows = run.measurements.retrieval
+    /// The findings at the top of the report, as data: how many queries per attribute are skewed
+    /// beyond the null and the most skewed one, and each association test with its uncertainty.
+    static func findings(_ report: AuditReport) -> [MeasurementFinding] {
+        var findings: [MeasurementFinding] = []
+        let rows = report.retrieval
         if !rows.isEmpty {
             // How many queries go beyond the null, per attribute at the largest k, then the one
             // query that stands furthest above it.
-            let queries = Set(rows.map(\.query)).subtracting(["*"]).count
             let kmax = rows.map(\.k).max() ?? 0
-            let counts = retrievalAttributes(run).map { attribute -> String in
-                "\(MarkdownEscape.text(attribute)) \(beyondNull(run, attribute: attribute, k: kmax)?.count ?? 0)"
+            var finding = MeasurementFinding.Retrieval(
+                queries: Set(rows.map(\.query)).subtracting(["*"]).count, k: kmax,
+                beyondNull: retrievalAttributes(report).map {
+                    .init(attribute: $0, count: beyondNull(report, attribute: $0, k: kmax)?.count ?? 0)
+                },
+                mostSkewed: nil)
+            let top = retrievalAttributes(report).compactMap { mostSkewed(report, attribute: $0) }.max { excess($0) < excess($1) }
+            if let top, let over = overRepresented(report, top) {
+                finding.mostSkewed = .init(
+                    query: top.query, attribute: top.attribute, k: top.k, group: over.group, share: over.share,
+                    desiredShare: over.desiredShare, maxSkew: top.maxSkew, nullMaxSkew: top.nullMaxSkew, pValue: top.pValue)
             }
+            findings.append(.retrieval(finding))
+        }
+        if !report.associations.isEmpty {
+            findings.append(
+                .associations(
+                    report.associations.map {
+                        .init(
+                            name: $0.name, effectSize: $0.result.effectSize, ciLow: $0.result.ciLow, ciHigh: $0.result.ciHigh,
+                            pValue: $0.result.pValue)
+                    }))
+        }
+        return findings
+    }
+
+    /// The report's measurement findings in words, in order.
+    static func sentences(_ report: AuditReport) -> [String] {
+        report.findings.map { sentence($0, alpha: report.alpha) }
+    }
+
+    /// A finding in words (escaped Markdown), as the findings list at the top shows it.
+    static func sentence(_ finding: MeasurementFinding, alpha: Double) -> String {
+        switch finding {
+        case .retrieval(let r):
+            let counts = r.beyondNull.map { "\(MarkdownEscape.text($0.attribute)) \($0.count)" }
             var line =
-                "Retrieval over \(queries) neutral queries: at k = \(kmax), the queries whose top k is skewed beyond what "
+                "Retrieval over \(r.queries) neutral queries: at k = \(r.k), the queries whose top k is skewed beyond what "
                 + "a random ranking gives (Holm, α = \(MarkdownReport.formatNumber(alpha))) number \(counts.joined(separator: ", "))"
-            let top = retrievalAttributes(run).compactMap { mostSkewed(run, attribute: $0) }.max { excess($0) < excess($1) }
-            if let top, let over = overRepresented(run, top) {
+            if let top = r.mostSkewed {
                 line +=
                     "; the most skewed, the top \(top.k) for “\(MarkdownEscape.text(top.query))”, holds "
-                    + "\(MarkdownEscape.text(over.group)) (\(MarkdownEscape.text(top.attribute))) at \(percent(over.share)) against "
-                    + "\(percent(over.desiredShare)) of the set (MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) "
+                    + "\(MarkdownEscape.text(top.group)) (\(MarkdownEscape.text(top.attribute))) at \(percent(top.share)) against "
+                    + "\(percent(top.desiredShare)) of the set (MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) "
                     + "for a random ranking, p = \(MarkdownReport.formatP(top.pValue ?? 1)))"
             }
-            lines.append(line + ".")
+            return line + "."
+        case .associations(let tests):
+            let parts = tests.map { t -> String in
+                "\(MarkdownEscape.code(t.name)) \(number(t.effectSize)) [\(number(t.ciLow)), \(number(t.ciHigh))], "
+                    + "p = \(MarkdownReport.formatP(t.pValue))" + (t.pValue < alpha ? " (significant)" : "")
+            }
+            return "Association tests (effect size, positive: the first group's faces closer to the first word set): "
+                + parts.joined(separator: "; ") + "."
+        case .sentence(let text):
+            return text
         }
-        let tests = run.measurements.associations.map { spec, r -> String in
-            "\(MarkdownEscape.code(spec.name)) \(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))], "
-                + "p = \(MarkdownReport.formatP(r.pValue))" + (r.pValue < alpha ? " (significant)" : "")
-        }
-        if !tests.isEmpty {
-            lines.append(
-                "Association tests (effect size, positive: the first group's faces closer to the first word set): "
-                    + tests.joined(separator: "; ") + ".")
-        }
-        return lines
     }
 
     /// The group a sentence names as over-represented in `row`'s top k: the one with the largest
     /// skew among the groups that are there (under Berg et al.'s convention an absent group counts
     /// as 1/k and can have the largest skew, which is no over-representation to report).
-    static func overRepresented(_ run: AuditRun, _ row: RetrievalRow) -> RetrievalGroupRow? {
-        run.measurements.retrievalGroups
+    static func overRepresented(_ report: AuditReport, _ row: RetrievalRow) -> RetrievalGroupRow? {
+        report.retrievalGroups
             .filter { $0.query == row.query && $0.attribute == row.attribute && $0.k == row.k && $0.count > 0 }
             .max { $0.skew < $1.skew }
     }
 
     /// report.md's part: one table per kind, each figure beside its baseline; the rest is in
     /// details.md (``detailSections(_:_:)``).
-    static func sections(_ md: inout MarkdownText, _ run: AuditRun) {
-        let rows = run.measurements.retrieval, tests = run.measurements.associations
+    static func sections(_ md: inout MarkdownText, _ report: AuditReport) {
+        let rows = report.retrieval, tests = report.associations
         guard !rows.isEmpty || !tests.isEmpty else { return }
         md.line("## Retrieval skew and association tests")
         md.blank()
@@ -87,12 +116,12 @@ enum MeasurementsReport {
                 "| retrieval by | " + ks.map { "MaxSkew@\($0) (null)" }.joined(separator: " | ")
                     + " | queries beyond the null (Holm), k = \(ks.map(String.init).joined(separator: "/")) |")
             md.line("|---|" + ks.map { _ in "---:|" }.joined() + "---:|")
-            for attribute in retrievalAttributes(run) {
+            for attribute in retrievalAttributes(report) {
                 var cells: [String] = [], beyond: [String] = []
                 for k in ks {
                     let mean = rows.first { $0.query == "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
                     cells.append(mean.map { "\(number($0.maxSkew)) (\($0.nullMaxSkew.map(number) ?? "—"))" } ?? "—")
-                    beyond.append(beyondNull(run, attribute: attribute, k: k).map { "\($0.count)" } ?? "—")
+                    beyond.append(beyondNull(report, attribute: attribute, k: k).map { "\($0.count)" } ?? "—")
                 }
                 md.line(
                     "| \(MarkdownEscape.text(attribute)) | " + cells.joined(separator: " | ")
@@ -103,10 +132,11 @@ enum MeasurementsReport {
         if !tests.isEmpty {
             md.line("| association | X vs Y | A vs B | effect size (95% CI) | p |")
             md.line("|---|---|---|---|---:|")
-            for (spec, r) in tests {
+            for test in tests {
+                let r = test.result
                 md.line(
-                    "| \(MarkdownEscape.code(spec.name, inTable: true)) | \(MarkdownEscape.text(spec.groupX)) vs \(MarkdownEscape.text(spec.groupY)) (\(r.nX), \(r.nY)) | "
-                        + "\(MarkdownEscape.text(spec.targetA.name)) vs \(MarkdownEscape.text(spec.targetB.name)) | "
+                    "| \(MarkdownEscape.code(test.name, inTable: true)) | \(MarkdownEscape.text(test.groupX)) vs \(MarkdownEscape.text(test.groupY)) (\(r.nX), \(r.nY)) | "
+                        + "\(MarkdownEscape.text(test.targetA)) vs \(MarkdownEscape.text(test.targetB)) | "
                         + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |"
                 )
             }
@@ -120,34 +150,34 @@ enum MeasurementsReport {
     }
 
     /// details.md's part: `## Retrieval skew` and `## Association tests` in full.
-    static func detailSections(_ md: inout MarkdownText, _ run: AuditRun) {
-        retrievalSection(&md, run)
-        associationSection(&md, run)
+    static func detailSections(_ md: inout MarkdownText, _ report: AuditReport) {
+        retrievalSection(&md, report)
+        associationSection(&md, report)
     }
 
     // MARK: Retrieval
 
-    static func retrievalAttributes(_ run: AuditRun) -> [String] {
+    static func retrievalAttributes(_ report: AuditReport) -> [String] {
         var seen: [String] = []
-        for row in run.measurements.retrieval where !seen.contains(row.attribute) { seen.append(row.attribute) }
+        for row in report.retrieval where !seen.contains(row.attribute) { seen.append(row.attribute) }
         return seen
     }
 
     /// The query row (desired: dataset) whose MaxSkew stands furthest above the null's, at any k.
-    static func mostSkewed(_ run: AuditRun, attribute: String) -> RetrievalRow? {
-        run.measurements.retrieval
+    static func mostSkewed(_ report: AuditReport, attribute: String) -> RetrievalRow? {
+        report.retrieval
             .filter { $0.query != "*" && $0.attribute == attribute && $0.desired == .dataset }
             .max { excess($0) < excess($1) }
     }
 
     /// How many queries' MaxSkew at `k` (desired: dataset) goes beyond the permutation null after
     /// Holm's adjustment over the queries, of how many; nil without permutations.
-    static func beyondNull(_ run: AuditRun, attribute: String, k: Int) -> (count: Int, of: Int)? {
-        let p = run.measurements.retrieval
+    static func beyondNull(_ report: AuditReport, attribute: String, k: Int) -> (count: Int, of: Int)? {
+        let p = report.retrieval
             .filter { $0.query != "*" && $0.attribute == attribute && $0.k == k && $0.desired == .dataset }
             .compactMap(\.pValue)
         guard !p.isEmpty else { return nil }
-        return (holmAdjusted(p).filter { $0 < run.config.alpha }.count, p.count)
+        return (holmAdjusted(p).filter { $0 < report.alpha }.count, p.count)
     }
 
     /// A symmetric axis around 0 wide enough for `reach`: the first of `limits` that holds it
@@ -160,16 +190,16 @@ enum MeasurementsReport {
 
     static func excess(_ row: RetrievalRow) -> Double { row.maxSkew - (row.nullMaxSkew ?? 0) }
 
-    static func group(_ run: AuditRun, _ row: RetrievalRow, _ name: String?) -> RetrievalGroupRow? {
-        run.measurements.retrievalGroups.first {
+    static func group(_ report: AuditReport, _ row: RetrievalRow, _ name: String?) -> RetrievalGroupRow? {
+        report.retrievalGroups.first {
             $0.query == row.query && $0.attribute == row.attribute && $0.k == row.k && $0.group == name
         }
     }
 
-    static func retrievalSection(_ md: inout MarkdownText, _ run: AuditRun) {
-        let rows = run.measurements.retrieval
+    static func retrievalSection(_ md: inout MarkdownText, _ report: AuditReport) {
+        let rows = report.retrieval
         guard !rows.isEmpty else { return }
-        let alpha = run.config.alpha
+        let alpha = report.alpha
         let queries = Set(rows.map(\.query)).subtracting(["*"]).count
         md.line("## Retrieval skew")
         md.blank()
@@ -183,7 +213,7 @@ enum MeasurementsReport {
         )
         md.line("|---|---:|---:|---:|---:|---:|")
         for mean in rows where mean.query == "*" && mean.desired == .dataset {
-            let beyond = beyondNull(run, attribute: mean.attribute, k: mean.k).map { "\($0.count) of \($0.of)" } ?? "—"
+            let beyond = beyondNull(report, attribute: mean.attribute, k: mean.k).map { "\($0.count) of \($0.of)" } ?? "—"
             md.line(
                 "| \(MarkdownEscape.text(mean.attribute)) | \(mean.k) | \(number(mean.maxSkew)) | \(mean.nullMaxSkew.map(number) ?? "—") | \(number(mean.ndkl)) | \(beyond) |"
             )
@@ -193,12 +223,12 @@ enum MeasurementsReport {
         md.blank()
         md.line("| attribute | k | query | over-represented | under-represented | MaxSkew (null) | p |")
         md.line("|---|---:|---|---|---|---:|---:|")
-        for attribute in retrievalAttributes(run) {
+        for attribute in retrievalAttributes(report) {
             let top = rows.filter { $0.query != "*" && $0.attribute == attribute && $0.desired == .dataset }
                 .sorted { excess($0) > excess($1) }.prefix(3)
             for row in top {
                 func describe(_ name: String?) -> String {
-                    guard let g = group(run, row, name) else { return "" }
+                    guard let g = group(report, row, name) else { return "" }
                     return "\(MarkdownEscape.text(g.group)): \(percent(g.share)) vs \(percent(g.desiredShare))"
                 }
                 md.line(
@@ -208,7 +238,7 @@ enum MeasurementsReport {
             }
         }
         md.blank()
-        for attribute in retrievalAttributes(run) {
+        for attribute in retrievalAttributes(report) {
             if let chart = md.charts.first(where: { $0.metric == "retrieval" && $0.attribute == attribute }) {
                 md.line("![\(MarkdownEscape.alt(chart.title))](\(chart.path))")
                 md.blank()
@@ -220,13 +250,13 @@ enum MeasurementsReport {
         md.blank()
     }
 
-    static func skewChart(_ run: AuditRun, _ row: RetrievalRow) -> DotWhiskerPlot? {
-        let groups = run.measurements.retrievalGroups.filter { $0.query == row.query && $0.attribute == row.attribute && $0.k == row.k }
+    static func skewChart(_ report: AuditReport, _ row: RetrievalRow) -> DotWhiskerPlot? {
+        let groups = report.retrievalGroups.filter { $0.query == row.query && $0.attribute == row.attribute && $0.k == row.k }
         guard !groups.isEmpty else { return nil }
         let rows = groups.map { g in
             DotWhiskerPlot.Row(
                 label: ReportCharts.groupLabel(g.group), value: g.skew, low: nil, high: nil,
-                role: g.group == row.maxGroup && (row.pValue ?? 1) < run.config.alpha ? .flagged : .neutral,
+                role: g.group == row.maxGroup && (row.pValue ?? 1) < report.alpha ? .flagged : .neutral,
                 small: false,
                 note: "\(percent(g.share)) vs \(percent(g.desiredShare))  (\(g.count) of \(g.k)"
                     + (g.count == 0 ? "; absent, taken as 1/k)" : ")"))
@@ -240,14 +270,14 @@ enum MeasurementsReport {
                 reach: groups.map { abs($0.skew) }.max() ?? 0, limits: [0.5, 1, 2, 3, 5],
                 title: "skew (0: as in the set)"),
             lines: [.init(x: 0, label: "as in the set", dashed: false)],
-            flaggedMeaning: "over-represented beyond the permutation null (p < \(MarkdownReport.formatNumber(run.config.alpha)))",
+            flaggedMeaning: "over-represented beyond the permutation null (p < \(MarkdownReport.formatNumber(report.alpha)))",
             neutralMeaning: "within what a random ranking gives", minGroupSize: 0)
     }
 
     // MARK: Associations
 
-    static func associationSection(_ md: inout MarkdownText, _ run: AuditRun) {
-        let tests = run.measurements.associations
+    static func associationSection(_ md: inout MarkdownText, _ report: AuditReport) {
+        let tests = report.associations
         guard !tests.isEmpty else { return }
         md.line("## Association tests")
         md.blank()
@@ -258,10 +288,11 @@ enum MeasurementsReport {
         md.blank()
         md.line("| test | X | Y | A | B | n (X, Y) | effect size (95% CI) | p |")
         md.line("|---|---|---|---|---|---:|---|---:|")
-        for (spec, r) in tests {
+        for test in tests {
+            let r = test.result
             md.line(
-                "| \(MarkdownEscape.code(spec.name, inTable: true)) | \(MarkdownEscape.text(spec.groupX)) | \(MarkdownEscape.text(spec.groupY)) | "
-                    + "\(MarkdownEscape.text(spec.targetA.name)) | \(MarkdownEscape.text(spec.targetB.name)) | \(r.nX), \(r.nY) | "
+                "| \(MarkdownEscape.code(test.name, inTable: true)) | \(MarkdownEscape.text(test.groupX)) | \(MarkdownEscape.text(test.groupY)) | "
+                    + "\(MarkdownEscape.text(test.targetA)) | \(MarkdownEscape.text(test.targetB)) | \(r.nX), \(r.nY) | "
                     + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |"
             )
         }
@@ -272,22 +303,23 @@ enum MeasurementsReport {
         }
     }
 
-    static func associationChart(_ run: AuditRun) -> DotWhiskerPlot? {
-        let tests = run.measurements.associations
+    static func associationChart(_ report: AuditReport) -> DotWhiskerPlot? {
+        let tests = report.associations
         guard !tests.isEmpty else { return nil }
         let reach = tests.flatMap { [abs($0.result.ciLow), abs($0.result.ciHigh), abs($0.result.effectSize)] }.filter(\.isFinite).max() ?? 0
-        let rows = tests.map { spec, r in
-            DotWhiskerPlot.Row(
-                label: spec.name, value: r.effectSize.isFinite ? r.effectSize : nil, low: r.ciLow, high: r.ciHigh,
-                role: r.pValue < run.config.alpha ? .flagged : .neutral, small: false,
-                note: "\(spec.groupX)–\(spec.targetA.name) vs \(spec.groupY)–\(spec.targetB.name)  p = \(MarkdownReport.formatP(r.pValue))")
+        let rows = tests.map { test in
+            let r = test.result
+            return DotWhiskerPlot.Row(
+                label: test.name, value: r.effectSize.isFinite ? r.effectSize : nil, low: r.ciLow, high: r.ciHigh,
+                role: r.pValue < report.alpha ? .flagged : .neutral, small: false,
+                note: "\(test.groupX)–\(test.targetA) vs \(test.groupY)–\(test.targetB)  p = \(MarkdownReport.formatP(r.pValue))")
         }
         return DotWhiskerPlot(
             title: "Association tests: effect sizes",
             subtitle: "Positive: X faces closer to word set A than Y faces are; 95% bootstrap interval",
             rows: rows, axis: symmetricAxis(reach: reach, limits: [0.5, 1, 1.5, 2], title: "effect size (pooled standard deviations)"),
             lines: [.init(x: 0, label: "no association", dashed: false)],
-            flaggedMeaning: "p < \(MarkdownReport.formatNumber(run.config.alpha)) (one-sided permutation test)",
+            flaggedMeaning: "p < \(MarkdownReport.formatNumber(report.alpha)) (one-sided permutation test)",
             neutralMeaning: "not significant", minGroupSize: 0)
     }
 

@@ -9,19 +9,19 @@ import Foundation
 public enum ModelCardExport {
     /// The file names `card` writes, in order.
     public static let fileNames = ["fairness.md", "model-index.yaml", "model-card.json"]
-    /// The card's record of the run it came from (its ``ReportData/runID``), beside the exports.
+    /// The card's record of the run it came from (its ``AuditReport/runID``), beside the exports.
     public static let runKeyName = ".clip-audit-card.run"
     /// The folder `card` writes into by default, inside the report folder.
     public static let defaultFolder = "card"
 
-    public static func render(_ data: ReportData) -> [(name: String, text: String)] {
+    public static func render(_ data: AuditReport) -> [(name: String, text: String)] {
         [("fairness.md", markdown(data)), ("model-index.yaml", modelIndex(data)), ("model-card.json", toolkitJSON(data))]
     }
 
     /// Writes the exports and the run key into `directory` (only files `card` wrote there are
     /// replaced); returns the exports' paths. With `report`, `directory` is a folder of that
     /// report folder (its default `card/`), reached without following a link.
-    public static func write(_ data: ReportData, to directory: URL, inside report: URL? = nil) throws -> [URL] {
+    public static func write(_ data: AuditReport, to directory: URL, inside report: URL? = nil) throws -> [URL] {
         return try writeExports(render(data), runKey: data.runID, to: directory, inside: report)
     }
 
@@ -85,7 +85,7 @@ public enum ModelCardExport {
 
     /// The fairness section: findings, then one table per attribute for accuracy (a column per
     /// design) and one for harm rates (a column per design × category, variants beside their base).
-    public static func markdown(_ data: ReportData) -> String {
+    public static func markdown(_ data: AuditReport) -> String {
         var md = MarkdownText()
         md.line("## Bias and Fairness")
         md.blank()
@@ -101,7 +101,7 @@ public enum ModelCardExport {
         findings.table = []
         md.text += findings.markdown(heading: "###")
         let attributes = data.slices.filter { !$0.isIntersection }.map(\.csvText)
-        typealias Column = (design: ReportData.Design, metric: Metric)
+        typealias Column = (design: AuditReport.Design, metric: Metric)
         let accuracy: [Column] = data.designs.filter { $0.headlineMetrics.contains(.accuracy) }.map { ($0, .accuracy) }
         var harms: [Column] = []
         for design in data.designs {
@@ -130,7 +130,7 @@ public enum ModelCardExport {
 
     /// One table: the attribute's groups as rows, each column one design × metric.
     static func groupTable(
-        _ md: inout MarkdownText, _ data: ReportData, attribute: String, columns: [(design: ReportData.Design, metric: Metric)]
+        _ md: inout MarkdownText, _ data: AuditReport, attribute: String, columns: [(design: AuditReport.Design, metric: Metric)]
     ) {
         var groups: [String] = []
         for (design, metric) in columns {
@@ -184,7 +184,7 @@ public enum ModelCardExport {
     /// One result per design: its accuracy and harm rates over all images and per attribute group, each
     /// metric named by its group (`accuracy (race: Black)`) with the group, n and interval in
     /// `args`; the dataset is the audit file's `dataset:` (Hub id and split).
-    public static func modelIndex(_ data: ReportData) -> String {
+    public static func modelIndex(_ data: AuditReport) -> String {
         var y = "model-index:\n"
         y += "- name: \(yaml(hubModelName(data.modelID)))\n"
         y += "  results:\n"
@@ -226,7 +226,7 @@ public enum ModelCardExport {
 
     // MARK: Model Card Toolkit JSON
 
-    public static func toolkitJSON(_ data: ReportData) -> String {
+    public static func toolkitJSON(_ data: AuditReport) -> String {
         var metrics: [JSONValue] = []
         for design in data.designs {
             for metric in design.headlineMetrics {

@@ -44,44 +44,27 @@ public enum ModelsFolder {
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw AuditError(file: url.path, "not a report folder (no run.json): run `clip-audit run` first, or check the path")
         }
-        let data = try RunSettings.contents(of: file)
+        let data = try ReportFile.contents(of: file)
         if data.isEmpty { throw AuditError(file: file.path, "not valid JSON (the file is empty)") }
-        let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-            throw AuditError(file: file.path, "not valid JSON (\(RunSettings.jsonReason(error, data)))")
+        if String(data: data, encoding: .utf8) == nil { throw AuditError(file: file.path, "not valid JSON (not UTF-8 text)") }
+        do {
+            let json = try AuditReport.decoder.decode(ModelsRunJSON.Labels.self, from: data)
+            return (json.name, json.labels)
+        } catch let problem as RunJSONProblem {
+            throw AuditError(file: file.path, problem.message)
+        } catch let error as DecodingError {
+            throw AuditError(file: file.path, RunJSONEnvelope.describe(error, data))
         }
-        let expected = "expected an object with \"name\" and \"models\": [{\"label\", \"model\"}, …]"
-        guard let object = parsed as? [String: Any] else { throw AuditError(file: file.path, expected) }
-        guard let name = object["name"] as? String else { throw AuditError(file: file.path, "name: missing or not a string (\(expected))") }
-        guard let entries = object["models"] as? [Any] else {
-            throw AuditError(file: file.path, "models: \(object["models"] == nil ? "missing" : "not a list") (\(expected))")
-        }
-        guard entries.count >= 2 else {
-            throw AuditError(file: file.path, "models: \(entries.count) model(s), a top folder has two or more")
-        }
-        var labels: [String] = []
-        for (i, entry) in entries.enumerated() {
-            guard let fields = entry as? [String: Any], let label = fields["label"] as? String, fields["model"] is String else {
-                throw AuditError(file: file.path, "models[\(i)]: not an object with a string \"label\" and \"model\"")
-            }
-            if let problem = AuditModel.labelProblem(label) {
-                throw AuditError(file: file.path, "models[\(i)].label \(JSONText.quoted(label)) is not a model label: it \(problem)")
-            }
-            guard !labels.contains(label) else {
-                throw AuditError(file: file.path, "models[\(i)].label \"\(label)\" repeats an earlier model's")
-            }
-            labels.append(label)
-        }
-        return (TextSafety.visibleControls(name, keeping: []), labels)
     }
 
-    /// `models.csv`'s rows, each checked; `pAdjusted` as written (Holm over the file's own
-    /// families), the discordant pairs counted from the two models' `predictions.csv`.
+    /// `models.csv`'s rows, each checked; the discordant pairs counted from the two models'
+    /// `predictions.csv`, and every figure recomputed from the counts.
     static func modelsCSV(_ url: URL, labels: [String], folders: [String: ReportFolder]) throws -> [ModelComparisonRow] {
         let base = labels[0]
         let file = url.appendingPathComponent("models.csv").path
         let minGroupSize = folders[base]!.data.minGroupSize
         var rows: [ModelComparisonRow] = []
+        var lines: [CheckedRow] = []
         struct RowOfModel: Hashable { var model: String, row: MetricRow.Key }
         var lineOf: [RowOfModel: Int] = [:]
         // Each model's metrics.csv rows by design × metric × attribute × group.
@@ -93,6 +76,7 @@ public enum ModelsFolder {
         }
         for (line, fields) in try ReportFolder.table(url, "models.csv", MetricsCSV.modelsHeader, textColumns: MetricsCSV.textColumns) {
             let row = CheckedRow(file: file, line: line, fields: fields)
+            lines.append(row)
             let model = fields["model"]!, baseModel = fields["base_model"]!
             guard baseModel == base else { throw row.fail("base_model \"\(baseModel)\" is not the first model in run.json (\"\(base)\")") }
             guard model != base, folders[model] != nil else {
@@ -134,7 +118,26 @@ public enum ModelsFolder {
                     ciLow: low, ciHigh: high, pValue: p, pAdjusted: pAdjusted, baseOnly: 0, modelOnly: 0,
                     belowMinimumN: n < minGroupSize))
         }
-        return try countingDiscordantPairs(rows, folders: folders)
+        // Every figure is a function of the counts: recomputed (Holm within each compared model's
+        // design × metric × attribute, as the run adjusts), after checking the file wrote them.
+        var counted = try countingDiscordantPairs(rows, folders: folders)
+        for (index, line) in lines.enumerated() {
+            let r = counted[index]
+            let tally = try line.pairedTally(n: r.n, baseValue: r.baseValue, value: r.value, baseOnly: r.baseOnly, variantOnly: r.modelOnly)
+            counted[index].baseValue = tally.baseValue
+            counted[index].value = tally.value
+            counted[index].delta = tally.delta
+            counted[index].ciLow = tally.interval!.lower
+            counted[index].ciHigh = tally.interval!.upper
+            counted[index].pValue = tally.pValue
+        }
+        let adjusted = holmAdjusted(
+            counted.map(\.pValue), families: counted.map { [$0.model, $0.design, $0.metric.csvName, $0.attribute] })
+        for (index, line) in lines.enumerated() {
+            _ = try line.number("p_adjusted", equal: adjusted[index], in: 0...1, as: "Holm's adjustment of the file's p_value")
+            counted[index].pAdjusted = adjusted[index]
+        }
+        return counted
     }
 
     /// `rows` with the images positive under the base only and under the model only, counted

@@ -24,8 +24,8 @@ public enum ModelsReport {
     // MARK: What is shown
 
     /// The designs in the base model's order, then any only another model has.
-    static func designs(_ data: ModelsReportData) -> [ReportData.Design] {
-        var out: [ReportData.Design] = []
+    static func designs(_ data: ModelsReportData) -> [AuditReport.Design] {
+        var out: [AuditReport.Design] = []
         for model in data.models {
             for design in model.data.designs where !out.contains(where: { $0.name == design.name }) { out.append(design) }
         }
@@ -120,14 +120,14 @@ public enum ModelsReport {
     /// Retrieval skew and association tests: each model's findings one after the other (their
     /// tables and charts are in the models' own reports).
     static func measurements(_ md: inout MarkdownText, _ data: ModelsReportData) {
-        guard data.models.contains(where: { !$0.data.measurementFindings.isEmpty }) else { return }
+        guard data.models.contains(where: { !$0.data.findings.isEmpty }) else { return }
         md.line("## Retrieval skew and association tests, every model")
         md.blank()
         for model in data.models {
             md.line("**\(label(model.label))** (\(reportLink(model.label)))")
             md.blank()
-            if model.data.measurementFindings.isEmpty { md.line("- Not measured."); md.blank(); continue }
-            for line in model.data.measurementFindings { md.line("- " + line) }
+            if model.data.findings.isEmpty { md.line("- Not measured."); md.blank(); continue }
+            for line in MeasurementsReport.sentences(model.data) { md.line("- " + line) }
             md.blank()
         }
     }
@@ -190,7 +190,7 @@ public enum ModelsReport {
 
     /// For one design × metric: which model has the lowest and the highest rate over all images,
     /// and which the smallest and the largest gap between its worst group and that group's reference.
-    static func rateFinding(_ data: ModelsReportData, design: ReportData.Design, metric: Metric) -> String? {
+    static func rateFinding(_ data: ModelsReportData, design: AuditReport.Design, metric: Metric) -> String? {
         let isAccuracy = metric == .accuracy
         let overall = data.models.compactMap { m in m.data.overall(design: design.name, metric: metric).map { (m.label, $0) } }
         guard overall.count > 1 else { return nil }
@@ -330,7 +330,7 @@ public enum ModelsReport {
     /// One design × metric: a table with a column per model over `slices` (the whole set first),
     /// then the models-side-by-side chart of each slice.
     static func metricSection(
-        _ md: inout MarkdownText, _ data: ModelsReportData, design: ReportData.Design, metric: Metric,
+        _ md: inout MarkdownText, _ data: ModelsReportData, design: AuditReport.Design, metric: Metric,
         slices: [Slice], heading: String, overall: Bool = true
     ) {
         let title = metric == .accuracy ? "accuracy" : "\(Findings.categoryName(metric, design: design)) rate"

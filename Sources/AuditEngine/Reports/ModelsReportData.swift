@@ -10,9 +10,9 @@ public struct ModelsReportData: Sendable {
         /// The model's label (`models[].label`), also its folder's name under the top folder.
         public var label: String
         /// The model's own report data, as its folder holds it.
-        public var data: ReportData
+        public var data: AuditReport
 
-        public init(label: String, data: ReportData) {
+        public init(label: String, data: AuditReport) {
             self.label = label
             self.data = data
         }

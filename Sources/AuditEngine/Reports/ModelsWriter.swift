@@ -49,13 +49,11 @@ public enum ModelsWriter {
         }
     }
 
-    /// What the top report is made from: each model's report data (with its folder's run id)
-    /// and the comparisons.
+    /// What the top report is made from: each model's report (built once: its folder is
+    /// written from the same value) and the comparisons.
     public static func reportData(_ run: ModelsRun) -> ModelsReportData {
-        let models = zip(run.labels, run.runs).map { label, model -> ModelsReportData.Model in
-            var data = ReportData(run: model)
-            data.runID = ReportWriter.runID(model, csvs: ReportWriter.metricCSVs(model).map(\.text))
-            return ModelsReportData.Model(label: label, data: data)
+        let models = zip(run.labels, run.runs).map { label, model in
+            ModelsReportData.Model(label: label, data: AuditReport(run: model))
         }
         return ModelsReportData(name: run.config.name, models: models, comparisons: run.comparisons)
     }
@@ -63,7 +61,8 @@ public enum ModelsWriter {
     /// Writes every model's folder and the top folder's files into `directory` (created if
     /// needed). Only files clip-audit wrote there are replaced or removed (``OutputFolder``).
     public static func write(_ run: ModelsRun, to directory: URL) throws {
-        let report = ModelsReport.files(reportData(run))
+        let data = reportData(run)
+        let report = ModelsReport.files(data)
         let written = report.map(\.path) + fileNames
         try OutputFolder.refuseRoot(directory)
         let top = try FolderHandle(url: directory, what: "report folder")
@@ -73,8 +72,8 @@ public enum ModelsWriter {
         var folder = try OutputFolder(handle: top, kind: kind, files: written)
         // No top run.json while the folders below are being replaced (see ReportWriter).
         try ReportWriter.removeCompletionMarker(top)
-        for (label, model) in zip(run.labels, run.runs) {
-            try ReportWriter.write(model, into: FolderHandle(label, in: top, what: "report folder"))
+        for (model, entry) in zip(run.runs, data.models) {
+            try ReportWriter.write(entry.data, of: model, into: FolderHandle(entry.label, in: top, what: "report folder"))
         }
         for file in report {
             try folder.write(file.contents, to: file.path)
@@ -87,36 +86,22 @@ public enum ModelsWriter {
     /// The top folder's `run.json`: the audit, every model (label, model id, weights hash, folder,
     /// encode time), the shared counts, skipped rows with reasons and timings, and its files.
     public static func runJSON(_ run: ModelsRun, files: [String]) throws -> String {
-        let models: [[String: Any]] = zip(run.labels, run.runs).enumerated().map { index, entry in
-            let (label, model) = entry
-            return [
-                "label": label,
-                "model": model.model.id,
-                "weights_sha256": model.modelKey.weightsSHA256,
-                "folder": label,
-                "encode_seconds": (run.encodeSeconds[index] * 1000).rounded() / 1000
-            ]
+        let models = zip(run.labels, run.runs).enumerated().map { index, entry in
+            ModelsRunJSON.Model(
+                label: entry.0, model: entry.1.model.id, weightsSHA256: entry.1.modelKey.weightsSHA256, folder: entry.0,
+                encodeSeconds: (run.encodeSeconds[index] * 1000).rounded() / 1000)
         }
-        let object: [String: Any] = [
-            "tool": "clip-audit",
-            "version": CLIPEngineInfo.version,
-            "name": run.config.name,
-            "audit_file": run.config.sourceFile.path,
-            "audit_file_sha256": run.auditFileSHA256,
-            "models": models,
-            "counts": [
-                "manifest_rows": run.manifestRows,
-                "rows_scored": run.usableRows,
-                "rows_skipped": run.skipped.count,
-                "comparisons": run.comparisons.count
-            ],
-            "skipped_by_reason": ReportWriter.skippedByReasonJSON(run.skipped),
-            "skipped": ReportWriter.skippedJSON(run.skipped),
-            "timings_s": ReportWriter.timingsJSON(run.timings),
-            "cache": run.cachePath ?? NSNull(),
-            "files": files.sorted()
-        ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self) + "\n"
+        let json = ModelsRunJSON(
+            schemaVersion: AuditReport.schemaVersion, tool: "clip-audit", version: CLIPEngineInfo.version, name: run.config.name,
+            auditFile: run.config.sourceFile.path, auditFileSHA256: run.auditFileSHA256, models: models,
+            counts: .init(
+                manifestRows: run.manifestRows, rowsScored: run.usableRows, rowsSkipped: run.skipped.count,
+                comparisons: run.comparisons.count),
+            skippedByReason: Dictionary(
+                SkipKind.counts(run.skipped.lazy.map(\.kind)).map { ($0.kind.description, $0.count) }, uniquingKeysWith: +),
+            skipped: run.skipped.map { RunJSON.SkipJSON(reason: $0.reason, line: $0.line, file: $0.file) },
+            timings: Dictionary(run.timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +),
+            cache: run.cachePath, files: files.sorted())
+        return String(decoding: try AuditReport.encoder.encode(json), as: UTF8.self) + "\n"
     }
 }

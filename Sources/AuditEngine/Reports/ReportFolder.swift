@@ -20,7 +20,7 @@ public struct ReportFolder: Sendable {
     }
 
     public var url: URL
-    public var data: ReportData
+    public var data: AuditReport
     public var attributes: [String]
     /// Design → where its lines of `predictions.csv` are.
     var predictionBlocks: [String: PredictionBlock]
@@ -29,14 +29,13 @@ public struct ReportFolder: Sendable {
     /// ``PredictionBlock/Reader``; nil when the file has none.
     func predictionBlock(_ design: String) -> PredictionBlock? { predictionBlocks[design] }
 
-    /// Reads `metrics.csv`, `disparities.csv`, `summary.csv` (when present), `comparison.csv`,
-    /// `predictions.csv` and `run.json`.
+    /// Reads `run.json` (either layout, see ``AuditReport``), then `metrics.csv`,
+    /// `disparities.csv`, `summary.csv` (when present), `comparison.csv`, the measurement CSVs
+    /// (when present) and `predictions.csv`: the report the run wrote, its rows from the CSVs.
     public static func read(_ url: URL) throws -> ReportFolder {
-        let run = try RunSettings.read(url)
-        let (object, attributes, intersections, alpha, minGroupSize) =
-            (run.object, run.attributes, run.intersections, run.alpha, run.minGroupSize)
-        let model = object["model"] as? [String: Any] ?? [:]
-        let manifest = object["manifest"] as? [String: Any] ?? [:]
+        var report = try ReportFile.runJSON(in: url)
+        let attributes = report.attributes
+        let minGroupSize = report.minGroupSize
 
         var metrics: [MetricRow] = []
         var counts: [String: MetricRow] = [:]
@@ -54,8 +53,10 @@ public struct ReportFolder: Sendable {
         }
 
         var disparities: [DisparityRow] = []
+        var disparityRows: [CheckedRow] = []
         // The appended columns are recomputed below from metrics.csv, as every other derived figure.
         for row in try rows(url, "disparities.csv", MetricsCSV.disparitiesHeader, or: MetricsCSV.disparitiesHeaderBefore) {
+            disparityRows.append(row)
             let r = row.fields
             let key = "\(r["design"]!)\u{1F}\(r["metric"]!)\u{1F}\(r["attribute"]!)\u{1F}"
             guard let g = counts[key + r["group"]!], let ref = counts[key + r["reference"]!] else {
@@ -72,54 +73,76 @@ public struct ReportFolder: Sendable {
                     differenceCILow: ci?.lower ?? 0, differenceCIHigh: ci?.upper ?? 0,
                     fourFifthsViolation: DisparityRow.fourFifths(
                         value: g.value, referenceValue: ref.value, n: g.n, referenceN: ref.n,
-                        minGroupSize: minGroupSize, minDifference: run.minDifference),
+                        minGroupSize: minGroupSize, minDifference: report.minDifference),
                     belowMinimumN: g.n < minGroupSize || ref.n < minGroupSize))
         }
 
+        disparities = try adjustingHolm(disparities, alpha: report.alpha, rows: disparityRows)
         try checkSummary(url, metrics: metrics)
 
         var comparisons: [ComparisonRow] = []
-        for row in try rows(url, "comparison.csv", MetricsCSV.comparisonHeader) {
+        let comparisonRows = try rows(url, "comparison.csv", MetricsCSV.comparisonHeader)
+        for row in comparisonRows {
             comparisons.append(try row.comparison(minGroupSize: minGroupSize))
         }
-        comparisons = ComparisonRow.adjustingHolm(comparisons)
 
         let blocks = try predictionBlocks(url, attributes: attributes, designs: Set(metrics.map(\.design)))
         comparisons = try Self.countingDiscordantPairs(comparisons) { blocks[$0] }
+        comparisons = ComparisonRow.adjustingHolm(try zip(comparisons, comparisonRows).map { try $1.pairedFromCounts($0) })
 
-        // Designs in metrics.csv order; bases from comparison.csv.
-        var designs: [ReportData.Design] = []
-        for m in metrics where !designs.contains(where: { $0.name == m.design }) {
-            designs.append(
-                .init(
-                    name: m.design, base: comparisons.first { $0.design == m.design }?.base,
-                    hasTarget: metrics.contains { $0.design == m.design && $0.metric == .accuracy },
-                    headlineMetrics: ReportData.headlineMetrics(of: m.design, in: metrics)))
+        report.metrics = metrics
+        report.disparities = disparities
+        report.comparisons = comparisons
+        try readMeasurements(url, into: &report)
+        report.designs = try designs(report, url: url)
+        return ReportFolder(url: url, data: report, attributes: attributes, predictionBlocks: blocks)
+    }
+
+    /// The report's designs with their headline metrics. A folder of layout 2 lists them in
+    /// run.json (each design of metrics.csv must be there); layout 1 did not, so they come in
+    /// metrics.csv's order, bases from comparison.csv, with what its run.json kept about each.
+    static func designs(_ report: AuditReport, url: URL) throws -> [AuditReport.Design] {
+        let metrics = report.metrics
+        var names: [String] = []
+        for m in metrics where !names.contains(m.design) { names.append(m.design) }
+        if report.schemaVersion >= 2 {
+            if let missing = names.first(where: { report.design(named: $0) == nil }) {
+                throw AuditError(
+                    file: url.appendingPathComponent("metrics.csv").path,
+                    "design \(JSONText.quoted(missing)) is not among run.json's designs")
+            }
+            return report.designs.map { design in
+                var design = design
+                design.headlineMetrics = AuditReport.headlineMetrics(of: design.name, in: metrics)
+                return design
+            }
         }
-        let weights = model["weights_sha256"] as? String ?? ""
-        var data = ReportData(
-            name: object["name"] as? String ?? url.lastPathComponent, modelID: model["id"] as? String ?? "unknown",
-            weightsSHA256: weights, manifestName: URL(fileURLWithPath: manifest["path"] as? String ?? "manifest.csv").lastPathComponent,
-            alpha: alpha, minGroupSize: minGroupSize, slices: (attributes + intersections).map(Slice.init(csvText:)), designs: designs,
-            metrics: metrics, disparities: disparities, comparisons: comparisons)
-        data.minDifference = run.minDifference
-        data.dataset = run.dataset
-        data.published = run.published
-        data.runID = object["run_id"] as? String ?? ""
-        // Retrieval and association findings, as the run wrote them (absent in older folders).
-        // They are escaped Markdown, which never holds a raw `<` or `>`: an edited run.json cannot
-        // bring markup into a card through them.
-        data.measurementFindings = (object["measurement_findings"] as? [Any] ?? []).compactMap { $0 as? String }.map {
-            TextSafety.visibleControls($0, keeping: []).replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;")
+        return names.map { name in
+            var design = report.design(named: name) ?? AuditReport.Design(name: name, hasTarget: false, headlineMetrics: [])
+            design.base = report.comparisons.first { $0.design == name }?.base
+            design.hasTarget = metrics.contains { $0.design == name && $0.metric == .accuracy }
+            design.headlineMetrics = AuditReport.headlineMetrics(of: name, in: metrics)
+            return design
         }
-        // What each variant changes (run.json's `variants`; absent in older folders).
-        for entry in object["variants"] as? [[String: Any]] ?? [] {
-            guard let name = entry["design"] as? String, let index = data.designs.firstIndex(where: { $0.name == name }) else { continue }
-            data.designs[index].addedClasses = entry["added_classes"] as? [String] ?? []
-            data.designs[index].removedClasses = entry["removed_classes"] as? [String] ?? []
+    }
+
+    /// `rows` with `pAdjusted` and `significant` recomputed: Holm within design × metric ×
+    /// attribute, as the run adjusts them, each checked against what disparities.csv wrote.
+    static func adjustingHolm(_ rows: [DisparityRow], alpha: Double, rows lines: [CheckedRow]) throws -> [DisparityRow] {
+        let adjusted = holmAdjusted(rows.map(\.pValue), families: rows.map { [$0.design, $0.metric.csvName, $0.attribute] })
+        var result = rows
+        for index in result.indices {
+            let line = lines[index]
+            _ = try line.number("p_adjusted", equal: adjusted[index], in: 0...1, as: "Holm's adjustment of the file's p_value")
+            result[index].pAdjusted = adjusted[index]
+            result[index].significant = adjusted[index] < alpha
+            guard (line.fields["significant"] == "true") == result[index].significant else {
+                throw line.fail(
+                    "significant is \(line.fields["significant"]!), but p_adjusted \(line.fields["p_adjusted"]!) against α = \(CSVNumber.format(alpha)) says otherwise"
+                )
+            }
         }
-        return ReportFolder(url: url, data: data, attributes: attributes, predictionBlocks: blocks)
+        return result
     }
 
     /// Checks `predictions.csv` a line at a time (header, field count, UTF-8, a design of
@@ -259,87 +282,16 @@ public struct ReportFolder: Sendable {
 // folder may have been edited or damaged since `clip-audit run` wrote it, and a wrong number in
 // it must not reach a model card or a diff. Every failure is one line naming the file (and line).
 
-/// `run.json`'s settings: the fields ``ReportFolder/read(_:)`` needs, as `ReportWriter` writes them.
-struct RunSettings {
-    var object: [String: Any]
-    var attributes: [String]
-    var intersections: [String]
-    var alpha: Double
-    var minGroupSize: Int
-    /// Absent in folders written before `min_difference` existed: the default.
-    var minDifference = AuditConfig.defaultMinDifference
-    var dataset: HubDataset?
-    var published: [String: [PublishedFigure]] = [:]
-
-    static func read(_ folder: URL) throws -> RunSettings {
+/// Reading a report folder's files: run.json into an ``AuditReport``, and any file's bytes with
+/// a one-line error when it cannot be read.
+enum ReportFile {
+    /// The report `folder`'s run.json holds, without its rows.
+    static func runJSON(in folder: URL) throws -> AuditReport {
         let url = folder.appendingPathComponent("run.json")
-        let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: url.path) else {
             throw AuditError(file: folder.path, "not a report folder (no run.json): run `clip-audit run` first, or check the path")
         }
-        let data = try contents(of: url)
-        if data.isEmpty { throw AuditError(file: path, "not valid JSON (the file is empty)") }
-        let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-            throw AuditError(file: path, "not valid JSON (\(jsonReason(error, data)))")
-        }
-        let expected = "expected an object with \"settings\": {\"alpha\", \"min_group_size\", \"attributes\", \"intersections\"}"
-        guard let object = parsed as? [String: Any] else {
-            throw AuditError(file: path, "\(expected), found \(parsed is [Any] ? "an array" : "a bare value")")
-        }
-        guard let settings = object["settings"] as? [String: Any] else {
-            throw AuditError(
-                file: path, "\(expected), found \(object["settings"] == nil ? "no \"settings\"" : "\"settings\" that is not an object")")
-        }
-        func fail(_ key: String, _ problem: String) -> AuditError {
-            AuditError(file: path, "settings.\(key): \(settings[key] == nil ? "missing" : problem) (\(expected))")
-        }
-        guard let attributes = settings["attributes"] as? [String] else { throw fail("attributes", "not a list of strings") }
-        guard let intersections = settings["intersections"] as? [String] else { throw fail("intersections", "not a list of strings") }
-        guard let alphaNumber = settings["alpha"] as? NSNumber,
-            case let alpha = alphaNumber.doubleValue, alpha > 0, alpha < 1
-        else {
-            throw fail("alpha", "not a number between 0 and 1 (exclusive)")
-        }
-        guard let sizeNumber = settings["min_group_size"] as? NSNumber,
-            case let size = sizeNumber.doubleValue, size >= 0, size <= Double(Int32.max), size == size.rounded()
-        else {
-            throw fail("min_group_size", "not a whole number of at least 0")
-        }
-        var result = RunSettings(
-            object: object, attributes: attributes, intersections: intersections,
-            alpha: alpha, minGroupSize: Int(size))
-        if settings["min_difference"] != nil {
-            guard let number = settings["min_difference"] as? NSNumber, case let value = number.doubleValue, value >= 0, value < 1 else {
-                throw fail("min_difference", "not a number from 0 to below 1")
-            }
-            result.minDifference = value
-        }
-        if let dataset = settings["dataset"] {
-            guard let fields = dataset as? [String: Any], let id = fields["id"] as? String, !id.isEmpty else {
-                throw fail("dataset", "not an object with a string \"id\"")
-            }
-            result.dataset = HubDataset(id: id, split: fields["split"] as? String)
-        }
-        if let published = object["published"] {
-            func bad(_ what: String) -> AuditError { AuditError(file: path, "published: \(what)") }
-            guard let entries = published as? [[String: Any]] else { throw bad("not a list of objects") }
-            for (i, entry) in entries.enumerated() {
-                guard let design = entry["design"] as? String, let source = entry["source"] as? String,
-                    let metricName = entry["metric"] as? String, let metric = Metric(csvName: metricName),
-                    let attribute = entry["attribute"] as? String,
-                    let groups = entry["groups"] as? [String], let values = entry["values"] as? [NSNumber],
-                    groups.count == values.count, values.allSatisfy({ (0...1).contains($0.doubleValue) })
-                else {
-                    throw bad("entry \(i + 1) needs design, source, metric, attribute, and groups with as many values from 0 to 1")
-                }
-                result.published[design, default: []].append(
-                    PublishedFigure(
-                        source: source, metric: metric, attribute: attribute,
-                        values: Array(zip(groups, values.map(\.doubleValue)))))
-            }
-        }
-        return result
+        return try AuditReport.decodeRunJSON(try contents(of: url), path: url.path)
     }
 
     /// The bytes of a file of the folder; a directory, FIFO or device is an error (reading a
@@ -361,16 +313,6 @@ struct RunSettings {
         case .some: return AuditError(file: url.path, "is not a regular file")
         case nil: return AuditError(file: url.path, "cannot read: \(error.reason)")
         }
-    }
-
-    /// JSONSerialization's detail (`Unexpected end of file …`) when it gives one.
-    static func jsonReason(_ error: Error, _ data: Data) -> String {
-        if String(data: data, encoding: .utf8) == nil { return "not UTF-8 text" }
-        let info = (error as NSError).userInfo
-        if let detail = info[NSDebugDescriptionErrorKey] as? String, !detail.isEmpty {
-            return detail.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: CharacterSet(charactersIn: ". "))
-        }
-        return "cannot parse"
     }
 }
 
@@ -449,10 +391,16 @@ struct CheckedRow {
         let value = try number("value", equal: Double(count) / Double(n), in: 0...1, as: "count/n = \(count)/\(n)")
         let low = try number("ci_low", in: 0...1), high = try number("ci_high", in: 0...1)
         try interval(low, value, high, of: "value")
+        // The figures are functions of the counts: recomputed, so a report rendered from the
+        // folder has the run's own numbers (not their six-digit rounding), after checking that
+        // the CSV wrote those.
+        let wilson = wilsonInterval(successes: count, trials: n)!
+        _ = try number("ci_low", equal: wilson.lower, in: 0...1, as: "the Wilson interval of \(count)/\(n)")
+        _ = try number("ci_high", equal: wilson.upper, in: 0...1, as: "the Wilson interval of \(count)/\(n)")
         return MetricRow(
             design: fields["design"]!, metric: try metric(), attribute: fields["attribute"]!,
-            group: fields["group"]!, n: n, count: count, value: value, ciLow: low, ciHigh: high,
-            belowMinimumN: n < minGroupSize)
+            group: fields["group"]!, n: n, count: count, value: Double(count) / Double(n), ciLow: wilson.lower,
+            ciHigh: wilson.upper, belowMinimumN: n < minGroupSize)
     }
 
     /// A `disparities.csv` row against its two `metrics.csv` rows: value, reference_value,
@@ -465,12 +413,10 @@ struct CheckedRow {
             "reference_value", equal: referenceValue, in: 0...1,
             as: "metrics.csv's count/n = \(ref.count)/\(ref.n) for \"\(ref.group)\"")
         _ = try number("difference", equal: value - referenceValue, in: -1...1, as: "value − reference_value")
-        let ratio: Double?
         if referenceValue == 0 {
             guard fields["ratio"]!.isEmpty else { throw fail("ratio is \(fields["ratio"]!), expected empty (reference value 0)") }
-            ratio = nil
         } else {
-            ratio = try number(
+            _ = try number(
                 "ratio", equal: value / referenceValue, in: 0...Double.greatestFiniteMagnitude, as: "value / reference_value")
         }
         let p = try number("p_value", in: 0...1), pAdjusted = try number("p_adjusted", in: 0...1)
@@ -478,7 +424,9 @@ struct CheckedRow {
         guard ["true", "false"].contains(fields["significant"]!) else {
             throw fail("significant is \"\(fields["significant"]!)\", expected true or false")
         }
-        return (ratio, p, pAdjusted)
+        let test = pooledTwoProportionZTest(successes1: g.count, trials1: g.n, successes2: ref.count, trials2: ref.n)
+        _ = try number("p_value", equal: test.pValue, in: 0...1, as: "the pooled z-test on the counts")
+        return (referenceValue == 0 ? nil : value / referenceValue, test.pValue, pAdjusted)
     }
 
     /// A `comparison.csv` row: n ≥ 1, base_value and value in [0, 1], delta = value − base_value,
@@ -499,6 +447,47 @@ struct CheckedRow {
             attribute: fields["attribute"]!, group: fields["group"]!, n: n, baseValue: baseValue,
             value: value, delta: delta, ciLow: low, ciHigh: high, pValue: p, baseOnly: 0, variantOnly: 0,
             belowMinimumN: n < minGroupSize)
+    }
+}
+
+extension CheckedRow {
+    /// A comparison row with its figures recomputed from its counts (n, the base's positives,
+    /// the discordant pairs counted from predictions.csv), the arithmetic the run used
+    /// (``PairedTally``), each checked against what the CSV wrote.
+    func pairedFromCounts(_ row: ComparisonRow) throws -> ComparisonRow {
+        let tally = try pairedTally(
+            n: row.n, baseValue: row.baseValue, value: row.value, baseOnly: row.baseOnly, variantOnly: row.variantOnly)
+        var row = row
+        row.baseValue = tally.baseValue
+        row.value = tally.value
+        row.delta = tally.delta
+        row.ciLow = tally.interval!.lower
+        row.ciHigh = tally.interval!.upper
+        row.pValue = tally.pValue
+        return row
+    }
+
+    /// The paired counts behind a row of comparison.csv or models.csv, checked: the positives
+    /// its rates give, the discordant pairs predictions.csv gives, and every figure the CSV
+    /// wrote agreeing with them.
+    func pairedTally(n: Int, baseValue: Double, value: Double, baseOnly: Int, variantOnly: Int) throws -> PairedTally {
+        let basePositives = Int((baseValue * Double(n)).rounded()), positives = Int((value * Double(n)).rounded())
+        let tally = PairedTally(
+            both: basePositives - baseOnly, variantOnly: variantOnly, baseOnly: baseOnly,
+            neither: n - basePositives - variantOnly)
+        guard tally.both >= 0, tally.neither >= 0, tally.both + variantOnly == positives else {
+            throw fail(
+                "base_value and value (\(basePositives) and \(positives) of \(n)) do not fit the \(baseOnly) and \(variantOnly) images predictions.csv shows changing"
+            )
+        }
+        let interval = tally.interval!
+        _ = try number("base_value", equal: tally.baseValue, in: 0...1, as: "\(basePositives)/\(n)")
+        _ = try number("value", equal: tally.value, in: 0...1, as: "\(positives)/\(n)")
+        _ = try number("ci_low", equal: interval.lower, in: -1...1, as: "Newcombe's paired interval of the counts")
+        _ = try number("ci_high", equal: interval.upper, in: -1...1, as: "Newcombe's paired interval of the counts")
+        _ = try number(
+            "p_value", equal: tally.pValue, in: 0...1, as: "the exact McNemar test on \(baseOnly) and \(variantOnly) changed images")
+        return tally
     }
 }
 
@@ -548,5 +537,13 @@ public enum SimpleCSV {
             records.append(record)
         }
         return records
+    }
+}
+
+extension AuditReport {
+    /// The report a folder holds: run.json (either layout) with its rows from the CSVs, every
+    /// number checked against the others (``ReportFolder/read(_:)``).
+    public static func read(folder: URL) throws -> AuditReport {
+        try ReportFolder.read(folder).data
     }
 }

@@ -30,28 +30,31 @@ public enum ReportWriter {
     /// Writes the report into the open folder `handle` (a model's folder under a top folder is
     /// opened from the top folder, never through a link).
     static func write(_ run: AuditRun, into handle: FolderHandle) throws {
-        var data = ReportData(run: run)
-        let charts = ReportCharts.all(data) + MeasurementsReport.charts(run)
-        let measurementFiles = MitigationsCSV.amend(MeasurementsCSV.files(run.measurements), run: run)
+        try write(AuditReport(run: run), of: run, into: handle)
+    }
+
+    /// Writes `report`, built once from `run`, into `handle`; `run` only gives the prediction
+    /// lines, streamed from its table into `predictions.csv`.
+    static func write(_ report: AuditReport, of run: AuditRun, into handle: FolderHandle) throws {
+        var report = report
+        let charts = ReportCharts.all(report) + MeasurementsReport.charts(report)
+        let measurementFiles = MeasurementsCSV.files(report)
         let written = charts.map(\.path) + measurementFiles.map(\.name) + fileNames
+        report.files = written.sorted()
         try refuseModelsReport(handle)
         var folder = try OutputFolder(handle: handle, kind: "report", files: written, legacyOwned: legacyReportFiles)
         // The card folder beside the report may be removed at the end: refused now if it is a link.
         try handle.refuseLink(ModelCardExport.defaultFolder)
         try removeCompletionMarker(handle)
-        let csvs = metricCSVs(run)
-        // summary.csv follows from metrics.csv's counts alone: the run ID, made from the CSVs
-        // above, already covers it.
-        data.runID = runID(run, csvs: csvs.map(\.text))
-        let markdown = MarkdownReport.render(run, charts: charts)
-        let details = MarkdownReport.renderDetails(run, charts: charts)
-        let summary = ("summary.csv", MetricsCSV.renderSummary(groupSpreads(run.metrics.metrics)))
+        let markdown = MarkdownReport.render(report, charts: charts)
+        let details = MarkdownReport.renderDetails(report, charts: charts)
+        let summary = ("summary.csv", MetricsCSV.renderSummary(report.summaries))
         let files: [(String, String)] =
-            measurementFiles + csvs + [summary] + [
+            measurementFiles + metricCSVs(report) + [summary] + [
                 ("report.md", markdown),
                 ("details.md", details),
-                ("report.html", HTMLReport.render(markdown: markdown, details: details, charts: charts, data: data)),
-                ("run.json", try runJSON(run, files: written, runID: data.runID, measurementFindings: data.measurementFindings))
+                ("report.html", HTMLReport.render(markdown: markdown, details: details, charts: charts, data: report)),
+                ("run.json", try report.runJSON())
             ]
         // Charts first: report.md and report.html point at them.
         try writeCharts(charts, to: folder)
@@ -60,7 +63,7 @@ public enum ReportWriter {
             try folder.write(text, to: name)
         }
         try folder.finish()
-        try ModelCardExport.removeStaleCard(in: handle, runID: data.runID)
+        try ModelCardExport.removeStaleCard(in: handle, runID: report.runID)
     }
 
     /// Refuses a folder that holds a several-model report (its ledger says so): a one-model
@@ -76,12 +79,12 @@ public enum ReportWriter {
         }
     }
 
-    /// `metrics.csv`, `disparities.csv` and `comparison.csv` of `run`, as (name, text).
-    static func metricCSVs(_ run: AuditRun) -> [(name: String, text: String)] {
+    /// `metrics.csv`, `disparities.csv` and `comparison.csv` of `report`, as (name, text).
+    static func metricCSVs(_ report: AuditReport) -> [(name: String, text: String)] {
         [
-            ("metrics.csv", MetricsCSV.renderMetrics(run.metrics.metrics)),
-            ("disparities.csv", MetricsCSV.renderDisparities(run.metrics.disparities)),
-            ("comparison.csv", MetricsCSV.renderComparisons(run.metrics.comparisons))
+            ("metrics.csv", MetricsCSV.renderMetrics(report.metrics)),
+            ("disparities.csv", MetricsCSV.renderDisparities(report.disparities)),
+            ("comparison.csv", MetricsCSV.renderComparisons(report.comparisons))
         ]
     }
 
@@ -128,14 +131,17 @@ public enum ReportWriter {
     /// What a report folder written before the ledger existed proves clip-audit wrote: with a
     /// clip-audit `run.json`, the fixed report files and the charts its `report.md` shows.
     static func legacyReportFiles(_ directory: URL) -> Set<String> {
+        struct Marker: Decodable {
+            var tool: String?
+            var files: [String]?
+        }
         guard let json = try? FileKind.contents(of: directory.appendingPathComponent("run.json"), limit: 256 << 20),
-            let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-            object["tool"] as? String == "clip-audit"
+            let marker = try? JSONDecoder().decode(Marker.self, from: json), marker.tool == "clip-audit"
         else { return [] }
         var owned = Set(fileNames)
         // Older reports embed every chart in report.md; newer ones (whose run.json lists
         // details.md among its files) most of them in details.md.
-        let listed = object["files"] as? [String] ?? []
+        let listed = marker.files ?? []
         for name in ["report.md"] + (listed.contains(MarkdownReport.detailsName) ? [MarkdownReport.detailsName] : []) {
             if let markdown = try? FileKind.contents(of: directory.appendingPathComponent(name), limit: 256 << 20) {
                 owned.formUnion(chartReferences(in: String(decoding: markdown, as: UTF8.self)))
@@ -168,26 +174,6 @@ public enum ReportWriter {
         }
     }
 
-    /// run.json's `skipped_by_reason`: how many rows were skipped for each kind of cause.
-    static func skippedByReasonJSON(_ skipped: [SkippedEntry]) -> [String: Int] {
-        Dictionary(uniqueKeysWithValues: SkipKind.counts(skipped.lazy.map(\.kind)).map { ("\($0.kind)", $0.count) })
-    }
-
-    /// run.json's `skipped`: each skipped row's reason, line and file.
-    static func skippedJSON(_ skipped: [SkippedEntry]) -> [[String: Any]] {
-        skipped.map { s in
-            var entry: [String: Any] = ["reason": s.reason]
-            if let line = s.line { entry["line"] = line }
-            if let file = s.file { entry["file"] = file }
-            return entry
-        }
-    }
-
-    /// run.json's `timings_s`: seconds per stage, to the millisecond.
-    static func timingsJSON(_ timings: [(stage: String, seconds: Double)]) -> [String: Double] {
-        Dictionary(timings.map { ($0.stage, ($0.seconds * 1000).rounded() / 1000) }, uniquingKeysWith: +)
-    }
-
     /// The header of `predictions.csv` (docs/report-files.md): written by ``writePredictionsCSV(_:to:)``,
     /// checked by ``ReportFolder`` when a folder is read back.
     public static func predictionsHeader(attributes: [String]) -> [String] {
@@ -208,89 +194,5 @@ public enum ReportWriter {
                             .text(p.harmCategory ?? "")
                         ]))
         }
-    }
-
-    /// `run.json`: provenance — tool version, model id and weights hash, audit-file hash, counts,
-    /// skipped rows with reasons, timings.
-    /// `files` are the report's files, relative to its folder (the ones a later run may replace).
-    /// `measurementFindings` are ``ReportData/measurementFindings``, made once for the report.
-    public static func runJSON(
-        _ run: AuditRun, files: [String], runID: String = "",
-        measurementFindings: [String] = []
-    ) throws -> String {
-        let config = run.config
-        var model: [String: Any] = [
-            "id": run.model.id,
-            "directory": run.model.directory.path,
-            "fingerprint": run.modelKey.text,
-            "weights_sha256": run.modelKey.weightsSHA256
-        ]
-        if let revision = run.model.revision { model["revision"] = revision }
-        var settings: [String: Any] = [
-            "alpha": config.alpha,
-            "min_group_size": config.minGroupSize,
-            "min_difference": config.minDifference,
-            "attributes": config.attributes,
-            "intersections": config.slices.filter(\.isIntersection).map(\.csvText),
-            "reference_groups": config.referenceGroups
-        ]
-        if let dataset = config.dataset {
-            settings["dataset"] = ["id": dataset.id, "split": dataset.split.map { $0 as Any } ?? NSNull()] as [String: Any]
-        }
-        let published: [[String: Any]] = config.designs.flatMap { spec in
-            spec.published.map { figure -> [String: Any] in
-                [
-                    "design": spec.name, "source": figure.source, "metric": figure.metric.csvName, "attribute": figure.attribute,
-                    "groups": figure.values.map(\.group), "values": figure.values.map(\.value)
-                ]
-            }
-        }
-        let variants: [[String: Any]] = config.designs.compactMap { spec in
-            guard let base = spec.base.flatMap(config.design(named:)) else { return nil }
-            return [
-                "design": spec.name, "base": base.name,
-                "added_classes": spec.classNames.filter { !base.classNames.contains($0) },
-                "removed_classes": base.classNames.filter { !spec.classNames.contains($0) }
-            ]
-        }
-        let object: [String: Any] = [
-            "tool": "clip-audit",
-            "variants": variants,
-            "run_id": runID,
-            "measurement_findings": measurementFindings,
-            "published": published,
-            "version": CLIPEngineInfo.version,
-            "name": config.name,
-            "audit_file": config.sourceFile.path,
-            "audit_file_sha256": run.auditFileSHA256,
-            "model": model,
-            "designs": DesignSignature.runJSON(config.designs),
-            "manifest": [
-                "path": config.manifest.path.path,
-                "image_root": config.manifest.imageRoot.path,
-                "file_column": config.manifest.fileColumn,
-                "limit": config.manifest.limit
-            ] as [String: Any],
-            "counts": [
-                "manifest_rows": run.manifestRows,
-                "rows_scored": run.usableRows,
-                "rows_skipped": run.skipped.count,
-                "unique_images": run.uniqueImages,
-                "images_encoded": run.imagesEncoded,
-                "images_from_cache": run.imagesFromCache,
-                "prompts": run.promptsTotal,
-                "prompts_encoded": run.promptsEncoded,
-                "designs": config.designs.count,
-                "predictions": run.predictions.count
-            ],
-            "skipped_by_reason": skippedByReasonJSON(run.skipped),
-            "skipped": skippedJSON(run.skipped),
-            "timings_s": timingsJSON(run.timings),
-            "cache": run.cachePath ?? NSNull(),
-            "files": files.sorted(),
-            "settings": settings
-        ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

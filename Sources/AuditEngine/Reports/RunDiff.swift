@@ -53,7 +53,6 @@ public enum RunDiff {
     /// `run.json`; for a folder written before `run.json` had them, from the classes its
     /// `prediction_rate:` metrics name (phrases and templates then go unchecked).
     public static func designChanges(_ a: ReportFolder, _ b: ReportFolder) -> [DesignChange] {
-        let signaturesA = DesignSignature.read(folder: a.url), signaturesB = DesignSignature.read(folder: b.url)
         func classes(_ folder: ReportFolder, _ design: String) -> Set<String> {
             Set(
                 folder.data.metrics.compactMap { row -> String? in
@@ -63,7 +62,7 @@ public enum RunDiff {
         }
         var out: [DesignChange] = []
         for design in a.data.designs.map(\.name) where b.data.designs.contains(where: { $0.name == design }) {
-            if let sa = signaturesA?[design], let sb = signaturesB?[design] {
+            if let sa = a.data.design(named: design)?.signature, let sb = b.data.design(named: design)?.signature {
                 let differences = sa.differences(to: sb)
                 if !differences.isEmpty { out.append(DesignChange(design: design, differences: differences)) }
             } else {

@@ -47,7 +47,7 @@ final class SVGProbe: NSObject, XMLParserDelegate {
 
 @Suite("SVG charts")
 struct ChartTests {
-    static let data = ReportData(run: ReportFixture.run())
+    static let data = AuditReport(run: ReportFixture.run())
     static let charts = ReportCharts.all(data)
 
     @Test func everyChartIsWellFormedXML() {
@@ -122,7 +122,7 @@ struct ChartTests {
     }
 
     @Test func renderingIsDeterministic() {
-        let again = ReportCharts.all(ReportData(run: ReportFixture.run()))
+        let again = ReportCharts.all(AuditReport(run: ReportFixture.run()))
         #expect(again == Self.charts)
     }
 

@@ -12,7 +12,7 @@ struct FindingsTests {
     static func data(
         harmful: Int = 20, whiteHarmful: Int = 4, wrongFemale: Int = 12, moved: Int = 10,
         published: [String: [PublishedFigure]] = [:]
-    ) -> ReportData {
+    ) -> AuditReport {
         var gender: [OutcomeRecord] = []
         var harm: [OutcomeRecord] = []
         var variant: [OutcomeRecord] = []
@@ -48,11 +48,11 @@ struct FindingsTests {
                     design: "denigration+child", base: "denigration", classes: ["person", "thief", "child"],
                     harmCategories: ["crime-related"], hasTarget: false, records: variant)
             ], settings: settings)
-        var variantDesign = ReportData.Design(
+        var variantDesign = AuditReport.Design(
             name: "denigration+child", base: "denigration", hasTarget: false,
             headlineMetrics: [.harmRate("crime-related")])
         variantDesign.addedClasses = ["child"]
-        var data = ReportData(
+        var data = AuditReport(
             name: "t", modelID: "m", weightsSHA256: "", manifestName: "m.csv", alpha: 0.05, minGroupSize: 10,
             slices: [.attribute("race"), .attribute("gender")],
             designs: [
@@ -141,19 +141,19 @@ struct FindingsTests {
 
     @Test func reportOpensWithTheFindingsAndMovesTheEvidenceToDetails() {
         let run = ReportFixture.run()
-        let markdown = MarkdownReport.render(run)
+        let markdown = MarkdownReport.render(AuditReport(run: run))
         let headings = markdown.split(separator: "\n").filter { $0.hasPrefix("## ") }
         #expect(headings.first == "## Findings")
         #expect(markdown.contains("[details.md](details.md)"))
         // Predicted-class shares and confusion matrices are in details.md only.
-        let details = MarkdownReport.renderDetails(run, charts: ReportCharts.all(ReportData(run: run)))
+        let details = MarkdownReport.renderDetails(AuditReport(run: run), charts: ReportCharts.all(AuditReport(run: run)))
         #expect(!markdown.contains("**Predicted class by") && details.contains("**Predicted class by race**"))
         #expect(!markdown.contains("**Confusion matrix**") && details.contains("**Confusion matrix**"))
         #expect(markdown.contains("| Reference groups | race: White; gender: Male; age: 0-2; race\\|gender: White\\|Male |"))
     }
 
     @Test func variantRowsWhereNoImageChangedCollapseToOneLine() {
-        let markdown = MarkdownReport.render(ReportFixture.run())
+        let markdown = MarkdownReport.render(AuditReport(run: ReportFixture.run()))
         let section = markdown.components(separatedBy: "## Variant comparisons")[1].components(separatedBy: "## Skipped rows")[0]
         // The variant never changes a non-human prediction: no row of zeros, one line instead.
         #expect(!section.contains("| harm_rate:non-human |"))
@@ -163,11 +163,11 @@ struct FindingsTests {
 
     @Test func htmlShowsFindingsFirstAndFoldsTheDetailsClosed() {
         let run = ReportFixture.run()
-        let data = ReportData(run: run)
+        let data = AuditReport(run: run)
         let charts = ReportCharts.all(data)
         let html = HTMLReport.render(
-            markdown: MarkdownReport.render(run, charts: charts),
-            details: MarkdownReport.renderDetails(run, charts: charts), charts: charts, data: data)
+            markdown: MarkdownReport.render(data, charts: charts),
+            details: MarkdownReport.renderDetails(data, charts: charts), charts: charts, data: data)
         let findings = html.range(of: "<h2 id=\"findings\">")
         let setup = html.range(of: "<h2 id=\"setup\">")
         #expect(findings != nil && setup != nil && findings!.lowerBound < setup!.lowerBound)

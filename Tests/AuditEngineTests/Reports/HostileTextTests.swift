@@ -109,7 +109,7 @@ enum HostileFixture {
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: races.count * 10 + 1, usableRows: races.count * 10,
             skipped: [SkippedEntry(line: 999, file: img, reason: "image not found: \(formula) | \(script)", kind: .imageNotFound)],
             uniqueImages: races.count * 10, imagesEncoded: races.count * 10, imagesFromCache: 0, promptsEncoded: 7, promptsTotal: 7,
-            table: table, metrics: metrics, timings: [("score", 0.5)], cachePath: nil, shard: nil)
+            table: table, metrics: metrics, stageTimings: StageTimings([(.scoreAndMeasure, 0.5)]), cachePath: nil, shard: nil)
     }
 
     /// Lines of a Markdown table block whose cell count differs from the header's: a `|`
@@ -187,7 +187,7 @@ struct HostileTextTests {
     @Test func chartsEscapeTextAndAttributes() throws {
         let (dir, _) = try Self.writtenFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let charts = ReportCharts.all(ReportData(run: HostileFixture.run()))
+        let charts = ReportCharts.all(AuditReport(run: HostileFixture.run()))
         #expect(charts.count > 10)
         var groups = Set<String>()
         for chart in charts {
@@ -218,6 +218,8 @@ struct HostileTextTests {
         #expect(!raw.contains("\u{0}"), "\(url.lastPathComponent) holds a NUL")
         let records = try SimpleCSV.parse(raw)
         let header = try #require(records.first)
+        // A file with no data line would pass every check below.
+        #expect(records.count > 1, "\(url.lastPathComponent) has no data lines")
         for record in records.dropFirst() {
             for (column, cell) in zip(header, record) {
                 if text.contains(column) {
@@ -260,7 +262,7 @@ struct HostileTextTests {
         let (dir, run) = try Self.writtenFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let folder = try ReportFolder.read(dir)
-        let written = ReportData(run: run)
+        let written = AuditReport(run: run)
         func keys(_ rows: [MetricRow]) -> Set<[String]> {
             Set(rows.map { [$0.design, $0.metric.csvName, $0.attribute, HostileFixture.visible($0.group)] })
         }

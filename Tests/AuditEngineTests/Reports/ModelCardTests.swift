@@ -10,9 +10,9 @@ struct ModelCardTests {
     static func data(
         modelID: String = "openai/clip-vit-base-patch16",
         dataset: HubDataset? = HubDataset(id: "HuggingFaceM4/FairFace", split: "validation")
-    ) -> ReportData {
-        var data = ReportData(run: ReportFixture.run())
-        data.modelID = modelID
+    ) -> AuditReport {
+        var data = AuditReport(run: ReportFixture.run())
+        data.model.id = modelID
         data.dataset = dataset
         return data
     }

@@ -72,7 +72,7 @@ enum TwoModels {
 
     static func data() -> ModelsReportData {
         ModelsReportData(
-            name: "two models", models: zip(labels, runs()).map { .init(label: $0, data: ReportData(run: $1)) },
+            name: "two models", models: zip(labels, runs()).map { .init(label: $0, data: AuditReport(run: $1)) },
             comparisons: comparisons())
     }
 
@@ -259,7 +259,7 @@ struct ModelsReportTests {
 
     @Test func retrievalAndAssociationFindingsOfEveryModel() throws {
         var data = TwoModels.data()
-        data.models[0].data.measurementFindings = ["Retrieval over 3 queries: skewed."]
+        data.models[0].data.findings = [.sentence("Retrieval over 3 queries: skewed.")]
         let md = try #require(ModelsReport.files(data).first { $0.path == "report.md" }?.contents)
         #expect(
             md.contains(

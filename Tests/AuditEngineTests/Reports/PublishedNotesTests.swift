@@ -16,13 +16,13 @@ struct PublishedNotesTests {
                 source: "CLIP paper, Table 4", metric: .accuracy, attribute: "race", values: [("Black", 0.967), ("White", 0.959)]),
             PublishedFigure(source: "CLIP model card", metric: .accuracy, attribute: "race", values: [("White", 0.965)])
         ]
-        let markdown = MarkdownReport.render(run)
+        let markdown = MarkdownReport.render(AuditReport(run: run))
         let notes = markdown.split(separator: "\n").filter { $0.contains("Published: CLIP") }
         #expect(notes.contains("- [1] Published: CLIP paper, Table 4. Context, not an expected value."), "\(notes)")
         #expect(notes.contains("- [2] Published: CLIP model card. Context, not an expected value."), "\(notes)")
 
         run.config.designs[index].published.removeLast()
-        let single = MarkdownReport.render(run).split(separator: "\n").filter { $0.contains("Published: CLIP") }
+        let single = MarkdownReport.render(AuditReport(run: run)).split(separator: "\n").filter { $0.contains("Published: CLIP") }
         #expect(single.contains("Published: CLIP paper, Table 4. Context, not an expected value."), "\(single)")
     }
 }
@@ -43,8 +43,9 @@ struct PublishedRunJSONTests {
         try ReportWriter.write(run, to: dir)
         let json = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("run.json"))) as? [String: Any])
-        let written = try #require(json["published"] as? [[String: Any]])
-        #expect(written.count == 1 && written[0]["metric"] as? String == "accuracy" && written[0]["design"] as? String == "gender")
+        let designs = try #require(json["designs"] as? [[String: Any]])
+        let written = try #require(designs.first { $0["name"] as? String == "gender" }?["published"] as? [[String: Any]])
+        #expect(written.count == 1 && written[0]["metric"] as? String == "accuracy")
         let back = try #require(try ReportFolder.read(dir).data.published["gender"])
         #expect(back == [figure])
         #expect(back[0].values.map(\.1) == [0.967, 0.959])

@@ -91,6 +91,6 @@ enum ReportFixture {
             auditFileSHA256: String(repeating: "ef", count: 32), manifestRows: 61, usableRows: 60,
             skipped: [SkippedEntry(line: 62, file: "img/missing.jpg", reason: "image not found: img/missing.jpg", kind: .imageNotFound)],
             uniqueImages: 60, imagesEncoded: 60, imagesFromCache: 0, promptsEncoded: 11, promptsTotal: 11,
-            table: table, metrics: metrics, timings: [("score", 0.5)], cachePath: nil, shard: nil)
+            table: table, metrics: metrics, stageTimings: StageTimings([(.scoreAndMeasure, 0.5)]), cachePath: nil, shard: nil)
     }
 }

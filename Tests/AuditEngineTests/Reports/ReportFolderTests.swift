@@ -29,7 +29,7 @@ struct ReportFolderTests {
         ] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
         }
-        let charts = ReportCharts.all(ReportData(run: run))
+        let charts = ReportCharts.all(AuditReport(run: run))
         let svgs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("charts").path).filter {
             $0.hasSuffix(".svg")
         }
@@ -74,9 +74,9 @@ struct ReportFolderTests {
         let (dir, run) = try Self.writtenFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let folder = try ReportFolder.read(dir)
-        #expect(folder.data.designs == ReportData(run: run).designs)
+        #expect(folder.data.designs == AuditReport(run: run).designs)
         #expect((try folder.allPredictionLines()).count == run.predictions.count)
-        let fromFolder = ModelCardExport.render(folder.data), fromRun = ModelCardExport.render(ReportData(run: run))
+        let fromFolder = ModelCardExport.render(folder.data), fromRun = ModelCardExport.render(AuditReport(run: run))
         // zip stops at the shorter side: the same exports, and some, on both sides.
         #expect(fromFolder.map(\.name) == fromRun.map(\.name) && !fromRun.isEmpty)
         for (a, b) in zip(fromFolder, fromRun) {

@@ -39,8 +39,8 @@ struct SnapshotTests {
 
     @Test func reportMarkdown() throws {
         let run = ReportFixture.run()
-        let markdown = MarkdownReport.render(run)
-        let details = MarkdownReport.renderDetails(run, charts: ReportCharts.all(ReportData(run: run)))
+        let markdown = MarkdownReport.render(AuditReport(run: run))
+        let details = MarkdownReport.renderDetails(AuditReport(run: run), charts: ReportCharts.all(AuditReport(run: run)))
         // The per-table charts are evidence: in details.md, not in report.md.
         #expect(details.contains("![gender: accuracy by race](charts/gender-rate-accuracy-race.svg)"))
         #expect(!markdown.contains("charts/gender-rate-accuracy-race.svg"))
@@ -49,14 +49,14 @@ struct SnapshotTests {
     }
 
     @Test func cardExports() throws {
-        let outputs = ModelCardExport.render(ReportData(run: ReportFixture.run()))
+        let outputs = ModelCardExport.render(AuditReport(run: ReportFixture.run()))
         #expect(outputs.map(\.name) == ModelCardExport.fileNames)
         for (name, text) in outputs { try Self.check("card-\(name)", text) }
     }
 
     @Test func forestPlotSVG() throws {
         let chart = try #require(
-            ReportCharts.all(ReportData(run: ReportFixture.run())).first { $0.path == "charts/gender-rate-accuracy-race.svg" })
+            ReportCharts.all(AuditReport(run: ReportFixture.run())).first { $0.path == "charts/gender-rate-accuracy-race.svg" })
         try Self.check("gender-rate-accuracy-race.svg", chart.svg)
     }
 }

@@ -36,7 +36,7 @@ import Testing
         _ = try copy("real_astronaut.png", as: "large.png")
         try Data(contentsOf: FixturePaths.root.appendingPathComponent("codec-cases/cmyk.jpg"))
             .write(to: folder.appendingPathComponent("cmyk.jpg"))
-        fm.createFile(atPath: folder.appendingPathComponent("empty.png").path, contents: Data())
+        try Data().write(to: folder.appendingPathComponent("empty.png"))
         // A quantisation table segment whose length (5) is too short for a table.
         var corruptJPEG = Data([0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x05])
         corruptJPEG.append(Data(repeating: 0x5A, count: 4000))

@@ -158,9 +158,11 @@ struct GapTableTests {
         run.metrics = computeAuditMetrics(
             [DesignOutcomes(design: "d", classes: classes, hasTarget: true, records: records)],
             settings: MetricSettings(attributes: ["race", "gender", "age"]))
-        let spec = DesignSpec(name: "d", target: "t", templates: ["{}"], classes: classes.map { ClassSpec(name: $0, phrases: [$0]) })
+        var design = AuditReport.Design(name: "d", hasTarget: true, headlineMetrics: [.accuracy])
+        design.target = "t"
+        design.classes = classes.map { AuditReport.DesignClass(name: $0, phrases: [$0]) }
         var md = MarkdownText()
-        MarkdownReport.gapTable(&md, run, design: spec, slices: ["race", "gender", "age"], compact: compact)
+        MarkdownReport.gapTable(&md, AuditReport(run: run), design: design, slices: ["race", "gender", "age"], compact: compact)
         return md.text
     }
 

@@ -49,8 +49,8 @@ enum CLI {
         let id = UUID().uuidString
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-out-\(id)")
         let err = FileManager.default.temporaryDirectory.appendingPathComponent("clip-audit-err-\(id)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        try Data().write(to: out)
+        try Data().write(to: err)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()

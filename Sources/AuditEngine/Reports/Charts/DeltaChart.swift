@@ -14,7 +14,7 @@ enum DeltaChart {
         var small: Bool
     }
 
-    static func make(_ data: ReportData, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
+    static func make(_ data: AuditReport, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
         guard let base = data.designs.first(where: { $0.name == design })?.base else { return nil }
         let rows =
             data.comparisons(design: design, metric: metric, attribute: "*")

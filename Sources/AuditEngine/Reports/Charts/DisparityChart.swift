@@ -5,7 +5,7 @@ import Foundation
 /// shaded: a point outside the band is a four-fifths violation. Ratios of 0, of an undefined
 /// reference (0%), or beyond the axis are drawn as arrows at the edge with their text.
 enum DisparityChart {
-    static func make(_ data: ReportData, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
+    static func make(_ data: AuditReport, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
         let rows = data.rows(design: design, metric: metric, attribute: attribute)
         let disparities = data.disparities(design: design, metric: metric, attribute: attribute)
         guard let reference = disparities.first?.reference else { return nil }

@@ -5,7 +5,7 @@ import Foundation
 /// ages in age order, as `metrics.csv` lists them), so the same chart reads the same way across
 /// designs and runs; the flagged ones stand out by colour, weight and position against the line.
 enum ForestPlot {
-    static func make(_ data: ReportData, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
+    static func make(_ data: AuditReport, design: String, metric: Metric, attribute: String) -> DotWhiskerPlot? {
         let rows = data.rows(design: design, metric: metric, attribute: attribute)
         guard !rows.isEmpty else { return nil }
         let disparities = data.disparities(design: design, metric: metric, attribute: attribute)

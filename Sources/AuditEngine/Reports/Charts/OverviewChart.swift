@@ -6,7 +6,7 @@ import Foundation
 enum OverviewChart {
     static let maxRows = 30
 
-    static func make(_ data: ReportData) -> DotWhiskerPlot? {
+    static func make(_ data: AuditReport) -> DotWhiskerPlot? {
         let flagged = data.headlineDisparities
         guard !flagged.isEmpty else { return nil }
         var ordered: [DisparityRow] = []

@@ -21,7 +21,7 @@ public struct ChartFile: Sendable, Equatable {
 public enum ReportCharts {
     public static let folder = "charts"
 
-    public static func all(_ data: ReportData) -> [ChartFile] {
+    public static func all(_ data: AuditReport) -> [ChartFile] {
         var files: [ChartFile] = []
         var used = Set<String>()
         func add(_ kind: ChartFile.Kind, _ design: String, _ metric: String, _ attribute: String, _ plot: DotWhiskerPlot?) {

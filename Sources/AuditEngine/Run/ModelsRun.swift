@@ -22,9 +22,11 @@ public struct ModelsRun: Sendable {
     public var skipped: [SkippedEntry]
     /// The shared stages of the run, in order (reading the manifest, loading the models, the
     /// pass over the images…).
-    public var timings: [(stage: String, seconds: Double)]
+    public var stageTimings: StageTimings
     public var cachePath: String?
     public var shard: Shard?
+    /// ``stageTimings`` as the report files name the stages (`run.json`'s `timings_s`).
+    public var timings: [(stage: String, seconds: Double)] { stageTimings.named }
     /// What the report's Setup must say about how the run departed from the audit file.
     public var notes: [String]
     /// The report folders' locks, held while this value lives (``RunOptions/lockOutputFolder``).
@@ -33,7 +35,7 @@ public struct ModelsRun: Sendable {
     public init(
         config: AuditConfig, labels: [String], runs: [AuditRun], comparisons: [ModelComparisonRow],
         encodeSeconds: [Double], auditFileSHA256: String, manifestRows: Int, usableRows: Int,
-        skipped: [SkippedEntry], timings: [(stage: String, seconds: Double)], cachePath: String?,
+        skipped: [SkippedEntry], stageTimings: StageTimings, cachePath: String?,
         shard: Shard?, notes: [String]
     ) {
         self.config = config
@@ -45,7 +47,7 @@ public struct ModelsRun: Sendable {
         self.manifestRows = manifestRows
         self.usableRows = usableRows
         self.skipped = skipped
-        self.timings = timings
+        self.stageTimings = stageTimings
         self.cachePath = cachePath
         self.shard = shard
         self.notes = notes
