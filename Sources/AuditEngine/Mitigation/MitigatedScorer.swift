@@ -31,8 +31,10 @@ struct MitigatedScorer: Sendable {
     func score(images: [Float], count: Int) -> [(predicted: Int, confidence: Double)] {
         precondition(images.count == count * dimension)
         var out = [(predicted: Int, confidence: Double)](repeating: (0, 0), count: count)
-        let chunks = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount * 4))
-        let per = (count + chunks - 1) / chunks
+        guard count > 0 else { return [] }
+        // A few chunks per core; the last chunk may be short, and none is empty.
+        let per = (count + ProcessInfo.processInfo.activeProcessorCount * 4 - 1) / (ProcessInfo.processInfo.activeProcessorCount * 4)
+        let chunks = (count + per - 1) / per
         let d = dimension, k = classCount
         out.withUnsafeMutableBufferPointer { out in
             let results = UnsafeSendable(out)

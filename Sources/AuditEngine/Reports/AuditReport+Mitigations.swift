@@ -35,8 +35,20 @@ extension AuditReport {
         return mitigations.contains { $0.designs.contains(base) && base + MitigationSpec.separator + $0.name == design }
     }
 
-    /// The designs the report lists as designs and `extends:` variants: all but the mitigations' variants.
-    public var auditedDesigns: [Design] { designs.filter { !isMitigationVariant($0.name) } }
+    /// The report without the mitigations' variants (their designs and rows): what the sections
+    /// written for the audit's own designs and `extends:` variants read. The mitigations have a
+    /// section of their own (``MitigationReport``), which reads the whole report.
+    public var withoutMitigationVariants: AuditReport {
+        guard !mitigations.isEmpty else { return self }
+        let hidden = Set(designs.map(\.name).filter(isMitigationVariant))
+        var out = self
+        out.designs.removeAll { hidden.contains($0.name) }
+        out.metrics.removeAll { hidden.contains($0.design) }
+        out.disparities.removeAll { hidden.contains($0.design) }
+        out.comparisons.removeAll { hidden.contains($0.design) }
+        out.confusions.removeAll { hidden.contains($0.design) }
+        return out
+    }
 
     /// `mitigations.csv`'s rows, from the metric rows.
     public var mitigationRows: [MitigationRow] {

@@ -78,7 +78,7 @@ struct MitigationReport: Sendable {
     /// 8.1 pp [5.0, 11.2] to 1.2 pp [−1.0, 3.4] (−6.9 pp); accuracy: `race` −0.8 pp [−1.2, −0.4]."
     var findingLines: [String] {
         entries.map { entry in
-            var line = "\(Findings.code(entry.name)) (\(entry.method.replacingOccurrences(of: "_", with: " "))) "
+            var line = "\(Findings.code(entry.name)) (\(Self.methodName(entry.method))) "
             if let gap = entry.widest {
                 let verb = gap.change < 0 ? "narrows" : gap.change > 0 ? "widens" : "leaves"
                 line +=
@@ -104,6 +104,15 @@ struct MitigationReport: Sendable {
         }
     }
 
+    /// A method as the report names it.
+    static func methodName(_ method: String) -> String {
+        switch method {
+        case "clip_clip": return "CLIP-clip"
+        case "calibrated_projection": return "calibrated projection"
+        default: return method.replacingOccurrences(of: "_", with: " ")
+        }
+    }
+
     static func gapText(_ row: SummaryRow) -> String {
         String(format: "%.1f pp", row.difference * 100) + " [\(pointsRange(row.differenceCILow, row.differenceCIHigh))]"
     }
@@ -116,14 +125,15 @@ struct MitigationReport: Sendable {
 
     /// The `## Mitigations` section: what the rows are, the chart, then per design a table of
     /// each mitigation's headline gaps before and after.
-    func markdown(chart: ChartFile?) -> String {
+    func markdown(chart: ChartFile?, heading: String = "##") -> String {
         var md = MarkdownText()
-        md.line("## Mitigations")
+        md.line("\(heading) Mitigations")
         md.blank()
         md.line(
             "Each mitigation is scored as a variant `<design>~<name>` on the same images (mitigations.csv; every row of the "
                 + "variants is in metrics.csv, summary.csv and comparison.csv). A gap is the largest minus the smallest group "
-                + "rate of an attribute, with its 95% Newcombe interval; accuracy changes are paired (Newcombe, exact McNemar).")
+                + "rate of an attribute, with its 95% Newcombe interval; changes over the whole set are paired (Newcombe). "
+                + "Intersections are in mitigations.csv.")
         md.blank()
         if let chart {
             md.line("![\(MarkdownEscape.text(chart.title))](\(chart.path))")
@@ -132,12 +142,13 @@ struct MitigationReport: Sendable {
         var designs: [String] = []
         for entry in entries { for d in entry.designs where !designs.contains(d) { designs.append(d) } }
         for design in designs {
-            md.line("### \(Findings.code(design))")
+            md.line("\(heading)# \(Findings.code(design))")
             md.blank()
             md.line("| mitigation | metric | attribute | gap before | gap after | change | whole set before → after |")
             md.line("|---|---|---|---|---|---|---|")
             for entry in entries {
-                for gap in entry.gaps where gap.design == design {
+                // The attributes here; intersections are in mitigations.csv.
+                for gap in entry.gaps where gap.design == design && !gap.attribute.contains(Slice.separator) {
                     md.line(
                         "| \(MarkdownReport.code(entry.name)) | \(MarkdownEscape.text(gap.metric.title)) | \(MarkdownEscape.text(gap.attribute)) | "
                             + "\(Self.gapText(gap.before)) | \(Self.gapText(gap.after)) | \(ChartStyle.points(gap.change)) | "
@@ -164,6 +175,9 @@ struct MitigationReport: Sendable {
 
     // MARK: Chart
 
+    /// Where the chart goes in the report folder.
+    static let chartPath = "\(ReportCharts.folder)/mitigations-gap-vs-accuracy.svg"
+
     /// The chart of gap change against accuracy change: one point per mitigation that has both.
     func chart() -> ChartFile? {
         let points = entries.compactMap { entry -> MitigationChart.Point? in
@@ -173,7 +187,7 @@ struct MitigationReport: Sendable {
         guard !points.isEmpty else { return nil }
         let title = "Mitigations: change in the widest gap against change in accuracy"
         return ChartFile(
-            kind: .delta, design: "*", metric: "*", attribute: "*", path: "\(ReportCharts.folder)/mitigations-gap-vs-accuracy.svg",
+            kind: .delta, design: "*", metric: "*", attribute: "*", path: Self.chartPath,
             title: title,
             svg: MitigationChart.render(
                 points, title: title,

@@ -26,3 +26,19 @@ import Testing
         #expect(!MitigationChart.render(points, title: "t", subtitle: "s").contains("<polyline"))
     }
 }
+
+/// The variants' scorer splits the images over threads: every count, however it divides, scores
+/// each image once and the same as alone.
+@Suite struct MitigatedScorerTests {
+    @Test(arguments: [1, 2, 7, 9, 17, 33, 101])
+    func everyImageIsScoredOnceWhateverTheCount(count: Int) {
+        let classes: [[Double]] = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+        let scorer = MitigatedScorer(classEmbeddings: classes, logitScale: 10, logitBias: nil, clipped: [])
+        var images: [Float] = []
+        for i in 0..<count { images += [i % 3 == 0 ? 1 : 0, i % 3 == 1 ? 1 : 0, i % 3 == 2 ? 1 : 0] }
+        let scores = scorer.score(images: images, count: count)
+        #expect(scores.map(\.predicted) == (0..<count).map { $0 % 3 })
+        // Softmax of 10, 0, 0.
+        #expect(scores.allSatisfy { abs($0.confidence - exp(10) / (exp(10) + 2)) < 1e-12 })
+    }
+}

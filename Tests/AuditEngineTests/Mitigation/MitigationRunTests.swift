@@ -108,6 +108,51 @@ import Testing
         for name in ["proj", "cal", "clip"] { #expect(retrieval.filter { $0.hasSuffix(",\(name)") }.count == plainRows) }
     }
 
+    @Test func theReportAnswersPerMitigationAndCardAndDiffReadTheFolderBack() throws {
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let run = try AuditRunner.run(auditFile: try audit(in: dir.url, fit: Self.freeFit), options: options(dir.url))
+        let out = dir.url.appendingPathComponent("report")
+        try ReportWriter.write(run, to: out)
+        let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        // One finding per mitigation, on the first screen (in Findings, before Setup).
+        let findings = try #require(report.components(separatedBy: "## Setup").first)
+        for (name, method) in [("proj", "projection"), ("cal", "calibrated projection"), ("clip", "CLIP-clip")] {
+            #expect(findings.contains("- `\(name)` (\(method)) "), "no finding for \(name)")
+        }
+        #expect(findings.contains("accuracy `gender` "))
+        #expect(findings.contains("(paired, p = "))
+        // The variants are not listed as designs or extends: variants anywhere else in report.md.
+        #expect(!report.contains("## Design `gender~proj`") && !report.contains("`harm~cal` vs `harm`"))
+        #expect(report.contains("## Mitigations") && report.contains("### `harm`"))
+        #expect(
+            report.contains("![Mitigations: change in the widest gap against change in accuracy](charts/mitigations-gap-vs-accuracy.svg)"))
+        let chart = try String(contentsOf: out.appendingPathComponent("charts/mitigations-gap-vs-accuracy.svg"), encoding: .utf8)
+        #expect(chart.contains("Pareto front"))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("charts/gender-proj-delta-accuracy-race.svg").path))
+
+        // run.json keeps the mitigations; the folder read back is the report that was written.
+        let json = try String(contentsOf: out.appendingPathComponent("run.json"), encoding: .utf8)
+        #expect(json.contains("\"clipped_dimensions\"") && json.contains("\"method\" : \"calibrated_projection\""))
+        let folder = try ReportFolder.read(out)
+        #expect(folder.data.mitigations.map(\.name) == ["proj", "cal", "clip"])
+        #expect(folder.data.mitigations[2].clippedDimensions == run.mitigation.clipped[0].dimensions)
+        #expect(folder.data.mitigatedRetrieval.map(\.mitigation) == ["proj", "cal", "clip"])
+        #expect(folder.data.mitigatedRetrieval[1].rows.count == run.mitigation.retrieval[1].rows.count)
+        #expect(MarkdownReport.render(folder.data, charts: []).contains("## Mitigations"))
+
+        // The card has the mitigation table and findings; its model-index does not list the variants.
+        let card = ModelCardExport.render(folder.data)
+        let fairness = try #require(card.first { $0.name.hasSuffix(".md") }?.text)
+        #expect(fairness.contains("### Mitigations") && fairness.contains("`proj` (projection)"))
+        let index = try #require(card.first { $0.name.hasSuffix(".yaml") || $0.name.contains("model-index") }?.text)
+        #expect(!index.contains("~proj"))
+
+        // diff compares the variants by name, like any variant.
+        let rows = try RunDiff.compare(folder, folder)
+        #expect(rows.contains { $0.design == "harm~cal" })
+    }
+
     @Test func anAuditWithoutMitigationsWritesTheRetrievalCSVItAlwaysWrote() throws {
         let dir = try TempDir()
         defer { dir.cleanUp() }

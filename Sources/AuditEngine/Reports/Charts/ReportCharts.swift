@@ -21,7 +21,9 @@ public struct ChartFile: Sendable, Equatable {
 public enum ReportCharts {
     public static let folder = "charts"
 
-    public static func all(_ data: AuditReport) -> [ChartFile] {
+    public static func all(_ whole: AuditReport) -> [ChartFile] {
+        // The mitigations' variants are drawn as one chart of their own, not a delta chart each.
+        let data = whole.withoutMitigationVariants
         var files: [ChartFile] = []
         var used = Set<String>()
         func add(_ kind: ChartFile.Kind, _ design: String, _ metric: String, _ attribute: String, _ plot: DotWhiskerPlot?) {
@@ -57,6 +59,7 @@ public enum ReportCharts {
                 }
             }
         }
+        if !whole.mitigations.isEmpty, let chart = whole.mitigationReport.chart() { files.append(chart) }
         return files
     }
 
