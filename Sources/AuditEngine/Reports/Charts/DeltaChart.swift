@@ -45,13 +45,13 @@ enum DeltaChart {
             DotWhiskerPlot.Row(
                 label: item.label, value: item.delta, low: item.low, high: item.high,
                 role: item.pValue < alpha ? .flagged : .neutral, small: item.small,
-                note: "\(ChartStyle.points(item.delta))  n = \(item.n)  p = \(MarkdownReport.formatP(item.pValue))")
+                note: "\(ChartStyle.points(item.delta))  n = \(item.n)  p = \(ReportFormat.formatP(item.pValue))")
         }
         return DotWhiskerPlot(
             title: title, subtitle: subtitle, rows: plotRows,
             axis: .init(domain: -limit...limit, ticks: ticks, title: axisTitle),
             lines: [.init(x: 0, label: "no change", dashed: false)],
-            flaggedMeaning: "changed significantly (p < \(MarkdownReport.formatNumber(alpha)))",
+            flaggedMeaning: "changed significantly (p < \(ReportFormat.formatNumber(alpha)))",
             neutralMeaning: "no significant change",
             minGroupSize: minGroupSize)
     }

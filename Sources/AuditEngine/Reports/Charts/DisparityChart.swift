@@ -25,7 +25,7 @@ enum DisparityChart {
             guard let d = disparities.first(where: { $0.group == row.group }) else { continue }
             let role = ReportCharts.role(d)
             var note = d.ratio.map { String(format: "×%.2f", $0) } ?? "no ratio"
-            note += "  p = \(MarkdownReport.formatP(d.pAdjusted))\(d.significant ? " *" : "")\(ReportCharts.directionNote(d))"
+            note += "  p = \(ReportFormat.formatP(d.pAdjusted))\(d.significant ? " *" : "")\(ReportCharts.directionNote(d))"
             var plotRow = DotWhiskerPlot.Row(
                 label: ReportCharts.groupLabel(row.group), value: nil, role: role,
                 small: d.belowMinimumN, note: note, stemFrom: 1)

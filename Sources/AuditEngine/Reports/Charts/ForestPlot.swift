@@ -17,7 +17,7 @@ enum ForestPlot {
             if row.group == reference { role = .reference }
             if let d { role = ReportCharts.role(d) }
             var note = "\(ChartStyle.percent(row.value))  n = \(row.n)"
-            if let d, d.significant { note += "  p = \(MarkdownReport.formatP(d.pAdjusted))" }
+            if let d, d.significant { note += "  p = \(ReportFormat.formatP(d.pAdjusted))" }
             if row.group == reference { note += "  (reference)" }
             return DotWhiskerPlot.Row(
                 label: ReportCharts.groupLabel(row.group), value: row.value, low: row.ciLow, high: row.ciHigh,

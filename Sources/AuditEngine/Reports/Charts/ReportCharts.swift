@@ -1,19 +1,5 @@
 import Foundation
 
-/// One chart of a report: where it goes in the folder and what it shows.
-public struct ChartFile: Sendable, Equatable {
-    public enum Kind: String, Sendable { case overview, rate, ratio, delta }
-    public var kind: Kind
-    public var design: String
-    public var metric: String
-    public var attribute: String
-    /// Relative to the report folder: `charts/<design>-<kind>-<metric>-<attribute>.svg`.
-    public var path: String
-    /// The chart's title (also the Markdown image's alt text).
-    public var title: String
-    public var svg: String
-}
-
 /// Decides which charts a report has and draws them: for each design, each accuracy or harm
 /// metric and each attribute or intersection a forest plot of the rates and a chart of the
 /// ratios to the reference group; for each variant, the deltas against its base; and first, one

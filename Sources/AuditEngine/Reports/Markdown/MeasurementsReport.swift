@@ -72,19 +72,19 @@ enum MeasurementsReport {
             let counts = r.beyondNull.map { "\(MarkdownEscape.text($0.attribute)) \($0.count)" }
             var line =
                 "Retrieval over \(r.queries) neutral queries: at k = \(r.k), the queries whose top k is skewed beyond what "
-                + "a random ranking gives (Holm, α = \(MarkdownReport.formatNumber(alpha))) number \(counts.joined(separator: ", "))"
+                + "a random ranking gives (Holm, α = \(ReportFormat.formatNumber(alpha))) number \(counts.joined(separator: ", "))"
             if let top = r.mostSkewed {
                 line +=
                     "; the most skewed, the top \(top.k) for “\(MarkdownEscape.text(top.query))”, holds "
                     + "\(MarkdownEscape.text(top.group)) (\(MarkdownEscape.text(top.attribute))) at \(percent(top.share)) against "
                     + "\(percent(top.desiredShare)) of the set (MaxSkew \(number(top.maxSkew)) against \(number(top.nullMaxSkew ?? .nan)) "
-                    + "for a random ranking, p = \(MarkdownReport.formatP(top.pValue ?? 1)))"
+                    + "for a random ranking, p = \(ReportFormat.formatP(top.pValue ?? 1)))"
             }
             return line + "."
         case .associations(let tests):
             let parts = tests.map { t -> String in
                 "\(MarkdownEscape.code(t.name)) \(number(t.effectSize)) [\(number(t.ciLow)), \(number(t.ciHigh))], "
-                    + "p = \(MarkdownReport.formatP(t.pValue))" + (t.pValue < alpha ? " (significant)" : "")
+                    + "p = \(ReportFormat.formatP(t.pValue))" + (t.pValue < alpha ? " (significant)" : "")
             }
             return "Association tests (effect size, positive: the first group's faces closer to the first word set): "
                 + parts.joined(separator: "; ") + "."
@@ -137,7 +137,7 @@ enum MeasurementsReport {
                 md.line(
                     "| \(MarkdownEscape.code(test.name, inTable: true)) | \(MarkdownEscape.text(test.groupX)) vs \(MarkdownEscape.text(test.groupY)) (\(r.nX), \(r.nY)) | "
                         + "\(MarkdownEscape.text(test.targetA)) vs \(MarkdownEscape.text(test.targetB)) | "
-                        + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |"
+                        + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(ReportFormat.formatP(r.pValue))\(r.exact ? " (exact)" : "") |"
                 )
             }
             md.blank()
@@ -209,7 +209,7 @@ enum MeasurementsReport {
                 + "the null MaxSkew is the mean for rankings with the labels permuted, which is what chance alone gives.")
         md.blank()
         md.line(
-            "| attribute | k | mean MaxSkew | null MaxSkew | mean NDKL | queries beyond the null (Holm, α = \(MarkdownReport.formatNumber(alpha))) |"
+            "| attribute | k | mean MaxSkew | null MaxSkew | mean NDKL | queries beyond the null (Holm, α = \(ReportFormat.formatNumber(alpha))) |"
         )
         md.line("|---|---:|---:|---:|---:|---:|")
         for mean in rows where mean.query == "*" && mean.desired == .dataset {
@@ -233,7 +233,7 @@ enum MeasurementsReport {
                 }
                 md.line(
                     "| \(MarkdownEscape.text(attribute)) | \(row.k) | \(MarkdownEscape.text(row.query)) | \(describe(row.maxGroup)) | \(describe(row.minGroup)) | "
-                        + "\(number(row.maxSkew)) (\(row.nullMaxSkew.map(number) ?? "—")) | \(row.pValue.map(MarkdownReport.formatP) ?? "—") |"
+                        + "\(number(row.maxSkew)) (\(row.nullMaxSkew.map(number) ?? "—")) | \(row.pValue.map(ReportFormat.formatP) ?? "—") |"
                 )
             }
         }
@@ -270,7 +270,7 @@ enum MeasurementsReport {
                 reach: groups.map { abs($0.skew) }.max() ?? 0, limits: [0.5, 1, 2, 3, 5],
                 title: "skew (0: as in the set)"),
             lines: [.init(x: 0, label: "as in the set", dashed: false)],
-            flaggedMeaning: "over-represented beyond the permutation null (p < \(MarkdownReport.formatNumber(report.alpha)))",
+            flaggedMeaning: "over-represented beyond the permutation null (p < \(ReportFormat.formatNumber(report.alpha)))",
             neutralMeaning: "within what a random ranking gives", minGroupSize: 0)
     }
 
@@ -293,7 +293,7 @@ enum MeasurementsReport {
             md.line(
                 "| \(MarkdownEscape.code(test.name, inTable: true)) | \(MarkdownEscape.text(test.groupX)) | \(MarkdownEscape.text(test.groupY)) | "
                     + "\(MarkdownEscape.text(test.targetA)) | \(MarkdownEscape.text(test.targetB)) | \(r.nX), \(r.nY) | "
-                    + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(MarkdownReport.formatP(r.pValue))\(r.exact ? " (exact)" : "") |"
+                    + "\(number(r.effectSize)) [\(number(r.ciLow)), \(number(r.ciHigh))] | \(ReportFormat.formatP(r.pValue))\(r.exact ? " (exact)" : "") |"
             )
         }
         md.blank()
@@ -312,14 +312,14 @@ enum MeasurementsReport {
             return DotWhiskerPlot.Row(
                 label: test.name, value: r.effectSize.isFinite ? r.effectSize : nil, low: r.ciLow, high: r.ciHigh,
                 role: r.pValue < report.alpha ? .flagged : .neutral, small: false,
-                note: "\(test.groupX)–\(test.targetA) vs \(test.groupY)–\(test.targetB)  p = \(MarkdownReport.formatP(r.pValue))")
+                note: "\(test.groupX)–\(test.targetA) vs \(test.groupY)–\(test.targetB)  p = \(ReportFormat.formatP(r.pValue))")
         }
         return DotWhiskerPlot(
             title: "Association tests: effect sizes",
             subtitle: "Positive: X faces closer to word set A than Y faces are; 95% bootstrap interval",
             rows: rows, axis: symmetricAxis(reach: reach, limits: [0.5, 1, 1.5, 2], title: "effect size (pooled standard deviations)"),
             lines: [.init(x: 0, label: "no association", dashed: false)],
-            flaggedMeaning: "p < \(MarkdownReport.formatNumber(report.alpha)) (one-sided permutation test)",
+            flaggedMeaning: "p < \(ReportFormat.formatNumber(report.alpha)) (one-sided permutation test)",
             neutralMeaning: "not significant", minGroupSize: 0)
     }
 

@@ -97,7 +97,7 @@ struct MitigationReport: Sendable {
                     + entry.costs.map { cost in
                         let c = cost.comparison
                         return
-                            "\(Findings.code(cost.design)) \(ChartStyle.points(c.delta)) [\(Self.pointsRange(c.ciLow, c.ciHigh))] (paired, p = \(MarkdownReport.formatP(c.pValue)))"
+                            "\(Findings.code(cost.design)) \(ChartStyle.points(c.delta)) [\(Self.pointsRange(c.ciLow, c.ciHigh))] (paired, p = \(ReportFormat.formatP(c.pValue)))"
                     }.joined(separator: ", ") + "."
             }
             return line
@@ -150,7 +150,7 @@ struct MitigationReport: Sendable {
                 // The attributes here; intersections are in mitigations.csv.
                 for gap in entry.gaps where gap.design == design && !gap.attribute.contains(Slice.separator) {
                     md.line(
-                        "| \(MarkdownReport.code(entry.name)) | \(MarkdownEscape.text(gap.metric.title)) | \(MarkdownEscape.text(gap.attribute)) | "
+                        "| \(ReportFormat.code(entry.name)) | \(MarkdownEscape.text(gap.metric.title)) | \(MarkdownEscape.text(gap.attribute)) | "
                             + "\(Self.gapText(gap.before)) | \(Self.gapText(gap.after)) | \(ChartStyle.points(gap.change)) | "
                             + "\(wholeSet(entry, gap)) |")
                 }
@@ -163,7 +163,7 @@ struct MitigationReport: Sendable {
     private func wholeSet(_ entry: Entry, _ gap: Gap) -> String {
         guard let c = comparison(entry, gap) else { return "" }
         return
-            "\(MarkdownReport.percent(c.baseValue)) → \(MarkdownReport.percent(c.value)) (\(ChartStyle.points(c.delta)) [\(Self.pointsRange(c.ciLow, c.ciHigh))])"
+            "\(ReportFormat.percent(c.baseValue)) → \(ReportFormat.percent(c.value)) (\(ChartStyle.points(c.delta)) [\(Self.pointsRange(c.ciLow, c.ciHigh))])"
     }
 
     /// The whole-set comparison row of a gap's metric (kept from init's input).

@@ -16,11 +16,11 @@ extension ModelCardExport {
                 func cells(_ s: SummaryRow) -> String {
                     // One group alone has the rate (recall of Female among gender groups): no gap to show.
                     guard s.groups > 1 else { return "— (one group) | —" }
-                    return "\(MarkdownReport.points(s.difference)) [\(MarkdownReport.signedPoints(s.differenceCILow)), "
-                        + "\(MarkdownReport.signedPoints(s.differenceCIHigh))] | \(s.ratio.map { String(format: "%.2f", $0) } ?? "—")"
+                    return "\(ReportFormat.points(s.difference)) [\(ReportFormat.signedPoints(s.differenceCILow)), "
+                        + "\(ReportFormat.signedPoints(s.differenceCIHigh))] | \(s.ratio.map { String(format: "%.2f", $0) } ?? "—")"
                 }
                 lines.append(
-                    "| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(attribute)) "
+                    "| \(ReportFormat.escape(design.name)) | \(ReportFormat.escape(attribute)) "
                         + "| \(cells(parity)) | \(cells(odds)) |")
             }
         }

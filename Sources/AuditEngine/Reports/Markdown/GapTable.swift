@@ -22,7 +22,7 @@ extension MarkdownReport {
                     best.map { row.difference > $0.difference ? row : $0 } ?? row
                 }
             }
-            func className(_ metric: Metric) -> String { code(metric.className ?? "") }
+            func className(_ metric: Metric) -> String { ReportFormat.code(metric.className ?? "") }
             let twoClass = here.contains { $0.metric == .equalizedOdds }
             var measures: [(String, SummaryRow)] = []
             if let row = here.first(where: { $0.metric == .metric(.accuracy) }) { measures.append(("accuracy", row)) }
@@ -44,10 +44,10 @@ extension MarkdownReport {
             let small = { (n: Int) in n < report.minGroupSize ? " †" : "" }
             for (measure, row) in measures where row.groups > 1 {
                 lines.append(
-                    "| \(escape(attribute)) | \(measure) "
-                        + "| \(escape(row.maxGroup))\(small(row.maxN)) \(percent(row.maxValue)) (n = \(row.maxN)) "
-                        + "| \(escape(row.minGroup))\(small(row.minN)) \(percent(row.minValue)) (n = \(row.minN)) "
-                        + "| \(points(row.difference)) [\(signedPoints(row.differenceCILow)), \(signedPoints(row.differenceCIHigh))] "
+                    "| \(ReportFormat.escape(attribute)) | \(measure) "
+                        + "| \(ReportFormat.escape(row.maxGroup))\(small(row.maxN)) \(ReportFormat.percent(row.maxValue)) (n = \(row.maxN)) "
+                        + "| \(ReportFormat.escape(row.minGroup))\(small(row.minN)) \(ReportFormat.percent(row.minValue)) (n = \(row.minN)) "
+                        + "| \(ReportFormat.points(row.difference)) [\(ReportFormat.signedPoints(row.differenceCILow)), \(ReportFormat.signedPoints(row.differenceCIHigh))] "
                         + "| \(row.ratio.map { String(format: "%.2f", $0) } ?? "— (all 0%)") |")
             }
         }
@@ -74,6 +74,4 @@ extension MarkdownReport {
         md.blank()
     }
 
-    /// A non-negative gap in percentage points: `25.0 pp`.
-    static func points(_ value: Double) -> String { String(format: "%.1f pp", value * 100) }
 }

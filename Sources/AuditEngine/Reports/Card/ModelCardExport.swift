@@ -145,9 +145,9 @@ public enum ModelCardExport {
         guard !groups.isEmpty else { return }
         groups.sort(by: compareGroupValues)
         let headers = columns.map { design, metric in
-            "\(MarkdownReport.escape(design.name))\(metric == .accuracy ? "" : " " + MarkdownReport.escape((metric.harmCategory ?? "")))"
+            "\(ReportFormat.escape(design.name))\(metric == .accuracy ? "" : " " + ReportFormat.escape((metric.harmCategory ?? "")))"
         }
-        md.line("| \(MarkdownReport.escape(attribute)) | n | " + headers.joined(separator: " | ") + " |")
+        md.line("| \(ReportFormat.escape(attribute)) | n | " + headers.joined(separator: " | ") + " |")
         md.line("|---|---:|" + String(repeating: "---|", count: columns.count))
         for group in groups {
             var n: Int?
@@ -160,10 +160,10 @@ public enum ModelCardExport {
                 let flag = data.disparities.first {
                     $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group
                 }
-                return MarkdownReport.percentWithCI(row) + (flag.map(MarkdownReport.directionMark) ?? "")
+                return ReportFormat.percentWithCI(row) + (flag.map(MarkdownReport.directionMark) ?? "")
             }
             md.line(
-                "| \(MarkdownReport.escape(ReportCharts.groupLabel(group)))\(small ? " †" : "") | \(n.map(String.init) ?? "") | "
+                "| \(ReportFormat.escape(ReportCharts.groupLabel(group)))\(small ? " †" : "") | \(n.map(String.init) ?? "") | "
                     + cells.joined(separator: " | ") + " |")
         }
         md.blank()
@@ -258,7 +258,7 @@ public enum ModelCardExport {
                 (
                     "name",
                     .string(
-                        "\(d.design): \(d.metric.title) for \(ReportCharts.groupLabel(d.group)) is \(MarkdownReport.percent(d.value)) vs \(MarkdownReport.percent(d.referenceValue)) for \(ReportCharts.groupLabel(d.reference)) (\(d.attribute))"
+                        "\(d.design): \(d.metric.title) for \(ReportCharts.groupLabel(d.group)) is \(ReportFormat.percent(d.value)) vs \(ReportFormat.percent(d.referenceValue)) for \(ReportCharts.groupLabel(d.reference)) (\(d.attribute))"
                     )
                 ),
                 (
@@ -331,34 +331,6 @@ public enum ModelCardExport {
 
     /// Six significant digits, as in the CSVs.
     static func number(_ x: Double) -> String { CSVNumber.format(x).isEmpty ? "null" : CSVNumber.format(x) }
-}
-
-/// A small JSON value with ordered keys, written deterministically (two-space indent).
-enum JSONValue {
-    case string(String)
-    case number(Double)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
-
-    func render(indent: Int) -> String {
-        let pad = String(repeating: "  ", count: indent + 1), end = String(repeating: "  ", count: indent)
-        switch self {
-        case .string(let s):
-            // Bidi overrides and other invisible formatting characters would reach whatever
-            // displays the card (docs/robustness.md, "Hostile names and labels in reports").
-            return JSONText.quoted(TextSafety.visibleFormatting(s))
-        case .number(let x):
-            return ModelCardExport.number(x)
-        case .array(let items):
-            if items.isEmpty { return "[]" }
-            return "[\n" + items.map { pad + $0.render(indent: indent + 1) }.joined(separator: ",\n") + "\n\(end)]"
-        case .object(let pairs):
-            if pairs.isEmpty { return "{}" }
-            return "{\n"
-                + pairs.map { pad + JSONValue.string($0.0).render(indent: 0) + ": " + $0.1.render(indent: indent + 1) }.joined(
-                    separator: ",\n") + "\n\(end)}"
-        }
-    }
 }
 
 // MARK: Several models

@@ -147,12 +147,3 @@ struct LegacyRunJSON: Decodable {
         self.report = report
     }
 }
-
-/// A value decoded when it has the expected shape, else nil (for lists whose bad entries are
-/// skipped rather than fatal).
-struct Lenient<Value: Decodable>: Decodable {
-    var value: Value?
-    init(from decoder: Decoder) throws {
-        value = try? Value(from: decoder)
-    }
-}

@@ -170,7 +170,7 @@ public enum ModelsReport {
             }
         }
         let rows = significant(data)
-        let alpha = MarkdownReport.formatNumber(alpha(data))
+        let alpha = ReportFormat.formatNumber(alpha(data))
         if rows.isEmpty {
             let compared = data.comparisons.filter { $0.metric.isHeadline }.count
             lines.append(
@@ -202,11 +202,11 @@ public enum ModelsReport {
         }.map(\.element)
         let (best, worst) = isAccuracy ? (sorted.last!, sorted.first!) : (sorted.first!, sorted.last!)
         if best.1.value == worst.1.value {
-            sentence += "every model \(MarkdownReport.percent(best.1.value)) over all images (n = \(best.1.n))"
+            sentence += "every model \(ReportFormat.percent(best.1.value)) over all images (n = \(best.1.n))"
         } else {
             sentence +=
-                "\(isAccuracy ? "highest" : "lowest") \(label(best.0)) \(MarkdownReport.percentWithCI(best.1)) (n = \(best.1.n)), "
-                + "\(isAccuracy ? "lowest" : "highest") \(label(worst.0)) \(MarkdownReport.percentWithCI(worst.1)) (n = \(worst.1.n))"
+                "\(isAccuracy ? "highest" : "lowest") \(label(best.0)) \(ReportFormat.percentWithCI(best.1)) (n = \(best.1.n)), "
+                + "\(isAccuracy ? "lowest" : "highest") \(label(worst.0)) \(ReportFormat.percentWithCI(worst.1)) (n = \(worst.1.n))"
         }
         // Each model's widest gap to the reference in the direction that harms: a group's higher harm
         // rate, lower accuracy; among groups of at least min_group_size when there are any.
@@ -249,8 +249,8 @@ public enum ModelsReport {
     /// `` `b16` (**Black** (race) +40.0 pp [25.1, 52.3] vs White, ▲ worse) ``.
     static func gap(_ model: String, _ d: DisparityRow) -> String {
         var out =
-            "\(label(model)) (\(Findings.groupName(d.group, d.attribute)) \(MarkdownReport.signedPoints(d.difference)) "
-            + "[\(MarkdownReport.signedPoints(d.differenceCILow)), \(MarkdownReport.signedPoints(d.differenceCIHigh))] "
+            "\(label(model)) (\(Findings.groupName(d.group, d.attribute)) \(ReportFormat.signedPoints(d.difference)) "
+            + "[\(ReportFormat.signedPoints(d.differenceCILow)), \(ReportFormat.signedPoints(d.differenceCIHigh))] "
             + "vs \(MarkdownEscape.text(ReportCharts.groupLabel(d.reference)))"
         if d.isFlagged, let worse = d.fairesWorse { out += ", " + (worse ? Findings.worse : Findings.better) }
         return out + ")"
@@ -267,8 +267,8 @@ public enum ModelsReport {
         let better = r.metric.higherIsWorse == false ? r.delta > 0 : r.delta < 0
         return
             "\(label(r.model)) vs \(label(r.baseModel)), \(MarkdownEscape.code(r.design)) \(title), \(scope)\(r.belowMinimumN ? " †" : ""): "
-            + "\(MarkdownReport.percent(r.baseValue)) → \(MarkdownReport.percent(r.value)), \(MarkdownReport.signedPoints(r.delta)) "
-            + "[\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))], n = \(r.n), Holm \(Findings.pEquals(r.pAdjusted)) — "
+            + "\(ReportFormat.percent(r.baseValue)) → \(ReportFormat.percent(r.value)), \(ReportFormat.signedPoints(r.delta)) "
+            + "[\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))], n = \(r.n), Holm \(Findings.pEquals(r.pAdjusted)) — "
             + (better ? Findings.better : Findings.worse)
     }
 
@@ -286,20 +286,20 @@ public enum ModelsReport {
                     guard let row = m.data.overall(design: design.name, metric: metric) else { return "—" }
                     let flagged = m.data.disparities.filter { $0.design == design.name && $0.metric == metric && $0.isFlagged }
                     let worse = flagged.filter { $0.fairesWorse == true }.count
-                    var cell = MarkdownReport.percentWithCI(row)
+                    var cell = ReportFormat.percentWithCI(row)
                     if m.label != data.models.first?.label, let d = overallDelta(data, m.label, design.name, metric) { cell += "; \(d)" }
                     cell += worse > 0 ? "; \(worse) group\(worse == 1 ? "" : "s") \(Findings.worse)" : "; none flagged worse"
                     return cell
                 }
                 out.append(
-                    "| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(title)) | " + cells.joined(separator: " | ") + " |")
+                    "| \(ReportFormat.escape(design.name)) | \(ReportFormat.escape(title)) | " + cells.joined(separator: " | ") + " |")
             }
         }
         guard out.count > 2 else { return [] }
         let base = data.models.first.map { label($0.label) } ?? "the base"
         return out + [
             "",
-            "Δ: the model minus \(base) over all images, on the same images; * marks Holm p < \(MarkdownReport.formatNumber(alpha(data))) "
+            "Δ: the model minus \(base) over all images, on the same images; * marks Holm p < \(ReportFormat.formatNumber(alpha(data))) "
                 + "(exact McNemar). \(Findings.worse): groups the model's own audit flags against their reference."
         ]
     }
@@ -310,7 +310,7 @@ public enum ModelsReport {
             let r = data.comparisons.first(where: { $0.model == model && $0.design == design && $0.metric == metric && $0.attribute == "*" }
             )
         else { return nil }
-        return "Δ \(MarkdownReport.signedPoints(r.delta))\(r.pAdjusted < alpha(data) ? " *" : "")"
+        return "Δ \(ReportFormat.signedPoints(r.delta))\(r.pAdjusted < alpha(data) ? " *" : "")"
     }
 
     static func modelsTable(_ md: inout MarkdownText, _ data: ModelsReportData) {
@@ -360,7 +360,7 @@ public enum ModelsReport {
                     ? m.data.overall(design: design.name, metric: metric)
                     : m.data.rows(design: design.name, metric: metric, attribute: attribute).first { $0.group == group }
                 guard let row else { return "—" }
-                var cell = MarkdownReport.percentWithCI(row)
+                var cell = ReportFormat.percentWithCI(row)
                 if let first = n, first != row.n { cell += " (n = \(row.n))" } else { n = n ?? row.n }
                 small = small || row.belowMinimumN
                 if let d = m.data.disparities(design: design.name, metric: metric, attribute: attribute).first(where: { $0.group == group })
@@ -371,14 +371,14 @@ public enum ModelsReport {
                     c.pAdjusted < alpha
                 {
                     cell +=
-                        "; Δ \(MarkdownReport.signedPoints(c.delta)) [\(MarkdownReport.signedPoints(c.ciLow)), \(MarkdownReport.signedPoints(c.ciHigh))] *"
+                        "; Δ \(ReportFormat.signedPoints(c.delta)) [\(ReportFormat.signedPoints(c.ciLow)), \(ReportFormat.signedPoints(c.ciHigh))] *"
                 }
                 return cell
             }
             let name =
                 attribute == "*"
                 ? "all images"
-                : "\(MarkdownReport.escape(ChartStyle.attributeTitle(attribute))): \(MarkdownReport.escape(ReportCharts.groupLabel(group)))"
+                : "\(ReportFormat.escape(ChartStyle.attributeTitle(attribute))): \(ReportFormat.escape(ReportCharts.groupLabel(group)))"
             let reference = data.models.contains {
                 $0.data.disparities(design: design.name, metric: metric, attribute: attribute).first?.reference == group
             }
@@ -392,7 +392,7 @@ public enum ModelsReport {
             }
             guard !rows.isEmpty else { return "none" }
             return rows.map { d in
-                "\(MarkdownReport.escape(ReportCharts.groupLabel(d.group)))\(MarkdownReport.directionMark(d))"
+                "\(ReportFormat.escape(ReportCharts.groupLabel(d.group)))\(MarkdownReport.directionMark(d))"
             }.joined(separator: ", ")
         }
         md.line("| flagged groups | | " + flagged.joined(separator: " | ") + " |")
@@ -413,24 +413,24 @@ public enum ModelsReport {
         md.line("## Every difference from the base model")
         md.blank()
         md.line(
-            "Each group where a model's outcome differs from the base's on any image, most significant first; * marks Holm p < \(MarkdownReport.formatNumber(alpha)). `models.csv` has every row."
+            "Each group where a model's outcome differs from the base's on any image, most significant first; * marks Holm p < \(ReportFormat.formatNumber(alpha)). `models.csv` has every row."
         )
         md.blank()
         md.line("| model | design | metric | attribute | group | n | base | model | Δ (95% CI) | McNemar p (Holm) |")
         md.line("|---|---|---|---|---|---:|---:|---:|---|---:|")
         for r in sorted.prefix(100) {
             md.line(
-                "| \(label(r.model, inTable: true)) | \(MarkdownReport.escape(r.design)) | \(MarkdownReport.escape(r.metric.csvName)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | "
-                    + "\(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(MarkdownReport.percent(r.baseValue)) | \(MarkdownReport.percent(r.value)) | "
-                    + "\(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))] | "
-                    + "\(MarkdownReport.formatP(r.pAdjusted))\(r.pAdjusted < alpha ? " *" : "") |")
+                "| \(label(r.model, inTable: true)) | \(ReportFormat.escape(r.design)) | \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute)) | "
+                    + "\(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(ReportFormat.percent(r.baseValue)) | \(ReportFormat.percent(r.value)) | "
+                    + "\(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] | "
+                    + "\(ReportFormat.formatP(r.pAdjusted))\(r.pAdjusted < alpha ? " *" : "") |")
         }
         if sorted.count > 100 { md.line("| | | | | … | | | | \(sorted.count - 100) more in `models.csv` | |") }
         md.blank()
     }
 
     static func method(_ md: inout MarkdownText, _ data: ModelsReportData) {
-        let alpha = MarkdownReport.formatNumber(alpha(data))
+        let alpha = ReportFormat.formatNumber(alpha(data))
         md.line("## Method")
         md.blank()
         md.line(

@@ -1,22 +1,5 @@
 import Foundation
 
-/// One cell of a report CSV, typed by its column: the column decides how the cell is written,
-/// never the cell's content (a delta of `-0.0512` is a number; a group label `-1+2` is text).
-public enum CSVCell: Sendable, Equatable {
-    /// User text (design, class and attribute names, group labels, file names): written through
-    /// ``CSVWriter/neutralise(_:)`` so a spreadsheet never reads it as a formula.
-    case text(String)
-    /// Written exactly as given: numbers from ``CSVNumber``, `true`/`false`, the tool's own
-    /// keywords. Also how a test writes a deliberately damaged field.
-    case verbatim(String)
-
-    /// A number cell in the one CSV number format.
-    public static func number(_ value: Double?) -> CSVCell { .verbatim(CSVNumber.format(value)) }
-    public static func number(_ value: Int) -> CSVCell { .verbatim(CSVNumber.format(value)) }
-    public static func number(_ value: Int?) -> CSVCell { .verbatim(CSVNumber.format(value)) }
-    public static func number(_ value: Bool) -> CSVCell { .verbatim(CSVNumber.format(value)) }
-}
-
 /// Builds RFC 4180 CSV text.
 ///
 /// A field is quoted when it contains a comma, a double quote, CR or LF; quotes inside a
@@ -88,24 +71,4 @@ public struct CSVWriter: Sendable {
         if scalars.first == "'" { scalars.removeFirst() }
         return String(scalars)
     }
-}
-
-/// The one number format of every CSV the tool writes.
-///
-/// Integers are written as integers. Doubles are written with `%.6g` (six significant digits,
-/// C locale, trailing zeros dropped: `0.333333`, `1`, `1.5e-07`); −0 is written `0`.
-/// `nil`, NaN and ±∞ are written as an empty field.
-public enum CSVNumber {
-    public static func format(_ value: Int) -> String { String(value) }
-
-    public static func format(_ value: Int?) -> String { value.map(String.init) ?? "" }
-
-    public static func format(_ value: Double?) -> String {
-        guard let value, value.isFinite else { return "" }
-        if value == 0 { return "0" }
-        return String(format: "%.6g", value)
-    }
-
-    /// Booleans as `true` / `false`.
-    public static func format(_ value: Bool) -> String { value ? "true" : "false" }
 }

@@ -22,7 +22,7 @@ public enum MarkdownReport {
         let mitigation = whole.mitigations.isEmpty ? nil : whole.mitigationReport
         var md = MarkdownText()
         md.charts = charts
-        md.line("# Bias audit: \(escape(report.name))")
+        md.line("# Bias audit: \(ReportFormat.escape(report.name))")
         md.blank()
         if let description = report.description?.trimmingCharacters(in: .whitespacesAndNewlines), !description.isEmpty {
             md.line(MarkdownEscape.paragraph(description))
@@ -58,7 +58,7 @@ public enum MarkdownReport {
         let report = whole.withoutMitigationVariants
         var md = MarkdownText()
         md.charts = charts
-        md.line("# Details: \(escape(report.name))")
+        md.line("# Details: \(ReportFormat.escape(report.name))")
         md.blank()
         md.line("The evidence behind [report.md](report.md): every slice, chart and list the report summarises.")
         md.blank()
@@ -80,33 +80,35 @@ public enum MarkdownReport {
         md.blank()
         md.line("| | |")
         md.line("|---|---|")
-        md.line("| Model | \(code(report.model.id))\(report.model.revision.map { " (revision \(code($0)))" } ?? "") |")
+        md.line(
+            "| Model | \(ReportFormat.code(report.model.id))\(report.model.revision.map { " (revision \(ReportFormat.code($0)))" } ?? "") |"
+        )
         md.line("| Weights SHA-256 | `\(report.model.weightsSHA256)` |")
         md.line(
-            "| Manifest | \(code(report.manifestName)): \(report.counts.manifestRows) rows read, \(report.counts.rowsScored) scored, \(report.skipped.count) skipped |"
+            "| Manifest | \(ReportFormat.code(report.manifestName)): \(report.counts.manifestRows) rows read, \(report.counts.rowsScored) scored, \(report.skipped.count) skipped |"
         )
         if let dataset = report.dataset {
-            md.line("| Dataset | \(code(dataset.id))\(dataset.split.map { ", split \(code($0))" } ?? "") |")
+            md.line("| Dataset | \(ReportFormat.code(dataset.id))\(dataset.split.map { ", split \(ReportFormat.code($0))" } ?? "") |")
         }
         // What the cache held is provenance (run.json), not a result: a resumed or sharded run's
         // report.md must be byte-identical to an uninterrupted single-process run's.
         md.line("| Images | \(report.counts.uniqueImages) distinct |")
         md.line("| Prompts | \(report.counts.prompts) distinct |")
-        md.line("| Reference groups | \(escape(references(report).joined(separator: "; "))) |")
-        for note in report.notes { md.line("| Note | \(escape(note)) |") }
-        md.line("| Significance | two-sided pooled z-test, Holm-adjusted, α = \(formatNumber(report.alpha)) |")
+        md.line("| Reference groups | \(ReportFormat.escape(references(report).joined(separator: "; "))) |")
+        for note in report.notes { md.line("| Note | \(ReportFormat.escape(note)) |") }
+        md.line("| Significance | two-sided pooled z-test, Holm-adjusted, α = \(ReportFormat.formatNumber(report.alpha)) |")
         md.line(
-            "| Four-fifths flag | ratio outside [0.8, 1.25], both sides ≥ \(report.minGroupSize) images, and \\|difference\\| ≥ \(formatNumber(report.minDifference * 100)) pp |"
+            "| Four-fifths flag | ratio outside [0.8, 1.25], both sides ≥ \(report.minGroupSize) images, and \\|difference\\| ≥ \(ReportFormat.formatNumber(report.minDifference * 100)) pp |"
         )
         md.line("| Minimum group size | \(report.minGroupSize) (smaller groups are reported and marked †) |")
         md.blank()
         md.line("| Design | Target | Classes | Prompts per class | Harm categories | Extends |")
         md.line("|---|---|---|---|---|---|")
         for d in report.designs {
-            let templates = d.templates.map { code($0) }.joined(separator: ", ")
+            let templates = d.templates.map { ReportFormat.code($0) }.joined(separator: ", ")
             let harms = d.harmCategories.map { "\($0.name): \($0.classes.joined(separator: ", "))" }.joined(separator: "; ")
             md.line(
-                "| \(escape(d.name)) | \(d.target.map(escape) ?? "—") | \(escape(d.classNames.joined(separator: ", "))) | \(templates) × phrases | \(escape(harms.isEmpty ? "—" : harms)) | \(d.base.map(escape) ?? "—") |"
+                "| \(ReportFormat.escape(d.name)) | \(d.target.map(ReportFormat.escape) ?? "—") | \(ReportFormat.escape(d.classNames.joined(separator: ", "))) | \(templates) × phrases | \(ReportFormat.escape(harms.isEmpty ? "—" : harms)) | \(d.base.map(ReportFormat.escape) ?? "—") |"
             )
         }
         md.blank()
@@ -138,8 +140,8 @@ public enum MarkdownReport {
         }
         if headline.isEmpty {
             md.line(
-                "No group differs significantly from its reference group (Holm-adjusted p < \(formatNumber(report.alpha))) "
-                    + "and none falls outside the four-fifths band on accuracy or a harm rate by \(formatNumber(report.minDifference * 100)) pp or more."
+                "No group differs significantly from its reference group (Holm-adjusted p < \(ReportFormat.formatNumber(report.alpha))) "
+                    + "and none falls outside the four-fifths band on accuracy or a harm rate by \(ReportFormat.formatNumber(report.minDifference * 100)) pp or more."
             )
             md.blank()
             return
@@ -148,7 +150,7 @@ public enum MarkdownReport {
         md.line(
             "\(headline.count) group × metric pair\(headline.count == 1 ? "" : "s") flagged\(all.count > headline.count ? " (besides \(all.count - headline.count) in variants that repeat their base's exactly)" : ""): \(worse) where the group fares worse than its reference (\(Findings.worse): higher harm rate or lower accuracy), "
                 + "\(headline.count - worse) where it fares better (\(Findings.better)). Flagged means Holm-significant, or a ratio outside [0.8, 1.25] with at least \(report.minGroupSize) images on both sides "
-                + "and a difference of at least \(formatNumber(report.minDifference * 100)) pp. Worse first, then by size of the difference."
+                + "and a difference of at least \(ReportFormat.formatNumber(report.minDifference * 100)) pp. Worse first, then by size of the difference."
         )
         md.blank()
         embedCharts(&md, design: "*", metric: "*", attribute: "*", kinds: [.overview])
@@ -176,7 +178,7 @@ public enum MarkdownReport {
             md.line("### Accuracy by group")
             md.blank()
             if part == .main {
-                if let overall { md.line("Overall accuracy: **\(percentWithCI(overall))** (n = \(overall.n))."); md.blank() }
+                if let overall { md.line("Overall accuracy: **\(ReportFormat.percentWithCI(overall))** (n = \(overall.n))."); md.blank() }
                 publishedNote(&md, design: design, metric: .accuracy, attribute: "*", rows: rows)
             }
             for attribute in slices {
@@ -225,7 +227,7 @@ public enum MarkdownReport {
         md.blank()
         if disparities.isEmpty {
             md.line(
-                "None significant at α = \(formatNumber(report.alpha)) after Holm adjustment, and no accuracy or harm rate flagged by the four-fifths rule."
+                "None significant at α = \(ReportFormat.formatNumber(report.alpha)) after Holm adjustment, and no accuracy or harm rate flagged by the four-fifths rule."
             )
             md.blank()
         } else {
@@ -242,27 +244,31 @@ public enum MarkdownReport {
         guard !rows.isEmpty else { return }
         let published = design.published.filter { $0.metric == metric && $0.attribute == attribute }
         let disparities = report.disparities.filter { $0.design == design.name && $0.metric == metric && $0.attribute == attribute }
-        md.line("**By \(escape(ChartStyle.attributeTitle(attribute)))**")
+        md.line("**By \(ReportFormat.escape(ChartStyle.attributeTitle(attribute)))**")
         md.blank()
-        var header = "| \(escape(attribute)) | n | \(title) (95% CI) | vs reference | p (Holm) |"
+        var header = "| \(ReportFormat.escape(attribute)) | n | \(title) (95% CI) | vs reference | p (Holm) |"
         var rule = "|---|---:|---|---|---:|"
         for (i, _) in published.enumerated() { header += " published\(published.count > 1 ? " [\(i + 1)]" : "") |"; rule += "---:|" }
         md.line(header)
         md.line(rule)
         for row in rows {
-            var line = "| \(escape(row.group))\(row.belowMinimumN ? " †" : "") | \(row.n) | \(percentWithCI(row)) | "
+            var line =
+                "| \(ReportFormat.escape(row.group))\(row.belowMinimumN ? " †" : "") | \(row.n) | \(ReportFormat.percentWithCI(row)) | "
             if let d = disparities.first(where: { $0.group == row.group }) {
-                line += "\(signedPoints(d.difference))\(directionMark(d)) | \(formatP(d.pAdjusted))\(d.significant ? " *" : "") |"
+                line +=
+                    "\(ReportFormat.signedPoints(d.difference))\(directionMark(d)) | \(ReportFormat.formatP(d.pAdjusted))\(d.significant ? " *" : "") |"
             } else {
                 line += "reference | |"
             }
-            for figure in published { line += " \(figure.value(for: row.group).map(percent) ?? "") |" }
+            for figure in published { line += " \(figure.value(for: row.group).map(ReportFormat.percent) ?? "") |" }
             md.line(line)
         }
         md.blank()
         // One list item per source: notes on consecutive plain lines would render as one paragraph.
         for (i, figure) in published.enumerated() {
-            md.line("\(published.count > 1 ? "- [\(i + 1)] " : "")Published: \(escape(figure.source)). Context, not an expected value.")
+            md.line(
+                "\(published.count > 1 ? "- [\(i + 1)] " : "")Published: \(ReportFormat.escape(figure.source)). Context, not an expected value."
+            )
         }
         if !published.isEmpty { md.blank() }
         embedCharts(&md, design: design.name, metric: metric.csvName, attribute: attribute, kinds: charts)
@@ -279,14 +285,11 @@ public enum MarkdownReport {
         for kind in kinds {
             for chart in md.charts
             where chart.kind == kind && chart.design == design && chart.metric == metric && chart.attribute == attribute {
-                md.line("![\(escapeAlt(chart.title))](\(chart.path))")
+                md.line("![\(ReportFormat.escapeAlt(chart.title))](\(chart.path))")
                 md.blank()
             }
         }
     }
-
-    /// Alt text: no brackets or line breaks that would end it early, and escaped (``MarkdownEscape/alt(_:)``).
-    static func escapeAlt(_ text: String) -> String { MarkdownEscape.alt(text) }
 
     static func harmTable(
         _ md: inout MarkdownText, _ report: AuditReport, design: AuditReport.Design, metrics: [Metric], attribute: String,
@@ -298,12 +301,12 @@ public enum MarkdownReport {
         for r in rows where !groups.contains(r.group) { groups.append(r.group) }
         // Published figures over this slice, each a column after the measured one it matches.
         let published = metrics.map { metric in design.published.filter { $0.metric == metric && $0.attribute == attribute } }
-        md.line(attribute == "*" ? "**All images**" : "**By \(escape(ChartStyle.attributeTitle(attribute)))**")
+        md.line(attribute == "*" ? "**All images**" : "**By \(ReportFormat.escape(ChartStyle.attributeTitle(attribute)))**")
         md.blank()
-        var header = "| \(attribute == "*" ? "set" : escape(attribute)) | n |"
+        var header = "| \(attribute == "*" ? "set" : ReportFormat.escape(attribute)) | n |"
         var rule = "|---|---:|"
         for (metric, figures) in zip(metrics, published) {
-            header += " " + escape((metric.harmCategory ?? "")) + " (95% CI) |"
+            header += " " + ReportFormat.escape((metric.harmCategory ?? "")) + " (95% CI) |"
             rule += "---|"
             for (i, _) in figures.enumerated() { header += " published\(figures.count > 1 ? " [\(i + 1)]" : "") |"; rule += "---:|" }
         }
@@ -315,18 +318,19 @@ public enum MarkdownReport {
                 let flag = report.disparities.first {
                     $0.design == design.name && $0.metric == metric && $0.attribute == attribute && $0.group == group
                 }
-                return [percentWithCI(r) + (flag.map(directionMark) ?? "")] + figures.map { $0.value(for: group).map(percent) ?? "" }
+                return [ReportFormat.percentWithCI(r) + (flag.map(directionMark) ?? "")]
+                    + figures.map { $0.value(for: group).map(ReportFormat.percent) ?? "" }
             }
             let n = rows.first { $0.group == group }
             md.line(
-                "| \(group == "*" ? "all" : escape(group))\((n?.belowMinimumN ?? false) ? " †" : "") | \(n?.n ?? 0) | "
+                "| \(group == "*" ? "all" : ReportFormat.escape(group))\((n?.belowMinimumN ?? false) ? " †" : "") | \(n?.n ?? 0) | "
                     + cells.joined(separator: " | ") + " |")
         }
         md.blank()
         var sources: [String] = []
         for figures in published { for figure in figures where !sources.contains(figure.source) { sources.append(figure.source) } }
         if !sources.isEmpty {
-            md.line("Published: " + sources.map(escape).joined(separator: "; ") + ". Context, not expected values.")
+            md.line("Published: " + sources.map(ReportFormat.escape).joined(separator: "; ") + ". Context, not expected values.")
             md.blank()
         }
         for metric in metrics {
@@ -340,15 +344,15 @@ public enum MarkdownReport {
     ) {
         for figure in design.published where figure.metric == metric && !shown.contains(figure.attribute) {
             md.line(
-                "**Published beside measured: \(escape(metric.csvName)), by \(escape(figure.attribute))** — \(escape(figure.source)). Context, not an expected value."
+                "**Published beside measured: \(ReportFormat.escape(metric.csvName)), by \(ReportFormat.escape(figure.attribute))** — \(ReportFormat.escape(figure.source)). Context, not an expected value."
             )
             md.blank()
-            md.line("| \(escape(figure.attribute)) | published | measured (95% CI) | n |")
+            md.line("| \(ReportFormat.escape(figure.attribute)) | published | measured (95% CI) | n |")
             md.line("|---|---:|---|---:|")
             for (group, value) in figure.values {
                 let measured = rows.first { $0.metric == metric && $0.attribute == figure.attribute && $0.group == group }
                 md.line(
-                    "| \(escape(group)) | \(percent(value)) | \(measured.map(percentWithCI) ?? "not measured") | \(measured.map { String($0.n) } ?? "") |"
+                    "| \(ReportFormat.escape(group)) | \(ReportFormat.percent(value)) | \(measured.map(ReportFormat.percentWithCI) ?? "not measured") | \(measured.map { String($0.n) } ?? "") |"
                 )
             }
             md.blank()
@@ -360,7 +364,7 @@ public enum MarkdownReport {
             let measured = rows.first { $0.metric == metric && $0.attribute == "*" }
             if let value = figure.value(for: "*") {
                 md.line(
-                    "Published: \(percent(value)) — \(escape(figure.source)); measured here: \(measured.map(percentWithCI) ?? "—"). Context, not an expected value."
+                    "Published: \(ReportFormat.percent(value)) — \(ReportFormat.escape(figure.source)); measured here: \(measured.map(ReportFormat.percentWithCI) ?? "—"). Context, not an expected value."
                 )
                 md.blank()
             }
@@ -371,28 +375,28 @@ public enum MarkdownReport {
         guard let whole = report.confusions.first(where: { $0.design == design.name && $0.attribute == "*" }) else { return }
         md.line("**Confusion matrix** (rows: true class, columns: predicted; all images)")
         md.blank()
-        md.line("| true \\ predicted | " + whole.labels.map(escape).joined(separator: " | ") + " | recall |")
+        md.line("| true \\ predicted | " + whole.labels.map(ReportFormat.escape).joined(separator: " | ") + " | recall |")
         md.line("|---|" + String(repeating: "---:|", count: whole.labels.count + 1))
         for (i, label) in whole.labels.enumerated() {
             md.line(
-                "| \(escape(label)) | " + whole.counts[i].map(String.init).joined(separator: " | ")
-                    + " | \(whole.recall[i].map(percent) ?? "—") |")
+                "| \(ReportFormat.escape(label)) | " + whole.counts[i].map(String.init).joined(separator: " | ")
+                    + " | \(whole.recall[i].map(ReportFormat.percent) ?? "—") |")
         }
         md.blank()
         // Per-class recall by group, one table per attribute.
         for attribute in report.attributes {
             let tables = report.confusions.filter { $0.design == design.name && $0.attribute == attribute }
             guard !tables.isEmpty else { continue }
-            md.line("**Per-class recall by \(escape(attribute))**")
+            md.line("**Per-class recall by \(ReportFormat.escape(attribute))**")
             md.blank()
-            md.line("| \(escape(attribute)) | n | " + whole.labels.map(escape).joined(separator: " | ") + " |")
+            md.line("| \(ReportFormat.escape(attribute)) | n | " + whole.labels.map(ReportFormat.escape).joined(separator: " | ") + " |")
             md.line("|---|---:|" + String(repeating: "---:|", count: whole.labels.count))
             for t in tables {
                 let cells = whole.labels.map { label -> String in
                     guard let i = t.labels.firstIndex(of: label) else { return "—" }
-                    return t.recall[i].map(percent) ?? "—"
+                    return t.recall[i].map(ReportFormat.percent) ?? "—"
                 }
-                md.line("| \(escape(t.group)) | \(t.n) | " + cells.joined(separator: " | ") + " |")
+                md.line("| \(ReportFormat.escape(t.group)) | \(t.n) | " + cells.joined(separator: " | ") + " |")
             }
             md.blank()
         }
@@ -404,15 +408,15 @@ public enum MarkdownReport {
             guard !rows.isEmpty else { continue }
             var groups: [String] = []
             for r in rows where !groups.contains(r.group) { groups.append(r.group) }
-            md.line("**Predicted class by \(escape(attribute))** (share of each group's images)")
+            md.line("**Predicted class by \(ReportFormat.escape(attribute))** (share of each group's images)")
             md.blank()
-            md.line("| class | " + groups.map(escape).joined(separator: " | ") + " |")
+            md.line("| class | " + groups.map(ReportFormat.escape).joined(separator: " | ") + " |")
             md.line("|---|" + String(repeating: "---:|", count: groups.count))
             for cls in design.classNames {
                 let cells = groups.map { g in
-                    rows.first { $0.metric == .predictionRate(cls) && $0.group == g }.map { percent($0.value) } ?? ""
+                    rows.first { $0.metric == .predictionRate(cls) && $0.group == g }.map { ReportFormat.percent($0.value) } ?? ""
                 }
-                md.line("| \(escape(cls)) | " + cells.joined(separator: " | ") + " |")
+                md.line("| \(ReportFormat.escape(cls)) | " + cells.joined(separator: " | ") + " |")
             }
             md.blank()
         }
@@ -424,7 +428,7 @@ public enum MarkdownReport {
         md.line("## Variant comparisons")
         md.blank()
         md.line(
-            "Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(formatNumber(report.alpha)). Groups where no image changed are listed on one line."
+            "Each variant against its base on the same images: Δ = variant − base, with a 95% paired (Newcombe) interval and an exact McNemar test on the images whose outcome changed, Holm-adjusted within variant × metric × attribute (comparison.csv keeps the unadjusted p); * marks p < \(ReportFormat.formatNumber(report.alpha)). Groups where no image changed are listed on one line."
         )
         md.blank()
         for variant in variants {
@@ -450,7 +454,7 @@ public enum MarkdownReport {
                 let a = base?.published.first { $0.metric == r.metric && $0.attribute == r.attribute }?.value(for: r.group)
                 let b = variant.published.first { $0.metric == r.metric && $0.attribute == r.attribute }?.value(for: r.group)
                 guard b != nil else { return nil }
-                return "\(a.map(percent) ?? "—") → \(b.map(percent) ?? "—")"
+                return "\(a.map(ReportFormat.percent) ?? "—") → \(b.map(ReportFormat.percent) ?? "—")"
             }
             // The main metric (any harm, else the first harm rate, else accuracy) in every group that
             // changed; the others over all images and where the change is significant. The rest is in details.md.
@@ -464,7 +468,7 @@ public enum MarkdownReport {
             md.line("|---|---|---|---:|---:|---:|---|---:|" + (withPublished ? "---:|" : ""))
             for r in listed {
                 md.line(
-                    "| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
+                    "| \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(ReportFormat.percent(r.baseValue)) | \(ReportFormat.percent(r.value)) | \(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] | \(ReportFormat.formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
                         + (withPublished ? " \(published(r) ?? "") |" : ""))
             }
             md.blank()
@@ -474,7 +478,7 @@ public enum MarkdownReport {
                 where listed.contains(where: { $0.metric == figure.metric && $0.attribute == figure.attribute }) {
                     if !sources.contains(figure.source) { sources.append(figure.source) }
                 }
-                md.line("Published: " + sources.map(escape).joined(separator: "; ") + ". Context, not expected values.")
+                md.line("Published: " + sources.map(ReportFormat.escape).joined(separator: "; ") + ". Context, not expected values.")
                 md.blank()
             }
             if listed.count < changed.count {
@@ -491,11 +495,14 @@ public enum MarkdownReport {
                 let same = shown.filter { $0.metric == metric && $0.baseOnly + $0.variantOnly == 0 }
                 guard !same.isEmpty else { continue }
                 if same.count == shown.filter({ $0.metric == metric }).count {
-                    unchanged.append("\(escape(metric.csvName)) in every group")
+                    unchanged.append("\(ReportFormat.escape(metric.csvName)) in every group")
                 } else {
                     unchanged.append(
-                        "\(escape(metric.csvName)) in "
-                            + same.map { $0.attribute == "*" ? "all images" : "\(escape($0.group)) (\(escape($0.attribute)))" }.joined(
+                        "\(ReportFormat.escape(metric.csvName)) in "
+                            + same.map {
+                                $0.attribute == "*"
+                                    ? "all images" : "\(ReportFormat.escape($0.group)) (\(ReportFormat.escape($0.attribute)))"
+                            }.joined(
                                 separator: ", "))
                 }
             }
@@ -525,7 +532,7 @@ public enum MarkdownReport {
                 md.line("|---|---|---|---:|---:|---:|---|---:|")
                 for r in changed {
                     md.line(
-                        "| \(escape(r.metric.csvName)) | \(wholeOrEscaped(r.attribute)) | \(wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(percent(r.baseValue)) | \(percent(r.value)) | \(signedPoints(r.delta)) [\(signedPoints(r.ciLow)), \(signedPoints(r.ciHigh))] | \(formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
+                        "| \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") | \(r.n) | \(ReportFormat.percent(r.baseValue)) | \(ReportFormat.percent(r.value)) | \(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] | \(ReportFormat.formatP(r.pAdjusted))\(r.pAdjusted < report.alpha ? " *" : "") |"
                     )
                 }
                 md.blank()
@@ -548,12 +555,12 @@ public enum MarkdownReport {
         md.blank()
         md.line("| reason | rows |")
         md.line("|---|---:|")
-        for item in report.skippedByReason { md.line("| \(escape(item.kind)) | \(item.count) |") }
+        for item in report.skippedByReason { md.line("| \(ReportFormat.escape(item.kind)) | \(item.count) |") }
         md.blank()
         md.line("| line | file | reason |")
         md.line("|---:|---|---|")
         for s in report.skipped.prefix(50) {
-            md.line("| \(s.line.map(String.init) ?? "") | \(escape(s.file ?? "")) | \(escape(s.reason)) |")
+            md.line("| \(s.line.map(String.init) ?? "") | \(ReportFormat.escape(s.file ?? "")) | \(ReportFormat.escape(s.reason)) |")
         }
         if report.skipped.count > 50 { md.line("| | … | \(report.skipped.count - 50) more in `run.json` |") }
         md.blank()
@@ -573,7 +580,7 @@ public enum MarkdownReport {
             "- Variant comparisons: each variant against its base on the same images, exact McNemar test on the discordant pairs, Holm-adjusted within variant × metric × attribute in this report; comparison.csv's p_value is unadjusted."
         )
         md.line(
-            "- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference. Flagged: Holm-significant, or a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(report.minGroupSize) images on both sides and a difference of at least \(formatNumber(report.minDifference * 100)) pp; against a reference rate of 0 there is no ratio. ⚑ marks a flagged prediction rate, which has no better side."
+            "- \(Findings.worse) / \(Findings.better) mark a flagged group and whether it fares worse (higher harm rate, lower accuracy) or better than its reference. Flagged: Holm-significant, or a ratio outside [0.8, 1.25] (the four-fifths rule, both ways) with at least \(report.minGroupSize) images on both sides and a difference of at least \(ReportFormat.formatNumber(report.minDifference * 100)) pp; against a reference rate of 0 there is no ratio. ⚑ marks a flagged prediction rate, which has no better side."
         )
         md.line("- † marks groups smaller than \(report.minGroupSize) images: reported, not dropped, but read with care.")
         md.line(
@@ -581,8 +588,6 @@ public enum MarkdownReport {
         )
         md.blank()
     }
-
-    // MARK: Formatting
 
     static func disparityTable<S: Sequence>(_ md: inout MarkdownText, _ rows: S, showDesign: Bool) where S.Element == DisparityRow {
         md.line(
@@ -597,42 +602,11 @@ public enum MarkdownReport {
             if d.belowMinimumN { flags.append("small n") }
             let fares = d.fairesWorse.map { $0 ? Findings.worse : Findings.better } ?? "—"
             md.line(
-                (showDesign ? "| \(escape(d.design)) " : "")
-                    + "| \(escape(d.metric.csvName)) | \(escape(d.attribute)) | \(escape(d.group)) | \(escape(d.reference)) | \(percent(d.value)) (n = \(d.n)) | \(percent(d.referenceValue)) (n = \(d.referenceN)) | \(signedPoints(d.difference)) [\(signedPoints(d.differenceCILow)), \(signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |"
+                (showDesign ? "| \(ReportFormat.escape(d.design)) " : "")
+                    + "| \(ReportFormat.escape(d.metric.csvName)) | \(ReportFormat.escape(d.attribute)) | \(ReportFormat.escape(d.group)) | \(ReportFormat.escape(d.reference)) | \(ReportFormat.percent(d.value)) (n = \(d.n)) | \(ReportFormat.percent(d.referenceValue)) (n = \(d.referenceN)) | \(ReportFormat.signedPoints(d.difference)) [\(ReportFormat.signedPoints(d.differenceCILow)), \(ReportFormat.signedPoints(d.differenceCIHigh))] | \(d.ratio.map { String(format: "%.2f", $0) } ?? "— (reference 0%)") | \(ReportFormat.formatP(d.pAdjusted)) | \(fares) | \(flags.joined(separator: ", ")) |"
             )
         }
         md.blank()
     }
 
-    static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
-
-    static func percentWithCI(_ row: MetricRow) -> String {
-        String(format: "%.1f%% [%.1f, %.1f]", row.value * 100, row.ciLow * 100, row.ciHigh * 100)
-    }
-
-    /// A difference of proportions in percentage points, signed.
-    static func signedPoints(_ value: Double) -> String { String(format: "%+.1f pp", value * 100) }
-
-    static func formatP(_ p: Double) -> String { p < 0.0001 ? "<0.0001" : String(format: "%.4f", p) }
-
-    static func formatNumber(_ value: Double) -> String { String(format: "%g", value) }
-
-    /// User text within a line of Markdown: ``MarkdownEscape/text(_:)``.
-    static func escape(_ text: String) -> String { MarkdownEscape.text(text) }
-
-    /// A name as code in a table cell: ``MarkdownEscape/code(_:inTable:)``.
-    static func code(_ text: String) -> String { MarkdownEscape.code(text, inTable: true) }
-
-    /// `*`, the whole set's attribute and group in the tool's rows, as it is (a lone `*` between
-    /// spaces cannot start emphasis); any other value escaped.
-    static func wholeOrEscaped(_ text: String) -> String { text == "*" ? "*" : escape(text) }
-}
-
-/// A Markdown document being built line by line.
-struct MarkdownText {
-    var text = ""
-    /// The charts the report embeds.
-    var charts: [ChartFile] = []
-    mutating func line(_ s: String) { text += s + "\n" }
-    mutating func blank() { text += "\n" }
 }

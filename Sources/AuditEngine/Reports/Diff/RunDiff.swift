@@ -1,42 +1,6 @@
 import CLIPEngine
 import Foundation
 
-/// One row of `diff.csv`: a metric on one slice, run B against run A.
-public struct DiffRow: Sendable, Equatable {
-    public enum Test: String, Sendable { case paired, unpaired }
-    public var design: String
-    public var metric: Metric
-    public var attribute: String
-    public var group: String
-    public var nA: Int
-    public var valueA: Double
-    public var nB: Int
-    public var valueB: Double
-    /// valueB − valueA.
-    public var delta: Double
-    public var ciLow: Double
-    public var ciHigh: Double
-    public var pValue: Double
-    /// Holm-adjusted within design × metric × attribute.
-    public var pAdjusted: Double
-    public var significant: Bool
-    /// `paired` when both runs scored the same images in the slice (Newcombe paired interval,
-    /// exact McNemar), `unpaired` otherwise (Newcombe hybrid score interval, pooled z-test).
-    public var test: Test
-    /// Below its run's minimum group size in run A or in run B (each run's own threshold).
-    public var belowMinimumN: Bool
-    /// The design's classes, phrases, templates, target or harm categories differ between the
-    /// runs (compared only on request): the row measures the change of design too.
-    public var designChanged: Bool = false
-}
-
-/// A design both runs have by name whose definition differs between them.
-public struct DesignChange: Sendable, Equatable {
-    public var design: String
-    /// How run B's design differs from run A's (`classes differ (7 in A, 21 in B; …)`).
-    public var differences: [String]
-}
-
 /// `clip-audit diff RUN_A RUN_B`: two report folders compared group by group (two models, two
 /// dates, two manifests), with the statistics of the variant comparisons where the images match
 /// and the unpaired ones where they do not.
@@ -287,18 +251,18 @@ public enum RunDiff {
     public static func markdown(_ rows: [DiffRow], a: ReportFolder, b: ReportFolder, charts: [ChartFile]) -> String {
         var md = MarkdownText()
         md.charts = charts
-        md.line("# \(MarkdownReport.escape(title(a, b)))")
+        md.line("# \(ReportFormat.escape(title(a, b)))")
         md.blank()
         md.line("| | run A | run B |")
         md.line("|---|---|---|")
-        md.line("| Report folder | \(MarkdownReport.code(a.url.lastPathComponent)) | \(MarkdownReport.code(b.url.lastPathComponent)) |")
-        md.line("| Audit | \(MarkdownReport.escape(a.data.name)) | \(MarkdownReport.escape(b.data.name)) |")
-        md.line("| Model | \(MarkdownReport.code(a.data.modelID)) | \(MarkdownReport.code(b.data.modelID)) |")
+        md.line("| Report folder | \(ReportFormat.code(a.url.lastPathComponent)) | \(ReportFormat.code(b.url.lastPathComponent)) |")
+        md.line("| Audit | \(ReportFormat.escape(a.data.name)) | \(ReportFormat.escape(b.data.name)) |")
+        md.line("| Model | \(ReportFormat.code(a.data.modelID)) | \(ReportFormat.code(b.data.modelID)) |")
         md.line(
-            "| Weights SHA-256 | \(MarkdownReport.code(String(a.data.weightsSHA256.prefix(12)))) | \(MarkdownReport.code(String(b.data.weightsSHA256.prefix(12)))) |"
+            "| Weights SHA-256 | \(ReportFormat.code(String(a.data.weightsSHA256.prefix(12)))) | \(ReportFormat.code(String(b.data.weightsSHA256.prefix(12)))) |"
         )
-        md.line("| Manifest | \(MarkdownReport.code(a.data.manifestName)) | \(MarkdownReport.code(b.data.manifestName)) |")
-        md.line("| α | \(MarkdownReport.formatNumber(a.data.alpha)) | \(MarkdownReport.formatNumber(b.data.alpha)) |")
+        md.line("| Manifest | \(ReportFormat.code(a.data.manifestName)) | \(ReportFormat.code(b.data.manifestName)) |")
+        md.line("| α | \(ReportFormat.formatNumber(a.data.alpha)) | \(ReportFormat.formatNumber(b.data.alpha)) |")
         md.line("| Minimum group size | \(a.data.minGroupSize) | \(b.data.minGroupSize) |")
         md.blank()
         let changes = designChanges(a, b)
@@ -313,7 +277,7 @@ public enum RunDiff {
             for change in changes {
                 let fate = compared.contains(change.design) ? "compared anyway, marked ⚠ below" : "not compared"
                 md.line(
-                    "- ⚠ **\(MarkdownReport.escape(change.design))** (\(fate)): \(MarkdownReport.escape(change.differences.joined(separator: "; ")))"
+                    "- ⚠ **\(ReportFormat.escape(change.design))** (\(fate)): \(ReportFormat.escape(change.differences.joined(separator: "; ")))"
                 )
             }
             md.blank()
@@ -322,7 +286,7 @@ public enum RunDiff {
         md.line(
             "Δ = run B − run A for every metric and group both runs report (\(rows.count) rows): \(paired) paired on the same images "
                 + "(Newcombe paired interval, exact McNemar test), \(rows.count - paired) unpaired (Newcombe hybrid score interval, pooled z-test); "
-                + "p Holm-adjusted within design × metric × attribute, * marks p < \(MarkdownReport.formatNumber(alpha(a, b)))"
+                + "p Holm-adjusted within design × metric × attribute, * marks p < \(ReportFormat.formatNumber(alpha(a, b)))"
                 + (a.data.alpha == b.data.alpha ? "" : " (the stricter of the two runs' α)") + ". "
                 + (a.data.minGroupSize == b.data.minGroupSize
                     ? "† marks groups under \(a.data.minGroupSize) images."
@@ -340,7 +304,7 @@ public enum RunDiff {
             table(&md, changed)
         }
         for chart in charts {
-            md.line("![\(MarkdownReport.escapeAlt(chart.title))](\(chart.path))")
+            md.line("![\(ReportFormat.escapeAlt(chart.title))](\(chart.path))")
             md.blank()
         }
         md.line("## All accuracy and harm rates")
@@ -354,10 +318,10 @@ public enum RunDiff {
         md.line("|---|---|---|---|---:|---:|---|---:|---|")
         for r in rows {
             md.line(
-                "| \(MarkdownReport.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(MarkdownReport.escape(r.metric.csvName)) | \(MarkdownReport.wholeOrEscaped(r.attribute)) | \(MarkdownReport.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
-                    + "| \(MarkdownReport.percent(r.valueA)) (n = \(r.nA)) | \(MarkdownReport.percent(r.valueB)) (n = \(r.nB)) "
-                    + "| \(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))] "
-                    + "| \(MarkdownReport.formatP(r.pAdjusted))\(r.significant ? " *" : "") | \(r.test.rawValue) |")
+                "| \(ReportFormat.escape(r.design))\(r.designChanged ? " ⚠" : "") | \(ReportFormat.escape(r.metric.csvName)) | \(ReportFormat.wholeOrEscaped(r.attribute)) | \(ReportFormat.wholeOrEscaped(r.group))\(r.belowMinimumN ? " †" : "") "
+                    + "| \(ReportFormat.percent(r.valueA)) (n = \(r.nA)) | \(ReportFormat.percent(r.valueB)) (n = \(r.nB)) "
+                    + "| \(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))] "
+                    + "| \(ReportFormat.formatP(r.pAdjusted))\(r.significant ? " *" : "") | \(r.test.rawValue) |")
         }
         md.blank()
     }

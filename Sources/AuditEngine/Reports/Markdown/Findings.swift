@@ -70,16 +70,16 @@ public struct Findings: Sendable {
         }
         var sentence =
             prefix
-            + "\(groupFaces(first)) were labelled \(text(category)) in \(MarkdownReport.percentWithCI(first)) of cases (n = \(first.n)), "
+            + "\(groupFaces(first)) were labelled \(text(category)) in \(ReportFormat.percentWithCI(first)) of cases (n = \(first.n)), "
             + comparison(data, first, ratioWords: "rate")
         if top.count > 1, top[1].value > 0 {
             let second = top[1]
             sentence +=
-                "; next, \(groupFaces(second)): \(MarkdownReport.percentWithCI(second)) (n = \(second.n)), "
+                "; next, \(groupFaces(second)): \(ReportFormat.percentWithCI(second)) (n = \(second.n)), "
                 + comparison(data, second, ratioWords: "rate")
         }
         if let overall = data.overall(design: design.name, metric: metric) {
-            sentence += ". All faces: \(MarkdownReport.percentWithCI(overall)) (n = \(overall.n))"
+            sentence += ". All faces: \(ReportFormat.percentWithCI(overall)) (n = \(overall.n))"
         }
         return sentence + "."
     }
@@ -88,11 +88,11 @@ public struct Findings: Sendable {
     static func accuracyFinding(_ data: AuditReport, design: AuditReport.Design) -> String {
         var sentence = "\(code(design.name)) classification"
         if let overall = data.overall(design: design.name, metric: .accuracy) {
-            sentence += ": accuracy \(MarkdownReport.percentWithCI(overall)) overall (n = \(overall.n))"
+            sentence += ": accuracy \(ReportFormat.percentWithCI(overall)) overall (n = \(overall.n))"
         }
         let bottom = ranked(data, design: design.name, metric: .accuracy, highestFirst: false)
         let named = bottom.prefix(2).map { row in
-            "\(groupName(row)) \(MarkdownReport.percentWithCI(row)) (n = \(row.n)), " + comparison(data, row, ratioWords: "accuracy")
+            "\(groupName(row)) \(ReportFormat.percentWithCI(row)) (n = \(row.n)), " + comparison(data, row, ratioWords: "accuracy")
         }
         if !named.isEmpty { sentence += "; lowest: " + named.joined(separator: "; ") }
         return sentence + "."
@@ -120,12 +120,12 @@ public struct Findings: Sendable {
         var parts: [String] = []
         if let most, most.delta != 0 {
             parts.append(
-                "\(title) for \(groupName(most)) went from \(MarkdownReport.percent(most.baseValue)) to \(MarkdownReport.percent(most.value)) "
+                "\(title) for \(groupName(most)) went from \(ReportFormat.percent(most.baseValue)) to \(ReportFormat.percent(most.value)) "
                     + delta(most, metric: metric))
         }
         if let overall {
             parts.append(
-                "overall \(MarkdownReport.percent(overall.baseValue)) → \(MarkdownReport.percent(overall.value)) "
+                "overall \(ReportFormat.percent(overall.baseValue)) → \(ReportFormat.percent(overall.value)) "
                     + delta(overall, metric: metric))
         }
         if parts.isEmpty { return name + ": changed no \(title) outcome." }
@@ -175,7 +175,7 @@ public struct Findings: Sendable {
                 let rows = data.comparisons.filter { $0.design == design.name && $0.metric.isHeadline }
                 if !rows.isEmpty && rows.allSatisfy({ !$0.changedAnImage }) {
                     out.append(
-                        "| \(MarkdownReport.escape(design.name)) | every metric | as \(MarkdownReport.escape(base)): no outcome changed | \(rows[0].n) | | | |"
+                        "| \(ReportFormat.escape(design.name)) | every metric | as \(ReportFormat.escape(base)): no outcome changed | \(rows[0].n) | | | |"
                     )
                     continue
                 }
@@ -190,8 +190,8 @@ public struct Findings: Sendable {
                 let betterCount = flagged.filter { $0.fairesWorse == false }.count
                 let title = metric == .accuracy ? "accuracy" : "\(categoryName(metric, design: design)) rate"
                 out.append(
-                    "| \(MarkdownReport.escape(design.name)) | \(MarkdownReport.escape(title)) | \(MarkdownReport.percentWithCI(overall)) | \(overall.n) | "
-                        + (worst.map { "\(groupName($0)) \(MarkdownReport.percent($0.value)) (n = \($0.n))" } ?? "—")
+                    "| \(ReportFormat.escape(design.name)) | \(ReportFormat.escape(title)) | \(ReportFormat.percentWithCI(overall)) | \(overall.n) | "
+                        + (worst.map { "\(groupName($0)) \(ReportFormat.percent($0.value)) (n = \($0.n))" } ?? "—")
                         + " | \(worseCount) | \(betterCount) |")
             }
         }
@@ -229,14 +229,14 @@ public struct Findings: Sendable {
         let reference = text(ReportCharts.groupLabel(d.reference))
         var out: String
         if d.referenceValue == 0 {
-            out = "against \(MarkdownReport.percent(0)) for \(reference) (n = \(d.referenceN))"
+            out = "against \(ReportFormat.percent(0)) for \(reference) (n = \(d.referenceN))"
         } else {
             out = String(
                 format: "%.2f× the %@ %@ (%@, n = %d)", d.value / d.referenceValue, reference, ratioWords,
-                MarkdownReport.percent(d.referenceValue), d.referenceN)
+                ReportFormat.percent(d.referenceValue), d.referenceN)
         }
         out +=
-            ", \(MarkdownReport.signedPoints(d.difference)) [\(MarkdownReport.signedPoints(d.differenceCILow)), \(MarkdownReport.signedPoints(d.differenceCIHigh))]"
+            ", \(ReportFormat.signedPoints(d.difference)) [\(ReportFormat.signedPoints(d.differenceCILow)), \(ReportFormat.signedPoints(d.differenceCIHigh))]"
         var verdict: [String] = []
         if d.isFlagged, let worse = d.fairesWorse { verdict.append(worse ? Self.worse : Self.better) }
         verdict.append("Holm " + pEquals(d.pAdjusted))
@@ -248,7 +248,7 @@ public struct Findings: Sendable {
     static func delta(_ r: ComparisonRow, metric: Metric) -> String {
         let better = metric == .accuracy ? r.delta > 0 : r.delta < 0
         var out =
-            "(\(MarkdownReport.signedPoints(r.delta)) [\(MarkdownReport.signedPoints(r.ciLow)), \(MarkdownReport.signedPoints(r.ciHigh))], "
+            "(\(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))], "
             + "McNemar \(pEquals(r.pValue)), n = \(r.n)"
         if r.delta != 0 && r.pValue < 0.05 { out += ", \(better ? Self.better : Self.worse)" }
         return out + ")"
@@ -275,7 +275,7 @@ public struct Findings: Sendable {
     }
 
     /// `p = 0.0123`, or `p < 0.0001`.
-    static func pEquals(_ p: Double) -> String { p < 0.0001 ? "p < 0.0001" : "p = \(MarkdownReport.formatP(p))" }
+    static func pEquals(_ p: Double) -> String { p < 0.0001 ? "p < 0.0001" : "p = \(ReportFormat.formatP(p))" }
 
     static func text(_ s: String) -> String { MarkdownEscape.text(s) }
     static func code(_ s: String) -> String { MarkdownEscape.code(s) }
