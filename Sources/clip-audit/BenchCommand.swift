@@ -41,6 +41,13 @@ extension ClipAudit {
                 valueName: "audit-file"))
         var robustness: String?
 
+        @Flag(
+            name: .long,
+            help:
+                "Time the mitigation bench instead: three methods on five designs over random embeddings of FairFace validation's size (no model)."
+        )
+        var mitigations = false
+
         func validate() throws {
             try PerformanceOptions.check(threads: threads, batch: batch)
             if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
@@ -53,6 +60,12 @@ extension ClipAudit {
                     print(
                         try RobustnessBenchmark.run(
                             audit: URL(fileURLWithPath: robustness), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount))
+                }
+                return
+            }
+            if mitigations {
+                try reportingErrors {
+                    print(try MitigationsBenchmarkLine.run(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount))
                 }
                 return
             }

@@ -174,6 +174,8 @@ public struct AuditConfig: Sendable {
     /// `models:`: the models compared on the same rows, in written order (the first is the
     /// base); empty for a one-model audit (`model:`).
     public var models: [AuditModel] = []
+    /// `mitigations:`: fixes scored as variants `<design>~<name>`, in written order.
+    public var mitigations: [MitigationSpec] = []
 
     /// Creates a configuration directly (for tests and programmatic use).
     public init(

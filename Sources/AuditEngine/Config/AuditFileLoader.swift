@@ -121,7 +121,8 @@ enum AuditFileKeys {
     static let top = [
         "name", "description", "model", "models", "manifest", "attributes", "intersections",
         "reference_groups", "alpha", "min_group_size", "min_difference", "dataset", "templates", "designs", "retrieval", "associations",
-        "robustness"
+        "robustness",
+        "mitigations"
     ]
     static let manifest = ["path", "image_root", "file_column", "limit"]
     static let design = [
@@ -434,6 +435,8 @@ struct AuditFileParser {
             } ?? []
         let robustness = try value("robustness").map { try self.robustness($0, designs: designs) }
 
+        let mitigations = try value("mitigations").map { try self.mitigations($0, designs: designs) } ?? []
+
         var config = AuditConfig(
             name: name, description: description, model: model, manifest: manifest,
             attributes: attributes, intersections: intersections, referenceGroups: referenceGroups,
@@ -445,6 +448,7 @@ struct AuditFileParser {
         config.minDifference = minDifference
         config.dataset = dataset
         config.models = models
+        config.mitigations = mitigations
         return config
     }
 

@@ -13,6 +13,8 @@ public struct RetrievalSpec: Sendable, Equatable {
     /// Label permutations for the null baseline (0: none).
     public var permutations: Int
     public var seed: UInt64
+    /// The concepts as written (calibrated projection builds its retrieval pairs from them).
+    public var concepts: [String] = []
 
     /// The queries of `templates` × `concepts` (template-major, as written), then `extra`.
     public static func queries(templates: [String], concepts: [String], extra: [String]) -> [String] {
@@ -121,7 +123,9 @@ extension AuditFileParser {
             throw fail(value("permutations"), "\(path).permutations", "at most 1000000, found \(permutations)")
         }
         let seed = try value("seed").map { try self.seed($0, "\(path).seed") } ?? 1
-        return RetrievalSpec(queries: queries, ks: ks.sorted(), attributes: measured, permutations: permutations, seed: seed)
+        var spec = RetrievalSpec(queries: queries, ks: ks.sorted(), attributes: measured, permutations: permutations, seed: seed)
+        spec.concepts = concepts
+        return spec
     }
 
     /// `associations:`.

@@ -24,6 +24,8 @@ public struct AuditRun: Sendable {
     public var shard: Shard?
     /// Retrieval skew and association tests (empty when the audit file asks for neither).
     public var measurements = EmbeddingMeasurements()
+    /// Retrieval with each mitigation applied, and what each fit chose (empty without `mitigations:`).
+    public var mitigation = MitigationOutcome()
     /// What the report's Setup must say about how the run departed from the audit file
     /// (a reference group replaced under `--limit`).
     public var notes: [String] = []

@@ -72,7 +72,7 @@ public enum AuditRunner {
         var finished = false
         defer { if !finished { claim.abandon() } }
 
-        let input = try clock.time(.readManifest) {
+        var input = try clock.time(.readManifest) {
             try checkReadCachesExist(options)
             return try RunInput.read(auditFile: auditFile, options: options, claim: claim)
         }
@@ -84,6 +84,12 @@ public enum AuditRunner {
         }
         var pass = try clock.time(.encodeImages) {
             try ImagePass.run(input, models: models, prompts: prompts, options: options, progress: progress)
+        }
+        var mitigated = Array(repeating: MitigationOutcome(), count: input.models.count)
+        if !input.config.mitigations.isEmpty {
+            mitigated = try clock.time(.mitigations) {
+                try MitigationPass.run(&input, pass: &pass, models: models, prompts: prompts, options: options)
+            }
         }
         let settings = ModelMeasurement.settings(input.config)
         let measured = try clock.time(.scoreAndMeasure) {
@@ -108,6 +114,7 @@ public enum AuditRunner {
                 metrics: measured[m].metrics,
                 stageTimings: modelTimings(m, shared: clock.timings, models: models, prompts: prompts, pass: pass, measured: measured),
                 cachePath: models.cache?.url.path, shard: options.shard, measurements: measured[m].measurements,
+                mitigation: mitigated[m],
                 notes: input.notes + (models.models[m].pipeline.model.logitBias == nil ? [] : [Self.sigmoidNote]))
         }
         // A shard writes no report, and with one model there is nothing to compare.
@@ -146,6 +153,8 @@ public enum AuditRunner {
             (.loadModel, models.models[m].seconds), (.encodePrompts, prompts.seconds[m]), (.encodeImages, pass.encodeSeconds[m])
         ]
         for (stage, seconds) in parts { own.record(stage, alone ? shared[stage] ?? seconds : seconds) }
+        // The mitigations' fits and variants, shared like the pass they follow (the fit images' encoding is).
+        if let seconds = shared[.mitigations] { own.record(.mitigations, seconds) }
         own.record(.scoreAndMeasure, measured[m].scoringSeconds)
         if let seconds = measured[m].measureSeconds { own.record(.retrievalAndAssociations, seconds) }
         if let seconds = measured[m].robustnessSeconds { own.record(.robustness, seconds) }

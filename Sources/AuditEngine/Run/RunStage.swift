@@ -9,6 +9,8 @@ public enum RunStage: String, Sendable, CaseIterable {
     case encodePrompts = "encode prompts"
     /// The pass over the images, which also scores them as each batch arrives.
     case encodeImages = "encode images"
+    /// The mitigations' fits and variants (only for an audit with `mitigations:`).
+    case mitigations = "mitigations"
     /// The metrics of each prediction table (in a several-model run's top `run.json`: every
     /// model's metrics and measurements together).
     case scoreAndMeasure = "score and measure"

@@ -14,9 +14,10 @@ public struct EmbeddingMeasurements: Sendable {
     public init() {}
 
     /// Every prompt the two sections need encoded: the retrieval queries and each word in each
-    /// of its templates. They go through the text cache with the designs' prompts.
+    /// of its templates, and the prompts the mitigations add. They go through the text cache with
+    /// the designs' prompts.
     public static func prompts(for config: AuditConfig) -> [String] {
-        var prompts = config.retrieval?.queries ?? []
+        var prompts = (config.retrieval?.queries ?? []) + config.mitigationPrompts
         for test in config.associations {
             for word in test.targetA.words + test.targetB.words { prompts += test.prompts(for: word) }
         }

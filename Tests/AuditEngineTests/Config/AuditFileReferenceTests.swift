@@ -31,7 +31,8 @@ struct AuditFileReferenceTests {
         ("`published` keys", AuditFileKeys.published),
         ("`retrieval` keys", AuditFileKeys.retrieval),
         ("`associations` keys", AuditFileKeys.association),
-        ("`robustness` keys", AuditFileKeys.robustness)
+        ("`robustness` keys", AuditFileKeys.robustness),
+        ("`mitigations` keys", AuditFileKeys.mitigation)
     ])
     func everyKeyIsDocumentedAndEveryDocumentedKeyIsAccepted(section: String, accepted: [String]) throws {
         let documented = try Self.documentedKeys()[section] ?? []
@@ -47,7 +48,7 @@ struct AuditFileReferenceTests {
         #expect(
             Set(try Self.documentedKeys().keys) == [
                 "Top-level keys", "`manifest` keys", "`models` keys", "Design keys", "`published` keys",
-                "`retrieval` keys", "`associations` keys", "`robustness` keys"
+                "`retrieval` keys", "`associations` keys", "`robustness` keys", "`mitigations` keys"
             ])
     }
 

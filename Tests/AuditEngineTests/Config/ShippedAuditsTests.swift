@@ -29,6 +29,15 @@ import Testing
         #expect(crime.value(for: "Black") == 0.164 && crime.value(for: "East Asian") == 0.013)
         #expect(child.published.first { $0.metric == .anyHarm }?.value(for: "0-2") == 0.023)
         #expect(byName["gender"]?.published.first?.values.count == 7)
+        // A gender projection and its calibrated form, not on the gender design itself.
+        #expect(config.mitigations.map(\.name) == ["gender-proj", "gender-cal"])
+        #expect(config.mitigations.allSatisfy { $0.designs == ["race", "age", "denigration", "denigration+child"] })
+        #expect(config.mitigations[0].method == .projection(attributePrompts: ["a photo of a man.", "a photo of a woman."]))
+        guard case .calibratedProjection(_, let template, let words, let lambda) = config.mitigations[1].method else {
+            Issue.record("gender-cal is not a calibrated projection")
+            return
+        }
+        #expect(template == "a photo of a {attribute} {class}." && words == ["male", "female"] && lambda == 1000)
     }
 
     @Test func demoRunsOnTheFixtures() throws {

@@ -28,20 +28,23 @@ public enum MeasurementsCSV {
         if let rows = report.robustness {
             files.append(("robustness.csv", RobustnessCSV.render(rows)))
         }
-        return files
+        return MitigationsCSV.amend(files, report: report)
     }
 
     public static func renderRetrieval(_ rows: [RetrievalRow]) -> String {
         var writer = CSVWriter()
         writer.writeRow(retrievalHeader)
-        for r in rows {
-            writer.writeRow([
-                .text(r.query ?? meanQuery), .text(r.attribute.csvText), .number(r.k), .verbatim(r.desired.rawValue),
-                .number(r.maxSkew), .number(r.minSkew), .number(r.ndkl), .text(r.maxGroup ?? ""),
-                .text(r.minGroup ?? ""), .number(r.nullMaxSkew), .number(r.pValue)
-            ])
-        }
+        for r in rows { writer.writeRow(retrievalCells(r)) }
         return writer.text
+    }
+
+    /// One line of `retrieval.csv`, in `retrievalHeader`'s order.
+    static func retrievalCells(_ r: RetrievalRow) -> [CSVCell] {
+        [
+            .text(r.query ?? meanQuery), .text(r.attribute.csvText), .number(r.k), .verbatim(r.desired.rawValue),
+            .number(r.maxSkew), .number(r.minSkew), .number(r.ndkl), .text(r.maxGroup ?? ""),
+            .text(r.minGroup ?? ""), .number(r.nullMaxSkew), .number(r.pValue)
+        ]
     }
 
     public static func renderRetrievalGroups(_ rows: [RetrievalGroupRow]) -> String {

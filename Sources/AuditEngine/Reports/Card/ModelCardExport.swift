@@ -85,7 +85,9 @@ public enum ModelCardExport {
 
     /// The fairness section: findings, then one table per attribute for accuracy (a column per
     /// design) and one for harm rates (a column per design × category, variants beside their base).
-    public static func markdown(_ data: AuditReport) -> String {
+    public static func markdown(_ whole: AuditReport) -> String {
+        // The mitigations' variants are one table of their own at the end, not columns.
+        let data = whole.withoutMitigationVariants
         var md = MarkdownText()
         md.line("## Bias and Fairness")
         md.blank()
@@ -101,6 +103,7 @@ public enum ModelCardExport {
         // The card keeps the findings' lines; their numbers are the report's.
         findings.table = []
         findings.evidence = []
+        findings.lines += whole.mitigations.isEmpty ? [] : whole.mitigationReport.findingLines
         md.text += findings.markdown(heading: "###")
         let attributes = data.slices.filter { !$0.isIntersection }
         typealias Column = (design: AuditReport.Design, metric: Metric)
@@ -127,6 +130,7 @@ public enum ModelCardExport {
             }
             if title == "Accuracy" { parityTable(&md, data, attributes: attributes) }
         }
+        if !whole.mitigations.isEmpty { md.text += whole.mitigationReport.markdown(chart: nil, heading: "###") }
         return md.text
     }
 
@@ -186,7 +190,9 @@ public enum ModelCardExport {
     /// One result per design: its accuracy and harm rates over all images and per attribute group, each
     /// metric named by its group (`accuracy (race: Black)`) with the group, n and interval in
     /// `args`; the dataset is the audit file's `dataset:` (Hub id and split).
-    public static func modelIndex(_ data: AuditReport) -> String {
+    public static func modelIndex(_ whole: AuditReport) -> String {
+        // The model as audited: a mitigation's variant is a fix's result, not the model's.
+        let data = whole.withoutMitigationVariants
         var y = "model-index:\n"
         y += "- name: \(yaml(hubModelName(data.modelID)))\n"
         y += "  results:\n"
@@ -228,7 +234,8 @@ public enum ModelCardExport {
 
     // MARK: Model Card Toolkit JSON
 
-    public static func toolkitJSON(_ data: AuditReport) -> String {
+    public static func toolkitJSON(_ whole: AuditReport) -> String {
+        let data = whole.withoutMitigationVariants
         var metrics: [JSONValue] = []
         for design in data.designs {
             for metric in design.headlineMetrics {

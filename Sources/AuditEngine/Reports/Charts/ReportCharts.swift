@@ -7,7 +7,9 @@ import Foundation
 public enum ReportCharts {
     public static let folder = "charts"
 
-    public static func all(_ data: AuditReport) -> [ChartFile] {
+    public static func all(_ whole: AuditReport) -> [ChartFile] {
+        // The mitigations' variants are drawn as one chart of their own, not a delta chart each.
+        let data = whole.withoutMitigationVariants
         var files: [ChartFile] = []
         var used = Set<String>()
         func add(_ kind: ChartFile.Kind, _ design: String?, _ metric: String?, _ attribute: Slice, _ plot: DotWhiskerPlot?) {
@@ -43,6 +45,7 @@ public enum ReportCharts {
                 }
             }
         }
+        if !whole.mitigations.isEmpty, let chart = whole.mitigationReport.chart() { files.append(chart) }
         return files
     }
 

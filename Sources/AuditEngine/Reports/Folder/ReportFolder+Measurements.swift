@@ -4,7 +4,7 @@ extension ReportFolder {
     /// The text columns of the measurement CSVs: written as text cells, restored when read.
     static let measurementTextColumns: Set<String> = [
         "query", "attribute", "group", "max_group", "min_group", "test", "group_x", "group_y", "target_a", "target_b",
-        "design", "metric", "reference"
+        "design", "metric", "reference", "mitigation"
     ]
 
     /// `retrieval.csv`, `retrieval_groups.csv`, `association.csv` and `robustness.csv` into
@@ -19,16 +19,30 @@ extension ReportFolder {
                 .map { CheckedRow(file: file, line: $0.line, fields: $0.fields) }
         }
         if exists("retrieval.csv") {
-            report.retrieval = try rows("retrieval.csv", MeasurementsCSV.retrievalHeader).map { row in
+            // With mitigations (run.json says so) the file has the `mitigation` column: its empty
+            // rows are the unmitigated ones, the others each mitigation's, in run.json's order.
+            let mitigated = !report.mitigations.isEmpty
+            let header = MeasurementsCSV.retrievalHeader + (mitigated ? ["mitigation"] : [])
+            var byMitigation: [String: [RetrievalRow]] = [:]
+            report.retrieval = try rows("retrieval.csv", header).compactMap { row in
                 guard let desired = DesiredDistribution(rawValue: row.fields["desired"]!) else {
                     throw row.fail("desired is \"\(row.fields["desired"]!)\", expected dataset or uniform")
                 }
-                return RetrievalRow(
+                let parsed = RetrievalRow(
                     query: row.fields["query"]! == MeasurementsCSV.meanQuery ? nil : row.fields["query"]!,
                     attribute: Slice(csvText: row.fields["attribute"]!), k: try row.integer("k", atLeast: 1),
                     desired: desired, maxSkew: try row.real("max_skew"), minSkew: try row.real("min_skew"), ndkl: try row.real("ndkl"),
                     maxGroup: row.text("max_group"), minGroup: row.text("min_group"),
                     nullMaxSkew: try row.optionalNumber("null_max_skew"), pValue: try row.optionalNumber("p_value", in: 0...1))
+                guard let mitigation = mitigated ? row.text("mitigation") : nil else { return parsed }
+                guard report.mitigations.contains(where: { $0.name == mitigation }) else {
+                    throw row.fail("mitigation \"\(mitigation)\" is not one of run.json's mitigations")
+                }
+                byMitigation[mitigation, default: []].append(parsed)
+                return nil
+            }
+            report.mitigatedRetrieval = report.mitigations.compactMap { m in
+                byMitigation[m.name].map { AuditReport.MitigatedRetrieval(mitigation: m.name, rows: $0) }
             }
         }
         if exists("retrieval_groups.csv") {

@@ -16,7 +16,10 @@ public enum MarkdownReport {
 
     /// The report with the overview chart of `charts` (written beside it by ``ReportWriter``)
     /// embedded; every other chart is in ``renderDetails(_:charts:)``.
-    public static func render(_ report: AuditReport, charts: [ChartFile]) -> String {
+    public static func render(_ whole: AuditReport, charts: [ChartFile]) -> String {
+        // The mitigations' variants have their own section and findings (MitigationReport).
+        let report = whole.withoutMitigationVariants
+        let mitigation = whole.mitigations.isEmpty ? nil : whole.mitigationReport
         var md = MarkdownText()
         md.charts = charts
         md.line("# Bias audit: \(ReportFormat.escape(report.name))")
@@ -33,7 +36,9 @@ public enum MarkdownReport {
                 + ". The evidence behind each table (intersections, predicted-class shares, charts, confusion matrices, every disparity by design) is in [\(detailsName)](\(detailsName))."
         )
         md.blank()
-        md.text += Findings(report).markdown()
+        var findings = Findings(report)
+        findings.lines += mitigation?.findingLines ?? []
+        md.text += findings.markdown()
         setup(&md, report)
         summary(&md, report)
         // A variant's own tables are in details.md: report.md shows it against its base.
@@ -41,6 +46,7 @@ public enum MarkdownReport {
             designSection(&md, report, design: design, part: .main)
         }
         variants(&md, report)
+        if let mitigation { md.text += mitigation.markdown(chart: charts.first { $0.path == MitigationReport.chartPath }) }
         MeasurementsReport.sections(&md, report)
         skipped(&md, report)
         method(&md, report)
@@ -48,7 +54,8 @@ public enum MarkdownReport {
     }
 
     /// `details.md`: per design, the tables and charts report.md leaves out.
-    public static func renderDetails(_ report: AuditReport, charts: [ChartFile]) -> String {
+    public static func renderDetails(_ whole: AuditReport, charts: [ChartFile]) -> String {
+        let report = whole.withoutMitigationVariants
         var md = MarkdownText()
         md.charts = charts
         md.line("# Details: \(ReportFormat.escape(report.name))")

@@ -60,6 +60,13 @@ extension AuditReport {
                 targetA: spec.targetA.name, targetB: spec.targetB.name, result: result)
         }
         robustness = run.measurements.robustness
+        mitigations = config.mitigations.map { spec in
+            let clipped = run.mitigation.clipped.first { $0.mitigation == spec.name }
+            return Mitigation(
+                name: spec.name, method: spec.method.name, designs: spec.designs, clippedDimensions: clipped?.dimensions,
+                fitImages: clipped?.fitImages)
+        }
+        mitigatedRetrieval = run.mitigation.retrieval.map { MitigatedRetrieval(mitigation: $0.mitigation, rows: $0.rows) }
         findings = MeasurementsReport.findings(self)
         skipped = run.skipped.map { Skip(reason: $0.reason, line: $0.line, file: $0.file) }
         skippedByReason = SkipKind.counts(run.skipped.lazy.map(\.kind)).map { SkipCount(kind: $0.kind.description, count: $0.count) }

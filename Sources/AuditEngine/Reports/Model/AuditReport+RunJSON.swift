@@ -107,6 +107,10 @@ extension AuditReport: Codable {
         files = json.files
         runID = json.runID
         toolVersion = json.version
+        mitigations = (json.mitigations ?? []).map {
+            Mitigation(
+                name: $0.name, method: $0.method, designs: $0.designs, clippedDimensions: $0.clippedDimensions, fitImages: $0.fitImages)
+        }
     }
 
     /// Skip counts in report order (most first, ties by name), from run.json's object.
@@ -160,6 +164,13 @@ extension RunJSON {
         timings = report.timings
         cache = report.cache
         files = report.files
+        mitigations =
+            report.mitigations.isEmpty
+            ? nil
+            : report.mitigations.map {
+                MitigationJSON(
+                    name: $0.name, method: $0.method, designs: $0.designs, clippedDimensions: $0.clippedDimensions, fitImages: $0.fitImages)
+            }
     }
 }
 

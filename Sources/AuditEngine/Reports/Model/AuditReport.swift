@@ -194,6 +194,10 @@ public struct AuditReport: Sendable {
     /// `robustness.csv`: every disparity row under the other wordings of the prompts (nil: the
     /// audit has no `robustness:`).
     public var robustness: [RobustnessRow]?
+    /// `mitigations:` (run.json), and retrieval measured again with each (retrieval.csv's
+    /// `mitigation` column).
+    public var mitigations: [Mitigation] = []
+    public var mitigatedRetrieval: [MitigatedRetrieval] = []
     /// The retrieval-skew and association-test findings, as data; the writers word them
     /// (``MeasurementsReport/sentence(_:alpha:)``).
     public var findings: [MeasurementFinding] = []

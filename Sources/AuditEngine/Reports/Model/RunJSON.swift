@@ -28,11 +28,25 @@ struct RunJSON: Codable {
     var timings: [String: Double]
     var cache: String?
     var files: [String]
+    /// Only for an audit with `mitigations:` (absent otherwise, so other folders' run.json is unchanged).
+    var mitigations: [MitigationJSON]?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", tool, version, runID = "run_id", name, description
         case auditFile = "audit_file", auditFileSHA256 = "audit_file_sha256", model, manifest, settings, counts, notes
         case designs, confusions, findings, skipped, skippedByReason = "skipped_by_reason", timings = "timings_s", cache, files
+        case mitigations
+    }
+
+    struct MitigationJSON: Codable {
+        var name: String
+        var method: String
+        var designs: [String]
+        var clippedDimensions: [Int]?
+        var fitImages: Int?
+        enum CodingKeys: String, CodingKey {
+            case name, method, designs, clippedDimensions = "clipped_dimensions", fitImages = "fit_images"
+        }
     }
 
     struct ModelJSON: Codable {

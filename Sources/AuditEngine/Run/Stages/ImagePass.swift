@@ -47,8 +47,9 @@ struct ImagePass {
             }
         }
         // Retrieval, association tests and robustness work on the embeddings themselves: keep
-        // them when asked.
-        let keepImages = config.retrieval != nil || !config.associations.isEmpty || config.robustness != nil
+        // them when asked. So do the mitigations, which score their variants from them after the pass.
+        let keepImages =
+            config.retrieval != nil || !config.associations.isEmpty || config.robustness != nil || !config.mitigations.isEmpty
         let count = models.models.count
         var pass = ImagePass(
             tables: input.tables, images: Array(repeating: EmbeddingMeasurements.ImageSet(), count: count),
