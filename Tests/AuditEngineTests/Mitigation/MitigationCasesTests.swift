@@ -258,7 +258,10 @@ import Testing
         let (_, _, outcome) = try Self.run()
         #expect(outcome.retrieval.map(\.mitigation) == ["gender-proj", "gender-cal", "gender-clip"])
         #expect(outcome.clipped.first?.dimensions == Self.cases.clip_clip_dimensions)
-        let plain = [RetrievalRow(query: "q, one", attribute: Slice(attributes: ["gender"]), k: 5, desired: .dataset, maxSkew: 0.5, minSkew: -0.5, ndkl: 0.1)]
+        let plain = [
+            RetrievalRow(
+                query: "q, one", attribute: Slice(attributes: ["gender"]), k: 5, desired: .dataset, maxSkew: 0.5, minSkew: -0.5, ndkl: 0.1)
+        ]
         let text = MitigationsCSV.renderRetrieval(plain, mitigated: [("gender-proj", plain)])
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0] == MeasurementsCSV.retrievalHeader.joined(separator: ",") + ",mitigation")

@@ -98,7 +98,8 @@ struct FindingsTests {
     @Test func rankingIsWorseFirstThenTheSurestGap() {
         func row(_ group: String, _ difference: Double, _ low: Double, _ high: Double) -> DisparityRow {
             DisparityRow(
-                design: "d", metric: .accuracy, attribute: Slice(attributes: ["race"]), group: group, reference: "R", n: 50, count: 10, referenceN: 50,
+                design: "d", metric: .accuracy, attribute: Slice(attributes: ["race"]), group: group, reference: "R", n: 50, count: 10,
+                referenceN: 50,
                 referenceCount: 40, value: 0.2, referenceValue: 0.8, difference: difference, ratio: nil, pValue: 0.01, pAdjusted: 0.01,
                 significant: true, differenceCILow: low, differenceCIHigh: high, fourFifthsViolation: true, belowMinimumN: false)
         }
