@@ -199,4 +199,29 @@ import Testing
         #expect(other.disparities == first.disparities)
         #expect(other.robustness != first.robustness)
     }
+
+    @Test func mitigationVariantsAreLeftOutNotScoredWithoutTheirTransform() throws {
+        let testCase = try loadCase()
+        let dir = try TempDir()
+        defer { dir.cleanUp() }
+        let cache = dir.url.appendingPathComponent("cache.sqlite")
+        let plain = try runAndWrite(try writeAudit(testCase, in: dir.url), cache: cache, to: dir.url.appendingPathComponent("plain"))
+        // The same audit with a projection: its variants are in disparities.csv, not in
+        // robustness.csv, whose rows for the designs are the same bytes as without it.
+        let audit = try writeAudit(testCase, in: dir.url)
+        let yaml = try String(contentsOf: audit, encoding: .utf8)
+        try
+            (yaml + """
+
+                mitigations:
+                  - name: proj
+                    method: projection
+                    attribute_prompts: ["a photo of a man.", "a photo of a woman."]
+
+                """).write(to: audit, atomically: true, encoding: .utf8)
+        let mitigated = try runAndWrite(audit, cache: cache, to: dir.url.appendingPathComponent("mitigated"))
+        #expect(mitigated.disparities.contains("~proj,"))
+        #expect(!mitigated.robustness.contains("~proj"))
+        #expect(mitigated.robustness == plain.robustness)
+    }
 }
