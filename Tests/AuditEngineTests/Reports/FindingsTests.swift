@@ -123,10 +123,11 @@ struct FindingsTests {
         // 10 of the 20 Black thief predictions move to child: 50% → 25% for Black faces.
         #expect(
             line.hasPrefix(
-                "Adding `child` (`denigration+child` vs `denigration`): crime-related for **Black** (race) went from 50.0% to 25.0% (-25.0 pp ["
+                "Adding `child` (`denigration+child` vs `denigration`): crime-related overall 30.0% → 17.5%, -12.5 pp ["
             ))
-        #expect(line.contains("McNemar p = 0.0020, n = 40, ▼ better)"))
-        #expect(line.contains("overall 30.0% → 17.5% (-12.5 pp"))
+        #expect(line.hasSuffix("; most moved: **Black** (race) 50.0% → 25.0%."), "\(line)")
+        // One finding at a glance.
+        #expect(line.count <= 200, "\(line.count) characters")
     }
 
     @Test func variantThatChangesNothingSaysSo() throws {

@@ -221,16 +221,18 @@ public struct Findings: Sendable {
         let groups = rows.filter { $0.metric == metric && $0.attribute != .all }
         let sized = groups.filter { !$0.belowMinimumN }
         let most = (sized.isEmpty ? groups : sized).max { abs($0.delta) < abs($1.delta) }
+        // One line at a glance: the effect overall with its paired interval and test, then the
+        // group it moves most; every group's interval and test is in the comparison table
+        // (details.md).
         var parts: [String] = []
-        if let most, most.delta != 0 {
-            parts.append(
-                "\(title) for \(groupName(most)) went from \(ReportFormat.percent(most.baseValue)) to \(ReportFormat.percent(most.value)) "
-                    + delta(most, metric: metric))
-        }
         if let overall {
             parts.append(
-                "overall \(ReportFormat.percent(overall.baseValue)) → \(ReportFormat.percent(overall.value)) "
-                    + delta(overall, metric: metric))
+                "\(title) overall \(ReportFormat.percent(overall.baseValue)) → \(ReportFormat.percent(overall.value)), "
+                    + shortDelta(overall, metric: metric))
+        }
+        if let most, most.delta != 0 {
+            parts.append(
+                "most moved: \(groupName(most)) \(ReportFormat.percent(most.baseValue)) → \(ReportFormat.percent(most.value))")
         }
         if parts.isEmpty { return name + ": changed no \(title) outcome." }
         return name + ": " + parts.joined(separator: "; ") + "."
@@ -311,14 +313,13 @@ public struct Findings: Sendable {
 
     // MARK: Pieces
 
-    /// A variant's change: base → variant with the paired interval, McNemar p and direction.
-    static func delta(_ r: ComparisonRow, metric: Metric) -> String {
+    /// `-30.8 pp [-53.7, -0.5], McNemar p = 0.1250, n = 13` (and the direction when the change is
+    /// significant): a variant's paired change, its interval in points.
+    static func shortDelta(_ r: ComparisonRow, metric: Metric) -> String {
         let better = metric == .accuracy ? r.delta > 0 : r.delta < 0
-        var out =
-            "(\(ReportFormat.signedPoints(r.delta)) [\(ReportFormat.signedPoints(r.ciLow)), \(ReportFormat.signedPoints(r.ciHigh))], "
-            + "McNemar \(pEquals(r.pValue)), n = \(r.n)"
+        var out = "\(ReportFormat.signedPoints(r.delta)) \(interval(r.ciLow, r.ciHigh)), McNemar \(pEquals(r.pValue)), n = \(r.n)"
         if r.delta != 0 && r.pValue < 0.05 { out += ", \(better ? Self.better : Self.worse)" }
-        return out + ")"
+        return out
     }
 
     /// `crime-related`, or for `any` the categories it joins (`non-human or crime-related`).
