@@ -19,4 +19,14 @@ enum SiglipFixtures {
         }
         return (object["texts"] as! [String], images)
     }
+
+    /// The tokenizer of fixture checkpoint `name` at its text length of 16.
+    static func tokenizer(_ name: String) throws -> SiglipTextTokenizer {
+        let directory = checkpoint(name)
+        let isSiglip = name == "siglip"
+        return try SiglipTextTokenizer(
+            kind: isSiglip ? .siglip : .gemma,
+            modelURL: directory.appendingPathComponent(isSiglip ? "spiece.model" : "tokenizer.model"),
+            configURL: directory.appendingPathComponent("tokenizer_config.json"), contextLength: 16)
+    }
 }

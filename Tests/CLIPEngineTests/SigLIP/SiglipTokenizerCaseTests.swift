@@ -29,17 +29,8 @@ import Testing
             Cases.self, from: Data(contentsOf: FixturePaths.root.appendingPathComponent("siglip/tokenizer-cases.json")))
     }
 
-    func tokenizer(_ name: String) throws -> SiglipTextTokenizer {
-        let directory = SiglipFixtures.checkpoint(name)
-        let isSiglip = name == "siglip"
-        return try SiglipTextTokenizer(
-            kind: isSiglip ? .siglip : .gemma,
-            modelURL: directory.appendingPathComponent(isSiglip ? "spiece.model" : "tokenizer.model"),
-            configURL: directory.appendingPathComponent("tokenizer_config.json"), contextLength: 16)
-    }
-
     @Test(arguments: SiglipFixtures.names) func specialTokenStringsMatchTransformers(name: String) throws {
-        let tokenizer = try tokenizer(name)
+        let tokenizer = try SiglipFixtures.tokenizer(name)
         let cases = try #require(try Self.cases().special_ids[name])
         #expect(cases.count >= 9)
         for item in cases {

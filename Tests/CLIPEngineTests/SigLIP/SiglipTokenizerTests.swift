@@ -8,17 +8,8 @@ import Testing
 /// `SiglipTokenizer`) and the SentencePiece library (SigLIP 2's Gemma model), on texts with case,
 /// punctuation, non-ASCII, emoji, whitespace runs, empty and over-long text: ids exact.
 @Suite struct SiglipTokenizerTests {
-    func tokenizer(_ name: String) throws -> SiglipTextTokenizer {
-        let directory = SiglipFixtures.checkpoint(name)
-        let isSiglip = name == "siglip"
-        return try SiglipTextTokenizer(
-            kind: isSiglip ? .siglip : .gemma,
-            modelURL: directory.appendingPathComponent(isSiglip ? "spiece.model" : "tokenizer.model"),
-            configURL: directory.appendingPathComponent("tokenizer_config.json"), contextLength: 16)
-    }
-
     @Test(arguments: SiglipFixtures.names) func idsMatchTheReference(name: String) throws {
-        let tokenizer = try tokenizer(name)
+        let tokenizer = try SiglipFixtures.tokenizer(name)
         let golden = try NetworkGoldenSet(url: SiglipFixtures.golden(name))
         let texts = try SiglipFixtures.order(name).texts
         #expect(texts.count == golden.inputIDs.count)
@@ -55,7 +46,7 @@ import Testing
 
     @Test func truncationKeepsTheEndTokenAndPadsToTheLength() throws {
         for name in SiglipFixtures.names {
-            let tokenizer = try tokenizer(name)
+            let tokenizer = try SiglipFixtures.tokenizer(name)
             let long = tokenizer.encode(String(repeating: "word ", count: 100))
             #expect(long.count == 16)
             #expect(long.last == tokenizer.endTokenID)
