@@ -99,6 +99,10 @@ struct TransformerEncoder {
         let rowChunks = Parallel.rowChunks(rows, threads: threads)
         let w = SendableWorkspace(ws)
         let last = layers.count - 1
+        // Every row pooled (SigLIP's image tower: its head attends over all tokens): the last
+        // layer is an ordinary layer, its attention one s × s product per sequence and head
+        // rather than a 1 × s product per row and head.
+        let everyRow = pooledRows.count == rows && pooledRows.elementsEqual(0..<rows)
 
         // Row range → LN1 of layer `l` (after adding the previous layer's pending fc2 bias), Q, K, V.
         // The last layer's queries are made later, for the pooled rows only.
@@ -114,7 +118,7 @@ struct TransformerEncoder {
                     weight: layer.layerNorm1Weight, bias: layer.layerNorm1Bias, eps: eps,
                     output: ws.h + o)
             }
-            if l < last {
+            if l < last || everyRow {
                 NetworkKernels.linear(ws.h + o, rows: r.count, layer.q, into: ws.q + o)
             }
             NetworkKernels.linear(ws.h + o, rows: r.count, layer.k, into: ws.k + o)
@@ -216,6 +220,22 @@ struct TransformerEncoder {
                 attentionOutputAndMLP(l, r)
                 attentionInputs(l + 1, r)
             }
+        }
+
+        if everyRow {
+            attend(queries: ws.q, queryRows: nil, output: ws.attention)
+            let fc2Bias = SendablePointer(layers[last].fc2.bias!.pointer)
+            Parallel.claim(rowChunks, workers: threads) { chunk, _ in
+                let r = Parallel.part(chunk, of: rowChunks, total: rows)
+                attentionOutputAndMLP(last, r)
+                // The fc2 bias the next layer's LN1 step would have added, then the rows out.
+                let ws = w.value
+                for row in r {
+                    let x = ws.x + row * d, out = ws.pooled + row * d
+                    for j in 0..<d { out[j] = x[j] + fc2Bias.value[j] }
+                }
+            }
+            return
         }
 
         // The last layer, for the pooled rows, in compact [pooled, ·] buffers: the residual in
