@@ -229,11 +229,9 @@ struct TransformerEncoder {
                 let r = Parallel.part(chunk, of: rowChunks, total: rows)
                 attentionOutputAndMLP(last, r)
                 // The fc2 bias the next layer's LN1 step would have added, then the rows out.
-                let ws = w.value
-                for row in r {
-                    let x = ws.x + row * d, out = ws.pooled + row * d
-                    for j in 0..<d { out[j] = x[j] + fc2Bias.value[j] }
-                }
+                let ws = w.value, o = r.lowerBound * d
+                clip_add_bias(ws.x + o, r.count, d, d, fc2Bias.value)
+                (ws.pooled + o).update(from: ws.x + o, count: r.count * d)
             }
             return
         }
